@@ -1,0 +1,112 @@
+/* Connecting to the registry database. */
+#include "config.h"
+
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "registry_int.h"
+
+/* Runs a fixed statement that takes no data; returns 0 or REG_EDB. */
+static int
+exec_fixed(PGconn *conn, const char *sql, reg_error *err)
+{
+	PGresult *res;
+	int r = 0;
+
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = reg__fail_pg(err, conn, res, "cannot run \"%s\"", sql);
+	PQclear(res);
+	return r;
+}
+
+/*
+ * Moves the session under the programs' role when it exists and the
+ * connected user may assume it, so that record tables can only be read and
+ * appended to.
+ */
+static int
+assume_app_role(PGconn *conn, reg_error *err)
+{
+	PGresult *res;
+	int member, r;
+
+	res = PQexec(conn,
+	    "SELECT pg_has_role(current_user, oid, 'MEMBER') "
+	    "FROM pg_roles WHERE rolname = 'registry_app'");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = reg__fail_pg(err, conn, res, "cannot look up the role registry_app");
+		PQclear(res);
+		return r;
+	}
+	member = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!member)
+		return 0;
+	return exec_fixed(conn, "SET ROLE registry_app", err);
+}
+
+int
+reg_open(const char *conninfo, unsigned flags, reg_ctx **out, reg_error *err)
+{
+	reg_ctx *ctx = NULL;
+	PGconn *conn = NULL;
+	int r;
+
+	*out = NULL;
+	conn = PQconnectdb(conninfo != NULL ? conninfo : "");
+	if (conn == NULL)
+		return reg__fail(err, REG_ENOMEM, "cannot allocate a connection");
+	if (PQstatus(conn) != CONNECTION_OK) {
+		const char *m = PQerrorMessage(conn);
+		size_t n = strlen(m);
+
+		while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
+			n--;
+		r = reg__fail(err, REG_ECONNECT, "cannot connect to the database: %.*s",
+		    (int)n, m);
+		goto out;
+	}
+	if ((r = exec_fixed(conn, "SET client_min_messages = warning", err)) != 0 ||
+	    (r = exec_fixed(conn, "SET TIME ZONE 'UTC'", err)) != 0)
+		goto out;
+	if (PQsetClientEncoding(conn, "UTF8") != 0) {
+		r = reg__fail_pg(err, conn, NULL, "cannot set the client encoding");
+		goto out;
+	}
+	if ((flags & REG_OPEN_OWNER) == 0 &&
+	    (r = assume_app_role(conn, err)) != 0)
+		goto out;
+	ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL) {
+		r = reg__fail(err, REG_ENOMEM, "cannot allocate a context");
+		goto out;
+	}
+	ctx->conn = conn;
+	ctx->flags = flags;
+	conn = NULL;	/* transferred */
+	*out = ctx;
+	r = 0;
+out:
+	if (conn != NULL)
+		PQfinish(conn);
+	return r;
+}
+
+void
+reg_close(reg_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	if (ctx->conn != NULL)
+		PQfinish(ctx->conn);
+	free(ctx);
+}
+
+struct pg_conn *
+reg_conn(reg_ctx *ctx)
+{
+	return ctx->conn;
+}

@@ -1,0 +1,123 @@
+/* The error model: codes, their text, and filling the caller's struct. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+#include <openssl/crypto.h>
+
+#include "registry_int.h"
+
+const char *
+reg_strerror(int code)
+{
+	switch (code) {
+	case REG_OK:		return "success";
+	case REG_ENOMEM:	return "out of memory";
+	case REG_EINVAL:	return "malformed input";
+	case REG_ECONNECT:	return "cannot connect to the database";
+	case REG_EDB:		return "database error";
+	case REG_EIO:		return "file or system error";
+	case REG_ENOTFOUND:	return "not found";
+	case REG_ERANGE:	return "out of range";
+	case REG_EVERIFY:	return "verification failed";
+	case REG_EMIGRATION:	return "migrations inconsistent";
+	case REG_EKEY:		return "unusable key";
+	case REG_ECRYPTO:	return "cryptographic failure";
+	case REG_EEXIST:	return "already exists";
+	case REG_ETOOBIG:	return "over a size limit";
+	case REG_ERULE:		return "refused by a record rule";
+	case REG_EINTERNAL:	return "internal error";
+	default:		return "unknown error";
+	}
+}
+
+void
+reg_error_clear(reg_error *err)
+{
+	if (err == NULL)
+		return;
+	memset(err, 0, sizeof(*err));
+}
+
+static void
+vfill(reg_error *err, int code, const char *fmt, va_list ap)
+{
+	int n;
+
+	err->code = code;
+	err->sqlstate[0] = '\0';
+	n = vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	if (n < 0)
+		snprintf(err->message, sizeof(err->message), "%s",
+		    reg_strerror(code));
+}
+
+int
+reg__fail(reg_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || err->code != 0)
+		return code;
+	va_start(ap, fmt);
+	vfill(err, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int
+reg__fail_pg(reg_error *err, struct pg_conn *conn,
+    const struct pg_result *res, const char *fmt, ...)
+{
+	va_list ap;
+	const char *msg = NULL, *state = NULL;
+	size_t len;
+
+	if (err == NULL || err->code != 0)
+		return REG_EDB;
+	va_start(ap, fmt);
+	vfill(err, REG_EDB, fmt, ap);
+	va_end(ap);
+	if (res != NULL) {
+		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if (msg == NULL)
+			msg = PQresultErrorMessage(res);
+	}
+	if ((msg == NULL || *msg == '\0') && conn != NULL)
+		msg = PQerrorMessage(conn);
+	if (msg != NULL && *msg != '\0') {
+		len = strlen(err->message);
+		snprintf(err->message + len, sizeof(err->message) - len, ": %s",
+		    msg);
+		/* libpq's connection messages end in a newline: drop it. */
+		len = strlen(err->message);
+		while (len > 0 && (err->message[len - 1] == '\n' ||
+		    err->message[len - 1] == ' '))
+			err->message[--len] = '\0';
+	}
+	if (state != NULL && strlen(state) == 5)
+		memcpy(err->sqlstate, state, 6);
+	return REG_EDB;
+}
+
+void
+reg__hex(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+void
+reg_free(void *p)
+{
+	free(p);
+}

@@ -1,0 +1,336 @@
+/*
+ * libregistry: the record-keeping library of a national small-arms registry.
+ *
+ * Every fallible function returns 0 on success or a negative REG_E* code,
+ * and fills the caller's reg_error with the code, a message and, where the
+ * database gave one, its SQLSTATE.  The first failure is kept: a reg_error
+ * that already holds a failure is not overwritten, so initialise it with
+ * REG_ERROR_INIT (or reg_error_clear()) before each operation whose failure
+ * you want to report.  The library never prints, logs, exits or reads the
+ * environment.
+ */
+#ifndef REGISTRY_REGISTRY_H
+#define REGISTRY_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define REG_API __attribute__((visibility("default")))
+#define REG_WUR __attribute__((warn_unused_result))
+#else
+#define REG_API
+#define REG_WUR
+#endif
+
+/* Error codes.  Verification failure has its own code, distinct from
+ * malformed input. */
+enum {
+	REG_OK = 0,
+	REG_ENOMEM = -1,	/* out of memory */
+	REG_EINVAL = -2,	/* malformed argument or input */
+	REG_ECONNECT = -3,	/* cannot connect to the database */
+	REG_EDB = -4,		/* the database refused or failed */
+	REG_EIO = -5,		/* file or system error */
+	REG_ENOTFOUND = -6,	/* no such record, file or key */
+	REG_ERANGE = -7,	/* index or size out of range */
+	REG_EVERIFY = -8,	/* verification failed: data does not hold */
+	REG_EMIGRATION = -9,	/* migrations folder or history inconsistent */
+	REG_EKEY = -10,		/* unusable key */
+	REG_ECRYPTO = -11,	/* cryptographic library failure */
+	REG_EEXIST = -12,	/* already exists */
+	REG_ETOOBIG = -13,	/* input over a documented limit */
+	REG_ERULE = -14,	/* a record rule refused the write */
+	REG_EINTERNAL = -15	/* internal error (a bug) */
+};
+
+#define REG_ERROR_MSG_MAX 1024
+
+typedef struct reg_error {
+	int code;			/* 0 or a REG_E* code */
+	char sqlstate[6];		/* five characters and NUL, or "" */
+	char message[REG_ERROR_MSG_MAX];
+} reg_error;
+
+#define REG_ERROR_INIT { 0, "", "" }
+
+/* Static text for an error code; never NULL. */
+REG_API const char *reg_strerror(int code);
+/* Empties an error struct. */
+REG_API void reg_error_clear(reg_error *err);
+
+/* A SHA-256 value. */
+struct reg_hash {
+	uint8_t b[32];
+};
+
+/*
+ * A connection to one State's registry database.
+ */
+typedef struct reg_ctx reg_ctx;
+
+/*
+ * Connects with a libpq connection string (may be "" to use libpq's own
+ * defaults and PG* variables).  On success *out owns the connection; free
+ * it with reg_close().  The connection's session works under the role
+ * "registry_app" when that role exists and the connected user may assume it,
+ * so that the programs hold INSERT and SELECT only on record tables; pass
+ * REG_OPEN_OWNER to keep the connected user's own rights (migrations,
+ * maintenance).
+ */
+#define REG_OPEN_OWNER 0x1
+REG_API REG_WUR int reg_open(const char *conninfo, unsigned flags,
+    reg_ctx **out, reg_error *err);
+/* Closes and frees; accepts NULL. */
+REG_API void reg_close(reg_ctx *ctx);
+
+/* The libpq connection, for programs that need it (status display). */
+struct pg_conn;
+REG_API struct pg_conn *reg_conn(reg_ctx *ctx);
+
+/* Migrations. */
+typedef struct reg_migration_status {
+	int version;			/* NNNN of the file */
+	char name[256];			/* file name */
+	int applied;			/* 1 if applied */
+	char applied_at[40];		/* RFC 3339 UTC when applied, or "" */
+	char sha256[65];		/* hex digest of the file's text */
+} reg_migration_status;
+
+/* Called once per migration applied, with its file name; may be NULL. */
+typedef void (*reg_migrate_cb)(const char *name, void *arg);
+
+/*
+ * Applies, in order, every migration of folder dir (files NNNN_name.sql,
+ * numbered from 0001 without gaps) that is not yet applied, each in its own
+ * transaction, recording its name and the SHA-256 of its text.  A folder
+ * with a gap or a duplicate number, a migration whose text changed after it
+ * was applied, or an applied migration missing from the folder is refused
+ * before anything is applied (REG_EMIGRATION).  A migration that fails is
+ * rolled back whole and the ones after it are not tried (REG_EDB, with the
+ * file and line in the message).  *napplied receives how many were applied.
+ */
+REG_API REG_WUR int reg_migrate(reg_ctx *ctx, const char *dir,
+    reg_migrate_cb cb, void *cbarg, int *napplied, reg_error *err);
+
+/*
+ * Lists the migrations of folder dir with whether each is applied.  *out is
+ * an array of *n entries the caller frees with reg_free().  Fails like
+ * reg_migrate() on an inconsistent folder or history.
+ */
+REG_API REG_WUR int reg_migrate_status(reg_ctx *ctx, const char *dir,
+    reg_migration_status **out, size_t *n, reg_error *err);
+
+/*
+ * RFC 6962 / RFC 9162 Merkle tree hashing.
+ */
+
+/* Leaf hash: SHA-256(0x00 || leaf). */
+REG_API void reg_merkle_leaf_hash(const void *leaf, size_t len,
+    struct reg_hash *out);
+/* Interior node hash: SHA-256(0x01 || left || right). */
+REG_API void reg_merkle_node_hash(const struct reg_hash *left,
+    const struct reg_hash *right, struct reg_hash *out);
+
+/*
+ * Verifies an inclusion proof (RFC 9162 section 2.1.3.2): that the leaf
+ * whose hash is leaf_hash stands at index in the tree of the given size
+ * whose root is root.  Returns 0 when it holds, REG_EVERIFY when it does
+ * not, REG_ERANGE when index >= size.
+ */
+REG_API REG_WUR int reg_merkle_verify_inclusion(uint64_t index, uint64_t size,
+    const struct reg_hash *leaf_hash, const struct reg_hash *proof,
+    size_t nproof, const struct reg_hash *root, reg_error *err);
+
+/*
+ * Verifies a consistency proof (RFC 9162 section 2.1.4.2) between the tree
+ * of old_size leaves with root old_root and the tree of new_size leaves with
+ * root new_root.  0 < old_size <= new_size.  Returns 0 when it holds,
+ * REG_EVERIFY when it does not, REG_ERANGE on sizes out of order.
+ */
+REG_API REG_WUR int reg_merkle_verify_consistency(uint64_t old_size,
+    uint64_t new_size, const struct reg_hash *old_root,
+    const struct reg_hash *new_root, const struct reg_hash *proof,
+    size_t nproof, reg_error *err);
+
+/*
+ * Ed25519 keys with a name (C2SP signed-note key names: no white space, no
+ * '+').  A private key file is PKCS#8 PEM; its name is kept as RFC 7468
+ * explanatory text before the PEM block ("Key-Name: NAME").
+ */
+typedef struct reg_key reg_key;
+
+#define REG_KEY_NAME_MAX 255
+
+/*
+ * Generates an Ed25519 key named name and writes it to path, mode 0600,
+ * refusing to overwrite an existing file (REG_EEXIST).
+ */
+REG_API REG_WUR int reg_key_generate(const char *name, const char *path,
+    reg_error *err);
+/* Loads a private key file written by reg_key_generate(). Free with
+ * reg_key_free().  A file of another key type is REG_EKEY. */
+REG_API REG_WUR int reg_key_load(const char *path, reg_key **out,
+    reg_error *err);
+/* Parses a C2SP verifier key "<name>+<8 hex key id>+<base64 of 0x01 and
+ * the 32-byte public key>" into a public-only key. */
+REG_API REG_WUR int reg_key_from_verifier(const char *vkey, reg_key **out,
+    reg_error *err);
+/* The verifier key of k, as above; free *out with reg_free(). */
+REG_API REG_WUR int reg_key_verifier(const reg_key *k, char **out,
+    reg_error *err);
+/* The key's name; owned by k. */
+REG_API const char *reg_key_name(const reg_key *k);
+/* The C2SP key id: first four bytes of SHA-256(name "\n" 0x01 pubkey). */
+REG_API uint32_t reg_key_id(const reg_key *k);
+/* The raw 32-byte Ed25519 public key. */
+REG_API void reg_key_public(const reg_key *k, uint8_t out[32]);
+/* Frees and wipes; accepts NULL. */
+REG_API void reg_key_free(reg_key *k);
+
+/*
+ * C2SP signed notes.  reg_note_sign() signs text (which must be non-empty,
+ * valid UTF-8 without control characters other than newline, and end in a
+ * newline) and returns the note: text, a blank line, and the signature line
+ * "— <name> <base64(key id || signature)>".  Free *out with reg_free().
+ */
+#define REG_NOTE_MAX (1 << 20)
+REG_API REG_WUR int reg_note_sign(const reg_key *k, const char *text,
+    char **out, reg_error *err);
+/*
+ * Verifies that note carries a valid signature by key k (signatures of
+ * other keys are ignored).  On success, if text is not NULL, *text receives
+ * a copy of the note's text (free with reg_free()).  A malformed note is
+ * REG_EINVAL, a missing or bad signature by k is REG_EVERIFY.
+ */
+REG_API REG_WUR int reg_note_verify(const reg_key *k, const char *note,
+    size_t len, char **text, reg_error *err);
+
+/*
+ * C2SP tlog-checkpoint bodies: origin line, decimal tree size, base64 root
+ * hash, each ending in a newline (extension lines after them are allowed
+ * and ignored when parsing).
+ */
+struct reg_checkpoint {
+	char origin[REG_KEY_NAME_MAX + 1];
+	uint64_t size;
+	struct reg_hash root;
+};
+/* Formats the checkpoint body; free *out with reg_free(). */
+REG_API REG_WUR int reg_checkpoint_format(const struct reg_checkpoint *cp,
+    char **out, reg_error *err);
+/* Parses a checkpoint body (the text of a signed note). */
+REG_API REG_WUR int reg_checkpoint_parse(const char *text, size_t len,
+    struct reg_checkpoint *cp, reg_error *err);
+
+/* Standard base64 (RFC 4648 section 4, with padding).  Encoding returns a
+ * NUL-terminated string to free with reg_free(); decoding is strict
+ * (no white space, correct padding) and returns REG_EINVAL otherwise. */
+REG_API REG_WUR int reg_base64_encode(const void *data, size_t len,
+    char **out, reg_error *err);
+REG_API REG_WUR int reg_base64_decode(const char *text, size_t len,
+    uint8_t **out, size_t *outlen, reg_error *err);
+
+/*
+ * Transactions.  reg_log_append() and every record write happen inside the
+ * caller's transaction when one is open, so that a rollback takes the
+ * record and its log leaf away together; outside one, each call commits on
+ * its own.  Sessions must use READ COMMITTED (PostgreSQL's default).
+ */
+REG_API REG_WUR int reg_tx_begin(reg_ctx *ctx, reg_error *err);
+REG_API REG_WUR int reg_tx_commit(reg_ctx *ctx, reg_error *err);
+/* Rolls back; harmless when no transaction is open. */
+REG_API int reg_tx_rollback(reg_ctx *ctx, reg_error *err);
+
+/*
+ * The audit log: an append-only RFC 6962 Merkle log in the database.
+ * Leaves are at most REG_LOG_LEAF_MAX bytes.  Leaf indexes start at 0, have
+ * no gaps and follow commit order, also with concurrent writers (appends
+ * take a transaction-scoped lock, so writers queue until the one ahead of
+ * them commits or rolls back).
+ */
+#define REG_LOG_LEAF_MAX (64u * 1024u)
+
+struct reg_leaf {
+	const void *data;
+	size_t len;
+};
+
+/* Appends one leaf; *index (may be NULL) receives its index. */
+REG_API REG_WUR int reg_log_append(reg_ctx *ctx, const void *leaf, size_t len,
+    uint64_t *index, reg_error *err);
+/* Appends n leaves (n <= 100000) in order; *first receives the first one's
+ * index.  Nothing is appended when any leaf is refused. */
+REG_API REG_WUR int reg_log_append_batch(reg_ctx *ctx,
+    const struct reg_leaf *leaves, size_t n, uint64_t *first, reg_error *err);
+
+/* The number of committed leaves. */
+REG_API REG_WUR int reg_log_size(reg_ctx *ctx, uint64_t *size, reg_error *err);
+/* The root hash of the tree of the first size leaves. */
+REG_API REG_WUR int reg_log_root(reg_ctx *ctx, uint64_t size,
+    struct reg_hash *root, reg_error *err);
+
+/* An inclusion or consistency proof.  Free with reg_free(). */
+struct reg_proof {
+	uint64_t index;		/* inclusion: the leaf's index */
+	uint64_t old_size;	/* consistency: the older size */
+	uint64_t size;		/* the tree size the proof is against */
+	struct reg_hash leaf_hash; /* inclusion: the leaf's hash */
+	size_t n;
+	struct reg_hash hashes[];
+};
+REG_API REG_WUR int reg_log_prove_inclusion(reg_ctx *ctx, uint64_t index,
+    uint64_t size, struct reg_proof **out, reg_error *err);
+REG_API REG_WUR int reg_log_prove_consistency(reg_ctx *ctx, uint64_t old_size,
+    uint64_t new_size, struct reg_proof **out, reg_error *err);
+
+/* Calls cb for each leaf with start <= index < end, in order. */
+typedef int (*reg_leaf_cb)(uint64_t index, const uint8_t *leaf, size_t len,
+    void *arg);
+REG_API REG_WUR int reg_log_entries(reg_ctx *ctx, uint64_t start, uint64_t end,
+    reg_leaf_cb cb, void *arg, reg_error *err);
+
+/*
+ * Makes a checkpoint signed with key when the log has grown since the
+ * latest one (first checking that the stored tree still has the latest
+ * checkpoint's root), and returns the latest signed note in *note (free
+ * with reg_free()) and its body in *cp (either may be NULL).  The key's
+ * name is the log's origin.
+ */
+REG_API REG_WUR int reg_log_checkpoint(reg_ctx *ctx, const reg_key *key,
+    char **note, struct reg_checkpoint *cp, reg_error *err);
+/* The latest stored checkpoint, without making one (REG_ENOTFOUND if
+ * none). */
+REG_API REG_WUR int reg_log_latest_checkpoint(reg_ctx *ctx, char **note,
+    struct reg_checkpoint *cp, reg_error *err);
+
+/* What reg_log_verify() found. */
+struct reg_log_report {
+	uint64_t entries;		/* leaves checked */
+	uint64_t checkpoints;		/* checkpoints checked */
+	int64_t bad_index;		/* first leaf index that fails, or -1 */
+	int64_t bad_checkpoint;		/* first checkpoint (its seq) that fails, or -1 */
+	double seconds;
+};
+/*
+ * Verifies the whole log: every leaf hash against its leaf, every stored
+ * node against its children, no gap in the indexes, every checkpoint's
+ * signature by key (a public key is enough), its root against the stored
+ * tree, and sizes that never shrink.  Returns 0 when everything holds, or
+ * REG_EVERIFY with the first failure named in err and in *rep.
+ */
+REG_API REG_WUR int reg_log_verify(reg_ctx *ctx, const reg_key *key,
+    struct reg_log_report *rep, reg_error *err);
+
+/* Frees memory the library handed out; accepts NULL. */
+REG_API void reg_free(void *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

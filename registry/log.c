@@ -1,0 +1,887 @@
+/*
+ * The audit log in PostgreSQL: appending leaves inside the caller's
+ * transaction, roots, proofs, checkpoints and verification of the whole
+ * log.  The tree arithmetic lives in merkle.c; this file moves hashes
+ * between it and the tables of migrations/0002_audit_log.sql.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "merkle_int.h"
+#include "registry_int.h"
+
+/* Transaction-scoped advisory locks (any constants will do). */
+#define LOG_LOCK_SQL "SELECT pg_advisory_xact_lock(7238294712)"
+#define CKPT_LOCK_SQL "SELECT pg_advisory_xact_lock(7238294713)"
+#define APPEND_BATCH_MAX 100000
+
+static uint64_t
+be64(const char *p)
+{
+	const uint8_t *u = (const uint8_t *)p;
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | u[i];
+	return v;
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+/* The row that stores complete subtree st, and the offset of its hash. */
+static uint64_t
+subtree_row(const struct reg__subtree *st)
+{
+	return ((st->index + 1) << st->level) - 1;
+}
+
+static int
+query_size(reg_ctx *ctx, uint64_t *size, reg_error *err)
+{
+	PGresult *res;
+	int r = 0;
+
+	res = PQexecParams(ctx->conn,
+	    "SELECT coalesce(max(idx) + 1, 0)::bigint FROM log_entry",
+	    0, NULL, NULL, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    PQgetlength(res, 0, 0) != 8)
+		r = reg__fail_pg(err, ctx->conn, res, "cannot read the log's size");
+	else
+		*size = be64(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return r;
+}
+
+int
+reg_log_size(reg_ctx *ctx, uint64_t *size, reg_error *err)
+{
+	*size = 0;
+	return query_size(ctx, size, err);
+}
+
+/*
+ * Fetches the hashes of n complete subtrees in one query.  A subtree whose
+ * row is missing or too short means the stored tree is damaged:
+ * REG_EVERIFY.
+ */
+static int
+fetch_subtrees(reg_ctx *ctx, const struct reg__subtree *st, size_t n,
+    struct reg_hash *out, reg_error *err)
+{
+	PGresult *res = NULL;
+	char *arr = NULL;
+	const char *params[1];
+	size_t i, len = 0, cap;
+	int r = REG_EINTERNAL, j, rows;
+
+	if (n == 0)
+		return 0;
+	cap = n * 22 + 3;
+	arr = malloc(cap);
+	if (arr == NULL)
+		return reg__fail(err, REG_ENOMEM, "out of memory");
+	arr[len++] = '{';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(arr + len, cap - len, "%s%" PRIu64,
+		    i ? "," : "", subtree_row(&st[i]));
+	arr[len++] = '}';
+	arr[len] = '\0';
+	params[0] = arr;
+	res = PQexecParams(ctx->conn,
+	    "SELECT idx, nodes FROM log_entry WHERE idx = ANY($1::bigint[])",
+	    1, NULL, params, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot read the log's tree");
+		goto out;
+	}
+	rows = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		uint64_t want = subtree_row(&st[i]);
+		int found = 0;
+
+		for (j = 0; j < rows; j++) {
+			if (PQgetlength(res, j, 0) != 8 || be64(PQgetvalue(res, j, 0)) != want)
+				continue;
+			if ((size_t)PQgetlength(res, j, 1) < 32u * (st[i].level + 1u)) {
+				r = reg__fail(err, REG_EVERIFY,
+				    "leaf %" PRIu64 " lacks the hash of its level-%u subtree: "
+				    "the stored log is damaged; run 'regctl log verify'",
+				    want, st[i].level);
+				goto out;
+			}
+			memcpy(out[i].b, PQgetvalue(res, j, 1) + 32 * st[i].level, 32);
+			found = 1;
+			break;
+		}
+		if (!found) {
+			r = reg__fail(err, REG_EVERIFY,
+			    "leaf %" PRIu64 " is missing from the log: the stored log is "
+			    "damaged; run 'regctl log verify'", want);
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	PQclear(res);
+	free(arr);
+	return r;
+}
+
+/* Reads the frontier of the committed log, under the append lock. */
+static int
+read_frontier(reg_ctx *ctx, struct reg__frontier *f, reg_error *err)
+{
+	uint64_t size;
+	int r, i;
+
+	reg__frontier_init(f);
+	if ((r = query_size(ctx, &size, err)) != 0)
+		return r;
+	if (size == 0)
+		return 0;
+	f->count = reg__merkle_decompose(0, size, f->st);
+	f->size = size;
+	if ((r = fetch_subtrees(ctx, f->st, (size_t)f->count, f->h, err)) != 0)
+		return r;
+	for (i = 0; i < f->count; i++)
+		REG_ASSERT(f->st[i].level < REG_MERKLE_MAX_LEVEL);
+	return 0;
+}
+
+/* A growing buffer for COPY's binary format. */
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static int
+buf_reserve(struct buf *b, size_t more)
+{
+	uint8_t *np;
+	size_t ncap;
+
+	if (b->len + more <= b->cap)
+		return 0;
+	ncap = b->cap ? b->cap : 65536;
+	while (ncap < b->len + more)
+		ncap *= 2;
+	np = realloc(b->p, ncap);
+	if (np == NULL)
+		return -1;
+	b->p = np;
+	b->cap = ncap;
+	return 0;
+}
+
+static int
+copy_rows(reg_ctx *ctx, const struct buf *b, reg_error *err)
+{
+	PGresult *res;
+	int r = 0;
+
+	res = PQexec(ctx->conn, "COPY log_entry (idx, leaf, nodes) FROM STDIN (FORMAT binary)");
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot append to the log");
+		PQclear(res);
+		return r;
+	}
+	PQclear(res);
+	if (PQputCopyData(ctx->conn, (const char *)b->p, (int)b->len) != 1 ||
+	    PQputCopyEnd(ctx->conn, NULL) != 1)
+		return reg__fail_pg(err, ctx->conn, NULL, "cannot append to the log");
+	while ((res = PQgetResult(ctx->conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && r == 0)
+			r = reg__fail_pg(err, ctx->conn, res, "cannot append to the log");
+		PQclear(res);
+	}
+	return r;
+}
+
+int
+reg_log_append_batch(reg_ctx *ctx, const struct reg_leaf *leaves, size_t n,
+    uint64_t *first, reg_error *err)
+{
+	static const uint8_t header[19] = {
+		'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0,
+		0, 0, 0, 0, 0, 0, 0, 0
+	};
+	struct reg__frontier f;
+	struct reg_hash nodes[REG_MERKLE_MAX_LEVEL], leafhash;
+	struct buf b = { NULL, 0, 0 };
+	size_t i, total = 0;
+	int r, own_tx = 0, k, c;
+
+	if (first != NULL)
+		*first = 0;
+	if (n == 0)
+		return reg__fail(err, REG_EINVAL, "no leaves to append");
+	if (n > APPEND_BATCH_MAX)
+		return reg__fail(err, REG_ETOOBIG, "%zu leaves in one batch; the limit is %d",
+		    n, APPEND_BATCH_MAX);
+	for (i = 0; i < n; i++) {
+		if (leaves[i].data == NULL && leaves[i].len != 0)
+			return reg__fail(err, REG_EINVAL, "leaf %zu of the batch has no data", i);
+		if (leaves[i].len > REG_LOG_LEAF_MAX)
+			return reg__fail(err, REG_ETOOBIG,
+			    "a leaf is %zu bytes; the limit is %u", leaves[i].len,
+			    REG_LOG_LEAF_MAX);
+		total += leaves[i].len;
+	}
+	if (buf_reserve(&b, sizeof(header) + 2 + n * (2 + 12 + 4 + 4 + 32 * 8) + total) != 0)
+		return reg__fail(err, REG_ENOMEM, "out of memory");
+	if (!reg__in_tx(ctx)) {
+		if ((r = reg__exec_cmd(ctx, "BEGIN", err)) != 0)
+			goto out;
+		own_tx = 1;
+	}
+	if ((r = reg__exec_cmd(ctx, LOG_LOCK_SQL, err)) != 0 ||
+	    (r = read_frontier(ctx, &f, err)) != 0)
+		goto out;
+	if (first != NULL)
+		*first = f.size;
+	memcpy(b.p, header, sizeof(header));
+	b.len = sizeof(header);
+	for (i = 0; i < n; i++) {
+		uint64_t idx = f.size;
+
+		reg_merkle_leaf_hash(leaves[i].data, leaves[i].len, &leafhash);
+		c = reg__frontier_append(&f, &leafhash, nodes);
+		if (buf_reserve(&b, 2 + 12 + 4 + leaves[i].len + 4 + 32 * (size_t)c + 2) != 0) {
+			r = reg__fail(err, REG_ENOMEM, "out of memory");
+			goto out;
+		}
+		put16(b.p + b.len, 3);
+		put32(b.p + b.len + 2, 8);
+		put64(b.p + b.len + 6, idx);
+		put32(b.p + b.len + 14, (uint32_t)leaves[i].len);
+		b.len += 18;
+		if (leaves[i].len > 0)
+			memcpy(b.p + b.len, leaves[i].data, leaves[i].len);
+		b.len += leaves[i].len;
+		put32(b.p + b.len, (uint32_t)(32 * c));
+		b.len += 4;
+		for (k = 0; k < c; k++) {
+			memcpy(b.p + b.len, nodes[k].b, 32);
+			b.len += 32;
+		}
+	}
+	put16(b.p + b.len, 0xffff);
+	b.len += 2;
+	if ((r = copy_rows(ctx, &b, err)) != 0)
+		goto out;
+	if (own_tx) {
+		own_tx = 0;
+		if ((r = reg__exec_cmd(ctx, "COMMIT", err)) != 0)
+			goto out;
+	}
+	r = 0;
+out:
+	if (own_tx)
+		(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
+	free(b.p);
+	return r;
+}
+
+int
+reg_log_append(reg_ctx *ctx, const void *leaf, size_t len, uint64_t *index,
+    reg_error *err)
+{
+	struct reg_leaf l = { leaf, len };
+
+	return reg_log_append_batch(ctx, &l, 1, index, err);
+}
+
+/* Fetches a plan's nodes and computes its hashes into out. */
+static int
+run_plan(reg_ctx *ctx, const struct reg__plan *p, struct reg_hash *out,
+    reg_error *err)
+{
+	struct reg_hash *h;
+	int r;
+
+	h = calloc(p->nnodes ? p->nnodes : 1, sizeof(*h));
+	if (h == NULL)
+		return reg__fail(err, REG_ENOMEM, "out of memory");
+	r = fetch_subtrees(ctx, p->nodes, p->nnodes, h, err);
+	if (r == 0)
+		reg__plan_finish(p, h, out);
+	free(h);
+	return r;
+}
+
+static int
+check_size(reg_ctx *ctx, uint64_t size, reg_error *err)
+{
+	uint64_t have;
+	int r;
+
+	if ((r = query_size(ctx, &have, err)) != 0)
+		return r;
+	if (size > have)
+		return reg__fail(err, REG_ERANGE,
+		    "size %" PRIu64 " is beyond the log, which has %" PRIu64 " leaves",
+		    size, have);
+	return 0;
+}
+
+int
+reg_log_root(reg_ctx *ctx, uint64_t size, struct reg_hash *root, reg_error *err)
+{
+	struct reg__plan *p = NULL;
+	int r;
+
+	if ((r = check_size(ctx, size, err)) != 0)
+		return r;
+	if (size == 0) {
+		struct reg__frontier f;
+
+		reg__frontier_init(&f);
+		reg__frontier_root(&f, root);
+		return 0;
+	}
+	p = malloc(sizeof(*p));
+	if (p == NULL)
+		return reg__fail(err, REG_ENOMEM, "out of memory");
+	if ((r = reg__plan_root(size, p, err)) == 0)
+		r = run_plan(ctx, p, root, err);
+	free(p);
+	return r;
+}
+
+static int
+prove(reg_ctx *ctx, struct reg__plan *p, uint64_t size, struct reg_proof **out,
+    reg_error *err)
+{
+	struct reg_proof *pr;
+	int r;
+
+	if ((r = check_size(ctx, size, err)) != 0)
+		return r;
+	pr = calloc(1, sizeof(*pr) + p->nelems * sizeof(struct reg_hash));
+	if (pr == NULL)
+		return reg__fail(err, REG_ENOMEM, "out of memory");
+	pr->size = size;
+	pr->n = p->nelems;
+	if ((r = run_plan(ctx, p, pr->hashes, err)) != 0) {
+		free(pr);
+		return r;
+	}
+	*out = pr;
+	return 0;
+}
+
+int
+reg_log_prove_inclusion(reg_ctx *ctx, uint64_t index, uint64_t size,
+    struct reg_proof **out, reg_error *err)
+{
+	struct reg__plan *p = NULL;
+	struct reg__subtree leaf;
+	int r;
+
+	*out = NULL;
+	p = malloc(sizeof(*p));
+	if (p == NULL)
+		return reg__fail(err, REG_ENOMEM, "out of memory");
+	if ((r = reg__plan_inclusion(index, size, p, err)) != 0)
+		goto out;
+	if ((r = prove(ctx, p, size, out, err)) != 0)
+		goto out;
+	(*out)->index = index;
+	leaf.level = 0;
+	leaf.index = index;
+	if ((r = fetch_subtrees(ctx, &leaf, 1, &(*out)->leaf_hash, err)) != 0) {
+		free(*out);
+		*out = NULL;
+	}
+out:
+	free(p);
+	return r;
+}
+
+int
+reg_log_prove_consistency(reg_ctx *ctx, uint64_t old_size, uint64_t new_size,
+    struct reg_proof **out, reg_error *err)
+{
+	struct reg__plan *p = NULL;
+	int r;
+
+	*out = NULL;
+	p = malloc(sizeof(*p));
+	if (p == NULL)
+		return reg__fail(err, REG_ENOMEM, "out of memory");
+	if ((r = reg__plan_consistency(old_size, new_size, p, err)) == 0 &&
+	    (r = prove(ctx, p, new_size, out, err)) == 0)
+		(*out)->old_size = old_size;
+	free(p);
+	return r;
+}
+
+int
+reg_log_entries(reg_ctx *ctx, uint64_t start, uint64_t end, reg_leaf_cb cb,
+    void *arg, reg_error *err)
+{
+	PGresult *res = NULL;
+	char s[24], e[24];
+	const char *params[2] = { s, e };
+	uint64_t want = start;
+	int r = 0, st;
+
+	if (start > end)
+		return reg__fail(err, REG_ERANGE, "start %" PRIu64 " is after end %" PRIu64,
+		    start, end);
+	if ((r = check_size(ctx, end, err)) != 0)
+		return r;
+	snprintf(s, sizeof(s), "%" PRIu64, start);
+	snprintf(e, sizeof(e), "%" PRIu64, end);
+	if (PQsendQueryParams(ctx->conn,
+	    "SELECT idx, leaf FROM log_entry WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+	    2, NULL, params, NULL, NULL, 1) != 1)
+		return reg__fail_pg(err, ctx->conn, NULL, "cannot read the log");
+	PQsetSingleRowMode(ctx->conn);
+	while ((res = PQgetResult(ctx->conn)) != NULL) {
+		st = PQresultStatus(res);
+		if (st == PGRES_SINGLE_TUPLE && r == 0) {
+			uint64_t idx = be64(PQgetvalue(res, 0, 0));
+
+			if (idx != want)
+				r = reg__fail(err, REG_EVERIFY,
+				    "leaf %" PRIu64 " is missing from the log", want);
+			else if (cb(idx, (const uint8_t *)PQgetvalue(res, 0, 1),
+			    (size_t)PQgetlength(res, 0, 1), arg) != 0)
+				r = reg__fail(err, REG_EIO, "stopped at leaf %" PRIu64, idx);
+			want++;
+		} else if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE && r == 0) {
+			r = reg__fail_pg(err, ctx->conn, res, "cannot read the log");
+		}
+		PQclear(res);
+	}
+	if (r == 0 && want != end)
+		r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " is missing from the log",
+		    want);
+	return r;
+}
+
+/* Reads the latest checkpoint row: seq, size, root, note. */
+static int
+latest_row(reg_ctx *ctx, PGresult **out, reg_error *err)
+{
+	PGresult *res;
+
+	*out = NULL;
+	res = PQexecParams(ctx->conn,
+	    "SELECT seq, size, root, note FROM log_checkpoint ORDER BY seq DESC LIMIT 1",
+	    0, NULL, NULL, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		int r = reg__fail_pg(err, ctx->conn, res, "cannot read checkpoints");
+
+		PQclear(res);
+		return r;
+	}
+	*out = res;
+	return 0;
+}
+
+static int
+give_note(PGresult *res, char **note, struct reg_checkpoint *cp, reg_error *err)
+{
+	const char *text = PQgetvalue(res, 0, 3);
+	size_t len = (size_t)PQgetlength(res, 0, 3);
+
+	if (cp != NULL) {
+		const char *body_end = strstr(text, "\n\n");
+
+		if (body_end == NULL)
+			return reg__fail(err, REG_EVERIFY, "a stored checkpoint is malformed");
+		if (reg_checkpoint_parse(text, (size_t)(body_end - text) + 1, cp, err) != 0)
+			return REG_EVERIFY;
+	}
+	if (note != NULL) {
+		*note = malloc(len + 1);
+		if (*note == NULL)
+			return reg__fail(err, REG_ENOMEM, "out of memory");
+		memcpy(*note, text, len);
+		(*note)[len] = '\0';
+	}
+	return 0;
+}
+
+int
+reg_log_latest_checkpoint(reg_ctx *ctx, char **note, struct reg_checkpoint *cp,
+    reg_error *err)
+{
+	PGresult *res = NULL;
+	int r;
+
+	if (note != NULL)
+		*note = NULL;
+	if ((r = latest_row(ctx, &res, err)) != 0)
+		return r;
+	if (PQntuples(res) == 0)
+		r = reg__fail(err, REG_ENOTFOUND,
+		    "the log has no checkpoint yet; run 'regctl log checkpoint'");
+	else
+		r = give_note(res, note, cp, err);
+	PQclear(res);
+	return r;
+}
+
+static int
+insert_checkpoint(reg_ctx *ctx, const reg_key *key, uint64_t size,
+    const struct reg_hash *root, reg_error *err)
+{
+	struct reg_checkpoint cp;
+	PGresult *res = NULL;
+	char *body = NULL, *note = NULL, sz[24];
+	const char *params[3];
+	int lens[3], fmts[3] = { 0, 1, 0 };
+	int r;
+
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.origin, sizeof(cp.origin), "%s", reg_key_name(key));
+	cp.size = size;
+	cp.root = *root;
+	if ((r = reg_checkpoint_format(&cp, &body, err)) != 0 ||
+	    (r = reg_note_sign(key, body, &note, err)) != 0)
+		goto out;
+	snprintf(sz, sizeof(sz), "%" PRIu64, size);
+	params[0] = sz;
+	params[1] = (const char *)root->b;
+	params[2] = note;
+	lens[0] = 0;
+	lens[1] = 32;
+	lens[2] = 0;
+	res = PQexecParams(ctx->conn,
+	    "INSERT INTO log_checkpoint (size, root, note) VALUES ($1, $2, $3)",
+	    3, NULL, params, lens, fmts, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		r = reg__fail_pg(err, ctx->conn, res, "cannot store the checkpoint");
+out:
+	PQclear(res);
+	reg_free(body);
+	reg_free(note);
+	return r;
+}
+
+int
+reg_log_checkpoint(reg_ctx *ctx, const reg_key *key, char **note,
+    struct reg_checkpoint *cp, reg_error *err)
+{
+	PGresult *res = NULL;
+	struct reg_hash root;
+	uint64_t size, last_size;
+	int r, own_tx = 0;
+
+	if (note != NULL)
+		*note = NULL;
+	if (reg__in_tx(ctx))
+		return reg__fail(err, REG_EINVAL,
+		    "a checkpoint is made in a transaction of its own; commit first");
+	if ((r = reg__exec_cmd(ctx, "BEGIN", err)) != 0)
+		return r;
+	own_tx = 1;
+	if ((r = reg__exec_cmd(ctx, CKPT_LOCK_SQL, err)) != 0 ||
+	    (r = latest_row(ctx, &res, err)) != 0 ||
+	    (r = query_size(ctx, &size, err)) != 0)
+		goto out;
+	if (PQntuples(res) == 1) {
+		last_size = be64(PQgetvalue(res, 0, 1));
+		if (last_size > size) {
+			r = reg__fail(err, REG_EVERIFY,
+			    "the latest checkpoint has %" PRIu64 " leaves but the log only %"
+			    PRIu64 ": leaves were removed; run 'regctl log verify'",
+			    last_size, size);
+			goto out;
+		}
+		/* Never sign a tree that does not extend the last one signed. */
+		if ((r = reg_log_root(ctx, last_size, &root, err)) != 0)
+			goto out;
+		if (PQgetlength(res, 0, 2) != 32 ||
+		    memcmp(root.b, PQgetvalue(res, 0, 2), 32) != 0) {
+			r = reg__fail(err, REG_EVERIFY,
+			    "the stored tree no longer has the root of checkpoint %" PRIu64
+			    " (size %" PRIu64 "): the log was altered; run 'regctl log verify'",
+			    be64(PQgetvalue(res, 0, 0)), last_size);
+			goto out;
+		}
+		if (last_size == size)
+			goto done;
+	}
+	if ((r = reg_log_root(ctx, size, &root, err)) != 0 ||
+	    (r = insert_checkpoint(ctx, key, size, &root, err)) != 0)
+		goto out;
+	PQclear(res);
+	if ((r = latest_row(ctx, &res, err)) != 0)
+		goto out;
+done:
+	if ((r = give_note(res, note, cp, err)) != 0)
+		goto out;
+	own_tx = 0;
+	r = reg__exec_cmd(ctx, "COMMIT", err);
+out:
+	if (own_tx)
+		(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
+	if (r != 0 && note != NULL) {
+		free(*note);
+		*note = NULL;
+	}
+	PQclear(res);
+	return r;
+}
+
+/* ---------------------------------------------------------------- verify */
+
+struct ckpt {
+	uint64_t seq;
+	uint64_t size;
+	struct reg_hash root;
+};
+
+static int
+cmp_ckpt_size(const void *a, const void *b)
+{
+	const struct ckpt *x = a, *y = b;
+
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Checks every checkpoint's note: it parses, is signed by key, names key's
+ * origin, matches its row, and no checkpoint is smaller than one before it.
+ */
+static int
+verify_checkpoints(reg_ctx *ctx, const reg_key *key, struct ckpt **out,
+    size_t *nout, struct reg_log_report *rep, reg_error *err)
+{
+	PGresult *res;
+	struct ckpt *c = NULL;
+	struct reg_checkpoint cp;
+	reg_error e2 = REG_ERROR_INIT;
+	char *text = NULL;
+	uint64_t prev = 0;
+	int i, n, r = 0;
+
+	*out = NULL;
+	*nout = 0;
+	res = PQexecParams(ctx->conn,
+	    "SELECT seq, size, root, note FROM log_checkpoint ORDER BY seq",
+	    0, NULL, NULL, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot read checkpoints");
+		goto out;
+	}
+	n = PQntuples(res);
+	c = calloc(n ? (size_t)n : 1, sizeof(*c));
+	if (c == NULL) {
+		r = reg__fail(err, REG_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const char *note = PQgetvalue(res, i, 3);
+
+		c[i].seq = be64(PQgetvalue(res, i, 0));
+		c[i].size = be64(PQgetvalue(res, i, 1));
+		if (PQgetlength(res, i, 2) == 32)
+			memcpy(c[i].root.b, PQgetvalue(res, i, 2), 32);
+		reg_error_clear(&e2);
+		free(text);
+		text = NULL;
+		if (reg_note_verify(key, note, (size_t)PQgetlength(res, i, 3), &text,
+		    &e2) != 0) {
+			r = reg__fail(err, REG_EVERIFY,
+			    "checkpoint %" PRIu64 " (size %" PRIu64 ") is not signed by %s: %s",
+			    c[i].seq, c[i].size, reg_key_name(key), e2.message);
+			goto bad;
+		}
+		if (reg_checkpoint_parse(text, strlen(text), &cp, &e2) != 0) {
+			r = reg__fail(err, REG_EVERIFY, "checkpoint %" PRIu64 " is malformed: %s",
+			    c[i].seq, e2.message);
+			goto bad;
+		}
+		if (strcmp(cp.origin, reg_key_name(key)) != 0 || cp.size != c[i].size ||
+		    PQgetlength(res, i, 2) != 32 ||
+		    memcmp(cp.root.b, c[i].root.b, 32) != 0) {
+			r = reg__fail(err, REG_EVERIFY,
+			    "checkpoint %" PRIu64 ": its signed note (origin %s, size %" PRIu64
+			    ") does not match its row (size %" PRIu64 ")", c[i].seq, cp.origin,
+			    cp.size, c[i].size);
+			goto bad;
+		}
+		if (c[i].size < prev) {
+			r = reg__fail(err, REG_EVERIFY,
+			    "checkpoint %" PRIu64 " has size %" PRIu64 ", smaller than the "
+			    "checkpoint before it (%" PRIu64 ")", c[i].seq, c[i].size, prev);
+			goto bad;
+		}
+		prev = c[i].size;
+		rep->checkpoints++;
+	}
+	qsort(c, (size_t)n, sizeof(*c), cmp_ckpt_size);
+	*out = c;
+	*nout = (size_t)n;
+	c = NULL;
+	goto out;
+bad:
+	rep->bad_checkpoint = (int64_t)c[i].seq;
+out:
+	free(text);
+	free(c);
+	PQclear(res);
+	return r;
+}
+
+int
+reg_log_verify(reg_ctx *ctx, const reg_key *key, struct reg_log_report *rep,
+    reg_error *err)
+{
+	struct reg_log_report dummy;
+	struct reg__frontier f;
+	struct reg_hash computed[REG_MERKLE_MAX_LEVEL], h, root;
+	struct ckpt *ck = NULL;
+	size_t nck = 0, ci = 0;
+	PGresult *res;
+	uint64_t want = 0;
+	double t0 = now_seconds();
+	int r, st, c, k;
+
+	if (rep == NULL)
+		rep = &dummy;
+	memset(rep, 0, sizeof(*rep));
+	rep->bad_index = -1;
+	rep->bad_checkpoint = -1;
+	/* One snapshot for the whole check. */
+	if ((r = reg__exec_cmd(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err)) != 0)
+		return r;
+	if ((r = verify_checkpoints(ctx, key, &ck, &nck, rep, err)) != 0)
+		goto out;
+	reg__frontier_init(&f);
+	/* A checkpoint of the empty tree. */
+	while (ci < nck && ck[ci].size == 0) {
+		reg__frontier_root(&f, &root);
+		if (memcmp(root.b, ck[ci].root.b, 32) != 0) {
+			rep->bad_checkpoint = (int64_t)ck[ci].seq;
+			r = reg__fail(err, REG_EVERIFY, "checkpoint %" PRIu64
+			    " of the empty tree has a wrong root", ck[ci].seq);
+			goto out;
+		}
+		ci++;
+	}
+	if (PQsendQueryParams(ctx->conn,
+	    "SELECT idx, leaf, nodes FROM log_entry ORDER BY idx",
+	    0, NULL, NULL, NULL, NULL, 1) != 1) {
+		r = reg__fail_pg(err, ctx->conn, NULL, "cannot read the log");
+		goto out;
+	}
+	PQsetSingleRowMode(ctx->conn);
+	while ((res = PQgetResult(ctx->conn)) != NULL) {
+		st = PQresultStatus(res);
+		if (st == PGRES_SINGLE_TUPLE && r == 0) {
+			uint64_t idx = be64(PQgetvalue(res, 0, 0));
+			const char *nodes = PQgetvalue(res, 0, 2);
+			size_t nlen = (size_t)PQgetlength(res, 0, 2);
+
+			if (idx != want) {
+				rep->bad_index = (int64_t)want;
+				r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64
+				    " is missing (the next stored leaf is %" PRIu64 ")", want, idx);
+				goto next;
+			}
+			reg_merkle_leaf_hash(PQgetvalue(res, 0, 1),
+			    (size_t)PQgetlength(res, 0, 1), &h);
+			if (nlen < 32 || memcmp(h.b, nodes, 32) != 0) {
+				rep->bad_index = (int64_t)idx;
+				r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64
+				    ": its bytes do not have its stored hash", idx);
+				goto next;
+			}
+			c = reg__frontier_append(&f, &h, computed);
+			if (nlen != 32u * (size_t)c) {
+				rep->bad_index = (int64_t)idx;
+				r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64
+				    ": %zu subtree hashes stored where %d belong", idx,
+				    nlen / 32, c);
+				goto next;
+			}
+			for (k = 1; k < c; k++) {
+				if (memcmp(computed[k].b, nodes + 32 * k, 32) != 0) {
+					uint64_t span = (uint64_t)1 << k;
+
+					rep->bad_index = (int64_t)(idx + 1 - span);
+					r = reg__fail(err, REG_EVERIFY,
+					    "leaves %" PRIu64 "..%" PRIu64 ": the stored hash of "
+					    "their subtree (level %d, kept with leaf %" PRIu64
+					    ") does not match them", idx + 1 - span, idx, k, idx);
+					goto next;
+				}
+			}
+			want = idx + 1;
+			rep->entries = want;
+			while (ci < nck && ck[ci].size == want) {
+				reg__frontier_root(&f, &root);
+				if (memcmp(root.b, ck[ci].root.b, 32) != 0) {
+					rep->bad_checkpoint = (int64_t)ck[ci].seq;
+					r = reg__fail(err, REG_EVERIFY, "checkpoint %" PRIu64
+					    " (size %" PRIu64 ") does not match the stored tree: "
+					    "a fork or an altered log", ck[ci].seq, want);
+					goto next;
+				}
+				ci++;
+			}
+		} else if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE && r == 0) {
+			r = reg__fail_pg(err, ctx->conn, res, "cannot read the log");
+		}
+next:
+		PQclear(res);
+	}
+	if (r == 0 && ci < nck) {
+		rep->bad_checkpoint = (int64_t)ck[ci].seq;
+		rep->bad_index = (int64_t)want;
+		r = reg__fail(err, REG_EVERIFY, "checkpoint %" PRIu64 " has size %" PRIu64
+		    " but the log ends at %" PRIu64 " leaves: leaves were removed",
+		    ck[ci].seq, ck[ci].size, want);
+	}
+out:
+	(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
+	free(ck);
+	rep->seconds = now_seconds() - t0;
+	return r;
+}

@@ -1,0 +1,487 @@
+/*
+ * C2SP signed notes (c2sp.org/signed-note) with Ed25519 signatures, and the
+ * C2SP tlog-checkpoint bodies that the registry's logs sign with them.
+ *
+ * A signed note is its text (ending in a newline), a blank line, and one or
+ * more signature lines "— <key name> <base64(key id || signature)>".  The
+ * whole note is UTF-8 without control characters other than newline.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "registry_int.h"
+
+/*
+ * Internal functions shared with key.c.  These declarations belong in
+ * registry_int.h; they are repeated here and in key.c until it has them.
+ */
+int reg__key_sign(const reg_key *k, const uint8_t *msg, size_t len,
+    uint8_t sig[64], reg_error *err);
+int reg__key_verify(const reg_key *k, const uint8_t *msg, size_t len,
+    const uint8_t *sig, size_t siglen, reg_error *err);
+int reg__note_name_valid(const char *name, size_t len);
+
+/* The em dash and space that open a signature line. */
+#define SIG_PREFIX "\xe2\x80\x94 "
+#define SIG_PREFIX_LEN 4
+/* The most signature lines a note may carry (C2SP asks for at least 16). */
+#define NOTE_SIGS_MAX 100
+/* Room for signature lines beyond the text's REG_NOTE_MAX bytes. */
+#define NOTE_SIGS_BYTES_MAX (1 << 20)
+#define ED25519_SIG_LEN 64
+#define KEY_ID_LEN 4
+
+/*
+ * Decodes one UTF-8 sequence of at most n bytes at s.  Returns its length
+ * and sets *cp, or returns 0 for an invalid sequence: truncated, overlong,
+ * a surrogate, or above U+10FFFF.
+ */
+static size_t
+utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
+{
+	uint32_t c, min;
+	size_t len, i;
+
+	if (n == 0)
+		return 0;
+	c = s[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		c &= 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		c &= 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		c &= 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Whether c is a Unicode white space character (property White_Space). */
+static int
+is_unicode_space(uint32_t c)
+{
+	return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 ||
+	    c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+	    c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
+	    c == 0x3000;
+}
+
+/*
+ * Whether name (len bytes) is a valid key name: non-empty UTF-8 without
+ * Unicode spaces, '+' or control characters (C0, DEL and C1).  The last
+ * rule is ours, stricter than C2SP's.
+ */
+int
+reg__note_name_valid(const char *name, size_t len)
+{
+	const uint8_t *s = (const uint8_t *)name;
+	size_t i, n;
+	uint32_t c;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i += n) {
+		n = utf8_decode(s + i, len - i, &c);
+		if (n == 0)
+			return 0;
+		if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '+' ||
+		    is_unicode_space(c))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Checks that len bytes of text are valid UTF-8 without control characters
+ * other than newline; what names the text in the message.
+ */
+static int
+check_text(const char *text, size_t len, const char *what, reg_error *err)
+{
+	const uint8_t *s = (const uint8_t *)text;
+	size_t i, n;
+	uint32_t c;
+
+	for (i = 0; i < len; i += n) {
+		n = utf8_decode(s + i, len - i, &c);
+		if (n == 0)
+			return reg__fail(err, REG_EINVAL,
+			    "%s is not valid UTF-8 at byte %zu", what, i);
+		if (c < 0x20 && c != '\n')
+			return reg__fail(err, REG_EINVAL, "%s has control "
+			    "character 0x%02x at byte %zu", what, (unsigned)c, i);
+	}
+	return 0;
+}
+
+int
+reg_note_sign(const reg_key *k, const char *text, char **out, reg_error *err)
+{
+	uint8_t sig[KEY_ID_LEN + ED25519_SIG_LEN];
+	char *b64 = NULL, *note = NULL;
+	const char *name;
+	size_t len, namelen, b64len, n, o;
+	uint32_t id;
+	int r = REG_EINTERNAL;
+
+	*out = NULL;
+	if (k == NULL || text == NULL)
+		return reg__fail(err, REG_EINVAL, "no key or text to sign");
+	len = strlen(text);
+	if (len == 0)
+		return reg__fail(err, REG_EINVAL, "note text is empty");
+	if (len > REG_NOTE_MAX)
+		return reg__fail(err, REG_ETOOBIG, "note text of %zu bytes is "
+		    "longer than %d", len, REG_NOTE_MAX);
+	if (text[len - 1] != '\n')
+		return reg__fail(err, REG_EINVAL,
+		    "note text does not end in a newline");
+	if ((r = check_text(text, len, "note text", err)) != 0)
+		return r;
+
+	id = reg_key_id(k);
+	sig[0] = id >> 24;
+	sig[1] = (id >> 16) & 0xff;
+	sig[2] = (id >> 8) & 0xff;
+	sig[3] = id & 0xff;
+	if ((r = reg__key_sign(k, (const uint8_t *)text, len,
+	    sig + KEY_ID_LEN, err)) != 0)
+		goto out;
+	if ((r = reg_base64_encode(sig, sizeof(sig), &b64, err)) != 0)
+		goto out;
+
+	name = reg_key_name(k);
+	namelen = strlen(name);
+	b64len = strlen(b64);
+	/* text, blank line, em dash and space, name, space, base64, newline */
+	n = len + 1 + SIG_PREFIX_LEN + namelen + 1 + b64len + 1;
+	note = malloc(n + 1);
+	if (note == NULL) {
+		r = reg__fail(err, REG_ENOMEM, "cannot allocate the note");
+		goto out;
+	}
+	o = 0;
+	memcpy(note + o, text, len);
+	o += len;
+	note[o++] = '\n';
+	memcpy(note + o, SIG_PREFIX, SIG_PREFIX_LEN);
+	o += SIG_PREFIX_LEN;
+	memcpy(note + o, name, namelen);
+	o += namelen;
+	note[o++] = ' ';
+	memcpy(note + o, b64, b64len);
+	o += b64len;
+	note[o++] = '\n';
+	REG_ASSERT(o == n);
+	note[o] = '\0';
+	*out = note;
+	note = NULL;	/* transferred */
+	r = 0;
+out:
+	free(note);
+	free(b64);
+	return r;
+}
+
+/* Finds the last "\n\n" in s (len bytes); returns its offset or -1. */
+static long
+last_blank_line(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = len; i >= 2; i--) {
+		if (s[i - 2] == '\n' && s[i - 1] == '\n')
+			return (long)(i - 2);
+	}
+	return -1;
+}
+
+int
+reg_note_verify(const reg_key *k, const char *note, size_t len, char **text,
+    reg_error *err)
+{
+	const char *sigs, *line, *eol, *name, *b64, *sp;
+	const char *kname;
+	char *copy = NULL;
+	uint8_t *sig = NULL;
+	size_t textlen, siglen = 0, namelen, b64len, knamelen;
+	long split;
+	uint32_t id;
+	int lineno, good = 0, bad = 0, r = REG_EINTERNAL;
+	reg_error verr = REG_ERROR_INIT;
+
+	if (text != NULL)
+		*text = NULL;
+	if (k == NULL || note == NULL)
+		return reg__fail(err, REG_EINVAL, "no key or note to verify");
+	if (len > (size_t)REG_NOTE_MAX + NOTE_SIGS_BYTES_MAX)
+		return reg__fail(err, REG_ETOOBIG, "note of %zu bytes is too "
+		    "long", len);
+	if ((r = check_text(note, len, "note", err)) != 0)
+		return r;
+	split = last_blank_line(note, len);
+	if (split < 0)
+		return reg__fail(err, REG_EINVAL,
+		    "note has no blank line before its signatures");
+	textlen = (size_t)split + 1;
+	if (textlen > REG_NOTE_MAX)
+		return reg__fail(err, REG_ETOOBIG, "note text of %zu bytes is "
+		    "longer than %d", textlen, REG_NOTE_MAX);
+	sigs = note + textlen + 1;
+	if (sigs == note + len || note[len - 1] != '\n')
+		return reg__fail(err, REG_EINVAL, "note's signature lines do "
+		    "not end in a newline");
+
+	kname = reg_key_name(k);
+	knamelen = strlen(kname);
+	lineno = 0;
+	for (line = sigs; line < note + len; line = eol + 1) {
+		lineno++;
+		eol = memchr(line, '\n', (size_t)(note + len - line));
+		REG_ASSERT(eol != NULL);
+		if (lineno > NOTE_SIGS_MAX) {
+			r = reg__fail(err, REG_ETOOBIG, "note has more than %d "
+			    "signatures", NOTE_SIGS_MAX);
+			goto out;
+		}
+		if (eol - line < SIG_PREFIX_LEN ||
+		    memcmp(line, SIG_PREFIX, SIG_PREFIX_LEN) != 0) {
+			r = reg__fail(err, REG_EINVAL, "signature line %d does "
+			    "not start with an em dash and a space", lineno);
+			goto out;
+		}
+		name = line + SIG_PREFIX_LEN;
+		sp = memchr(name, ' ', (size_t)(eol - name));
+		if (sp == NULL) {
+			r = reg__fail(err, REG_EINVAL, "signature line %d has "
+			    "no space after the key name", lineno);
+			goto out;
+		}
+		namelen = (size_t)(sp - name);
+		b64 = sp + 1;
+		b64len = (size_t)(eol - b64);
+		if (!reg__note_name_valid(name, namelen)) {
+			r = reg__fail(err, REG_EINVAL, "signature line %d has "
+			    "an invalid key name", lineno);
+			goto out;
+		}
+		free(sig);
+		sig = NULL;
+		if (b64len == 0 ||
+		    reg_base64_decode(b64, b64len, &sig, &siglen, NULL) != 0 ||
+		    siglen <= KEY_ID_LEN) {
+			r = reg__fail(err, REG_EINVAL, "signature line %d has "
+			    "no valid base64 signature", lineno);
+			goto out;
+		}
+		id = (uint32_t)sig[0] << 24 | (uint32_t)sig[1] << 16 |
+		    (uint32_t)sig[2] << 8 | sig[3];
+		/* Signatures of other keys are ignored, as C2SP requires. */
+		if (namelen != knamelen || memcmp(name, kname, namelen) != 0 ||
+		    id != reg_key_id(k))
+			continue;
+		/* Every signature by k must hold; the first failure is kept. */
+		if (reg__key_verify(k, (const uint8_t *)note, textlen,
+		    sig + KEY_ID_LEN, siglen - KEY_ID_LEN, &verr) == 0)
+			good++;
+		else
+			bad++;
+	}
+	if (bad > 0) {
+		r = reg__fail(err, REG_EVERIFY, "%s", verr.message);
+		goto out;
+	}
+	if (good == 0) {
+		r = reg__fail(err, REG_EVERIFY, "note has no signature by "
+		    "%s+%08x", kname, (unsigned)reg_key_id(k));
+		goto out;
+	}
+	if (text != NULL) {
+		copy = malloc(textlen + 1);
+		if (copy == NULL) {
+			r = reg__fail(err, REG_ENOMEM, "cannot copy the note text");
+			goto out;
+		}
+		memcpy(copy, note, textlen);
+		copy[textlen] = '\0';
+		*text = copy;
+		copy = NULL;	/* transferred */
+	}
+	r = 0;
+out:
+	free(sig);
+	free(copy);
+	return r;
+}
+
+int
+reg_checkpoint_format(const struct reg_checkpoint *cp, char **out,
+    reg_error *err)
+{
+	char *b64 = NULL, *s = NULL;
+	size_t olen, n;
+	int r = REG_EINTERNAL;
+
+	*out = NULL;
+	if (cp == NULL)
+		return reg__fail(err, REG_EINVAL, "no checkpoint");
+	olen = strnlen(cp->origin, sizeof(cp->origin));
+	if (olen == sizeof(cp->origin))
+		return reg__fail(err, REG_EINVAL,
+		    "checkpoint origin is not NUL-terminated");
+	if (olen == 0)
+		return reg__fail(err, REG_EINVAL, "checkpoint origin is empty");
+	if ((r = check_text(cp->origin, olen, "checkpoint origin", err)) != 0)
+		return r;
+	if (memchr(cp->origin, '\n', olen) != NULL)
+		return reg__fail(err, REG_EINVAL,
+		    "checkpoint origin has a newline");
+	if (cp->size > INT64_MAX)
+		return reg__fail(err, REG_ERANGE, "checkpoint size %" PRIu64
+		    " is above 2^63 - 1", cp->size);
+	if ((r = reg_base64_encode(cp->root.b, sizeof(cp->root.b), &b64,
+	    err)) != 0)
+		goto out;
+	/* origin, newline, at most 19 digits, newline, base64, newline, NUL */
+	n = olen + 1 + 19 + 1 + strlen(b64) + 1 + 1;
+	s = malloc(n);
+	if (s == NULL) {
+		r = reg__fail(err, REG_ENOMEM, "cannot allocate a checkpoint");
+		goto out;
+	}
+	snprintf(s, n, "%s\n%" PRIu64 "\n%s\n", cp->origin, cp->size, b64);
+	*out = s;
+	s = NULL;	/* transferred */
+	r = 0;
+out:
+	free(s);
+	free(b64);
+	return r;
+}
+
+/* Parses a tree size: decimal digits without leading zeros, <= 2^63 - 1. */
+static int
+parse_size(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (len == 0 || len > 19 || (len > 1 && s[0] == '0'))
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		/* Nineteen digits fit in 64 bits; the bound is checked below. */
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > INT64_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+reg_checkpoint_parse(const char *text, size_t len, struct reg_checkpoint *cp,
+    reg_error *err)
+{
+	struct reg_checkpoint c;
+	const char *line, *eol;
+	uint8_t *root = NULL;
+	size_t rootlen = 0, llen;
+	int lineno, r = REG_EINTERNAL;
+
+	memset(&c, 0, sizeof(c));
+	if (cp == NULL || text == NULL)
+		return reg__fail(err, REG_EINVAL, "no checkpoint text");
+	memset(cp, 0, sizeof(*cp));
+	if (len > REG_NOTE_MAX)
+		return reg__fail(err, REG_ETOOBIG, "checkpoint of %zu bytes is "
+		    "longer than %d", len, REG_NOTE_MAX);
+	if ((r = check_text(text, len, "checkpoint", err)) != 0)
+		return r;
+	if (len == 0 || text[len - 1] != '\n')
+		return reg__fail(err, REG_EINVAL,
+		    "checkpoint does not end in a newline");
+
+	lineno = 0;
+	for (line = text; line < text + len; line = eol + 1) {
+		lineno++;
+		eol = memchr(line, '\n', (size_t)(text + len - line));
+		REG_ASSERT(eol != NULL);
+		llen = (size_t)(eol - line);
+		switch (lineno) {
+		case 1:
+			if (llen == 0) {
+				r = reg__fail(err, REG_EINVAL, "checkpoint line 1: "
+				    "the origin is empty");
+				goto out;
+			}
+			if (llen > REG_KEY_NAME_MAX) {
+				r = reg__fail(err, REG_EINVAL, "checkpoint line 1: "
+				    "the origin is longer than %d bytes",
+				    REG_KEY_NAME_MAX);
+				goto out;
+			}
+			memcpy(c.origin, line, llen);
+			c.origin[llen] = '\0';
+			break;
+		case 2:
+			if (parse_size(line, llen, &c.size) != 0) {
+				r = reg__fail(err, REG_EINVAL, "checkpoint line 2: "
+				    "the tree size is not a decimal number "
+				    "without leading zeros up to 2^63 - 1");
+				goto out;
+			}
+			break;
+		case 3:
+			if (reg_base64_decode(line, llen, &root, &rootlen,
+			    NULL) != 0 || rootlen != sizeof(c.root.b)) {
+				r = reg__fail(err, REG_EINVAL, "checkpoint line 3: "
+				    "the root hash is not the base64 of 32 bytes");
+				goto out;
+			}
+			memcpy(c.root.b, root, sizeof(c.root.b));
+			break;
+		default:
+			if (llen == 0) {
+				r = reg__fail(err, REG_EINVAL, "checkpoint line %d: "
+				    "an extension line is empty", lineno);
+				goto out;
+			}
+			break;
+		}
+	}
+	if (lineno < 3) {
+		r = reg__fail(err, REG_EINVAL, "checkpoint line %d is missing: "
+		    "%s", lineno + 1, lineno == 1 ? "the tree size" :
+		    "the root hash");
+		goto out;
+	}
+	*cp = c;
+	r = 0;
+out:
+	free(root);
+	return r;
+}

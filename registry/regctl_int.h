@@ -1,0 +1,33 @@
+/* regctl's commands, one file per group. */
+#ifndef REGISTRY_REGCTL_INT_H
+#define REGISTRY_REGCTL_INT_H
+
+#include "registry/registry.h"
+
+#define PROG "regctl"
+
+/* Options every command takes. */
+struct regctl_common {
+	const char *db;		/* --db CONNINFO, or NULL */
+};
+
+typedef int (*regctl_fn)(struct regctl_common *c, int argc, char **argv);
+
+int regctl_migrate(struct regctl_common *c, int argc, char **argv);
+int regctl_status(struct regctl_common *c, int argc, char **argv);
+int regctl_local(struct regctl_common *c, int argc, char **argv);
+int regctl_key(struct regctl_common *c, int argc, char **argv);
+int regctl_log(struct regctl_common *c, int argc, char **argv);
+
+/* The signing key's path: opt, REGISTRY_KEY, or the build tree's default. */
+const char *regctl_key_path(const char *opt);
+/* Loads the signing key, with a hint when the default one is missing. */
+int regctl_key_load(const char *opt, reg_key **key, reg_error *err);
+
+/* Prints err and returns the exit status for it (1). */
+int regctl_fail(const reg_error *err);
+/* Reports a usage error with the command's name and returns 2. */
+int regctl_usage(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,52 @@
+/* Internal definitions shared by libregistry's modules; never installed. */
+#ifndef REGISTRY_REGISTRY_INT_H
+#define REGISTRY_REGISTRY_INT_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "registry/registry.h"
+
+struct pg_conn;
+
+struct reg_ctx {
+	struct pg_conn *conn;
+	unsigned flags;
+};
+
+/*
+ * Records a failure in err (when err is not NULL and holds none yet) and
+ * returns code, so that callers can write "return reg__fail(...)".
+ */
+int reg__fail(reg_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Records a database failure: the message is fmt's text, then ": " and
+ * libpq's message for res (or for the connection when res is NULL), with
+ * the SQLSTATE kept.  Returns REG_EDB.
+ */
+struct pg_result;
+int reg__fail_pg(reg_error *err, struct pg_conn *conn,
+    const struct pg_result *res, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* An assertion that stays in release builds; for internal invariants only,
+ * never for untrusted input. */
+#define REG_ASSERT(e) do { \
+	if (!(e)) { \
+		fprintf(stderr, "%s:%d: assertion failed: %s\n", \
+		    __FILE__, __LINE__, #e); \
+		abort(); \
+	} \
+} while (0)
+
+/* Lower-case hex of len bytes into out (2 * len + 1 bytes). */
+void reg__hex(const uint8_t *in, size_t len, char *out);
+
+/* Runs a fixed command that takes no data. */
+int reg__exec_cmd(reg_ctx *ctx, const char *sql, reg_error *err);
+/* Whether a transaction is open on the connection. */
+int reg__in_tx(reg_ctx *ctx);
+
+#endif

@@ -1,0 +1,1 @@
+CREATE TABLE t_one (id integer PRIMARY KEY);

@@ -1,0 +1,2 @@
+CREATE TABLE t_two (id integer PRIMARY KEY);
+INSERT INTO t_two VALUES (1);
