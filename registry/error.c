@@ -41,6 +41,28 @@ reg_error_clear(reg_error *err)
 	memset(err, 0, sizeof(*err));
 }
 
+/*
+ * Folds a message onto one line: libpq's messages carry newlines and tabs
+ * (a hint on a second line), and errors are shown one line each.
+ */
+static void
+one_line(char *m)
+{
+	char *w = m, *r;
+
+	for (r = m; *r != '\0'; r++) {
+		if (*r == '\n' || *r == '\t' || *r == '\r') {
+			if (w > m && w[-1] != ' ' && r[1] != '\0')
+				*w++ = ' ';
+			continue;
+		}
+		*w++ = *r;
+	}
+	while (w > m && w[-1] == ' ')
+		w--;
+	*w = '\0';
+}
+
 static void
 vfill(reg_error *err, int code, const char *fmt, va_list ap)
 {
@@ -52,6 +74,7 @@ vfill(reg_error *err, int code, const char *fmt, va_list ap)
 	if (n < 0)
 		snprintf(err->message, sizeof(err->message), "%s",
 		    reg_strerror(code));
+	one_line(err->message);
 }
 
 int
@@ -92,11 +115,7 @@ reg__fail_pg(reg_error *err, struct pg_conn *conn,
 		len = strlen(err->message);
 		snprintf(err->message + len, sizeof(err->message) - len, ": %s",
 		    msg);
-		/* libpq's connection messages end in a newline: drop it. */
-		len = strlen(err->message);
-		while (len > 0 && (err->message[len - 1] == '\n' ||
-		    err->message[len - 1] == ' '))
-			err->message[--len] = '\0';
+		one_line(err->message);
 	}
 	if (state != NULL && strlen(state) == 5)
 		memcpy(err->sqlstate, state, 6);

@@ -480,7 +480,11 @@ reg_key_from_verifier(const char *vkey, reg_key **out, reg_error *err)
 		    "verifier key's public key is not valid base64");
 		goto out;
 	}
-	if (rawlen == 0 || raw[0] != KEY_ALG_ED25519) {
+	if (rawlen == 0) {
+		r = reg__fail(err, REG_EINVAL, "verifier key has no public key");
+		goto out;
+	}
+	if (raw[0] != KEY_ALG_ED25519) {
 		r = reg__fail(err, REG_EKEY, "verifier key is not of algorithm "
 		    "1 (Ed25519)");
 		goto out;
