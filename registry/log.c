@@ -12,9 +12,22 @@
 #include <time.h>
 
 #include <libpq-fe.h>
+#include <openssl/crypto.h>
 
 #include "merkle_int.h"
 #include "registry_int.h"
+
+/*
+ * The committed size and, for each bit b set in it, the hash kept at level
+ * b in row ((size >> b) << b) - 1: the frontier.  Text results (it runs in
+ * a multi-statement string), hashes in hex.
+ */
+#define FRONTIER_SQL \
+	"WITH s AS (SELECT max(idx) + 1 AS n FROM log_entry) " \
+	"SELECT s.n, e.idx, encode(substring(e.nodes FROM 32 * b + 1 FOR 32), 'hex') " \
+	"FROM s CROSS JOIN generate_series(0, 62) AS b " \
+	"LEFT JOIN log_entry e ON e.idx = ((s.n >> b) << b) - 1 " \
+	"WHERE s.n IS NOT NULL AND (s.n >> b) & 1 = 1"
 
 /* Transaction-scoped advisory locks (any constants will do). */
 #define LOG_LOCK_SQL "SELECT pg_advisory_xact_lock(7238294712)"
@@ -54,6 +67,24 @@ put64(uint8_t *p, uint64_t v)
 {
 	put32(p, (uint32_t)(v >> 32));
 	put32(p + 4, (uint32_t)v);
+}
+
+/* Decodes 64 hex digits; -1 for anything else. */
+static int
+unhex32(const char *hex, struct reg_hash *h)
+{
+	int i, hi, lo;
+
+	if (strlen(hex) != 64)
+		return -1;
+	for (i = 0; i < 32; i++) {
+		hi = OPENSSL_hexchar2int((unsigned char)hex[2 * i]);
+		lo = OPENSSL_hexchar2int((unsigned char)hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		h->b[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
 }
 
 /* The row that stores complete subtree st, and the offset of its hash. */
@@ -156,25 +187,62 @@ out:
 	return r;
 }
 
-/* Reads the frontier of the committed log, under the append lock. */
+/*
+ * Takes the append lock (opening a transaction first when begin is set)
+ * and reads the frontier of the committed log, in one round trip: the
+ * statements take no data, and in READ COMMITTED the query after the lock
+ * sees every leaf committed before the lock was granted.  The frontier of
+ * size n is kept in the rows ((n >> b) << b) - 1 for each bit b set in n.
+ */
 static int
-read_frontier(reg_ctx *ctx, struct reg__frontier *f, reg_error *err)
+lock_and_read_frontier(reg_ctx *ctx, int begin, struct reg__frontier *f,
+    reg_error *err)
 {
+	static const char *const sql[2] = {
+		LOG_LOCK_SQL "; " FRONTIER_SQL,
+		"BEGIN; " LOG_LOCK_SQL "; " FRONTIER_SQL
+	};
+	PGresult *res = NULL;
 	uint64_t size;
-	int r, i;
+	int r = REG_EDB, rows, i, j;
 
 	reg__frontier_init(f);
-	if ((r = query_size(ctx, &size, err)) != 0)
-		return r;
-	if (size == 0)
-		return 0;
+	res = PQexec(ctx->conn, sql[begin ? 1 : 0]);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot lock the log for appending");
+		goto out;
+	}
+	rows = PQntuples(res);
+	if (rows == 0) {
+		r = 0;	/* an empty log */
+		goto out;
+	}
+	size = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
 	f->count = reg__merkle_decompose(0, size, f->st);
 	f->size = size;
-	if ((r = fetch_subtrees(ctx, f->st, (size_t)f->count, f->h, err)) != 0)
-		return r;
-	for (i = 0; i < f->count; i++)
-		REG_ASSERT(f->st[i].level < REG_MERKLE_MAX_LEVEL);
-	return 0;
+	for (i = 0; i < f->count; i++) {
+		uint64_t want = subtree_row(&f->st[i]);
+
+		for (j = 0; j < rows; j++)
+			if (!PQgetisnull(res, j, 1) &&
+			    strtoull(PQgetvalue(res, j, 1), NULL, 10) == want)
+				break;
+		if (j == rows) {
+			r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " is missing from "
+			    "the log: the stored log is damaged; run 'regctl log verify'", want);
+			goto out;
+		}
+		if (unhex32(PQgetvalue(res, j, 2), &f->h[i]) != 0) {
+			r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " lacks the hash of "
+			    "its level-%u subtree: the stored log is damaged; run "
+			    "'regctl log verify'", want, f->st[i].level);
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	PQclear(res);
+	return r;
 }
 
 /* A growing buffer for COPY's binary format. */
@@ -202,13 +270,17 @@ buf_reserve(struct buf *b, size_t more)
 	return 0;
 }
 
+/* Sends a COPY ... FROM STDIN (FORMAT binary) payload. */
 static int
 copy_rows(reg_ctx *ctx, const struct buf *b, reg_error *err)
 {
 	PGresult *res;
 	int r = 0;
 
-	res = PQexec(ctx->conn, "COPY log_entry (idx, leaf, nodes) FROM STDIN (FORMAT binary)");
+	if (b->len > INT32_MAX)
+		return reg__fail(err, REG_ETOOBIG, "batch too large");
+	res = PQexec(ctx->conn,
+	    "COPY log_entry (idx, leaf, nodes) FROM STDIN (FORMAT binary)");
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot append to the log");
 		PQclear(res);
@@ -230,6 +302,7 @@ int
 reg_log_append_batch(reg_ctx *ctx, const struct reg_leaf *leaves, size_t n,
     uint64_t *first, reg_error *err)
 {
+	/* COPY's binary header: signature, flags, header extension length. */
 	static const uint8_t header[19] = {
 		'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0,
 		0, 0, 0, 0, 0, 0, 0, 0
@@ -238,7 +311,8 @@ reg_log_append_batch(reg_ctx *ctx, const struct reg_leaf *leaves, size_t n,
 	struct reg_hash nodes[REG_MERKLE_MAX_LEVEL], leafhash;
 	struct buf b = { NULL, 0, 0 };
 	size_t i, total = 0;
-	int r, own_tx = 0, k, c;
+	uint8_t *p;
+	int r, own_tx = 0, c;
 
 	if (first != NULL)
 		*first = 0;
@@ -256,15 +330,11 @@ reg_log_append_batch(reg_ctx *ctx, const struct reg_leaf *leaves, size_t n,
 			    REG_LOG_LEAF_MAX);
 		total += leaves[i].len;
 	}
-	if (buf_reserve(&b, sizeof(header) + 2 + n * (2 + 12 + 4 + 4 + 32 * 8) + total) != 0)
+	/* Each row: field count, idx, leaf, and on average two hashes. */
+	if (buf_reserve(&b, sizeof(header) + 2 + n * (2 + 12 + 4 + 4 + 64) + total) != 0)
 		return reg__fail(err, REG_ENOMEM, "out of memory");
-	if (!reg__in_tx(ctx)) {
-		if ((r = reg__exec_cmd(ctx, "BEGIN", err)) != 0)
-			goto out;
-		own_tx = 1;
-	}
-	if ((r = reg__exec_cmd(ctx, LOG_LOCK_SQL, err)) != 0 ||
-	    (r = read_frontier(ctx, &f, err)) != 0)
+	own_tx = !reg__in_tx(ctx);
+	if ((r = lock_and_read_frontier(ctx, own_tx, &f, err)) != 0)
 		goto out;
 	if (first != NULL)
 		*first = f.size;
@@ -279,22 +349,21 @@ reg_log_append_batch(reg_ctx *ctx, const struct reg_leaf *leaves, size_t n,
 			r = reg__fail(err, REG_ENOMEM, "out of memory");
 			goto out;
 		}
-		put16(b.p + b.len, 3);
-		put32(b.p + b.len + 2, 8);
-		put64(b.p + b.len + 6, idx);
-		put32(b.p + b.len + 14, (uint32_t)leaves[i].len);
-		b.len += 18;
+		p = b.p + b.len;
+		put16(p, 3);			/* fields */
+		put32(p + 2, 8);		/* idx */
+		put64(p + 6, idx);
+		put32(p + 14, (uint32_t)leaves[i].len);
+		p += 18;
 		if (leaves[i].len > 0)
-			memcpy(b.p + b.len, leaves[i].data, leaves[i].len);
-		b.len += leaves[i].len;
-		put32(b.p + b.len, (uint32_t)(32 * c));
-		b.len += 4;
-		for (k = 0; k < c; k++) {
-			memcpy(b.p + b.len, nodes[k].b, 32);
-			b.len += 32;
-		}
+			memcpy(p, leaves[i].data, leaves[i].len);
+		p += leaves[i].len;
+		put32(p, (uint32_t)(32 * c));	/* nodes */
+		p += 4;
+		memcpy(p, nodes, 32 * (size_t)c);
+		b.len = (size_t)(p - b.p) + 32 * (size_t)c;
 	}
-	put16(b.p + b.len, 0xffff);
+	put16(b.p + b.len, 0xffff);		/* trailer */
 	b.len += 2;
 	if ((r = copy_rows(ctx, &b, err)) != 0)
 		goto out;

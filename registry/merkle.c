@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -18,6 +19,30 @@
 /* The one-byte prefixes that keep leaves and interior nodes apart. */
 #define LEAF_PREFIX 0x00
 #define NODE_PREFIX 0x01
+
+/*
+ * SHA-256 fetched once from the default provider: EVP_sha256() makes
+ * OpenSSL look the implementation up again on every digest, which costs
+ * more than the digest of a node.
+ */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_fetched;
+
+static void
+sha256_fetch(void)
+{
+	sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* The SHA-256 implementation to use; never NULL. */
+static const EVP_MD *
+sha256_md(void)
+{
+	if (pthread_once(&sha256_once, sha256_fetch) != 0 ||
+	    sha256_fetched == NULL)
+		return EVP_sha256();
+	return sha256_fetched;
+}
 
 /*
  * Hashes the concatenation of up to two buffers with SHA-256 into out.
@@ -35,7 +60,7 @@ sha256_two(const void *p1, size_t l1, const void *p2, size_t l2,
 	md = EVP_MD_CTX_new();
 	if (md == NULL)
 		goto out;
-	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+	if (EVP_DigestInit_ex(md, sha256_md(), NULL) != 1)
 		goto out;
 	if (l1 > 0 && EVP_DigestUpdate(md, p1, l1) != 1)
 		goto out;
@@ -73,7 +98,7 @@ node_hash(const struct reg_hash *left, const struct reg_hash *right,
 	buf[0] = NODE_PREFIX;
 	memcpy(buf + 1, left->b, sizeof(left->b));
 	memcpy(buf + 1 + sizeof(left->b), right->b, sizeof(right->b));
-	if (EVP_Digest(buf, sizeof(buf), out->b, &outlen, EVP_sha256(),
+	if (EVP_Digest(buf, sizeof(buf), out->b, &outlen, sha256_md(),
 	    NULL) != 1 || outlen != sizeof(out->b))
 		return REG_ECRYPTO;
 	return 0;

@@ -23,6 +23,35 @@
 
 #define TWO63 ((uint64_t)1 << 63)
 
+/*
+ * Assertions that cost nothing until they fail.  Check's own ck_assert
+ * reports every passed assertion to the runner, which the millions of
+ * assertions below cannot afford.
+ */
+#define REQUIRE(c) do { \
+	if (!(c)) \
+		ck_abort_msg("%sAssertion '%s' failed", where, #c); \
+} while (0)
+#define REQUIRE_MSG(c, fmt, ...) do { \
+	if (!(c)) \
+		ck_abort_msg("%s" fmt, where, __VA_ARGS__); \
+} while (0)
+#define REQUIRE_INT(x, op, y) do { \
+	intmax_t x_ = (x), y_ = (y); \
+	if (!(x_ op y_)) \
+		ck_abort_msg("%sAssertion '%s %s %s' failed: %jd, %jd", \
+		    where, #x, #op, #y, x_, y_); \
+} while (0)
+#define REQUIRE_UINT(x, op, y) do { \
+	uintmax_t x_ = (x), y_ = (y); \
+	if (!(x_ op y_)) \
+		ck_abort_msg("%sAssertion '%s %s %s' failed: %ju, %ju", \
+		    where, #x, #op, #y, x_, y_); \
+} while (0)
+
+/* What a test that runs many cases is at, for the failure messages. */
+static char where[160];
+
 /* ------------------------------------------------------------ helpers */
 
 /* A deterministic generator (splitmix64), so that failures reproduce. */
@@ -74,8 +103,8 @@ unhex(const char *s, uint8_t *out, size_t max)
 {
 	size_t n = strlen(s) / 2, i;
 
-	ck_assert_uint_eq(strlen(s) % 2, 0);
-	ck_assert_uint_le(n, max);
+	REQUIRE_UINT(strlen(s) % 2, ==, 0);
+	REQUIRE_UINT(n, <=, max);
 	for (i = 0; i < n; i++)
 		out[i] = (uint8_t)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
 	return n;
@@ -84,7 +113,7 @@ unhex(const char *s, uint8_t *out, size_t max)
 static void
 hash_hex(const char *s, struct reg_hash *h)
 {
-	ck_assert_uint_eq(unhex(s, h->b, sizeof(h->b)), sizeof(h->b));
+	REQUIRE_UINT(unhex(s, h->b, sizeof(h->b)), ==, sizeof(h->b));
 }
 
 static int
@@ -101,18 +130,22 @@ hash_eq(const struct reg_hash *a, const struct reg_hash *b)
 static int
 raw_sha256(int prefix, const void *data, size_t len, struct reg_hash *out)
 {
-	uint8_t buf[1 + 256];
-	size_t off = 0;
+	static EVP_MD *md;
+	static EVP_MD_CTX *ctx;
+	uint8_t p = (uint8_t)prefix;
 	unsigned int outlen = 0;
 
-	if (len > 256)
+	/* One context, reused: the test is single-threaded. */
+	if (md == NULL)
+		md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (ctx == NULL)
+		ctx = EVP_MD_CTX_new();
+	if (md == NULL || ctx == NULL)
 		return -1;
-	if (prefix >= 0)
-		buf[off++] = (uint8_t)prefix;
-	if (len > 0)
-		memcpy(buf + off, data, len);
-	if (EVP_Digest(buf, off + len, out->b, &outlen, EVP_sha256(),
-	    NULL) != 1 || outlen != 32)
+	if (EVP_DigestInit_ex2(ctx, md, NULL) != 1 ||
+	    (prefix >= 0 && EVP_DigestUpdate(ctx, &p, 1) != 1) ||
+	    (len > 0 && EVP_DigestUpdate(ctx, data, len) != 1) ||
+	    EVP_DigestFinal_ex(ctx, out->b, &outlen) != 1 || outlen != 32)
 		return -1;
 	return 0;
 }
@@ -131,7 +164,7 @@ raw_node(const struct reg_hash *l, const struct reg_hash *r,
 static void
 t_sha256(int prefix, const void *data, size_t len, struct reg_hash *out)
 {
-	ck_assert_int_eq(raw_sha256(prefix, data, len, out), 0);
+	REQUIRE_INT(raw_sha256(prefix, data, len, out), ==, 0);
 }
 
 static void
@@ -144,7 +177,7 @@ static void
 t_node(const struct reg_hash *l, const struct reg_hash *r,
     struct reg_hash *out)
 {
-	ck_assert_int_eq(raw_node(l, r, out), 0);
+	REQUIRE_INT(raw_node(l, r, out), ==, 0);
 }
 
 /* ------------------------------------------- the reference, RFC 6962 2.1 */
@@ -204,7 +237,7 @@ ref_path(uint64_t m, uint64_t a, uint64_t b, struct rref *out, size_t *n)
 	if (b - a <= 1)
 		return;
 	k = ref_split(b - a);
-	ck_assert_uint_lt(*n, REF_MAX);
+	REQUIRE_UINT(*n, <, REF_MAX);
 	if (m < k) {
 		ref_path(m, a, a + k, out, n);
 		out[*n].a = a + k;
@@ -226,7 +259,7 @@ ref_subproof(uint64_t m, uint64_t a, uint64_t b, int flag, struct rref *out,
 {
 	uint64_t k;
 
-	ck_assert_uint_lt(*n, REF_MAX);
+	REQUIRE_UINT(*n, <, REF_MAX);
 	if (m == b - a) {
 		if (!flag) {
 			out[*n].a = a;
@@ -390,8 +423,8 @@ static void
 fetch_table(const struct reg__subtree *st, uint64_t size,
     struct reg_hash *out)
 {
-	ck_assert_uint_lt(st->level, NMAX_LEVELS);
-	ck_assert_uint_lt(st->index, size >> st->level);
+	REQUIRE_UINT(st->level, <, NMAX_LEVELS);
+	REQUIRE_UINT(st->index, <, size >> st->level);
 	*out = store[st->level][st->index];
 }
 
@@ -400,8 +433,8 @@ static void
 fetch_leaves(const struct reg__subtree *st, uint64_t size,
     struct reg_hash *out)
 {
-	ck_assert_uint_lt(st->level, NMAX_LEVELS);
-	ck_assert_uint_lt(st->index, size >> st->level);
+	REQUIRE_UINT(st->level, <, NMAX_LEVELS);
+	REQUIRE_UINT(st->index, <, size >> st->level);
 	ref_mth(leaves + (st->index << st->level), (uint64_t)1 << st->level,
 	    out);
 }
@@ -411,8 +444,8 @@ static void
 fetch_uniform(const struct reg__subtree *st, uint64_t size,
     struct reg_hash *out)
 {
-	ck_assert_uint_lt(st->level, 64);
-	ck_assert_uint_lt(st->index, size >> st->level);
+	REQUIRE_UINT(st->level, <, 64);
+	REQUIRE_UINT(st->index, <, size >> st->level);
 	*out = uni[st->level];
 }
 
@@ -428,30 +461,30 @@ check_plan_ranges(const struct reg__plan *p, const struct rref *r, size_t n)
 	size_t e, i;
 	int last;
 
-	ck_assert_uint_eq(p->nelems, n);
-	ck_assert_uint_le(p->nnodes, REG_PLAN_MAX_NODES);
+	REQUIRE_UINT(p->nelems, ==, n);
+	REQUIRE_UINT(p->nnodes, <=, REG_PLAN_MAX_NODES);
 	for (e = 0; e < n; e++) {
-		ck_assert_uint_ge(p->elem_count[e], 1);
-		ck_assert_uint_le(p->elem_start[e], p->nnodes);
-		ck_assert_uint_le(p->elem_count[e],
+		REQUIRE_UINT(p->elem_count[e], >=, 1);
+		REQUIRE_UINT(p->elem_start[e], <=, p->nnodes);
+		REQUIRE_UINT(p->elem_count[e], <=,
 		    p->nnodes - p->elem_start[e]);
 		at = r[e].a;
 		last = 64;
 		for (i = 0; i < p->elem_count[e]; i++) {
 			st = &p->nodes[p->elem_start[e] + i];
-			ck_assert_int_lt(st->level, last);
+			REQUIRE_INT(st->level, <, last);
 			last = st->level;
 			len = (uint64_t)1 << st->level;
-			ck_assert_msg(st->index == at >> st->level &&
+			REQUIRE_MSG(st->index == at >> st->level &&
 			    (at & (len - 1)) == 0,
 			    "element %zu node %zu: level %d index %llu, "
 			    "expected start %llu", e, i, st->level,
 			    (unsigned long long)st->index,
 			    (unsigned long long)at);
-			ck_assert_uint_le(len, r[e].b - at);
+			REQUIRE_UINT(len, <=, r[e].b - at);
 			at += len;
 		}
-		ck_assert_msg(at == r[e].b, "element %zu ends at %llu, "
+		REQUIRE_MSG(at == r[e].b, "element %zu ends at %llu, "
 		    "expected %llu", e, (unsigned long long)at,
 		    (unsigned long long)r[e].b);
 	}
@@ -466,7 +499,7 @@ run_plan(const struct reg__plan *p, uint64_t size, fetch_fn *fetch,
 	size_t i;
 
 	nh = calloc(p->nnodes + 1, sizeof(*nh));
-	ck_assert_ptr_nonnull(nh);
+	REQUIRE(nh != NULL);
 	for (i = 0; i < p->nnodes; i++)
 		fetch(&p->nodes[i], size, &nh[i]);
 	reg__plan_finish(p, nh, out);
@@ -479,13 +512,14 @@ plan_new(void)
 	struct reg__plan *p;
 
 	p = calloc(1, sizeof(*p));
-	ck_assert_ptr_nonnull(p);
+	REQUIRE(p != NULL);
 	return p;
 }
 
 /* --------------------------------------------------- mutation harnesses */
 
-/* How many bits of each proof hash to flip: all, or a few. */
+/* How many bits of each proof hash to flip, and where to add hashes:
+ * everywhere, or a few random bits and places. */
 #define FLIP_ALL 1
 #define FLIP_SOME 0
 
@@ -516,12 +550,12 @@ expect_incl(int want, uint64_t index, uint64_t size,
 
 	r = reg_merkle_verify_inclusion(index, size, leaf, proof, n, root,
 	    &err);
-	ck_assert_msg(r == want, "inclusion %s (index %llu, size %llu, "
+	REQUIRE_MSG(r == want, "inclusion %s (index %llu, size %llu, "
 	    "%zu hashes): got %d (%s), want %d", what,
 	    (unsigned long long)index, (unsigned long long)size, n, r,
 	    err.message, want);
 	if (want != 0)
-		ck_assert_int_eq(err.code, want);
+		REQUIRE_INT(err.code, ==, want);
 }
 
 static void
@@ -533,11 +567,11 @@ expect_cons(int want, uint64_t m, uint64_t n, const struct reg_hash *r1,
 	int r;
 
 	r = reg_merkle_verify_consistency(m, n, r1, r2, proof, np, &err);
-	ck_assert_msg(r == want, "consistency %s (%llu -> %llu, %zu "
+	REQUIRE_MSG(r == want, "consistency %s (%llu -> %llu, %zu "
 	    "hashes): got %d (%s), want %d", what, (unsigned long long)m,
 	    (unsigned long long)n, np, r, err.message, want);
 	if (want != 0)
-		ck_assert_int_eq(err.code, want);
+		REQUIRE_INT(err.code, ==, want);
 }
 
 /*
@@ -590,19 +624,20 @@ check_inclusion_mutations(uint64_t index, uint64_t size,
     const struct reg_hash *root, int flip, int uniform, uint64_t *rng)
 {
 	struct reg_hash *w, h, extra;
-	uint64_t alt[16];
+	uint64_t alt[16], a, s2;
 	size_t i, wn, k, nalt = 0;
-	unsigned bit;
+	unsigned bit, pick;
+	int j;
 
 	w = calloc(n + 2, sizeof(*w));
-	ck_assert_ptr_nonnull(w);
+	REQUIRE(w != NULL);
 	expect_incl(0, index, size, leaf, proof, n, root, "as made");
 
 	/* Every bit, or a few bits, of every proof hash. */
 	for (i = 0; i < n; i++) {
+		pick = (unsigned)rng_below(rng, 256);
 		for (bit = 0; bit < 256; bit++) {
-			if (flip != FLIP_ALL && bit != 0 && bit != 255 &&
-			    bit != (unsigned)rng_below(rng, 256) )
+			if (flip != FLIP_ALL && bit != pick)
 				continue;
 			memcpy(w, proof, n * sizeof(*w));
 			w[i].b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
@@ -629,6 +664,8 @@ check_inclusion_mutations(uint64_t index, uint64_t size,
 	}
 	/* A hash added at each place: random, the root, the leaf, a copy. */
 	for (k = 0; k <= n; k++) {
+		if (flip != FLIP_ALL && k != 0 && k != n / 2 && k != n)
+			continue;
 		rng_hash(rng, &extra);
 		wn = proof_edit(proof, n, -1, &extra, k, w);
 		expect_incl(REG_EVERIFY, index, size, leaf, w, wn, root,
@@ -685,6 +722,22 @@ check_inclusion_mutations(uint64_t index, uint64_t size,
 		expect_incl(incl_expected(index, size, index, alt[k]), index,
 		    alt[k], leaf, proof, n, root, "with another size");
 	}
+	/*
+	 * The leaf renumbered inside each aligned block that holds it, as if
+	 * the block were the whole tree: the top of the proof is then left
+	 * over.
+	 */
+	for (j = 0; j < 64; j++) {
+		a = index & ~(((uint64_t)1 << j) - 1);
+		s2 = size - a;
+		if (s2 > (uint64_t)1 << j)
+			s2 = (uint64_t)1 << j;
+		if (a == 0 && s2 == size)
+			continue;
+		expect_incl(incl_expected(index, size, index - a, s2),
+		    index - a, s2, leaf, proof, n, root,
+		    "renumbered in a subtree");
+	}
 out:
 	free(w);
 }
@@ -696,18 +749,19 @@ check_consistency_mutations(uint64_t m, uint64_t n,
     const struct reg_hash *proof, size_t np, int flip, uint64_t *rng)
 {
 	struct reg_hash *w, h, extra;
-	uint64_t alt[16];
+	uint64_t alt[16], a, n2;
 	size_t i, wn, k, nalt;
-	unsigned bit;
+	unsigned bit, pick;
+	int j;
 
 	w = calloc(np + 2, sizeof(*w));
-	ck_assert_ptr_nonnull(w);
+	REQUIRE(w != NULL);
 	expect_cons(0, m, n, r1, r2, proof, np, "as made");
 
 	for (i = 0; i < np; i++) {
+		pick = (unsigned)rng_below(rng, 256);
 		for (bit = 0; bit < 256; bit++) {
-			if (flip != FLIP_ALL && bit != 0 && bit != 255 &&
-			    bit != (unsigned)rng_below(rng, 256))
+			if (flip != FLIP_ALL && bit != pick)
 				continue;
 			memcpy(w, proof, np * sizeof(*w));
 			w[i].b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
@@ -734,6 +788,8 @@ check_consistency_mutations(uint64_t m, uint64_t n,
 		    "with a hash dropped");
 	}
 	for (k = 0; k <= np; k++) {
+		if (flip != FLIP_ALL && k != 0 && k != np / 2 && k != np)
+			continue;
 		rng_hash(rng, &extra);
 		wn = proof_edit(proof, np, -1, &extra, k, w);
 		expect_cons(REG_EVERIFY, m, n, r1, r2, w, wn,
@@ -785,6 +841,18 @@ check_consistency_mutations(uint64_t m, uint64_t n,
 			continue;
 		expect_cons(cons_expected(m, n, m, alt[k], r1, r2, np), m,
 		    alt[k], r1, r2, proof, np, "with another new size");
+	}
+	/* Both sizes renumbered inside each aligned block that holds the
+	 * old tree's last leaf. */
+	for (j = 0; j < 64; j++) {
+		a = (m - 1) & ~(((uint64_t)1 << j) - 1);
+		n2 = n - a;
+		if (n2 > (uint64_t)1 << j)
+			n2 = (uint64_t)1 << j;
+		if (a == 0 && n2 == n)
+			continue;
+		expect_cons(cons_expected(m, n, m - a, n2, r1, r2, np), m - a,
+		    n2, r1, r2, proof, np, "renumbered in a subtree");
 	}
 	free(w);
 }
@@ -895,8 +963,8 @@ static struct reg_hash kat_lh[8];
 static void
 fetch_kat(const struct reg__subtree *st, uint64_t size, struct reg_hash *out)
 {
-	ck_assert_uint_lt(st->level, 4);
-	ck_assert_uint_lt(st->index, size >> st->level);
+	REQUIRE_UINT(st->level, <, 4);
+	REQUIRE_UINT(st->index, <, size >> st->level);
 	ref_mth(kat_lh + (st->index << st->level), (uint64_t)1 << st->level,
 	    out);
 }
@@ -908,26 +976,26 @@ START_TEST(test_kat_hashes)
 	/* The empty leaf's hash is the root of the one-leaf tree. */
 	hash_hex(kat_roots[1], &want);
 	reg_merkle_leaf_hash("", 0, &got);
-	ck_assert(hash_eq(&got, &want));
+	REQUIRE(hash_eq(&got, &want));
 	reg_merkle_leaf_hash(NULL, 0, &got);
-	ck_assert(hash_eq(&got, &want));
+	REQUIRE(hash_eq(&got, &want));
 	/* Two leaves make the root of the two-leaf tree. */
 	kat_leaf_hashes(lh);
 	hash_hex(kat_roots[2], &want);
 	reg_merkle_node_hash(&lh[0], &lh[1], &got);
-	ck_assert(hash_eq(&got, &want));
+	REQUIRE(hash_eq(&got, &want));
 	/* The node hash may write over its inputs. */
 	got = lh[0];
 	reg_merkle_node_hash(&got, &lh[1], &got);
-	ck_assert(hash_eq(&got, &want));
+	REQUIRE(hash_eq(&got, &want));
 	got = lh[1];
 	reg_merkle_node_hash(&lh[0], &got, &got);
-	ck_assert(hash_eq(&got, &want));
+	REQUIRE(hash_eq(&got, &want));
 	/* The test's own hashing agrees. */
 	t_leaf("", 0, &got);
-	ck_assert(hash_eq(&got, &lh[0]));
+	REQUIRE(hash_eq(&got, &lh[0]));
 	t_node(&lh[0], &lh[1], &got);
-	ck_assert(hash_eq(&got, &want));
+	REQUIRE(hash_eq(&got, &want));
 }
 END_TEST
 
@@ -944,25 +1012,25 @@ START_TEST(test_kat_roots)
 	hash_hex(kat_roots[size], &want);
 	/* The reference implementation. */
 	ref_mth(kat_lh, size, &got);
-	ck_assert(hash_eq(&got, &want));
+	REQUIRE(hash_eq(&got, &want));
 	/* The frontier. */
 	reg__frontier_init(&f);
 	for (i = 0; i < size; i++)
-		ck_assert_int_ge(reg__frontier_append(&f, &kat_lh[i], nodes),
+		REQUIRE_INT(reg__frontier_append(&f, &kat_lh[i], nodes), >=,
 		    1);
-	ck_assert_uint_eq(f.size, size);
+	REQUIRE_UINT(f.size, ==, size);
 	reg__frontier_root(&f, &got);
-	ck_assert(hash_eq(&got, &want));
+	REQUIRE(hash_eq(&got, &want));
 	/* The root plan. */
 	p = plan_new();
 	if (size == 0) {
-		ck_assert_int_eq(reg__plan_root(size, p, &err), REG_ERANGE);
-		ck_assert_int_eq(err.code, REG_ERANGE);
+		REQUIRE_INT(reg__plan_root(size, p, &err), ==, REG_ERANGE);
+		REQUIRE_INT(err.code, ==, REG_ERANGE);
 	} else {
-		ck_assert_int_eq(reg__plan_root(size, p, &err), 0);
-		ck_assert_uint_eq(p->nelems, 1);
+		REQUIRE_INT(reg__plan_root(size, p, &err), ==, 0);
+		REQUIRE_UINT(p->nelems, ==, 1);
 		run_plan(p, size, fetch_kat, &got);
-		ck_assert(hash_eq(&got, &want));
+		REQUIRE(hash_eq(&got, &want));
 	}
 	free(p);
 }
@@ -986,18 +1054,18 @@ START_TEST(test_kat_inclusion)
 
 	/* The reference gives the published proof. */
 	nr = ref_inclusion(kat_incl[_i].index, kat_incl[_i].size, r);
-	ck_assert_uint_eq(nr, n);
+	REQUIRE_UINT(nr, ==, n);
 	ref_hashes(kat_lh, r, nr, ref);
 	for (i = 0; i < n; i++)
-		ck_assert(hash_eq(&ref[i], &proof[i]));
+		REQUIRE(hash_eq(&ref[i], &proof[i]));
 	/* So does the module's plan. */
 	p = plan_new();
-	ck_assert_int_eq(reg__plan_inclusion(kat_incl[_i].index,
-	    kat_incl[_i].size, p, &err), 0);
+	REQUIRE_INT(reg__plan_inclusion(kat_incl[_i].index,
+	    kat_incl[_i].size, p, &err), ==, 0);
 	check_plan_ranges(p, r, nr);
 	run_plan(p, kat_incl[_i].size, fetch_kat, made);
 	for (i = 0; i < n; i++)
-		ck_assert(hash_eq(&made[i], &proof[i]));
+		REQUIRE(hash_eq(&made[i], &proof[i]));
 	free(p);
 	/* It verifies, and no mutation of it does. */
 	check_inclusion_mutations(kat_incl[_i].index, kat_incl[_i].size,
@@ -1023,17 +1091,17 @@ START_TEST(test_kat_consistency)
 	hash_hex(kat_roots[kat_cons[_i].n], &r2);
 
 	nr = ref_consistency(kat_cons[_i].m, kat_cons[_i].n, r);
-	ck_assert_uint_eq(nr, n);
+	REQUIRE_UINT(nr, ==, n);
 	ref_hashes(kat_lh, r, nr, ref);
 	for (i = 0; i < n; i++)
-		ck_assert(hash_eq(&ref[i], &proof[i]));
+		REQUIRE(hash_eq(&ref[i], &proof[i]));
 	p = plan_new();
-	ck_assert_int_eq(reg__plan_consistency(kat_cons[_i].m,
-	    kat_cons[_i].n, p, &err), 0);
+	REQUIRE_INT(reg__plan_consistency(kat_cons[_i].m,
+	    kat_cons[_i].n, p, &err), ==, 0);
 	check_plan_ranges(p, r, nr);
 	run_plan(p, kat_cons[_i].n, fetch_kat, made);
 	for (i = 0; i < n; i++)
-		ck_assert(hash_eq(&made[i], &proof[i]));
+		REQUIRE(hash_eq(&made[i], &proof[i]));
 	free(p);
 	check_consistency_mutations(kat_cons[_i].m, kat_cons[_i].n, &r1, &r2,
 	    proof, n, FLIP_ALL, &rng);
@@ -1061,12 +1129,12 @@ START_TEST(test_kat_consistency_trivial)
 	expect_cons(REG_ERANGE, 0, 1, &e, &r1, NULL, 0, "from 0 to 1");
 	expect_cons(REG_ERANGE, 2, 1, &r2, &r1, NULL, 0, "from 2 to 1");
 	/* The first failure is kept. */
-	ck_assert_int_eq(reg_merkle_verify_consistency(2, 1, &r2, &r1, NULL,
-	    0, &err), REG_ERANGE);
-	ck_assert_int_eq(reg_merkle_verify_consistency(1, 2, &r1, &r2, NULL,
-	    0, &err), REG_EVERIFY);
-	ck_assert_int_eq(err.code, REG_ERANGE);
-	ck_assert(strlen(err.message) > 0);
+	REQUIRE_INT(reg_merkle_verify_consistency(2, 1, &r2, &r1, NULL,
+	    0, &err), ==, REG_ERANGE);
+	REQUIRE_INT(reg_merkle_verify_consistency(1, 2, &r1, &r2, NULL,
+	    0, &err), ==, REG_EVERIFY);
+	REQUIRE_INT(err.code, ==, REG_ERANGE);
+	REQUIRE(strlen(err.message) > 0);
 }
 END_TEST
 
@@ -1080,49 +1148,50 @@ START_TEST(test_frontier_nodes)
 	uint64_t i, ones;
 	int c, j;
 
-	ck_assert(world_ok);
+	REQUIRE(world_ok);
 	reg__frontier_init(&f);
-	ck_assert_uint_eq(f.size, 0);
-	ck_assert_int_eq(f.count, 0);
+	REQUIRE_UINT(f.size, ==, 0);
+	REQUIRE_INT(f.count, ==, 0);
 	for (i = 0; i < NMAX; i++) {
 		c = reg__frontier_append(&f, &leaves[i], nodes);
 		for (ones = 0; (i >> ones) & 1; ones++)
 			;
-		ck_assert_int_eq(c, (int)ones + 1);
-		ck_assert_uint_eq(f.size, i + 1);
-		ck_assert_int_eq(f.count, __builtin_popcountll(i + 1));
+		REQUIRE_INT(c, ==, (int)ones + 1);
+		REQUIRE_UINT(f.size, ==, i + 1);
+		REQUIRE_INT(f.count, ==, __builtin_popcountll(i + 1));
 		for (j = 0; j < c; j++) {
 			ref_mth(leaves + ((i >> j) << j), (uint64_t)1 << j,
 			    &want);
-			ck_assert_msg(hash_eq(&nodes[j], &want),
+			REQUIRE_MSG(hash_eq(&nodes[j], &want),
 			    "leaf %llu: node of level %d wrong",
 			    (unsigned long long)i, j);
-			ck_assert(hash_eq(&store[j][i >> j], &want));
+			REQUIRE(hash_eq(&store[j][i >> j], &want));
 		}
 		/* The frontier names its subtrees, largest first. */
-		ck_assert_int_eq(f.st[f.count - 1].level, c - 1);
-		ck_assert_uint_eq(f.st[f.count - 1].index, i >> (c - 1));
-		ck_assert(hash_eq(&f.h[f.count - 1], &nodes[c - 1]));
+		REQUIRE_INT(f.st[f.count - 1].level, ==, c - 1);
+		REQUIRE_UINT(f.st[f.count - 1].index, ==, i >> (c - 1));
+		REQUIRE(hash_eq(&f.h[f.count - 1], &nodes[c - 1]));
 	}
 }
 END_TEST
 
-/* The frontier's root is the reference root at every size up to 1024. */
+/* The frontier's root is the reference root at every size up to 512
+ * (test_random_proofs checks random sizes up to NMAX). */
 START_TEST(test_frontier_roots)
 {
 	struct reg__frontier f;
 	struct reg_hash nodes[REG_MERKLE_MAX_LEVEL], want, got;
 	uint64_t size;
 
-	ck_assert(world_ok);
+	REQUIRE(world_ok);
 	reg__frontier_init(&f);
-	for (size = 0; size <= 1024; size++) {
+	for (size = 0; size <= 512; size++) {
 		if (size > 0)
-			ck_assert_int_ge(reg__frontier_append(&f,
-			    &leaves[size - 1], nodes), 1);
+			REQUIRE_INT(reg__frontier_append(&f,
+			    &leaves[size - 1], nodes), >=, 1);
 		ref_mth(leaves, size, &want);
 		reg__frontier_root(&f, &got);
-		ck_assert_msg(hash_eq(&got, &want), "size %llu",
+		REQUIRE_MSG(hash_eq(&got, &want), "size %llu",
 		    (unsigned long long)size);
 	}
 }
@@ -1130,14 +1199,16 @@ END_TEST
 
 /* ------------------------------------------------------ property test */
 
-#define NCASES 300
+#define NLOOPS 30
+#define CASES_PER_LOOP 10
 
 /*
  * A random tree size up to NMAX, an index and an old size: the plans give
  * the reference proofs from both kinds of storage, the proofs verify, and
- * no mutation of them does.
+ * no mutation of them does.  Case c of NLOOPS * CASES_PER_LOOP.
  */
-START_TEST(test_random_proofs)
+static void
+random_case(unsigned c)
 {
 	struct reg__frontier f;
 	struct reg__plan *p;
@@ -1146,12 +1217,11 @@ START_TEST(test_random_proofs)
 	struct reg_hash ref[REF_MAX], root, oldroot, froot;
 	struct rref r[REF_MAX];
 	reg_error err = REG_ERROR_INIT;
-	uint64_t rng = 0x5eed0000ULL + (uint64_t)_i;
+	uint64_t rng = 0x5eed0000ULL + c;
 	uint64_t size, index, old, i;
 	size_t nr, k;
 	int flip;
 
-	ck_assert(world_ok);
 	/* Sizes spread over every power of two up to NMAX. */
 	size = 1 + rng_below(&rng, (uint64_t)1 << rng_below(&rng, 13));
 	index = rng_below(&rng, size);
@@ -1169,38 +1239,41 @@ START_TEST(test_random_proofs)
 		break;
 	}
 	/* Every bit of every hash for some cases, a few bits for the rest. */
-	flip = _i < 12 ? FLIP_ALL : FLIP_SOME;
+	flip = c < 4 ? FLIP_ALL : FLIP_SOME;
+	snprintf(where, sizeof(where), "case %u (size %llu, index %llu, "
+	    "old size %llu): ", c, (unsigned long long)size,
+	    (unsigned long long)index, (unsigned long long)old);
 
 	/* The frontier's roots. */
 	reg__frontier_init(&f);
 	for (i = 0; i < size; i++) {
-		ck_assert_int_ge(reg__frontier_append(&f, &leaves[i], nodes),
+		REQUIRE_INT(reg__frontier_append(&f, &leaves[i], nodes), >=,
 		    1);
 		if (i + 1 == old)
 			reg__frontier_root(&f, &froot);
 	}
 	ref_mth(leaves, old, &oldroot);
-	ck_assert(hash_eq(&froot, &oldroot));
+	REQUIRE(hash_eq(&froot, &oldroot));
 	ref_mth(leaves, size, &root);
 	reg__frontier_root(&f, &froot);
-	ck_assert(hash_eq(&froot, &root));
+	REQUIRE(hash_eq(&froot, &root));
 
 	p = plan_new();
 	/* The root plan. */
-	ck_assert_int_eq(reg__plan_root(size, p, &err), 0);
+	REQUIRE_INT(reg__plan_root(size, p, &err), ==, 0);
 	run_plan(p, size, fetch_table, a);
-	ck_assert(hash_eq(&a[0], &root));
+	REQUIRE(hash_eq(&a[0], &root));
 
 	/* Inclusion. */
 	nr = ref_inclusion(index, size, r);
 	ref_hashes(leaves, r, nr, ref);
-	ck_assert_int_eq(reg__plan_inclusion(index, size, p, &err), 0);
+	REQUIRE_INT(reg__plan_inclusion(index, size, p, &err), ==, 0);
 	check_plan_ranges(p, r, nr);
 	run_plan(p, size, fetch_table, a);
 	run_plan(p, size, fetch_leaves, b);
 	for (k = 0; k < nr; k++) {
-		ck_assert(hash_eq(&a[k], &ref[k]));
-		ck_assert(hash_eq(&b[k], &ref[k]));
+		REQUIRE(hash_eq(&a[k], &ref[k]));
+		REQUIRE(hash_eq(&b[k], &ref[k]));
 	}
 	check_inclusion_mutations(index, size, &leaves[index], a, nr, &root,
 	    flip, 0, &rng);
@@ -1208,23 +1281,33 @@ START_TEST(test_random_proofs)
 	/* Consistency. */
 	nr = ref_consistency(old, size, r);
 	ref_hashes(leaves, r, nr, ref);
-	ck_assert_int_eq(reg__plan_consistency(old, size, p, &err), 0);
+	REQUIRE_INT(reg__plan_consistency(old, size, p, &err), ==, 0);
 	check_plan_ranges(p, r, nr);
 	run_plan(p, size, fetch_table, a);
 	run_plan(p, size, fetch_leaves, b);
 	for (k = 0; k < nr; k++) {
-		ck_assert(hash_eq(&a[k], &ref[k]));
-		ck_assert(hash_eq(&b[k], &ref[k]));
+		REQUIRE(hash_eq(&a[k], &ref[k]));
+		REQUIRE(hash_eq(&b[k], &ref[k]));
 	}
 	check_consistency_mutations(old, size, &oldroot, &root, a, nr, flip,
 	    &rng);
 	free(p);
-	ck_assert_int_eq(err.code, 0);
+	REQUIRE_INT(err.code, ==, 0);
+}
+
+START_TEST(test_random_proofs)
+{
+	unsigned c;
+
+	REQUIRE(world_ok);
+	for (c = 0; c < CASES_PER_LOOP; c++)
+		random_case((unsigned)_i * CASES_PER_LOOP + c);
 }
 END_TEST
 
 /* ------------------------------------------------------------ huge trees */
 
+#define HUGE_CASES 24
 static const uint64_t huge_sizes[] = {
 	TWO63 - 1, TWO63, TWO63 + 1, UINT64_MAX - 1, UINT64_MAX,
 	((uint64_t)1 << 62) + 12345, 0xdeadbeefcafef00dULL,
@@ -1246,12 +1329,11 @@ START_TEST(test_huge_proofs)
 	uint64_t size, index, old;
 	size_t nr, k;
 
+	/* The sizes above, then random sizes of at least 2^62. */
 	if ((size_t)_i < NELEM(huge_sizes))
 		size = huge_sizes[_i];
 	else
 		size = rng_next(&rng) | TWO63 >> rng_below(&rng, 2);
-	if (size == 0)
-		size = 1;
 	switch (rng_below(&rng, 3)) {
 	case 0:
 		index = size - 1;
@@ -1268,36 +1350,39 @@ START_TEST(test_huge_proofs)
 	}
 	if (old == 0)
 		old = 1;
+	snprintf(where, sizeof(where), "size %llu, index %llu, old size "
+	    "%llu: ", (unsigned long long)size, (unsigned long long)index,
+	    (unsigned long long)old);
 	ref_mth_uniform(size, &root);
 	ref_mth_uniform(old, &oldroot);
 	p = plan_new();
 
-	ck_assert_int_eq(reg__plan_root(size, p, &err), 0);
-	ck_assert_uint_eq(p->nnodes, (size_t)__builtin_popcountll(size));
+	REQUIRE_INT(reg__plan_root(size, p, &err), ==, 0);
+	REQUIRE_UINT(p->nnodes, ==, (size_t)__builtin_popcountll(size));
 	run_plan(p, size, fetch_uniform, made);
-	ck_assert(hash_eq(&made[0], &root));
+	REQUIRE(hash_eq(&made[0], &root));
 
 	nr = ref_inclusion(index, size, r);
-	ck_assert_uint_le(nr, 64);
+	REQUIRE_UINT(nr, <=, 64);
 	for (k = 0; k < nr; k++)
 		ref_mth_uniform(r[k].b - r[k].a, &ref[k]);
-	ck_assert_int_eq(reg__plan_inclusion(index, size, p, &err), 0);
+	REQUIRE_INT(reg__plan_inclusion(index, size, p, &err), ==, 0);
 	check_plan_ranges(p, r, nr);
 	run_plan(p, size, fetch_uniform, made);
 	for (k = 0; k < nr; k++)
-		ck_assert(hash_eq(&made[k], &ref[k]));
+		REQUIRE(hash_eq(&made[k], &ref[k]));
 	check_inclusion_mutations(index, size, &uni[0], made, nr, &root,
 	    FLIP_SOME, 1, &rng);
 
 	nr = ref_consistency(old, size, r);
-	ck_assert_uint_le(nr, 65);
+	REQUIRE_UINT(nr, <=, 65);
 	for (k = 0; k < nr; k++)
 		ref_mth_uniform(r[k].b - r[k].a, &ref[k]);
-	ck_assert_int_eq(reg__plan_consistency(old, size, p, &err), 0);
+	REQUIRE_INT(reg__plan_consistency(old, size, p, &err), ==, 0);
 	check_plan_ranges(p, r, nr);
 	run_plan(p, size, fetch_uniform, made);
 	for (k = 0; k < nr; k++)
-		ck_assert(hash_eq(&made[k], &ref[k]));
+		REQUIRE(hash_eq(&made[k], &ref[k]));
 	expect_cons(0, old, size, &oldroot, &root, made, nr, "huge");
 	for (k = 0; k < nr; k++) {
 		made[k].b[k % 32] ^= 0x40;
@@ -1333,17 +1418,17 @@ START_TEST(test_huge_frontier)
 	f.count = 63;
 	reg__frontier_root(&f, &got);
 	ref_mth_uniform(TWO63 - 1, &want);
-	ck_assert(hash_eq(&got, &want));
+	REQUIRE(hash_eq(&got, &want));
 	/* One more leaf completes the subtree of level 63. */
-	ck_assert_int_eq(reg__frontier_append(&f, &uni[0], nodes), 64);
+	REQUIRE_INT(reg__frontier_append(&f, &uni[0], nodes), ==, 64);
 	for (l = 0; l < 64; l++)
-		ck_assert(hash_eq(&nodes[l], &uni[l]));
-	ck_assert_uint_eq(f.size, TWO63);
-	ck_assert_int_eq(f.count, 1);
-	ck_assert_int_eq(f.st[0].level, 63);
-	ck_assert_uint_eq(f.st[0].index, 0);
+		REQUIRE(hash_eq(&nodes[l], &uni[l]));
+	REQUIRE_UINT(f.size, ==, TWO63);
+	REQUIRE_INT(f.count, ==, 1);
+	REQUIRE_INT(f.st[0].level, ==, 63);
+	REQUIRE_UINT(f.st[0].index, ==, 0);
 	reg__frontier_root(&f, &got);
-	ck_assert(hash_eq(&got, &uni[63]));
+	REQUIRE(hash_eq(&got, &uni[63]));
 
 	/* The frontier of 2^64 - 1 leaves: full, refused, unchanged. */
 	reg__frontier_init(&f);
@@ -1358,30 +1443,30 @@ START_TEST(test_huge_frontier)
 	f.count = 64;
 	reg__frontier_root(&f, &got);
 	ref_mth_uniform(UINT64_MAX, &want);
-	ck_assert(hash_eq(&got, &want));
-	ck_assert_int_eq(reg__frontier_append(&f, &uni[0], nodes), REG_ERANGE);
-	ck_assert_uint_eq(f.size, UINT64_MAX);
-	ck_assert_int_eq(f.count, 64);
+	REQUIRE(hash_eq(&got, &want));
+	REQUIRE_INT(reg__frontier_append(&f, &uni[0], nodes), ==, REG_ERANGE);
+	REQUIRE_UINT(f.size, ==, UINT64_MAX);
+	REQUIRE_INT(f.count, ==, 64);
 	reg__frontier_root(&f, &got);
-	ck_assert(hash_eq(&got, &want));
+	REQUIRE(hash_eq(&got, &want));
 
 	/* Frontiers that do not describe their size are refused. */
 	reg__frontier_init(&f);
 	f.size = 5;
 	f.count = 1;
-	ck_assert_int_eq(reg__frontier_append(&f, &uni[0], nodes), REG_EINVAL);
+	REQUIRE_INT(reg__frontier_append(&f, &uni[0], nodes), ==, REG_EINVAL);
 	f.count = 2;
 	f.st[0].level = 2;
 	f.st[0].index = 0;
 	f.st[1].level = 0;
 	f.st[1].index = 3;
-	ck_assert_int_eq(reg__frontier_append(&f, &uni[0], nodes), REG_EINVAL);
+	REQUIRE_INT(reg__frontier_append(&f, &uni[0], nodes), ==, REG_EINVAL);
 	f.st[1].index = 4;
-	ck_assert_int_eq(reg__frontier_append(&f, &uni[0], nodes), 2);
+	REQUIRE_INT(reg__frontier_append(&f, &uni[0], nodes), ==, 2);
 	f.count = -1;
-	ck_assert_int_eq(reg__frontier_append(&f, &uni[0], nodes), REG_EINVAL);
+	REQUIRE_INT(reg__frontier_append(&f, &uni[0], nodes), ==, REG_EINVAL);
 	f.count = 65;
-	ck_assert_int_eq(reg__frontier_append(&f, &uni[0], nodes), REG_EINVAL);
+	REQUIRE_INT(reg__frontier_append(&f, &uni[0], nodes), ==, REG_EINVAL);
 }
 END_TEST
 
@@ -1409,45 +1494,45 @@ START_TEST(test_plan_refusals)
 	for (i = 0; i < NELEM(incl); i++) {
 		reg_error_clear(&err);
 		p->nelems = 7;
-		ck_assert_int_eq(reg__plan_inclusion(incl[i].a, incl[i].b, p,
-		    &err), REG_ERANGE);
-		ck_assert_int_eq(err.code, REG_ERANGE);
-		ck_assert(strlen(err.message) > 0);
-		ck_assert_uint_eq(p->nelems, 0);
-		ck_assert_uint_eq(p->nnodes, 0);
+		REQUIRE_INT(reg__plan_inclusion(incl[i].a, incl[i].b, p,
+		    &err), ==, REG_ERANGE);
+		REQUIRE_INT(err.code, ==, REG_ERANGE);
+		REQUIRE(strlen(err.message) > 0);
+		REQUIRE_UINT(p->nelems, ==, 0);
+		REQUIRE_UINT(p->nnodes, ==, 0);
 	}
 	for (i = 0; i < NELEM(cons); i++) {
 		reg_error_clear(&err);
 		p->nelems = 7;
-		ck_assert_int_eq(reg__plan_consistency(cons[i].a, cons[i].b, p,
-		    &err), REG_ERANGE);
-		ck_assert_int_eq(err.code, REG_ERANGE);
-		ck_assert_uint_eq(p->nelems, 0);
+		REQUIRE_INT(reg__plan_consistency(cons[i].a, cons[i].b, p,
+		    &err), ==, REG_ERANGE);
+		REQUIRE_INT(err.code, ==, REG_ERANGE);
+		REQUIRE_UINT(p->nelems, ==, 0);
 	}
 	reg_error_clear(&err);
-	ck_assert_int_eq(reg__plan_root(0, p, &err), REG_ERANGE);
-	ck_assert_int_eq(reg__plan_inclusion(0, 1, NULL, NULL), REG_EINVAL);
-	ck_assert_int_eq(reg__plan_consistency(1, 1, NULL, NULL), REG_EINVAL);
-	ck_assert_int_eq(reg__plan_root(1, NULL, NULL), REG_EINVAL);
+	REQUIRE_INT(reg__plan_root(0, p, &err), ==, REG_ERANGE);
+	REQUIRE_INT(reg__plan_inclusion(0, 1, NULL, NULL), ==, REG_EINVAL);
+	REQUIRE_INT(reg__plan_consistency(1, 1, NULL, NULL), ==, REG_EINVAL);
+	REQUIRE_INT(reg__plan_root(1, NULL, NULL), ==, REG_EINVAL);
 	/* Equal sizes need an empty proof, even huge ones. */
-	ck_assert_int_eq(reg__plan_consistency(5, 5, p, NULL), 0);
-	ck_assert_uint_eq(p->nelems, 0);
-	ck_assert_int_eq(reg__plan_consistency(UINT64_MAX, UINT64_MAX, p,
-	    NULL), 0);
-	ck_assert_uint_eq(p->nelems, 0);
+	REQUIRE_INT(reg__plan_consistency(5, 5, p, NULL), ==, 0);
+	REQUIRE_UINT(p->nelems, ==, 0);
+	REQUIRE_INT(reg__plan_consistency(UINT64_MAX, UINT64_MAX, p,
+	    NULL), ==, 0);
+	REQUIRE_UINT(p->nelems, ==, 0);
 	/* One leaf: an empty inclusion proof, one root node. */
-	ck_assert_int_eq(reg__plan_inclusion(0, 1, p, NULL), 0);
-	ck_assert_uint_eq(p->nelems, 0);
-	ck_assert_int_eq(reg__plan_root(1, p, NULL), 0);
-	ck_assert_uint_eq(p->nelems, 1);
-	ck_assert_uint_eq(p->nnodes, 1);
+	REQUIRE_INT(reg__plan_inclusion(0, 1, p, NULL), ==, 0);
+	REQUIRE_UINT(p->nelems, ==, 0);
+	REQUIRE_INT(reg__plan_root(1, p, NULL), ==, 0);
+	REQUIRE_UINT(p->nelems, ==, 1);
+	REQUIRE_UINT(p->nnodes, ==, 1);
 	/* The most hashes any plan needs. */
-	ck_assert_int_eq(reg__plan_inclusion(0, UINT64_MAX, p, NULL), 0);
-	ck_assert_uint_eq(p->nelems, 64);
-	ck_assert_uint_eq(p->nnodes, 63 + 63);
-	ck_assert_int_eq(reg__plan_consistency(UINT64_MAX - 1, UINT64_MAX, p,
-	    NULL), 0);
-	ck_assert_uint_le(p->nelems, 65);
+	REQUIRE_INT(reg__plan_inclusion(0, UINT64_MAX, p, NULL), ==, 0);
+	REQUIRE_UINT(p->nelems, ==, 64);
+	REQUIRE_UINT(p->nnodes, ==, 63 + 63);
+	REQUIRE_INT(reg__plan_consistency(UINT64_MAX - 1, UINT64_MAX, p,
+	    NULL), ==, 0);
+	REQUIRE_UINT(p->nelems, <=, 65);
 	free(p);
 }
 END_TEST
@@ -1489,19 +1574,19 @@ START_TEST(test_verify_refusals)
 	}
 	/* Missing hashes are malformed input, not a failed proof. */
 	reg_error_clear(&err);
-	ck_assert_int_eq(reg_merkle_verify_inclusion(0, 2, NULL, many, 1, &h,
-	    &err), REG_EINVAL);
-	ck_assert_int_eq(err.code, REG_EINVAL);
-	ck_assert_int_eq(reg_merkle_verify_inclusion(0, 2, &h, NULL, 1, &h,
-	    NULL), REG_EINVAL);
-	ck_assert_int_eq(reg_merkle_verify_inclusion(0, 2, &h, many, 1, NULL,
-	    NULL), REG_EINVAL);
-	ck_assert_int_eq(reg_merkle_verify_consistency(1, 2, NULL, &h, many, 1,
-	    NULL), REG_EINVAL);
-	ck_assert_int_eq(reg_merkle_verify_consistency(1, 2, &h, NULL, many, 1,
-	    NULL), REG_EINVAL);
-	ck_assert_int_eq(reg_merkle_verify_consistency(1, 2, &h, &h, NULL, 1,
-	    NULL), REG_EINVAL);
+	REQUIRE_INT(reg_merkle_verify_inclusion(0, 2, NULL, many, 1, &h,
+	    &err), ==, REG_EINVAL);
+	REQUIRE_INT(err.code, ==, REG_EINVAL);
+	REQUIRE_INT(reg_merkle_verify_inclusion(0, 2, &h, NULL, 1, &h,
+	    NULL), ==, REG_EINVAL);
+	REQUIRE_INT(reg_merkle_verify_inclusion(0, 2, &h, many, 1, NULL,
+	    NULL), ==, REG_EINVAL);
+	REQUIRE_INT(reg_merkle_verify_consistency(1, 2, NULL, &h, many, 1,
+	    NULL), ==, REG_EINVAL);
+	REQUIRE_INT(reg_merkle_verify_consistency(1, 2, &h, NULL, many, 1,
+	    NULL), ==, REG_EINVAL);
+	REQUIRE_INT(reg_merkle_verify_consistency(1, 2, &h, &h, NULL, 1,
+	    NULL), ==, REG_EINVAL);
 }
 END_TEST
 
@@ -1511,36 +1596,36 @@ START_TEST(test_decompose)
 	int n, i;
 
 	/* Empty, reversed and misaligned ranges are refused. */
-	ck_assert_int_eq(reg__merkle_decompose(5, 5, st), REG_EINVAL);
-	ck_assert_int_eq(reg__merkle_decompose(6, 5, st), REG_EINVAL);
-	ck_assert_int_eq(reg__merkle_decompose(1, 4, st), REG_EINVAL);
-	ck_assert_int_eq(reg__merkle_decompose(2, 6, st), REG_EINVAL);
-	ck_assert_int_eq(reg__merkle_decompose(1, UINT64_MAX, st), REG_EINVAL);
+	REQUIRE_INT(reg__merkle_decompose(5, 5, st), ==, REG_EINVAL);
+	REQUIRE_INT(reg__merkle_decompose(6, 5, st), ==, REG_EINVAL);
+	REQUIRE_INT(reg__merkle_decompose(1, 4, st), ==, REG_EINVAL);
+	REQUIRE_INT(reg__merkle_decompose(2, 6, st), ==, REG_EINVAL);
+	REQUIRE_INT(reg__merkle_decompose(1, UINT64_MAX, st), ==, REG_EINVAL);
 	/* Aligned ones decompose, largest first. */
 	n = reg__merkle_decompose(4, 7, st);
-	ck_assert_int_eq(n, 2);
-	ck_assert_int_eq(st[0].level, 1);
-	ck_assert_uint_eq(st[0].index, 2);
-	ck_assert_int_eq(st[1].level, 0);
-	ck_assert_uint_eq(st[1].index, 6);
+	REQUIRE_INT(n, ==, 2);
+	REQUIRE_INT(st[0].level, ==, 1);
+	REQUIRE_UINT(st[0].index, ==, 2);
+	REQUIRE_INT(st[1].level, ==, 0);
+	REQUIRE_UINT(st[1].index, ==, 6);
 	n = reg__merkle_decompose(8, 16, st);
-	ck_assert_int_eq(n, 1);
-	ck_assert_int_eq(st[0].level, 3);
-	ck_assert_uint_eq(st[0].index, 1);
+	REQUIRE_INT(n, ==, 1);
+	REQUIRE_INT(st[0].level, ==, 3);
+	REQUIRE_UINT(st[0].index, ==, 1);
 	/* The largest: 64 subtrees. */
 	n = reg__merkle_decompose(0, UINT64_MAX, st);
-	ck_assert_int_eq(n, 64);
+	REQUIRE_INT(n, ==, 64);
 	for (i = 0; i < 64; i++) {
-		ck_assert_int_eq(st[i].level, 63 - i);
-		ck_assert_uint_eq(st[i].index,
+		REQUIRE_INT(st[i].level, ==, 63 - i);
+		REQUIRE_UINT(st[i].index, ==,
 		    (UINT64_MAX >> (63 - i)) - 1);
 	}
 	n = reg__merkle_decompose(TWO63, UINT64_MAX, st);
-	ck_assert_int_eq(n, 63);
-	ck_assert_int_eq(st[0].level, 62);
-	ck_assert_uint_eq(st[0].index, 2);
-	ck_assert_int_eq(st[62].level, 0);
-	ck_assert_uint_eq(st[62].index, UINT64_MAX - 1);
+	REQUIRE_INT(n, ==, 63);
+	REQUIRE_INT(st[0].level, ==, 62);
+	REQUIRE_UINT(st[0].index, ==, 2);
+	REQUIRE_INT(st[62].level, ==, 0);
+	REQUIRE_UINT(st[62].index, ==, UINT64_MAX - 1);
 }
 END_TEST
 
@@ -1564,12 +1649,12 @@ merkle_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_frontier_nodes);
 	tcase_add_test(tc, test_frontier_roots);
-	tcase_add_loop_test(tc, test_random_proofs, 0, NCASES);
+	tcase_add_loop_test(tc, test_random_proofs, 0, NLOOPS);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
 	tcase_set_timeout(tc, 60);
-	tcase_add_loop_test(tc, test_huge_proofs, 0, 64);
+	tcase_add_loop_test(tc, test_huge_proofs, 0, HUGE_CASES);
 	tcase_add_test(tc, test_huge_frontier);
 	tcase_add_test(tc, test_plan_refusals);
 	tcase_add_test(tc, test_verify_refusals);
