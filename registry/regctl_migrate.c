@@ -131,6 +131,23 @@ regctl_status(struct regctl_common *c, int argc, char **argv)
 		applied += st[i].applied != 0;
 	printf("schema:     %zu of %zu migrations applied%s\n", applied, n,
 	    applied < n ? " (run 'regctl migrate')" : "");
+	if (applied >= 2) {
+		struct reg_checkpoint cp;
+		uint64_t size = 0;
+
+		if ((r = reg_log_size(ctx, &size, &err)) != 0)
+			goto out;
+		printf("log:        %llu entries\n", (unsigned long long)size);
+		r = reg_log_latest_checkpoint(ctx, NULL, &cp, &err);
+		if (r == REG_ENOTFOUND) {
+			printf("checkpoint: none yet (run 'regctl log checkpoint')\n");
+			r = 0;
+		} else if (r == 0) {
+			printf("checkpoint: %llu entries, origin %s%s\n",
+			    (unsigned long long)cp.size, cp.origin,
+			    cp.size < size ? " (the log has grown since)" : "");
+		}
+	}
 out:
 	reg_free(st);
 	reg_close(ctx);

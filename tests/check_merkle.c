@@ -656,12 +656,15 @@ check_inclusion_mutations(uint64_t index, uint64_t size,
 		expect_incl(REG_EVERIFY, index, size, leaf, proof, n, &h,
 		    "with the root changed");
 	}
-	/* Each hash dropped. */
+	/* Each hash dropped, and all of them. */
 	for (i = 0; i < n; i++) {
 		wn = proof_edit(proof, n, (long)i, NULL, 0, w);
 		expect_incl(REG_EVERIFY, index, size, leaf, w, wn, root,
 		    "with a hash dropped");
 	}
+	if (n > 0)
+		expect_incl(REG_EVERIFY, index, size, leaf, w, 0, root,
+		    "with every hash dropped");
 	/* A hash added at each place: random, the root, the leaf, a copy. */
 	for (k = 0; k <= n; k++) {
 		if (flip != FLIP_ALL && k != 0 && k != n / 2 && k != n)
@@ -787,6 +790,9 @@ check_consistency_mutations(uint64_t m, uint64_t n,
 		expect_cons(REG_EVERIFY, m, n, r1, r2, w, wn,
 		    "with a hash dropped");
 	}
+	if (np > 0)
+		expect_cons(REG_EVERIFY, m, n, r1, r2, w, 0,
+		    "with every hash dropped");
 	for (k = 0; k <= np; k++) {
 		if (flip != FLIP_ALL && k != 0 && k != np / 2 && k != np)
 			continue;
@@ -1122,8 +1128,12 @@ START_TEST(test_kat_consistency_trivial)
 	expect_cons(REG_EVERIFY, 1, 1, &r1, &r2, NULL, 0, "same size");
 	expect_cons(REG_EVERIFY, 1, 1, &r1, &r1, &e, 1, "same tree, proof");
 	expect_cons(REG_EVERIFY, 2, 2, &r2, &r2, &r1, 1, "same tree, proof");
-	/* A proof between different sizes is never empty. */
+	/* A proof between different sizes is never empty, whether or not
+	 * the verifier starts from the old root. */
 	expect_cons(REG_EVERIFY, 1, 2, &r1, &r2, NULL, 0, "empty proof");
+	expect_cons(REG_EVERIFY, 3, 4, &r1, &r2, NULL, 0, "empty proof");
+	expect_cons(REG_EVERIFY, 6, 8, &r1, &r2, NULL, 0, "empty proof");
+	expect_cons(REG_EVERIFY, 3, 4, &r1, &r2, &e, 0, "empty proof");
 	/* Sizes out of order. */
 	expect_cons(REG_ERANGE, 0, 0, &e, &e, NULL, 0, "from 0 to 0");
 	expect_cons(REG_ERANGE, 0, 1, &e, &r1, NULL, 0, "from 0 to 1");

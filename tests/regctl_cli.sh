@@ -70,6 +70,65 @@ one_line duplicate "$REGCTL" --db dbname=cli_c migrate --dir "$SRC/tests/migrati
 check sql-error 1 "0003_broken.sql failed at line 5" "$REGCTL" --db dbname=cli_c migrate --dir "$SRC/tests/migrations/sqlerror"
 check sql-error-partial 0 "pending  0003_broken.sql" "$REGCTL" --db dbname=cli_c migrate --status --dir "$SRC/tests/migrations/sqlerror"
 
+# The log's command-line contract.
+tmp=$(mktemp -d)
+KEY="$tmp/log.key"
+export REGISTRY_DB=dbname=cli_a
+check key-generate 0 "^test.example/XX+[0-9a-f]\{8\}+A" "$REGCTL" key generate --name test.example/XX --key "$KEY"
+check key-mode 0 "^600$" stat -c %a "$KEY"
+check key-show 0 "^test.example/XX+" "$REGCTL" key show --key "$KEY"
+cp "$KEY" "$tmp/key.before"
+one_line key-no-overwrite "$REGCTL" key generate --name other --key "$KEY"
+check key-same-after 0 "" cmp "$KEY" "$tmp/key.before"
+one_line key-bad-name "$REGCTL" key generate --name "has space" --key "$tmp/k2"
+one_line key-missing "$REGCTL" key show --key "$tmp/nope.key"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$tmp/rsa.pem" 2>/dev/null
+{ echo "Key-Name: test.example/XX"; cat "$tmp/rsa.pem"; } >"$tmp/rsa.key"
+one_line key-wrong-type "$REGCTL" log checkpoint --key "$tmp/rsa.key"
+printf 'garbage' >"$tmp/garbage.key"
+one_line key-garbage "$REGCTL" log checkpoint --key "$tmp/garbage.key"
+export REGISTRY_KEY="$KEY"
+check append-file 0 "^0$" sh -c "printf 'first leaf' >$tmp/leaf && '$REGCTL' log append --data-file $tmp/leaf"
+check append-stdin 0 "^1$" sh -c "printf 'second' | '$REGCTL' log append"
+check append-empty 0 "^2$" sh -c "'$REGCTL' log append </dev/null"
+head -c 65537 /dev/zero >"$tmp/big"
+one_line append-too-big "$REGCTL" log append --data-file "$tmp/big"
+one_line append-missing-file "$REGCTL" log append --data-file "$tmp/absent"
+check checkpoint 0 "^— test.example/XX " "$REGCTL" log checkpoint
+out=$("$REGCTL" log checkpoint)
+lines=$(printf '%s\n' "$out" | wc -l)
+if [ "$(printf '%s\n' "$out" | head -3 | tr '\n' '|')" = "test.example/XX|3|$(printf '%s\n' "$out" | sed -n 3p)|" ] && [ "$lines" -eq 5 ]; then
+	echo "ok checkpoint-form"; passes=$((passes + 1))
+else
+	echo "FAIL checkpoint-form: $out"; fails=$((fails + 1))
+fi
+check entries 0 '^{"index": 0, "leaf": "Zmlyc3QgbGVhZg=="}$' "$REGCTL" log entries --start 0 --end 3
+check entries-empty-leaf 0 '^{"index": 2, "leaf": ""}$' "$REGCTL" log entries --start 2 --end 3
+one_line entries-beyond "$REGCTL" log entries --start 0 --end 4
+check entries-bad-number 2 "whole number" "$REGCTL" log entries --start -1 --end 2
+check entries-junk-number 2 "whole number" "$REGCTL" log entries --start 1x --end 2
+check inclusion 0 '^{"index": 1, "size": 3, "leaf_hash": "[A-Za-z0-9+/=]*", "hashes": \["[A-Za-z0-9+/=]*", "[A-Za-z0-9+/=]*"\]}$' "$REGCTL" log prove-inclusion --index 1
+check inclusion-size 0 '"size": 2' "$REGCTL" log prove-inclusion --index 1 --size 2
+one_line inclusion-out-of-range "$REGCTL" log prove-inclusion --index 3
+one_line inclusion-size-beyond "$REGCTL" log prove-inclusion --index 0 --size 9
+check consistency 0 '^{"old_size": 1, "new_size": 3, "hashes": \[' "$REGCTL" log prove-consistency --from 1
+one_line consistency-zero "$REGCTL" log prove-consistency --from 0 --to 2
+one_line consistency-backwards "$REGCTL" log prove-consistency --from 3 --to 2
+check verify 0 "^log verified: 3 entries, 1 checkpoints" "$REGCTL" log verify
+check verify-verifier 0 "^log verified" "$REGCTL" log verify --verifier "$("$REGCTL" key show)"
+check status-log 0 "log:        3 entries" "$REGCTL" status
+"$REGCTL" key generate --name test.example/XX --key "$tmp/other.key" >/dev/null
+check verify-other-key 1 "not signed by test.example/XX" "$REGCTL" log verify --key "$tmp/other.key"
+psql -q -d cli_a -c "SET session_replication_role = replica; UPDATE log_entry SET leaf = 'forged' WHERE idx = 1"
+check verify-tampered 1 "first bad index: 1" "$REGCTL" log verify
+# A changed stored hash that the checkpoint's root rests on: no new
+# checkpoint is signed over it.
+psql -q -d cli_a -c "SET session_replication_role = replica; UPDATE log_entry SET nodes = sha256('x') WHERE idx = 2"
+printf 'fourth' | "$REGCTL" log append >/dev/null
+one_line checkpoint-refuses-tampered "$REGCTL" log checkpoint
+unset REGISTRY_DB REGISTRY_KEY
+rm -rf "$tmp"
+
 # With no database configured at all, the local default cluster is made.
 check local-default 0 "nothing to apply\|migrations applied" env -u PGHOST -u PGDATABASE -u PGUSER -u PGPORT "$REGCTL" migrate
 check local-status 0 "running" env -u PGHOST -u PGDATABASE -u PGUSER -u PGPORT "$REGCTL" local status
