@@ -266,7 +266,8 @@ read_key_file(const char *path, char **out, size_t *outlen, reg_error *err)
 
 	*out = NULL;
 	*outlen = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Without blocking, so that a FIFO is refused rather than waited on. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			r = reg__fail(err, REG_ENOTFOUND,

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "merkle_int.h"
+#include "record_int.h"
 #include "registry_int.h"
 
 /*
@@ -219,6 +220,11 @@ lock_and_read_frontier(reg_ctx *ctx, int begin, struct reg__frontier *f,
 	}
 	size = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
 	f->count = reg__merkle_decompose(0, size, f->st);
+	if (f->count < 0) {
+		r = reg__fail(err, REG_EINTERNAL, "cannot decompose a tree of %" PRIu64
+		    " leaves", size);
+		goto out;
+	}
 	f->size = size;
 	for (i = 0; i < f->count; i++) {
 		uint64_t want = subtree_row(&f->st[i]);
@@ -345,6 +351,10 @@ reg_log_append_batch(reg_ctx *ctx, const struct reg_leaf *leaves, size_t n,
 
 		reg_merkle_leaf_hash(leaves[i].data, leaves[i].len, &leafhash);
 		c = reg__frontier_append(&f, &leafhash, nodes);
+		if (c < 0) {
+			r = reg__fail(err, c, "cannot extend the log's tree");
+			goto out;
+		}
 		if (buf_reserve(&b, 2 + 12 + 4 + leaves[i].len + 4 + 32 * (size_t)c + 2) != 0) {
 			r = reg__fail(err, REG_ENOMEM, "out of memory");
 			goto out;
@@ -846,17 +856,22 @@ reg_log_verify(reg_ctx *ctx, const reg_key *key, struct reg_log_report *rep,
 	struct reg__frontier f;
 	struct reg_hash computed[REG_MERKLE_MAX_LEVEL], h, root;
 	struct ckpt *ck = NULL;
+	struct reg__recseen seen;
 	size_t nck = 0, ci = 0;
 	PGresult *res;
 	uint64_t want = 0;
 	double t0 = now_seconds();
-	int r, st, c, k;
+	int r, st, c, k, type;
 
 	if (rep == NULL)
 		rep = &dummy;
 	memset(rep, 0, sizeof(*rep));
 	rep->bad_index = -1;
 	rep->bad_checkpoint = -1;
+	memset(&seen, 0, sizeof(seen));
+	if (reg__in_tx(ctx))
+		return reg__fail(err, REG_EINVAL,
+		    "the log is verified in a transaction of its own; commit first");
 	/* One snapshot for the whole check. */
 	if ((r = reg__exec_cmd(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err)) != 0)
 		return r;
@@ -902,7 +917,17 @@ reg_log_verify(reg_ctx *ctx, const reg_key *key, struct reg_log_report *rep,
 				    ": its bytes do not have its stored hash", idx);
 				goto next;
 			}
+			type = reg__record_classify((const uint8_t *)PQgetvalue(res, 0, 1),
+			    (size_t)PQgetlength(res, 0, 1));
+			if (type >= 0 && reg__recseen_add(&seen, type, idx) != 0) {
+				r = reg__fail(err, REG_ENOMEM, "out of memory");
+				goto next;
+			}
 			c = reg__frontier_append(&f, &h, computed);
+			if (c < 0) {
+				r = reg__fail(err, c, "cannot extend the log's tree");
+				goto next;
+			}
 			if (nlen != 32u * (size_t)c) {
 				rep->bad_index = (int64_t)idx;
 				r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64
@@ -948,8 +973,12 @@ next:
 		    " but the log ends at %" PRIu64 " leaves: leaves were removed",
 		    ck[ci].seq, ck[ci].size, want);
 	}
+	/* Every record row against the leaf that sealed it. */
+	if (r == 0)
+		r = reg__records_verify(ctx, &seen, &rep->bad_index, err);
 out:
 	(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
+	reg__recseen_free(&seen);
 	free(ck);
 	rep->seconds = now_seconds() - t0;
 	return r;

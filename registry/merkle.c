@@ -290,12 +290,12 @@ reg__frontier_root(const struct reg__frontier *f, struct reg_hash *root)
 	struct reg_hash h;
 	int i, r;
 
-	if (f->count <= 0) {
+	if (f->count == 0) {
 		r = empty_root(root);
 		REG_ASSERT(r == 0);
 		return;
 	}
-	REG_ASSERT(f->count <= REG_MERKLE_MAX_LEVEL);
+	REG_ASSERT(f->count > 0 && f->count <= REG_MERKLE_MAX_LEVEL);
 	h = f->h[f->count - 1];
 	for (i = f->count - 2; i >= 0; i--) {
 		r = node_hash(&f->h[i], &h, &h);
@@ -537,7 +537,7 @@ reg_merkle_verify_inclusion(uint64_t index, uint64_t size,
 		if ((fn & 1) != 0 || fn == sn) {
 			r = node_hash(&proof[i], &h, &h);
 			if (r != 0)
-				return reg__fail(err, r, "cannot hash");
+				return reg__fail(err, r, "cannot compute SHA-256");
 			while ((fn & 1) == 0 && fn != 0) {
 				fn >>= 1;
 				sn >>= 1;
@@ -545,7 +545,7 @@ reg_merkle_verify_inclusion(uint64_t index, uint64_t size,
 		} else {
 			r = node_hash(&h, &proof[i], &h);
 			if (r != 0)
-				return reg__fail(err, r, "cannot hash");
+				return reg__fail(err, r, "cannot compute SHA-256");
 		}
 		/* 4c. */
 		fn >>= 1;
@@ -640,7 +640,7 @@ reg_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
 			if (r == 0)
 				r = node_hash(c, &sr, &sr);
 			if (r != 0)
-				return reg__fail(err, r, "cannot hash");
+				return reg__fail(err, r, "cannot compute SHA-256");
 			while ((fn & 1) == 0 && fn != 0) {
 				fn >>= 1;
 				sn >>= 1;
@@ -648,7 +648,7 @@ reg_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
 		} else {
 			r = node_hash(&sr, c, &sr);
 			if (r != 0)
-				return reg__fail(err, r, "cannot hash");
+				return reg__fail(err, r, "cannot compute SHA-256");
 		}
 		/* 6c. */
 		fn >>= 1;

@@ -62,7 +62,7 @@ void reg__frontier_root(const struct reg__frontier *f, struct reg_hash *root);
  * into proof elements.  Element i's hash is the right fold of
  * nodes[elem_start[i] .. elem_start[i] + elem_count[i] - 1].
  */
-#define REG_PLAN_MAX_NODES 4096
+#define REG_PLAN_MAX_NODES 256
 #define REG_PLAN_MAX_ELEMS 128
 struct reg__plan {
 	size_t nnodes;

@@ -289,8 +289,8 @@ reg_note_verify(const reg_key *k, const char *note, size_t len, char **text,
 		}
 		free(sig);
 		sig = NULL;
-		if (b64len == 0 ||
-		    reg_base64_decode(b64, b64len, &sig, &siglen, NULL) != 0 ||
+		/* At least one byte of signature after the key id. */
+		if (reg_base64_decode(b64, b64len, &sig, &siglen, NULL) != 0 ||
 		    siglen <= KEY_ID_LEN) {
 			r = reg__fail(err, REG_EINVAL, "signature line %d has "
 			    "no valid base64 signature", lineno);

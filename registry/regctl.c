@@ -23,6 +23,14 @@ static const struct command {
 	{ "status", regctl_status, "show the database, its schema and its log" },
 	{ "key", regctl_key, "generate or show the log-signing key" },
 	{ "log", regctl_log, "append to, prove, checkpoint and verify the audit log" },
+	{ "manufacturer", regctl_manufacturer, "add, alias or find a manufacturer" },
+	{ "party", regctl_party, "add a party: business, agency, foreign trader or private person" },
+	{ "weapon", regctl_weapon, "register, show or find weapons" },
+	{ "mark", regctl_mark, "record a marking applied to a weapon" },
+	{ "component", regctl_component, "record a component with its own serial" },
+	{ "event", regctl_event, "add an event to a weapon's history" },
+	{ "correct", regctl_correct, "correct an event with a new one" },
+	{ "pii-key", regctl_pii_key, "generate or rotate the personal-data keys" },
 	{ "local", regctl_local, "start, stop or show the local default cluster" },
 	{ NULL, NULL, NULL }
 };

@@ -18,6 +18,16 @@ int regctl_status(struct regctl_common *c, int argc, char **argv);
 int regctl_local(struct regctl_common *c, int argc, char **argv);
 int regctl_key(struct regctl_common *c, int argc, char **argv);
 int regctl_log(struct regctl_common *c, int argc, char **argv);
+int regctl_manufacturer(struct regctl_common *c, int argc, char **argv);
+int regctl_party(struct regctl_common *c, int argc, char **argv);
+int regctl_weapon(struct regctl_common *c, int argc, char **argv);
+int regctl_mark(struct regctl_common *c, int argc, char **argv);
+int regctl_component(struct regctl_common *c, int argc, char **argv);
+int regctl_event(struct regctl_common *c, int argc, char **argv);
+int regctl_correct(struct regctl_common *c, int argc, char **argv);
+int regctl_pii_key(struct regctl_common *c, int argc, char **argv);
+/* The personal-data key file: opt, REGISTRY_PII_KEY, or the default. */
+const char *regctl_pii_key_path(const char *opt);
 
 /* The signing key's path: opt, REGISTRY_KEY, or the build tree's default. */
 const char *regctl_key_path(const char *opt);

@@ -478,9 +478,17 @@ START_TEST(test_key_load_missing)
 	ck_assert_ptr_nonnull(strstr(err.message, "missing.key"));
 	free(path);
 
-	/* A folder cannot be read as a key file. */
-	ck_assert_int_eq(reg_key_load(tmpdir, &k, NULL), REG_EIO);
+	/* Neither a folder nor a FIFO is a key file (nor waited on). */
+	reg_error_clear(&err);
+	ck_assert_int_eq(reg_key_load(tmpdir, &k, &err), REG_EIO);
 	ck_assert_ptr_null(k);
+	ck_assert_ptr_nonnull(strstr(err.message, "not a regular file"));
+	path = tmp_path("fifo.key");
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	reg_error_clear(&err);
+	ck_assert_int_eq(reg_key_load(path, &k, &err), REG_EIO);
+	ck_assert_ptr_nonnull(strstr(err.message, "not a regular file"));
+	free(path);
 }
 END_TEST
 
@@ -521,9 +529,9 @@ START_TEST(test_key_wrong_type)
 
 	ck_assert_int_eq(reg_key_load(path, &k, &err), REG_EKEY);
 	ck_assert_ptr_null(k);
-	if (typecheck)
-		ck_assert_msg(strstr(err.message, "not Ed25519") != NULL,
-		    "%s: %s", type, err.message);
+	/* Each is refused by the check meant for it. */
+	ck_assert_msg(strstr(err.message, typecheck ? "not Ed25519" :
+	    "unencrypted PKCS#8") != NULL, "%s: %s", type, err.message);
 	free(file);
 	free(pem);
 	free(path);
@@ -535,11 +543,13 @@ END_TEST
 
 /* Builds the i-th malformed key file from a good one. */
 static char *
-garbage_variant(int i, const char *good, size_t *len, const char **what)
+garbage_variant(int i, const char *good, size_t *len, const char **what,
+    const char **msg)
 {
 	const char *pem = strstr(good, "-----BEGIN");
 	char *s = NULL, *p, longname[300];
 
+	*msg = "";
 	switch (i) {
 	case 0:
 		*what = "empty file";
@@ -575,6 +585,7 @@ garbage_variant(int i, const char *good, size_t *len, const char **what)
 		break;
 	case 8:
 		*what = "text after the key";
+		*msg = "after the private key";
 		s = concat(good, "trailing\n");
 		break;
 	case 9:
@@ -594,6 +605,7 @@ garbage_variant(int i, const char *good, size_t *len, const char **what)
 		break;
 	case 12:
 		*what = "NUL byte";
+		*msg = "NUL";
 		s = strdup(good);
 		*len = strlen(s);
 		s[*len - 3] = '\0';
@@ -621,6 +633,7 @@ garbage_variant(int i, const char *good, size_t *len, const char **what)
 		break;
 	case 17:
 		*what = "public key";
+		*msg = "unencrypted PKCS#8";
 		s = strdup("Key-Name: x\n-----BEGIN PUBLIC KEY-----\n"
 		    "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
 		    "-----END PUBLIC KEY-----\n");
@@ -638,7 +651,7 @@ START_TEST(test_key_garbage)
 	char *good_path = tmp_path("good.key"), *path, *good, *bad;
 	char name[32];
 	size_t len;
-	const char *what = "?";
+	const char *what = "?", *msg = "";
 	reg_key *k = NULL;
 	reg_error err = REG_ERROR_INIT;
 
@@ -650,7 +663,7 @@ START_TEST(test_key_garbage)
 	reg_key_free(k);
 	k = NULL;
 
-	bad = garbage_variant(_i, good, &len, &what);
+	bad = garbage_variant(_i, good, &len, &what, &msg);
 	snprintf(name, sizeof(name), "garbage%d.key", _i);
 	path = tmp_path(name);
 	write_file(path, bad, len);
@@ -658,6 +671,8 @@ START_TEST(test_key_garbage)
 	    "%s: not refused with REG_EKEY (%d: %s)", what, err.code,
 	    err.message);
 	ck_assert_ptr_null(k);
+	ck_assert_msg(strstr(err.message, msg) != NULL,
+	    "%s: message \"%s\" lacks \"%s\"", what, err.message, msg);
 	free(bad);
 	free(good);
 	free(path);
@@ -793,6 +808,11 @@ static const struct {
 	{ "PeterNeumann+a3fe51bc+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10Q=",
 	    REG_EKEY },
 	{ "PeterNeumann+f25bd003+AQ==", REG_EKEY },
+	/* Longer keys whose first 33 bytes are the right key. */
+	{ "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+	    "AA==", REG_EKEY },
+	{ "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+	    "QkFES0VZ", REG_EKEY },
 	/* Unknown algorithms, with key ids that match (the first from Go's
 	 * note_test.go). */
 	{ "PeterNeumann+775c2e74+Ahpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",

@@ -326,6 +326,161 @@ struct reg_log_report {
 REG_API REG_WUR int reg_log_verify(reg_ctx *ctx, const reg_key *key,
     struct reg_log_report *rep, reg_error *err);
 
+/*
+ * UUIDs (RFC 9562).  New records get version 7 (time-ordered).
+ */
+typedef struct reg_uuid {
+	uint8_t b[16];
+} reg_uuid;
+#define REG_UUID_STR 37
+REG_API REG_WUR int reg_uuid_v7(reg_uuid *out, reg_error *err);
+REG_API void reg_uuid_format(const reg_uuid *u, char out[REG_UUID_STR]);
+/* Parses the 8-4-4-4-12 hexadecimal form. */
+REG_API REG_WUR int reg_uuid_parse(const char *s, reg_uuid *out, reg_error *err);
+
+/*
+ * Records.  Every write appends the record's leaf to the audit log and
+ * inserts its row in one transaction (the caller's, when one is open), and
+ * fills a reg_written with the new record's id and leaf index.  Nothing is
+ * ever changed or removed.  A write that a rule refuses returns REG_ERULE
+ * (REG_EINVAL for malformed input) naming the rule, and leaves nothing
+ * behind.  Optional text fields may be NULL.  Countries are ISO 3166-1
+ * alpha-2 codes, dates YYYY-MM-DD.
+ */
+struct reg_written {
+	reg_uuid id;
+	uint64_t log_index;
+};
+
+/* A manufacturer; its name becomes its first alias. */
+REG_API REG_WUR int reg_manufacturer_add(reg_ctx *ctx, const char *name,
+    const char *country, struct reg_written *out, reg_error *err);
+/* Another name variant (kind "name") or code (kind "code"). */
+REG_API REG_WUR int reg_manufacturer_alias_add(reg_ctx *ctx,
+    const reg_uuid *manufacturer, const char *alias, const char *kind,
+    struct reg_written *out, reg_error *err);
+/* Finds a manufacturer by any alias or code (compared upper case, letters
+ * and digits only), or by its UUID; REG_ENOTFOUND if none. */
+REG_API REG_WUR int reg_manufacturer_find(reg_ctx *ctx, const char *name,
+    reg_uuid *out, reg_error *err);
+
+/* A private person's identifying data: kept only encrypted (AES-256-GCM)
+ * and entering the log only as a salted hash commitment. */
+#define REG_PII_FIELD_MAX 1024
+struct reg_person {
+	char name[REG_PII_FIELD_MAX];
+	char address[REG_PII_FIELD_MAX];
+	char id_document[REG_PII_FIELD_MAX];
+	char birth_date[16];		/* YYYY-MM-DD or "" */
+};
+typedef struct reg_pii_keyring reg_pii_keyring;
+/* Loads the key file of personal-data keys (see regctl(1), "pii-key"). */
+REG_API REG_WUR int reg_pii_keyring_load(const char *path,
+    reg_pii_keyring **out, reg_error *err);
+REG_API void reg_pii_keyring_free(reg_pii_keyring *kr);
+/* Creates a key file, or with rotate adds a new active key to one. */
+REG_API REG_WUR int reg_pii_keygen(const char *path, int rotate, uint32_t *id,
+    reg_error *err);
+
+struct reg_party_in {
+	const char *kind;	/* manufacturer, dealer, broker, state_agency,
+				 * foreign_importer, foreign_exporter, private_person */
+	const char *name;	/* not for private persons */
+	const char *country;
+	const char *region;
+	const char *licence;
+	const char *office_ref;	/* the office's own reference, unique */
+	const struct reg_person *person;	/* private persons only */
+};
+/* kr is needed for private persons (may be NULL otherwise). */
+REG_API REG_WUR int reg_party_add(reg_ctx *ctx, const reg_pii_keyring *kr,
+    const struct reg_party_in *in, struct reg_written *out, reg_error *err);
+/* Finds a party by UUID or office reference. */
+REG_API REG_WUR int reg_party_find(reg_ctx *ctx, const char *ref, reg_uuid *out,
+    reg_error *err);
+
+struct reg_marking_in {
+	const char *kind;	/* manufacture, import, state_stock, proof,
+				 * remarking, alternative_code */
+	const char *text;	/* as applied */
+	const char *location;	/* frame, receiver, slide, barrel, bolt,
+				 * cylinder, metal_insert, other */
+	const char *country;
+	int year;		/* 0 if unknown */
+	const char *new_serial;	/* import mark on a weapon without adequate marks */
+};
+
+struct reg_weapon_in {
+	const char *office_ref;
+	const char *manufacturer;	/* name, alias, code or UUID */
+	const char *model;
+	const char *type;		/* see the weapon_type table */
+	const char *calibre;
+	const char *serial;		/* as marked */
+	const char *country;		/* of manufacture */
+	int year;			/* of manufacture, 0 if unknown */
+	const struct reg_marking_in *marking;	/* manufacture or alternative_code */
+};
+/* Registers a weapon with its manufacture marking (or alternative code). */
+REG_API REG_WUR int reg_weapon_register(reg_ctx *ctx,
+    const struct reg_weapon_in *in, struct reg_written *weapon,
+    struct reg_written *marking, reg_error *err);
+REG_API REG_WUR int reg_marking_add(reg_ctx *ctx, const reg_uuid *weapon,
+    const struct reg_marking_in *in, struct reg_written *out, reg_error *err);
+REG_API REG_WUR int reg_component_add(reg_ctx *ctx, const reg_uuid *weapon,
+    const char *kind, const char *serial, struct reg_written *out,
+    reg_error *err);
+
+struct reg_event_in {
+	const char *kind;	/* manufacture, domestic_transfer, export, import,
+				 * transit, state_to_civilian, loan, return, loss,
+				 * theft, recovery, seizure, confiscation,
+				 * deactivation, destruction, records_to_state */
+	const char *date;
+	const reg_uuid *from_party;
+	const reg_uuid *to_party;
+	const char *licence_number;
+	const char *licence_issued;
+	const char *licence_expires;
+	const char *euc_ref;		/* end-user certificate */
+	const char *export_country;
+	const char *import_country;
+	const char *transit_countries;	/* comma-separated codes */
+	const char *final_recipient;
+	const char *certificate;	/* deactivation or destruction certificate */
+	const char *note;
+	const char *office_ref;
+};
+/*
+ * Adds the next event of a weapon's history.  Rules: a transfer comes from
+ * the current holder; nothing happens to a destroyed weapon; dates do not
+ * run backwards; an export names the importing country and its licence.
+ * *seq (may be NULL) receives the event's number.
+ */
+REG_API REG_WUR int reg_event_add(reg_ctx *ctx, const reg_uuid *weapon,
+    const struct reg_event_in *in, struct reg_written *out, int *seq,
+    reg_error *err);
+/*
+ * Corrects an event: a new event that names it and why, carrying the
+ * corrected content (in->kind NULL keeps the original's kind).  The
+ * original stays.
+ */
+REG_API REG_WUR int reg_event_correct(reg_ctx *ctx, const reg_uuid *event,
+    const char *reason, const struct reg_event_in *in, struct reg_written *out,
+    reg_error *err);
+
+/*
+ * A weapon with its markings, components and history as JSON (documented
+ * in regctl(1)); free *json with reg_free().  kr (may be NULL) decrypts
+ * private holders' identities; without it they show as "private person".
+ */
+REG_API REG_WUR int reg_weapon_show(reg_ctx *ctx, const reg_uuid *id,
+    const reg_pii_keyring *kr, char **json, reg_error *err);
+/* Weapons whose normalised serial equals serial's (optionally of one
+ * manufacturer), as a JSON array of summaries; at most limit. */
+REG_API REG_WUR int reg_weapon_find(reg_ctx *ctx, const char *serial,
+    const char *manufacturer, int limit, char **json, reg_error *err);
+
 /* Frees memory the library handed out; accepts NULL. */
 REG_API void reg_free(void *p);
 

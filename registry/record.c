@@ -1,0 +1,573 @@
+/*
+ * Records: canonical leaves, writing rows with their leaves, and checking
+ * rows against the log.  See record_int.h for the encoding.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "record_int.h"
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define DATE(col) "to_char(" col ", 'YYYY-MM-DD')"
+#define FROM(t) " , r.log_index, l.leaf FROM " t " r LEFT JOIN log_entry l ON l.idx = r.log_index ORDER BY r.log_index"
+
+static const char *const manufacturer_cols[] = { "id", "name", "country", "recorded_at" };
+static const char *const alias_cols[] = {
+	"id", "manufacturer_id", "alias", "alias_norm", "kind", "recorded_at"
+};
+static const char *const party_cols[] = {
+	"id", "kind", "name", "country", "region", "licence", "office_ref",
+	"pii_commitment", "recorded_at"
+};
+static const char *const weapon_cols[] = {
+	"id", "office_ref", "manufacturer_id", "model", "type", "calibre",
+	"calibre_norm", "serial", "serial_norm", "country_of_manufacture",
+	"year_of_manufacture", "recorded_at"
+};
+static const char *const marking_cols[] = {
+	"id", "weapon_id", "kind", "text", "location", "country", "year",
+	"new_serial", "recorded_at"
+};
+static const char *const component_cols[] = {
+	"id", "weapon_id", "kind", "serial", "serial_norm", "recorded_at"
+};
+static const char *const event_cols[] = {
+	"id", "weapon_id", "seq", "kind", "event_date", "from_party", "to_party",
+	"licence_number", "licence_issued", "licence_expires", "euc_ref",
+	"export_country", "import_country", "transit_countries", "final_recipient",
+	"certificate", "corrects", "reason", "note", "office_ref", "recorded_at"
+};
+
+const struct reg__recdef reg__recdefs[REC_NTYPES] = {
+	[REC_MANUFACTURER] = { "manufacturer", "manufacturer", 4, manufacturer_cols,
+	    "INSERT INTO manufacturer (id, name, country, recorded_at, log_index) "
+	    "VALUES ($1, $2, $3, $4, $5)", 0,
+	    "SELECT r.id::text, r.name, r.country::text, " TS("r.recorded_at")
+	    FROM("manufacturer") },
+	[REC_ALIAS] = { "manufacturer_alias", "manufacturer_alias", 6, alias_cols,
+	    "INSERT INTO manufacturer_alias (id, manufacturer_id, alias, alias_norm, kind, "
+	    "recorded_at, log_index) VALUES ($1, $2, $3, $4, $5, $6, $7)", 0,
+	    "SELECT r.id::text, r.manufacturer_id::text, r.alias, r.alias_norm, r.kind, "
+	    TS("r.recorded_at") FROM("manufacturer_alias") },
+	[REC_PARTY] = { "party", "party", 9, party_cols,
+	    "INSERT INTO party (id, kind, name, country, region, licence, office_ref, "
+	    "pii_commitment, recorded_at, log_index, pii) VALUES ($1, $2, $3, $4, $5, $6, "
+	    "$7, decode($8, 'base64'), $9, $10, $11)", 1,
+	    "SELECT r.id::text, r.kind, r.name, r.country::text, r.region, r.licence, "
+	    "r.office_ref, encode(r.pii_commitment, 'base64'), " TS("r.recorded_at")
+	    FROM("party") },
+	[REC_WEAPON] = { "weapon", "weapon", 12, weapon_cols,
+	    "INSERT INTO weapon (id, office_ref, manufacturer_id, model, type, calibre, "
+	    "calibre_norm, serial, serial_norm, country_of_manufacture, year_of_manufacture, "
+	    "recorded_at, log_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+	    "$12, $13)", 0,
+	    "SELECT r.id::text, r.office_ref, r.manufacturer_id::text, r.model, r.type, "
+	    "r.calibre, r.calibre_norm, r.serial, r.serial_norm, "
+	    "r.country_of_manufacture::text, r.year_of_manufacture::text, "
+	    TS("r.recorded_at") FROM("weapon") },
+	[REC_MARKING] = { "marking", "marking", 9, marking_cols,
+	    "INSERT INTO marking (id, weapon_id, kind, text, location, country, year, "
+	    "new_serial, recorded_at, log_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+	    "$9, $10)", 0,
+	    "SELECT r.id::text, r.weapon_id::text, r.kind, r.text, r.location, "
+	    "r.country::text, r.year::text, r.new_serial, " TS("r.recorded_at")
+	    FROM("marking") },
+	[REC_COMPONENT] = { "component", "component", 6, component_cols,
+	    "INSERT INTO component (id, weapon_id, kind, serial, serial_norm, recorded_at, "
+	    "log_index) VALUES ($1, $2, $3, $4, $5, $6, $7)", 0,
+	    "SELECT r.id::text, r.weapon_id::text, r.kind, r.serial, r.serial_norm, "
+	    TS("r.recorded_at") FROM("component") },
+	[REC_EVENT] = { "event", "event", 21, event_cols,
+	    "INSERT INTO event (id, weapon_id, seq, kind, event_date, from_party, to_party, "
+	    "licence_number, licence_issued, licence_expires, euc_ref, export_country, "
+	    "import_country, transit_countries, final_recipient, certificate, corrects, "
+	    "reason, note, office_ref, recorded_at, log_index) VALUES ($1, $2, $3, $4, $5, "
+	    "$6, $7, $8, $9, $10, $11, $12, $13, string_to_array($14, ',')::char(2)[], $15, "
+	    "$16, $17, $18, $19, $20, $21, $22)", 0,
+	    "SELECT r.id::text, r.weapon_id::text, r.seq::text, r.kind, " DATE("r.event_date")
+	    ", r.from_party::text, r.to_party::text, r.licence_number, "
+	    DATE("r.licence_issued") ", " DATE("r.licence_expires") ", r.euc_ref, "
+	    "r.export_country::text, r.import_country::text, "
+	    "array_to_string(r.transit_countries, ','), r.final_recipient, r.certificate, "
+	    "r.corrects::text, r.reason, r.note, r.office_ref, " TS("r.recorded_at")
+	    FROM("event") },
+};
+
+int
+reg__record_leaf(const struct reg__recdef *def, const char *const *values,
+    char **leaf, size_t *len, reg_error *err)
+{
+	json_t *o = NULL, *v;
+	char *s = NULL;
+	int i, r = REG_ENOMEM;
+
+	*leaf = NULL;
+	o = json_object();
+	if (o == NULL || json_object_set_new(o, "_r", json_string(def->type)) != 0 ||
+	    json_object_set_new(o, "_v", json_integer(1)) != 0)
+		goto out;
+	for (i = 0; i < def->ncols; i++) {
+		if (values[i] == NULL)
+			v = json_null();
+		else if ((v = json_string(values[i])) == NULL) {
+			r = reg__fail(err, REG_EINVAL, "%s of a %s is not valid UTF-8",
+			    def->cols[i], def->type);
+			goto out;
+		}
+		if (json_object_set_new(o, def->cols[i], v) != 0)
+			goto out;
+	}
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	if (s == NULL)
+		goto out;
+	if (strlen(s) > REG_LOG_LEAF_MAX) {
+		r = reg__fail(err, REG_ETOOBIG, "a %s record is over %u bytes", def->type,
+		    REG_LOG_LEAF_MAX);
+		goto out;
+	}
+	*len = strlen(s);
+	*leaf = s;
+	s = NULL;
+	r = 0;
+out:
+	if (r == REG_ENOMEM)
+		r = reg__fail(err, REG_ENOMEM, "out of memory encoding a %s", def->type);
+	free(s);
+	json_decref(o);
+	return r;
+}
+
+int
+reg__record_classify(const uint8_t *leaf, size_t len)
+{
+	static const char prefix[] = "{\"_r\":\"";
+	size_t pl = sizeof(prefix) - 1, tl;
+	int t;
+
+	if (len < pl || memcmp(leaf, prefix, pl) != 0)
+		return -1;
+	for (t = 0; t < REC_NTYPES; t++) {
+		tl = strlen(reg__recdefs[t].type);
+		if (len > pl + tl && memcmp(leaf + pl, reg__recdefs[t].type, tl) == 0 &&
+		    leaf[pl + tl] == '"')
+			return t;
+	}
+	return -1;
+}
+
+int
+reg__record_write(reg_ctx *ctx, enum reg__rectype type,
+    const char *const *values, const char *const *extra, const int *extralen,
+    uint64_t *log_index, reg_error *err)
+{
+	const struct reg__recdef *def = &reg__recdefs[type];
+	const char *params[REC_MAX_COLS + 2];
+	int lens[REC_MAX_COLS + 2], fmts[REC_MAX_COLS + 2];
+	char idxs[24], *leaf = NULL;
+	size_t len = 0;
+	uint64_t idx;
+	PGresult *res = NULL;
+	int i, n, r;
+
+	if ((r = reg__record_leaf(def, values, &leaf, &len, err)) != 0)
+		return r;
+	if ((r = reg_log_append(ctx, leaf, len, &idx, err)) != 0)
+		goto out;
+	snprintf(idxs, sizeof(idxs), "%" PRIu64, idx);
+	for (i = 0; i < def->ncols; i++) {
+		params[i] = values[i];
+		lens[i] = 0;
+		fmts[i] = 0;
+	}
+	params[i] = idxs;
+	lens[i] = 0;
+	fmts[i] = 0;
+	n = def->ncols + 1;
+	for (i = 0; i < def->nextra; i++, n++) {
+		params[n] = extra[i];
+		lens[n] = extralen[i];
+		fmts[n] = 1;
+	}
+	res = PQexecParams(ctx->conn, def->insert_sql, n, NULL, params, lens, fmts, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot record the %s", def->type);
+		goto out;
+	}
+	if (log_index != NULL)
+		*log_index = idx;
+	r = 0;
+out:
+	PQclear(res);
+	free(leaf);
+	return r;
+}
+
+int
+reg__recseen_add(struct reg__recseen *s, int type, uint64_t idx)
+{
+	uint64_t *p;
+	size_t ncap;
+
+	if (s->n[type] == s->cap[type]) {
+		ncap = s->cap[type] ? s->cap[type] * 2 : 1024;
+		p = realloc(s->idx[type], ncap * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		s->idx[type] = p;
+		s->cap[type] = ncap;
+	}
+	s->idx[type][s->n[type]++] = idx;
+	return 0;
+}
+
+void
+reg__recseen_free(struct reg__recseen *s)
+{
+	int t;
+
+	for (t = 0; t < REC_NTYPES; t++)
+		free(s->idx[t]);
+	memset(s, 0, sizeof(*s));
+}
+
+static uint64_t
+text_u64(const char *s)
+{
+	return strtoull(s, NULL, 10);
+}
+
+/* Checks one table's rows against the record leaves seen of its type. */
+static int
+verify_table(reg_ctx *ctx, int type, const struct reg__recseen *seen,
+    int64_t *bad_index, reg_error *err)
+{
+	const struct reg__recdef *def = &reg__recdefs[type];
+	const char *values[REC_MAX_COLS];
+	PGresult *res = NULL;
+	size_t k = 0, leaflen = 0;
+	char *leaf = NULL;
+	int r = 0, st, i;
+
+	if (PQsendQueryParams(ctx->conn, def->select_sql, 0, NULL, NULL, NULL, NULL, 0) != 1)
+		return reg__fail_pg(err, ctx->conn, NULL, "cannot read %s records", def->table);
+	PQsetSingleRowMode(ctx->conn);
+	while ((res = PQgetResult(ctx->conn)) != NULL) {
+		st = PQresultStatus(res);
+		if (st == PGRES_SINGLE_TUPLE && r == 0) {
+			uint64_t li = text_u64(PQgetvalue(res, 0, def->ncols));
+			const char *id = PQgetvalue(res, 0, 0);
+			const char *stored = PQgetvalue(res, 0, def->ncols + 1);
+			size_t slen;
+
+			/* Leaves of this type with no row: removed records. */
+			if (k < seen->n[type] && seen->idx[type][k] < li) {
+				*bad_index = (int64_t)seen->idx[type][k];
+				r = reg__fail(err, REG_EVERIFY, "%s record sealed at leaf %" PRIu64
+				    " is missing from table %s: a record was removed",
+				    def->type, seen->idx[type][k], def->table);
+				goto next;
+			}
+			if (k >= seen->n[type] || seen->idx[type][k] != li ||
+			    PQgetisnull(res, 0, def->ncols + 1)) {
+				*bad_index = (int64_t)li;
+				r = reg__fail(err, REG_EVERIFY, "table %s, record %s: its leaf %"
+				    PRIu64 " is not a sealed %s record: a row was inserted "
+				    "outside the registry", def->table, id, li, def->type);
+				goto next;
+			}
+			k++;
+			for (i = 0; i < def->ncols; i++)
+				values[i] = PQgetisnull(res, 0, i) ? NULL : PQgetvalue(res, 0, i);
+			free(leaf);
+			leaf = NULL;
+			if (reg__record_leaf(def, values, &leaf, &leaflen, err) != 0) {
+				r = REG_EVERIFY;
+				*bad_index = (int64_t)li;
+				goto next;
+			}
+			/* The stored leaf arrives as text bytea: \x and hex. */
+			slen = strlen(stored);
+			{
+				size_t blen = 0;
+				unsigned char *b = PQunescapeBytea((const unsigned char *)stored,
+				    &blen);
+
+				if (b == NULL || blen != leaflen || memcmp(b, leaf, leaflen) != 0) {
+					*bad_index = (int64_t)li;
+					r = reg__fail(err, REG_EVERIFY, "table %s, record %s (leaf %"
+					    PRIu64 "): the row differs from what was sealed: it was "
+					    "altered", def->table, id, li);
+				}
+				PQfreemem(b);
+			}
+			(void)slen;
+		} else if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE && r == 0) {
+			r = reg__fail_pg(err, ctx->conn, res, "cannot read %s records", def->table);
+		}
+next:
+		PQclear(res);
+	}
+	if (r == 0 && k < seen->n[type]) {
+		*bad_index = (int64_t)seen->idx[type][k];
+		r = reg__fail(err, REG_EVERIFY, "%s record sealed at leaf %" PRIu64
+		    " is missing from table %s: a record was removed", def->type,
+		    seen->idx[type][k], def->table);
+	}
+	free(leaf);
+	return r;
+}
+
+int
+reg__records_verify(reg_ctx *ctx, const struct reg__recseen *seen,
+    int64_t *bad_index, reg_error *err)
+{
+	PGresult *res;
+	int t, r, have;
+
+	/* Databases without the record tables (older schema) have none. */
+	res = PQexec(ctx->conn, "SELECT to_regclass('event') IS NOT NULL");
+	have = PQresultStatus(res) == PGRES_TUPLES_OK &&
+	    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!have) {
+		for (t = 0; t < REC_NTYPES; t++)
+			if (seen->n[t] > 0) {
+				*bad_index = (int64_t)seen->idx[t][0];
+				return reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " seals a %s "
+				    "record but the database has no record tables",
+				    seen->idx[t][0], reg__recdefs[t].type);
+			}
+		return 0;
+	}
+	for (t = 0; t < REC_NTYPES; t++)
+		if ((r = verify_table(ctx, t, seen, bad_index, err)) != 0)
+			return r;
+	return 0;
+}
+
+int
+reg__tx_enter(reg_ctx *ctx, struct reg__tx *tx, reg_error *err)
+{
+	tx->own = 0;
+	if (reg__in_tx(ctx))
+		return 0;
+	tx->own = 1;
+	return reg__exec_cmd(ctx, "BEGIN", err);
+}
+
+int
+reg__tx_leave(reg_ctx *ctx, struct reg__tx *tx, int r, reg_error *err)
+{
+	if (!tx->own)
+		return r;
+	tx->own = 0;
+	if (r != 0) {
+		(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
+		return r;
+	}
+	r = reg__exec_cmd(ctx, "COMMIT", err);
+	if (r != 0)
+		(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
+	return r;
+}
+
+void
+reg__now_text(char out[32])
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	/* strftime, then the microseconds: never truncated in 32 bytes. */
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + 19, 13, ".%06ldZ", ts.tv_nsec / 1000 % 1000000);
+}
+
+/* Length of the UTF-8 sequence at s, or 0 when it is not valid. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if (s[0] == 0xe0 && s[1] < 0xa0)
+			return 0;
+		if (s[0] == 0xed && s[1] >= 0xa0)
+			return 0;	/* surrogates */
+		return 3;
+	}
+	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+int
+reg__check_text(const char *field, const char *s, size_t max, int optional,
+    reg_error *err)
+{
+	const unsigned char *p;
+	size_t n;
+
+	if (s == NULL || *s == '\0') {
+		if (optional)
+			return 0;
+		return reg__fail(err, REG_EINVAL, "%s is required", field);
+	}
+	if (strlen(s) > max)
+		return reg__fail(err, REG_ETOOBIG, "%s is over %zu bytes", field, max);
+	for (p = (const unsigned char *)s; *p != '\0'; p += n) {
+		if (*p < 0x20 || *p == 0x7f)
+			return reg__fail(err, REG_EINVAL, "%s has a control character", field);
+		n = utf8_len(p);
+		if (n == 0)
+			return reg__fail(err, REG_EINVAL, "%s is not valid UTF-8", field);
+	}
+	return 0;
+}
+
+int
+reg__check_date(const char *field, const char *s, int optional, reg_error *err)
+{
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, m, d, i;
+
+	if (s == NULL || *s == '\0') {
+		if (optional)
+			return 0;
+		return reg__fail(err, REG_EINVAL, "%s is required (YYYY-MM-DD)", field);
+	}
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		goto bad;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			goto bad;
+	y = atoi(s);
+	m = atoi(s + 5);
+	d = atoi(s + 8);
+	if (y < 1800 || y > 2200 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		goto bad;
+	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		goto bad;
+	return 0;
+bad:
+	return reg__fail(err, REG_EINVAL, "%s '%.20s' is not a date (YYYY-MM-DD, "
+	    "years 1800 to 2200)", field, s);
+}
+
+int
+reg__check_country(reg_ctx *ctx, const char *field, const char *code,
+    int optional, reg_error *err)
+{
+	const char *params[1] = { code };
+	PGresult *res;
+	int ok;
+
+	if (code == NULL || *code == '\0') {
+		if (optional)
+			return 0;
+		return reg__fail(err, REG_EINVAL, "%s is required (ISO 3166-1 alpha-2)",
+		    field);
+	}
+	if (strlen(code) != 2 || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' ||
+	    code[1] > 'Z')
+		return reg__fail(err, REG_EINVAL, "%s '%.10s' is not an ISO 3166-1 "
+		    "alpha-2 code (two capital letters)", field, code);
+	res = PQexecParams(ctx->conn, "SELECT 1 FROM country WHERE code = $1", 1, NULL,
+	    params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		int r = reg__fail_pg(err, ctx->conn, res, "cannot look up country codes");
+
+		PQclear(res);
+		return r;
+	}
+	ok = PQntuples(res) == 1;
+	PQclear(res);
+	if (!ok)
+		return reg__fail(err, REG_EINVAL, "%s '%s' is not an assigned ISO 3166-1 "
+		    "alpha-2 code", field, code);
+	return 0;
+}
+
+static char
+fold(char c)
+{
+	switch (c) {
+	case 'O': case 'Q': return '0';
+	case 'I': case 'L': return '1';
+	case 'S': return '5';
+	case 'B': return '8';
+	case 'Z': return '2';
+	case 'G': return '6';
+	default: return c;
+	}
+}
+
+void
+reg__serial_norm(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+	char c;
+
+	for (; *in != '\0' && o + 1 < outlen; in++) {
+		c = *in;
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+			continue;
+		out[o++] = fold(c);
+	}
+	out[o] = '\0';
+}
+
+void
+reg__name_norm(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+	char c;
+
+	for (; *in != '\0' && o + 1 < outlen; in++) {
+		c = *in;
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+			out[o++] = c;
+	}
+	out[o] = '\0';
+}
+
+void
+reg__calibre_norm(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+	char c;
+
+	for (; *in != '\0' && o + 1 < outlen; in++) {
+		c = *in;
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c == ',')
+			c = '.';
+		if (c == ' ' || c == '\t')
+			continue;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+}

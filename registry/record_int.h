@@ -1,0 +1,107 @@
+/*
+ * Records: the canonical bytes of every record row (its audit-log leaf),
+ * writing a row together with its leaf, and re-deriving leaves from rows.
+ *
+ * A record's leaf is compact JSON with sorted keys and ASCII escapes (so
+ * that one row has exactly one encoding): "_r" names the record type, "_v"
+ * the encoding's version (1), and every other key is a column whose value is
+ * its canonical text or null.  Canonical text: UUIDs lower-case 8-4-4-4-12;
+ * dates YYYY-MM-DD; times YYYY-MM-DDTHH:MM:SS.ffffffZ (UTC, microseconds);
+ * integers in decimal; country lists comma-separated; hash commitments in
+ * base64.  Encrypted personal data never enters a leaf.
+ */
+#ifndef REGISTRY_RECORD_INT_H
+#define REGISTRY_RECORD_INT_H
+
+#include "registry_int.h"
+
+enum reg__rectype {
+	REC_MANUFACTURER,
+	REC_ALIAS,
+	REC_PARTY,
+	REC_WEAPON,
+	REC_MARKING,
+	REC_COMPONENT,
+	REC_EVENT,
+	REC_NTYPES
+};
+
+#define REC_MAX_COLS 24
+
+struct reg__recdef {
+	const char *type;		/* "_r" value */
+	const char *table;
+	int ncols;			/* columns in the leaf, id first */
+	const char *const *cols;
+	const char *insert_sql;		/* $1..$ncols, then log_index, then extras */
+	int nextra;			/* extra binary parameters (party: pii) */
+	const char *select_sql;		/* the leaf's columns as canonical text,
+					 * then log_index, then the stored leaf */
+};
+
+extern const struct reg__recdef reg__recdefs[REC_NTYPES];
+
+/* Builds a record's leaf from its columns' canonical text (NULL = null). */
+int reg__record_leaf(const struct reg__recdef *def, const char *const *values,
+    char **leaf, size_t *len, reg_error *err);
+
+/*
+ * Writes one record: appends its leaf to the log and inserts its row, in the
+ * caller's transaction.  extra/extralen are binary parameters after the
+ * columns (may be NULL when the type has none).  *log_index (may be NULL)
+ * receives the leaf's index.
+ */
+int reg__record_write(reg_ctx *ctx, enum reg__rectype type,
+    const char *const *values, const char *const *extra, const int *extralen,
+    uint64_t *log_index, reg_error *err);
+
+/* The record type a leaf claims to be, or -1 when it is not a record. */
+int reg__record_classify(const uint8_t *leaf, size_t len);
+
+/* Record leaves met while verifying the log: per type, their indexes in
+ * order. */
+struct reg__recseen {
+	uint64_t *idx[REC_NTYPES];
+	size_t n[REC_NTYPES], cap[REC_NTYPES];
+};
+int reg__recseen_add(struct reg__recseen *s, int type, uint64_t idx);
+void reg__recseen_free(struct reg__recseen *s);
+
+/*
+ * Checks every record row against the log: its leaf re-derived from the
+ * row equals the sealed one, no row lacks its leaf, no record leaf lacks its
+ * row.  REG_EVERIFY names the table, record id and leaf index.
+ */
+int reg__records_verify(reg_ctx *ctx, const struct reg__recseen *seen,
+    int64_t *bad_index, reg_error *err);
+
+/* Transactions a write opens when the caller has none. */
+struct reg__tx {
+	int own;
+};
+int reg__tx_enter(reg_ctx *ctx, struct reg__tx *tx, reg_error *err);
+/* Commits an own transaction when r == 0, rolls it back otherwise; returns
+ * r or the commit's failure. */
+int reg__tx_leave(reg_ctx *ctx, struct reg__tx *tx, int r, reg_error *err);
+
+/* The current time in canonical text. */
+void reg__now_text(char out[32]);
+/* Validates text input: valid UTF-8, no control characters, at most max
+ * bytes; NULL or "" pass as absent when optional. */
+int reg__check_text(const char *field, const char *s, size_t max, int optional,
+    reg_error *err);
+/* Validates a date YYYY-MM-DD (a real calendar date). */
+int reg__check_date(const char *field, const char *s, int optional,
+    reg_error *err);
+/* Validates an ISO 3166-1 alpha-2 code against the country table. */
+int reg__check_country(reg_ctx *ctx, const char *field, const char *code,
+    int optional, reg_error *err);
+/* Upper case, letters and digits only, with easily misread characters
+ * folded (O/Q to 0, I/L to 1, S to 5, B to 8, Z to 2, G to 6). */
+void reg__serial_norm(const char *in, char *out, size_t outlen);
+/* Upper case, letters and digits only (manufacturer names and codes). */
+void reg__name_norm(const char *in, char *out, size_t outlen);
+/* Calibre for comparison: lower case, without spaces; "," as ".". */
+void reg__calibre_norm(const char *in, char *out, size_t outlen);
+
+#endif

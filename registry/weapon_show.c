@@ -1,0 +1,389 @@
+/*
+ * Reading weapons back: one weapon with its markings, components, history,
+ * status, holder and retention dates, as JSON; and finding weapons by
+ * serial.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <openssl/crypto.h>
+
+#include "history_int.h"
+#include "pii_int.h"
+#include "record_int.h"
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+/* The earliest date a record's retention could lapse. */
+#define RETAIN(col, cls) "to_char((" col " AT TIME ZONE 'UTC')::date + " \
+	"make_interval(years => (SELECT years FROM retention_setting WHERE " \
+	"record_class = " cls ")), 'YYYY-MM-DD')"
+
+/* A column as a JSON string, or null. */
+static json_t *
+col(PGresult *res, int row, int c)
+{
+	return PQgetisnull(res, row, c) ? json_null() :
+	    json_string(PQgetvalue(res, row, c));
+}
+
+static json_t *
+col_int(PGresult *res, int row, int c)
+{
+	return PQgetisnull(res, row, c) ? json_null() :
+	    json_integer(strtoll(PQgetvalue(res, row, c), NULL, 10));
+}
+
+static int
+query(reg_ctx *ctx, const char *sql, const char *param, PGresult **out,
+    reg_error *err)
+{
+	const char *params[1] = { param };
+
+	*out = PQexecParams(ctx->conn, sql, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(*out) != PGRES_TUPLES_OK) {
+		int r = reg__fail_pg(err, ctx->conn, *out, "cannot read the weapon");
+
+		PQclear(*out);
+		*out = NULL;
+		return r;
+	}
+	return 0;
+}
+
+/* The parties of a weapon's history, by id. */
+static int
+load_parties(reg_ctx *ctx, const char *wid, const reg_pii_keyring *kr,
+    json_t *parties, reg_error *err)
+{
+	PGresult *res = NULL;
+	int i, r;
+
+	r = query(ctx,
+	    "SELECT p.id::text, p.kind, p.name, p.country::text, p.region, p.licence, "
+	    "p.pii, p.log_index FROM party p WHERE p.id IN "
+	    "(SELECT from_party FROM event WHERE weapon_id = $1 UNION "
+	    "SELECT to_party FROM event WHERE weapon_id = $1)", wid, &res, err);
+	if (r != 0)
+		return r;
+	for (i = 0; i < PQntuples(res); i++) {
+		json_t *p = json_object();
+		const char *kind = PQgetvalue(res, i, 1);
+
+		json_object_set_new(p, "id", col(res, i, 0));
+		json_object_set_new(p, "kind", col(res, i, 1));
+		json_object_set_new(p, "country", col(res, i, 3));
+		json_object_set_new(p, "region", col(res, i, 4));
+		json_object_set_new(p, "licence", col(res, i, 5));
+		json_object_set_new(p, "log_index", col_int(res, i, 7));
+		if (strcmp(kind, "private_person") != 0) {
+			json_object_set_new(p, "name", col(res, i, 2));
+		} else {
+			json_object_set_new(p, "name", json_string("private person"));
+			if (kr != NULL && !PQgetisnull(res, i, 6)) {
+				struct reg_person person;
+				reg_uuid pid;
+				size_t blen = 0;
+				unsigned char *blob = PQunescapeBytea(
+				    (const unsigned char *)PQgetvalue(res, i, 6), &blen);
+
+				if (blob != NULL &&
+				    reg_uuid_parse(PQgetvalue(res, i, 0), &pid, NULL) == 0 &&
+				    reg__pii_open(kr, pid.b, blob, blen, &person, NULL, NULL) == 0) {
+					json_t *id = json_object();
+
+					json_object_set_new(id, "name", json_string(person.name));
+					json_object_set_new(id, "address", json_string(person.address));
+					json_object_set_new(id, "id_document",
+					    json_string(person.id_document));
+					json_object_set_new(id, "birth_date",
+					    json_string(person.birth_date));
+					json_object_set_new(p, "identity", id);
+				} else {
+					json_object_set_new(p, "identity", json_string(
+					    "not readable with the given personal-data key"));
+				}
+				OPENSSL_cleanse(&person, sizeof(person));
+				PQfreemem(blob);
+			}
+		}
+		json_object_set_new(parties, PQgetvalue(res, i, 0), p);
+	}
+	PQclear(res);
+	return 0;
+}
+
+static json_t *
+party_ref(json_t *parties, PGresult *res, int row, int c)
+{
+	json_t *p;
+
+	if (PQgetisnull(res, row, c))
+		return json_null();
+	p = json_object_get(parties, PQgetvalue(res, row, c));
+	return p != NULL ? json_incref(p) : json_string(PQgetvalue(res, row, c));
+}
+
+static int
+add_history(reg_ctx *ctx, const char *wid, const reg_pii_keyring *kr, json_t *w,
+    reg_error *err)
+{
+	struct reg__history h;
+	PGresult *res = NULL;
+	json_t *parties = json_object(), *hist = json_array(), *e, *lic, *tc;
+	int i, r;
+
+	memset(&h, 0, sizeof(h));
+	if ((r = load_parties(ctx, wid, kr, parties, err)) != 0 ||
+	    (r = reg__history_load(ctx, wid, &h, err)) != 0)
+		goto out;
+	r = query(ctx,
+	    "SELECT e.id::text, e.seq, e.kind, to_char(e.event_date, 'YYYY-MM-DD'), "
+	    "e.from_party::text, e.to_party::text, e.licence_number, "
+	    "to_char(e.licence_issued, 'YYYY-MM-DD'), to_char(e.licence_expires, 'YYYY-MM-DD'), "
+	    "e.euc_ref, e.export_country::text, e.import_country::text, "
+	    "array_to_string(e.transit_countries, ','), e.final_recipient, e.certificate, "
+	    "e.corrects::text, e.reason, e.note, e.office_ref, e.log_index, "
+	    TS("e.recorded_at") ", "
+	    RETAIN("e.recorded_at", "CASE WHEN e.kind = 'manufacture' THEN 'manufacture' "
+	    "ELSE 'other' END")
+	    " FROM event e WHERE e.weapon_id = $1 ORDER BY e.seq", wid, &res, err);
+	if (r != 0)
+		goto out;
+	for (i = 0; i < PQntuples(res); i++) {
+		e = json_object();
+		json_object_set_new(e, "seq", col_int(res, i, 1));
+		json_object_set_new(e, "id", col(res, i, 0));
+		json_object_set_new(e, "kind", col(res, i, 2));
+		json_object_set_new(e, "date", col(res, i, 3));
+		json_object_set_new(e, "from", party_ref(parties, res, i, 4));
+		json_object_set_new(e, "to", party_ref(parties, res, i, 5));
+		if (!PQgetisnull(res, i, 6) || !PQgetisnull(res, i, 7) ||
+		    !PQgetisnull(res, i, 8)) {
+			lic = json_object();
+			json_object_set_new(lic, "number", col(res, i, 6));
+			json_object_set_new(lic, "issued", col(res, i, 7));
+			json_object_set_new(lic, "expires", col(res, i, 8));
+			json_object_set_new(e, "licence", lic);
+		}
+		if (!PQgetisnull(res, i, 9))
+			json_object_set_new(e, "end_user_certificate", col(res, i, 9));
+		if (!PQgetisnull(res, i, 10))
+			json_object_set_new(e, "export_country", col(res, i, 10));
+		if (!PQgetisnull(res, i, 11))
+			json_object_set_new(e, "import_country", col(res, i, 11));
+		if (*PQgetvalue(res, i, 12) != '\0') {
+			char buf[256], *tok, *save = NULL;
+
+			tc = json_array();
+			snprintf(buf, sizeof(buf), "%s", PQgetvalue(res, i, 12));
+			for (tok = strtok_r(buf, ",", &save); tok != NULL;
+			    tok = strtok_r(NULL, ",", &save))
+				json_array_append_new(tc, json_string(tok));
+			json_object_set_new(e, "transit_countries", tc);
+		}
+		if (!PQgetisnull(res, i, 13))
+			json_object_set_new(e, "final_recipient", col(res, i, 13));
+		if (!PQgetisnull(res, i, 14))
+			json_object_set_new(e, "certificate", col(res, i, 14));
+		if (!PQgetisnull(res, i, 15)) {
+			json_object_set_new(e, "corrects", col(res, i, 15));
+			json_object_set_new(e, "reason", col(res, i, 16));
+		}
+		if (i < h.n && h.ev[i].corrected_by >= 0)
+			json_object_set_new(e, "corrected_by",
+			    json_string(h.ev[h.ev[i].corrected_by].id));
+		if (!PQgetisnull(res, i, 17))
+			json_object_set_new(e, "note", col(res, i, 17));
+		if (!PQgetisnull(res, i, 18))
+			json_object_set_new(e, "office_ref", col(res, i, 18));
+		json_object_set_new(e, "log_index", col_int(res, i, 19));
+		json_object_set_new(e, "recorded_at", col(res, i, 20));
+		json_object_set_new(e, "retention_until", col(res, i, 21));
+		json_array_append_new(hist, e);
+	}
+	json_object_set_new(w, "status", json_string(h.status));
+	json_object_set_new(w, "holder", h.holder[0] ?
+	    json_incref(json_object_get(parties, h.holder)) : json_null());
+	json_object_set_new(w, "last_legal_holder", h.last_legal_holder[0] ?
+	    json_incref(json_object_get(parties, h.last_legal_holder)) : json_null());
+	json_object_set_new(w, "history", hist);
+	hist = NULL;
+out:
+	PQclear(res);
+	json_decref(hist);
+	json_decref(parties);
+	reg__history_free(&h);
+	return r;
+}
+
+static int
+add_marks(reg_ctx *ctx, const char *wid, json_t *w, reg_error *err)
+{
+	PGresult *res = NULL;
+	json_t *arr, *m;
+	int i, r;
+
+	r = query(ctx,
+	    "SELECT id::text, kind, text, location, country::text, year, new_serial, "
+	    "log_index, " TS("recorded_at") ", "
+	    RETAIN("recorded_at", "CASE WHEN kind = 'manufacture' THEN 'manufacture' "
+	    "ELSE 'other' END")
+	    " FROM marking WHERE weapon_id = $1 ORDER BY log_index", wid, &res, err);
+	if (r != 0)
+		return r;
+	arr = json_array();
+	for (i = 0; i < PQntuples(res); i++) {
+		m = json_object();
+		json_object_set_new(m, "id", col(res, i, 0));
+		json_object_set_new(m, "kind", col(res, i, 1));
+		json_object_set_new(m, "text", col(res, i, 2));
+		json_object_set_new(m, "location", col(res, i, 3));
+		json_object_set_new(m, "country", col(res, i, 4));
+		json_object_set_new(m, "year", col_int(res, i, 5));
+		json_object_set_new(m, "new_serial", col(res, i, 6));
+		json_object_set_new(m, "log_index", col_int(res, i, 7));
+		json_object_set_new(m, "recorded_at", col(res, i, 8));
+		json_object_set_new(m, "retention_until", col(res, i, 9));
+		json_array_append_new(arr, m);
+	}
+	json_object_set_new(w, "markings", arr);
+	PQclear(res);
+	r = query(ctx,
+	    "SELECT id::text, kind, serial, log_index, " TS("recorded_at") ", "
+	    RETAIN("recorded_at", "'other'")
+	    " FROM component WHERE weapon_id = $1 ORDER BY log_index", wid, &res, err);
+	if (r != 0)
+		return r;
+	arr = json_array();
+	for (i = 0; i < PQntuples(res); i++) {
+		m = json_object();
+		json_object_set_new(m, "id", col(res, i, 0));
+		json_object_set_new(m, "kind", col(res, i, 1));
+		json_object_set_new(m, "serial", col(res, i, 2));
+		json_object_set_new(m, "log_index", col_int(res, i, 3));
+		json_object_set_new(m, "recorded_at", col(res, i, 4));
+		json_object_set_new(m, "retention_until", col(res, i, 5));
+		json_array_append_new(arr, m);
+	}
+	json_object_set_new(w, "components", arr);
+	PQclear(res);
+	return 0;
+}
+
+int
+reg_weapon_show(reg_ctx *ctx, const reg_uuid *id, const reg_pii_keyring *kr,
+    char **json, reg_error *err)
+{
+	PGresult *res = NULL;
+	json_t *w = NULL, *m;
+	char wid[REG_UUID_STR];
+	int r;
+
+	*json = NULL;
+	reg_uuid_format(id, wid);
+	r = query(ctx,
+	    "SELECT w.id::text, w.office_ref, w.manufacturer_id::text, m.name, "
+	    "m.country::text, w.model, w.type, w.calibre, w.serial, w.serial_norm, "
+	    "w.country_of_manufacture::text, w.year_of_manufacture, w.log_index, "
+	    TS("w.recorded_at") ", " RETAIN("w.recorded_at", "'manufacture'")
+	    " FROM weapon w LEFT JOIN manufacturer m ON m.id = w.manufacturer_id "
+	    "WHERE w.id = $1", wid, &res, err);
+	if (r != 0)
+		return r;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return reg__fail(err, REG_ENOTFOUND, "no weapon %s", wid);
+	}
+	w = json_object();
+	json_object_set_new(w, "id", col(res, 0, 0));
+	json_object_set_new(w, "office_ref", col(res, 0, 1));
+	if (PQgetisnull(res, 0, 2)) {
+		json_object_set_new(w, "manufacturer", json_null());
+	} else {
+		m = json_object();
+		json_object_set_new(m, "id", col(res, 0, 2));
+		json_object_set_new(m, "name", col(res, 0, 3));
+		json_object_set_new(m, "country", col(res, 0, 4));
+		json_object_set_new(w, "manufacturer", m);
+	}
+	json_object_set_new(w, "model", col(res, 0, 5));
+	json_object_set_new(w, "type", col(res, 0, 6));
+	json_object_set_new(w, "calibre", col(res, 0, 7));
+	json_object_set_new(w, "serial", col(res, 0, 8));
+	json_object_set_new(w, "serial_norm", col(res, 0, 9));
+	json_object_set_new(w, "country_of_manufacture", col(res, 0, 10));
+	json_object_set_new(w, "year_of_manufacture", col_int(res, 0, 11));
+	json_object_set_new(w, "log_index", col_int(res, 0, 12));
+	json_object_set_new(w, "recorded_at", col(res, 0, 13));
+	json_object_set_new(w, "retention_until", col(res, 0, 14));
+	PQclear(res);
+	if ((r = add_marks(ctx, wid, w, err)) != 0 ||
+	    (r = add_history(ctx, wid, kr, w, err)) != 0)
+		goto out;
+	*json = json_dumps(w, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (*json == NULL)
+		r = reg__fail(err, REG_ENOMEM, "out of memory");
+out:
+	json_decref(w);
+	return r;
+}
+
+int
+reg_weapon_find(reg_ctx *ctx, const char *serial, const char *manufacturer,
+    int limit, char **json, reg_error *err)
+{
+	char norm[128], lim[16], mid[REG_UUID_STR];
+	const char *params[3];
+	PGresult *res;
+	json_t *arr, *o;
+	reg_uuid m;
+	int i, r;
+
+	*json = NULL;
+	if ((r = reg__check_text("serial", serial, 100, 0, err)) != 0)
+		return r;
+	reg__serial_norm(serial, norm, sizeof(norm));
+	if (limit <= 0 || limit > 10000)
+		limit = 100;
+	snprintf(lim, sizeof(lim), "%d", limit);
+	mid[0] = '\0';
+	if (manufacturer != NULL && *manufacturer != '\0') {
+		if ((r = reg_manufacturer_find(ctx, manufacturer, &m, err)) != 0)
+			return r;
+		reg_uuid_format(&m, mid);
+	}
+	params[0] = norm;
+	params[1] = mid[0] ? mid : NULL;
+	params[2] = lim;
+	res = PQexecParams(ctx->conn,
+	    "SELECT w.id::text, w.serial, m.name, w.model, w.type, w.calibre, "
+	    "w.country_of_manufacture::text, w.year_of_manufacture "
+	    "FROM weapon w LEFT JOIN manufacturer m ON m.id = w.manufacturer_id "
+	    "WHERE w.serial_norm = $1 AND ($2::uuid IS NULL OR w.manufacturer_id = $2) "
+	    "ORDER BY w.log_index LIMIT $3::int", 3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot search weapons");
+		PQclear(res);
+		return r;
+	}
+	arr = json_array();
+	for (i = 0; i < PQntuples(res); i++) {
+		o = json_object();
+		json_object_set_new(o, "id", col(res, i, 0));
+		json_object_set_new(o, "serial", col(res, i, 1));
+		json_object_set_new(o, "manufacturer", col(res, i, 2));
+		json_object_set_new(o, "model", col(res, i, 3));
+		json_object_set_new(o, "type", col(res, i, 4));
+		json_object_set_new(o, "calibre", col(res, i, 5));
+		json_object_set_new(o, "country_of_manufacture", col(res, i, 6));
+		json_object_set_new(o, "year_of_manufacture", col_int(res, i, 7));
+		json_array_append_new(arr, o);
+	}
+	PQclear(res);
+	*json = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(arr);
+	return *json != NULL ? 0 : reg__fail(err, REG_ENOMEM, "out of memory");
+}
