@@ -55,7 +55,8 @@ reg_base64_encode(const void *data, size_t len, char **out, reg_error *err)
 		goto out;
 	}
 	for (i = 0, o = 0; len - i >= 3; i += 3, o += 4) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
 		s[o] = b64_alphabet[v >> 18];
 		s[o + 1] = b64_alphabet[(v >> 12) & 0x3f];
 		s[o + 2] = b64_alphabet[(v >> 6) & 0x3f];
@@ -125,9 +126,8 @@ reg_base64_decode(const char *text, size_t len, uint8_t **out,
 			} else {
 				c = b64_value(in[i + j]);
 				if (c < 0) {
-					r = reg__fail(err, REG_EINVAL,
-					    "base64: bad character at offset %zu",
-					    i + j);
+					r = reg__fail(err, REG_EINVAL, "base64: "
+					    "bad character at offset %zu", i + j);
 					goto out;
 				}
 			}

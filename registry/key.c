@@ -191,7 +191,8 @@ reg_key_generate(const char *name, const char *path, reg_error *err)
 
 	pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	if (pkey == NULL) {
-		r = fail_ossl(err, REG_ECRYPTO, "cannot generate an Ed25519 key");
+		r = fail_ossl(err, REG_ECRYPTO,
+		    "cannot generate an Ed25519 key");
 		goto out;
 	}
 	/* The secure-memory BIO wipes its buffer when freed. */
@@ -330,8 +331,8 @@ out:
  * "-----BEGIN PRIVATE KEY-----".
  */
 static int
-parse_key_text(const char *path, const char *buf, char name[REG_KEY_NAME_MAX + 1],
-    const char **pem, reg_error *err)
+parse_key_text(const char *path, const char *buf,
+    char name[REG_KEY_NAME_MAX + 1], const char **pem, reg_error *err)
 {
 	const char *line, *eol, *v;
 	size_t plen = strlen(KEY_NAME_PREFIX), vlen;
@@ -364,8 +365,8 @@ parse_key_text(const char *path, const char *buf, char name[REG_KEY_NAME_MAX + 1
 		found = 1;
 	}
 	if (!found)
-		return reg__fail(err, REG_EKEY, "%s has no Key-Name line before "
-		    "the key", path);
+		return reg__fail(err, REG_EKEY,
+		    "%s has no Key-Name line before the key", path);
 	if (*pem == NULL)
 		return reg__fail(err, REG_EKEY, "%s does not hold a PEM "
 		    "private key", path);
@@ -473,8 +474,8 @@ reg_key_from_verifier(const char *vkey, reg_key **out, reg_error *err)
 			    "not eight lower-case hex digits");
 	}
 	if (p2[8] != '+')
-		return reg__fail(err, REG_EINVAL, "verifier key id is not eight "
-		    "lower-case hex digits followed by '+'");
+		return reg__fail(err, REG_EINVAL, "verifier key id is not "
+		    "eight lower-case hex digits followed by '+'");
 	b64 = p2 + 9;
 	if (reg_base64_decode(b64, strlen(b64), &raw, &rawlen, NULL) != 0) {
 		r = reg__fail(err, REG_EINVAL,
@@ -482,7 +483,8 @@ reg_key_from_verifier(const char *vkey, reg_key **out, reg_error *err)
 		goto out;
 	}
 	if (rawlen == 0) {
-		r = reg__fail(err, REG_EINVAL, "verifier key has no public key");
+		r = reg__fail(err, REG_EINVAL,
+		    "verifier key has no public key");
 		goto out;
 	}
 	if (raw[0] != KEY_ALG_ED25519) {
@@ -539,7 +541,8 @@ reg_key_verifier(const reg_key *k, char **out, reg_error *err)
 	n = strlen(k->name) + 1 + 8 + 1 + strlen(b64) + 1;
 	s = malloc(n);
 	if (s == NULL) {
-		r = reg__fail(err, REG_ENOMEM, "cannot allocate a verifier key");
+		r = reg__fail(err, REG_ENOMEM,
+		    "cannot allocate a verifier key");
 		goto out;
 	}
 	snprintf(s, n, "%s+%08x+%s", k->name, (unsigned)k->id, b64);
@@ -598,7 +601,8 @@ reg__key_sign(const reg_key *k, const uint8_t *msg, size_t len,
 		    "sign with", k->name);
 	md = EVP_MD_CTX_new();
 	if (md == NULL) {
-		r = fail_ossl(err, REG_ENOMEM, "cannot allocate a signing context");
+		r = fail_ossl(err, REG_ENOMEM,
+		    "cannot allocate a signing context");
 		goto out;
 	}
 	if (EVP_DigestSignInit(md, NULL, NULL, NULL, k->pkey) != 1 ||
@@ -638,7 +642,7 @@ reg__key_verify(const reg_key *k, const uint8_t *msg, size_t len,
 	}
 	v = EVP_DigestVerify(md, sig, siglen, msg, len);
 	if (v != 1) {
-		/* OpenSSL reports a bad signature as 0 and may queue an error. */
+		/* A bad signature is 0, perhaps with an error queued. */
 		ERR_clear_error();
 		r = reg__fail(err, REG_EVERIFY, "signature by %s+%08x does not "
 		    "verify", k->name, (unsigned)k->id);

@@ -131,7 +131,8 @@ check_text(const char *text, size_t len, const char *what, reg_error *err)
 			    "%s is not valid UTF-8 at byte %zu", what, i);
 		if (c < 0x20 && c != '\n')
 			return reg__fail(err, REG_EINVAL, "%s has control "
-			    "character 0x%02x at byte %zu", what, (unsigned)c, i);
+			    "character 0x%02x at byte %zu", what, (unsigned)c,
+			    i);
 	}
 	return 0;
 }
@@ -321,7 +322,8 @@ reg_note_verify(const reg_key *k, const char *note, size_t len, char **text,
 	if (text != NULL) {
 		copy = malloc(textlen + 1);
 		if (copy == NULL) {
-			r = reg__fail(err, REG_ENOMEM, "cannot copy the note text");
+			r = reg__fail(err, REG_ENOMEM,
+			    "cannot copy the note text");
 			goto out;
 		}
 		memcpy(copy, note, textlen);
@@ -393,7 +395,7 @@ parse_size(const char *s, size_t len, uint64_t *out)
 	for (i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
-		/* Nineteen digits fit in 64 bits; the bound is checked below. */
+		/* Nineteen digits fit in 64 bits; the bound comes next. */
 		v = v * 10 + (uint64_t)(s[i] - '0');
 	}
 	if (v > INT64_MAX)
@@ -402,20 +404,65 @@ parse_size(const char *s, size_t len, uint64_t *out)
 	return 0;
 }
 
+/*
+ * Parses line lineno (from 1; llen bytes without its newline) of a
+ * checkpoint into c.
+ */
+static int
+parse_checkpoint_line(int lineno, const char *line, size_t llen,
+    struct reg_checkpoint *c, reg_error *err)
+{
+	uint8_t *root = NULL;
+	size_t rootlen = 0;
+
+	switch (lineno) {
+	case 1:
+		if (llen == 0)
+			return reg__fail(err, REG_EINVAL,
+			    "checkpoint line 1: the origin is empty");
+		if (llen > REG_KEY_NAME_MAX)
+			return reg__fail(err, REG_EINVAL, "checkpoint line 1: "
+			    "the origin is longer than %d bytes",
+			    REG_KEY_NAME_MAX);
+		memcpy(c->origin, line, llen);
+		c->origin[llen] = '\0';
+		return 0;
+	case 2:
+		if (parse_size(line, llen, &c->size) != 0)
+			return reg__fail(err, REG_EINVAL, "checkpoint line 2: "
+			    "the tree size is not a decimal number without "
+			    "leading zeros up to 2^63 - 1");
+		return 0;
+	case 3:
+		if (reg_base64_decode(line, llen, &root, &rootlen, NULL) != 0 ||
+		    rootlen != sizeof(c->root.b)) {
+			free(root);
+			return reg__fail(err, REG_EINVAL, "checkpoint line 3: "
+			    "the root hash is not the base64 of 32 bytes");
+		}
+		memcpy(c->root.b, root, sizeof(c->root.b));
+		free(root);
+		return 0;
+	default:
+		if (llen == 0)
+			return reg__fail(err, REG_EINVAL, "checkpoint line %d: "
+			    "an extension line is empty", lineno);
+		return 0;
+	}
+}
+
 int
 reg_checkpoint_parse(const char *text, size_t len, struct reg_checkpoint *cp,
     reg_error *err)
 {
 	struct reg_checkpoint c;
 	const char *line, *eol;
-	uint8_t *root = NULL;
-	size_t rootlen = 0, llen;
 	int lineno, r = REG_EINTERNAL;
 
-	memset(&c, 0, sizeof(c));
 	if (cp == NULL || text == NULL)
 		return reg__fail(err, REG_EINVAL, "no checkpoint text");
 	memset(cp, 0, sizeof(*cp));
+	memset(&c, 0, sizeof(c));
 	if (len > REG_NOTE_MAX)
 		return reg__fail(err, REG_ETOOBIG, "checkpoint of %zu bytes is "
 		    "longer than %d", len, REG_NOTE_MAX);
@@ -430,58 +477,14 @@ reg_checkpoint_parse(const char *text, size_t len, struct reg_checkpoint *cp,
 		lineno++;
 		eol = memchr(line, '\n', (size_t)(text + len - line));
 		REG_ASSERT(eol != NULL);
-		llen = (size_t)(eol - line);
-		switch (lineno) {
-		case 1:
-			if (llen == 0) {
-				r = reg__fail(err, REG_EINVAL, "checkpoint line 1: "
-				    "the origin is empty");
-				goto out;
-			}
-			if (llen > REG_KEY_NAME_MAX) {
-				r = reg__fail(err, REG_EINVAL, "checkpoint line 1: "
-				    "the origin is longer than %d bytes",
-				    REG_KEY_NAME_MAX);
-				goto out;
-			}
-			memcpy(c.origin, line, llen);
-			c.origin[llen] = '\0';
-			break;
-		case 2:
-			if (parse_size(line, llen, &c.size) != 0) {
-				r = reg__fail(err, REG_EINVAL, "checkpoint line 2: "
-				    "the tree size is not a decimal number "
-				    "without leading zeros up to 2^63 - 1");
-				goto out;
-			}
-			break;
-		case 3:
-			if (reg_base64_decode(line, llen, &root, &rootlen,
-			    NULL) != 0 || rootlen != sizeof(c.root.b)) {
-				r = reg__fail(err, REG_EINVAL, "checkpoint line 3: "
-				    "the root hash is not the base64 of 32 bytes");
-				goto out;
-			}
-			memcpy(c.root.b, root, sizeof(c.root.b));
-			break;
-		default:
-			if (llen == 0) {
-				r = reg__fail(err, REG_EINVAL, "checkpoint line %d: "
-				    "an extension line is empty", lineno);
-				goto out;
-			}
-			break;
-		}
+		if ((r = parse_checkpoint_line(lineno, line,
+		    (size_t)(eol - line), &c, err)) != 0)
+			return r;
 	}
-	if (lineno < 3) {
-		r = reg__fail(err, REG_EINVAL, "checkpoint line %d is missing: "
-		    "%s", lineno + 1, lineno == 1 ? "the tree size" :
-		    "the root hash");
-		goto out;
-	}
+	if (lineno < 3)
+		return reg__fail(err, REG_EINVAL, "checkpoint line %d is "
+		    "missing: %s", lineno + 1,
+		    lineno == 1 ? "the tree size" : "the root hash");
 	*cp = c;
-	r = 0;
-out:
-	free(root);
-	return r;
+	return 0;
 }

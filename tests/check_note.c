@@ -47,8 +47,8 @@
 #define PETER_NOTE PETER_TEXT "\n" PETER_SIG
 #define ENOCH_VKEY \
 	"EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
-#define ENOCH_SIG EM_DASH " EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOX" \
-	"m2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
+#define ENOCH_SIG EM_DASH " EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+M" \
+	"NtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
 
 /* The example note of the C2SP signed-note specification (key unpublished). */
 #define C2SP_NOTE \
@@ -57,8 +57,8 @@
 	"\n" \
 	"ed \xc3\xa8 subito sera.\n" \
 	"\n" \
-	EM_DASH " quasimodo.example/salvatore NnugSzTjtVAewIS+Z/iJhUPeFDkO/5QQ2i5" \
-	"ddnGITLlC+EhfLW9oJKONrMouFSQU0xMcXxj99ihAQwaqP3ZekRwNtIc=\n"
+	EM_DASH " quasimodo.example/salvatore NnugSzTjtVAewIS+Z/iJhUPeFDkO/" \
+	"5QQ2i5ddnGITLlC+EhfLW9oJKONrMouFSQU0xMcXxj99ihAQwaqP3ZekRwNtIc=\n"
 
 /* The example checkpoint of the C2SP tlog-checkpoint specification. */
 #define C2SP_CHECKPOINT \
@@ -312,6 +312,8 @@ static const struct {
 	{ "Zm9=", 0 },		/* non-zero bits under the padding */
 	{ "Zm9v\n", 0 }, { " Zm9v", 0 }, { "Zm9v ", 0 }, { "Zm 9v", 0 },
 	{ "Zm9\tv", 0 }, { "Zm9v\r\n", 0 },
+	{ "Zm9 ", 0 }, { " m9v", 0 }, { "Zm9v    ", 0 }, { "Zm9v\nYmE", 0 },
+	{ "Zm\r\n", 0 }, { "Zg=\n", 0 },
 	{ "Zm-v", 0 }, { "Zm_v", 0 },	/* URL alphabet */
 	{ "Zm9.", 0 }, { "Zm9\xc3", 0 }, { "\xff\xff\xff\xff", 0 },
 	{ "Zm9\0", 4 }, { "\0\0\0\0", 4 },
@@ -635,7 +637,8 @@ garbage_variant(int i, const char *good, size_t *len, const char **what,
 		*what = "public key";
 		*msg = "unencrypted PKCS#8";
 		s = strdup("Key-Name: x\n-----BEGIN PUBLIC KEY-----\n"
-		    "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
+		    "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4"
+		    "rXAxZuE=\n"
 		    "-----END PUBLIC KEY-----\n");
 		break;
 	default:
@@ -689,6 +692,7 @@ static const char *bad_names[] = {
 	"a\xe2\x80\xa8" "b",	/* line separator */
 	"a\xe3\x80\x80" "b",	/* ideographic space */
 	"a\xff" "b", "a\xc3", "\xc0\xae", "\xed\xa0\x80",
+	"\xe0\x80\xaf", "\xf0\x80\x80\xaf",	/* overlong '/' */
 	"\xf4\x90\x80\x80",
 };
 
@@ -703,6 +707,8 @@ START_TEST(test_key_bad_names)
 	free(path);
 }
 END_TEST
+
+#define UTF8_NAME "r\xc3\xa9gistre.example/\xe6\x97\xa5"
 
 START_TEST(test_key_name_limits)
 {
@@ -721,10 +727,9 @@ START_TEST(test_key_name_limits)
 
 	/* Non-ASCII names are fine. */
 	path = tmp_path("utf8.key");
-	ck_assert_int_eq(reg_key_generate("r\xc3\xa9gistre.example/\xe6\x97\xa5",
-	    path, NULL), 0);
+	ck_assert_int_eq(reg_key_generate(UTF8_NAME, path, NULL), 0);
 	ck_assert_int_eq(reg_key_load(path, &k, NULL), 0);
-	ck_assert_str_eq(reg_key_name(k), "r\xc3\xa9gistre.example/\xe6\x97\xa5");
+	ck_assert_str_eq(reg_key_name(k), UTF8_NAME);
 	reg_key_free(k);
 	free(path);
 }
@@ -775,7 +780,8 @@ static const struct {
 	{ "PeterNeumann+", REG_EINVAL },
 	{ "PeterNeumann+c74f20a3", REG_EINVAL },
 	{ "PeterNeumann+c74f20a3+", REG_EINVAL },
-	{ "+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", REG_EINVAL },
+	{ "+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+	    REG_EINVAL },
 	{ "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
 	    REG_EINVAL },
 	{ "PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
@@ -784,12 +790,10 @@ static const struct {
 	    REG_EINVAL },
 	{ "PeterNeumann+c74f20a30+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
 	    REG_EINVAL },
-	{ "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW\n",
-	    REG_EINVAL },
+	{ PETER_VKEY "\n", REG_EINVAL },
 	{ "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10T",
 	    REG_EINVAL },
-	{ "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW==",
-	    REG_EINVAL },
+	{ PETER_VKEY "==", REG_EINVAL },
 	/* Wrong key id. */
 	{ "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
 	    REG_EKEY },
@@ -911,13 +915,14 @@ START_TEST(test_example_note)
 	ck_assert_int_eq(reg_note_verify(peter, dups, strlen(dups), NULL,
 	    &err), 0);
 	/* Another key's signature may be of any length from one byte. */
-	ck_assert_int_eq(reg_note_verify(peter, PETER_NOTE EM_DASH " x AAAAAAA=\n",
-	    strlen(PETER_NOTE) + 15, NULL, &err), 0);
+	ck_assert_int_eq(reg_note_verify(peter,
+	    PETER_NOTE EM_DASH " x AAAAAAA=\n", strlen(PETER_NOTE) + 15, NULL,
+	    &err), 0);
 	ck_assert_int_eq(reg_note_verify(peter, EM_DASH " x AAAAAAA=\n"
 	    PETER_NOTE EM_DASH " y AAAAAAA=\n", strlen(PETER_NOTE) + 30, NULL,
 	    &err), REG_EVERIFY);
 
-	/* The note signed by PeterNeumann only has no signature by EnochRoot. */
+	/* The note signed by PeterNeumann has no signature by EnochRoot. */
 	ck_assert_int_eq(reg_note_verify(enoch, PETER_NOTE, strlen(PETER_NOTE),
 	    &text, &err), REG_EVERIFY);
 	ck_assert_ptr_null(text);
@@ -966,8 +971,8 @@ static const struct {
 	    0, REG_EINVAL },
 	{ "\x01" PETER_NOTE, 0, REG_EINVAL },
 	{ "\xff" PETER_NOTE, 0, REG_EINVAL },
-	{ PETER_TEXT "\n" EM_DASH " Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr"
-	    "8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=", 0,
+	{ PETER_TEXT "\n" EM_DASH " Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiF"
+	    "upLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=", 0,
 	    REG_EINVAL },
 	{ PETER_NOTE "Unexpected line.\n", 0, REG_EINVAL },
 	{ PETER_NOTE "\n", 0, REG_EINVAL },
@@ -977,35 +982,39 @@ static const struct {
 	{ PETER_NOTE EM_DASH " x \n", 0, REG_EINVAL },
 	{ PETER_NOTE EM_DASH "  AAAAAAAA\n", 0, REG_EINVAL },
 	{ PETER_NOTE EM_DASH " x AAAA\n", 0, REG_EINVAL },	/* 3 bytes */
-	{ PETER_NOTE EM_DASH " x AAAAAA==\n", 0, REG_EINVAL },	/* 4 bytes */
+	/* Four bytes: a key id and no signature. */
+	{ PETER_NOTE EM_DASH " x AAAAAA==\n", 0, REG_EINVAL },
 	{ PETER_NOTE EM_DASH " x AAAAAAA\n", 0, REG_EINVAL },
-	{ PETER_NOTE EM_DASH " x AAAAAAB=\n", 0, REG_EINVAL },	/* bits left */
+	/* Bits left under the padding. */
+	{ PETER_NOTE EM_DASH " x AAAAAAB=\n", 0, REG_EINVAL },
 	{ PETER_NOTE EM_DASH " x+y AAAAAAAA\n", 0, REG_EINVAL },
 	{ PETER_NOTE EM_DASH " x AAAAAAAA \n", 0, REG_EINVAL },
 	{ PETER_NOTE "- x AAAAAAAA\n", 0, REG_EINVAL },
 	{ PETER_NOTE EM_DASH "x AAAAAAAA\n", 0, REG_EINVAL },
 	{ PETER_NOTE "\xe2\x80\x93 x AAAAAAAA\n", 0, REG_EINVAL }, /* en dash */
 	{ PETER_TEXT "\r\n" PETER_SIG, 0, REG_EINVAL },
-	{ PETER_TEXT "\n" EM_DASH " PeterNeumann\tx08go/ZJkuBS9UG/SffcvIAQxVBtiF"
-	    "upLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
+	{ PETER_TEXT "\n" EM_DASH " PeterNeumann\tx08go/ZJkuBS9UG/SffcvIAQx"
+	    "VBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
+	    "\n",
 	    0, REG_EINVAL },
 	{ PETER_NOTE "\0", sizeof(PETER_NOTE), REG_EINVAL },
 	{ "", 0, REG_EINVAL },
 	{ "\n\n", 0, REG_EINVAL },
 	/* A second signature by the same key that does not verify. */
-	{ PETER_NOTE EM_DASH " PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8"
-	    "pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAA=\n", 0,
+	{ PETER_NOTE EM_DASH " PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFu"
+	    "pLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAA=\n", 0,
 	    REG_EVERIFY },
 	/* Go's invalid signature: four characters inserted. */
-	{ PETER_TEXT "\n" EM_DASH " PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFu"
-	    "pLLr8pAcElZInABCDNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
-	    0, REG_EVERIFY },
+	{ PETER_TEXT "\n" EM_DASH " PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBt"
+	    "iFupLLr8pAcElZInABCDNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
+	    "\n", 0, REG_EVERIFY },
 	/* Right name, other key id; right key id, other name. */
 	{ PETER_TEXT "\n" EM_DASH " PeterNeumann x18go/ZJkuBS9UG/SffcvIAQxVBtiF"
 	    "upLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
 	    0, REG_EVERIFY },
-	{ PETER_TEXT "\n" EM_DASH " CarmenSandiego x08go/ZJkuBS9UG/SffcvIAQxVBti"
-	    "FupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
+	{ PETER_TEXT "\n" EM_DASH " CarmenSandiego x08go/ZJkuBS9UG/SffcvIAQx"
+	    "VBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
+	    "\n",
 	    0, REG_EVERIFY },
 	{ PETER_TEXT "\n" ENOCH_SIG, 0, REG_EVERIFY },
 	/* The text changed. */
@@ -1181,7 +1190,8 @@ START_TEST(test_mutations_signed)
 	const char *text = "registry.example/log\n42\n"
 	    "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
 	    "\n"
-	    "Gr\xc3\xbc\xc3\x9f \xe2\x80\x94 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x94\x92\n";
+	    "Gr\xc3\xbc\xc3\x9f \xe2\x80\x94 \xe6\x97\xa5\xe6\x9c\xac "
+	    "\xf0\x9f\x94\x92\n";
 
 	ck_assert_int_eq(reg_key_generate("registry.example/log", path, NULL),
 	    0);
@@ -1203,7 +1213,10 @@ END_TEST
 
 static const char *bad_texts[] = {
 	"", "no newline", "a\n\tb\n", "a\rb\n", "a\x01\n", "\x1b[0m\n",
-	"\xff\n", "\xc3\n", "\xc0\xaf\n", "\xed\xa0\x80\n", "\xf8\x88\x80\x80\x80\n",
+	"\xff\n", "\xc3\n", "\xc0\xaf\n", "\xe0\x80\xaf\n",
+	"\xf0\x80\x80\xaf\n",
+	"\xed\xa0\x80\n", "\xf4\x90\x80\x80\n", "\xf8\x88\x80\x80\x80\n",
+	"\x80\n", "a\xe2\x80\n",
 };
 
 START_TEST(test_sign_reject)

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -480,6 +481,36 @@ REG_API REG_WUR int reg_weapon_show(reg_ctx *ctx, const reg_uuid *id,
  * manufacturer), as a JSON array of summaries; at most limit. */
 REG_API REG_WUR int reg_weapon_find(reg_ctx *ctx, const char *serial,
     const char *manufacturer, int limit, char **json, reg_error *err);
+
+/*
+ * Bulk import of CSV files (RFC 4180, UTF-8, header line first): weapons
+ * with their manufacture marking, or events, told apart by the header (see
+ * regctl(1), IMPORT).  Rows are streamed to the database with COPY in
+ * batches, each batch one transaction with its leaves; every row has an
+ * office reference, so that rows already imported are skipped and running a
+ * file again, also after an interruption, gives the same result as one clean
+ * run.  A bad row is reported (line number and why) to the reject callback
+ * and the good rows go in.
+ */
+struct reg_import_stats {
+	uint64_t rows;		/* data rows read */
+	uint64_t imported;	/* rows written now */
+	uint64_t skipped;	/* rows already in the registry */
+	uint64_t rejected;	/* bad rows */
+};
+typedef void (*reg_import_reject_cb)(uint64_t line, const char *why,
+    const char *raw_line, void *arg);
+typedef void (*reg_import_progress_cb)(const struct reg_import_stats *st,
+    uint64_t bytes_read, void *arg);
+struct reg_import_opts {
+	size_t batch_rows;		/* rows per transaction; 0 = 5000 */
+	reg_import_reject_cb reject;	/* may be NULL */
+	reg_import_progress_cb progress;	/* after each batch; may be NULL */
+	void *arg;
+};
+REG_API REG_WUR int reg_import_csv(reg_ctx *ctx, FILE *in,
+    const struct reg_import_opts *opts, struct reg_import_stats *stats,
+    reg_error *err);
 
 /* Frees memory the library handed out; accepts NULL. */
 REG_API void reg_free(void *p);
