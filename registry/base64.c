@@ -87,15 +87,35 @@ out:
 	return r;
 }
 
+/*
+ * Decodes the quartet q, whose last npad characters are padding already
+ * checked to be '='; *v receives its 24 bits.  Returns the index of the
+ * first character outside the alphabet, or -1.
+ */
+static int
+decode_quartet(const unsigned char *q, int npad, uint32_t *v)
+{
+	int j, c;
+
+	*v = 0;
+	for (j = 0; j < 4; j++) {
+		c = j < 4 - npad ? b64_value(q[j]) : 0;
+		if (c < 0)
+			return j;
+		*v = *v << 6 | (uint32_t)c;
+	}
+	return -1;
+}
+
 int
 reg_base64_decode(const char *text, size_t len, uint8_t **out,
     size_t *outlen, reg_error *err)
 {
 	const unsigned char *in = (const unsigned char *)text;
 	uint8_t *b = NULL;
-	size_t i, o, n, pad = 0;
+	size_t i, o, n;
 	uint32_t v;
-	int c, j, r = REG_EINTERNAL;
+	int bad, npad = 0, last, r = REG_EINTERNAL;
 
 	*out = NULL;
 	*outlen = 0;
@@ -104,55 +124,37 @@ reg_base64_decode(const char *text, size_t len, uint8_t **out,
 	if (len % 4 != 0)
 		return reg__fail(err, REG_EINVAL,
 		    "base64: length %zu is not a multiple of four", len);
-	if (len > 0 && in[len - 1] == '=') {
-		pad = 1;
-		if (in[len - 2] == '=')
-			pad = 2;
-	}
+	/* Padding: one or two '=' ending the last quartet, nowhere else. */
+	if (len > 0 && in[len - 1] == '=')
+		npad = in[len - 2] == '=' ? 2 : 1;
+	n = len / 4 * 3 - (size_t)npad;
 	/* At least one byte, so that an empty result is not NULL. */
-	n = len / 4 * 3 - pad;
 	b = malloc(n > 0 ? n : 1);
 	if (b == NULL) {
 		r = reg__fail(err, REG_ENOMEM, "base64: out of memory");
 		goto out;
 	}
 	for (i = 0, o = 0; i < len; i += 4) {
-		v = 0;
-		for (j = 0; j < 4; j++) {
-			/* Padding is only allowed where counted above. */
-			if (in[i + j] == '=' && i + 4 == len &&
-			    j >= 4 - (int)pad) {
-				c = 0;
-			} else {
-				c = b64_value(in[i + j]);
-				if (c < 0) {
-					r = reg__fail(err, REG_EINVAL, "base64: "
-					    "bad character at offset %zu", i + j);
-					goto out;
-				}
-			}
-			v = v << 6 | (uint32_t)c;
+		last = i + 4 == len;
+		bad = decode_quartet(in + i, last ? npad : 0, &v);
+		if (bad >= 0) {
+			r = reg__fail(err, REG_EINVAL,
+			    "base64: bad character at offset %zu",
+			    i + (size_t)bad);
+			goto out;
 		}
-		if (i + 4 < len || pad == 0) {
-			b[o++] = v >> 16;
+		/* The bits under the padding must be zero (canonical). */
+		if (last && ((npad == 1 && (v & 0xff) != 0) ||
+		    (npad == 2 && (v & 0xffff) != 0))) {
+			r = reg__fail(err, REG_EINVAL,
+			    "base64: non-zero bits before the padding");
+			goto out;
+		}
+		b[o++] = v >> 16;
+		if (!last || npad < 2)
 			b[o++] = (v >> 8) & 0xff;
+		if (!last || npad < 1)
 			b[o++] = v & 0xff;
-		} else if (pad == 1) {
-			if ((v & 0xff) != 0) {
-				r = reg__fail(err, REG_EINVAL,
-				    "base64: non-zero bits before the padding");
-				goto out;
-			}
-			b[o++] = v >> 16;
-			b[o++] = (v >> 8) & 0xff;
-		} else {
-			if ((v & 0xffff) != 0) {
-				r = reg__fail(err, REG_EINVAL,
-				    "base64: non-zero bits before the padding");
-				goto out;
-			}
-			b[o++] = v >> 16;
-		}
 	}
 	REG_ASSERT(o == n);
 	*out = b;

@@ -42,8 +42,10 @@
 #define PETER_TEXT \
 	"If you think cryptography is the answer to your problem,\n" \
 	"then you don't know what your problem is.\n"
-#define PETER_SIG EM_DASH " PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8" \
-	"pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+/* The signature's base64, in two halves where Go's test cuts it. */
+#define PETER_B64_HEAD "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZI"
+#define PETER_B64_TAIL "nNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
+#define PETER_SIG EM_DASH " PeterNeumann " PETER_B64_HEAD PETER_B64_TAIL "\n"
 #define PETER_NOTE PETER_TEXT "\n" PETER_SIG
 #define ENOCH_VKEY \
 	"EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
@@ -966,14 +968,12 @@ static const struct {
 } bad_notes[] = {
 	{ PETER_TEXT, 0, REG_EINVAL },
 	{ PETER_TEXT "\n", 0, REG_EINVAL },
-	{ PETER_TEXT "\n" EM_DASH " PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiF"
-	    "upLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
-	    0, REG_EINVAL },
+	{ PETER_TEXT "\n" EM_DASH " PeterNeumann " PETER_B64_HEAD
+	    PETER_B64_TAIL, 0, REG_EINVAL },
 	{ "\x01" PETER_NOTE, 0, REG_EINVAL },
 	{ "\xff" PETER_NOTE, 0, REG_EINVAL },
-	{ PETER_TEXT "\n" EM_DASH " Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiF"
-	    "upLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=", 0,
-	    REG_EINVAL },
+	{ PETER_TEXT "\n" EM_DASH " Bad Name " PETER_B64_HEAD PETER_B64_TAIL,
+	    0, REG_EINVAL },
 	{ PETER_NOTE "Unexpected line.\n", 0, REG_EINVAL },
 	{ PETER_NOTE "\n", 0, REG_EINVAL },
 	{ PETER_NOTE EM_DASH "\n", 0, REG_EINVAL },
@@ -993,29 +993,24 @@ static const struct {
 	{ PETER_NOTE EM_DASH "x AAAAAAAA\n", 0, REG_EINVAL },
 	{ PETER_NOTE "\xe2\x80\x93 x AAAAAAAA\n", 0, REG_EINVAL }, /* en dash */
 	{ PETER_TEXT "\r\n" PETER_SIG, 0, REG_EINVAL },
-	{ PETER_TEXT "\n" EM_DASH " PeterNeumann\tx08go/ZJkuBS9UG/SffcvIAQx"
-	    "VBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
-	    "\n",
-	    0, REG_EINVAL },
+	{ PETER_TEXT "\n" EM_DASH " PeterNeumann\t" PETER_B64_HEAD
+	    PETER_B64_TAIL "\n", 0, REG_EINVAL },
 	{ PETER_NOTE "\0", sizeof(PETER_NOTE), REG_EINVAL },
 	{ "", 0, REG_EINVAL },
 	{ "\n\n", 0, REG_EINVAL },
 	/* A second signature by the same key that does not verify. */
-	{ PETER_NOTE EM_DASH " PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFu"
-	    "pLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAA=\n", 0,
+	{ PETER_NOTE EM_DASH " PeterNeumann " PETER_B64_HEAD
+	    "nNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAA=\n", 0,
 	    REG_EVERIFY },
 	/* Go's invalid signature: four characters inserted. */
-	{ PETER_TEXT "\n" EM_DASH " PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBt"
-	    "iFupLLr8pAcElZInABCDNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
-	    "\n", 0, REG_EVERIFY },
+	{ PETER_TEXT "\n" EM_DASH " PeterNeumann " PETER_B64_HEAD "ABCD"
+	    PETER_B64_TAIL "\n", 0, REG_EVERIFY },
 	/* Right name, other key id; right key id, other name. */
-	{ PETER_TEXT "\n" EM_DASH " PeterNeumann x18go/ZJkuBS9UG/SffcvIAQxVBtiF"
-	    "upLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
+	{ PETER_TEXT "\n" EM_DASH " PeterNeumann "
+	    "x18go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZI" PETER_B64_TAIL "\n",
 	    0, REG_EVERIFY },
-	{ PETER_TEXT "\n" EM_DASH " CarmenSandiego x08go/ZJkuBS9UG/SffcvIAQx"
-	    "VBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
-	    "\n",
-	    0, REG_EVERIFY },
+	{ PETER_TEXT "\n" EM_DASH " CarmenSandiego " PETER_B64_HEAD
+	    PETER_B64_TAIL "\n", 0, REG_EVERIFY },
 	{ PETER_TEXT "\n" ENOCH_SIG, 0, REG_EVERIFY },
 	/* The text changed. */
 	{ "If you think cryptography is the answer to your problem,\n"
