@@ -129,6 +129,50 @@ one_line checkpoint-refuses-tampered "$REGCTL" log checkpoint
 unset REGISTRY_DB REGISTRY_KEY
 rm -rf "$tmp"
 
+# Records through the command line.
+psql -q -c "CREATE DATABASE cli_r" postgres >/dev/null
+export REGISTRY_DB=dbname=cli_r
+"$REGCTL" migrate >/dev/null
+tmp=$(mktemp -d)
+export REGISTRY_PII_KEY="$tmp/pii.key"
+check pii-key 0 "is now active" "$REGCTL" pii-key generate
+check pii-key-mode 0 "^600$" stat -c %a "$tmp/pii.key"
+one_line pii-key-no-overwrite "$REGCTL" pii-key generate
+check pii-key-rotate 0 "is now active" "$REGCTL" pii-key rotate
+check manufacturer 0 "^manufacturer [0-9a-f-]\{36\} log_index 0$" "$REGCTL" manufacturer add --name "Glock Ges.m.b.H." --country AT
+check alias 0 "^manufacturer_alias" "$REGCTL" manufacturer alias --manufacturer "glock gesmbh" --alias GLOCK
+one_line alias-taken "$REGCTL" manufacturer alias --manufacturer glock --alias "Glock Gesmbh"
+one_line bad-country "$REGCTL" manufacturer add --name "Acme" --country ZZ
+check party 0 "^party " "$REGCTL" party add --kind manufacturer --name "Glock GmbH" --country AT --office-ref GL
+check party-dealer 0 "^party " "$REGCTL" party add --kind dealer --name "Waffen Huber" --country AT --office-ref WH
+check party-private 0 '"record": "party"' "$REGCTL" party add --kind private_person --country AT --region Tirol --person-name "Anna Geheim" --address "Gasse 1" --id-document "P123" --birth-date 1990-05-01 --office-ref AG --json
+one_line party-private-bad-date "$REGCTL" party add --kind private_person --country AT --person-name "X" --birth-date 1990-02-30
+one_line party-bad-kind "$REGCTL" party add --kind pirate --country AT --name X
+out=$("$REGCTL" weapon register --manufacturer GLOCK --model 17 --type pistol --calibre 9x19 --serial "ABC 123" --country AT --year 2010 --mark "GLOCK AUSTRIA ABC123" --location slide --office-ref G1)
+echo "$out" | grep -q "^marking " && { echo "ok weapon-register"; passes=$((passes + 1)); } || { echo "FAIL weapon-register: $out"; fails=$((fails + 1)); }
+WID=$(echo "$out" | sed -n 's/^weapon \([0-9a-f-]*\) .*/\1/p')
+one_line weapon-no-mark "$REGCTL" weapon register --serial X1 --type pistol --country AT
+one_line weapon-bad-type "$REGCTL" weapon register --serial X1 --type laser --country AT --mark M
+check event-manufacture 0 "^event " "$REGCTL" event add "$WID" --kind manufacture --date 2010-01-05 --to GL
+check event-transfer 0 "^event " "$REGCTL" event add "$WID" --kind domestic_transfer --date 2010-02-01 --from GL --to WH
+one_line event-not-holder "$REGCTL" event add "$WID" --kind domestic_transfer --date 2010-03-01 --from GL --to AG
+one_line event-backwards "$REGCTL" event add "$WID" --kind domestic_transfer --date 2009-03-01 --from WH --to AG
+one_line event-bad-date "$REGCTL" event add "$WID" --kind theft --date 2010-13-01
+check event-sale 0 "^event " "$REGCTL" event add "$WID" --kind domestic_transfer --date 2011-06-01 --from WH --to AG
+check show 0 "status     held, held by private person" "$REGCTL" weapon show "$WID"
+check show-json 0 '"status": "held"' "$REGCTL" weapon show "$WID" --json
+check show-identity 0 '"name": "Anna Geheim"' "$REGCTL" weapon show "$WID" --json --pii-key "$tmp/pii.key"
+check find 0 "$WID" "$REGCTL" weapon find --serial abc-123 --manufacturer glock
+check find-json 0 '"serial": "ABC 123"' "$REGCTL" weapon find --serial ABCI23 --json
+one_line show-bad-id "$REGCTL" weapon show not-a-uuid
+one_line show-missing "$REGCTL" weapon show 00000000-0000-7000-8000-000000000000
+"$REGCTL" key generate --name test.example/AT --key "$tmp/log.key" >/dev/null
+check records-verify 0 "^log verified" "$REGCTL" log verify --key "$tmp/log.key"
+psql -q -d cli_r -c "SET session_replication_role = replica; UPDATE party SET region = 'Wien' WHERE office_ref = 'AG'"
+check records-tampered 1 "table party, record" "$REGCTL" log verify --key "$tmp/log.key"
+unset REGISTRY_DB REGISTRY_PII_KEY
+rm -rf "$tmp"
+
 # With no database configured at all, the local default cluster is made.
 check local-default 0 "nothing to apply\|migrations applied" env -u PGHOST -u PGDATABASE -u PGUSER -u PGPORT "$REGCTL" migrate
 check local-status 0 "running" env -u PGHOST -u PGDATABASE -u PGUSER -u PGPORT "$REGCTL" local status
