@@ -230,8 +230,8 @@ reg_note_verify(const reg_key *k, const char *note, size_t len, char **text,
 	size_t textlen, siglen = 0, namelen, b64len, knamelen;
 	long split;
 	uint32_t id;
-	int lineno, good = 0, bad = 0, r = REG_EINTERNAL;
-	reg_error verr = REG_ERROR_INIT;
+	int lineno, good = 0, bad = 0, v, r = REG_EINTERNAL;
+	reg_error verr = REG_ERROR_INIT, lerr = REG_ERROR_INIT;
 
 	if (text != NULL)
 		*text = NULL;
@@ -304,11 +304,18 @@ reg_note_verify(const reg_key *k, const char *note, size_t len, char **text,
 		    id != reg_key_id(k))
 			continue;
 		/* Every signature by k must hold; the first failure is kept. */
-		if (reg__key_verify(k, (const uint8_t *)note, textlen,
-		    sig + KEY_ID_LEN, siglen - KEY_ID_LEN, &verr) == 0)
+		reg_error_clear(&lerr);
+		v = reg__key_verify(k, (const uint8_t *)note, textlen,
+		    sig + KEY_ID_LEN, siglen - KEY_ID_LEN, &lerr);
+		if (v == 0) {
 			good++;
-		else
-			bad++;
+		} else if (v == REG_EVERIFY) {
+			if (bad++ == 0)
+				verr = lerr;
+		} else {
+			r = reg__fail(err, v, "%s", lerr.message);
+			goto out;
+		}
 	}
 	if (bad > 0) {
 		r = reg__fail(err, REG_EVERIFY, "%s", verr.message);

@@ -616,11 +616,11 @@ hex_decode(const char *s, uint8_t *out, size_t len)
 /*
  * Reads the whole of a key file into a NUL-terminated buffer, refusing
  * anything but a regular file open to its owner only.  With nofollow, a
- * symbolic link is refused too.
+ * symbolic link is refused too.  *stp (may be NULL) receives its status.
  */
 static int
 read_key_file(const char *path, int nofollow, char **out, size_t *outlen,
-    reg_error *err)
+    struct stat *stp, reg_error *err)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -686,6 +686,8 @@ read_key_file(const char *path, int nofollow, char **out, size_t *outlen,
 	buf[len] = '\0';
 	*out = buf;
 	*outlen = len;
+	if (stp != NULL)
+		*stp = st;
 	buf = NULL;	/* transferred */
 	r = 0;
 out:
@@ -798,7 +800,7 @@ reg__pii_keyring_load(const char *path, reg_pii_keyring **out,
 		*out = NULL;
 	if (path == NULL || *path == '\0' || out == NULL)
 		return reg__fail(err, REG_EINVAL, "no key file");
-	if ((r = read_key_file(path, 0, &buf, &len, err)) != 0)
+	if ((r = read_key_file(path, 0, &buf, &len, NULL, err)) != 0)
 		goto out;
 	if ((r = parse_keys(path, buf, len, out, NULL, err)) != 0)
 		goto out;
@@ -906,13 +908,15 @@ out:
 }
 
 /*
- * Replaces path by a file of len bytes of text, mode 0600: writes a
+ * Replaces path by a file of len bytes of text, mode 0600, with the owner
+ * and group of old (the status of the file replaced), so that a rotation
+ * run as root leaves the file to the account that uses it.  Writes a
  * temporary file in the same folder, syncs it and renames it over path, so
  * that a crash leaves either the old file or the new one.
  */
 static int
 replace_key_file(const char *path, const char *text, size_t len,
-    reg_error *err)
+    const struct stat *old, reg_error *err)
 {
 	static const char suffix[] = ".tmp.XXXXXX";
 	char *tmp = NULL;
@@ -933,6 +937,12 @@ replace_key_file(const char *path, const char *text, size_t len,
 		goto out;
 	}
 	made = 1;
+	if ((old->st_uid != geteuid() || old->st_gid != getegid()) &&
+	    fchown(fd, old->st_uid, old->st_gid) != 0) {
+		r = reg__fail(err, REG_EIO, "cannot give %s the owner and group "
+		    "of %s: %s", tmp, path, strerror(errno));
+		goto out;
+	}
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || fchmod(fd, 0600) != 0 ||
 	    write_all(fd, text, len) != 0 || fsync(fd) != 0) {
 		r = reg__fail(err, REG_EIO, "cannot write %s: %s", tmp,
@@ -966,6 +976,7 @@ int
 reg__pii_keygen(const char *path, int rotate, uint32_t *id, reg_error *err)
 {
 	reg_pii_keyring *kr = NULL;
+	struct stat st;
 	char line[PII_LINE_LEN + 2], hex[2 * PII_KEY_LEN + 1];
 	char *old = NULL, *text = NULL;
 	uint8_t key[PII_KEY_LEN], idb[PII_ID_LEN];
@@ -978,7 +989,7 @@ reg__pii_keygen(const char *path, int rotate, uint32_t *id, reg_error *err)
 	if (path == NULL || *path == '\0')
 		return reg__fail(err, REG_EINVAL, "no key file");
 	if (rotate) {
-		if ((r = read_key_file(path, 1, &old, &oldlen, err)) != 0)
+		if ((r = read_key_file(path, 1, &old, &oldlen, &st, err)) != 0)
 			goto out;
 		if ((r = parse_keys(path, old, oldlen, &kr, &first, err)) != 0)
 			goto out;
@@ -1019,7 +1030,7 @@ reg__pii_keygen(const char *path, int rotate, uint32_t *id, reg_error *err)
 		memcpy(text + first, line, PII_LINE_LEN + 1);
 		memcpy(text + first + PII_LINE_LEN + 1, old + first,
 		    oldlen - first);
-		r = replace_key_file(path, text, textlen, err);
+		r = replace_key_file(path, text, textlen, &st, err);
 	} else {
 		memcpy(text, PII_FILE_HEADER, hlen);
 		memcpy(text + hlen, line, PII_LINE_LEN + 1);

@@ -63,6 +63,7 @@
 	"5QQ2i5ddnGITLlC+EhfLW9oJKONrMouFSQU0xMcXxj99ihAQwaqP3ZekRwNtIc=\n"
 
 /* The example checkpoint of the C2SP tlog-checkpoint specification. */
+#define ROOT "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I="
 #define C2SP_CHECKPOINT \
 	"example.com/behind-the-sofa\n" \
 	"20852163\n" \
@@ -851,7 +852,7 @@ START_TEST(test_verifier_mangled)
 		for (j = i + 1; j <= len; j++) {
 			if (i == 0 && j == len)
 				continue;
-			memcpy(b, PETER_VKEY + i, j - i);
+			memcpy(b, &PETER_VKEY[i], j - i);
 			b[j - i] = '\0';
 			ck_assert_msg(reg_key_from_verifier(b, &k, NULL) != 0,
 			    "accepted %s", b);
@@ -1447,7 +1448,31 @@ START_TEST(test_checkpoint_roundtrip)
 }
 END_TEST
 
-#define ROOT "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I="
+/* An origin of REG_KEY_NAME_MAX bytes fits; one more does not. */
+START_TEST(test_checkpoint_origin_max)
+{
+	char text[REG_KEY_NAME_MAX + 64];
+	struct reg_checkpoint cp;
+	reg_error err = REG_ERROR_INIT;
+	size_t n;
+
+	for (n = REG_KEY_NAME_MAX; n <= REG_KEY_NAME_MAX + 1; n++) {
+		memset(text, 'o', n);
+		strcpy(text + n, "\n1\n" ROOT "\n");
+		reg_error_clear(&err);
+		if (n == REG_KEY_NAME_MAX) {
+			ck_assert_int_eq(reg_checkpoint_parse(text,
+			    strlen(text), &cp, &err), 0);
+			ck_assert_uint_eq(strlen(cp.origin), n);
+		} else {
+			ck_assert_int_eq(reg_checkpoint_parse(text,
+			    strlen(text), &cp, &err), REG_EINVAL);
+			ck_assert_ptr_nonnull(strstr(err.message, "line 1"));
+		}
+	}
+}
+END_TEST
+
 static const struct {
 	const char *text;
 	const char *line;	/* what the message must name */
@@ -1627,6 +1652,7 @@ note_suite(void)
 	tc = tcase(s, "checkpoint");
 	tcase_add_test(tc, test_checkpoint_example);
 	tcase_add_test(tc, test_checkpoint_roundtrip);
+	tcase_add_test(tc, test_checkpoint_origin_max);
 	tcase_add_loop_test(tc, test_checkpoint_reject, 0,
 	    NELEM(bad_checkpoints));
 	tcase_add_test(tc, test_checkpoint_format_reject);

@@ -960,6 +960,31 @@ START_TEST(test_rotation_keeps_text)
 }
 END_TEST
 
+/*
+ * Rotation keeps the file's owner and group, so that a rotation run as
+ * root leaves the file to the service's account.  Only root can make a
+ * file of another owner: others skip the check.
+ */
+START_TEST(test_rotation_keeps_owner)
+{
+	char path[PATH_MAX];
+	reg_error err = REG_ERROR_INIT;
+	struct stat st;
+	int r;
+
+	if (geteuid() != 0)
+		return;
+	write_file(tmp_path(path, "owned.keys"), LINE_A, 0600);
+	ck_assert_int_eq(chown(path, 65534, 65533), 0);
+	r = reg__pii_keygen(path, 1, NULL, &err);
+	ck_assert_msg(r == 0, "rotate: %d %s", r, err.message);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 65534);
+	ck_assert_uint_eq(st.st_gid, 65533);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+}
+END_TEST
+
 START_TEST(test_keygen_refusals)
 {
 	char path[PATH_MAX], other[PATH_MAX], *text, *other_text;
@@ -1345,6 +1370,7 @@ pii_suite(void)
 	tc = tcase_create("key files");
 	tcase_add_unchecked_fixture(tc, tmpdir_setup, tmpdir_teardown);
 	tcase_add_test(tc, test_rotation_keeps_text);
+	tcase_add_test(tc, test_rotation_keeps_owner);
 	tcase_add_test(tc, test_keygen_refusals);
 	tcase_add_loop_test(tc, test_key_file_mode, 0, (int)NELEM(modes));
 	tcase_add_loop_test(tc, test_malformed_key_file, 0,
