@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 
 #include "registry_int.h"
 
@@ -139,4 +140,62 @@ void
 reg_free(void *p)
 {
 	free(p);
+}
+
+int
+reg__fail_ossl(reg_error *err, int code, const char *fmt, ...)
+{
+	char what[512], buf[256];
+	unsigned long e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	e = ERR_peek_error();
+	ERR_clear_error();
+	if (e == 0)
+		return reg__fail(err, code, "%s", what);
+	ERR_error_string_n(e, buf, sizeof(buf));
+	return reg__fail(err, code, "%s: %s", what, buf);
+}
+
+size_t
+reg__utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
+{
+	uint32_t c, min;
+	size_t len, i;
+
+	if (n == 0)
+		return 0;
+	c = s[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		c &= 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		c &= 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		c &= 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
 }

@@ -22,16 +22,6 @@
 
 #include "registry_int.h"
 
-/*
- * Internal functions shared with note.c.  These declarations belong in
- * registry_int.h; they are repeated here and in note.c until it has them.
- */
-int reg__key_sign(const reg_key *k, const uint8_t *msg, size_t len,
-    uint8_t sig[64], reg_error *err);
-int reg__key_verify(const reg_key *k, const uint8_t *msg, size_t len,
-    const uint8_t *sig, size_t siglen, reg_error *err);
-int reg__note_name_valid(const char *name, size_t len);
-
 #define KEY_ALG_ED25519 0x01
 #define KEY_FILE_MAX (64 * 1024)
 #define KEY_NAME_PREFIX "Key-Name: "
@@ -45,30 +35,6 @@ struct reg_key {
 	uint32_t id;
 };
 
-/*
- * Records a failure of OpenSSL: fmt's text, then ": " and the first error on
- * OpenSSL's queue when there is one.  Empties the queue.  Returns code.
- */
-static int fail_ossl(reg_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail_ossl(reg_error *err, int code, const char *fmt, ...)
-{
-	char what[512], buf[256];
-	unsigned long e;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	e = ERR_peek_error();
-	ERR_clear_error();
-	if (e == 0)
-		return reg__fail(err, code, "%s", what);
-	ERR_error_string_n(e, buf, sizeof(buf));
-	return reg__fail(err, code, "%s: %s", what, buf);
-}
 
 /*
  * Checks a key name: the C2SP signed-note rules (non-empty UTF-8 without
@@ -102,7 +68,7 @@ compute_id(const char *name, const uint8_t pub[32], uint32_t *id,
 
 	md = EVP_MD_CTX_new();
 	if (md == NULL) {
-		r = fail_ossl(err, REG_ENOMEM, "cannot allocate a digest");
+		r = reg__fail_ossl(err, REG_ENOMEM, "cannot allocate a digest");
 		goto out;
 	}
 	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
@@ -110,7 +76,7 @@ compute_id(const char *name, const uint8_t pub[32], uint32_t *id,
 	    EVP_DigestUpdate(md, sep, sizeof(sep)) != 1 ||
 	    EVP_DigestUpdate(md, pub, 32) != 1 ||
 	    EVP_DigestFinal_ex(md, h, &hlen) != 1 || hlen != 32) {
-		r = fail_ossl(err, REG_ECRYPTO, "cannot hash the public key");
+		r = reg__fail_ossl(err, REG_ECRYPTO, "cannot hash the public key");
 		goto out;
 	}
 	*id = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
@@ -143,7 +109,7 @@ key_new(const char *name, EVP_PKEY *pkey, int has_private, reg_key **out,
 	memcpy(k->name, name, strlen(name) + 1);
 	if (EVP_PKEY_get_raw_public_key(pkey, k->pub, &publen) != 1 ||
 	    publen != sizeof(k->pub)) {
-		r = fail_ossl(err, REG_EKEY, "cannot get the public key");
+		r = reg__fail_ossl(err, REG_EKEY, "cannot get the public key");
 		goto out;
 	}
 	if ((r = compute_id(k->name, k->pub, &k->id, err)) != 0)
@@ -193,20 +159,20 @@ reg_key_generate(const char *name, const char *path, reg_error *err)
 
 	pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	if (pkey == NULL) {
-		r = fail_ossl(err, REG_ECRYPTO,
+		r = reg__fail_ossl(err, REG_ECRYPTO,
 		    "cannot generate an Ed25519 key");
 		goto out;
 	}
 	/* The secure-memory BIO wipes its buffer when freed. */
 	bio = BIO_new(BIO_s_secmem());
 	if (bio == NULL) {
-		r = fail_ossl(err, REG_ENOMEM, "cannot allocate a buffer");
+		r = reg__fail_ossl(err, REG_ENOMEM, "cannot allocate a buffer");
 		goto out;
 	}
 	if (BIO_printf(bio, "%s%s\n", KEY_NAME_PREFIX, name) <= 0 ||
 	    PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL,
 	    NULL) != 1) {
-		r = fail_ossl(err, REG_ECRYPTO, "cannot encode the key");
+		r = reg__fail_ossl(err, REG_ECRYPTO, "cannot encode the key");
 		goto out;
 	}
 	BIO_get_mem_ptr(bio, &pem);
@@ -400,12 +366,12 @@ reg_key_load(const char *path, reg_key **out, reg_error *err)
 		goto out;
 	bio = BIO_new_mem_buf(pem, (int)(len - (size_t)(pem - buf)));
 	if (bio == NULL) {
-		r = fail_ossl(err, REG_ENOMEM, "cannot allocate a buffer");
+		r = reg__fail_ossl(err, REG_ENOMEM, "cannot allocate a buffer");
 		goto out;
 	}
 	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
 	if (pkey == NULL) {
-		r = fail_ossl(err, REG_EKEY,
+		r = reg__fail_ossl(err, REG_EKEY,
 		    "%s: cannot decode the private key", path);
 		goto out;
 	}
@@ -509,7 +475,7 @@ reg_key_from_verifier(const char *vkey, reg_key **out, reg_error *err)
 	}
 	pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw + 1, 32);
 	if (pkey == NULL) {
-		r = fail_ossl(err, REG_EKEY, "cannot make the public key");
+		r = reg__fail_ossl(err, REG_EKEY, "cannot make the public key");
 		goto out;
 	}
 	if ((r = key_new(name, pkey, 0, &k, err)) != 0)
@@ -603,13 +569,13 @@ reg__key_sign(const reg_key *k, const uint8_t *msg, size_t len,
 		    "sign with", k->name);
 	md = EVP_MD_CTX_new();
 	if (md == NULL) {
-		r = fail_ossl(err, REG_ENOMEM,
+		r = reg__fail_ossl(err, REG_ENOMEM,
 		    "cannot allocate a signing context");
 		goto out;
 	}
 	if (EVP_DigestSignInit(md, NULL, NULL, NULL, k->pkey) != 1 ||
 	    EVP_DigestSign(md, sig, &siglen, msg, len) != 1 || siglen != 64) {
-		r = fail_ossl(err, REG_ECRYPTO, "cannot sign");
+		r = reg__fail_ossl(err, REG_ECRYPTO, "cannot sign");
 		goto out;
 	}
 	r = 0;
@@ -634,12 +600,12 @@ reg__key_verify(const reg_key *k, const uint8_t *msg, size_t len,
 		    "bytes, not 64", k->name, siglen);
 	md = EVP_MD_CTX_new();
 	if (md == NULL) {
-		r = fail_ossl(err, REG_ENOMEM,
+		r = reg__fail_ossl(err, REG_ENOMEM,
 		    "cannot allocate a verification context");
 		goto out;
 	}
 	if (EVP_DigestVerifyInit(md, NULL, NULL, NULL, k->pkey) != 1) {
-		r = fail_ossl(err, REG_ECRYPTO, "cannot start verifying");
+		r = reg__fail_ossl(err, REG_ECRYPTO, "cannot start verifying");
 		goto out;
 	}
 	v = EVP_DigestVerify(md, sig, siglen, msg, len);

@@ -13,16 +13,6 @@
 
 #include "registry_int.h"
 
-/*
- * Internal functions shared with key.c.  These declarations belong in
- * registry_int.h; they are repeated here and in key.c until it has them.
- */
-int reg__key_sign(const reg_key *k, const uint8_t *msg, size_t len,
-    uint8_t sig[64], reg_error *err);
-int reg__key_verify(const reg_key *k, const uint8_t *msg, size_t len,
-    const uint8_t *sig, size_t siglen, reg_error *err);
-int reg__note_name_valid(const char *name, size_t len);
-
 /* The em dash and space that open a signature line. */
 #define SIG_PREFIX "\xe2\x80\x94 "
 #define SIG_PREFIX_LEN 4
@@ -33,50 +23,6 @@ int reg__note_name_valid(const char *name, size_t len);
 #define ED25519_SIG_LEN 64
 #define KEY_ID_LEN 4
 
-/*
- * Decodes one UTF-8 sequence of at most n bytes at s.  Returns its length
- * and sets *cp, or returns 0 for an invalid sequence: truncated, overlong,
- * a surrogate, or above U+10FFFF.
- */
-static size_t
-utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
-{
-	uint32_t c, min;
-	size_t len, i;
-
-	if (n == 0)
-		return 0;
-	c = s[0];
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		c &= 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		c &= 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
 
 /* Whether c is a Unicode white space character (property White_Space). */
 static int
@@ -103,7 +49,7 @@ reg__note_name_valid(const char *name, size_t len)
 	if (len == 0)
 		return 0;
 	for (i = 0; i < len; i += n) {
-		n = utf8_decode(s + i, len - i, &c);
+		n = reg__utf8_decode(s + i, len - i, &c);
 		if (n == 0)
 			return 0;
 		if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '+' ||
@@ -125,7 +71,7 @@ check_text(const char *text, size_t len, const char *what, reg_error *err)
 	uint32_t c;
 
 	for (i = 0; i < len; i += n) {
-		n = utf8_decode(s + i, len - i, &c);
+		n = reg__utf8_decode(s + i, len - i, &c);
 		if (n == 0)
 			return reg__fail(err, REG_EINVAL,
 			    "%s is not valid UTF-8 at byte %zu", what, i);

@@ -123,30 +123,6 @@ struct reg_pii_keyring {
 	struct pii_key keys[];
 };
 
-/*
- * Records a failure of OpenSSL: fmt's text, then ": " and the first error on
- * OpenSSL's queue when there is one.  Empties the queue.  Returns code.
- */
-static int fail_ossl(reg_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail_ossl(reg_error *err, int code, const char *fmt, ...)
-{
-	char what[512], buf[256];
-	unsigned long e;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	e = ERR_peek_error();
-	ERR_clear_error();
-	if (e == 0)
-		return reg__fail(err, code, "%s", what);
-	ERR_error_string_n(e, buf, sizeof(buf));
-	return reg__fail(err, code, "%s: %s", what, buf);
-}
 
 static void
 put32(uint8_t *p, uint32_t v)
@@ -166,50 +142,6 @@ get32(const uint8_t *p)
 
 /* ------------------------------------------------------------ persons */
 
-/*
- * Decodes one UTF-8 sequence of at most n bytes at s.  Returns its length
- * and sets *cp, or returns 0 for an invalid sequence: truncated, overlong,
- * a surrogate, or above U+10FFFF.  (The same as note.c's.)
- */
-static size_t
-utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
-{
-	uint32_t c, min;
-	size_t len, i;
-
-	if (n == 0)
-		return 0;
-	c = s[0];
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		c &= 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		c &= 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
 
 /*
  * Checks one field: NUL-terminated within its size, valid UTF-8, no control
@@ -228,7 +160,7 @@ check_field(const struct pii_field *f, const char *s, reg_error *err)
 		return reg__fail(err, REG_EINVAL,
 		    "%s is longer than %zu bytes", f->name, f->size - 1);
 	for (i = 0; i < len; i += n) {
-		n = utf8_decode(u + i, len - i, &c);
+		n = reg__utf8_decode(u + i, len - i, &c);
 		if (n == 0)
 			return reg__fail(err, REG_EINVAL,
 			    "%s is not valid UTF-8", f->name);
@@ -365,7 +297,7 @@ commit(const uint8_t *pt, size_t ptlen, struct reg_hash *out, reg_error *err)
 
 	md = EVP_MD_CTX_new();
 	if (md == NULL) {
-		r = fail_ossl(err, REG_ENOMEM, "cannot allocate a digest");
+		r = reg__fail_ossl(err, REG_ENOMEM, "cannot allocate a digest");
 		goto out;
 	}
 	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
@@ -374,7 +306,7 @@ commit(const uint8_t *pt, size_t ptlen, struct reg_hash *out, reg_error *err)
 	    EVP_DigestUpdate(md, pt, ptlen) != 1 ||
 	    EVP_DigestFinal_ex(md, out->b, &hlen) != 1 ||
 	    hlen != sizeof(out->b)) {
-		r = fail_ossl(err, REG_ECRYPTO, "cannot compute the commitment");
+		r = reg__fail_ossl(err, REG_ECRYPTO, "cannot compute the commitment");
 		goto out;
 	}
 	r = 0;
@@ -433,7 +365,7 @@ reg__pii_seal(const reg_pii_keyring *kr, const uint8_t record_id[16],
 		return r;
 
 	if (RAND_priv_bytes(pt, PII_SALT_LEN) != 1) {
-		r = fail_ossl(err, REG_ECRYPTO, "cannot draw a salt");
+		r = reg__fail_ossl(err, REG_ECRYPTO, "cannot draw a salt");
 		goto out;
 	}
 	ptlen = encode_person(p, pt);
@@ -449,7 +381,7 @@ reg__pii_seal(const reg_pii_keyring *kr, const uint8_t record_id[16],
 	b[0] = PII_VERSION;
 	put32(b + 1, k->id);
 	if (RAND_bytes(b + 1 + PII_ID_LEN, PII_NONCE_LEN) != 1) {
-		r = fail_ossl(err, REG_ECRYPTO, "cannot draw a nonce");
+		r = reg__fail_ossl(err, REG_ECRYPTO, "cannot draw a nonce");
 		goto out;
 	}
 	make_aad(b, record_id, aad);
@@ -457,7 +389,7 @@ reg__pii_seal(const reg_pii_keyring *kr, const uint8_t record_id[16],
 
 	cx = EVP_CIPHER_CTX_new();
 	if (cx == NULL) {
-		r = fail_ossl(err, REG_ENOMEM, "cannot allocate a cipher");
+		r = reg__fail_ossl(err, REG_ENOMEM, "cannot allocate a cipher");
 		goto out;
 	}
 	if (EVP_EncryptInit_ex(cx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
@@ -471,7 +403,7 @@ reg__pii_seal(const reg_pii_keyring *kr, const uint8_t record_id[16],
 	    EVP_EncryptFinal_ex(cx, ct + n, &fin) != 1 || fin != 0 ||
 	    EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_GET_TAG, PII_TAG_LEN,
 	    ct + ptlen) != 1) {
-		r = fail_ossl(err, REG_ECRYPTO, "cannot encrypt");
+		r = reg__fail_ossl(err, REG_ECRYPTO, "cannot encrypt");
 		goto out;
 	}
 	*commitment = c;
@@ -530,7 +462,7 @@ reg__pii_open(const reg_pii_keyring *kr, const uint8_t record_id[16],
 	memcpy(tag, blob + PII_HDR_LEN + ctlen, PII_TAG_LEN);
 	cx = EVP_CIPHER_CTX_new();
 	if (cx == NULL) {
-		r = fail_ossl(err, REG_ENOMEM, "cannot allocate a cipher");
+		r = reg__fail_ossl(err, REG_ENOMEM, "cannot allocate a cipher");
 		goto out;
 	}
 	if (EVP_DecryptInit_ex(cx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
@@ -543,7 +475,7 @@ reg__pii_open(const reg_pii_keyring *kr, const uint8_t record_id[16],
 	    (int)ctlen) != 1 || (size_t)n != ctlen ||
 	    EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_SET_TAG, PII_TAG_LEN,
 	    tag) != 1) {
-		r = fail_ossl(err, REG_ECRYPTO, "cannot decrypt");
+		r = reg__fail_ossl(err, REG_ECRYPTO, "cannot decrypt");
 		goto out;
 	}
 	/* Only the final step checks the tag; its failure is the data's. */
@@ -995,13 +927,13 @@ reg__pii_keygen(const char *path, int rotate, uint32_t *id, reg_error *err)
 			goto out;
 	}
 	if (RAND_priv_bytes(key, sizeof(key)) != 1) {
-		r = fail_ossl(err, REG_ECRYPTO, "cannot draw a key");
+		r = reg__fail_ossl(err, REG_ECRYPTO, "cannot draw a key");
 		goto out;
 	}
 	/* A new id, unlike any the file holds. */
 	do {
 		if (RAND_bytes(idb, sizeof(idb)) != 1) {
-			r = fail_ossl(err, REG_ECRYPTO, "cannot draw a key id");
+			r = reg__fail_ossl(err, REG_ECRYPTO, "cannot draw a key id");
 			goto out;
 		}
 		newid = get32(idb);

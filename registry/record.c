@@ -391,40 +391,12 @@ reg__now_text(char out[32])
 	snprintf(out + 19, 13, ".%06ldZ", ts.tv_nsec / 1000 % 1000000);
 }
 
-/* Length of the UTF-8 sequence at s, or 0 when it is not valid. */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if (s[0] == 0xe0 && s[1] < 0xa0)
-			return 0;
-		if (s[0] == 0xed && s[1] >= 0xa0)
-			return 0;	/* surrogates */
-		return 3;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-		    (s[3] & 0xc0) != 0x80)
-			return 0;
-		if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 int
 reg__check_text(const char *field, const char *s, size_t max, int optional,
     reg_error *err)
 {
 	const unsigned char *p;
-	size_t n;
+	size_t n, rem;
 
 	if (s == NULL || *s == '\0') {
 		if (optional)
@@ -433,12 +405,15 @@ reg__check_text(const char *field, const char *s, size_t max, int optional,
 	}
 	if (strlen(s) > max)
 		return reg__fail(err, REG_ETOOBIG, "%s is over %zu bytes", field, max);
-	for (p = (const unsigned char *)s; *p != '\0'; p += n) {
-		if (*p < 0x20 || *p == 0x7f)
-			return reg__fail(err, REG_EINVAL, "%s has a control character", field);
-		n = utf8_len(p);
+	rem = strlen(s);
+	for (p = (const unsigned char *)s; *p != '\0'; p += n, rem -= n) {
+		uint32_t cp;
+
+		n = reg__utf8_decode(p, rem, &cp);
 		if (n == 0)
 			return reg__fail(err, REG_EINVAL, "%s is not valid UTF-8", field);
+		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+			return reg__fail(err, REG_EINVAL, "%s has a control character", field);
 	}
 	return 0;
 }

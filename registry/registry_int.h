@@ -49,4 +49,26 @@ int reg__exec_cmd(reg_ctx *ctx, const char *sql, reg_error *err);
 /* Whether a transaction is open on the connection. */
 int reg__in_tx(reg_ctx *ctx);
 
+/*
+ * Records a failure of OpenSSL: fmt's text, then ": " and the first error on
+ * OpenSSL's queue when there is one.  Empties the queue.  Returns code.
+ */
+int reg__fail_ossl(reg_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Decodes one UTF-8 sequence of at most n bytes at s.  Returns its length
+ * and sets *cp, or returns 0 for an invalid sequence: truncated, overlong,
+ * a surrogate, or above U+10FFFF.
+ */
+size_t reg__utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
+
+/* Ed25519 signing and verifying with a key (key.c); 0 or a REG_E* code. */
+int reg__key_sign(const reg_key *k, const uint8_t *msg, size_t len,
+    uint8_t sig[64], reg_error *err);
+int reg__key_verify(const reg_key *k, const uint8_t *msg, size_t len,
+    const uint8_t *sig, size_t siglen, reg_error *err);
+/* Whether name is a valid signed-note key name (note.c). */
+int reg__note_name_valid(const char *name, size_t len);
+
 #endif

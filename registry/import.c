@@ -1,0 +1,2173 @@
+/*
+ * Bulk import of CSV files (RFC 4180, UTF-8, header line first): weapons
+ * with their manufacture marking, or events of weapons' histories, told
+ * apart by the header line.
+ *
+ * The input is read line by line and parsed with libcsv in strict mode; a
+ * record may span lines only inside a quoted field.  Records go into
+ * batches, and each batch is one transaction.  Its rows are checked in
+ * memory, against reference data loaded once (countries, weapon types,
+ * manufacturers' names and codes) and against what one query per kind
+ * tells about the batch (office references already recorded; for events the
+ * weapons, the parties and the weapons' histories).  The good rows become
+ * the same canonical records that reg_weapon_register() and reg_event_add()
+ * write; their leaves go to the log with one reg_log_append_batch() call and
+ * the rows follow with COPY.  A row whose office reference is already
+ * recorded is skipped, so that running a file again, also after an
+ * interruption at any moment, gives the result of one clean run.  A bad row
+ * is reported with its line number and the reason, and never stops the
+ * import; a database failure does, with the current batch rolled back.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+#include <libpq-fe.h>
+
+#include "record_int.h"
+#include <time.h>
+static double prof[16];
+static double pnow(void) { struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts); return ts.tv_sec + ts.tv_nsec/1e9; }
+#define P0 double _pt = pnow()
+#define P(i) do { double _n = pnow(); prof[i] += _n - _pt; _pt = _n; } while (0)
+void reg__import_prof(void);
+void reg__import_prof(void) { const char *names[] = {"fill","check","begin","exist","leaves","append","copy1","copy2","commit","report","hist"}; for (int i=0;i<11;i++) fprintf(stderr, "%-8s %.3f\n", names[i], prof[i]); memset(prof,0,sizeof(prof)); }
+
+#define IMP_LINE_MAX		65536	/* bytes in a line, and in a record */
+#define IMP_BATCH_DEFAULT	5000
+#define IMP_BATCH_MAX		50000	/* a weapon row makes two leaves, and the
+					 * log takes 100000 in one call */
+#define IMP_READ_CHUNK		(256 * 1024)
+#define IMP_POOL_BLOCK		(256 * 1024)
+#define IMP_MAX_FIELDS		16
+#define IMP_TRANSIT_MAX		255	/* as event.c: codes and separators */
+
+/* The two formats: their header lines, field by field. */
+enum imp_format { FMT_WEAPONS, FMT_EVENTS };
+
+static const char *const weapon_header[] = {
+	"office_ref", "manufacturer", "model", "type", "calibre", "serial",
+	"country", "year", "mark_text", "mark_location", "mark_kind", NULL
+};
+enum {
+	W_OFFICE_REF, W_MANUFACTURER, W_MODEL, W_TYPE, W_CALIBRE, W_SERIAL,
+	W_COUNTRY, W_YEAR, W_MARK_TEXT, W_MARK_LOCATION, W_MARK_KIND, W_NFIELDS
+};
+
+static const char *const event_header[] = {
+	"office_ref", "weapon", "kind", "date", "from", "to", "licence_number",
+	"licence_issued", "licence_expires", "euc_ref", "export_country",
+	"import_country", "transit_countries", "final_recipient", "certificate",
+	"note", NULL
+};
+enum {
+	E_OFFICE_REF, E_WEAPON, E_KIND, E_DATE, E_FROM, E_TO, E_LICENCE_NUMBER,
+	E_LICENCE_ISSUED, E_LICENCE_EXPIRES, E_EUC_REF, E_EXPORT_COUNTRY,
+	E_IMPORT_COUNTRY, E_TRANSIT, E_FINAL_RECIPIENT, E_CERTIFICATE, E_NOTE,
+	E_NFIELDS
+};
+
+/* The event table's column that holds an array (COPY needs {A,B}). */
+#define EVENT_TRANSIT_COL 13
+
+/* The same lists as weapon.c and event.c. */
+static const char *const locations[] = {
+	"frame", "receiver", "slide", "barrel", "bolt", "cylinder", "metal_insert",
+	"other", NULL
+};
+static const char *const event_kinds[] = {
+	"manufacture", "domestic_transfer", "export", "import", "transit",
+	"state_to_civilian", "loan", "return", "loss", "theft", "recovery",
+	"seizure", "confiscation", "deactivation", "destruction",
+	"records_to_state", NULL
+};
+static const char *const transfer_kinds[] = {
+	"domestic_transfer", "export", "state_to_civilian", "loan", "return", NULL
+};
+
+static int
+one_of(const char *s, const char *const *list)
+{
+	for (; s != NULL && *list != NULL; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- buffers */
+
+/*
+ * A growing byte buffer, always NUL-terminated, that remembers a failed
+ * allocation so that a series of appends is checked once.
+ */
+struct ibuf {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+
+static void
+ibuf_add(struct ibuf *b, const void *s, size_t n)
+{
+	char *np;
+	size_t ncap;
+
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		ncap = b->cap ? b->cap : 4096;
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		np = realloc(b->p, ncap);
+		if (np == NULL) {
+			b->failed = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+	if (n > 0)
+		memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+ibuf_adds(struct ibuf *b, const char *s)
+{
+	ibuf_add(b, s, strlen(s));
+}
+
+static void
+ibuf_addc(struct ibuf *b, char c)
+{
+	if (!b->failed && b->len + 2 <= b->cap) {
+		b->p[b->len++] = c;
+		b->p[b->len] = '\0';
+		return;
+	}
+	ibuf_add(b, &c, 1);
+}
+
+static void
+ibuf_free(struct ibuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+/*
+ * Memory for one batch's strings, given out in pieces and taken back all at
+ * once; blocks are kept for the next batch.
+ */
+struct pool_blk {
+	struct pool_blk *next;
+	size_t used, cap;
+	char data[];
+};
+
+struct pool {
+	struct pool_blk *head;		/* blocks in use, newest first */
+	struct pool_blk *spare;		/* blocks to reuse */
+	int failed;
+};
+
+static void *
+pool_alloc(struct pool *p, size_t n)
+{
+	struct pool_blk *b = p->head, **pp;
+	size_t cap;
+
+	n = (n + 7) & ~(size_t)7;
+	if (b == NULL || b->cap - b->used < n) {
+		for (pp = &p->spare; *pp != NULL; pp = &(*pp)->next)
+			if ((*pp)->cap >= n)
+				break;
+		if (*pp != NULL) {
+			b = *pp;
+			*pp = b->next;
+		} else {
+			cap = n > IMP_POOL_BLOCK ? n : IMP_POOL_BLOCK;
+			b = malloc(sizeof(*b) + cap);
+			if (b == NULL) {
+				p->failed = 1;
+				return NULL;
+			}
+			b->cap = cap;
+		}
+		b->used = 0;
+		b->next = p->head;
+		p->head = b;
+	}
+	b->used += n;
+	return b->data + b->used - n;
+}
+
+static char *
+pool_strndup(struct pool *p, const char *s, size_t n)
+{
+	char *d = pool_alloc(p, n + 1);
+
+	if (d == NULL)
+		return NULL;
+	if (n > 0)
+		memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+static char *
+pool_strdup(struct pool *p, const char *s)
+{
+	return pool_strndup(p, s, strlen(s));
+}
+
+static void
+pool_reset(struct pool *p)
+{
+	struct pool_blk *b;
+
+	while ((b = p->head) != NULL) {
+		p->head = b->next;
+		b->next = p->spare;
+		p->spare = b;
+	}
+	p->failed = 0;
+}
+
+static void
+pool_free(struct pool *p)
+{
+	struct pool_blk *b;
+
+	pool_reset(p);
+	while ((b = p->spare) != NULL) {
+		p->spare = b->next;
+		free(b);
+	}
+}
+
+/*
+ * A map from strings to pointers (open addressing, FNV-1a).  Keys are not
+ * copied: they must live as long as the map uses them.
+ */
+struct smap_ent {
+	const char *key;		/* NULL: a free slot */
+	uint64_t hash;
+	void *val;
+};
+
+struct smap {
+	struct smap_ent *t;
+	size_t cap, n;			/* cap is 0 or a power of two */
+};
+
+static uint64_t
+hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static void *
+smap_get(const struct smap *m, const char *key)
+{
+	uint64_t h;
+	size_t i;
+
+	if (m->n == 0)
+		return NULL;
+	h = hash_str(key);
+	for (i = h & (m->cap - 1); m->t[i].key != NULL; i = (i + 1) & (m->cap - 1))
+		if (m->t[i].hash == h && strcmp(m->t[i].key, key) == 0)
+			return m->t[i].val;
+	return NULL;
+}
+
+/* Sets key to val (not NULL); 0, or -1 when out of memory. */
+static int
+smap_put(struct smap *m, const char *key, void *val)
+{
+	struct smap_ent *nt;
+	uint64_t h = hash_str(key);
+	size_t i, j, ncap;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		ncap = m->cap ? m->cap * 2 : 64;
+		nt = calloc(ncap, sizeof(*nt));
+		if (nt == NULL)
+			return -1;
+		for (i = 0; i < m->cap; i++) {
+			if (m->t[i].key == NULL)
+				continue;
+			for (j = m->t[i].hash & (ncap - 1); nt[j].key != NULL;
+			    j = (j + 1) & (ncap - 1))
+				;
+			nt[j] = m->t[i];
+		}
+		free(m->t);
+		m->t = nt;
+		m->cap = ncap;
+	}
+	for (i = h & (m->cap - 1); m->t[i].key != NULL; i = (i + 1) & (m->cap - 1)) {
+		if (m->t[i].hash == h && strcmp(m->t[i].key, key) == 0) {
+			m->t[i].val = val;
+			return 0;
+		}
+	}
+	m->t[i].key = key;
+	m->t[i].hash = h;
+	m->t[i].val = val;
+	m->n++;
+	return 0;
+}
+
+static void
+smap_clear(struct smap *m)
+{
+	if (m->n > 0)
+		memset(m->t, 0, m->cap * sizeof(*m->t));
+	m->n = 0;
+}
+
+static void
+smap_free(struct smap *m)
+{
+	free(m->t);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---------------------------------------------------------------- lines */
+
+/* A line handed back to be read again (see unclosed()). */
+struct pbline {
+	char *p;			/* owned */
+	size_t len;
+	uint64_t no;
+	int overlong;
+};
+
+/* Physical lines of the input, without their terminator. */
+struct reader {
+	FILE *in;
+	char *buf;
+	size_t start, end;		/* unread bytes are buf[start..end) */
+	int eof, discarding;
+	uint64_t lineno;		/* lines read from the input so far */
+	uint64_t bytes;			/* bytes consumed from the input */
+	struct pbline *pb;		/* lines to read again first */
+	size_t npb, ipb;
+	char *held;			/* the pushed-back line last returned */
+};
+
+struct line {
+	const char *p;			/* valid until the next reader_next() */
+	size_t len;
+	uint64_t no;
+	int overlong;			/* over IMP_LINE_MAX: p holds its start */
+};
+
+/* Reads and drops the rest of an over-long line. */
+static int
+reader_discard(struct reader *r)
+{
+	char *nl;
+	size_t n;
+
+	while (r->discarding) {
+		nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+		if (nl != NULL) {
+			r->bytes += (size_t)(nl - (r->buf + r->start)) + 1;
+			r->start = (size_t)(nl - r->buf) + 1;
+			r->discarding = 0;
+			break;
+		}
+		r->bytes += r->end - r->start;
+		r->start = r->end = 0;
+		if (r->eof) {
+			r->discarding = 0;
+			break;
+		}
+		n = fread(r->buf, 1, IMP_READ_CHUNK, r->in);
+		r->end = n;
+		if (n == 0) {
+			if (ferror(r->in))
+				return -1;
+			r->eof = 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The next physical line: 1 with *l filled, 0 at the end of the input, -1
+ * on a read error.  A CR before the LF and a UTF-8 byte-order mark at the
+ * start of the input are dropped.
+ */
+static int
+reader_next(struct reader *r, struct line *l)
+{
+	char *nl;
+	size_t n;
+
+	free(r->held);
+	r->held = NULL;
+	if (r->ipb < r->npb) {
+		struct pbline *e = &r->pb[r->ipb++];
+
+		r->held = e->p;
+		e->p = NULL;
+		l->p = r->held;
+		l->len = e->len;
+		l->no = e->no;
+		l->overlong = e->overlong;
+		return 1;
+	}
+	if (reader_discard(r) != 0)
+		return -1;
+	for (;;) {
+		nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+		if (nl != NULL) {
+			l->p = r->buf + r->start;
+			l->len = (size_t)(nl - l->p);
+			r->start += l->len + 1;
+			r->bytes += l->len + 1;
+			break;
+		}
+		if (r->end - r->start > IMP_LINE_MAX) {
+			/* Over the limit without its end: keep the start to
+			 * show, drop the rest on the next call. */
+			l->p = r->buf + r->start;
+			l->len = IMP_LINE_MAX;
+			r->bytes += r->end - r->start;
+			r->start = r->end;
+			r->discarding = 1;
+			l->no = ++r->lineno;
+			l->overlong = 1;
+			return 1;
+		}
+		if (r->eof) {
+			if (r->end == r->start)
+				return 0;
+			l->p = r->buf + r->start;	/* the last line, unterminated */
+			l->len = r->end - r->start;
+			r->bytes += l->len;
+			r->start = r->end;
+			break;
+		}
+		if (r->start > 0) {
+			memmove(r->buf, r->buf + r->start, r->end - r->start);
+			r->end -= r->start;
+			r->start = 0;
+		}
+		n = fread(r->buf + r->end, 1, IMP_READ_CHUNK - r->end, r->in);
+		r->end += n;
+		if (n == 0) {
+			if (ferror(r->in))
+				return -1;
+			r->eof = 1;
+		}
+	}
+	l->no = ++r->lineno;
+	l->overlong = 0;
+	if (l->len > 0 && l->p[l->len - 1] == '\r')
+		l->len--;
+	if (l->len > IMP_LINE_MAX) {
+		l->len = IMP_LINE_MAX;
+		l->overlong = 1;
+	}
+	if (l->no == 1 && l->len >= 3 && memcmp(l->p, "\xef\xbb\xbf", 3) == 0) {
+		l->p += 3;
+		l->len -= 3;
+	}
+	return 1;
+}
+
+/*
+ * Hands lines back to be read again before anything else: the lines of
+ * text (joined by newlines, numbered from no), then cur (may be NULL).
+ * Returns 0 or -1 when out of memory.
+ */
+static int
+reader_push(struct reader *r, const char *text, size_t len, int have_text,
+    uint64_t no, const struct line *cur)
+{
+	struct pbline *npb = NULL;
+	size_t n = 0, k = 0, i, off, ll;
+	const char *nl;
+
+	if (have_text)
+		for (n = 1, i = 0; i < len; i++)
+			n += text[i] == '\n';
+	if (cur != NULL)
+		n++;
+	npb = calloc(n + (r->npb - r->ipb) + 1, sizeof(*npb));
+	if (npb == NULL)
+		return -1;
+	for (off = 0; have_text && off <= len; off += ll + 1) {
+		nl = memchr(text + off, '\n', len - off);
+		ll = nl != NULL ? (size_t)(nl - (text + off)) : len - off;
+		npb[k].p = malloc(ll + 1);
+		if (npb[k].p == NULL)
+			goto nomem;
+		memcpy(npb[k].p, text + off, ll);
+		npb[k].len = ll;
+		npb[k].no = no++;
+		k++;
+	}
+	if (cur != NULL) {
+		npb[k].p = malloc(cur->len + 1);
+		if (npb[k].p == NULL)
+			goto nomem;
+		memcpy(npb[k].p, cur->p, cur->len);
+		npb[k].len = cur->len;
+		npb[k].no = cur->no;
+		npb[k].overlong = cur->overlong;
+		k++;
+	}
+	for (i = r->ipb; i < r->npb; i++)
+		npb[k++] = r->pb[i];
+	free(r->pb);
+	r->pb = npb;
+	r->npb = k;
+	r->ipb = 0;
+	return 0;
+nomem:
+	for (i = 0; i < k; i++)
+		free(npb[i].p);
+	free(npb);
+	return -1;
+}
+
+static void
+reader_free(struct reader *r)
+{
+	size_t i;
+
+	for (i = r->ipb; i < r->npb; i++)
+		free(r->pb[i].p);
+	free(r->pb);
+	free(r->held);
+	free(r->buf);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---------------------------------------------------------------- records */
+
+/* libcsv's state for the record being read. */
+struct csvrec {
+	struct csv_parser p;
+	int p_ok;			/* p is initialised */
+	struct pool *pool;		/* where fields are copied */
+	const char *f[IMP_MAX_FIELDS];
+	size_t nf;			/* fields seen, also beyond IMP_MAX_FIELDS */
+	int done, nomem;
+	struct ibuf raw;		/* the record's lines, joined by newlines */
+	uint64_t first;			/* the record's first line */
+};
+
+/* RFC 4180: spaces are part of a field, and only the newline ends a row
+ * (the reader has taken the CR of a CRLF away). */
+static int
+csv_no_space(unsigned char c)
+{
+	(void)c;
+	return 0;
+}
+
+static int
+csv_newline(unsigned char c)
+{
+	return c == '\n';
+}
+
+static void
+on_field(void *s, size_t len, void *arg)
+{
+	struct csvrec *cr = arg;
+	char *copy;
+
+	if (cr->nf < IMP_MAX_FIELDS) {
+		copy = pool_strndup(cr->pool, s != NULL ? s : "", len);
+		if (copy == NULL)
+			cr->nomem = 1;
+		cr->f[cr->nf] = copy;
+	}
+	cr->nf++;
+}
+
+static void
+on_row(int c, void *arg)
+{
+	struct csvrec *cr = arg;
+
+	(void)c;
+	cr->done = 1;
+}
+
+static int
+csvrec_reset(struct csvrec *cr)
+{
+	if (cr->p_ok)
+		csv_free(&cr->p);
+	cr->p_ok = 0;
+	if (csv_init(&cr->p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+		return -1;
+	cr->p_ok = 1;
+	csv_set_space_func(&cr->p, csv_no_space);
+	csv_set_term_func(&cr->p, csv_newline);
+	return 0;
+}
+
+/* Length of valid UTF-8 in s, or 0 when it is not. */
+static int
+utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	unsigned char c;
+
+	while (i < n) {
+		c = s[i];
+		if (c < 0x80) {
+			i++;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			if (i + 1 >= n || (s[i + 1] & 0xc0) != 0x80)
+				return 0;
+			i += 2;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			if (i + 2 >= n || (s[i + 1] & 0xc0) != 0x80 ||
+			    (s[i + 2] & 0xc0) != 0x80 ||
+			    (c == 0xe0 && s[i + 1] < 0xa0) ||
+			    (c == 0xed && s[i + 1] >= 0xa0))
+				return 0;
+			i += 3;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			if (i + 3 >= n || (s[i + 1] & 0xc0) != 0x80 ||
+			    (s[i + 2] & 0xc0) != 0x80 || (s[i + 3] & 0xc0) != 0x80 ||
+			    (c == 0xf0 && s[i + 1] < 0x90) ||
+			    (c == 0xf4 && s[i + 1] >= 0x90))
+				return 0;
+			i += 4;
+		} else {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* ---------------------------------------------------------------- the import */
+
+enum { ROW_NEW, ROW_REJECT, ROW_SKIP, ROW_IMPORT };
+
+/* One data row of the batch. */
+struct row {
+	uint64_t line;
+	const char *raw;
+	const char **f;			/* the fields, or NULL for a bad record */
+	int state;			/* ROW_* */
+	const char *why;		/* why it was rejected */
+	/* Worked out while checking. */
+	const char *maker;		/* weapons: manufacturer id, or NULL */
+	const char *mark_kind;		/* weapons */
+	const char *year;		/* weapons: decimal, or NULL */
+	const char *serial_norm;	/* weapons */
+	const char *calibre_norm;	/* weapons: or NULL */
+	const char *transit;		/* events: comma-separated, or "" */
+	/* Filled when the row is written: its records' values and leaves. */
+	const char **v;			/* the weapon's or the event's */
+	const char **mv;		/* the weapon's marking */
+	char *leaf[2];
+	size_t leaflen[2];
+};
+
+/* A weapon's history as the chain rules see it, while a batch runs. */
+struct wstate {
+	const char *id;
+	int n;				/* events so far, corrections included */
+	int32_t lockkey;
+	char status[16];
+	char holder[REG_UUID_STR];
+	char last_date[11];
+};
+
+struct party {
+	const char *id;
+	const char *kind;
+};
+
+struct imp {
+	reg_ctx *ctx;
+	reg_error *err;
+	const struct reg_import_opts *opts;
+	size_t batch_rows;
+	struct reg_import_stats st;
+	struct reader rd;
+	struct csvrec cr;
+	int format;
+	size_t nfields;
+	char copy_sql[2][512];		/* COPY statements for this format */
+
+	/* Reference data, loaded once. */
+	uint8_t countries[26][26];
+	struct smap types;		/* weapon type codes */
+	struct smap maker_alias;	/* alias_norm -> manufacturer id */
+	struct smap maker_id;		/* manufacturer id -> itself */
+	struct pool refpool;
+
+	/* The batch. */
+	struct pool pool;
+	struct row *rows;
+	size_t nrows;
+	struct smap seen;		/* office references present or taken */
+	struct smap weapon_id, weapon_ref;	/* -> struct wstate */
+	struct smap party_id, party_ref;	/* -> struct party */
+	struct reg_leaf *leaves;
+	struct ibuf q1, q2, q3, copy1, copy2;
+	int *eff;			/* scratch for history chains */
+	size_t effcap;
+};
+
+/* ------------------------------------------------------------ reading records */
+
+struct record {
+	uint64_t line;
+	const char *raw;		/* valid until the next record is read */
+	size_t rawlen;
+	const char *why;		/* NULL, or why the record is bad */
+	char whybuf[200];
+};
+
+/*
+ * A record whose quoted field does not close (at the end of the input, or
+ * within IMP_LINE_MAX bytes): only its first line is rejected, and the
+ * lines after it (and cur, which did not fit) are read again, so that one
+ * stray quote costs one row.
+ */
+static int
+unclosed(struct imp *im, struct record *rec, const struct line *cur,
+    const char *why)
+{
+	struct csvrec *cr = &im->cr;
+	const char *nl = memchr(cr->raw.p, '\n', cr->raw.len);
+	size_t firstlen = nl != NULL ? (size_t)(nl - cr->raw.p) : cr->raw.len;
+
+	if (reader_push(&im->rd, nl != NULL ? nl + 1 : NULL,
+	    nl != NULL ? cr->raw.len - firstlen - 1 : 0, nl != NULL, cr->first + 1,
+	    cur) != 0 || csvrec_reset(cr) != 0)
+		return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	rec->line = cr->first;
+	rec->raw = cr->raw.p;
+	rec->rawlen = firstlen;
+	rec->why = why;
+	return 1;
+}
+
+/*
+ * Reads the next record: 1 with *rec filled (and, when rec->why is NULL,
+ * its fields in im->cr), 0 at the end of the input, or a REG_E* code.
+ */
+static int
+next_record(struct imp *im, struct record *rec)
+{
+	struct csvrec *cr = &im->cr;
+	struct line l;
+	size_t used;
+	int r;
+
+	cr->raw.len = 0;
+	cr->nf = 0;
+	cr->done = cr->nomem = 0;
+	rec->why = NULL;
+	for (;;) {
+		r = reader_next(&im->rd, &l);
+		if (r < 0)
+			return reg__fail(im->err, REG_EIO, "cannot read the CSV input: %s",
+			    strerror(errno));
+		if (r == 0) {
+			if (cr->raw.len == 0)
+				return 0;
+			return unclosed(im, rec, NULL, "a quoted field is not closed "
+			    "before the end of the input");
+		}
+		if (l.overlong) {
+			if (cr->raw.len > 0)
+				return unclosed(im, rec, &l, "a quoted field is not "
+				    "closed within 65536 bytes");
+			rec->line = l.no;
+			rec->raw = l.p;
+			rec->rawlen = l.len;
+			rec->why = "the line is over 65536 bytes";
+			return 1;
+		}
+		if (cr->raw.len == 0) {
+			if (l.len == 0)
+				continue;	/* a blank line between records */
+			cr->first = l.no;
+		} else if (cr->raw.len + 1 + l.len > IMP_LINE_MAX) {
+			return unclosed(im, rec, &l, "a quoted field is not closed "
+			    "within 65536 bytes");
+		} else {
+			ibuf_addc(&cr->raw, '\n');
+		}
+		ibuf_add(&cr->raw, l.p, l.len);
+		if (cr->raw.failed)
+			return reg__fail(im->err, REG_ENOMEM, "out of memory");
+		used = csv_parse(&cr->p, l.p, l.len, on_field, on_row, cr);
+		if (used == l.len)
+			used += csv_parse(&cr->p, "\n", 1, on_field, on_row, cr);
+		if (cr->nomem || csv_error(&cr->p) == CSV_ENOMEM)
+			return reg__fail(im->err, REG_ENOMEM, "out of memory");
+		if (used != l.len + 1) {
+			if (csvrec_reset(cr) != 0)
+				return reg__fail(im->err, REG_ENOMEM, "out of memory");
+			snprintf(rec->whybuf, sizeof(rec->whybuf), "not valid CSV "
+			    "(RFC 4180): a quote out of place at byte %zu%s", used + 1,
+			    l.no != cr->first ? " of its last line" : "");
+			rec->why = rec->whybuf;
+			break;
+		}
+		if (cr->done)
+			break;
+	}
+	rec->line = cr->first;
+	rec->raw = cr->raw.p;
+	rec->rawlen = cr->raw.len;
+	if (rec->why != NULL)
+		return 1;
+	if (!utf8_valid((const unsigned char *)rec->raw, rec->rawlen))
+		rec->why = "not valid UTF-8";
+	else if (memchr(rec->raw, '\0', rec->rawlen) != NULL)
+		rec->why = "holds a NUL byte";
+	else if (im->nfields > 0 && cr->nf != im->nfields) {
+		snprintf(rec->whybuf, sizeof(rec->whybuf), "has %zu fields; the header "
+		    "has %zu", cr->nf, im->nfields);
+		rec->why = rec->whybuf;
+	}
+	return 1;
+}
+
+static int
+header_is(const struct csvrec *cr, const char *const *names)
+{
+	size_t i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (i >= cr->nf || i >= IMP_MAX_FIELDS || strcmp(cr->f[i], names[i]) != 0)
+			return 0;
+	return i == cr->nf;
+}
+
+/* Reads the header and decides the format. */
+static int
+read_header(struct imp *im)
+{
+	struct record rec;
+	int r;
+
+	r = next_record(im, &rec);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return reg__fail(im->err, REG_EINVAL, "the CSV input is empty: it has "
+		    "no header line");
+	if (rec.why == NULL && header_is(&im->cr, weapon_header)) {
+		im->format = FMT_WEAPONS;
+		im->nfields = W_NFIELDS;
+	} else if (rec.why == NULL && header_is(&im->cr, event_header)) {
+		im->format = FMT_EVENTS;
+		im->nfields = E_NFIELDS;
+	} else {
+		return reg__fail(im->err, REG_EINVAL, "the header line '%.*s%s' is "
+		    "neither the weapons header (office_ref,manufacturer,...) nor the "
+		    "events header (office_ref,weapon,kind,...); see regctl(1), IMPORT",
+		    (int)(rec.rawlen > 200 ? 200 : rec.rawlen), rec.raw,
+		    rec.rawlen > 200 ? "..." : "");
+	}
+	return 0;
+}
+
+/* Reads up to batch_rows records into the batch. */
+static int
+batch_fill(struct imp *im)
+{
+	struct record rec;
+	struct row *rw;
+	int r;
+
+	im->nrows = 0;
+	pool_reset(&im->pool);
+	while (im->nrows < im->batch_rows) {
+		r = next_record(im, &rec);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		rw = &im->rows[im->nrows++];
+		memset(rw, 0, sizeof(*rw));
+		rw->line = rec.line;
+		rw->raw = pool_strndup(&im->pool, rec.raw, rec.rawlen);
+		if (rec.why != NULL) {
+			rw->state = ROW_REJECT;
+			rw->why = pool_strdup(&im->pool, rec.why);
+		} else {
+			rw->f = pool_alloc(&im->pool, im->nfields * sizeof(*rw->f));
+			if (rw->f != NULL)
+				memcpy(rw->f, im->cr.f, im->nfields * sizeof(*rw->f));
+		}
+		if (im->pool.failed)
+			return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ checking rows */
+
+static void
+reject(struct imp *im, struct row *rw, const char *why)
+{
+	rw->state = ROW_REJECT;
+	rw->why = pool_strdup(&im->pool, why);
+	if (rw->why == NULL)
+		rw->why = "out of memory";
+}
+
+/* As reg__check_country(), against the codes loaded once. */
+static int
+check_country(const struct imp *im, const char *field, const char *code,
+    int optional, reg_error *e)
+{
+	if (code == NULL || *code == '\0') {
+		if (optional)
+			return 0;
+		return reg__fail(e, REG_EINVAL, "%s is required (ISO 3166-1 alpha-2)",
+		    field);
+	}
+	if (strlen(code) != 2 || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' ||
+	    code[1] > 'Z')
+		return reg__fail(e, REG_EINVAL, "%s '%.10s' is not an ISO 3166-1 "
+		    "alpha-2 code (two capital letters)", field, code);
+	if (!im->countries[code[0] - 'A'][code[1] - 'A'])
+		return reg__fail(e, REG_EINVAL, "%s '%s' is not an assigned ISO 3166-1 "
+		    "alpha-2 code", field, code);
+	return 0;
+}
+
+/* A year from 1800 to 2200 in decimal, or empty (unknown: *year = 0). */
+static int
+check_year(const char *field, const char *s, int *year, reg_error *e)
+{
+	const char *p;
+
+	*year = 0;
+	if (*s == '\0')
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if (*p < '0' || *p > '9' || p - s >= 4)
+			goto bad;
+	*year = atoi(s);
+	if (*year >= 1800 && *year <= 2200)
+		return 0;
+bad:
+	*year = 0;
+	return reg__fail(e, REG_EINVAL, "%s '%.20s' is not a year from 1800 to 2200",
+	    field, s);
+}
+
+/* Whether s is a UUID; if so, its canonical (lower-case) text in out. */
+static int
+as_uuid(const char *s, char out[REG_UUID_STR])
+{
+	reg_uuid u;
+
+	if (strlen(s) != 36 || reg_uuid_parse(s, &u, NULL) != 0)
+		return 0;
+	reg_uuid_format(&u, out);
+	return 1;
+}
+
+/* The checks of reg_weapon_register(), in memory. */
+static void
+weapon_check(struct imp *im, struct row *rw)
+{
+	reg_error e = REG_ERROR_INIT;
+	const char **f = rw->f;
+	char norm[256], uid[REG_UUID_STR];
+	char *sn;
+	int year;
+
+	if (reg__check_text("office reference", f[W_OFFICE_REF], 100, 0, &e) != 0 ||
+	    reg__check_text("serial", f[W_SERIAL], 100, 0, &e) != 0 ||
+	    reg__check_text("model", f[W_MODEL], 200, 1, &e) != 0 ||
+	    reg__check_text("calibre", f[W_CALIBRE], 100, 1, &e) != 0 ||
+	    check_year("year of manufacture", f[W_YEAR], &year, &e) != 0)
+		goto bad;
+	rw->mark_kind = *f[W_MARK_KIND] != '\0' ? f[W_MARK_KIND] : "manufacture";
+	if (strcmp(rw->mark_kind, "manufacture") != 0 &&
+	    strcmp(rw->mark_kind, "alternative_code") != 0) {
+		reg__fail(&e, REG_ERULE, "mark_kind '%.40s' is neither manufacture nor "
+		    "alternative_code: a weapon is registered with its manufacture "
+		    "marking or a recorded alternative code (ITI 8(a))", rw->mark_kind);
+		goto bad;
+	}
+	sn = pool_alloc(&im->pool, 128);
+	if (sn == NULL)
+		return;
+	reg__serial_norm(f[W_SERIAL], sn, 128);
+	if (sn[0] == '\0') {
+		reg__fail(&e, REG_EINVAL, "serial '%.100s' has no letter or digit",
+		    f[W_SERIAL]);
+		goto bad;
+	}
+	rw->serial_norm = sn;
+	if (*f[W_MANUFACTURER] == '\0') {
+		if (strcmp(rw->mark_kind, "alternative_code") != 0) {
+			reg__fail(&e, REG_EINVAL, "the manufacturer is required (it may be "
+			    "left empty only with mark_kind alternative_code)");
+			goto bad;
+		}
+		rw->maker = NULL;
+	} else if (as_uuid(f[W_MANUFACTURER], uid)) {
+		rw->maker = smap_get(&im->maker_id, uid);
+	} else {
+		reg__name_norm(f[W_MANUFACTURER], norm, sizeof(norm));
+		if (norm[0] == '\0') {
+			reg__fail(&e, REG_EINVAL, "manufacturer '%.100s' has no letter or "
+			    "digit", f[W_MANUFACTURER]);
+			goto bad;
+		}
+		rw->maker = smap_get(&im->maker_alias, norm);
+	}
+	if (*f[W_MANUFACTURER] != '\0' && rw->maker == NULL) {
+		reg__fail(&e, REG_ENOTFOUND, "no manufacturer '%.100s'", f[W_MANUFACTURER]);
+		goto bad;
+	}
+	if (*f[W_TYPE] == '\0') {
+		reg__fail(&e, REG_EINVAL, "the weapon's type is required");
+		goto bad;
+	}
+	if (smap_get(&im->types, f[W_TYPE]) == NULL) {
+		reg__fail(&e, REG_EINVAL, "weapon type '%.40s' is unknown (see 'regctl "
+		    "weapon types')", f[W_TYPE]);
+		goto bad;
+	}
+	if (check_country(im, "country of manufacture", f[W_COUNTRY], 0, &e) != 0)
+		goto bad;
+	/* The marking: as marking_write(), with the weapon's country and year. */
+	if (*f[W_MARK_LOCATION] != '\0' && !one_of(f[W_MARK_LOCATION], locations)) {
+		reg__fail(&e, REG_EINVAL, "marking location '%.40s' is not one of frame, "
+		    "receiver, slide, barrel, bolt, cylinder, metal_insert, other",
+		    f[W_MARK_LOCATION]);
+		goto bad;
+	}
+	if (reg__check_text("marking text", f[W_MARK_TEXT], 500, 0, &e) != 0)
+		goto bad;
+	rw->calibre_norm = NULL;
+	if (*f[W_CALIBRE] != '\0') {
+		sn = pool_alloc(&im->pool, 128);
+		if (sn == NULL)
+			return;
+		reg__calibre_norm(f[W_CALIBRE], sn, 128);
+		rw->calibre_norm = sn[0] != '\0' ? sn : NULL;
+	}
+	rw->year = NULL;
+	if (year != 0) {
+		snprintf(norm, sizeof(norm), "%d", year);
+		rw->year = pool_strdup(&im->pool, norm);
+	}
+	return;
+bad:
+	reject(im, rw, e.message);
+}
+
+/* The checks of event.c's check_fields(), in memory. */
+static void
+event_check(struct imp *im, struct row *rw)
+{
+	reg_error e = REG_ERROR_INIT;
+	const char **f = rw->f;
+	const char *kind = f[E_KIND], *t = f[E_TRANSIT];
+	char tc[IMP_TRANSIT_MAX + 1], *tok, *save = NULL;
+	size_t i, tl;
+
+	if (reg__check_text("office reference", f[E_OFFICE_REF], 100, 0, &e) != 0)
+		goto bad;
+	if (*f[E_WEAPON] == '\0') {
+		reg__fail(&e, REG_EINVAL, "the weapon is required (its office reference "
+		    "or UUID)");
+		goto bad;
+	}
+	if (!one_of(kind, event_kinds)) {
+		reg__fail(&e, REG_EINVAL, "event kind '%.40s' is unknown: one of "
+		    "manufacture, domestic_transfer, export, import, transit, "
+		    "state_to_civilian, loan, return, loss, theft, recovery, seizure, "
+		    "confiscation, deactivation, destruction, records_to_state", kind);
+		goto bad;
+	}
+	if (reg__check_text("weapon", f[E_WEAPON], 100, 0, &e) != 0 ||
+	    reg__check_text("from party", f[E_FROM], 100, 1, &e) != 0 ||
+	    reg__check_text("to party", f[E_TO], 100, 1, &e) != 0 ||
+	    reg__check_date("event date", f[E_DATE], 0, &e) != 0 ||
+	    reg__check_date("licence issue date", f[E_LICENCE_ISSUED], 1, &e) != 0 ||
+	    reg__check_date("licence expiry date", f[E_LICENCE_EXPIRES], 1, &e) != 0 ||
+	    reg__check_text("licence number", f[E_LICENCE_NUMBER], 100, 1, &e) != 0 ||
+	    reg__check_text("end-user certificate", f[E_EUC_REF], 100, 1, &e) != 0 ||
+	    reg__check_text("final recipient", f[E_FINAL_RECIPIENT], 300, 1, &e) != 0 ||
+	    reg__check_text("certificate", f[E_CERTIFICATE], 200, 1, &e) != 0 ||
+	    reg__check_text("note", f[E_NOTE], 2000, 1, &e) != 0 ||
+	    check_country(im, "export country", f[E_EXPORT_COUNTRY], 1, &e) != 0 ||
+	    check_country(im, "import country", f[E_IMPORT_COUNTRY], 1, &e) != 0)
+		goto bad;
+	if (*f[E_LICENCE_ISSUED] != '\0' && *f[E_LICENCE_EXPIRES] != '\0' &&
+	    strcmp(f[E_LICENCE_EXPIRES], f[E_LICENCE_ISSUED]) < 0) {
+		reg__fail(&e, REG_EINVAL, "the licence expires before it was issued");
+		goto bad;
+	}
+	rw->transit = "";
+	if (*t != '\0') {
+		tl = strlen(t);
+		if (tl > IMP_TRANSIT_MAX) {
+			reg__fail(&e, REG_ETOOBIG, "too many transit countries");
+			goto bad;
+		}
+		memcpy(tc, t, tl + 1);
+		for (tok = strtok_r(tc, ";", &save); tok != NULL;
+		    tok = strtok_r(NULL, ";", &save))
+			if (check_country(im, "transit country", tok, 0, &e) != 0)
+				goto bad;
+		if (t[0] == ';' || t[tl - 1] == ';' || strstr(t, ";;") != NULL) {
+			reg__fail(&e, REG_EINVAL, "transit countries are codes separated "
+			    "by single semicolons");
+			goto bad;
+		}
+		memcpy(tc, t, tl + 1);
+		for (i = 0; i < tl; i++)
+			if (tc[i] == ';')
+				tc[i] = ',';
+		rw->transit = pool_strdup(&im->pool, tc);
+		if (rw->transit == NULL)
+			return;
+	}
+	if (strcmp(kind, "export") == 0 &&
+	    (*f[E_IMPORT_COUNTRY] == '\0' || *f[E_LICENCE_NUMBER] == '\0')) {
+		reg__fail(&e, REG_ERULE, "an export names the importing country and its "
+		    "licence number (Firearms Protocol art. 10)");
+		goto bad;
+	}
+	if (strcmp(kind, "import") == 0 && *f[E_EXPORT_COUNTRY] == '\0') {
+		reg__fail(&e, REG_ERULE, "an import names the exporting country");
+		goto bad;
+	}
+	return;
+bad:
+	reject(im, rw, e.message);
+}
+
+/* ------------------------------------------------------------ the database */
+
+static int
+query(struct imp *im, const char *sql, int n, const char *const *params,
+    PGresult **out, const char *what)
+{
+	*out = PQexecParams(im->ctx->conn, sql, n, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(*out) != PGRES_TUPLES_OK) {
+		int r = reg__fail_pg(im->err, im->ctx->conn, *out, "cannot %s", what);
+
+		PQclear(*out);
+		*out = NULL;
+		return r;
+	}
+	return 0;
+}
+
+/* Adds s to an array literal being built (the caller writes the braces). */
+static void
+array_add(struct ibuf *b, const char *s)
+{
+	const char *p;
+
+	if (b->len > 1)
+		ibuf_addc(b, ',');
+	ibuf_addc(b, '"');
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			ibuf_addc(b, '\\');
+		ibuf_addc(b, *p);
+	}
+	ibuf_addc(b, '"');
+}
+
+static void
+array_start(struct ibuf *b)
+{
+	b->len = 0;
+	b->failed = 0;
+	ibuf_addc(b, '{');
+}
+
+/* One field of a COPY text row: \N for null, and backslash escapes. */
+static void
+copy_field(struct ibuf *b, const char *s)
+{
+	const char *p, *run;
+
+	if (s == NULL) {
+		ibuf_add(b, "\\N", 2);
+		return;
+	}
+	for (run = p = s; *p != '\0'; p++) {
+		const char *esc;
+
+		switch (*p) {
+		case '\\': esc = "\\\\"; break;
+		case '\t': esc = "\\t"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		default: continue;
+		}
+		ibuf_add(b, run, (size_t)(p - run));
+		ibuf_add(b, esc, 2);
+		run = p + 1;
+	}
+	ibuf_add(b, run, (size_t)(p - run));
+}
+
+/* A COPY text row: the record's columns, then its log index. */
+static void
+copy_row(struct ibuf *b, enum reg__rectype type, const char *const *v,
+    uint64_t log_index)
+{
+	const struct reg__recdef *def = &reg__recdefs[type];
+	char idx[24];
+	int c;
+
+	for (c = 0; c < def->ncols; c++) {
+		if (type == REC_EVENT && c == EVENT_TRANSIT_COL) {
+			ibuf_addc(b, '{');
+			ibuf_adds(b, v[c]);
+			ibuf_addc(b, '}');
+		} else {
+			copy_field(b, v[c]);
+		}
+		ibuf_addc(b, '\t');
+	}
+	snprintf(idx, sizeof(idx), "%" PRIu64 "\n", log_index);
+	ibuf_adds(b, idx);
+}
+
+/* Builds "COPY table (columns..., log_index) FROM STDIN". */
+static void
+copy_sql(char *out, size_t len, enum reg__rectype type)
+{
+	const struct reg__recdef *def = &reg__recdefs[type];
+	size_t o;
+	int c;
+
+	o = (size_t)snprintf(out, len, "COPY %s (", def->table);
+	for (c = 0; c < def->ncols && o < len; c++)
+		o += (size_t)snprintf(out + o, len - o, "%s, ", def->cols[c]);
+	if (o < len)
+		snprintf(out + o, len - o, "log_index) FROM STDIN");
+}
+
+static int
+copy_send(struct imp *im, const char *sql, const struct ibuf *b)
+{
+	PGconn *conn = im->ctx->conn;
+	PGresult *res;
+	size_t off, n;
+	int r = 0;
+
+	if (b->failed)
+		return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		r = reg__fail_pg(im->err, conn, res, "cannot start '%.40s...'", sql);
+		PQclear(res);
+		return r;
+	}
+	PQclear(res);
+	for (off = 0; off < b->len; off += n) {
+		n = b->len - off > (1u << 20) ? (1u << 20) : b->len - off;
+		if (PQputCopyData(conn, b->p + off, (int)n) != 1) {
+			r = reg__fail_pg(im->err, conn, NULL, "cannot send rows");
+			break;
+		}
+	}
+	if (PQputCopyEnd(conn, NULL) != 1 && r == 0)
+		r = reg__fail_pg(im->err, conn, NULL, "cannot send rows");
+	while ((res = PQgetResult(conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && r == 0)
+			r = reg__fail_pg(im->err, conn, res, "cannot write the rows (%.30s...)",
+			    sql);
+		PQclear(res);
+	}
+	return r;
+}
+
+/* Reads the countries, and for weapons the types and manufacturers. */
+static int
+load_reference(struct imp *im)
+{
+	PGresult *res = NULL;
+	const char *c;
+	char *k, *v;
+	int i, r;
+
+	if ((r = query(im, "SELECT code FROM country", 0, NULL, &res,
+	    "read the countries")) != 0)
+		return r;
+	for (i = 0; i < PQntuples(res); i++) {
+		c = PQgetvalue(res, i, 0);
+		if (c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z')
+			im->countries[c[0] - 'A'][c[1] - 'A'] = 1;
+	}
+	PQclear(res);
+	res = NULL;
+	if (im->format != FMT_WEAPONS)
+		return 0;
+	if ((r = query(im, "SELECT code FROM weapon_type", 0, NULL, &res,
+	    "read the weapon types")) != 0)
+		return r;
+	for (i = 0; i < PQntuples(res); i++) {
+		k = pool_strdup(&im->refpool, PQgetvalue(res, i, 0));
+		if (k == NULL || smap_put(&im->types, k, k) != 0)
+			goto nomem;
+	}
+	PQclear(res);
+	res = NULL;
+	if ((r = query(im, "SELECT a.alias_norm, a.manufacturer_id::text "
+	    "FROM manufacturer_alias a", 0, NULL, &res,
+	    "read the manufacturers' names and codes")) != 0)
+		return r;
+	for (i = 0; i < PQntuples(res); i++) {
+		k = pool_strdup(&im->refpool, PQgetvalue(res, i, 0));
+		v = pool_strdup(&im->refpool, PQgetvalue(res, i, 1));
+		if (k == NULL || v == NULL || smap_put(&im->maker_alias, k, v) != 0)
+			goto nomem;
+	}
+	PQclear(res);
+	res = NULL;
+	if ((r = query(im, "SELECT id::text FROM manufacturer", 0, NULL, &res,
+	    "read the manufacturers")) != 0)
+		return r;
+	for (i = 0; i < PQntuples(res); i++) {
+		k = pool_strdup(&im->refpool, PQgetvalue(res, i, 0));
+		if (k == NULL || smap_put(&im->maker_id, k, k) != 0)
+			goto nomem;
+	}
+	PQclear(res);
+	return 0;
+nomem:
+	PQclear(res);
+	return reg__fail(im->err, REG_ENOMEM, "out of memory");
+}
+
+/* Marks as taken the office references that the query's first column
+ * lists; res must outlive the batch's use of im->seen. */
+static int
+mark_seen(struct imp *im, PGresult *res)
+{
+	int i;
+
+	for (i = 0; i < PQntuples(res); i++)
+		if (smap_put(&im->seen, PQgetvalue(res, i, 0), (void *)1) != 0)
+			return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Makes a record's leaf; a leaf the log would refuse rejects the row. */
+static int
+make_leaf(struct imp *im, struct row *rw, int which, enum reg__rectype type,
+    const char *const *v)
+{
+	reg_error e = REG_ERROR_INIT;
+	int r;
+
+	r = reg__record_leaf(&reg__recdefs[type], v, &rw->leaf[which],
+	    &rw->leaflen[which], &e);
+	if (r == REG_ENOMEM)
+		return reg__fail(im->err, r, "%s", e.message);
+	if (r != 0)
+		reject(im, rw, e.message);
+	return 0;
+}
+
+static void
+free_leaves(struct imp *im)
+{
+	size_t i;
+
+	for (i = 0; i < im->nrows; i++) {
+		free(im->rows[i].leaf[0]);
+		free(im->rows[i].leaf[1]);
+		im->rows[i].leaf[0] = im->rows[i].leaf[1] = NULL;
+	}
+}
+
+/* The weapon's and its marking's canonical values and leaves, as
+ * reg_weapon_register() makes them. */
+static int
+weapon_records(struct imp *im, struct row *rw)
+{
+	const char **f = rw->f;
+	const char **v, **mv;
+	char *id, *mid, *now;
+	reg_uuid u;
+	int r;
+
+	v = pool_alloc(&im->pool, 12 * sizeof(*v));
+	mv = pool_alloc(&im->pool, 9 * sizeof(*mv));
+	id = pool_alloc(&im->pool, REG_UUID_STR);
+	mid = pool_alloc(&im->pool, REG_UUID_STR);
+	now = pool_alloc(&im->pool, 32);
+	if (im->pool.failed)
+		return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	if ((r = reg_uuid_v7(&u, im->err)) != 0)
+		return r;
+	reg_uuid_format(&u, id);
+	if ((r = reg_uuid_v7(&u, im->err)) != 0)
+		return r;
+	reg_uuid_format(&u, mid);
+	reg__now_text(now);
+	v[0] = id;
+	v[1] = f[W_OFFICE_REF];
+	v[2] = rw->maker;
+	v[3] = *f[W_MODEL] != '\0' ? f[W_MODEL] : NULL;
+	v[4] = f[W_TYPE];
+	v[5] = *f[W_CALIBRE] != '\0' ? f[W_CALIBRE] : NULL;
+	v[6] = rw->calibre_norm;
+	v[7] = f[W_SERIAL];
+	v[8] = rw->serial_norm;
+	v[9] = f[W_COUNTRY];
+	v[10] = rw->year;
+	v[11] = now;
+	mv[0] = mid;
+	mv[1] = id;
+	mv[2] = rw->mark_kind;
+	mv[3] = f[W_MARK_TEXT];
+	mv[4] = *f[W_MARK_LOCATION] != '\0' ? f[W_MARK_LOCATION] : NULL;
+	mv[5] = f[W_COUNTRY];
+	mv[6] = rw->year;
+	mv[7] = NULL;
+	mv[8] = now;
+	rw->v = v;
+	rw->mv = mv;
+	rw->state = ROW_IMPORT;
+	if ((r = make_leaf(im, rw, 0, REC_WEAPON, v)) != 0 ||
+	    (rw->state == ROW_IMPORT &&
+	    (r = make_leaf(im, rw, 1, REC_MARKING, mv)) != 0))
+		return r;
+	return 0;
+}
+
+/* Appends the batch's leaves and returns the first one's index. */
+static int
+append_leaves(struct imp *im, size_t per_row, uint64_t *first, size_t *nleaves)
+{
+	struct row *rw;
+	size_t i, n = 0, k;
+
+	for (i = 0; i < im->nrows; i++) {
+		rw = &im->rows[i];
+		if (rw->state != ROW_IMPORT)
+			continue;
+		for (k = 0; k < per_row; k++) {
+			im->leaves[n].data = rw->leaf[k];
+			im->leaves[n].len = rw->leaflen[k];
+			n++;
+		}
+	}
+	*nleaves = n;
+	if (n == 0)
+		return 0;
+	return reg_log_append_batch(im->ctx, im->leaves, n, first, im->err);
+}
+
+/* Writes the batch of weapons, in the transaction open. */
+static int
+weapons_write(struct imp *im)
+{
+	struct row *rw;
+	PGresult *res = NULL;
+	const char *params[1];
+	uint64_t first = 0, idx;
+	size_t i, nleaves = 0, want = 0;
+	int r = 0;
+
+	P0;
+	smap_clear(&im->seen);
+	array_start(&im->q1);
+	for (i = 0; i < im->nrows; i++)
+		if (im->rows[i].state == ROW_NEW) {
+			array_add(&im->q1, im->rows[i].f[W_OFFICE_REF]);
+			want++;
+		}
+	ibuf_addc(&im->q1, '}');
+	if (im->q1.failed)
+		return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	if (want > 0) {
+		params[0] = im->q1.p;
+		if ((r = query(im, "SELECT office_ref FROM weapon "
+		    "WHERE office_ref = ANY($1::text[])", 1, params, &res,
+		    "look up the office references")) != 0 ||
+		    (r = mark_seen(im, res)) != 0)
+			goto out;
+	}
+	P(3);
+	for (i = 0; i < im->nrows; i++) {
+		rw = &im->rows[i];
+		if (rw->state != ROW_NEW)
+			continue;
+		if (smap_get(&im->seen, rw->f[W_OFFICE_REF]) != NULL) {
+			rw->state = ROW_SKIP;
+			continue;
+		}
+		if ((r = weapon_records(im, rw)) != 0)
+			goto out;
+		if (rw->state == ROW_IMPORT &&
+		    smap_put(&im->seen, rw->f[W_OFFICE_REF], (void *)1) != 0) {
+			r = reg__fail(im->err, REG_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	P(4);
+	if ((r = append_leaves(im, 2, &first, &nleaves)) != 0 || nleaves == 0)
+		goto out;
+	P(5);
+	im->copy1.len = im->copy2.len = 0;
+	idx = first;
+	for (i = 0; i < im->nrows; i++) {
+		rw = &im->rows[i];
+		if (rw->state != ROW_IMPORT)
+			continue;
+		copy_row(&im->copy1, REC_WEAPON, rw->v, idx++);
+		copy_row(&im->copy2, REC_MARKING, rw->mv, idx++);
+	}
+	P(6);
+	if ((r = copy_send(im, im->copy_sql[0], &im->copy1)) != 0)
+		goto out;
+	P(6);
+	if ((r = copy_send(im, im->copy_sql[1], &im->copy2)) != 0)
+		goto out;
+	P(7);
+out:
+	PQclear(res);
+	return r;
+}
+
+/* ------------------------------------------------------------ histories */
+
+/* How an event moves a weapon's status and holder (as reg__history_load()). */
+static void
+state_step(struct wstate *s, const char *k, const char *to, const char *to_kind,
+    const char *date)
+{
+	if (strcmp(k, "export") == 0) {
+		snprintf(s->status, sizeof(s->status), "exported");
+		s->holder[0] = '\0';
+	} else if (strcmp(k, "loss") == 0) {
+		snprintf(s->status, sizeof(s->status), "lost");
+	} else if (strcmp(k, "theft") == 0) {
+		snprintf(s->status, sizeof(s->status), "stolen");
+	} else if (strcmp(k, "seizure") == 0 || strcmp(k, "confiscation") == 0) {
+		snprintf(s->status, sizeof(s->status), "seized");
+		if (to[0] != '\0')
+			snprintf(s->holder, sizeof(s->holder), "%s", to);
+	} else if (strcmp(k, "deactivation") == 0) {
+		snprintf(s->status, sizeof(s->status), "deactivated");
+	} else if (strcmp(k, "destruction") == 0) {
+		snprintf(s->status, sizeof(s->status), "destroyed");
+	} else if (strcmp(k, "transit") == 0) {
+		/* Passing through: no change of holder or status. */
+	} else if (to[0] != '\0') {
+		snprintf(s->holder, sizeof(s->holder), "%s", to);
+		snprintf(s->status, sizeof(s->status), "%s",
+		    strcmp(to_kind, "private_person") == 0 ||
+		    strcmp(to_kind, "state_agency") == 0 ? "held" : "in_stock");
+	}
+	snprintf(s->last_date, sizeof(s->last_date), "%s", date);
+}
+
+/*
+ * Brings a weapon's state up to date with its stored events, rows [a, b)
+ * of res (weapon, id, kind, date, to, corrects, to's kind; by seq): the
+ * effective chain has each corrected event replaced by its latest
+ * correction, as reg__history_load() has it.
+ */
+static int
+state_load(struct imp *im, struct wstate *s, PGresult *res, int a, int b)
+{
+	size_t n = (size_t)(b - a), neff = 0, k;
+	int i, j, *p;
+
+	if (n > im->effcap) {
+		p = realloc(im->eff, n * sizeof(*p));
+		if (p == NULL)
+			return reg__fail(im->err, REG_ENOMEM, "out of memory");
+		im->eff = p;
+		im->effcap = n;
+	}
+	for (i = a; i < b; i++) {
+		if (PQgetisnull(res, i, 5)) {
+			im->eff[neff++] = i;
+			continue;
+		}
+		for (j = a; j < i; j++)
+			if (strcmp(PQgetvalue(res, j, 1), PQgetvalue(res, i, 5)) == 0)
+				break;
+		if (j == i)
+			continue;	/* cannot happen: corrects names an earlier event */
+		for (k = 0; k < neff; k++)
+			if (im->eff[k] == j)
+				im->eff[k] = i;
+	}
+	for (k = 0; k < neff; k++) {
+		i = im->eff[k];
+		state_step(s, PQgetvalue(res, i, 2), PQgetvalue(res, i, 4),
+		    PQgetvalue(res, i, 6), PQgetvalue(res, i, 3));
+	}
+	s->n = (int)n;
+	return 0;
+}
+
+/* event.c's check_chain(), against the running state. */
+static int
+check_chain(const struct wstate *s, const char *kind, const char *date,
+    const char *from, const char *to, reg_error *e)
+{
+	if (strcmp(s->status, "destroyed") == 0)
+		return reg__fail(e, REG_ERULE, "the weapon was destroyed: nothing more "
+		    "can happen to it (a mistaken record is corrected with 'regctl correct')");
+	if (s->last_date[0] != '\0' && strcmp(date, s->last_date) < 0)
+		return reg__fail(e, REG_ERULE, "dates may not run backwards: %s is "
+		    "before the last event (%s); correct that event instead", date,
+		    s->last_date);
+	if (one_of(kind, transfer_kinds)) {
+		if (from[0] == '\0')
+			return reg__fail(e, REG_ERULE, "a %s names the party it comes from",
+			    kind);
+		if (s->holder[0] == '\0')
+			return reg__fail(e, REG_ERULE, "the weapon has no current holder "
+			    "(status %s): a transfer must come from the current holder",
+			    s->status);
+		if (strcmp(from, s->holder) != 0)
+			return reg__fail(e, REG_ERULE, "a transfer must come from the "
+			    "current holder, %s, not %s", s->holder, from);
+		if (strcmp(s->status, "lost") == 0 || strcmp(s->status, "stolen") == 0)
+			return reg__fail(e, REG_ERULE, "the weapon is %s: record its "
+			    "recovery before transferring it", s->status);
+		if (strcmp(kind, "export") != 0 && to[0] == '\0')
+			return reg__fail(e, REG_ERULE, "a %s names the party it goes to",
+			    kind);
+	}
+	if ((strcmp(kind, "manufacture") == 0 || strcmp(kind, "import") == 0) &&
+	    to[0] == '\0')
+		return reg__fail(e, REG_ERULE, "a %s names the party that holds the "
+		    "weapon after it", kind);
+	if (strcmp(kind, "manufacture") == 0 && s->n > 0)
+		return reg__fail(e, REG_ERULE, "manufacture can only be the first event");
+	if (strcmp(kind, "recovery") == 0 && strcmp(s->status, "lost") != 0 &&
+	    strcmp(s->status, "stolen") != 0)
+		return reg__fail(e, REG_ERULE, "only a lost or stolen weapon can be "
+		    "recovered (status %s)", s->status);
+	return 0;
+}
+
+/* Adds a reference to the UUID list or the office reference list. */
+static void
+ref_add(struct imp *im, struct ibuf *ids, struct ibuf *refs, const char *ref)
+{
+	char uid[REG_UUID_STR];
+
+	if (*ref == '\0')
+		return;
+	if (as_uuid(ref, uid))
+		array_add(ids, uid);
+	else
+		array_add(refs, ref);
+}
+
+static void *
+ref_find(const struct smap *by_id, const struct smap *by_ref, const char *ref)
+{
+	char uid[REG_UUID_STR];
+
+	if (as_uuid(ref, uid))
+		return smap_get(by_id, uid);
+	return smap_get(by_ref, ref);
+}
+
+static int
+cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Finds the batch's weapons, takes their history locks and loads their
+ * histories. */
+static int
+load_weapons(struct imp *im, PGresult **wres, PGresult **hres)
+{
+	struct wstate *s;
+	const char *params[2];
+	int32_t *keys = NULL;
+	size_t i, nk = 0;
+	reg_uuid u;
+	char key[16];
+	int j, a, r;
+
+	array_start(&im->q1);
+	array_start(&im->q2);
+	for (i = 0; i < im->nrows; i++)
+		if (im->rows[i].state == ROW_NEW)
+			ref_add(im, &im->q1, &im->q2, im->rows[i].f[E_WEAPON]);
+	ibuf_addc(&im->q1, '}');
+	ibuf_addc(&im->q2, '}');
+	if (im->q1.failed || im->q2.failed)
+		return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	params[0] = im->q1.p;
+	params[1] = im->q2.p;
+	if ((r = query(im, "SELECT id::text, office_ref FROM weapon "
+	    "WHERE id = ANY($1::uuid[]) OR office_ref = ANY($2::text[])", 2, params,
+	    wres, "look up the weapons")) != 0)
+		return r;
+	keys = calloc((size_t)PQntuples(*wres) + 1, sizeof(*keys));
+	if (keys == NULL)
+		return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	array_start(&im->q1);
+	for (j = 0; j < PQntuples(*wres); j++) {
+		s = pool_alloc(&im->pool, sizeof(*s));
+		if (s == NULL)
+			goto nomem;
+		memset(s, 0, sizeof(*s));
+		s->id = PQgetvalue(*wres, j, 0);
+		snprintf(s->status, sizeof(s->status), "registered");
+		if (reg_uuid_parse(s->id, &u, im->err) != 0) {
+			r = REG_EINTERNAL;
+			goto out;
+		}
+		/* As event.c's lock_weapon(). */
+		s->lockkey = (int32_t)((uint32_t)u.b[12] << 24 | (uint32_t)u.b[13] << 16 |
+		    (uint32_t)u.b[14] << 8 | u.b[15]);
+		keys[nk++] = s->lockkey;
+		if (smap_put(&im->weapon_id, s->id, s) != 0 ||
+		    (!PQgetisnull(*wres, j, 1) &&
+		    smap_put(&im->weapon_ref, PQgetvalue(*wres, j, 1), s) != 0))
+			goto nomem;
+		array_add(&im->q1, s->id);
+	}
+	ibuf_addc(&im->q1, '}');
+	if (nk == 0) {
+		r = 0;
+		goto out;
+	}
+	/* Writers of one weapon's history queue on its lock, in key order. */
+	qsort(keys, nk, sizeof(*keys), cmp_i32);
+	array_start(&im->q2);
+	for (i = 0; i < nk; i++) {
+		if (i > 0 && keys[i] == keys[i - 1])
+			continue;
+		snprintf(key, sizeof(key), "%s%d", im->q2.len > 1 ? "," : "", (int)keys[i]);
+		ibuf_adds(&im->q2, key);
+	}
+	ibuf_addc(&im->q2, '}');
+	if (im->q1.failed || im->q2.failed)
+		goto nomem;
+	params[0] = im->q2.p;
+	if ((r = query(im, "SELECT pg_advisory_xact_lock(21061, k) "
+	    "FROM unnest($1::int[]) AS k", 1, params, hres,
+	    "lock the weapons' histories")) != 0)
+		goto out;
+	PQclear(*hres);
+	params[0] = im->q1.p;
+	if ((r = query(im, "SELECT e.weapon_id::text, e.id::text, e.kind, "
+	    "to_char(e.event_date, 'YYYY-MM-DD'), coalesce(e.to_party::text, ''), "
+	    "e.corrects::text, coalesce(p.kind, '') "
+	    "FROM event e LEFT JOIN party p ON p.id = e.to_party "
+	    "WHERE e.weapon_id = ANY($1::uuid[]) ORDER BY e.weapon_id, e.seq", 1,
+	    params, hres, "read the weapons' histories")) != 0)
+		goto out;
+	for (a = 0; a < PQntuples(*hres); a = j) {
+		const char *wid = PQgetvalue(*hres, a, 0);
+
+		for (j = a; j < PQntuples(*hres) &&
+		    strcmp(PQgetvalue(*hres, j, 0), wid) == 0; j++)
+			;
+		s = smap_get(&im->weapon_id, wid);
+		if (s != NULL && (r = state_load(im, s, *hres, a, j)) != 0)
+			goto out;
+	}
+	r = 0;
+	goto out;
+nomem:
+	r = reg__fail(im->err, REG_ENOMEM, "out of memory");
+out:
+	free(keys);
+	return r;
+}
+
+static int
+load_parties(struct imp *im, PGresult **pres)
+{
+	struct party *p;
+	const char *params[2];
+	size_t i;
+	int j, r;
+
+	array_start(&im->q1);
+	array_start(&im->q2);
+	for (i = 0; i < im->nrows; i++) {
+		if (im->rows[i].state != ROW_NEW)
+			continue;
+		ref_add(im, &im->q1, &im->q2, im->rows[i].f[E_FROM]);
+		ref_add(im, &im->q1, &im->q2, im->rows[i].f[E_TO]);
+	}
+	ibuf_addc(&im->q1, '}');
+	ibuf_addc(&im->q2, '}');
+	if (im->q1.failed || im->q2.failed)
+		return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	params[0] = im->q1.p;
+	params[1] = im->q2.p;
+	if ((r = query(im, "SELECT id::text, office_ref, kind FROM party "
+	    "WHERE id = ANY($1::uuid[]) OR office_ref = ANY($2::text[])", 2, params,
+	    pres, "look up the parties")) != 0)
+		return r;
+	for (j = 0; j < PQntuples(*pres); j++) {
+		p = pool_alloc(&im->pool, sizeof(*p));
+		if (p == NULL)
+			return reg__fail(im->err, REG_ENOMEM, "out of memory");
+		p->id = PQgetvalue(*pres, j, 0);
+		p->kind = PQgetvalue(*pres, j, 2);
+		if (smap_put(&im->party_id, p->id, p) != 0 ||
+		    (!PQgetisnull(*pres, j, 1) &&
+		    smap_put(&im->party_ref, PQgetvalue(*pres, j, 1), p) != 0))
+			return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* The event's canonical values and leaf, as event.c's write_event(). */
+static int
+event_record(struct imp *im, struct row *rw, const struct wstate *s,
+    const struct party *from, const struct party *to)
+{
+	const char **f = rw->f;
+	const char **v;
+	char *id, *now, *seq;
+	reg_uuid u;
+	int r;
+
+#define OPT(x) (*(x) != '\0' ? (x) : NULL)
+	v = pool_alloc(&im->pool, 21 * sizeof(*v));
+	id = pool_alloc(&im->pool, REG_UUID_STR);
+	now = pool_alloc(&im->pool, 32);
+	seq = pool_alloc(&im->pool, 16);
+	if (im->pool.failed)
+		return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	if ((r = reg_uuid_v7(&u, im->err)) != 0)
+		return r;
+	reg_uuid_format(&u, id);
+	reg__now_text(now);
+	snprintf(seq, 16, "%d", s->n);
+	v[0] = id;
+	v[1] = s->id;
+	v[2] = seq;
+	v[3] = f[E_KIND];
+	v[4] = f[E_DATE];
+	v[5] = from != NULL ? from->id : NULL;
+	v[6] = to != NULL ? to->id : NULL;
+	v[7] = OPT(f[E_LICENCE_NUMBER]);
+	v[8] = OPT(f[E_LICENCE_ISSUED]);
+	v[9] = OPT(f[E_LICENCE_EXPIRES]);
+	v[10] = OPT(f[E_EUC_REF]);
+	v[11] = OPT(f[E_EXPORT_COUNTRY]);
+	v[12] = OPT(f[E_IMPORT_COUNTRY]);
+	v[13] = rw->transit;
+	v[14] = OPT(f[E_FINAL_RECIPIENT]);
+	v[15] = OPT(f[E_CERTIFICATE]);
+	v[16] = NULL;		/* corrects: an import records new events only */
+	v[17] = NULL;		/* reason */
+	v[18] = OPT(f[E_NOTE]);
+	v[19] = f[E_OFFICE_REF];
+	v[20] = now;
+#undef OPT
+	rw->v = v;
+	rw->state = ROW_IMPORT;
+	return make_leaf(im, rw, 0, REC_EVENT, v);
+}
+
+/* Checks the batch's events against the weapons' histories and writes the
+ * good ones, in the transaction open. */
+static int
+events_write(struct imp *im)
+{
+	reg_error e;
+	struct row *rw;
+	struct wstate *s, saved;
+	const struct party *from, *to;
+	PGresult *wres = NULL, *hres = NULL, *pres = NULL, *eres = NULL;
+	const char *params[1];
+	uint64_t first = 0;
+	size_t i, nleaves = 0, want = 0;
+	int r;
+
+	P0;
+	smap_clear(&im->seen);
+	smap_clear(&im->weapon_id);
+	smap_clear(&im->weapon_ref);
+	smap_clear(&im->party_id);
+	smap_clear(&im->party_ref);
+	array_start(&im->q3);
+	for (i = 0; i < im->nrows; i++)
+		if (im->rows[i].state == ROW_NEW) {
+			array_add(&im->q3, im->rows[i].f[E_OFFICE_REF]);
+			want++;
+		}
+	ibuf_addc(&im->q3, '}');
+	if (im->q3.failed)
+		return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	if (want == 0)
+		return 0;
+	params[0] = im->q3.p;
+	if ((r = query(im, "SELECT office_ref FROM event "
+	    "WHERE office_ref = ANY($1::text[])", 1, params, &eres,
+	    "look up the office references")) != 0 ||
+	    (r = mark_seen(im, eres)) != 0 ||
+	    (r = load_parties(im, &pres)) != 0 ||
+	    (r = load_weapons(im, &wres, &hres)) != 0)
+		goto out;
+	P(10);
+	for (i = 0; i < im->nrows; i++) {
+		rw = &im->rows[i];
+		if (rw->state != ROW_NEW)
+			continue;
+		if (smap_get(&im->seen, rw->f[E_OFFICE_REF]) != NULL) {
+			rw->state = ROW_SKIP;
+			continue;
+		}
+		reg_error_clear(&e);
+		s = ref_find(&im->weapon_id, &im->weapon_ref, rw->f[E_WEAPON]);
+		from = *rw->f[E_FROM] != '\0' ?
+		    ref_find(&im->party_id, &im->party_ref, rw->f[E_FROM]) : NULL;
+		to = *rw->f[E_TO] != '\0' ?
+		    ref_find(&im->party_id, &im->party_ref, rw->f[E_TO]) : NULL;
+		if (s == NULL)
+			reg__fail(&e, REG_ENOTFOUND, "no weapon '%.100s' (office reference "
+			    "or UUID)", rw->f[E_WEAPON]);
+		else if (*rw->f[E_FROM] != '\0' && from == NULL)
+			reg__fail(&e, REG_EINVAL, "from party '%.100s' is not a recorded "
+			    "party", rw->f[E_FROM]);
+		else if (*rw->f[E_TO] != '\0' && to == NULL)
+			reg__fail(&e, REG_EINVAL, "to party '%.100s' is not a recorded "
+			    "party", rw->f[E_TO]);
+		else
+			check_chain(s, rw->f[E_KIND], rw->f[E_DATE],
+			    from != NULL ? from->id : "", to != NULL ? to->id : "", &e);
+		if (e.code != 0) {
+			reject(im, rw, e.message);
+			continue;
+		}
+		saved = *s;
+		s->n++;
+		state_step(s, rw->f[E_KIND], to != NULL ? to->id : "",
+		    to != NULL ? to->kind : "", rw->f[E_DATE]);
+		if ((r = event_record(im, rw, s, from, to)) != 0)
+			goto out;
+		if (rw->state != ROW_IMPORT) {
+			*s = saved;	/* its leaf was refused: as if never read */
+			continue;
+		}
+		if (smap_put(&im->seen, rw->f[E_OFFICE_REF], (void *)1) != 0) {
+			r = reg__fail(im->err, REG_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	P(4);
+	if ((r = append_leaves(im, 1, &first, &nleaves)) != 0 || nleaves == 0)
+		goto out;
+	P(5);
+	im->copy1.len = 0;
+	for (i = 0; i < im->nrows; i++) {
+		rw = &im->rows[i];
+		if (rw->state == ROW_IMPORT)
+			copy_row(&im->copy1, REC_EVENT, rw->v, first++);
+	}
+	P(6);
+	r = copy_send(im, im->copy_sql[0], &im->copy1);
+	P(6);
+out:
+	PQclear(eres);
+	PQclear(pres);
+	PQclear(wres);
+	PQclear(hres);
+	return r;
+}
+
+/* ------------------------------------------------------------ batches */
+
+/* Checks, writes and commits one batch, then reports it. */
+static int
+batch_run(struct imp *im)
+{
+	struct row *rw;
+	size_t i;
+	int r;
+
+	P0;
+	for (i = 0; i < im->nrows; i++) {
+		rw = &im->rows[i];
+		if (rw->state != ROW_NEW)
+			continue;
+		if (im->format == FMT_WEAPONS)
+			weapon_check(im, rw);
+		else
+			event_check(im, rw);
+		if (im->pool.failed)
+			return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	}
+	P(1);
+	if ((r = reg__exec_cmd(im->ctx, "BEGIN", im->err)) != 0)
+		return r;
+	P(2);
+	r = im->format == FMT_WEAPONS ? weapons_write(im) : events_write(im);
+	_pt = pnow();
+	if (r == 0)
+		r = reg__exec_cmd(im->ctx, "COMMIT", im->err);
+	P(8);
+	if (r != 0) {
+		(void)reg__exec_cmd(im->ctx, "ROLLBACK", NULL);
+		free_leaves(im);
+		return r;
+	}
+	free_leaves(im);
+	/* Committed: count and report, in file order. */
+	for (i = 0; i < im->nrows; i++) {
+		rw = &im->rows[i];
+		switch (rw->state) {
+		case ROW_IMPORT:
+			im->st.imported++;
+			break;
+		case ROW_SKIP:
+			im->st.skipped++;
+			break;
+		default:
+			im->st.rejected++;
+			if (im->opts != NULL && im->opts->reject != NULL)
+				im->opts->reject(rw->line, rw->why, rw->raw, im->opts->arg);
+			break;
+		}
+		im->st.rows++;
+	}
+	if (im->opts != NULL && im->opts->progress != NULL)
+		im->opts->progress(&im->st, im->rd.bytes, im->opts->arg);
+	return 0;
+}
+
+static void
+imp_free(struct imp *im)
+{
+	if (im == NULL)
+		return;
+	free_leaves(im);
+	reader_free(&im->rd);
+	if (im->cr.p_ok)
+		csv_free(&im->cr.p);
+	ibuf_free(&im->cr.raw);
+	smap_free(&im->types);
+	smap_free(&im->maker_alias);
+	smap_free(&im->maker_id);
+	smap_free(&im->seen);
+	smap_free(&im->weapon_id);
+	smap_free(&im->weapon_ref);
+	smap_free(&im->party_id);
+	smap_free(&im->party_ref);
+	pool_free(&im->refpool);
+	pool_free(&im->pool);
+	ibuf_free(&im->q1);
+	ibuf_free(&im->q2);
+	ibuf_free(&im->q3);
+	ibuf_free(&im->copy1);
+	ibuf_free(&im->copy2);
+	free(im->rows);
+	free(im->leaves);
+	free(im->eff);
+	free(im);
+}
+
+int
+reg_import_csv(reg_ctx *ctx, FILE *in, const struct reg_import_opts *opts,
+    struct reg_import_stats *stats, reg_error *err)
+{
+	struct imp *im = NULL;
+	int r;
+
+	if (stats != NULL)
+		memset(stats, 0, sizeof(*stats));
+	if (ctx == NULL || in == NULL)
+		return reg__fail(err, REG_EINVAL, "no database or no input");
+	if (opts != NULL && opts->batch_rows > IMP_BATCH_MAX)
+		return reg__fail(err, REG_ERANGE, "batches of %zu rows: the limit is %d",
+		    opts->batch_rows, IMP_BATCH_MAX);
+	if (reg__in_tx(ctx))
+		return reg__fail(err, REG_EINVAL, "an import commits batch by batch in "
+		    "transactions of its own; commit first");
+	REG_ASSERT(strcmp(reg__recdefs[REC_EVENT].cols[EVENT_TRANSIT_COL],
+	    "transit_countries") == 0);
+	im = calloc(1, sizeof(*im));
+	if (im == NULL)
+		return reg__fail(err, REG_ENOMEM, "out of memory");
+	im->ctx = ctx;
+	im->err = err;
+	im->opts = opts;
+	im->batch_rows = opts != NULL && opts->batch_rows > 0 ? opts->batch_rows :
+	    IMP_BATCH_DEFAULT;
+	im->rd.in = in;
+	im->rd.buf = malloc(IMP_READ_CHUNK);
+	im->rows = calloc(im->batch_rows, sizeof(*im->rows));
+	im->leaves = calloc(2 * im->batch_rows, sizeof(*im->leaves));
+	im->cr.pool = &im->pool;
+	if (im->rd.buf == NULL || im->rows == NULL || im->leaves == NULL ||
+	    csvrec_reset(&im->cr) != 0) {
+		r = reg__fail(err, REG_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = read_header(im)) != 0)
+		goto out;
+	if (im->format == FMT_WEAPONS) {
+		copy_sql(im->copy_sql[0], sizeof(im->copy_sql[0]), REC_WEAPON);
+		copy_sql(im->copy_sql[1], sizeof(im->copy_sql[1]), REC_MARKING);
+	} else {
+		copy_sql(im->copy_sql[0], sizeof(im->copy_sql[0]), REC_EVENT);
+	}
+	if ((r = load_reference(im)) != 0)
+		goto out;
+	for (;;) {
+		double _t0 = pnow();
+		if ((r = batch_fill(im)) != 0)
+			goto out;
+		prof[0] += pnow() - _t0;
+		if (im->nrows == 0)
+			break;
+		if ((r = batch_run(im)) != 0)
+			goto out;
+	}
+	r = 0;
+out:
+	if (stats != NULL)
+		*stats = im->st;
+	imp_free(im);
+	return r;
+}
