@@ -160,7 +160,7 @@ REG_API REG_WUR int reg_merkle_verify_consistency(uint64_t old_size,
 
 /*
  * Ed25519 keys with a name (C2SP signed-note key names: no white space, no
- * '+').  A private key file is PKCS#8 PEM; its name is kept as RFC 7468
+ * '+'; also no control characters, and at most REG_KEY_NAME_MAX bytes).  A private key file is PKCS#8 PEM; its name is kept as RFC 7468
  * explanatory text before the PEM block ("Key-Name: NAME").
  */
 typedef struct reg_key reg_key;
@@ -174,11 +174,13 @@ typedef struct reg_key reg_key;
 REG_API REG_WUR int reg_key_generate(const char *name, const char *path,
     reg_error *err);
 /* Loads a private key file written by reg_key_generate(). Free with
- * reg_key_free().  A file of another key type is REG_EKEY. */
+ * reg_key_free().  A file of another key type, or anything but one
+ * unencrypted PKCS#8 block after a Key-Name line, is REG_EKEY. */
 REG_API REG_WUR int reg_key_load(const char *path, reg_key **out,
     reg_error *err);
 /* Parses a C2SP verifier key "<name>+<8 hex key id>+<base64 of 0x01 and
- * the 32-byte public key>" into a public-only key. */
+ * the 32-byte public key>" into a public-only key.  Bad syntax is
+ * REG_EINVAL; a wrong algorithm byte, length or key id is REG_EKEY. */
 REG_API REG_WUR int reg_key_from_verifier(const char *vkey, reg_key **out,
     reg_error *err);
 /* The verifier key of k, as above; free *out with reg_free(). */
@@ -206,7 +208,9 @@ REG_API REG_WUR int reg_note_sign(const reg_key *k, const char *text,
  * Verifies that note carries a valid signature by key k (signatures of
  * other keys are ignored).  On success, if text is not NULL, *text receives
  * a copy of the note's text (free with reg_free()).  A malformed note is
- * REG_EINVAL, a missing or bad signature by k is REG_EVERIFY.
+ * REG_EINVAL, a missing or bad signature by k is REG_EVERIFY; more than 100
+ * signature lines, a text over REG_NOTE_MAX or a note over 2 MiB is
+ * REG_ETOOBIG.
  */
 REG_API REG_WUR int reg_note_verify(const reg_key *k, const char *note,
     size_t len, char **text, reg_error *err);
@@ -221,7 +225,8 @@ struct reg_checkpoint {
 	uint64_t size;
 	struct reg_hash root;
 };
-/* Formats the checkpoint body; free *out with reg_free(). */
+/* Formats the checkpoint body; free *out with reg_free().  A size above
+ * 2^63 - 1 is REG_ERANGE. */
 REG_API REG_WUR int reg_checkpoint_format(const struct reg_checkpoint *cp,
     char **out, reg_error *err);
 /* Parses a checkpoint body (the text of a signed note). */
