@@ -1,0 +1,380 @@
+/*
+ * The trace protocol's codec: trace requests and trace responses, parsed
+ * from JSON into structs and written back, with every field validated as
+ * proto/README.md specifies.
+ *
+ * Every fallible function returns 0 on success or a negative PROTO_E* code,
+ * and fills the caller's proto_error (when not NULL) with the code, the path
+ * of the offending field and a message that names it.  The first failure is
+ * kept: a proto_error that already holds a failure is not overwritten, so
+ * initialise it with PROTO_ERROR_INIT (or proto_error_clear()) before each
+ * operation whose failure you want to report.  The codec never prints,
+ * logs, exits or reads the environment.
+ *
+ * Ownership.  The document structs are plain C structs whose members the
+ * caller may read and fill, but whose memory belongs to the codec's
+ * allocator: every "char *" member, every array and every optional
+ * sub-struct reached through a pointer is a separate block from malloc()
+ * (or strdup(), calloc()), and proto_request_free() or
+ * proto_response_free() frees them all with free().  Start a struct with
+ * proto_request_new() or proto_response_new().  A member that is absent from
+ * the document is NULL (strings, optional objects), "" (fixed-format text:
+ * UUIDs, countries, dates, times, enumerations), 0 (optional integers, whose
+ * valid range never includes 0), false (booleans), or an array count of 0.
+ */
+#ifndef PROTO_PROTO_H
+#define PROTO_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define PROTO_API __attribute__((visibility("default")))
+#define PROTO_WUR __attribute__((warn_unused_result))
+#else
+#define PROTO_API
+#define PROTO_WUR
+#endif
+
+/* Error codes.  Verification failure has its own code, distinct from
+ * malformed input. */
+enum {
+	PROTO_OK = 0,
+	PROTO_ENOMEM = -1,	/* out of memory */
+	PROTO_EINVAL = -2,	/* bad argument (a NULL pointer) */
+	PROTO_ESYNTAX = -3,	/* not well-formed JSON: syntax, invalid UTF-8,
+				 * duplicate member names, NUL bytes, trailing
+				 * data */
+	PROTO_ESCHEMA = -4,	/* the "schema" member names another document
+				 * type or an unknown version */
+	PROTO_EMISSING = -5,	/* a required member is absent */
+	PROTO_EUNKNOWN = -6,	/* a member the schema does not define */
+	PROTO_ETYPE = -7,	/* a member of the wrong JSON type (null too) */
+	PROTO_EVALUE = -8,	/* a value of the right type that is not valid:
+				 * format, enumeration, range, or a rule that
+				 * relates fields */
+	PROTO_ETOOBIG = -9,	/* a string, array, nesting depth or document
+				 * over its documented limit */
+	PROTO_EVERIFY = -10,	/* a signature or proof does not verify (the
+				 * signing layer's code; the codec never
+				 * returns it) */
+	PROTO_EINTERNAL = -11	/* internal error (a bug) */
+};
+
+#define PROTO_FIELD_MAX 256
+#define PROTO_ERROR_MSG_MAX 512
+
+typedef struct proto_error {
+	int code;			/* 0 or a PROTO_E* code */
+	/* The path of the offending field, as in "weapon.markings[2].text";
+	 * "" for the document as a whole. */
+	char field[PROTO_FIELD_MAX];
+	/* One line of text, starting with the field's path. */
+	char message[PROTO_ERROR_MSG_MAX];
+} proto_error;
+
+#define PROTO_ERROR_INIT { 0, "", "" }
+
+/* Static text for an error code; never NULL. */
+PROTO_API const char *proto_strerror(int code);
+/* Empties an error struct; accepts NULL. */
+PROTO_API void proto_error_clear(proto_error *err);
+
+/* Limits of a document as a whole (proto/README.md, "Documents"). */
+#define PROTO_DOC_MAX (1024u * 1024u)	/* bytes */
+#define PROTO_DEPTH_MAX 16		/* nested objects and arrays */
+#define PROTO_INT_MAX 9007199254740991LL /* 2^53 - 1, after RFC 7493 */
+
+/* The document types this codec reads and writes. */
+#define PROTO_SCHEMA_REQUEST "trace-request/1"
+#define PROTO_SCHEMA_RESPONSE "trace-response/1"
+
+/*
+ * Fixed-format values, held as NUL-terminated text in arrays of their own
+ * size, "" when absent.
+ */
+#define PROTO_UUID_LEN 36		/* 8-4-4-4-12 lower-case hex */
+#define PROTO_DATE_LEN 10		/* YYYY-MM-DD */
+#define PROTO_TIMESTAMP_MAX 30		/* YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ */
+#define PROTO_ENUM_MAX 31		/* longest enumeration value */
+typedef char proto_uuid[PROTO_UUID_LEN + 1];
+typedef char proto_country[3];		/* ISO 3166-1 alpha-2 */
+typedef char proto_date[PROTO_DATE_LEN + 1];
+typedef char proto_timestamp[PROTO_TIMESTAMP_MAX + 1];
+typedef char proto_enum[PROTO_ENUM_MAX + 1];
+
+/* A SHA-256 value, written as base64 in documents. */
+struct proto_hash {
+	uint8_t b[32];
+};
+
+/* ---------------------------------------------------------- shared parts */
+
+/* Whom to contact: a person or desk of an authority. */
+struct proto_contact {
+	char *name;			/* required */
+	char *email;			/* email or phone, or both */
+	char *phone;
+	char *address;			/* optional, may span lines */
+};
+
+/* A requesting or responding authority (a national point of contact). */
+struct proto_authority {
+	char *name;			/* required */
+	struct proto_contact contact;	/* required */
+};
+
+/* One mark on a weapon, as read (requests) or as registered (responses). */
+struct proto_marking {
+	char *text;			/* required */
+	proto_enum kind;		/* manufacture, import, state_stock, ... */
+	proto_enum location;		/* frame, receiver, slide, ... */
+	proto_country country;		/* the country the mark names */
+	int year;			/* the year the mark names; 0 if none */
+};
+
+/* An essential component with a serial of its own. */
+struct proto_component {
+	proto_enum kind;		/* required: frame, receiver, barrel, ... */
+	char *serial;			/* required */
+};
+
+/* The importer, as an import marking shows it. */
+struct proto_importer {
+	char *name;
+	proto_country country;
+	int year;			/* year of import; 0 if not marked */
+};
+
+/* A weapon as found, described by the requesting State. */
+struct proto_weapon {
+	char *serial;			/* required; '?' and '*' are wildcards */
+	proto_enum serial_condition;	/* required: legible, partly_legible,
+					 * restored, partly_restored, obliterated */
+	char *manufacturer;
+	char *model;
+	proto_enum type;		/* required */
+	char *calibre;
+	proto_country country_of_manufacture;
+	int year_of_manufacture;	/* 0 if unknown */
+	struct proto_marking *markings;
+	size_t n_markings;
+	struct proto_component *components;
+	size_t n_components;
+	struct proto_importer *importer;	/* NULL if not marked */
+	char *notes;
+};
+
+/* A weapon as the responding State registered it. */
+struct proto_weapon_record {
+	proto_uuid id;			/* the registry's weapon id, if disclosed */
+	char *serial;			/* required; as marked */
+	char *manufacturer;
+	char *model;
+	proto_enum type;		/* required */
+	char *calibre;
+	proto_country country_of_manufacture;
+	int year_of_manufacture;
+	struct proto_marking *markings;
+	size_t n_markings;
+	struct proto_component *components;
+	size_t n_components;
+};
+
+/* ------------------------------------------------------------ requests */
+
+struct proto_illicit_basis {
+	proto_enum *grounds;		/* required, one to four, distinct */
+	size_t n_grounds;
+	char *legal_reference;		/* required */
+	char *details;
+};
+
+struct proto_found {
+	proto_date date;		/* required */
+	char *place;			/* required */
+	proto_country country;		/* required */
+	char *circumstances;		/* required */
+};
+
+/* A trace request ("trace-request/1"). */
+typedef struct proto_request {
+	proto_uuid id;			/* required */
+	proto_uuid parent_id;		/* "" if none */
+	proto_country requesting_state;	/* required */
+	proto_country requested_state;	/* required */
+	struct proto_authority requesting_authority;	/* required */
+	proto_enum priority;		/* required: urgent or routine */
+	proto_timestamp created_at;	/* required */
+	char *case_reference;		/* required */
+	struct proto_weapon weapon;	/* required */
+	struct proto_illicit_basis illicit_basis;	/* required */
+	struct proto_found found;	/* required */
+	char *intended_use;		/* required */
+	char **caveats;
+	size_t n_caveats;
+	bool follow_referrals;
+} proto_request;
+
+/* ----------------------------------------------------------- responses */
+
+/* A holder or handler of the weapon, as disclosed. */
+struct proto_party {
+	proto_enum kind;		/* required */
+	char *name;			/* required; "licensed private holder"
+					 * for a private person not named */
+	proto_country country;		/* required */
+	char *region;
+	char *licence;
+};
+
+struct proto_licence {
+	char *number;
+	proto_date issued;
+	proto_date expires;
+};
+
+/* An RFC 6962 / RFC 9162 inclusion proof of an event's log leaf. */
+struct proto_inclusion_proof {
+	int64_t index;			/* the leaf's index: the event's log_index */
+	int64_t size;			/* the tree size it is proved against */
+	struct proto_hash leaf_hash;
+	struct proto_hash *hashes;	/* the audit path, may be empty */
+	size_t n_hashes;
+};
+
+/* One event of a candidate's history. */
+struct proto_event {
+	int seq;			/* required, from 1, increasing */
+	proto_enum kind;		/* required */
+	proto_date date;		/* required */
+	struct proto_party *from;
+	struct proto_party *to;
+	struct proto_licence *licence;
+	char *end_user_certificate;
+	proto_country export_country;
+	proto_country import_country;
+	proto_country *transit_countries;
+	size_t n_transit_countries;
+	char *final_recipient;
+	char *certificate;
+	int64_t log_index;		/* required */
+	int corrects;			/* seq of the event corrected, or 0 */
+	int corrected_by;		/* seq of the correcting event, or 0 */
+	char *reason;			/* required with corrects */
+	char *note;
+	struct proto_inclusion_proof *inclusion_proof;
+};
+
+/* Where the legal chain ends and what is known after it. */
+struct proto_diversion {
+	int last_legal_seq;		/* required */
+	proto_enum finding;		/* required */
+	int event_seq;			/* the event that shows it, or 0 */
+	proto_date date;
+	char *details;
+};
+
+/* The chain leaves the State: whom to ask next. */
+struct proto_referral {
+	proto_country importing_state;	/* required */
+	proto_date export_date;		/* required */
+	int event_seq;			/* the export event, or 0 */
+	struct proto_licence *licence;
+	char *end_user_certificate;
+	struct proto_party *importer;
+	proto_country *transit_countries;
+	size_t n_transit_countries;
+};
+
+struct proto_candidate {
+	double score;			/* required, 0 to 1, four decimals */
+	char **reasons;			/* required, at least one */
+	size_t n_reasons;
+	struct proto_weapon_record weapon;	/* required */
+	struct proto_event *history;
+	size_t n_history;
+	struct proto_party *last_legal_holder;
+	struct proto_diversion *diversion;
+	struct proto_referral *referral;
+};
+
+struct proto_restriction {
+	proto_enum kind;		/* required: withheld, delayed, use_limited */
+	char *scope;			/* required: what it covers */
+	proto_enum reason;		/* required */
+	char *explanation;
+	proto_date until;
+};
+
+/* A trace response ("trace-response/1"). */
+typedef struct proto_response {
+	proto_uuid id;			/* required: the request's id */
+	proto_country responding_state;	/* required */
+	struct proto_authority responding_authority;	/* required */
+	proto_timestamp responded_at;	/* required */
+	proto_enum status;		/* required */
+	char **status_reasons;
+	size_t n_status_reasons;
+	struct proto_candidate *candidates;
+	size_t n_candidates;
+	struct proto_restriction *restrictions;
+	size_t n_restrictions;
+	char *checkpoint;		/* a signed note, or NULL */
+} proto_response;
+
+/* ------------------------------------------------------------ functions */
+
+/*
+ * Parses and validates a trace request of len bytes (not NUL-terminated
+ * necessarily; at most PROTO_DOC_MAX).  On success *out owns the request;
+ * free it with proto_request_free().  On failure *out is NULL and err
+ * names the first offending field.
+ */
+PROTO_API PROTO_WUR int proto_request_parse(const char *json, size_t len,
+    proto_request **out, proto_error *err);
+
+/*
+ * Writes a request in the canonical form (compact, members sorted by name)
+ * after validating every field exactly as proto_request_parse() would, so
+ * that what is written always parses back to an equal request.  On success
+ * *out is a NUL-terminated string the caller frees with proto_free(); on
+ * failure *out is NULL and err names the offending field.
+ */
+PROTO_API PROTO_WUR int proto_request_to_json(const proto_request *req,
+    char **out, proto_error *err);
+
+/* A zeroed request for the caller to fill, or NULL when out of memory. */
+PROTO_API proto_request *proto_request_new(void);
+/* Frees a request and everything it owns; accepts NULL. */
+PROTO_API void proto_request_free(proto_request *req);
+
+/* As the request functions, for trace responses. */
+PROTO_API PROTO_WUR int proto_response_parse(const char *json, size_t len,
+    proto_response **out, proto_error *err);
+PROTO_API PROTO_WUR int proto_response_to_json(const proto_response *resp,
+    char **out, proto_error *err);
+PROTO_API proto_response *proto_response_new(void);
+PROTO_API void proto_response_free(proto_response *resp);
+
+/* Frees memory the codec returned (serialised documents); accepts NULL. */
+PROTO_API void proto_free(void *p);
+
+/*
+ * Whether code is an assigned ISO 3166-1 alpha-2 country code (two
+ * upper-case letters), per the table in proto/iso3166.c.
+ */
+PROTO_API bool proto_country_valid(const char *code);
+/* The country's English short name, or NULL for an unassigned code. */
+PROTO_API const char *proto_country_name(const char *code);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
