@@ -5,18 +5,21 @@
  *
  * The input is read line by line and parsed with libcsv in strict mode; a
  * record may span lines only inside a quoted field.  Records go into
- * batches, and each batch is one transaction.  Its rows are checked in
- * memory, against reference data loaded once (countries, weapon types,
- * manufacturers' names and codes) and against what one query per kind
- * tells about the batch (office references already recorded; for events the
- * weapons, the parties and the weapons' histories).  The good rows become
- * the same canonical records that reg_weapon_register() and reg_event_add()
- * write; their leaves go to the log with one reg_log_append_batch() call and
- * the rows follow with COPY.  A row whose office reference is already
- * recorded is skipped, so that running a file again, also after an
- * interruption at any moment, gives the result of one clean run.  A bad row
- * is reported with its line number and the reason, and never stops the
- * import; a database failure does, with the current batch rolled back.
+ * batches, and each batch is one transaction.  Its rows are first checked
+ * in memory against reference data loaded once (countries, weapon types,
+ * manufacturers' names and codes).  Then, holding the log's append lock,
+ * the batch asks one query per kind about itself (office references already
+ * recorded; for events the weapons, the parties and the weapons' histories,
+ * against which the events are checked in file order), and the good rows
+ * become the same canonical records that reg_weapon_register() and
+ * reg_event_add() write.  The rows go to their tables with COPY, naming the
+ * log indexes their leaves will get, while their leaves are made; the
+ * leaves then go to the log with one reg_log_append_batch() call, and the
+ * batch commits.  A row whose office reference is already recorded is
+ * skipped, so that running a file again, also after an interruption at any
+ * moment, gives the result of one clean run.  A bad row is reported with
+ * its line number and the reason, and never stops the import; a database
+ * failure does, with the current batch rolled back.
  */
 #include "config.h"
 
@@ -31,13 +34,6 @@
 #include <libpq-fe.h>
 
 #include "record_int.h"
-#include <time.h>
-static double prof[16];
-static double pnow(void) { struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts); return ts.tv_sec + ts.tv_nsec/1e9; }
-#define P0 double _pt = pnow()
-#define P(i) do { double _n = pnow(); prof[i] += _n - _pt; _pt = _n; } while (0)
-void reg__import_prof(void);
-void reg__import_prof(void) { const char *names[] = {"fill","check","begin","exist","leaves","append","copy1","copy2","commit","report","hist"}; for (int i=0;i<11;i++) fprintf(stderr, "%-8s %.3f\n", names[i], prof[i]); memset(prof,0,sizeof(prof)); }
 
 #define IMP_LINE_MAX		65536	/* bytes in a line, and in a record */
 #define IMP_BATCH_DEFAULT	5000
@@ -445,9 +441,9 @@ reader_next(struct reader *r, struct line *l)
 			r->bytes += l->len + 1;
 			break;
 		}
-		if (r->end - r->start > IMP_LINE_MAX) {
-			/* Over the limit without its end: keep the start to
-			 * show, drop the rest on the next call. */
+		if (r->end - r->start > IMP_LINE_MAX + 1) {
+			/* Over the limit (and a CR) without its end: keep the
+			 * start to show, drop the rest on the next call. */
 			l->p = r->buf + r->start;
 			l->len = IMP_LINE_MAX;
 			r->bytes += r->end - r->start;
@@ -460,7 +456,8 @@ reader_next(struct reader *r, struct line *l)
 		if (r->eof) {
 			if (r->end == r->start)
 				return 0;
-			l->p = r->buf + r->start;	/* the last line, unterminated */
+			/* The last line, without its terminator. */
+			l->p = r->buf + r->start;
 			l->len = r->end - r->start;
 			r->bytes += l->len;
 			r->start = r->end;
@@ -630,38 +627,22 @@ csvrec_reset(struct csvrec *cr)
 	return 0;
 }
 
-/* Length of valid UTF-8 in s, or 0 when it is not. */
+/* Whether the n bytes at s are valid UTF-8. */
 static int
 utf8_valid(const unsigned char *s, size_t n)
 {
-	size_t i = 0;
-	unsigned char c;
+	size_t i = 0, k;
+	uint32_t cp;
 
 	while (i < n) {
-		c = s[i];
-		if (c < 0x80) {
+		if (s[i] < 0x80) {
 			i++;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			if (i + 1 >= n || (s[i + 1] & 0xc0) != 0x80)
-				return 0;
-			i += 2;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			if (i + 2 >= n || (s[i + 1] & 0xc0) != 0x80 ||
-			    (s[i + 2] & 0xc0) != 0x80 ||
-			    (c == 0xe0 && s[i + 1] < 0xa0) ||
-			    (c == 0xed && s[i + 1] >= 0xa0))
-				return 0;
-			i += 3;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			if (i + 3 >= n || (s[i + 1] & 0xc0) != 0x80 ||
-			    (s[i + 2] & 0xc0) != 0x80 || (s[i + 3] & 0xc0) != 0x80 ||
-			    (c == 0xf0 && s[i + 1] < 0x90) ||
-			    (c == 0xf4 && s[i + 1] >= 0x90))
-				return 0;
-			i += 4;
-		} else {
-			return 0;
+			continue;
 		}
+		k = reg__utf8_decode(s + i, n - i, &cp);
+		if (k == 0)
+			return 0;
+		i += k;
 	}
 	return 1;
 }
@@ -687,7 +668,7 @@ struct row {
 	/* Filled when the row is written: its records' values and leaves. */
 	const char **v;			/* the weapon's or the event's */
 	const char **mv;		/* the weapon's marking */
-	char *leaf[2];
+	char *leaf[2];			/* in the batch's pool */
 	size_t leaflen[2];
 };
 
@@ -695,7 +676,6 @@ struct row {
 struct wstate {
 	const char *id;
 	int n;				/* events so far, corrections included */
-	int32_t lockkey;
 	char status[16];
 	char holder[REG_UUID_STR];
 	char last_date[11];
@@ -704,6 +684,13 @@ struct wstate {
 struct party {
 	const char *id;
 	const char *kind;
+};
+
+/* A record type's leaf keys in jansson's order (see leaf_encode()). */
+struct leafkeys {
+	int n;				/* keys: "_r", "_v" and the columns */
+	int col[REC_MAX_COLS + 2];	/* in key order: -2 "_r", -1 "_v", else
+					 * the column's index */
 };
 
 struct imp {
@@ -720,20 +707,23 @@ struct imp {
 
 	/* Reference data, loaded once. */
 	uint8_t countries[26][26];
+	struct leafkeys keys[REC_NTYPES];
 	struct smap types;		/* weapon type codes */
 	struct smap maker_alias;	/* alias_norm -> manufacturer id */
 	struct smap maker_id;		/* manufacturer id -> itself */
 	struct pool refpool;
 
 	/* The batch. */
+	uint64_t log_size;		/* read under the batch's log lock */
 	struct pool pool;
 	struct row *rows;
 	size_t nrows;
 	struct smap seen;		/* office references present or taken */
+	struct smap refs;		/* references already in a query */
 	struct smap weapon_id, weapon_ref;	/* -> struct wstate */
 	struct smap party_id, party_ref;	/* -> struct party */
 	struct reg_leaf *leaves;
-	struct ibuf q1, q2, q3, copy1, copy2;
+	struct ibuf q1, q2, q3, copy1, leafbuf;
 	int *eff;			/* scratch for history chains */
 	size_t effcap;
 };
@@ -863,7 +853,8 @@ header_is(const struct csvrec *cr, const char *const *names)
 	size_t i;
 
 	for (i = 0; names[i] != NULL; i++)
-		if (i >= cr->nf || i >= IMP_MAX_FIELDS || strcmp(cr->f[i], names[i]) != 0)
+		if (i >= cr->nf || i >= IMP_MAX_FIELDS ||
+		    strcmp(cr->f[i], names[i]) != 0)
 			return 0;
 	return i == cr->nf;
 }
@@ -888,11 +879,18 @@ read_header(struct imp *im)
 		im->format = FMT_EVENTS;
 		im->nfields = E_NFIELDS;
 	} else {
-		return reg__fail(im->err, REG_EINVAL, "the header line '%.*s%s' is "
+		char shown[201];
+		size_t i, n = rec.rawlen > 200 ? 200 : rec.rawlen;
+
+		/* The header as read, without control characters. */
+		for (i = 0; i < n; i++)
+			shown[i] = (unsigned char)rec.raw[i] < 0x20 || rec.raw[i] == 0x7f ?
+			    '?' : rec.raw[i];
+		shown[n] = '\0';
+		return reg__fail(im->err, REG_EINVAL, "the header line '%s%s' is "
 		    "neither the weapons header (office_ref,manufacturer,...) nor the "
 		    "events header (office_ref,weapon,kind,...); see regctl(1), IMPORT",
-		    (int)(rec.rawlen > 200 ? 200 : rec.rawlen), rec.raw,
-		    rec.rawlen > 200 ? "..." : "");
+		    shown, rec.rawlen > 200 ? "..." : "");
 	}
 	return 0;
 }
@@ -1010,6 +1008,7 @@ weapon_check(struct imp *im, struct row *rw)
 	    reg__check_text("serial", f[W_SERIAL], 100, 0, &e) != 0 ||
 	    reg__check_text("model", f[W_MODEL], 200, 1, &e) != 0 ||
 	    reg__check_text("calibre", f[W_CALIBRE], 100, 1, &e) != 0 ||
+	    reg__check_text("manufacturer", f[W_MANUFACTURER], 200, 1, &e) != 0 ||
 	    check_year("year of manufacture", f[W_YEAR], &year, &e) != 0)
 		goto bad;
 	rw->mark_kind = *f[W_MARK_KIND] != '\0' ? f[W_MARK_KIND] : "manufacture";
@@ -1175,6 +1174,13 @@ bad:
 
 /* ------------------------------------------------------------ the database */
 
+/*
+ * Runs a query that returns rows.  The batch's lists go to the server as
+ * array parameters inside a sub-select, "x = ANY((SELECT $1::text[])::
+ * text[])": the planner then does not know a list's length and probes the
+ * index, where given thousands of elements it would rather read the whole
+ * table, at a cost that grows with the registry.
+ */
 static int
 query(struct imp *im, const char *sql, int n, const char *const *params,
     PGresult **out, const char *what)
@@ -1277,39 +1283,291 @@ copy_sql(char *out, size_t len, enum reg__rectype type)
 	for (c = 0; c < def->ncols && o < len; c++)
 		o += (size_t)snprintf(out + o, len - o, "%s, ", def->cols[c]);
 	if (o < len)
-		snprintf(out + o, len - o, "log_index) FROM STDIN");
+		o += (size_t)snprintf(out + o, len - o, "log_index) FROM STDIN");
+	REG_ASSERT(o < len);
 }
 
+/*
+ * The log's append lock, as log.c takes it, and the log's size under it.
+ * Holding the lock (until the transaction ends), the batch knows the
+ * indexes its leaves will get before it appends them, so that its rows can
+ * go first and the leaves be made while the server takes the rows;
+ * reg_log_append_batch() then takes the same lock again and must hand out
+ * the indexes reserved here.
+ */
+#define LOG_LOCK_SQL REG__LOG_LOCK_SQL
+
 static int
-copy_send(struct imp *im, const char *sql, const struct ibuf *b)
+log_reserve(struct imp *im, uint64_t *size)
+{
+	PGresult *res;
+	int r = 0;
+
+	res = PQexec(im->ctx->conn, LOG_LOCK_SQL "; "
+	    "SELECT coalesce(max(idx) + 1, 0) FROM log_entry");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		r = reg__fail_pg(im->err, im->ctx->conn, res, "cannot lock the log for "
+		    "appending");
+	else
+		*size = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return r;
+}
+
+/*
+ * Leaves without a JSON object.  reg__record_leaf() builds a jansson object
+ * and dumps it compact, with sorted keys and ASCII escapes: 6 to 12 us a
+ * record, a good share of what the server spends on the row, and where the
+ * import and the server share two processors that time adds to the
+ * import's.  leaf_encode() writes the same bytes directly: keys in
+ * jansson's order (byte order), strings escaped as jansson escapes them
+ * (backslash, quote, \b \f \n \r \t, other control characters and
+ * everything beyond ASCII as \uXXXX in upper-case hex, with UTF-16
+ * surrogate pairs beyond the BMP).  make_leaf() compares it with
+ * reg__record_leaf() on the first record of each type in every batch and on
+ * every record with an escape, so that a change to the canonical encoding
+ * cannot go unnoticed; and 'regctl log verify' re-derives every leaf with
+ * reg__record_leaf().
+ */
+static const char *
+leafkey_name(const struct reg__recdef *def, int c)
+{
+	return c == -2 ? "_r" : c == -1 ? "_v" : def->cols[c];
+}
+
+/* Sorts the keys of each record type (insertion sort: a few dozen). */
+static void
+leaf_keys_init(struct leafkeys *keys)
+{
+	const struct reg__recdef *def;
+	struct leafkeys *lk;
+	int t, i, j, v;
+
+	for (t = 0; t < REC_NTYPES; t++) {
+		def = &reg__recdefs[t];
+		lk = &keys[t];
+		lk->n = def->ncols + 2;
+		lk->col[0] = -2;
+		lk->col[1] = -1;
+		for (i = 0; i < def->ncols; i++)
+			lk->col[i + 2] = i;
+		for (i = 1; i < lk->n; i++) {
+			v = lk->col[i];
+			for (j = i; j > 0 && strcmp(leafkey_name(def, lk->col[j - 1]),
+			    leafkey_name(def, v)) > 0; j--)
+				lk->col[j] = lk->col[j - 1];
+			lk->col[j] = v;
+		}
+	}
+}
+
+static void
+leaf_u16(struct ibuf *b, unsigned int u)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char e[6] = { '\\', 'u', hex[(u >> 12) & 15], hex[(u >> 8) & 15],
+	    hex[(u >> 4) & 15], hex[u & 15] };
+
+	ibuf_add(b, e, sizeof(e));
+}
+
+/* A JSON string as jansson dumps it with JSON_ENSURE_ASCII; -1 when s is
+ * not valid UTF-8.  *escaped is set when anything needed an escape. */
+static int
+leaf_string(struct ibuf *b, const char *s, int *escaped)
+{
+	const unsigned char *p = (const unsigned char *)s, *run;
+	uint32_t cp;
+	size_t n;
+
+	ibuf_addc(b, '"');
+	for (run = p; *p != '\0';) {
+		if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
+			p++;
+			continue;
+		}
+		ibuf_add(b, run, (size_t)(p - run));
+		*escaped = 1;
+		if (*p < 0x80) {
+			switch (*p) {
+			case '"': ibuf_add(b, "\\\"", 2); break;
+			case '\\': ibuf_add(b, "\\\\", 2); break;
+			case '\b': ibuf_add(b, "\\b", 2); break;
+			case '\f': ibuf_add(b, "\\f", 2); break;
+			case '\n': ibuf_add(b, "\\n", 2); break;
+			case '\r': ibuf_add(b, "\\r", 2); break;
+			case '\t': ibuf_add(b, "\\t", 2); break;
+			default: leaf_u16(b, *p); break;
+			}
+			run = ++p;
+			continue;
+		}
+		n = reg__utf8_decode(p, strnlen((const char *)p, 4), &cp);
+		if (n == 0)
+			return -1;
+		p += n;
+		if (cp < 0x10000) {
+			leaf_u16(b, cp);
+		} else {
+			cp -= 0x10000;
+			leaf_u16(b, 0xd800 | (cp >> 10));
+			leaf_u16(b, 0xdc00 | (cp & 0x3ff));
+		}
+		run = p;
+	}
+	ibuf_add(b, run, (size_t)(p - run));
+	ibuf_addc(b, '"');
+	return 0;
+}
+
+/* Encodes a record's leaf into b (emptied first); *escaped as for
+ * leaf_string(). */
+static int
+leaf_encode(struct ibuf *b, const struct leafkeys *lk, enum reg__rectype type,
+    const char *const *v, int *escaped, reg_error *e)
+{
+	const struct reg__recdef *def = &reg__recdefs[type];
+	int i, c;
+
+	b->len = 0;
+	b->failed = 0;
+	*escaped = 0;
+	ibuf_addc(b, '{');
+	for (i = 0; i < lk->n; i++) {
+		c = lk->col[i];
+		if (i > 0)
+			ibuf_addc(b, ',');
+		ibuf_addc(b, '"');
+		ibuf_adds(b, leafkey_name(def, c));
+		ibuf_add(b, "\":", 2);
+		if (c == -2) {
+			if (leaf_string(b, def->type, escaped) != 0)
+				goto bad;
+		} else if (c == -1) {
+			ibuf_addc(b, '1');
+		} else if (v[c] == NULL) {
+			ibuf_add(b, "null", 4);
+		} else if (leaf_string(b, v[c], escaped) != 0) {
+			goto bad;
+		}
+	}
+	ibuf_addc(b, '}');
+	if (b->failed)
+		return reg__fail(e, REG_ENOMEM, "out of memory encoding a %s", def->type);
+	if (b->len > REG_LOG_LEAF_MAX)
+		return reg__fail(e, REG_ETOOBIG, "a %s record is over %u bytes", def->type,
+		    REG_LOG_LEAF_MAX);
+	return 0;
+bad:
+	return reg__fail(e, REG_EINVAL, "%s of a %s is not valid UTF-8",
+	    c >= 0 ? def->cols[c] : "_r", def->type);
+}
+
+/*
+ * Makes a record's leaf (in the batch's pool).  The rows were checked, so
+ * only a lack of memory, or a bug, can make it fail, and that ends the
+ * batch.  The leaf is compared with reg__record_leaf()'s when check is set,
+ * and whenever a value needed an escape (rare, and where an encoder would
+ * most likely differ): a wrong leaf would stay in the log for good.
+ */
+static int
+make_leaf(struct imp *im, struct row *rw, int which, enum reg__rectype type,
+    int check)
+{
+	reg_error e = REG_ERROR_INIT;
+	const char *const *v = which == 0 ? rw->v : rw->mv;
+	char *ref = NULL;
+	size_t reflen = 0;
+	int r, escaped = 0;
+
+	if ((r = leaf_encode(&im->leafbuf, &im->keys[type], type, v, &escaped,
+	    &e)) != 0)
+		return reg__fail(im->err, r == REG_ENOMEM ? r : REG_EINTERNAL,
+		    "line %" PRIu64 ": %s", rw->line, e.message);
+	rw->leaf[which] = pool_strndup(&im->pool, im->leafbuf.p, im->leafbuf.len);
+	rw->leaflen[which] = im->leafbuf.len;
+	if (rw->leaf[which] == NULL)
+		return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	if (!check && !escaped)
+		return 0;
+	if ((r = reg__record_leaf(&reg__recdefs[type], v, &ref, &reflen, &e)) != 0)
+		return reg__fail(im->err, r == REG_ENOMEM ? r : REG_EINTERNAL,
+		    "line %" PRIu64 ": %s", rw->line, e.message);
+	r = reflen != rw->leaflen[which] || memcmp(ref, rw->leaf[which], reflen) != 0;
+	free(ref);
+	if (r)
+		return reg__fail(im->err, REG_EINTERNAL, "line %" PRIu64 ": the import "
+		    "encodes a %s record otherwise than record.c: import.c's "
+		    "leaf_encode() must follow reg__record_leaf()", rw->line,
+		    reg__recdefs[type].type);
+	return 0;
+}
+
+/* Sends what buf holds of a COPY in progress. */
+static int
+copy_flush(struct imp *im, struct ibuf *b)
+{
+	if (b->failed)
+		return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	if (b->len > 0 && PQputCopyData(im->ctx->conn, b->p, (int)b->len) != 1)
+		return reg__fail_pg(im->err, im->ctx->conn, NULL, "cannot send rows");
+	b->len = 0;
+	return 0;
+}
+
+/*
+ * Writes the batch's records of one type with COPY: the weapon or event
+ * (which 0) or the weapon's marking (which 1) of every row to import, with
+ * log indexes counted from first, per_row leaves a row.  The rows go in
+ * chunks, and each chunk's leaves are made while the server takes it.
+ */
+static int
+copy_stream(struct imp *im, const char *sql, enum reg__rectype type, int which,
+    size_t per_row, uint64_t first)
 {
 	PGconn *conn = im->ctx->conn;
 	PGresult *res;
-	size_t off, n;
+	struct row *rw;
+	size_t i, j, start = 0, k = 0, nleaves = 0;
 	int r = 0;
 
-	if (b->failed)
-		return reg__fail(im->err, REG_ENOMEM, "out of memory");
 	res = PQexec(conn, sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		r = reg__fail_pg(im->err, conn, res, "cannot start '%.40s...'", sql);
+		r = reg__fail_pg(im->err, conn, res, "cannot write %s records",
+		    reg__recdefs[type].type);
 		PQclear(res);
 		return r;
 	}
 	PQclear(res);
-	for (off = 0; off < b->len; off += n) {
-		n = b->len - off > (1u << 20) ? (1u << 20) : b->len - off;
-		if (PQputCopyData(conn, b->p + off, (int)n) != 1) {
-			r = reg__fail_pg(im->err, conn, NULL, "cannot send rows");
+	im->copy1.len = 0;
+	im->copy1.failed = 0;
+	for (i = 0; i < im->nrows && r == 0; i++) {
+		rw = &im->rows[i];
+		if (rw->state != ROW_IMPORT)
+			continue;
+		copy_row(&im->copy1, type, which == 0 ? rw->v : rw->mv,
+		    first + k * per_row + (size_t)which);
+		k++;
+		if (im->copy1.len < 64 * 1024)
+			continue;
+		if ((r = copy_flush(im, &im->copy1)) != 0)
 			break;
-		}
+		for (j = start; j <= i && r == 0; j++)
+			if (im->rows[j].state == ROW_IMPORT)
+				r = make_leaf(im, &im->rows[j], which, type, nleaves++ == 0);
+		start = i + 1;
 	}
-	if (PQputCopyEnd(conn, NULL) != 1 && r == 0)
+	if (r == 0)
+		r = copy_flush(im, &im->copy1);
+	for (j = start; j < im->nrows && r == 0; j++)
+		if (im->rows[j].state == ROW_IMPORT)
+			r = make_leaf(im, &im->rows[j], which, type, nleaves++ == 0);
+	if (PQputCopyEnd(conn, r == 0 ? NULL : "the import stopped") != 1 && r == 0)
 		r = reg__fail_pg(im->err, conn, NULL, "cannot send rows");
 	while ((res = PQgetResult(conn)) != NULL) {
 		if (PQresultStatus(res) != PGRES_COMMAND_OK && r == 0)
-			r = reg__fail_pg(im->err, conn, res, "cannot write the rows (%.30s...)",
-			    sql);
+			r = reg__fail_pg(im->err, conn, res, "cannot write %s records",
+			    reg__recdefs[type].type);
 		PQclear(res);
 	}
 	return r;
@@ -1386,37 +1644,8 @@ mark_seen(struct imp *im, PGresult *res)
 	return 0;
 }
 
-/* Makes a record's leaf; a leaf the log would refuse rejects the row. */
-static int
-make_leaf(struct imp *im, struct row *rw, int which, enum reg__rectype type,
-    const char *const *v)
-{
-	reg_error e = REG_ERROR_INIT;
-	int r;
-
-	r = reg__record_leaf(&reg__recdefs[type], v, &rw->leaf[which],
-	    &rw->leaflen[which], &e);
-	if (r == REG_ENOMEM)
-		return reg__fail(im->err, r, "%s", e.message);
-	if (r != 0)
-		reject(im, rw, e.message);
-	return 0;
-}
-
-static void
-free_leaves(struct imp *im)
-{
-	size_t i;
-
-	for (i = 0; i < im->nrows; i++) {
-		free(im->rows[i].leaf[0]);
-		free(im->rows[i].leaf[1]);
-		im->rows[i].leaf[0] = im->rows[i].leaf[1] = NULL;
-	}
-}
-
-/* The weapon's and its marking's canonical values and leaves, as
- * reg_weapon_register() makes them. */
+/* The weapon's and its marking's canonical values, as reg_weapon_register()
+ * makes them. */
 static int
 weapon_records(struct imp *im, struct row *rw)
 {
@@ -1464,34 +1693,47 @@ weapon_records(struct imp *im, struct row *rw)
 	rw->v = v;
 	rw->mv = mv;
 	rw->state = ROW_IMPORT;
-	if ((r = make_leaf(im, rw, 0, REC_WEAPON, v)) != 0 ||
-	    (rw->state == ROW_IMPORT &&
-	    (r = make_leaf(im, rw, 1, REC_MARKING, mv)) != 0))
-		return r;
 	return 0;
 }
 
-/* Appends the batch's leaves and returns the first one's index. */
+/*
+ * Writes the rows to import (n of them, per_row records each): streams them
+ * with COPY, their leaves' indexes counted from the log's size that
+ * log_reserve() read, while making their leaves, then appends the leaves
+ * with one call.
+ */
 static int
-append_leaves(struct imp *im, size_t per_row, uint64_t *first, size_t *nleaves)
+write_rows(struct imp *im, size_t n, size_t per_row)
 {
 	struct row *rw;
-	size_t i, n = 0, k;
+	uint64_t first = im->log_size, got = 0;
+	size_t i, k = 0, w;
+	int r;
 
+	if (n == 0)
+		return 0;
+	for (w = 0; w < per_row; w++)
+		if ((r = copy_stream(im, im->copy_sql[w], im->format == FMT_WEAPONS ?
+		    (w == 0 ? REC_WEAPON : REC_MARKING) : REC_EVENT, (int)w, per_row,
+		    first)) != 0)
+			return r;
 	for (i = 0; i < im->nrows; i++) {
 		rw = &im->rows[i];
 		if (rw->state != ROW_IMPORT)
 			continue;
-		for (k = 0; k < per_row; k++) {
-			im->leaves[n].data = rw->leaf[k];
-			im->leaves[n].len = rw->leaflen[k];
-			n++;
+		for (w = 0; w < per_row; w++) {
+			im->leaves[k].data = rw->leaf[w];
+			im->leaves[k].len = rw->leaflen[w];
+			k++;
 		}
 	}
-	*nleaves = n;
-	if (n == 0)
-		return 0;
-	return reg_log_append_batch(im->ctx, im->leaves, n, first, im->err);
+	if ((r = reg_log_append_batch(im->ctx, im->leaves, k, &got, im->err)) != 0)
+		return r;
+	if (got != first)
+		return reg__fail(im->err, REG_EINTERNAL, "the log gave index %" PRIu64
+		    " where %" PRIu64 " was reserved: log.c's append lock changed",
+		    got, first);
+	return 0;
 }
 
 /* Writes the batch of weapons, in the transaction open. */
@@ -1501,11 +1743,9 @@ weapons_write(struct imp *im)
 	struct row *rw;
 	PGresult *res = NULL;
 	const char *params[1];
-	uint64_t first = 0, idx;
-	size_t i, nleaves = 0, want = 0;
+	size_t i, n = 0, want = 0;
 	int r = 0;
 
-	P0;
 	smap_clear(&im->seen);
 	array_start(&im->q1);
 	for (i = 0; i < im->nrows; i++)
@@ -1519,12 +1759,11 @@ weapons_write(struct imp *im)
 	if (want > 0) {
 		params[0] = im->q1.p;
 		if ((r = query(im, "SELECT office_ref FROM weapon "
-		    "WHERE office_ref = ANY($1::text[])", 1, params, &res,
-		    "look up the office references")) != 0 ||
+		    "WHERE office_ref = ANY((SELECT $1::text[])::text[])", 1, params,
+		    &res, "look up the office references")) != 0 ||
 		    (r = mark_seen(im, res)) != 0)
 			goto out;
 	}
-	P(3);
 	for (i = 0; i < im->nrows; i++) {
 		rw = &im->rows[i];
 		if (rw->state != ROW_NEW)
@@ -1535,32 +1774,13 @@ weapons_write(struct imp *im)
 		}
 		if ((r = weapon_records(im, rw)) != 0)
 			goto out;
-		if (rw->state == ROW_IMPORT &&
-		    smap_put(&im->seen, rw->f[W_OFFICE_REF], (void *)1) != 0) {
+		if (smap_put(&im->seen, rw->f[W_OFFICE_REF], (void *)1) != 0) {
 			r = reg__fail(im->err, REG_ENOMEM, "out of memory");
 			goto out;
 		}
+		n++;
 	}
-	P(4);
-	if ((r = append_leaves(im, 2, &first, &nleaves)) != 0 || nleaves == 0)
-		goto out;
-	P(5);
-	im->copy1.len = im->copy2.len = 0;
-	idx = first;
-	for (i = 0; i < im->nrows; i++) {
-		rw = &im->rows[i];
-		if (rw->state != ROW_IMPORT)
-			continue;
-		copy_row(&im->copy1, REC_WEAPON, rw->v, idx++);
-		copy_row(&im->copy2, REC_MARKING, rw->mv, idx++);
-	}
-	P(6);
-	if ((r = copy_send(im, im->copy_sql[0], &im->copy1)) != 0)
-		goto out;
-	P(6);
-	if ((r = copy_send(im, im->copy_sql[1], &im->copy2)) != 0)
-		goto out;
-	P(7);
+	r = write_rows(im, n, 2);
 out:
 	PQclear(res);
 	return r;
@@ -1627,7 +1847,7 @@ state_load(struct imp *im, struct wstate *s, PGresult *res, int a, int b)
 			if (strcmp(PQgetvalue(res, j, 1), PQgetvalue(res, i, 5)) == 0)
 				break;
 		if (j == i)
-			continue;	/* cannot happen: corrects names an earlier event */
+			continue;	/* cannot be: corrects names an earlier one */
 		for (k = 0; k < neff; k++)
 			if (im->eff[k] == j)
 				im->eff[k] = i;
@@ -1684,18 +1904,22 @@ check_chain(const struct wstate *s, const char *kind, const char *date,
 	return 0;
 }
 
-/* Adds a reference to the UUID list or the office reference list. */
-static void
-ref_add(struct imp *im, struct ibuf *ids, struct ibuf *refs, const char *ref)
+/* Adds a reference, once, to the UUID list or the office reference list;
+ * refs remembers the ones added. */
+static int
+ref_add(struct smap *set, struct ibuf *ids, struct ibuf *refs, const char *ref)
 {
 	char uid[REG_UUID_STR];
 
-	if (*ref == '\0')
-		return;
+	if (*ref == '\0' || smap_get(set, ref) != NULL)
+		return 0;
+	if (smap_put(set, ref, (void *)1) != 0)
+		return -1;
 	if (as_uuid(ref, uid))
 		array_add(ids, uid);
 	else
 		array_add(refs, ref);
+	return 0;
 }
 
 static void *
@@ -1708,32 +1932,22 @@ ref_find(const struct smap *by_id, const struct smap *by_ref, const char *ref)
 	return smap_get(by_ref, ref);
 }
 
-static int
-cmp_i32(const void *a, const void *b)
-{
-	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Finds the batch's weapons, takes their history locks and loads their
- * histories. */
+/* Finds the batch's weapons and loads their histories. */
 static int
 load_weapons(struct imp *im, PGresult **wres, PGresult **hres)
 {
 	struct wstate *s;
 	const char *params[2];
-	int32_t *keys = NULL;
-	size_t i, nk = 0;
-	reg_uuid u;
-	char key[16];
+	size_t i;
 	int j, a, r;
 
 	array_start(&im->q1);
 	array_start(&im->q2);
+	smap_clear(&im->refs);
 	for (i = 0; i < im->nrows; i++)
-		if (im->rows[i].state == ROW_NEW)
-			ref_add(im, &im->q1, &im->q2, im->rows[i].f[E_WEAPON]);
+		if (im->rows[i].state == ROW_NEW &&
+		    ref_add(&im->refs, &im->q1, &im->q2, im->rows[i].f[E_WEAPON]) != 0)
+			return reg__fail(im->err, REG_ENOMEM, "out of memory");
 	ibuf_addc(&im->q1, '}');
 	ibuf_addc(&im->q2, '}');
 	if (im->q1.failed || im->q2.failed)
@@ -1741,65 +1955,38 @@ load_weapons(struct imp *im, PGresult **wres, PGresult **hres)
 	params[0] = im->q1.p;
 	params[1] = im->q2.p;
 	if ((r = query(im, "SELECT id::text, office_ref FROM weapon "
-	    "WHERE id = ANY($1::uuid[]) OR office_ref = ANY($2::text[])", 2, params,
-	    wres, "look up the weapons")) != 0)
+	    "WHERE id = ANY((SELECT $1::uuid[])::uuid[]) OR "
+	    "office_ref = ANY((SELECT $2::text[])::text[])", 2, params, wres,
+	    "look up the weapons")) != 0)
 		return r;
-	keys = calloc((size_t)PQntuples(*wres) + 1, sizeof(*keys));
-	if (keys == NULL)
-		return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	if (PQntuples(*wres) == 0)
+		return 0;
 	array_start(&im->q1);
 	for (j = 0; j < PQntuples(*wres); j++) {
 		s = pool_alloc(&im->pool, sizeof(*s));
 		if (s == NULL)
-			goto nomem;
+			return reg__fail(im->err, REG_ENOMEM, "out of memory");
 		memset(s, 0, sizeof(*s));
 		s->id = PQgetvalue(*wres, j, 0);
 		snprintf(s->status, sizeof(s->status), "registered");
-		if (reg_uuid_parse(s->id, &u, im->err) != 0) {
-			r = REG_EINTERNAL;
-			goto out;
-		}
-		/* As event.c's lock_weapon(). */
-		s->lockkey = (int32_t)((uint32_t)u.b[12] << 24 | (uint32_t)u.b[13] << 16 |
-		    (uint32_t)u.b[14] << 8 | u.b[15]);
-		keys[nk++] = s->lockkey;
 		if (smap_put(&im->weapon_id, s->id, s) != 0 ||
 		    (!PQgetisnull(*wres, j, 1) &&
 		    smap_put(&im->weapon_ref, PQgetvalue(*wres, j, 1), s) != 0))
-			goto nomem;
+			return reg__fail(im->err, REG_ENOMEM, "out of memory");
 		array_add(&im->q1, s->id);
 	}
 	ibuf_addc(&im->q1, '}');
-	if (nk == 0) {
-		r = 0;
-		goto out;
-	}
-	/* Writers of one weapon's history queue on its lock, in key order. */
-	qsort(keys, nk, sizeof(*keys), cmp_i32);
-	array_start(&im->q2);
-	for (i = 0; i < nk; i++) {
-		if (i > 0 && keys[i] == keys[i - 1])
-			continue;
-		snprintf(key, sizeof(key), "%s%d", im->q2.len > 1 ? "," : "", (int)keys[i]);
-		ibuf_adds(&im->q2, key);
-	}
-	ibuf_addc(&im->q2, '}');
-	if (im->q1.failed || im->q2.failed)
-		goto nomem;
-	params[0] = im->q2.p;
-	if ((r = query(im, "SELECT pg_advisory_xact_lock(21061, k) "
-	    "FROM unnest($1::int[]) AS k", 1, params, hres,
-	    "lock the weapons' histories")) != 0)
-		goto out;
-	PQclear(*hres);
+	if (im->q1.failed)
+		return reg__fail(im->err, REG_ENOMEM, "out of memory");
 	params[0] = im->q1.p;
 	if ((r = query(im, "SELECT e.weapon_id::text, e.id::text, e.kind, "
 	    "to_char(e.event_date, 'YYYY-MM-DD'), coalesce(e.to_party::text, ''), "
 	    "e.corrects::text, coalesce(p.kind, '') "
 	    "FROM event e LEFT JOIN party p ON p.id = e.to_party "
-	    "WHERE e.weapon_id = ANY($1::uuid[]) ORDER BY e.weapon_id, e.seq", 1,
-	    params, hres, "read the weapons' histories")) != 0)
-		goto out;
+	    "WHERE e.weapon_id = ANY((SELECT $1::uuid[])::uuid[]) "
+	    "ORDER BY e.weapon_id, e.seq",
+	    1, params, hres, "read the weapons' histories")) != 0)
+		return r;
 	for (a = 0; a < PQntuples(*hres); a = j) {
 		const char *wid = PQgetvalue(*hres, a, 0);
 
@@ -1808,15 +1995,9 @@ load_weapons(struct imp *im, PGresult **wres, PGresult **hres)
 			;
 		s = smap_get(&im->weapon_id, wid);
 		if (s != NULL && (r = state_load(im, s, *hres, a, j)) != 0)
-			goto out;
+			return r;
 	}
-	r = 0;
-	goto out;
-nomem:
-	r = reg__fail(im->err, REG_ENOMEM, "out of memory");
-out:
-	free(keys);
-	return r;
+	return 0;
 }
 
 static int
@@ -1829,11 +2010,13 @@ load_parties(struct imp *im, PGresult **pres)
 
 	array_start(&im->q1);
 	array_start(&im->q2);
+	smap_clear(&im->refs);
 	for (i = 0; i < im->nrows; i++) {
 		if (im->rows[i].state != ROW_NEW)
 			continue;
-		ref_add(im, &im->q1, &im->q2, im->rows[i].f[E_FROM]);
-		ref_add(im, &im->q1, &im->q2, im->rows[i].f[E_TO]);
+		if (ref_add(&im->refs, &im->q1, &im->q2, im->rows[i].f[E_FROM]) != 0 ||
+		    ref_add(&im->refs, &im->q1, &im->q2, im->rows[i].f[E_TO]) != 0)
+			return reg__fail(im->err, REG_ENOMEM, "out of memory");
 	}
 	ibuf_addc(&im->q1, '}');
 	ibuf_addc(&im->q2, '}');
@@ -1842,7 +2025,8 @@ load_parties(struct imp *im, PGresult **pres)
 	params[0] = im->q1.p;
 	params[1] = im->q2.p;
 	if ((r = query(im, "SELECT id::text, office_ref, kind FROM party "
-	    "WHERE id = ANY($1::uuid[]) OR office_ref = ANY($2::text[])", 2, params,
+	    "WHERE id = ANY((SELECT $1::uuid[])::uuid[]) OR "
+	    "office_ref = ANY((SELECT $2::text[])::text[])", 2, params,
 	    pres, "look up the parties")) != 0)
 		return r;
 	for (j = 0; j < PQntuples(*pres); j++) {
@@ -1859,7 +2043,7 @@ load_parties(struct imp *im, PGresult **pres)
 	return 0;
 }
 
-/* The event's canonical values and leaf, as event.c's write_event(). */
+/* The event's canonical values, as event.c's write_event(). */
 static int
 event_record(struct imp *im, struct row *rw, const struct wstate *s,
     const struct party *from, const struct party *to)
@@ -1906,7 +2090,7 @@ event_record(struct imp *im, struct row *rw, const struct wstate *s,
 #undef OPT
 	rw->v = v;
 	rw->state = ROW_IMPORT;
-	return make_leaf(im, rw, 0, REC_EVENT, v);
+	return 0;
 }
 
 /* Checks the batch's events against the weapons' histories and writes the
@@ -1916,15 +2100,13 @@ events_write(struct imp *im)
 {
 	reg_error e;
 	struct row *rw;
-	struct wstate *s, saved;
+	struct wstate *s;
 	const struct party *from, *to;
 	PGresult *wres = NULL, *hres = NULL, *pres = NULL, *eres = NULL;
 	const char *params[1];
-	uint64_t first = 0;
-	size_t i, nleaves = 0, want = 0;
+	size_t i, n = 0, want = 0;
 	int r;
 
-	P0;
 	smap_clear(&im->seen);
 	smap_clear(&im->weapon_id);
 	smap_clear(&im->weapon_ref);
@@ -1943,13 +2125,12 @@ events_write(struct imp *im)
 		return 0;
 	params[0] = im->q3.p;
 	if ((r = query(im, "SELECT office_ref FROM event "
-	    "WHERE office_ref = ANY($1::text[])", 1, params, &eres,
-	    "look up the office references")) != 0 ||
+	    "WHERE office_ref = ANY((SELECT $1::text[])::text[])", 1, params,
+	    &eres, "look up the office references")) != 0 ||
 	    (r = mark_seen(im, eres)) != 0 ||
 	    (r = load_parties(im, &pres)) != 0 ||
 	    (r = load_weapons(im, &wres, &hres)) != 0)
 		goto out;
-	P(10);
 	for (i = 0; i < im->nrows; i++) {
 		rw = &im->rows[i];
 		if (rw->state != ROW_NEW)
@@ -1980,34 +2161,18 @@ events_write(struct imp *im)
 			reject(im, rw, e.message);
 			continue;
 		}
-		saved = *s;
 		s->n++;
 		state_step(s, rw->f[E_KIND], to != NULL ? to->id : "",
 		    to != NULL ? to->kind : "", rw->f[E_DATE]);
 		if ((r = event_record(im, rw, s, from, to)) != 0)
 			goto out;
-		if (rw->state != ROW_IMPORT) {
-			*s = saved;	/* its leaf was refused: as if never read */
-			continue;
-		}
 		if (smap_put(&im->seen, rw->f[E_OFFICE_REF], (void *)1) != 0) {
 			r = reg__fail(im->err, REG_ENOMEM, "out of memory");
 			goto out;
 		}
+		n++;
 	}
-	P(4);
-	if ((r = append_leaves(im, 1, &first, &nleaves)) != 0 || nleaves == 0)
-		goto out;
-	P(5);
-	im->copy1.len = 0;
-	for (i = 0; i < im->nrows; i++) {
-		rw = &im->rows[i];
-		if (rw->state == ROW_IMPORT)
-			copy_row(&im->copy1, REC_EVENT, rw->v, first++);
-	}
-	P(6);
-	r = copy_send(im, im->copy_sql[0], &im->copy1);
-	P(6);
+	r = write_rows(im, n, 1);
 out:
 	PQclear(eres);
 	PQclear(pres);
@@ -2023,10 +2188,9 @@ static int
 batch_run(struct imp *im)
 {
 	struct row *rw;
-	size_t i;
+	size_t i, good = 0;
 	int r;
 
-	P0;
 	for (i = 0; i < im->nrows; i++) {
 		rw = &im->rows[i];
 		if (rw->state != ROW_NEW)
@@ -2037,22 +2201,34 @@ batch_run(struct imp *im)
 			event_check(im, rw);
 		if (im->pool.failed)
 			return reg__fail(im->err, REG_ENOMEM, "out of memory");
+		good += rw->state == ROW_NEW;
 	}
-	P(1);
+	if (good == 0)
+		goto report;	/* nothing for the database */
+	/*
+	 * The log's lock first: every record write appends to the log in its
+	 * transaction, so while the batch holds the lock no other record can
+	 * commit, and what the batch reads (office references, parties,
+	 * weapons' histories) stays true until it commits.  This also keeps
+	 * concurrent reg_event_add() calls from interleaving with the batch's
+	 * events without a lock per weapon (thousands a batch would strain the
+	 * server's lock table); one that read a history before the batch
+	 * commits fails on the event numbering instead of breaking a chain.
+	 */
 	if ((r = reg__exec_cmd(im->ctx, "BEGIN", im->err)) != 0)
 		return r;
-	P(2);
-	r = im->format == FMT_WEAPONS ? weapons_write(im) : events_write(im);
-	_pt = pnow();
-	if (r == 0)
-		r = reg__exec_cmd(im->ctx, "COMMIT", im->err);
-	P(8);
-	if (r != 0) {
+	if ((r = log_reserve(im, &im->log_size)) != 0) {
 		(void)reg__exec_cmd(im->ctx, "ROLLBACK", NULL);
-		free_leaves(im);
 		return r;
 	}
-	free_leaves(im);
+	r = im->format == FMT_WEAPONS ? weapons_write(im) : events_write(im);
+	if (r == 0)
+		r = reg__exec_cmd(im->ctx, "COMMIT", im->err);
+	if (r != 0) {
+		(void)reg__exec_cmd(im->ctx, "ROLLBACK", NULL);
+		return r;
+	}
+report:
 	/* Committed: count and report, in file order. */
 	for (i = 0; i < im->nrows; i++) {
 		rw = &im->rows[i];
@@ -2081,7 +2257,6 @@ imp_free(struct imp *im)
 {
 	if (im == NULL)
 		return;
-	free_leaves(im);
 	reader_free(&im->rd);
 	if (im->cr.p_ok)
 		csv_free(&im->cr.p);
@@ -2090,6 +2265,7 @@ imp_free(struct imp *im)
 	smap_free(&im->maker_alias);
 	smap_free(&im->maker_id);
 	smap_free(&im->seen);
+	smap_free(&im->refs);
 	smap_free(&im->weapon_id);
 	smap_free(&im->weapon_ref);
 	smap_free(&im->party_id);
@@ -2100,7 +2276,7 @@ imp_free(struct imp *im)
 	ibuf_free(&im->q2);
 	ibuf_free(&im->q3);
 	ibuf_free(&im->copy1);
-	ibuf_free(&im->copy2);
+	ibuf_free(&im->leafbuf);
 	free(im->rows);
 	free(im->leaves);
 	free(im->eff);
@@ -2131,6 +2307,7 @@ reg_import_csv(reg_ctx *ctx, FILE *in, const struct reg_import_opts *opts,
 		return reg__fail(err, REG_ENOMEM, "out of memory");
 	im->ctx = ctx;
 	im->err = err;
+	leaf_keys_init(im->keys);
 	im->opts = opts;
 	im->batch_rows = opts != NULL && opts->batch_rows > 0 ? opts->batch_rows :
 	    IMP_BATCH_DEFAULT;
@@ -2155,10 +2332,8 @@ reg_import_csv(reg_ctx *ctx, FILE *in, const struct reg_import_opts *opts,
 	if ((r = load_reference(im)) != 0)
 		goto out;
 	for (;;) {
-		double _t0 = pnow();
 		if ((r = batch_fill(im)) != 0)
 			goto out;
-		prof[0] += pnow() - _t0;
 		if (im->nrows == 0)
 			break;
 		if ((r = batch_run(im)) != 0)

@@ -31,7 +31,7 @@
 	"WHERE s.n IS NOT NULL AND (s.n >> b) & 1 = 1"
 
 /* Transaction-scoped advisory locks (any constants will do). */
-#define LOG_LOCK_SQL "SELECT pg_advisory_xact_lock(7238294712)"
+#define LOG_LOCK_SQL REG__LOG_LOCK_SQL
 #define CKPT_LOCK_SQL "SELECT pg_advisory_xact_lock(7238294713)"
 #define APPEND_BATCH_MAX 100000
 

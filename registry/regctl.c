@@ -30,6 +30,7 @@ static const struct command {
 	{ "component", regctl_component, "record a component with its own serial" },
 	{ "event", regctl_event, "add an event to a weapon's history" },
 	{ "correct", regctl_correct, "correct an event with a new one" },
+	{ "import", regctl_import, "import weapons or events from a CSV file" },
 	{ "pii-key", regctl_pii_key, "generate or rotate the personal-data keys" },
 	{ "local", regctl_local, "start, stop or show the local default cluster" },
 	{ NULL, NULL, NULL }

@@ -11,9 +11,6 @@
 #include "cli_int.h"
 #include "regctl_int.h"
 
-/* Declared here until regctl_int.h lists it with the other commands. */
-int regctl_import(struct regctl_common *c, int argc, char **argv);
-
 /* What the callbacks need while the import runs. */
 struct import_ui {
 	FILE *rejects;			/* the reject file, or NULL for stderr */
@@ -51,23 +48,37 @@ import_help(void)
 	    "See regctl(1), IMPORT.\n");
 }
 
-/* Writes one reject as one line: a record's line breaks are shown as \n. */
+/*
+ * Writes s: a line break as \n, so that a reject stays one line, and on
+ * standard error the other control characters as '?', so that a file cannot
+ * steer the terminal.  The reject file keeps the bytes as read.
+ */
+static void
+put_text(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\n')
+			fputs("\\n", f);
+		else if (f == stderr && ((unsigned char)*s < 0x20 || *s == 0x7f))
+			fputc('?', f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* Writes one reject: "line N: reason: the row as read". */
 static void
 on_reject(uint64_t line, const char *why, const char *raw, void *arg)
 {
 	struct import_ui *ui = arg;
 	FILE *f = ui->rejects != NULL ? ui->rejects : stderr;
-	const char *p;
 
 	if (f == stderr && ui->prog.tty)
 		fputc('\n', stderr);	/* below the progress line */
-	fprintf(f, "line %llu: %s: ", (unsigned long long)line, why);
-	for (p = raw; *p != '\0'; p++) {
-		if (*p == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*p, f);
-	}
+	fprintf(f, "line %llu: ", (unsigned long long)line);
+	put_text(f, why);
+	fputs(": ", f);
+	put_text(f, raw);
 	if (fputc('\n', f) == EOF)
 		ui->reject_failed = 1;
 }

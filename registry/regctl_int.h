@@ -26,6 +26,7 @@ int regctl_component(struct regctl_common *c, int argc, char **argv);
 int regctl_event(struct regctl_common *c, int argc, char **argv);
 int regctl_correct(struct regctl_common *c, int argc, char **argv);
 int regctl_pii_key(struct regctl_common *c, int argc, char **argv);
+int regctl_import(struct regctl_common *c, int argc, char **argv);
 /* The personal-data key file: opt, REGISTRY_PII_KEY, or the default. */
 const char *regctl_pii_key_path(const char *opt);
 

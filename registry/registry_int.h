@@ -44,6 +44,10 @@ int reg__fail_pg(reg_error *err, struct pg_conn *conn,
 /* Lower-case hex of len bytes into out (2 * len + 1 bytes). */
 void reg__hex(const uint8_t *in, size_t len, char *out);
 
+/* The audit log's append lock: transaction-scoped, so that leaf indexes
+ * follow commit order (log.c, import.c). */
+#define REG__LOG_LOCK_SQL "SELECT pg_advisory_xact_lock(7238294712)"
+
 /* Runs a fixed command that takes no data. */
 int reg__exec_cmd(reg_ctx *ctx, const char *sql, reg_error *err);
 /* Whether a transaction is open on the connection. */
