@@ -50,23 +50,11 @@ reg__history_free(struct reg__history *h)
 }
 
 int
-reg__history_load(reg_ctx *ctx, const char *wid, struct reg__history *h,
-    reg_error *err)
+reg__history_build(PGresult *res, struct reg__history *h, reg_error *err)
 {
-	const char *params[1] = { wid };
-	PGresult *res;
-	int i, j, n, r = 0;
+	int i, j, r = 0, n;
 
 	memset(h, 0, sizeof(*h));
-	res = PQexecParams(ctx->conn,
-	    "SELECT e.id, e.seq, e.kind, to_char(e.event_date, 'YYYY-MM-DD'), "
-	    "e.from_party, e.to_party, e.corrects, p.kind "
-	    "FROM event e LEFT JOIN party p ON p.id = e.to_party "
-	    "WHERE e.weapon_id = $1 ORDER BY e.seq", 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		r = reg__fail_pg(err, ctx->conn, res, "cannot read the weapon's history");
-		goto out;
-	}
 	n = PQntuples(res);
 	h->ev = calloc(n ? (size_t)n : 1, sizeof(*h->ev));
 	h->eff = calloc(n ? (size_t)n : 1, sizeof(*h->eff));
@@ -145,9 +133,26 @@ reg__history_load(reg_ctx *ctx, const char *wid, struct reg__history *h,
 		snprintf(h->last_date, sizeof(h->last_date), "%s", e->date);
 	}
 out:
-	PQclear(res);
 	if (r != 0)
 		reg__history_free(h);
+	return r;
+}
+
+int
+reg__history_load(reg_ctx *ctx, const char *wid, struct reg__history *h,
+    reg_error *err)
+{
+	const char *params[1] = { wid };
+	PGresult *res;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	res = PQexecParams(ctx->conn, REG__HISTORY_SQL, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = reg__fail_pg(err, ctx->conn, res, "cannot read the weapon's history");
+	else
+		r = reg__history_build(res, h, err);
+	PQclear(res);
 	return r;
 }
 

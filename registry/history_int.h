@@ -28,8 +28,25 @@ struct reg__history {
 	char last_date[11];
 };
 
+/*
+ * A weapon's events ($1 its id) in the columns reg__history_build() reads:
+ * id, seq, kind, date, from, to, corrects, the receiving party's kind.
+ * Readers may add columns after these.
+ */
+#define REG__HISTORY_COLS \
+	"e.id, e.seq, e.kind, to_char(e.event_date, 'YYYY-MM-DD'), " \
+	"e.from_party, e.to_party, e.corrects, p.kind"
+#define REG__HISTORY_FROM \
+	" FROM event e LEFT JOIN party p ON p.id = e.to_party " \
+	"WHERE e.weapon_id = $1 ORDER BY e.seq"
+#define REG__HISTORY_SQL "SELECT " REG__HISTORY_COLS REG__HISTORY_FROM
+
+struct pg_result;
 int reg__history_load(reg_ctx *ctx, const char *weapon_id,
     struct reg__history *h, reg_error *err);
+/* Builds the history from rows of REG__HISTORY_COLS (and more columns). */
+int reg__history_build(struct pg_result *res, struct reg__history *h,
+    reg_error *err);
 void reg__history_free(struct reg__history *h);
 
 #endif

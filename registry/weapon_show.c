@@ -16,10 +16,101 @@
 #include "record_int.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-/* The earliest date a record's retention could lapse. */
-#define RETAIN(col, cls) "to_char((" col " AT TIME ZONE 'UTC')::date + " \
-	"make_interval(years => (SELECT years FROM retention_setting WHERE " \
-	"record_class = " cls ")), 'YYYY-MM-DD')"
+/*
+ * The earliest date a record's retention could lapse, from the State's
+ * settings read once per query (RETENTION_JOIN names them rs.ym and rs.yo).
+ */
+#define RETAIN(col, manufacture) "to_char((" col " AT TIME ZONE 'UTC')::date + " \
+	"make_interval(years => CASE WHEN " manufacture " THEN rs.ym ELSE rs.yo END), " \
+	"'YYYY-MM-DD')"
+#define RETENTION_JOIN " CROSS JOIN (SELECT " \
+	"max(years) FILTER (WHERE record_class = 'manufacture') AS ym, " \
+	"max(years) FILTER (WHERE record_class = 'other') AS yo " \
+	"FROM retention_setting) rs "
+
+/* The queries of one weapon, sent together in one round trip. */
+enum { Q_WEAPON, Q_MARKINGS, Q_COMPONENTS, Q_PARTIES, Q_EVENTS, NQUERIES };
+
+static const char *const show_sql[NQUERIES] = {
+	[Q_WEAPON] =
+	    "SELECT w.id::text, w.office_ref, w.manufacturer_id::text, m.name, "
+	    "m.country::text, w.model, w.type, w.calibre, w.serial, w.serial_norm, "
+	    "w.country_of_manufacture::text, w.year_of_manufacture, w.log_index, "
+	    TS("w.recorded_at") ", " RETAIN("w.recorded_at", "true")
+	    " FROM weapon w LEFT JOIN manufacturer m ON m.id = w.manufacturer_id"
+	    RETENTION_JOIN "WHERE w.id = $1",
+	[Q_MARKINGS] =
+	    "SELECT id::text, kind, text, location, country::text, year, new_serial, "
+	    "log_index, " TS("recorded_at") ", " RETAIN("recorded_at", "kind = 'manufacture'")
+	    " FROM marking" RETENTION_JOIN "WHERE weapon_id = $1 ORDER BY log_index",
+	[Q_COMPONENTS] =
+	    "SELECT id::text, kind, serial, log_index, " TS("recorded_at") ", "
+	    RETAIN("recorded_at", "false")
+	    " FROM component" RETENTION_JOIN "WHERE weapon_id = $1 ORDER BY log_index",
+	[Q_PARTIES] =
+	    "SELECT p.id::text, p.kind, p.name, p.country::text, p.region, p.licence, "
+	    "p.pii, p.log_index FROM party p WHERE p.id IN "
+	    "(SELECT from_party FROM event WHERE weapon_id = $1 UNION "
+	    "SELECT to_party FROM event WHERE weapon_id = $1)",
+	[Q_EVENTS] =
+	    "SELECT " REG__HISTORY_COLS ", e.licence_number, "
+	    "to_char(e.licence_issued, 'YYYY-MM-DD'), to_char(e.licence_expires, 'YYYY-MM-DD'), "
+	    "e.euc_ref, e.export_country::text, e.import_country::text, "
+	    "array_to_string(e.transit_countries, ','), e.final_recipient, e.certificate, "
+	    "e.reason, e.note, e.office_ref, e.log_index, " TS("e.recorded_at") ", "
+	    RETAIN("e.recorded_at", "e.kind = 'manufacture'")
+	    " FROM event e LEFT JOIN party p ON p.id = e.to_party" RETENTION_JOIN
+	    "WHERE e.weapon_id = $1 ORDER BY e.seq",
+};
+
+/*
+ * Runs every query of show_sql with the weapon's id in one round trip
+ * (libpq's pipeline mode).  res[] receives the results; on failure the
+ * ones received are freed.
+ */
+static int
+run_all(reg_ctx *ctx, const char *wid, PGresult *res[NQUERIES], reg_error *err)
+{
+	const char *params[1] = { wid };
+	PGresult *x;
+	int i, r = 0;
+
+	memset(res, 0, NQUERIES * sizeof(*res));
+	if (PQenterPipelineMode(ctx->conn) != 1)
+		return reg__fail_pg(err, ctx->conn, NULL, "cannot read the weapon");
+	for (i = 0; i < NQUERIES; i++)
+		if (PQsendQueryParams(ctx->conn, show_sql[i], 1, NULL, params, NULL, NULL,
+		    0) != 1 && r == 0)
+			r = reg__fail_pg(err, ctx->conn, NULL, "cannot read the weapon");
+	if (PQpipelineSync(ctx->conn) != 1 && r == 0)
+		r = reg__fail_pg(err, ctx->conn, NULL, "cannot read the weapon");
+	/* Each query's result, then NULL; then the sync. */
+	for (i = 0; i < NQUERIES; i++) {
+		x = PQgetResult(ctx->conn);
+		if (x == NULL)
+			break;
+		if (PQresultStatus(x) != PGRES_TUPLES_OK && r == 0)
+			r = reg__fail_pg(err, ctx->conn, x, "cannot read the weapon");
+		res[i] = x;
+		while ((x = PQgetResult(ctx->conn)) != NULL)
+			PQclear(x);
+	}
+	while ((x = PQgetResult(ctx->conn)) != NULL) {
+		int st = PQresultStatus(x);
+
+		PQclear(x);
+		if (st == PGRES_PIPELINE_SYNC)
+			break;
+	}
+	if (PQexitPipelineMode(ctx->conn) != 1 && r == 0)
+		r = reg__fail_pg(err, ctx->conn, NULL, "cannot read the weapon");
+	if (r != 0)
+		for (i = 0; i < NQUERIES; i++) {
+			PQclear(res[i]);
+			res[i] = NULL;
+		}
+	return r;
+}
 
 /* A column as a JSON string, or null. */
 static json_t *
@@ -36,38 +127,12 @@ col_int(PGresult *res, int row, int c)
 	    json_integer(strtoll(PQgetvalue(res, row, c), NULL, 10));
 }
 
-static int
-query(reg_ctx *ctx, const char *sql, const char *param, PGresult **out,
-    reg_error *err)
-{
-	const char *params[1] = { param };
-
-	*out = PQexecParams(ctx->conn, sql, 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(*out) != PGRES_TUPLES_OK) {
-		int r = reg__fail_pg(err, ctx->conn, *out, "cannot read the weapon");
-
-		PQclear(*out);
-		*out = NULL;
-		return r;
-	}
-	return 0;
-}
-
 /* The parties of a weapon's history, by id. */
-static int
-load_parties(reg_ctx *ctx, const char *wid, const reg_pii_keyring *kr,
-    json_t *parties, reg_error *err)
+static void
+load_parties(PGresult *res, const reg_pii_keyring *kr, json_t *parties)
 {
-	PGresult *res = NULL;
-	int i, r;
+	int i;
 
-	r = query(ctx,
-	    "SELECT p.id::text, p.kind, p.name, p.country::text, p.region, p.licence, "
-	    "p.pii, p.log_index FROM party p WHERE p.id IN "
-	    "(SELECT from_party FROM event WHERE weapon_id = $1 UNION "
-	    "SELECT to_party FROM event WHERE weapon_id = $1)", wid, &res, err);
-	if (r != 0)
-		return r;
 	for (i = 0; i < PQntuples(res); i++) {
 		json_t *p = json_object();
 		const char *kind = PQgetvalue(res, i, 1);
@@ -111,8 +176,6 @@ load_parties(reg_ctx *ctx, const char *wid, const reg_pii_keyring *kr,
 		}
 		json_object_set_new(parties, PQgetvalue(res, i, 0), p);
 	}
-	PQclear(res);
-	return 0;
 }
 
 static json_t *
@@ -127,30 +190,16 @@ party_ref(json_t *parties, PGresult *res, int row, int c)
 }
 
 static int
-add_history(reg_ctx *ctx, const char *wid, const reg_pii_keyring *kr, json_t *w,
+add_history(PGresult *pres, PGresult *res, const reg_pii_keyring *kr, json_t *w,
     reg_error *err)
 {
 	struct reg__history h;
-	PGresult *res = NULL;
 	json_t *parties = json_object(), *hist = json_array(), *e, *lic, *tc;
 	int i, r;
 
 	memset(&h, 0, sizeof(h));
-	if ((r = load_parties(ctx, wid, kr, parties, err)) != 0 ||
-	    (r = reg__history_load(ctx, wid, &h, err)) != 0)
-		goto out;
-	r = query(ctx,
-	    "SELECT e.id::text, e.seq, e.kind, to_char(e.event_date, 'YYYY-MM-DD'), "
-	    "e.from_party::text, e.to_party::text, e.licence_number, "
-	    "to_char(e.licence_issued, 'YYYY-MM-DD'), to_char(e.licence_expires, 'YYYY-MM-DD'), "
-	    "e.euc_ref, e.export_country::text, e.import_country::text, "
-	    "array_to_string(e.transit_countries, ','), e.final_recipient, e.certificate, "
-	    "e.corrects::text, e.reason, e.note, e.office_ref, e.log_index, "
-	    TS("e.recorded_at") ", "
-	    RETAIN("e.recorded_at", "CASE WHEN e.kind = 'manufacture' THEN 'manufacture' "
-	    "ELSE 'other' END")
-	    " FROM event e WHERE e.weapon_id = $1 ORDER BY e.seq", wid, &res, err);
-	if (r != 0)
+	load_parties(pres, kr, parties);
+	if ((r = reg__history_build(res, &h, err)) != 0)
 		goto out;
 	for (i = 0; i < PQntuples(res); i++) {
 		e = json_object();
@@ -160,48 +209,48 @@ add_history(reg_ctx *ctx, const char *wid, const reg_pii_keyring *kr, json_t *w,
 		json_object_set_new(e, "date", col(res, i, 3));
 		json_object_set_new(e, "from", party_ref(parties, res, i, 4));
 		json_object_set_new(e, "to", party_ref(parties, res, i, 5));
-		if (!PQgetisnull(res, i, 6) || !PQgetisnull(res, i, 7) ||
-		    !PQgetisnull(res, i, 8)) {
+		if (!PQgetisnull(res, i, 8) || !PQgetisnull(res, i, 9) ||
+		    !PQgetisnull(res, i, 10)) {
 			lic = json_object();
-			json_object_set_new(lic, "number", col(res, i, 6));
-			json_object_set_new(lic, "issued", col(res, i, 7));
-			json_object_set_new(lic, "expires", col(res, i, 8));
+			json_object_set_new(lic, "number", col(res, i, 8));
+			json_object_set_new(lic, "issued", col(res, i, 9));
+			json_object_set_new(lic, "expires", col(res, i, 10));
 			json_object_set_new(e, "licence", lic);
 		}
-		if (!PQgetisnull(res, i, 9))
-			json_object_set_new(e, "end_user_certificate", col(res, i, 9));
-		if (!PQgetisnull(res, i, 10))
-			json_object_set_new(e, "export_country", col(res, i, 10));
 		if (!PQgetisnull(res, i, 11))
-			json_object_set_new(e, "import_country", col(res, i, 11));
-		if (*PQgetvalue(res, i, 12) != '\0') {
+			json_object_set_new(e, "end_user_certificate", col(res, i, 11));
+		if (!PQgetisnull(res, i, 12))
+			json_object_set_new(e, "export_country", col(res, i, 12));
+		if (!PQgetisnull(res, i, 13))
+			json_object_set_new(e, "import_country", col(res, i, 13));
+		if (*PQgetvalue(res, i, 14) != '\0') {
 			char buf[256], *tok, *save = NULL;
 
 			tc = json_array();
-			snprintf(buf, sizeof(buf), "%s", PQgetvalue(res, i, 12));
+			snprintf(buf, sizeof(buf), "%s", PQgetvalue(res, i, 14));
 			for (tok = strtok_r(buf, ",", &save); tok != NULL;
 			    tok = strtok_r(NULL, ",", &save))
 				json_array_append_new(tc, json_string(tok));
 			json_object_set_new(e, "transit_countries", tc);
 		}
-		if (!PQgetisnull(res, i, 13))
-			json_object_set_new(e, "final_recipient", col(res, i, 13));
-		if (!PQgetisnull(res, i, 14))
-			json_object_set_new(e, "certificate", col(res, i, 14));
-		if (!PQgetisnull(res, i, 15)) {
-			json_object_set_new(e, "corrects", col(res, i, 15));
-			json_object_set_new(e, "reason", col(res, i, 16));
+		if (!PQgetisnull(res, i, 15))
+			json_object_set_new(e, "final_recipient", col(res, i, 15));
+		if (!PQgetisnull(res, i, 16))
+			json_object_set_new(e, "certificate", col(res, i, 16));
+		if (!PQgetisnull(res, i, 6)) {
+			json_object_set_new(e, "corrects", col(res, i, 6));
+			json_object_set_new(e, "reason", col(res, i, 17));
 		}
 		if (i < h.n && h.ev[i].corrected_by >= 0)
 			json_object_set_new(e, "corrected_by",
 			    json_string(h.ev[h.ev[i].corrected_by].id));
-		if (!PQgetisnull(res, i, 17))
-			json_object_set_new(e, "note", col(res, i, 17));
 		if (!PQgetisnull(res, i, 18))
-			json_object_set_new(e, "office_ref", col(res, i, 18));
-		json_object_set_new(e, "log_index", col_int(res, i, 19));
-		json_object_set_new(e, "recorded_at", col(res, i, 20));
-		json_object_set_new(e, "retention_until", col(res, i, 21));
+			json_object_set_new(e, "note", col(res, i, 18));
+		if (!PQgetisnull(res, i, 19))
+			json_object_set_new(e, "office_ref", col(res, i, 19));
+		json_object_set_new(e, "log_index", col_int(res, i, 20));
+		json_object_set_new(e, "recorded_at", col(res, i, 21));
+		json_object_set_new(e, "retention_until", col(res, i, 22));
 		json_array_append_new(hist, e);
 	}
 	json_object_set_new(w, "status", json_string(h.status));
@@ -212,28 +261,18 @@ add_history(reg_ctx *ctx, const char *wid, const reg_pii_keyring *kr, json_t *w,
 	json_object_set_new(w, "history", hist);
 	hist = NULL;
 out:
-	PQclear(res);
 	json_decref(hist);
 	json_decref(parties);
 	reg__history_free(&h);
 	return r;
 }
 
-static int
-add_marks(reg_ctx *ctx, const char *wid, json_t *w, reg_error *err)
+static void
+add_marks(PGresult *res, PGresult *cres, json_t *w)
 {
-	PGresult *res = NULL;
 	json_t *arr, *m;
-	int i, r;
+	int i;
 
-	r = query(ctx,
-	    "SELECT id::text, kind, text, location, country::text, year, new_serial, "
-	    "log_index, " TS("recorded_at") ", "
-	    RETAIN("recorded_at", "CASE WHEN kind = 'manufacture' THEN 'manufacture' "
-	    "ELSE 'other' END")
-	    " FROM marking WHERE weapon_id = $1 ORDER BY log_index", wid, &res, err);
-	if (r != 0)
-		return r;
 	arr = json_array();
 	for (i = 0; i < PQntuples(res); i++) {
 		m = json_object();
@@ -250,52 +289,37 @@ add_marks(reg_ctx *ctx, const char *wid, json_t *w, reg_error *err)
 		json_array_append_new(arr, m);
 	}
 	json_object_set_new(w, "markings", arr);
-	PQclear(res);
-	r = query(ctx,
-	    "SELECT id::text, kind, serial, log_index, " TS("recorded_at") ", "
-	    RETAIN("recorded_at", "'other'")
-	    " FROM component WHERE weapon_id = $1 ORDER BY log_index", wid, &res, err);
-	if (r != 0)
-		return r;
 	arr = json_array();
-	for (i = 0; i < PQntuples(res); i++) {
+	for (i = 0; i < PQntuples(cres); i++) {
 		m = json_object();
-		json_object_set_new(m, "id", col(res, i, 0));
-		json_object_set_new(m, "kind", col(res, i, 1));
-		json_object_set_new(m, "serial", col(res, i, 2));
-		json_object_set_new(m, "log_index", col_int(res, i, 3));
-		json_object_set_new(m, "recorded_at", col(res, i, 4));
-		json_object_set_new(m, "retention_until", col(res, i, 5));
+		json_object_set_new(m, "id", col(cres, i, 0));
+		json_object_set_new(m, "kind", col(cres, i, 1));
+		json_object_set_new(m, "serial", col(cres, i, 2));
+		json_object_set_new(m, "log_index", col_int(cres, i, 3));
+		json_object_set_new(m, "recorded_at", col(cres, i, 4));
+		json_object_set_new(m, "retention_until", col(cres, i, 5));
 		json_array_append_new(arr, m);
 	}
 	json_object_set_new(w, "components", arr);
-	PQclear(res);
-	return 0;
 }
 
 int
 reg_weapon_show(reg_ctx *ctx, const reg_uuid *id, const reg_pii_keyring *kr,
     char **json, reg_error *err)
 {
-	PGresult *res = NULL;
+	PGresult *q[NQUERIES], *res;
 	json_t *w = NULL, *m;
 	char wid[REG_UUID_STR];
-	int r;
+	int r, i;
 
 	*json = NULL;
 	reg_uuid_format(id, wid);
-	r = query(ctx,
-	    "SELECT w.id::text, w.office_ref, w.manufacturer_id::text, m.name, "
-	    "m.country::text, w.model, w.type, w.calibre, w.serial, w.serial_norm, "
-	    "w.country_of_manufacture::text, w.year_of_manufacture, w.log_index, "
-	    TS("w.recorded_at") ", " RETAIN("w.recorded_at", "'manufacture'")
-	    " FROM weapon w LEFT JOIN manufacturer m ON m.id = w.manufacturer_id "
-	    "WHERE w.id = $1", wid, &res, err);
-	if (r != 0)
+	if ((r = run_all(ctx, wid, q, err)) != 0)
 		return r;
+	res = q[Q_WEAPON];
 	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return reg__fail(err, REG_ENOTFOUND, "no weapon %s", wid);
+		r = reg__fail(err, REG_ENOTFOUND, "no weapon %s", wid);
+		goto out;
 	}
 	w = json_object();
 	json_object_set_new(w, "id", col(res, 0, 0));
@@ -319,18 +343,18 @@ reg_weapon_show(reg_ctx *ctx, const reg_uuid *id, const reg_pii_keyring *kr,
 	json_object_set_new(w, "log_index", col_int(res, 0, 12));
 	json_object_set_new(w, "recorded_at", col(res, 0, 13));
 	json_object_set_new(w, "retention_until", col(res, 0, 14));
-	PQclear(res);
-	if ((r = add_marks(ctx, wid, w, err)) != 0 ||
-	    (r = add_history(ctx, wid, kr, w, err)) != 0)
+	add_marks(q[Q_MARKINGS], q[Q_COMPONENTS], w);
+	if ((r = add_history(q[Q_PARTIES], q[Q_EVENTS], kr, w, err)) != 0)
 		goto out;
 	*json = json_dumps(w, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (*json == NULL)
 		r = reg__fail(err, REG_ENOMEM, "out of memory");
 out:
+	for (i = 0; i < NQUERIES; i++)
+		PQclear(q[i]);
 	json_decref(w);
 	return r;
 }
-
 int
 reg_weapon_find(reg_ctx *ctx, const char *serial, const char *manufacturer,
     int limit, char **json, reg_error *err)
