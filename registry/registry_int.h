@@ -12,7 +12,10 @@ struct pg_conn;
 struct reg_ctx {
 	struct pg_conn *conn;
 	unsigned flags;
+	unsigned prepared;	/* REG__PREP_* statements prepared on conn */
 };
+
+#define REG__PREP_SHOW 0x1	/* weapon_show.c's queries */
 
 /*
  * Records a failure in err (when err is not NULL and holds none yet) and

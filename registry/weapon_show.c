@@ -63,6 +63,31 @@ static const char *const show_sql[NQUERIES] = {
 	    "WHERE e.weapon_id = $1 ORDER BY e.seq",
 };
 
+static const char *const show_name[NQUERIES] = {
+	"reg_show_weapon", "reg_show_markings", "reg_show_components",
+	"reg_show_parties", "reg_show_events"
+};
+
+/* Prepares the queries once per connection, so that they are planned once. */
+static int
+prepare_all(reg_ctx *ctx, reg_error *err)
+{
+	PGresult *res;
+	int i, r = 0;
+
+	if (ctx->prepared & REG__PREP_SHOW)
+		return 0;
+	for (i = 0; i < NQUERIES && r == 0; i++) {
+		res = PQprepare(ctx->conn, show_name[i], show_sql[i], 1, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			r = reg__fail_pg(err, ctx->conn, res, "cannot prepare a query");
+		PQclear(res);
+	}
+	if (r == 0)
+		ctx->prepared |= REG__PREP_SHOW;
+	return r;
+}
+
 /*
  * Runs every query of show_sql with the weapon's id in one round trip
  * (libpq's pipeline mode).  res[] receives the results; on failure the
@@ -76,10 +101,12 @@ run_all(reg_ctx *ctx, const char *wid, PGresult *res[NQUERIES], reg_error *err)
 	int i, r = 0;
 
 	memset(res, 0, NQUERIES * sizeof(*res));
+	if ((r = prepare_all(ctx, err)) != 0)
+		return r;
 	if (PQenterPipelineMode(ctx->conn) != 1)
 		return reg__fail_pg(err, ctx->conn, NULL, "cannot read the weapon");
 	for (i = 0; i < NQUERIES; i++)
-		if (PQsendQueryParams(ctx->conn, show_sql[i], 1, NULL, params, NULL, NULL,
+		if (PQsendQueryPrepared(ctx->conn, show_name[i], 1, params, NULL, NULL,
 		    0) != 1 && r == 0)
 			r = reg__fail_pg(err, ctx->conn, NULL, "cannot read the weapon");
 	if (PQpipelineSync(ctx->conn) != 1 && r == 0)
