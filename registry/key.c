@@ -223,76 +223,6 @@ no_password(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-/* Reads the whole of a key file into a NUL-terminated buffer. */
-static int
-read_key_file(const char *path, char **out, size_t *outlen, reg_error *err)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd = -1, r = REG_EINTERNAL;
-
-	*out = NULL;
-	*outlen = 0;
-	/* Without blocking, so that a FIFO is refused rather than waited on. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			r = reg__fail(err, REG_ENOTFOUND,
-			    "no key file %s", path);
-		else
-			r = reg__fail(err, REG_EIO, "cannot open %s: %s", path,
-			    strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) != 0) {
-		r = reg__fail(err, REG_EIO, "cannot examine %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = reg__fail(err, REG_EIO, "%s is not a regular file", path);
-		goto out;
-	}
-	buf = malloc(KEY_FILE_MAX + 1);
-	if (buf == NULL) {
-		r = reg__fail(err, REG_ENOMEM, "cannot allocate a buffer");
-		goto out;
-	}
-	for (;;) {
-		n = read(fd, buf + len, KEY_FILE_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = reg__fail(err, REG_EIO, "cannot read %s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > KEY_FILE_MAX) {
-			r = reg__fail(err, REG_EKEY,
-			    "%s is too large to be a key file", path);
-			goto out;
-		}
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	buf = NULL;	/* transferred */
-	r = 0;
-out:
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, KEY_FILE_MAX + 1);
-		free(buf);
-	}
-	if (fd >= 0)
-		close(fd);
-	return r;
-}
-
 /*
  * Finds the key name and the start of the PEM block in a key file's text:
  * explanatory lines, exactly one of them "Key-Name: NAME", then the line
@@ -356,7 +286,8 @@ reg_key_load(const char *path, reg_key **out, reg_error *err)
 	*out = NULL;
 	if (path == NULL || *path == '\0')
 		return reg__fail(err, REG_EINVAL, "no key file");
-	if ((r = read_key_file(path, &buf, &len, err)) != 0)
+	if ((r = reg__read_secret_file(path, KEY_FILE_MAX, 0, &buf, &len, NULL,
+	    err)) != 0)
 		goto out;
 	if (strlen(buf) != len) {
 		r = reg__fail(err, REG_EKEY, "%s holds a NUL byte", path);

@@ -545,92 +545,6 @@ hex_decode(const char *s, uint8_t *out, size_t len)
 	return 0;
 }
 
-/*
- * Reads the whole of a key file into a NUL-terminated buffer, refusing
- * anything but a regular file open to its owner only.  With nofollow, a
- * symbolic link is refused too.  *stp (may be NULL) receives its status.
- */
-static int
-read_key_file(const char *path, int nofollow, char **out, size_t *outlen,
-    struct stat *stp, reg_error *err)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd = -1, flags, r = REG_EINTERNAL;
-
-	*out = NULL;
-	*outlen = 0;
-	/* Without blocking, so that a FIFO is refused rather than waited on. */
-	flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0);
-	fd = open(path, flags);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			r = reg__fail(err, REG_ENOTFOUND,
-			    "no key file %s", path);
-		else if (errno == ELOOP && nofollow)
-			r = reg__fail(err, REG_EIO, "%s is a symbolic link; "
-			    "name the file it points to", path);
-		else
-			r = reg__fail(err, REG_EIO, "cannot open %s: %s", path,
-			    strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) != 0) {
-		r = reg__fail(err, REG_EIO, "cannot examine %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = reg__fail(err, REG_EIO, "%s is not a regular file", path);
-		goto out;
-	}
-	if ((st.st_mode & 077) != 0) {
-		r = reg__fail(err, REG_EKEY, "key file %s is open to group or "
-		    "others (mode %03o); chmod 600 it", path,
-		    (unsigned)(st.st_mode & 0777));
-		goto out;
-	}
-	buf = malloc(PII_FILE_MAX + 1);
-	if (buf == NULL) {
-		r = reg__fail(err, REG_ENOMEM, "cannot allocate a buffer");
-		goto out;
-	}
-	for (;;) {
-		n = read(fd, buf + len, PII_FILE_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = reg__fail(err, REG_EIO, "cannot read %s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > PII_FILE_MAX) {
-			r = reg__fail(err, REG_EKEY, "key file %s is larger "
-			    "than %d bytes", path, PII_FILE_MAX);
-			goto out;
-		}
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	if (stp != NULL)
-		*stp = st;
-	buf = NULL;	/* transferred */
-	r = 0;
-out:
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, PII_FILE_MAX + 1);
-		free(buf);
-	}
-	if (fd >= 0)
-		close(fd);
-	return r;
-}
 
 /* Whether the len bytes at s are only spaces and tabs. */
 static int
@@ -732,7 +646,8 @@ reg__pii_keyring_load(const char *path, reg_pii_keyring **out,
 		*out = NULL;
 	if (path == NULL || *path == '\0' || out == NULL)
 		return reg__fail(err, REG_EINVAL, "no key file");
-	if ((r = read_key_file(path, 0, &buf, &len, NULL, err)) != 0)
+	if ((r = reg__read_secret_file(path, PII_FILE_MAX,
+	    REG__SECRET_PRIVATE, &buf, &len, NULL, err)) != 0)
 		goto out;
 	if ((r = parse_keys(path, buf, len, out, NULL, err)) != 0)
 		goto out;
@@ -921,7 +836,8 @@ reg__pii_keygen(const char *path, int rotate, uint32_t *id, reg_error *err)
 	if (path == NULL || *path == '\0')
 		return reg__fail(err, REG_EINVAL, "no key file");
 	if (rotate) {
-		if ((r = read_key_file(path, 1, &old, &oldlen, &st, err)) != 0)
+		if ((r = reg__read_secret_file(path, PII_FILE_MAX,
+		    REG__SECRET_NOFOLLOW | REG__SECRET_PRIVATE, &old, &oldlen, &st, err)) != 0)
 			goto out;
 		if ((r = parse_keys(path, old, oldlen, &kr, &first, err)) != 0)
 			goto out;

@@ -51,6 +51,20 @@ void reg__hex(const uint8_t *in, size_t len, char *out);
  * follow commit order (log.c, import.c). */
 #define REG__LOG_LOCK_SQL "SELECT pg_advisory_xact_lock(7238294712)"
 
+/*
+ * Reads a small secret file whole into a NUL-terminated buffer (free it
+ * after OPENSSL_cleanse), refusing anything but a regular file of at most
+ * max bytes and never blocking on a FIFO.  Flags: REG__SECRET_NOFOLLOW
+ * refuses a symbolic link; REG__SECRET_PRIVATE refuses a file with any
+ * group or other permission bit (REG_EKEY).  *stp (may be NULL) receives
+ * the file's status.
+ */
+#define REG__SECRET_NOFOLLOW 0x1
+#define REG__SECRET_PRIVATE 0x2
+struct stat;
+int reg__read_secret_file(const char *path, size_t max, unsigned flags,
+    char **out, size_t *outlen, struct stat *stp, reg_error *err);
+
 /* Runs a fixed command that takes no data. */
 int reg__exec_cmd(reg_ctx *ctx, const char *sql, reg_error *err);
 /* Whether a transaction is open on the connection. */
