@@ -326,6 +326,13 @@ line_of(const char *text, const char *pos)
 	return line;
 }
 
+/*
+ * Applies one migration in a transaction of its own, with its record in
+ * schema_migrations.  The file's text runs as one multi-statement query; a
+ * file that issues its own COMMIT or ROLLBACK would end that transaction
+ * early, and the runner does not parse SQL to refuse such a file: migrations
+ * must not manage transactions themselves.
+ */
 static int
 apply_one(PGconn *conn, const char *dir, struct migration *m, reg_error *err)
 {
