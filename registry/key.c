@@ -124,26 +124,6 @@ out:
 	return r;
 }
 
-/* Writes all of buf to fd. */
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0)
-			errno = EIO;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 reg_key_generate(const char *name, const char *path, reg_error *err)
 {
@@ -192,7 +172,7 @@ reg_key_generate(const char *name, const char *path, reg_error *err)
 	created = 1;
 	/* The umask may only take rights away; make the mode exact. */
 	if (fchmod(fd, 0600) != 0 ||
-	    write_all(fd, pem->data, pem->length) != 0 || fsync(fd) != 0) {
+	    reg__write_all(fd, pem->data, pem->length) != 0 || fsync(fd) != 0) {
 		r = reg__fail(err, REG_EIO, "cannot write %s: %s", path,
 		    strerror(errno));
 		goto out;

@@ -660,24 +660,6 @@ out:
 	return r;
 }
 
-/* Writes all of buf to fd. */
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Makes the folder holding path durable, after a file was made or renamed
  * in it. */
 static int
@@ -731,7 +713,7 @@ create_key_file(const char *path, const char *text, size_t len,
 	}
 	created = 1;
 	/* The umask may only take rights away; make the mode exact. */
-	if (fchmod(fd, 0600) != 0 || write_all(fd, text, len) != 0 ||
+	if (fchmod(fd, 0600) != 0 || reg__write_all(fd, text, len) != 0 ||
 	    fsync(fd) != 0) {
 		r = reg__fail(err, REG_EIO, "cannot write %s: %s", path,
 		    strerror(errno));
@@ -791,7 +773,7 @@ replace_key_file(const char *path, const char *text, size_t len,
 		goto out;
 	}
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || fchmod(fd, 0600) != 0 ||
-	    write_all(fd, text, len) != 0 || fsync(fd) != 0) {
+	    reg__write_all(fd, text, len) != 0 || fsync(fd) != 0) {
 		r = reg__fail(err, REG_EIO, "cannot write %s: %s", tmp,
 		    strerror(errno));
 		goto out;

@@ -65,6 +65,9 @@ struct stat;
 int reg__read_secret_file(const char *path, size_t max, unsigned flags,
     char **out, size_t *outlen, struct stat *stp, reg_error *err);
 
+/* Writes all of buf to fd, retrying after signals; 0, or -1 with errno. */
+int reg__write_all(int fd, const char *buf, size_t len);
+
 /* Runs a fixed command that takes no data. */
 int reg__exec_cmd(reg_ctx *ctx, const char *sql, reg_error *err);
 /* Whether a transaction is open on the connection. */
