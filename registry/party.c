@@ -266,3 +266,18 @@ reg_pii_keygen(const char *path, int rotate, uint32_t *id, reg_error *err)
 {
 	return reg__pii_keygen(path, rotate, id, err);
 }
+
+int
+reg_party_identity(const reg_pii_keyring *kr, const reg_uuid *party,
+    const void *pii, size_t len, struct reg_person *out, reg_error *err)
+{
+	int r;
+
+	if (kr == NULL || party == NULL || pii == NULL || out == NULL)
+		return reg__fail(err, REG_EINVAL, "a keyring, a party and its data "
+		    "are needed");
+	r = reg__pii_open(kr, party->b, pii, len, out, NULL, err);
+	if (r != 0)
+		OPENSSL_cleanse(out, sizeof(*out));
+	return r;
+}

@@ -404,6 +404,16 @@ REG_API REG_WUR int reg_party_add(reg_ctx *ctx, const reg_pii_keyring *kr,
 /* Finds a party by UUID or office reference. */
 REG_API REG_WUR int reg_party_find(reg_ctx *ctx, const char *ref, reg_uuid *out,
     reg_error *err);
+/*
+ * Decrypts a private person's identity as stored in the party record
+ * party (its pii column, len bytes).  REG_EKEY if kr lacks the key it was
+ * sealed with, REG_EVERIFY if it does not authenticate (altered, or moved
+ * from another record).  *out is wiped on failure; callers wipe it after
+ * use (OPENSSL_cleanse or explicit_bzero).
+ */
+REG_API REG_WUR int reg_party_identity(const reg_pii_keyring *kr,
+    const reg_uuid *party, const void *pii, size_t len,
+    struct reg_person *out, reg_error *err);
 
 struct reg_marking_in {
 	const char *kind;	/* manufacture, import, state_stock, proof,

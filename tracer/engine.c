@@ -1,0 +1,562 @@
+/*
+ * The trace engine: from a trace request to ranked candidates.  It
+ * resolves the manufacturer through its aliases, searches the serial
+ * (exact and look-alikes by search key; unreadable positions by pattern;
+ * one wrong, missing, extra or swapped character by nearness), scores
+ * every candidate on the serial and on every other field the request
+ * gives, and decides the answer's status.  respond.c writes the response.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tracer_int.h"
+#include "respond_int.h"
+
+struct tr_engine {
+	reg_ctx *ctx;
+	const tr_policy *policy;
+	const reg_pii_keyring *kr;
+	struct tr_options opt;
+	struct tr__maker_alias *aliases;
+	int naliases;
+	time_t aliases_read;
+};
+
+/* Scores at and above which a candidate is kept, and found. */
+#define KEEP 0.30
+#define FOUND 0.60
+#define FOUND_ALONE 0.45
+#define MARGIN 0.10		/* found: the next is at least this far below */
+#define LISTED 0.25		/* ambiguous: those this close to the best */
+
+int
+tr_engine_new(reg_ctx *ctx, const tr_policy *policy, const reg_pii_keyring *kr,
+    const struct tr_options *opt, tr_engine **out, reg_error *err)
+{
+	tr_engine *e;
+	int r;
+
+	*out = NULL;
+	if (ctx == NULL || policy == NULL)
+		return tr__fail(err, REG_EINVAL, "an engine needs a registry "
+		    "connection and a policy");
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return tr__fail(err, REG_ENOMEM, "out of memory");
+	e->ctx = ctx;
+	e->policy = policy;
+	e->kr = kr;
+	if (opt != NULL)
+		e->opt = *opt;
+	if (e->opt.max_candidates == 0)
+		e->opt.max_candidates = 20;
+	if (e->opt.max_candidates < 2 || e->opt.max_candidates > 50) {
+		free(e);
+		return tr__fail(err, REG_EINVAL, "max_candidates must be 2 to 50");
+	}
+	if ((r = tr__db_prepare(ctx, err)) != 0 ||
+	    (r = tr__db_aliases(ctx, &e->aliases, &e->naliases, err)) != 0) {
+		tr_engine_free(e);
+		return r;
+	}
+	e->aliases_read = time(NULL);
+	*out = e;
+	return 0;
+}
+
+void
+tr_engine_free(tr_engine *e)
+{
+	if (e == NULL)
+		return;
+	free(e->aliases);
+	free(e);
+}
+
+/* ------------------------------------------------------- manufacturer */
+
+struct maker {
+	int given;			/* the request names one */
+	int known;			/* ... and it resolved */
+	int fuzzy;			/* ... only as a near spelling */
+	char ids[8][TR__ID];
+	int nids;
+};
+
+static void
+maker_add(struct maker *m, const char *id)
+{
+	int i;
+
+	for (i = 0; i < m->nids; i++)
+		if (strcmp(m->ids[i], id) == 0)
+			return;
+	if (m->nids < 8)
+		snprintf(m->ids[m->nids++], TR__ID, "%s", id);
+}
+
+/* Words that many makers' names share, which tell none of them apart. */
+static int
+generic_word(const char *w)
+{
+	static const char *const words[] = { "ARMS", "ARMAS", "WAFFEN", "FABRIK",
+		"FABRIQUE", "NATIONALE", "NATIONAL", "COMPANY", "CORP", "CORPORATION",
+		"INDUSTRIES", "INDUSTRY", "GMBH", "MANUFACTURING", "FIREARMS",
+		"DEFENCE", "DEFENSE", "WORKS", "FACTORY", "ZAVOD", "ARSENAL",
+		"LIMITED", "GROUP", "HOLDING", "INTERNATIONAL", "SYSTEMS", NULL };
+	int i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (strcmp(w, words[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether the name as read and an alias share a telling word (four letters
+ * or more, not a generic one): "FN Herstal" and "Fabrique Nationale
+ * Herstal". */
+static int
+share_word(const char *read, const char *alias)
+{
+	char a[208], b[208], *s1, *s2, *w1, *w2;
+
+	snprintf(a, sizeof(a), "%s", read);
+	for (w1 = strtok_r(a, " .,-/&()'", &s1); w1 != NULL;
+	    w1 = strtok_r(NULL, " .,-/&()'", &s1)) {
+		if (strlen(w1) < 4 || generic_word(w1))
+			continue;
+		snprintf(b, sizeof(b), "%s", alias);
+		for (w2 = strtok_r(b, " .,-/&()'", &s2); w2 != NULL;
+		    w2 = strtok_r(NULL, " .,-/&()'", &s2))
+			if (strcmp(w1, w2) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+static void
+maker_lookup(tr_engine *e, const char *norm, const char *upper,
+    struct maker *m)
+{
+	size_t n = strlen(norm), an;
+	int i, limit = n >= 8 ? 2 : n >= 4 ? 1 : 0;
+
+	for (i = 0; i < e->naliases; i++)
+		if (strcmp(e->aliases[i].norm, norm) == 0)
+			maker_add(m, e->aliases[i].manufacturer_id);
+	if (m->nids > 0 || limit == 0)
+		return;
+	/* A near spelling of a name (not of a code): one or two letters
+	 * off, or the start of a longer name. */
+	for (i = 0; i < e->naliases; i++) {
+		const struct tr__maker_alias *al = &e->aliases[i];
+
+		if (strcmp(al->kind, "name") != 0)
+			continue;
+		an = strlen(al->norm);
+		if (tr_edit_distance(norm, al->norm, limit) <= limit ||
+		    share_word(upper, al->words) ||
+		    (n >= 4 && an > n && strncmp(al->norm, norm, n) == 0) ||
+		    (an >= 4 && n > an && strncmp(norm, al->norm, an) == 0))
+			maker_add(m, al->manufacturer_id);
+	}
+	m->fuzzy = m->nids > 0;
+}
+
+static int
+resolve_maker(tr_engine *e, const char *name, struct maker *m, reg_error *err)
+{
+	char norm[208], upper[208];
+	int r, i;
+
+	memset(m, 0, sizeof(*m));
+	if (name == NULL)
+		return 0;
+	tr__name_norm(name, norm, sizeof(norm));
+	for (i = 0; name[i] != '\0' && i < (int)sizeof(upper) - 1; i++)
+		upper[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
+	upper[i] = '\0';
+	if (norm[0] == '\0')
+		return 0;
+	m->given = 1;
+	maker_lookup(e, norm, upper, m);
+	if ((m->nids == 0 || m->fuzzy) && time(NULL) != e->aliases_read) {
+		/* Perhaps recorded since the engine read the names. */
+		struct tr__maker_alias *al;
+		int n;
+
+		if ((r = tr__db_aliases(e->ctx, &al, &n, err)) != 0)
+			return r;
+		free(e->aliases);
+		e->aliases = al;
+		e->naliases = n;
+		e->aliases_read = time(NULL);
+		memset(m->ids, 0, sizeof(m->ids));
+		m->nids = m->fuzzy = 0;
+		maker_lookup(e, norm, upper, m);
+	}
+	m->known = m->nids > 0;
+	return 0;
+}
+
+/* ------------------------------------------------------------ scoring */
+
+static void
+reason(struct tr__arena *a, struct tr__cand *c, char *text)
+{
+	if (text != NULL && c->nreasons < TR__REASONS_MAX)
+		c->reasons[c->nreasons++] = text;
+}
+
+static int
+model_close(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la >= 3 && lb >= 3 && tr_edit_distance(a, b, la >= 6 ? 2 : 1) <=
+	    (la >= 6 ? 2 : 1))
+		return 1;
+	return (la >= 2 && lb > la && strncmp(a, b, la) == 0) ||
+	    (lb >= 2 && la > lb && strncmp(a, b, lb) == 0);
+}
+
+/* Scores candidate c against the request; 0 if it does not match at all. */
+static void
+score(struct tr__arena *a, const proto_request *req, const struct tr__query *q,
+    const struct maker *mk, struct tr__cand *c)
+{
+	const struct proto_weapon *w = &req->weapon;
+	struct tr__serial_match sm;
+	double s;
+	int i;
+
+	c->nreasons = 0;
+	tr__serial_compare(q, c->matched ? c->matched : "", &sm);
+	if (sm.level == TR__NOMATCH) {
+		c->score = 0;
+		return;
+	}
+	s = sm.score;
+	if (strcmp(c->via, "serial") == 0) {
+		reason(a, c, tr__strdup(a, sm.what));
+	} else if (strcmp(c->via, "import") == 0) {
+		reason(a, c, tr__printf(a, "importer's serial '%s' from its import "
+		    "marking: %s", c->matched, sm.what));
+		if (w->importer == NULL)
+			s *= 0.95;
+	} else {
+		reason(a, c, tr__printf(a, "serial of the registered %s: %s",
+		    c->via + strlen("component "), sm.what));
+		s *= 0.97;
+	}
+	if (mk->given && mk->known) {
+		int same = 0;
+
+		for (i = 0; i < mk->nids; i++)
+			if (strcmp(mk->ids[i], c->manufacturer_id) == 0)
+				same = 1;
+		if (same) {
+			char rn[208], wn[208];
+
+			tr__name_norm(c->manufacturer, rn, sizeof(rn));
+			tr__name_norm(w->manufacturer, wn, sizeof(wn));
+			if (strcmp(rn, wn) == 0)
+				reason(a, c, tr__printf(a, "manufacturer %s", c->manufacturer));
+			else
+				reason(a, c, tr__printf(a, "manufacturer read as '%s' is %s "
+				    "(%s)", w->manufacturer, c->manufacturer,
+				    mk->fuzzy ? "a near spelling" : "an alias or code"));
+			if (mk->fuzzy)
+				s *= 0.97;
+		} else {
+			s *= 0.45;
+			reason(a, c, tr__printf(a, "manufacturer differs: registered as "
+			    "%s, read as '%s'", c->manufacturer ? c->manufacturer :
+			    "(none)", w->manufacturer));
+		}
+	}
+	if (w->model != NULL && c->model != NULL) {
+		char rm[208], wm[208];
+
+		tr__name_norm(c->model, rm, sizeof(rm));
+		tr__name_norm(w->model, wm, sizeof(wm));
+		if (strcmp(rm, wm) == 0) {
+			reason(a, c, tr__printf(a, "model %s", c->model));
+		} else if (model_close(wm, rm)) {
+			s *= 0.93;
+			reason(a, c, tr__printf(a, "model read as '%s' is close to the "
+			    "registered %s", w->model, c->model));
+		} else {
+			s *= 0.6;
+			reason(a, c, tr__printf(a, "model differs: registered as %s, read "
+			    "as '%s'", c->model, w->model));
+		}
+	}
+	if (w->type[0] != '\0' && strcmp(w->type, "other") != 0) {
+		if (strcmp(w->type, c->type) == 0) {
+			reason(a, c, tr__printf(a, "type %s", c->type));
+		} else {
+			s *= 0.6;
+			reason(a, c, tr__printf(a, "type differs: registered as %s",
+			    c->type));
+		}
+	}
+	if (w->calibre != NULL && c->calibre != NULL) {
+		char rc[64], wc[64];
+
+		tr__calibre_canon(c->calibre, rc, sizeof(rc));
+		tr__calibre_canon(w->calibre, wc, sizeof(wc));
+		if (strcmp(rc, wc) == 0) {
+			reason(a, c, tr__printf(a, "calibre %s", c->calibre));
+		} else {
+			s *= 0.65;
+			reason(a, c, tr__printf(a, "calibre differs: registered as %s",
+			    c->calibre));
+		}
+	}
+	if (w->country_of_manufacture[0] != '\0' && c->country[0] != '\0') {
+		if (strcmp(w->country_of_manufacture, c->country) == 0) {
+			reason(a, c, tr__printf(a, "made in %s", c->country));
+		} else {
+			s *= 0.6;
+			reason(a, c, tr__printf(a, "country of manufacture differs: "
+			    "registered as %s", c->country));
+		}
+	}
+	if (w->year_of_manufacture != 0 && c->year != 0) {
+		int d = abs(w->year_of_manufacture - c->year);
+
+		if (d == 0) {
+			reason(a, c, tr__printf(a, "made in %d", c->year));
+		} else if (d == 1) {
+			s *= 0.95;
+			reason(a, c, tr__printf(a, "year of manufacture one off: "
+			    "registered as %d", c->year));
+		} else {
+			s *= 0.7;
+			reason(a, c, tr__printf(a, "year of manufacture differs: "
+			    "registered as %d", c->year));
+		}
+	}
+	if (w->importer != NULL && w->importer->country[0] != '\0') {
+		char want[4];
+
+		snprintf(want, sizeof(want), "%s:", w->importer->country);
+		if (c->imports != NULL && strstr(c->imports, want) != NULL) {
+			reason(a, c, tr__printf(a, "import marking of %s",
+			    w->importer->country));
+		} else {
+			s *= c->imports != NULL ? 0.8 : 0.85;
+			reason(a, c, tr__printf(a, "no registered import marking of %s",
+			    w->importer->country));
+		}
+	}
+	/* Four decimals, as the protocol writes scores. */
+	c->score = (double)(long)(s * 10000.0 + 0.5) / 10000.0;
+	if (c->score > 1.0)
+		c->score = 1.0;
+}
+
+static int
+by_score(const void *x, const void *y)
+{
+	const struct tr__cand *a = x, *b = y;
+
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+/* Keeps each weapon once, with its best match; drops non-matches. */
+static void
+dedupe(struct tr__cands *cs)
+{
+	int i, j, n = 0;
+
+	for (i = 0; i < cs->n; i++) {
+		if (cs->c[i].score < KEEP)
+			continue;
+		for (j = 0; j < n; j++)
+			if (strcmp(cs->c[j].id, cs->c[i].id) == 0)
+				break;
+		if (j < n) {
+			if (cs->c[i].score > cs->c[j].score ||
+			    (cs->c[i].detailed && !cs->c[j].detailed &&
+			    cs->c[i].score == cs->c[j].score))
+				cs->c[j] = cs->c[i];
+			continue;
+		}
+		if (n != i)
+			cs->c[n] = cs->c[i];
+		n++;
+	}
+	cs->n = n;
+	qsort(cs->c, (size_t)cs->n, sizeof(*cs->c), by_score);
+}
+
+static int
+search(tr_engine *e, struct tr__arena *a, const proto_request *req,
+    const struct tr__query *q, const struct maker *mk, struct tr__cands *cs,
+    int *truncated, reg_error *err)
+{
+	char like[TR__SERIAL_MAX];
+	size_t i;
+	int r, k, before;
+
+	*truncated = 0;
+	if (q->wildcards) {
+		if (tr__like_pattern(q, like, sizeof(like)) < 0)
+			return tr__fail(err, REG_EINVAL, "serial too long");
+		if ((r = tr__db_by_pattern(e->ctx, a, like, cs, err)) != 0)
+			return r;
+		*truncated = cs->n >= TR__CANDS_MAX;
+	} else {
+		if ((r = tr__db_by_key(e->ctx, a, q->key, cs, err)) != 0)
+			return r;
+		*truncated = cs->n >= TR__CANDS_MAX;
+	}
+	/* Serials of components as read find the weapon too. */
+	for (i = 0; i < req->weapon.n_components; i++) {
+		struct tr__query cq;
+
+		if (tr__query_init(&cq, req->weapon.components[i].serial) != 0 ||
+		    cq.wildcards || cq.known < 3)
+			continue;
+		before = cs->n;
+		if ((r = tr__db_by_key(e->ctx, a, cq.key, cs, err)) != 0)
+			return r;
+		for (k = before; k < cs->n; k++)
+			score(a, req, &cq, mk, &cs->c[k]);
+	}
+	for (k = 0; k < cs->n; k++)
+		if (cs->c[k].nreasons == 0)
+			score(a, req, q, mk, &cs->c[k]);
+	dedupe(cs);
+	/* Nothing convincing: one wrong, missing, extra or swapped character. */
+	if (!q->wildcards && q->known >= 5 && (cs->n == 0 || cs->c[0].score < FOUND)) {
+		before = cs->n;
+		if ((r = tr__db_near(e->ctx, a, q->key, cs, err)) != 0)
+			return r;
+		for (k = before; k < cs->n; k++)
+			score(a, req, q, mk, &cs->c[k]);
+		if (cs->n - before >= TR__CANDS_MAX)
+			*truncated = 1;
+		dedupe(cs);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ the trace */
+
+static void
+now_rfc3339(proto_timestamp out)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	char buf[24];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, sizeof(proto_timestamp), "%.19s.%03dZ", buf,
+	    (int)(ts.tv_nsec / 1000000));
+}
+
+int
+tr_trace(tr_engine *e, const proto_request *req, proto_response **out,
+    reg_error *err)
+{
+	struct tr__arena a = { NULL, 0 };
+	struct tr__cands cs = { NULL, 0, 0 };
+	struct tr__audience aud;
+	struct tr__query q;
+	struct maker mk;
+	struct tr__answer ans;
+	int r, truncated = 0, i;
+
+	*out = NULL;
+	memset(&ans, 0, sizeof(ans));
+	now_rfc3339(ans.responded_at);
+	tr__policy_for(e->policy, req->requesting_state, &aud);
+	if (strcmp(req->requested_state, e->policy->state) != 0) {
+		snprintf(ans.status, sizeof(ans.status), "declined");
+		ans.status_reason = tr__printf(&a, "the request is addressed to %s; "
+		    "this is the registry of %s", req->requested_state, e->policy->state);
+		goto respond;
+	}
+	if (!aud.answer) {
+		snprintf(ans.status, sizeof(ans.status), "declined");
+		ans.status_reason = tr__printf(&a, "%s", aud.decline_reason[0] ?
+		    aud.decline_reason : "the disclosure policy does not answer "
+		    "requests from this State");
+		goto respond;
+	}
+	if (tr__query_init(&q, req->weapon.serial) != 0 || q.known < 3) {
+		snprintf(ans.status, sizeof(ans.status), "need_more_info");
+		ans.status_reason = tr__printf(&a, "the serial as read has %s three "
+		    "readable letters or digits: send what the laboratory restores, "
+		    "or the serials of components", q.known < 3 ? "fewer than" :
+		    "more than a hundred characters besides");
+		goto respond;
+	}
+	if ((r = resolve_maker(e, req->weapon.manufacturer, &mk, err)) != 0 ||
+	    (r = search(e, &a, req, &q, &mk, &cs, &truncated, err)) != 0)
+		goto out;
+	if (mk.given && !mk.known)
+		ans.note = tr__printf(&a, "the manufacturer '%s' is not known here: "
+		    "weapons of every manufacturer were searched",
+		    req->weapon.manufacturer);
+	if (truncated)
+		ans.truncated = tr__printf(&a, "more than %d registered serials match "
+		    "what could be read; only the best are listed: send more of the "
+		    "serial, the model, calibre or year", TR__CANDS_MAX);
+	/* The status, and who is listed. */
+	if (cs.n == 0) {
+		snprintf(ans.status, sizeof(ans.status), "not_found");
+		ans.status_reason = tr__printf(&a, "no registered weapon has this "
+		    "serial, one that reads alike, or one that differs by a single "
+		    "character%s", q.wildcards ? " in the readable positions" : "");
+	} else if ((cs.n == 1 && cs.c[0].score >= FOUND_ALONE) ||
+	    (cs.c[0].score >= FOUND && (cs.n == 1 ||
+	    cs.c[1].score <= cs.c[0].score - MARGIN))) {
+		snprintf(ans.status, sizeof(ans.status), "found");
+		ans.nlisted = 1;
+	} else if (cs.n == 1) {
+		snprintf(ans.status, sizeof(ans.status), "not_found");
+		ans.status_reason = tr__printf(&a, "the closest registered weapon "
+		    "matches too weakly to be named (score %.2f)", cs.c[0].score);
+	} else {
+		snprintf(ans.status, sizeof(ans.status), "ambiguous");
+		for (i = 0; i < cs.n && i < e->opt.max_candidates; i++)
+			if (i >= 2 && cs.c[i].score < cs.c[0].score - LISTED)
+				break;
+		ans.nlisted = i;
+		ans.status_reason = tr__printf(&a, "%d registered weapons match about "
+		    "equally well (scores %.2f to %.2f)%s", cs.n, cs.c[0].score,
+		    cs.c[ans.nlisted - 1].score, cs.n > ans.nlisted ?
+		    "; the weaker ones are not listed" : "");
+	}
+	if (ans.nlisted > 0) {
+		struct tr__cand *list[50];
+
+		for (i = 0; i < ans.nlisted; i++)
+			list[i] = &cs.c[i];
+		if ((r = tr__db_details(e->ctx, &a, list, ans.nlisted, err)) != 0)
+			goto out;
+		for (i = 0; i < ans.nlisted; i++)
+			if (tr__chain_analyse(&a, &cs.c[i], e->policy->state) != 0) {
+				r = tr__fail(err, REG_ENOMEM, "out of memory");
+				goto out;
+			}
+		ans.cands = cs.c;
+	}
+respond:
+	r = tr__respond(e->ctx, e->policy, e->kr, &aud, &e->opt, req, &ans, out, err);
+out:
+	free(cs.c);
+	tr__arena_free(&a);
+	return r;
+}

@@ -1,0 +1,91 @@
+/*
+ * Names as an investigator reads them: manufacturer and model names
+ * compared on letters and digits, and calibres by the cartridge they name,
+ * whatever the spelling ("9 mm Parabellum", "9x19mm" and "9mm Luger" are one
+ * cartridge).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "tracer_int.h"
+
+void
+tr__name_norm(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+	char c;
+
+	if (outlen == 0)
+		return;
+	for (; in != NULL && *in != '\0' && o + 1 < outlen; in++) {
+		c = *in;
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+			out[o++] = c;
+	}
+	out[o] = '\0';
+}
+
+/* Common names of cartridges, after lower-casing and dropping spaces,
+ * hyphens, a leading dot and a trailing "mm", with the canonical name. */
+static const struct {
+	const char *name, *canon;
+} calibres[] = {
+	{ "9", "9x19" }, { "9x19", "9x19" }, { "9mmparabellum", "9x19" },
+	{ "9mmpara", "9x19" }, { "9mmluger", "9x19" }, { "9x19parabellum", "9x19" },
+	{ "9mmnato", "9x19" }, { "9x19nato", "9x19" },
+	{ "45acp", "45acp" }, { "45auto", "45acp" }, { "11.43x23", "45acp" },
+	{ "223", "5.56x45" }, { "223rem", "5.56x45" }, { "223remington", "5.56x45" },
+	{ "5.56x45", "5.56x45" }, { "5.56nato", "5.56x45" }, { "5.56", "5.56x45" },
+	{ "308", "7.62x51" }, { "308win", "7.62x51" }, { "308winchester", "7.62x51" },
+	{ "7.62x51", "7.62x51" }, { "7.62nato", "7.62x51" },
+	{ "7.62x39", "7.62x39" }, { "7.62x54r", "7.62x54r" },
+	{ "22lr", "22lr" }, { "22longrifle", "22lr" }, { "5.6x15r", "22lr" },
+	{ "12gauge", "12ga" }, { "12ga", "12ga" }, { "12g", "12ga" }, { "12bore", "12ga" },
+	{ "12/70", "12ga" }, { "12/76", "12ga" }, { "12", "12ga" },
+	{ "20gauge", "20ga" }, { "20ga", "20ga" },
+	{ "40s&w", "40sw" }, { "40sw", "40sw" }, { "10x22", "40sw" },
+	{ "38special", "38spl" }, { "38spl", "38spl" }, { "357magnum", "357mag" },
+	{ "357mag", "357mag" }, { "9x18", "9x18" }, { "9mmmakarov", "9x18" },
+	{ "12.7x108", "12.7x108" }, { "50bmg", "12.7x99" }, { "12.7x99", "12.7x99" },
+	{ "5.45x39", "5.45x39" },
+};
+
+void
+tr__calibre_canon(const char *in, char *out, size_t outlen)
+{
+	char buf[128];
+	size_t o = 0, i, n;
+	const char *s;
+	char c;
+
+	if (outlen == 0)
+		return;
+	for (s = in; s != NULL && *s != '\0' && o + 1 < sizeof(buf); s++) {
+		c = *s;
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c == ',')
+			c = '.';
+		if (c == ' ' || c == '\t' || c == '-' || c == '_' || c == '"' || c == '\'')
+			continue;
+		if (c == '.' && o == 0)
+			continue;
+		buf[o++] = c;
+	}
+	buf[o] = '\0';
+	n = strlen(buf);
+	if (n > 2 && strcmp(buf + n - 2, "mm") == 0)
+		buf[n - 2] = '\0';
+	if (strncmp(buf, "cal.", 4) == 0)
+		memmove(buf, buf + 4, strlen(buf + 4) + 1);
+	for (i = 0; i < sizeof(calibres) / sizeof(calibres[0]); i++)
+		if (strcmp(buf, calibres[i].name) == 0) {
+			snprintf(out, outlen, "%s", calibres[i].canon);
+			return;
+		}
+	snprintf(out, outlen, "%s", buf);
+}

@@ -1,0 +1,324 @@
+/*
+ * tracectl: the tracing client.  "tracectl local" runs the trace engine
+ * on a request against this State's registry database directly, without
+ * the daemon, and prints the response.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "cli_int.h"
+#include "tracer/tracer.h"
+
+#define PROG "tracectl"
+
+/* Exit statuses. */
+enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_BADREQ = 3 };
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "Usage: " PROG " [--db CONNINFO] COMMAND [OPTIONS]\n"
+	    "\n"
+	    "Traces small arms and light weapons: runs trace requests and shows the\n"
+	    "answers.\n"
+	    "\n"
+	    "Commands:\n"
+	    "  local        run a trace request against this registry's database\n"
+	    "\n"
+	    "Options:\n"
+	    "  --db CONNINFO  the database, as a libpq connection string or URI\n"
+	    "  -h, --help     show this help; COMMAND --help shows a command's\n"
+	    "  --version      show the version\n"
+	    "\n"
+	    "The database is --db, else REGISTRY_DB, else libpq's PG* variables; with\n"
+	    "none of them, the local default cluster under the build tree (%s).\n"
+	    "See tracectl(1).\n", cli_local_dir());
+}
+
+static void
+local_usage(FILE *f)
+{
+	fprintf(f,
+	    "Usage: " PROG " [--db CONNINFO] local [--request FILE] [--policy FILE]\n"
+	    "         [--state XX] [--pii-key FILE] [--proofs] [--max-candidates N]\n"
+	    "         [--pretty]\n"
+	    "\n"
+	    "Reads a trace request (trace-request/1, proto/README.md) from FILE or,\n"
+	    "without --request or with '-', from standard input; runs the trace engine\n"
+	    "against the registry and prints the trace response as JSON.\n"
+	    "\n"
+	    "  --request FILE      the request document (at most 1 MiB)\n"
+	    "  --policy FILE       the disclosure policy (INI; tracectl(1)); default\n"
+	    "                      TRACER_POLICY, else the built-in policy\n"
+	    "  --state XX          this registry's State for the built-in policy;\n"
+	    "                      default the request's requested_state\n"
+	    "  --pii-key FILE      personal-data keys, to name private holders where\n"
+	    "                      the policy allows (default REGISTRY_PII_KEY, else\n"
+	    "                      var/keys/pii.key under the build tree if present)\n"
+	    "  --proofs            add the latest checkpoint and an inclusion proof\n"
+	    "                      for every event\n"
+	    "  --max-candidates N  list at most N candidates of an ambiguous answer\n"
+	    "                      (2 to 50, default 20)\n"
+	    "  --pretty            indent the JSON\n"
+	    "\n"
+	    "Exit status: 0 for any well-formed request, whatever the answer (found,\n"
+	    "ambiguous, not_found, need_more_info, declined); 3 for a malformed\n"
+	    "request, with the field at fault; 2 for bad usage; 1 when the engine or\n"
+	    "the database fails.\n");
+}
+
+/* Reads all of f, up to max bytes; -2 when there is more. */
+static int
+read_all(FILE *f, size_t max, char **out, size_t *len)
+{
+	size_t cap = 65536, n = 0, got;
+	char *buf = malloc(cap + 1), *nb;
+
+	if (buf == NULL)
+		return -1;
+	for (;;) {
+		if (n == cap) {
+			if (cap > max) {
+				free(buf);
+				return -2;
+			}
+			cap *= 2;
+			if ((nb = realloc(buf, cap + 1)) == NULL) {
+				free(buf);
+				return -1;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+		if (n > max) {
+			free(buf);
+			return -2;
+		}
+	}
+	if (ferror(f)) {
+		free(buf);
+		return -1;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static const char *
+pii_key_path(const char *opt)
+{
+	static char buf[1100];
+	const char *env = getenv("REGISTRY_PII_KEY");
+	struct stat st;
+
+	if (opt != NULL)
+		return opt;
+	if (env != NULL && *env != '\0')
+		return env;
+	snprintf(buf, sizeof(buf), "%s/var/keys/pii.key", REG_BUILDDIR);
+	return stat(buf, &st) == 0 ? buf : NULL;
+}
+
+static int
+cmd_local(const char *db, int argc, char **argv)
+{
+	enum { O_REQUEST = 1, O_POLICY, O_STATE, O_PII, O_PROOFS, O_MAX, O_PRETTY,
+		O_HELP };
+	static const struct option opts[] = {
+		{ "request", required_argument, NULL, O_REQUEST },
+		{ "policy", required_argument, NULL, O_POLICY },
+		{ "state", required_argument, NULL, O_STATE },
+		{ "pii-key", required_argument, NULL, O_PII },
+		{ "proofs", no_argument, NULL, O_PROOFS },
+		{ "max-candidates", required_argument, NULL, O_MAX },
+		{ "pretty", no_argument, NULL, O_PRETTY },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *request = NULL, *policy_path = getenv("TRACER_POLICY");
+	const char *state = NULL, *pii = NULL;
+	struct tr_options topt = { 0, 0 };
+	reg_error err = REG_ERROR_INIT;
+	proto_error perr = PROTO_ERROR_INIT;
+	proto_request *req = NULL;
+	proto_response *resp = NULL;
+	tr_policy *policy = NULL;
+	reg_pii_keyring *kr = NULL;
+	tr_engine *engine = NULL;
+	reg_ctx *ctx = NULL;
+	char *doc = NULL, *json = NULL, *end;
+	size_t len = 0;
+	int ch, pretty = 0, rc = EX_FAIL, r;
+	FILE *f;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case O_REQUEST: request = optarg; break;
+		case O_POLICY: policy_path = optarg; break;
+		case O_STATE: state = optarg; break;
+		case O_PII: pii = optarg; break;
+		case O_PROOFS: topt.proofs = 1; break;
+		case O_PRETTY: pretty = 1; break;
+		case O_MAX:
+			errno = 0;
+			topt.max_candidates = (int)strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || topt.max_candidates < 2 ||
+			    topt.max_candidates > 50) {
+				fprintf(stderr, PROG " local: --max-candidates must be 2 to "
+				    "50\n");
+				return EX_USAGE;
+			}
+			break;
+		case 'h':
+		case O_HELP:
+			local_usage(stdout);
+			return EX_OK;
+		default:
+			fprintf(stderr, "Try '" PROG " local --help'.\n");
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, PROG " local: unexpected argument '%s'\n"
+		    "Try '" PROG " local --help'.\n", argv[optind]);
+		return EX_USAGE;
+	}
+	if (policy_path != NULL && *policy_path == '\0')
+		policy_path = NULL;
+	/* The request first: a malformed one needs no database. */
+	if (request == NULL || strcmp(request, "-") == 0) {
+		f = stdin;
+		request = "standard input";
+	} else if ((f = fopen(request, "rb")) == NULL) {
+		fprintf(stderr, PROG " local: cannot open %s: %s\n", request,
+		    strerror(errno));
+		return EX_FAIL;
+	}
+	r = read_all(f, PROTO_DOC_MAX, &doc, &len);
+	if (f != stdin)
+		fclose(f);
+	if (r == -2) {
+		fprintf(stderr, PROG " local: %s: the request is over %u bytes, the "
+		    "protocol's limit\n", request, PROTO_DOC_MAX);
+		return EX_BADREQ;
+	}
+	if (r != 0) {
+		fprintf(stderr, PROG " local: cannot read %s\n", request);
+		return EX_FAIL;
+	}
+	if (proto_request_parse(doc, len, &req, &perr) != 0) {
+		fprintf(stderr, PROG " local: %s: malformed trace request: %s\n",
+		    request, perr.message);
+		rc = EX_BADREQ;
+		goto out;
+	}
+	if (policy_path != NULL)
+		r = tr_policy_load(policy_path, &policy, &err);
+	else
+		r = tr_policy_default(state ? state : req->requested_state, &policy, &err);
+	if (r != 0)
+		goto fail;
+	if (policy_path != NULL && state != NULL && strcmp(state, tr_policy_state(policy))) {
+		fprintf(stderr, PROG " local: --state %s contradicts the policy file's "
+		    "state %s\n", state, tr_policy_state(policy));
+		rc = EX_USAGE;
+		goto out;
+	}
+	if ((pii = pii_key_path(pii)) != NULL &&
+	    (r = reg_pii_keyring_load(pii, &kr, &err)) != 0)
+		goto fail;
+	if ((r = cli_open(db, 0, &ctx, &err)) != 0 ||
+	    (r = tr_engine_new(ctx, policy, kr, &topt, &engine, &err)) != 0 ||
+	    (r = tr_trace(engine, req, &resp, &err)) != 0)
+		goto fail;
+	if (proto_response_to_json(resp, &json, &perr) != 0) {
+		fprintf(stderr, PROG " local: internal error: the response does not "
+		    "pass the codec: %s\n", perr.message);
+		goto out;
+	}
+	if (pretty) {
+		json_t *j = json_loads(json, 0, NULL);
+		char *p = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+
+		json_decref(j);
+		if (p == NULL) {
+			fprintf(stderr, PROG " local: out of memory\n");
+			goto out;
+		}
+		puts(p);
+		free(p);
+	} else {
+		puts(json);
+	}
+	rc = fflush(stdout) == 0 ? EX_OK : EX_FAIL;
+	goto out;
+fail:
+	cli_report(PROG " local", &err);
+	rc = EX_FAIL;
+out:
+	proto_free(json);
+	proto_response_free(resp);
+	tr_engine_free(engine);
+	reg_close(ctx);
+	reg_pii_keyring_free(kr);
+	tr_policy_free(policy);
+	proto_request_free(req);
+	free(doc);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *db = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		case 'V':
+			printf(PROG " (" PACKAGE_NAME ") " PACKAGE_VERSION "\n");
+			return EX_OK;
+		default:
+			fprintf(stderr, "Try '" PROG " --help'.\n");
+			return EX_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[optind], "local") == 0) {
+		argc -= optind;
+		argv += optind;
+		optind = 0;
+		return cmd_local(db, argc, argv);
+	}
+	fprintf(stderr, PROG ": unknown command '%s'. Try '" PROG " --help'.\n",
+	    argv[optind]);
+	return EX_USAGE;
+}

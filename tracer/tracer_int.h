@@ -1,0 +1,250 @@
+/* libtracer's internal declarations; never installed. */
+#ifndef TRACER_TRACER_INT_H
+#define TRACER_TRACER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tracer/tracer.h"
+
+#define TR__ID 37			/* a UUID as text, with its NUL */
+#define TR__SERIAL_MAX 128		/* serial keys and patterns */
+#define TR__REASONS_MAX 16		/* the codec's limit per candidate */
+#define TR__CANDS_MAX 200		/* fetched per search */
+
+/* Fails with a formatted message (first failure kept); returns code. */
+int tr__fail(reg_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * An arena: many small blocks freed together at the end of a trace.
+ * Allocation failures are remembered (failed) so that callers can check
+ * once.
+ */
+struct tr__arena {
+	struct tr__chunk *head;
+	int failed;
+};
+void *tr__alloc(struct tr__arena *a, size_t n);	/* zeroed */
+char *tr__strdup(struct tr__arena *a, const char *s);	/* NULL stays NULL */
+char *tr__printf(struct tr__arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void tr__arena_free(struct tr__arena *a);
+
+/* ---------------------------------------------------------- serials */
+
+/* How a registered serial relates to the serial as read. */
+enum tr__level {
+	TR__EXACT,		/* the same letters and digits */
+	TR__LOOKALIKE,		/* the same after folding look-alikes */
+	TR__WILDCARD,		/* matches the unreadable positions' pattern */
+	TR__EDIT1,		/* one character wrong, missing, extra or swapped */
+	TR__EDIT2,		/* two such differences */
+	TR__NOMATCH
+};
+
+/* The serial as read, prepared for searching. */
+struct tr__query {
+	char upper[TR__SERIAL_MAX];	/* letters, digits, '?' and '*' */
+	char key[TR__SERIAL_MAX];	/* upper with look-alikes folded */
+	int wildcards;			/* '?' or '*' present */
+	int known;			/* letters and digits read */
+};
+
+/* Prepares q from the serial as read; -1 if too long. */
+int tr__query_init(struct tr__query *q, const char *serial);
+
+struct tr__serial_match {
+	enum tr__level level;
+	int lookalikes;		/* positions where a look-alike was read */
+	int unknown;		/* registered characters under wildcards */
+	double score;		/* 0..1 */
+	char what[160];		/* a reason, in words */
+};
+
+/* Compares a registered serial (as marked) with the query. */
+void tr__serial_compare(const struct tr__query *q, const char *registered,
+    struct tr__serial_match *m);
+
+/* A LIKE pattern for the query's key ('?' -> '_', '*' -> '%', '%' and '_'
+ * never occur in keys); returns its length or -1. */
+int tr__like_pattern(const struct tr__query *q, char *out, size_t outlen);
+
+/* ---------------------------------------------------------- names */
+
+/* Upper case letters and digits only. */
+void tr__name_norm(const char *in, char *out, size_t outlen);
+/* A calibre in a canonical form ("9x19", "45acp", "12ga", ...) so that the
+ * common names of one cartridge compare equal. */
+void tr__calibre_canon(const char *in, char *out, size_t outlen);
+
+/* ---------------------------------------------------------- records */
+
+struct tr__party {
+	char id[TR__ID];
+	char kind[24];
+	char *name;
+	char country[3];
+	char *region;
+	char *licence;
+	uint8_t *pii;			/* private persons: encrypted identity */
+	size_t pii_len;
+};
+
+struct tr__event {
+	char id[TR__ID];
+	int seq;
+	char kind[24];
+	char date[11];
+	struct tr__party *from, *to;	/* NULL if none */
+	char *licence_number;
+	char licence_issued[11];
+	char licence_expires[11];
+	char *euc;
+	char export_country[3];
+	char import_country[3];
+	char *transit;			/* codes separated by ',' or NULL */
+	char *final_recipient;
+	char *certificate;
+	char corrects[TR__ID];		/* the event corrected, or "" */
+	char *reason;
+	char *note;
+	int64_t log_index;
+	int corrects_seq;		/* filled by tr__chain_analyse */
+	int corrected_by_seq;
+};
+
+struct tr__marking {
+	char kind[24];
+	char *text;
+	char location[16];
+	char country[3];
+	int year;
+	char *new_serial;
+};
+
+struct tr__component {
+	char kind[16];
+	char *serial;
+};
+
+/* What the history says, for a trace. */
+struct tr__chain {
+	int *eff;			/* the effective events, indexes into ev */
+	int neff;
+	int last_legal;			/* index into ev of the last legal event, -1 */
+	struct tr__party *last_legal_holder;
+	const char *finding;		/* diversion finding, or NULL */
+	int finding_event;		/* index into ev, or -1 */
+	int export_event;		/* index into ev when the chain leaves the
+					 * State, or -1 */
+};
+
+struct tr__cand {
+	char id[TR__ID];
+	char via[40];			/* serial, component <kind>, import */
+	char *matched;			/* the serial that matched */
+	char manufacturer_id[TR__ID];
+	char *manufacturer;
+	char *model;
+	char type[24];
+	char *calibre;
+	char *serial;
+	char country[3];
+	int year;
+	char *imports;			/* import markings: "CC:YYYY,CC:,..." */
+	double score;
+	const char *reasons[TR__REASONS_MAX];
+	int nreasons;
+	/* Details, read for the candidates that are answered. */
+	int detailed;
+	struct tr__marking *marks;
+	int nmarks;
+	struct tr__component *comps;
+	int ncomps;
+	struct tr__event *ev;
+	int nev;
+	struct tr__chain chain;
+};
+
+struct tr__cands {
+	struct tr__cand *c;
+	int n, cap;
+};
+
+/* ---------------------------------------------------------- database */
+
+/* Prepares the engine's statements on the connection (once). */
+int tr__db_prepare(reg_ctx *ctx, reg_error *err);
+/*
+ * Candidates whose serial, component serial or importer's serial has the
+ * search key key, with their details when there are at most
+ * TR__DETAIL_INLINE of them: one round trip.
+ */
+#define TR__DETAIL_INLINE 8
+int tr__db_by_key(reg_ctx *ctx, struct tr__arena *a, const char *key,
+    struct tr__cands *out, reg_error *err);
+/* Candidates whose key matches a LIKE pattern. */
+int tr__db_by_pattern(reg_ctx *ctx, struct tr__arena *a, const char *like,
+    struct tr__cands *out, reg_error *err);
+/* Candidates whose key is within two edits of key. */
+int tr__db_near(reg_ctx *ctx, struct tr__arena *a, const char *key,
+    struct tr__cands *out, reg_error *err);
+/* Reads the details of the candidates whose detailed flag is 0 and whose
+ * listed flag (index in list) is set. */
+int tr__db_details(reg_ctx *ctx, struct tr__arena *a, struct tr__cand **list,
+    int n, reg_error *err);
+
+/* The manufacturers' aliases, for resolving the name as read. */
+struct tr__maker_alias {
+	char norm[208];
+	char manufacturer_id[TR__ID];
+	char kind[8];			/* name or code */
+	char words[208];		/* the alias upper case, as written */
+};
+int tr__db_aliases(reg_ctx *ctx, struct tr__maker_alias **out, int *n,
+    reg_error *err);
+
+/* ---------------------------------------------------------- history */
+
+/* Fills c->chain and each event's corrects_seq / corrected_by_seq. */
+int tr__chain_analyse(struct tr__arena *a, struct tr__cand *c,
+    const char *state);
+
+/* ---------------------------------------------------------- policy */
+
+enum { TR__HIDE = 0, TR__LICENSED = 1, TR__NAMED = 2 };
+
+/* What one kind of requester may see. */
+struct tr__audience {
+	int answer;			/* 0: decline to answer */
+	char decline_reason[400];
+	int private_holders;		/* TR__HIDE, TR__LICENSED or TR__NAMED */
+	int private_region;		/* region of a private holder */
+	int holder_licences;		/* a private holder's licence number */
+	int transfer_licences;		/* licence numbers and end-user certificates */
+	int notes;			/* the record office's notes on events */
+	int weapon_id;			/* the registry's weapon id */
+	unsigned set;			/* which fields the file set (per State) */
+};
+
+struct tr_policy {
+	char state[3];
+	char authority[201];
+	char contact_name[201];
+	char contact_email[201];
+	char contact_phone[51];
+	struct tr__audience domestic, foreign;
+	struct tr__state_policy {
+		char code[3];
+		struct tr__audience a;
+	} *states;
+	int nstates;
+};
+
+/* The rules for a requester (a State's code): the domestic ones for the
+ * policy's own State, else the foreign ones with that State's overrides. */
+void tr__policy_for(const tr_policy *p, const char *requester,
+    struct tr__audience *out);
+
+#endif
