@@ -111,7 +111,7 @@ tr_edit_distance(const char *a, const char *b, int limit)
 	for (j = 0; j <= lb; j++)
 		d[0][j] = j;
 	for (i = 1; i <= la; i++) {
-		int rowmin = limit + 1;
+		int rowmin = d[i][0];
 
 		for (j = 1; j <= lb; j++) {
 			int cost = a[i - 1] != b[j - 1], v;
