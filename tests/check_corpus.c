@@ -49,6 +49,8 @@ START_TEST(accuracy)
 
 		ck_assert_msg(tr_trace(e, cr[i].req, &resp, &err) == 0, "%s", err.message);
 		ck_assert(corpus_score_add(&sc, &nsc, &cr[i], resp) == 0);
+		if (getenv("CORPUS_DEBUG") != NULL)
+			corpus_explain(&cr[i], resp);
 		proto_response_free(resp);
 	}
 	corpus_score_print(sc, nsc);

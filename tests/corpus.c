@@ -397,7 +397,7 @@ corpus_score_add(struct corpus_score **scores, size_t *n,
 {
 	struct corpus_score *s = NULL, *ns;
 	size_t i;
-	int top1 = 0, top5 = 0, found = strcmp(resp->status, "found") == 0;
+	int top1 = 0, top5 = 0, listed = 0, found = strcmp(resp->status, "found") == 0;
 
 	for (i = 0; i < *n; i++)
 		if (strcmp((*scores)[i].damage, r->damage) == 0)
@@ -410,11 +410,11 @@ corpus_score_add(struct corpus_score **scores, size_t *n,
 		memset(s, 0, sizeof(*s));
 		snprintf(s->damage, sizeof(s->damage), "%s", r->damage);
 	}
-	for (i = 0; i < resp->n_candidates && i < 5; i++)
+	for (i = 0; i < resp->n_candidates; i++)
 		if (strcmp(resp->candidates[i].weapon.id, r->truth_id) == 0) {
-			top5 = 1;
-			if (i == 0)
-				top1 = 1;
+			listed = 1;
+			top5 = i < 5;
+			top1 = i == 0;
 		}
 	s->n++;
 	s->found += found;
@@ -423,7 +423,7 @@ corpus_score_add(struct corpus_score **scores, size_t *n,
 		s->misleading++;
 	} else if (r->ambiguous) {
 		s->ambiguous++;
-		s->ambiguous_ok += strcmp(resp->status, "ambiguous") == 0 && top5;
+		s->ambiguous_ok += strcmp(resp->status, "ambiguous") == 0 && listed;
 		s->ambiguous_wrong_found += found && !top1;
 	} else {
 		s->resolvable++;
@@ -456,4 +456,36 @@ corpus_score_print(const struct corpus_score *s, size_t n)
 		    s[i].misleading ? " (misleading requests left out)" : "");
 	printf("  (top-1/top-5 over resolvable requests: no other registered weapon fits as "
 	    "well; misleading: the damaged serial is another weapon's)\n");
+}
+
+void
+corpus_explain(const struct corpus_request *r, const proto_response *resp)
+{
+	size_t i;
+	int top1;
+
+	top1 = resp->n_candidates > 0 &&
+	    strcmp(resp->candidates[0].weapon.id, r->truth_id) == 0;
+	int listed = 0;
+
+	for (i = 0; i < resp->n_candidates; i++)
+		listed |= strcmp(resp->candidates[i].weapon.id, r->truth_id) == 0;
+	if (r->misleading || (r->ambiguous ?
+	    strcmp(resp->status, "ambiguous") == 0 && listed : top1))
+		return;
+	printf("%s %s '%s' (%s%s): %s\n", r->damage, r->truth, r->req->weapon.serial,
+	    r->ambiguous ? "ambiguous" : "resolvable", top1 ? ", truth first" : "",
+	    resp->status);
+	for (i = 0; i < resp->n_candidates && i < 5; i++) {
+		const struct proto_candidate *c = &resp->candidates[i];
+		size_t k;
+
+		printf("   %.4f %s %s %s %d%s:", c->score, c->weapon.serial,
+		    c->weapon.model ? c->weapon.model : "-", c->weapon.type,
+		    c->weapon.year_of_manufacture,
+		    strcmp(c->weapon.id, r->truth_id) == 0 ? " (truth)" : "");
+		for (k = 0; k < c->n_reasons; k++)
+			printf(" %s;", c->reasons[k]);
+		printf("\n");
+	}
 }

@@ -49,7 +49,7 @@ struct corpus_score {
 	int top1, top5;			/* of the resolvable */
 	int found, wrong_found;		/* status found; of a wrong weapon */
 	int ambiguous;			/* labelled ambiguous */
-	int ambiguous_ok;		/* ... answered ambiguous with the truth listed */
+	int ambiguous_ok;		/* ... answered ambiguous, the truth listed */
 	int ambiguous_wrong_found;	/* ... answered found with another weapon */
 	int misleading;
 };
@@ -57,6 +57,9 @@ struct corpus_score {
 /* Adds one answer to the score of its damage kind (scores grows; *n kinds). */
 int corpus_score_add(struct corpus_score **scores, size_t *n,
     const struct corpus_request *r, const proto_response *resp);
+/* Prints a request whose answer misses its truth, or claims certainty
+ * where another weapon fits as well, with the candidates answered. */
+void corpus_explain(const struct corpus_request *r, const proto_response *resp);
 /* Prints the table of scores. */
 void corpus_score_print(const struct corpus_score *s, size_t n);
 
