@@ -8,7 +8,8 @@
 -- expressions, so that the planner uses these indexes.
 --
 -- pg_trgm serves LIKE patterns with unknown characters anywhere (unreadable
--- positions) and suffix searches; fuzzystrmatch's levenshtein_less_equal()
+-- positions) and suffix searches on weapons and components (importers'
+-- serials are few: a b-tree serves them); fuzzystrmatch's levenshtein_less_equal()
 -- filters near serials on the server.  Both are trusted extensions: the
 -- database's owner may create them.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
@@ -34,5 +35,3 @@ CREATE INDEX component_serial_key_trgm ON component
 	USING gin (translate(serial_norm, 'D7', '01') gin_trgm_ops);
 CREATE INDEX marking_new_serial_key ON marking
 	(reg_serial_key(new_serial) text_pattern_ops) WHERE new_serial IS NOT NULL;
-CREATE INDEX marking_new_serial_key_trgm ON marking
-	USING gin (reg_serial_key(new_serial) gin_trgm_ops) WHERE new_serial IS NOT NULL;

@@ -79,25 +79,68 @@ opt(const char *s)
 }
 
 static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Adds setup.tsv's manufacturers and parties that the registry does not
+ * have yet (a grown corpus names more parties than its first part).
+ */
+static int
 load_setup(reg_ctx *ctx, const reg_pii_keyring *kr, const char *path,
     char *msg, size_t msglen)
 {
 	reg_error err = REG_ERROR_INIT;
-	char line[4096], *f[8], *a, *save = NULL;
+	char line[4096], *f[8], *a, *save = NULL, **have = NULL;
 	struct reg_written w;
 	long lineno = 0, in_tx = 0;
+	PGresult *res;
 	FILE *fp;
-	int r = 0, n;
+	int r = 0, n, nhave = 0, i;
 
-	if ((fp = fopen(path, "r")) == NULL)
+	/* The parties recorded already, by office reference. */
+	res = PQexec(reg_conn(ctx), "SELECT office_ref FROM party "
+	    "WHERE office_ref IS NOT NULL ORDER BY office_ref COLLATE \"C\"");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		return fail(msg, msglen, "cannot read the parties");
+	}
+	nhave = PQntuples(res);
+	have = calloc(nhave ? (size_t)nhave : 1, sizeof(*have));
+	for (i = 0; have != NULL && i < nhave; i++)
+		have[i] = PQgetvalue(res, i, 0);
+	if ((fp = fopen(path, "r")) == NULL || have == NULL) {
+		if (fp != NULL)
+			fclose(fp);
+		free(have);
+		PQclear(res);
 		return fail(msg, msglen, "cannot open %s", path);
+	}
 	while (r == 0 && fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
 		n = split(line, f, 8);
+		if (strcmp(f[0], "manufacturer") == 0 && n >= 4) {
+			reg_uuid id;
+
+			if (reg_manufacturer_find(ctx, f[1], &id, NULL) == 0)
+				continue;
+		} else if (strcmp(f[0], "party") == 0 && n >= 7) {
+			char *key = f[1];
+
+			if (bsearch(&key, have, (size_t)nhave, sizeof(*have), cmp_str))
+				continue;
+		} else {
+			r = -1;
+			snprintf(err.message, sizeof(err.message), "not a manufacturer or "
+			    "party line");
+			break;
+		}
 		if (in_tx == 0 && (r = reg_tx_begin(ctx, &err)) != 0)
 			break;
 		in_tx++;
-		if (strcmp(f[0], "manufacturer") == 0 && n >= 4) {
+		if (strcmp(f[0], "manufacturer") == 0) {
 			reg_uuid id;
 
 			if ((r = reg_manufacturer_add(ctx, f[1], f[2], &w, &err)) != 0)
@@ -114,7 +157,7 @@ load_setup(reg_ctx *ctx, const reg_pii_keyring *kr, const char *path,
 				    &err)) != 0)
 					break;
 			}
-		} else if (strcmp(f[0], "party") == 0 && n >= 7) {
+		} else {
 			struct reg_person person;
 			struct reg_party_in in = { f[2], NULL, f[4], opt(f[5]), opt(f[6]),
 				f[1], NULL };
@@ -129,11 +172,6 @@ load_setup(reg_ctx *ctx, const reg_pii_keyring *kr, const char *path,
 				in.name = f[3];
 			}
 			r = reg_party_add(ctx, kr, &in, &w, &err);
-		} else {
-			fclose(fp);
-			reg_tx_rollback(ctx, NULL);
-			return fail(msg, msglen, "%s:%ld: not a manufacturer or party line",
-			    path, lineno);
 		}
 		if (r == 0 && in_tx == 1000) {
 			r = reg_tx_commit(ctx, &err);
@@ -143,6 +181,8 @@ load_setup(reg_ctx *ctx, const reg_pii_keyring *kr, const char *path,
 	if (r == 0 && in_tx > 0)
 		r = reg_tx_commit(ctx, &err);
 	fclose(fp);
+	free(have);
+	PQclear(res);
 	if (r != 0) {
 		reg_tx_rollback(ctx, NULL);
 		return fail(msg, msglen, "%s:%ld: %s", path, lineno, err.message);
@@ -264,15 +304,10 @@ int
 corpus_load(reg_ctx *ctx, const reg_pii_keyring *kr, const char *dir,
     int progress, char *msg, size_t msglen)
 {
-	PGresult *res;
 	char path[4200];
-	int loaded;
 
-	res = PQexec(reg_conn(ctx), "SELECT count(*) FROM manufacturer");
-	loaded = PQresultStatus(res) == PGRES_TUPLES_OK && atoi(PQgetvalue(res, 0, 0)) > 0;
-	PQclear(res);
 	snprintf(path, sizeof(path), "%s/setup.tsv", dir);
-	if (!loaded && load_setup(ctx, kr, path, msg, msglen) != 0)
+	if (load_setup(ctx, kr, path, msg, msglen) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/weapons.csv", dir);
 	if (import(ctx, path, "weapons", progress, msg, msglen) != 0)

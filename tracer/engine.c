@@ -23,6 +23,7 @@ struct tr_engine {
 	struct tr__maker_alias *aliases;
 	int naliases;
 	time_t aliases_read;
+	struct tr__party_cache *parties;
 };
 
 /* Scores at and above which a candidate is kept, and found. */
@@ -56,6 +57,10 @@ tr_engine_new(reg_ctx *ctx, const tr_policy *policy, const reg_pii_keyring *kr,
 		free(e);
 		return tr__fail(err, REG_EINVAL, "max_candidates must be 2 to 50");
 	}
+	if ((e->parties = tr__party_cache_new()) == NULL) {
+		free(e);
+		return tr__fail(err, REG_ENOMEM, "out of memory");
+	}
 	if ((r = tr__db_prepare(ctx, err)) != 0 ||
 	    (r = tr__db_aliases(ctx, &e->aliases, &e->naliases, err)) != 0) {
 		tr_engine_free(e);
@@ -72,6 +77,7 @@ tr_engine_free(tr_engine *e)
 	if (e == NULL)
 		return;
 	free(e->aliases);
+	tr__party_cache_free(e->parties);
 	free(e);
 }
 
@@ -396,28 +402,59 @@ dedupe(struct tr__cands *cs)
 	qsort(cs->c, (size_t)cs->n, sizeof(*cs->c), by_score);
 }
 
+/* Whether the request shows an import marking (then importers' serials
+ * are searched too). */
+static int
+has_import(const proto_request *req)
+{
+	size_t i;
+
+	if (req->weapon.importer != NULL)
+		return 1;
+	for (i = 0; i < req->weapon.n_markings; i++)
+		if (strcmp(req->weapon.markings[i].kind, "import") == 0)
+			return 1;
+	return 0;
+}
+
+/* Scores the candidates from first on against query q. */
+static void
+score_from(struct tr__arena *a, const proto_request *req,
+    const struct tr__query *q, const struct maker *mk, struct tr__cands *cs,
+    int first)
+{
+	int k;
+
+	for (k = first; k < cs->n; k++)
+		score(a, req, q, mk, &cs->c[k]);
+}
+
 static int
 search(tr_engine *e, struct tr__arena *a, const proto_request *req,
     const struct tr__query *q, const struct maker *mk, struct tr__cands *cs,
     int *truncated, reg_error *err)
 {
 	char like[TR__SERIAL_MAX];
+	int r, before, imports = has_import(req);
 	size_t i;
-	int r, k, before;
 
 	*truncated = 0;
 	if (q->wildcards) {
 		if (tr__like_pattern(q, like, sizeof(like)) < 0)
 			return tr__fail(err, REG_EINVAL, "serial too long");
-		if ((r = tr__db_by_pattern(e->ctx, a, like, cs, err)) != 0)
+		if ((r = tr__db_by_pattern(e->ctx, a, like, imports, cs, err)) != 0)
 			return r;
 		*truncated = cs->n >= TR__CANDS_MAX;
 	} else {
-		if ((r = tr__db_by_key(e->ctx, a, q->key, cs, err)) != 0)
+		if ((r = tr__db_by_key(e->ctx, a, q->key, cs, truncated, err)) != 0)
 			return r;
-		*truncated = cs->n >= TR__CANDS_MAX;
+		if (imports && (r = tr__db_by_other_serials(e->ctx, a, q->key, 1, cs,
+		    err)) != 0)
+			return r;
 	}
-	/* Serials of components as read find the weapon too. */
+	score_from(a, req, q, mk, cs, 0);
+	/* Serials of components as read find the weapon too: on its frame's
+	 * serial (often the same) or on a registered component's. */
 	for (i = 0; i < req->weapon.n_components; i++) {
 		struct tr__query cq;
 
@@ -425,22 +462,18 @@ search(tr_engine *e, struct tr__arena *a, const proto_request *req,
 		    cq.wildcards || cq.known < 3)
 			continue;
 		before = cs->n;
-		if ((r = tr__db_by_key(e->ctx, a, cq.key, cs, err)) != 0)
+		if ((r = tr__db_by_key(e->ctx, a, cq.key, cs, truncated, err)) != 0 ||
+		    (r = tr__db_by_other_serials(e->ctx, a, cq.key, 0, cs, err)) != 0)
 			return r;
-		for (k = before; k < cs->n; k++)
-			score(a, req, &cq, mk, &cs->c[k]);
+		score_from(a, req, &cq, mk, cs, before);
 	}
-	for (k = 0; k < cs->n; k++)
-		if (cs->c[k].nreasons == 0)
-			score(a, req, q, mk, &cs->c[k]);
 	dedupe(cs);
 	/* Nothing convincing: one wrong, missing, extra or swapped character. */
 	if (!q->wildcards && q->known >= 5 && (cs->n == 0 || cs->c[0].score < FOUND)) {
 		before = cs->n;
-		if ((r = tr__db_near(e->ctx, a, q->key, cs, err)) != 0)
+		if ((r = tr__db_near(e->ctx, a, q->key, imports, cs, err)) != 0)
 			return r;
-		for (k = before; k < cs->n; k++)
-			score(a, req, q, mk, &cs->c[k]);
+		score_from(a, req, q, mk, cs, before);
 		if (cs->n - before >= TR__CANDS_MAX)
 			*truncated = 1;
 		dedupe(cs);
@@ -479,6 +512,7 @@ tr_trace(tr_engine *e, const proto_request *req, proto_response **out,
 
 	*out = NULL;
 	memset(&ans, 0, sizeof(ans));
+	tr__party_cache_trim(e->parties);
 	now_rfc3339(ans.responded_at);
 	tr__policy_for(e->policy, req->requesting_state, &aud);
 	if (strcmp(req->requested_state, e->policy->state) != 0) {
@@ -544,7 +578,8 @@ tr_trace(tr_engine *e, const proto_request *req, proto_response **out,
 
 		for (i = 0; i < ans.nlisted; i++)
 			list[i] = &cs.c[i];
-		if ((r = tr__db_details(e->ctx, &a, list, ans.nlisted, err)) != 0)
+		if ((r = tr__db_details(e->ctx, &a, list, ans.nlisted, err)) != 0 ||
+		    (r = tr__db_parties(e->ctx, e->parties, list, ans.nlisted, err)) != 0)
 			goto out;
 		for (i = 0; i < ans.nlisted; i++)
 			if (tr__chain_analyse(&a, &cs.c[i], e->policy->state) != 0) {

@@ -1,87 +1,109 @@
 /*
- * The engine's queries: candidates by search key, by a pattern of readable
- * characters, or within two edits; their markings, components and history
- * with the parties involved; and the manufacturers' aliases.  Every query is
- * parameterised; the exact search and the details of its candidates go in
- * one round trip (libpq's pipeline mode).
+ * The engine's queries.  Every query is parameterised.
+ *
+ * The common case, a serial read whole, is one query: the weapons whose
+ * serial has the search key, each with its markings and components (as
+ * JSON arrays) and one row per event.  The other searches (unreadable
+ * positions, one edit, components' and importers' serials) answer light
+ * candidate rows for scoring; the details of the ones to answer follow by
+ * id.  Parties are read by id into a cache that lives as long as the engine
+ * (party records never change), so a warm engine reads none.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "tracer_int.h"
 
 /* A serial's search key in SQL, as migration 0005 indexes it. */
 #define KEY(col) "translate(" col ", 'D7', '01')"
+#define IMPORT_KEY "reg_serial_key(new_serial)"
 
-#define MATCH(cond_w, cond_c, cond_m) \
-	"WITH c AS (SELECT id AS wid, 'serial'::text AS via, serial AS matched " \
-	"FROM weapon WHERE " cond_w " " \
-	"UNION ALL SELECT weapon_id, 'component ' || kind, serial FROM component " \
-	"WHERE " cond_c " " \
-	"UNION ALL SELECT weapon_id, 'import', new_serial FROM marking " \
-	"WHERE new_serial IS NOT NULL AND " cond_m " LIMIT 200) "
+/*
+ * Weapons with their details, one row per event (weapon columns repeated;
+ * a weapon without events has one row with NULL event columns):
+ *  0 id, 1 manufacturer_id, 2 manufacturer, 3 model, 4 type, 5 calibre,
+ *  6 serial, 7 country, 8 year, 9 markings (JSON), 10 components (JSON),
+ *  11 event id, 12 seq, 13 kind, 14 date, 15 from, 16 to, 17 licence number,
+ *  18 issued, 19 expires, 20 end-user certificate, 21 export country,
+ *  22 import country, 23 transit, 24 final recipient, 25 certificate,
+ *  26 corrects, 27 reason, 28 note, 29 log index.
+ */
+#define DETAIL_COLS \
+	"SELECT w.id::text, w.manufacturer_id::text, m.name, w.model, w.type, " \
+	"w.calibre, w.serial, w.country_of_manufacture::text, " \
+	"w.year_of_manufacture, mk.j, ck.j, e.id::text, e.seq, e.kind, " \
+	"to_char(e.event_date, 'YYYY-MM-DD'), e.from_party::text, e.to_party::text, " \
+	"e.licence_number, to_char(e.licence_issued, 'YYYY-MM-DD'), " \
+	"to_char(e.licence_expires, 'YYYY-MM-DD'), e.euc_ref, " \
+	"e.export_country::text, e.import_country::text, " \
+	"array_to_string(e.transit_countries, ','), e.final_recipient, " \
+	"e.certificate, e.corrects::text, e.reason, e.note, e.log_index " \
+	"FROM weapon w LEFT JOIN manufacturer m ON m.id = w.manufacturer_id " \
+	"LEFT JOIN LATERAL (SELECT json_agg(json_build_array(kind, text, location, " \
+	"country, year, new_serial) ORDER BY log_index) AS j FROM marking " \
+	"WHERE weapon_id = w.id) mk ON true " \
+	"LEFT JOIN LATERAL (SELECT json_agg(json_build_array(kind, serial) " \
+	"ORDER BY log_index) AS j FROM component WHERE weapon_id = w.id) ck ON true " \
+	"LEFT JOIN event e ON e.weapon_id = w.id "
+#define DETAIL_ORDER " ORDER BY w.id, e.seq LIMIT 5001"
 
-#define MATCH_KEY MATCH(KEY("serial_norm") " = $1", KEY("serial_norm") " = $1", \
-	"reg_serial_key(new_serial) = $1") \
-	", d AS (SELECT DISTINCT wid FROM c WHERE " \
-	"(SELECT count(DISTINCT wid) FROM c) <= 8) "
-#define MATCH_IDS "WITH d AS (SELECT DISTINCT unnest($1::uuid[]) AS wid) "
-#define MATCH_PATTERN MATCH(KEY("serial_norm") " LIKE $1", \
-	KEY("serial_norm") " LIKE $1", "reg_serial_key(new_serial) LIKE $1")
-#define NEAR(k) "(" k " LIKE $2 OR " k " LIKE $3 OR " k " LIKE $4 OR " k \
-	" LIKE $5) AND levenshtein_less_equal(" k ", $1, 2) <= 2"
-#define MATCH_NEAR MATCH(NEAR(KEY("serial_norm")), NEAR(KEY("serial_norm")), \
-	NEAR("reg_serial_key(new_serial)"))
-
-#define CAND_BODY \
-	"SELECT c.wid::text, c.via, c.matched, w.manufacturer_id::text, m.name, " \
+/*
+ * Candidates for scoring, from a match c(wid, via, matched):
+ *  0 id, 1 via, 2 matched, 3 manufacturer_id, 4 manufacturer, 5 model,
+ *  6 type, 7 calibre, 8 serial, 9 country, 10 year, 11 import markings.
+ */
+#define CAND_COLS \
+	"SELECT w.id::text, c.via, c.matched, w.manufacturer_id::text, m.name, " \
 	"w.model, w.type, w.calibre, w.serial, w.country_of_manufacture::text, " \
 	"w.year_of_manufacture, (SELECT string_agg(coalesce(mk.country::text, '') " \
 	"|| ':' || coalesce(mk.year::text, ''), ',') FROM marking mk " \
 	"WHERE mk.weapon_id = w.id AND mk.kind = 'import') " \
 	"FROM c JOIN weapon w ON w.id = c.wid " \
 	"LEFT JOIN manufacturer m ON m.id = w.manufacturer_id"
-#define MARK_BODY \
-	"SELECT weapon_id::text, kind, text, location, country::text, year, " \
-	"new_serial FROM marking WHERE weapon_id IN (SELECT wid FROM d) " \
-	"ORDER BY weapon_id, log_index"
-#define COMP_BODY \
-	"SELECT weapon_id::text, kind, serial FROM component " \
-	"WHERE weapon_id IN (SELECT wid FROM d) ORDER BY weapon_id, log_index"
-#define PARTY(p) p ".id::text, " p ".kind, " p ".name, " p ".country::text, " \
-	p ".region, " p ".licence, " p ".pii"
-#define EVENT_BODY \
-	"SELECT e.weapon_id::text, e.id::text, e.seq, e.kind, " \
-	"to_char(e.event_date, 'YYYY-MM-DD'), " PARTY("pf") ", " PARTY("pt") ", " \
-	"e.licence_number, to_char(e.licence_issued, 'YYYY-MM-DD'), " \
-	"to_char(e.licence_expires, 'YYYY-MM-DD'), e.euc_ref, " \
-	"e.export_country::text, e.import_country::text, " \
-	"array_to_string(e.transit_countries, ','), e.final_recipient, " \
-	"e.certificate, e.corrects::text, e.reason, e.note, e.log_index " \
-	"FROM event e LEFT JOIN party pf ON pf.id = e.from_party " \
-	"LEFT JOIN party pt ON pt.id = e.to_party " \
-	"WHERE e.weapon_id IN (SELECT wid FROM d) ORDER BY e.weapon_id, e.seq"
+/* A match on the weapons' own serials (cw), components' (cc) and, when
+ * $2 is true, importers' serials (cm). */
+#define MATCH(cw, cc, cm) \
+	"WITH c AS (SELECT id AS wid, 'serial'::text AS via, serial AS matched " \
+	"FROM weapon WHERE " cw " " \
+	"UNION ALL SELECT weapon_id, 'component ' || kind, serial FROM component " \
+	"WHERE " cc " " \
+	"UNION ALL SELECT weapon_id, 'import', new_serial FROM marking " \
+	"WHERE $2::bool AND new_serial IS NOT NULL AND " cm " LIMIT 200) "
+#define NEAR(k) "(" k " LIKE $3 OR " k " LIKE $4 OR " k " LIKE $5 OR " k \
+	" LIKE $6) AND levenshtein_less_equal(" k ", $1, 2) <= 2"
 
-enum { S_KEY_CAND, S_KEY_MARK, S_KEY_COMP, S_KEY_EVENT, S_IDS_MARK, S_IDS_COMP,
-	S_IDS_EVENT, S_ALIASES, NSTMT };
+enum { S_KEY, S_IDS, S_OTHER, S_PARTIES, S_ALIASES, NSTMT };
 
 static const struct {
 	const char *name, *sql;
 } stmt[NSTMT] = {
-	[S_KEY_CAND] = { "tr_key_cand", MATCH_KEY CAND_BODY },
-	[S_KEY_MARK] = { "tr_key_mark", MATCH_KEY MARK_BODY },
-	[S_KEY_COMP] = { "tr_key_comp", MATCH_KEY COMP_BODY },
-	[S_KEY_EVENT] = { "tr_key_event", MATCH_KEY EVENT_BODY },
-	[S_IDS_MARK] = { "tr_ids_mark", MATCH_IDS MARK_BODY },
-	[S_IDS_COMP] = { "tr_ids_comp", MATCH_IDS COMP_BODY },
-	[S_IDS_EVENT] = { "tr_ids_event", MATCH_IDS EVENT_BODY },
+	[S_KEY] = { "tr_key", DETAIL_COLS "WHERE " KEY("w.serial_norm") " = $1"
+	    DETAIL_ORDER },
+	[S_IDS] = { "tr_ids", DETAIL_COLS "WHERE w.id = ANY ($1::uuid[])"
+	    DETAIL_ORDER },
+	[S_OTHER] = { "tr_other", "WITH c AS (SELECT weapon_id AS wid, "
+	    "'component ' || kind AS via, serial AS matched FROM component "
+	    "WHERE " KEY("serial_norm") " = $1 "
+	    "UNION ALL SELECT weapon_id, 'import', new_serial FROM marking "
+	    "WHERE $2::bool AND new_serial IS NOT NULL AND " IMPORT_KEY " = $1 "
+	    "LIMIT 200) " CAND_COLS },
+	[S_PARTIES] = { "tr_parties", "SELECT id::text, kind, name, country::text, "
+	    "region, licence, pii FROM party WHERE id = ANY ($1::uuid[])" },
 	[S_ALIASES] = { "tr_aliases", "SELECT alias_norm, manufacturer_id::text, kind, "
 	    "upper(alias) FROM manufacturer_alias" },
 };
+
+static const char pattern_sql[] =
+    MATCH(KEY("serial_norm") " LIKE $1", KEY("serial_norm") " LIKE $1",
+	IMPORT_KEY " LIKE $1") CAND_COLS;
+static const char near_sql[] =
+    MATCH(NEAR(KEY("serial_norm")), NEAR(KEY("serial_norm")), NEAR(IMPORT_KEY))
+    CAND_COLS;
 
 static int
 fail_pg(reg_error *err, PGconn *conn, PGresult *res, const char *what)
@@ -123,53 +145,6 @@ tr__db_prepare(reg_ctx *ctx, reg_error *err)
 	return r;
 }
 
-/*
- * Runs prepared statements ids[0..n) with the same parameters in one round
- * trip.  res[] receives their results; on failure none is kept.
- */
-static int
-pipeline(PGconn *conn, const int *ids, int n, int nparams,
-    const char *const *params, PGresult **res, reg_error *err)
-{
-	PGresult *x;
-	int i, r = 0;
-
-	memset(res, 0, (size_t)n * sizeof(*res));
-	if (PQenterPipelineMode(conn) != 1)
-		return fail_pg(err, conn, NULL, "cannot search the registry");
-	for (i = 0; i < n; i++)
-		if (PQsendQueryPrepared(conn, stmt[ids[i]].name, nparams, params, NULL,
-		    NULL, 0) != 1 && r == 0)
-			r = fail_pg(err, conn, NULL, "cannot search the registry");
-	if (PQpipelineSync(conn) != 1 && r == 0)
-		r = fail_pg(err, conn, NULL, "cannot search the registry");
-	for (i = 0; i < n; i++) {
-		x = PQgetResult(conn);
-		if (x == NULL)
-			break;
-		if (PQresultStatus(x) != PGRES_TUPLES_OK && r == 0)
-			r = fail_pg(err, conn, x, "cannot search the registry");
-		res[i] = x;
-		while ((x = PQgetResult(conn)) != NULL)
-			PQclear(x);
-	}
-	while ((x = PQgetResult(conn)) != NULL) {
-		int st = PQresultStatus(x);
-
-		PQclear(x);
-		if (st == PGRES_PIPELINE_SYNC)
-			break;
-	}
-	if (PQexitPipelineMode(conn) != 1 && r == 0)
-		r = fail_pg(err, conn, NULL, "cannot search the registry");
-	if (r != 0)
-		for (i = 0; i < n; i++) {
-			PQclear(res[i]);
-			res[i] = NULL;
-		}
-	return r;
-}
-
 static char *
 val(struct tr__arena *a, PGresult *res, int row, int col)
 {
@@ -198,7 +173,153 @@ cands_add(struct tr__cands *cs, struct tr__cand **out)
 	}
 	*out = &cs->c[cs->n++];
 	memset(*out, 0, sizeof(**out));
+	(*out)->chain.last_legal = (*out)->chain.finding_event = -1;
+	(*out)->chain.export_event = -1;
 	return 0;
+}
+
+/* A JSON array of arrays of strings, numbers or nulls, as a column. */
+static json_t *
+json_col(PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return json_loads(PQgetvalue(res, row, col), 0, NULL);
+}
+
+static char *
+jstr(struct tr__arena *a, json_t *arr, size_t i)
+{
+	json_t *v = json_array_get(arr, i);
+
+	if (json_is_string(v))
+		return tr__strdup(a, json_string_value(v));
+	if (json_is_integer(v))
+		return tr__printf(a, "%lld", (long long)json_integer_value(v));
+	return NULL;
+}
+
+static void
+jfixed(char *out, size_t outlen, json_t *arr, size_t i)
+{
+	json_t *v = json_array_get(arr, i);
+
+	snprintf(out, outlen, "%s", json_is_string(v) ? json_string_value(v) : "");
+}
+
+/* Fills c's markings, components and import summary from row's JSON. */
+static void
+marks(struct tr__arena *a, struct tr__cand *c, PGresult *res, int row)
+{
+	json_t *m = json_col(res, row, 9), *k = json_col(res, row, 10), *x;
+	size_t i, n;
+	char *imports = NULL;
+
+	n = json_array_size(m);
+	c->marks = tr__alloc(a, (n ? n : 1) * sizeof(*c->marks));
+	for (i = 0; c->marks != NULL && i < n; i++) {
+		struct tr__marking *mk = &c->marks[i];
+
+		x = json_array_get(m, i);
+		jfixed(mk->kind, sizeof(mk->kind), x, 0);
+		mk->text = jstr(a, x, 1);
+		jfixed(mk->location, sizeof(mk->location), x, 2);
+		jfixed(mk->country, sizeof(mk->country), x, 3);
+		mk->year = (int)json_integer_value(json_array_get(x, 4));
+		mk->new_serial = jstr(a, x, 5);
+		if (strcmp(mk->kind, "import") == 0)
+			imports = imports == NULL ?
+			    tr__printf(a, "%s:%d", mk->country, mk->year) :
+			    tr__printf(a, "%s,%s:%d", imports, mk->country, mk->year);
+	}
+	c->nmarks = c->marks ? (int)n : 0;
+	c->imports = imports;
+	n = json_array_size(k);
+	c->comps = tr__alloc(a, (n ? n : 1) * sizeof(*c->comps));
+	for (i = 0; c->comps != NULL && i < n; i++) {
+		x = json_array_get(k, i);
+		jfixed(c->comps[i].kind, sizeof(c->comps[i].kind), x, 0);
+		c->comps[i].serial = jstr(a, x, 1);
+	}
+	c->ncomps = c->comps ? (int)n : 0;
+	json_decref(m);
+	json_decref(k);
+}
+
+/* Reads row's event columns into e (party pointers come later). */
+static void
+event(struct tr__arena *a, struct tr__event *e, PGresult *res, int row)
+{
+	fixed(e->id, sizeof(e->id), res, row, 11);
+	e->seq = atoi(PQgetvalue(res, row, 12));
+	fixed(e->kind, sizeof(e->kind), res, row, 13);
+	fixed(e->date, sizeof(e->date), res, row, 14);
+	fixed(e->from_id, sizeof(e->from_id), res, row, 15);
+	fixed(e->to_id, sizeof(e->to_id), res, row, 16);
+	e->licence_number = val(a, res, row, 17);
+	fixed(e->licence_issued, sizeof(e->licence_issued), res, row, 18);
+	fixed(e->licence_expires, sizeof(e->licence_expires), res, row, 19);
+	e->euc = val(a, res, row, 20);
+	fixed(e->export_country, sizeof(e->export_country), res, row, 21);
+	fixed(e->import_country, sizeof(e->import_country), res, row, 22);
+	e->transit = val(a, res, row, 23);
+	if (e->transit != NULL && e->transit[0] == '\0')
+		e->transit = NULL;
+	e->final_recipient = val(a, res, row, 24);
+	e->certificate = val(a, res, row, 25);
+	fixed(e->corrects, sizeof(e->corrects), res, row, 26);
+	e->reason = val(a, res, row, 27);
+	e->note = val(a, res, row, 28);
+	e->log_index = strtoll(PQgetvalue(res, row, 29), NULL, 10);
+}
+
+/*
+ * Reads detail rows: each weapon's rows into a candidate, the one of list
+ * (when given) with its id, else a new one in out.
+ */
+static int
+read_details(struct tr__arena *a, PGresult *res, struct tr__cands *out,
+    struct tr__cand **list, int nlist, reg_error *err)
+{
+	int i, j, k, rows = PQntuples(res);
+
+	for (i = 0; i < rows; i = j) {
+		const char *id = PQgetvalue(res, i, 0);
+		struct tr__cand *c = NULL;
+
+		for (j = i; j < rows && strcmp(PQgetvalue(res, j, 0), id) == 0; j++)
+			;
+		if (list != NULL) {
+			for (k = 0; k < nlist; k++)
+				if (!list[k]->detailed && strcmp(list[k]->id, id) == 0)
+					c = list[k];
+			if (c == NULL)
+				continue;
+		} else {
+			if (cands_add(out, &c) != 0)
+				return tr__fail(err, REG_ENOMEM, "out of memory");
+			fixed(c->id, sizeof(c->id), res, i, 0);
+			snprintf(c->via, sizeof(c->via), "serial");
+			c->matched = val(a, res, i, 6);
+			fixed(c->manufacturer_id, sizeof(c->manufacturer_id), res, i, 1);
+			c->manufacturer = val(a, res, i, 2);
+			c->model = val(a, res, i, 3);
+			fixed(c->type, sizeof(c->type), res, i, 4);
+			c->calibre = val(a, res, i, 5);
+			c->serial = val(a, res, i, 6);
+			fixed(c->country, sizeof(c->country), res, i, 7);
+			c->year = PQgetisnull(res, i, 8) ? 0 : atoi(PQgetvalue(res, i, 8));
+		}
+		marks(a, c, res, i);
+		c->nev = PQgetisnull(res, i, 11) ? 0 : j - i;
+		c->ev = tr__alloc(a, (size_t)(c->nev ? c->nev : 1) * sizeof(*c->ev));
+		for (k = 0; c->ev != NULL && k < c->nev; k++)
+			event(a, &c->ev[k], res, i + k);
+		if (c->ev == NULL)
+			c->nev = 0;
+		c->detailed = 1;
+	}
+	return a->failed ? tr__fail(err, REG_ENOMEM, "out of memory") : 0;
 }
 
 static int
@@ -223,153 +344,37 @@ read_cands(struct tr__arena *a, PGresult *res, struct tr__cands *out,
 		fixed(c->country, sizeof(c->country), res, i, 9);
 		c->year = PQgetisnull(res, i, 10) ? 0 : atoi(PQgetvalue(res, i, 10));
 		c->imports = val(a, res, i, 11);
-		c->chain.last_legal = c->chain.finding_event = c->chain.export_event = -1;
 	}
 	return a->failed ? tr__fail(err, REG_ENOMEM, "out of memory") : 0;
 }
 
-/* The rows of res whose first column is id: [*first, *first + count). */
-static int
-rows_of(PGresult *res, const char *id, int *first)
-{
-	int lo = 0, hi = PQntuples(res), n = 0;
-
-	/* Rows are sorted by weapon id (uuid order is byte order is text
-	 * order for lower-case hex). */
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-
-		if (strcmp(PQgetvalue(res, mid, 0), id) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*first = lo;
-	while (lo + n < PQntuples(res) && strcmp(PQgetvalue(res, lo + n, 0), id) == 0)
-		n++;
-	return n;
-}
-
-static struct tr__party *
-read_party(struct tr__arena *a, PGresult *res, int row, int col)
-{
-	struct tr__party *p;
-
-	if (PQgetisnull(res, row, col))
-		return NULL;
-	if ((p = tr__alloc(a, sizeof(*p))) == NULL)
-		return NULL;
-	fixed(p->id, sizeof(p->id), res, row, col);
-	fixed(p->kind, sizeof(p->kind), res, row, col + 1);
-	p->name = val(a, res, row, col + 2);
-	fixed(p->country, sizeof(p->country), res, row, col + 3);
-	p->region = val(a, res, row, col + 4);
-	p->licence = val(a, res, row, col + 5);
-	if (!PQgetisnull(res, row, col + 6)) {
-		size_t n = 0;
-		unsigned char *b = PQunescapeBytea(
-		    (const unsigned char *)PQgetvalue(res, row, col + 6), &n);
-
-		if (b == NULL) {
-			a->failed = 1;
-			return p;
-		}
-		if ((p->pii = tr__alloc(a, n ? n : 1)) != NULL)
-			memcpy(p->pii, b, n);
-		p->pii_len = n;
-		PQfreemem(b);
-	}
-	return p;
-}
-
-/* Attaches markings, components and events to the candidate c. */
-static void
-attach(struct tr__arena *a, struct tr__cand *c, PGresult *mark, PGresult *comp,
-    PGresult *ev)
-{
-	int first, n, i;
-
-	n = rows_of(mark, c->id, &first);
-	c->marks = tr__alloc(a, (size_t)(n ? n : 1) * sizeof(*c->marks));
-	for (i = 0; c->marks != NULL && i < n; i++) {
-		struct tr__marking *m = &c->marks[i];
-		int row = first + i;
-
-		fixed(m->kind, sizeof(m->kind), mark, row, 1);
-		m->text = val(a, mark, row, 2);
-		fixed(m->location, sizeof(m->location), mark, row, 3);
-		fixed(m->country, sizeof(m->country), mark, row, 4);
-		m->year = PQgetisnull(mark, row, 5) ? 0 : atoi(PQgetvalue(mark, row, 5));
-		m->new_serial = val(a, mark, row, 6);
-	}
-	c->nmarks = c->marks ? n : 0;
-	n = rows_of(comp, c->id, &first);
-	c->comps = tr__alloc(a, (size_t)(n ? n : 1) * sizeof(*c->comps));
-	for (i = 0; c->comps != NULL && i < n; i++) {
-		fixed(c->comps[i].kind, sizeof(c->comps[i].kind), comp, first + i, 1);
-		c->comps[i].serial = val(a, comp, first + i, 2);
-	}
-	c->ncomps = c->comps ? n : 0;
-	n = rows_of(ev, c->id, &first);
-	c->ev = tr__alloc(a, (size_t)(n ? n : 1) * sizeof(*c->ev));
-	for (i = 0; c->ev != NULL && i < n; i++) {
-		struct tr__event *e = &c->ev[i];
-		int row = first + i;
-
-		fixed(e->id, sizeof(e->id), ev, row, 1);
-		e->seq = atoi(PQgetvalue(ev, row, 2));
-		fixed(e->kind, sizeof(e->kind), ev, row, 3);
-		fixed(e->date, sizeof(e->date), ev, row, 4);
-		e->from = read_party(a, ev, row, 5);
-		e->to = read_party(a, ev, row, 12);
-		e->licence_number = val(a, ev, row, 19);
-		fixed(e->licence_issued, sizeof(e->licence_issued), ev, row, 20);
-		fixed(e->licence_expires, sizeof(e->licence_expires), ev, row, 21);
-		e->euc = val(a, ev, row, 22);
-		fixed(e->export_country, sizeof(e->export_country), ev, row, 23);
-		fixed(e->import_country, sizeof(e->import_country), ev, row, 24);
-		e->transit = val(a, ev, row, 25);
-		if (e->transit != NULL && e->transit[0] == '\0')
-			e->transit = NULL;
-		e->final_recipient = val(a, ev, row, 26);
-		e->certificate = val(a, ev, row, 27);
-		fixed(e->corrects, sizeof(e->corrects), ev, row, 28);
-		e->reason = val(a, ev, row, 29);
-		e->note = val(a, ev, row, 30);
-		e->log_index = strtoll(PQgetvalue(ev, row, 31), NULL, 10);
-	}
-	c->nev = c->ev ? n : 0;
-	c->detailed = 1;
-}
-
 int
 tr__db_by_key(reg_ctx *ctx, struct tr__arena *a, const char *key,
-    struct tr__cands *out, reg_error *err)
+    struct tr__cands *out, int *truncated, reg_error *err)
 {
-	static const int ids[4] = { S_KEY_CAND, S_KEY_MARK, S_KEY_COMP, S_KEY_EVENT };
+	PGconn *conn = reg_conn(ctx);
 	const char *params[1] = { key };
-	PGresult *res[4];
-	int r, first = out->n, i;
+	PGresult *res;
+	int r;
 
-	if ((r = pipeline(reg_conn(ctx), ids, 4, 1, params, res, err)) != 0)
-		return r;
-	r = read_cands(a, res[0], out, err);
-	/* The details came along when there were few candidates. */
-	for (i = first; r == 0 && i < out->n; i++) {
-		int f;
-
-		if (rows_of(res[3], out->c[i].id, &f) > 0)
-			attach(a, &out->c[i], res[1], res[2], res[3]);
+	res = PQexecPrepared(conn, stmt[S_KEY].name, 1, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = fail_pg(err, conn, res, "cannot search the registry");
+	} else {
+		/* Too many weapons share the key: read what came but the last
+		 * weapon, whose events may be cut. */
+		if (PQntuples(res) > TR__ROWS_MAX)
+			*truncated = 1;
+		r = read_details(a, res, out, NULL, 0, err);
+		if (r == 0 && *truncated && out->n > 0)
+			out->n--;
 	}
-	for (i = 0; i < 4; i++)
-		PQclear(res[i]);
-	if (r == 0 && a->failed)
-		r = tr__fail(err, REG_ENOMEM, "out of memory");
+	PQclear(res);
 	return r;
 }
 
 static int
-by_params(reg_ctx *ctx, struct tr__arena *a, const char *sql, int n,
+candidates(reg_ctx *ctx, struct tr__arena *a, const char *sql, int n,
     const char *const *params, struct tr__cands *out, reg_error *err)
 {
 	PGconn *conn = reg_conn(ctx);
@@ -388,20 +393,38 @@ by_params(reg_ctx *ctx, struct tr__arena *a, const char *sql, int n,
 }
 
 int
-tr__db_by_pattern(reg_ctx *ctx, struct tr__arena *a, const char *like,
-    struct tr__cands *out, reg_error *err)
+tr__db_by_other_serials(reg_ctx *ctx, struct tr__arena *a, const char *key,
+    int imports, struct tr__cands *out, reg_error *err)
 {
-	const char *params[1] = { like };
+	PGconn *conn = reg_conn(ctx);
+	const char *params[2] = { key, imports ? "true" : "false" };
+	PGresult *res;
+	int r;
 
-	return by_params(ctx, a, MATCH_PATTERN CAND_BODY, 1, params, out, err);
+	res = PQexecPrepared(conn, stmt[S_OTHER].name, 2, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = fail_pg(err, conn, res, "cannot search the registry");
+	else
+		r = read_cands(a, res, out, err);
+	PQclear(res);
+	return r;
 }
 
 int
-tr__db_near(reg_ctx *ctx, struct tr__arena *a, const char *key,
+tr__db_by_pattern(reg_ctx *ctx, struct tr__arena *a, const char *like,
+    int imports, struct tr__cands *out, reg_error *err)
+{
+	const char *params[2] = { like, imports ? "true" : "false" };
+
+	return candidates(ctx, a, pattern_sql, 2, params, out, err);
+}
+
+int
+tr__db_near(reg_ctx *ctx, struct tr__arena *a, const char *key, int imports,
     struct tr__cands *out, reg_error *err)
 {
 	char p[4][TR__SERIAL_MAX + 2];
-	const char *params[5];
+	const char *params[6];
 	size_t n = strlen(key), m = n / 2;
 
 	/*
@@ -414,51 +437,282 @@ tr__db_near(reg_ctx *ctx, struct tr__arena *a, const char *key,
 	snprintf(p[2], sizeof(p[2]), "%.*s%%", (int)(m + 1), key);
 	snprintf(p[3], sizeof(p[3]), "%%%s", m + 1 <= n ? key + m + 1 : "");
 	params[0] = key;
-	params[1] = p[0];
-	params[2] = p[1];
-	params[3] = p[2];
-	params[4] = p[3];
-	return by_params(ctx, a, MATCH_NEAR CAND_BODY, 5, params, out, err);
+	params[1] = imports ? "true" : "false";
+	params[2] = p[0];
+	params[3] = p[1];
+	params[4] = p[2];
+	params[5] = p[3];
+	return candidates(ctx, a, near_sql, 6, params, out, err);
+}
+
+/* A uuid[] literal of ids; "" when there are none. */
+static char *
+uuid_array(struct tr__arena *a, const char *const *ids, int n)
+{
+	char *arr = tr__alloc(a, (size_t)n * TR__ID + 3), *p;
+	int i;
+
+	if (arr == NULL)
+		return NULL;
+	p = arr;
+	*p++ = '{';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			*p++ = ',';
+		memcpy(p, ids[i], strlen(ids[i]));
+		p += strlen(ids[i]);
+	}
+	*p++ = '}';
+	*p = '\0';
+	return arr;
 }
 
 int
 tr__db_details(reg_ctx *ctx, struct tr__arena *a, struct tr__cand **list,
     int n, reg_error *err)
 {
-	static const int ids[3] = { S_IDS_MARK, S_IDS_COMP, S_IDS_EVENT };
-	const char *params[1];
-	PGresult *res[3];
-	char *arr, *p;
-	int r, i, any = 0;
+	PGconn *conn = reg_conn(ctx);
+	const char *params[1], **ids;
+	PGresult *res;
+	int r, i, k = 0;
 
-	/* A uuid[] literal of the candidates still without details. */
-	arr = tr__alloc(a, (size_t)n * TR__ID + 3);
-	if (arr == NULL)
+	if ((ids = tr__alloc(a, (size_t)(n ? n : 1) * sizeof(*ids))) == NULL)
 		return tr__fail(err, REG_ENOMEM, "out of memory");
-	p = arr;
-	*p++ = '{';
-	for (i = 0; i < n; i++) {
-		if (list[i]->detailed)
-			continue;
-		if (any)
-			*p++ = ',';
-		memcpy(p, list[i]->id, strlen(list[i]->id));
-		p += strlen(list[i]->id);
-		any = 1;
-	}
-	*p++ = '}';
-	*p = '\0';
-	if (!any)
-		return 0;
-	params[0] = arr;
-	if ((r = pipeline(reg_conn(ctx), ids, 3, 1, params, res, err)) != 0)
-		return r;
 	for (i = 0; i < n; i++)
 		if (!list[i]->detailed)
-			attach(a, list[i], res[0], res[1], res[2]);
-	for (i = 0; i < 3; i++)
-		PQclear(res[i]);
-	return a->failed ? tr__fail(err, REG_ENOMEM, "out of memory") : 0;
+			ids[k++] = list[i]->id;
+	if (k == 0)
+		return 0;
+	if ((params[0] = uuid_array(a, ids, k)) == NULL)
+		return tr__fail(err, REG_ENOMEM, "out of memory");
+	res = PQexecPrepared(conn, stmt[S_IDS].name, 1, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = fail_pg(err, conn, res, "cannot read the candidates' records");
+	else
+		r = read_details(a, res, NULL, list, n, err);
+	PQclear(res);
+	return r;
+}
+
+/* ------------------------------------------------------------ parties */
+
+#define CACHE_MAX (1 << 17)		/* parties kept at most */
+
+struct tr__party_cache {
+	struct tr__party **slot;	/* open addressing by id */
+	size_t cap, n;
+};
+
+struct tr__party_cache *
+tr__party_cache_new(void)
+{
+	return calloc(1, sizeof(struct tr__party_cache));
+}
+
+static void
+party_free(struct tr__party *p)
+{
+	if (p == NULL)
+		return;
+	free(p->name);
+	free(p->region);
+	free(p->licence);
+	free(p->pii);
+	free(p);
+}
+
+static void
+cache_clear(struct tr__party_cache *pc)
+{
+	size_t i;
+
+	for (i = 0; i < pc->cap; i++)
+		party_free(pc->slot[i]);
+	free(pc->slot);
+	pc->slot = NULL;
+	pc->cap = pc->n = 0;
+}
+
+void
+tr__party_cache_free(struct tr__party_cache *pc)
+{
+	if (pc == NULL)
+		return;
+	cache_clear(pc);
+	free(pc);
+}
+
+void
+tr__party_cache_trim(struct tr__party_cache *pc)
+{
+	if (pc->n >= CACHE_MAX)
+		cache_clear(pc);
+}
+
+static size_t
+hash(const char *id)
+{
+	size_t h = 1469598103934665603ULL;
+
+	for (; *id != '\0'; id++)
+		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+	return h;
+}
+
+static struct tr__party **
+cache_slot(struct tr__party_cache *pc, const char *id)
+{
+	size_t i = hash(id) & (pc->cap - 1);
+
+	while (pc->slot[i] != NULL && strcmp(pc->slot[i]->id, id) != 0)
+		i = (i + 1) & (pc->cap - 1);
+	return &pc->slot[i];
+}
+
+static struct tr__party *
+cache_get(struct tr__party_cache *pc, const char *id)
+{
+	return pc->cap == 0 ? NULL : *cache_slot(pc, id);
+}
+
+static int
+cache_put(struct tr__party_cache *pc, struct tr__party *p)
+{
+	struct tr__party **s;
+
+	if ((pc->n + 1) * 2 > pc->cap) {
+		struct tr__party_cache big = { NULL, pc->cap ? pc->cap * 2 : 1024, 0 };
+		size_t i;
+
+		if ((big.slot = calloc(big.cap, sizeof(*big.slot))) == NULL)
+			return -1;
+		for (i = 0; i < pc->cap; i++)
+			if (pc->slot[i] != NULL) {
+				*cache_slot(&big, pc->slot[i]->id) = pc->slot[i];
+				big.n++;
+			}
+		free(pc->slot);
+		*pc = big;
+	}
+	s = cache_slot(pc, p->id);
+	if (*s != NULL) {
+		party_free(p);
+		return 0;
+	}
+	*s = p;
+	pc->n++;
+	return 0;
+}
+
+static char *
+dup_col(PGresult *res, int row, int col, int *failed)
+{
+	char *s;
+
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	if ((s = strdup(PQgetvalue(res, row, col))) == NULL)
+		*failed = 1;
+	return s;
+}
+
+/* Reads the parties ids[0..n) into the cache. */
+static int
+read_parties(reg_ctx *ctx, struct tr__party_cache *pc, const char *arr,
+    reg_error *err)
+{
+	PGconn *conn = reg_conn(ctx);
+	const char *params[1] = { arr };
+	PGresult *res;
+	int i, failed = 0;
+
+	res = PQexecPrepared(conn, stmt[S_PARTIES].name, 1, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		int r = fail_pg(err, conn, res, "cannot read the parties");
+
+		PQclear(res);
+		return r;
+	}
+	for (i = 0; i < PQntuples(res) && !failed; i++) {
+		struct tr__party *p = calloc(1, sizeof(*p));
+
+		if (p == NULL) {
+			failed = 1;
+			break;
+		}
+		fixed(p->id, sizeof(p->id), res, i, 0);
+		fixed(p->kind, sizeof(p->kind), res, i, 1);
+		p->name = dup_col(res, i, 2, &failed);
+		fixed(p->country, sizeof(p->country), res, i, 3);
+		p->region = dup_col(res, i, 4, &failed);
+		p->licence = dup_col(res, i, 5, &failed);
+		if (!PQgetisnull(res, i, 6)) {
+			size_t n = 0;
+			unsigned char *b = PQunescapeBytea(
+			    (const unsigned char *)PQgetvalue(res, i, 6), &n);
+
+			if (b == NULL || (p->pii = malloc(n ? n : 1)) == NULL)
+				failed = 1;
+			else
+				memcpy(p->pii, b, n);
+			p->pii_len = n;
+			PQfreemem(b);
+		}
+		if (failed || cache_put(pc, p) != 0) {
+			party_free(p);
+			failed = 1;
+		}
+	}
+	PQclear(res);
+	return failed ? tr__fail(err, REG_ENOMEM, "out of memory") : 0;
+}
+
+int
+tr__db_parties(reg_ctx *ctx, struct tr__party_cache *pc, struct tr__cand **list,
+    int n, reg_error *err)
+{
+	struct tr__arena a = { NULL, 0 };
+	const char **miss = NULL;
+	int i, k, nmiss = 0, cap = 0, r = 0, pass;
+
+	/* Pass 0 collects the parties the cache lacks; pass 1 points at them. */
+	for (pass = 0; pass < 2 && r == 0; pass++) {
+		for (i = 0; i < n; i++)
+			for (k = 0; k < list[i]->nev; k++) {
+				struct tr__event *e = &list[i]->ev[k];
+				const char *ids[2] = { e->from_id, e->to_id };
+				struct tr__party **dst[2] = { &e->from, &e->to };
+				int s;
+
+				for (s = 0; s < 2; s++) {
+					if (ids[s][0] == '\0')
+						continue;
+					*dst[s] = cache_get(pc, ids[s]);
+					if (pass == 1 || *dst[s] != NULL)
+						continue;
+					if (nmiss == cap) {
+						const char **m;
+
+						cap = cap ? cap * 2 : 32;
+						if ((m = realloc(miss, (size_t)cap * sizeof(*m))) == NULL) {
+							free(miss);
+							return tr__fail(err, REG_ENOMEM, "out of memory");
+						}
+						miss = m;
+					}
+					miss[nmiss++] = ids[s];
+				}
+			}
+		if (pass == 0 && nmiss > 0) {
+			char *arr = uuid_array(&a, miss, nmiss);
+
+			r = arr == NULL ? tr__fail(err, REG_ENOMEM, "out of memory") :
+			    read_parties(ctx, pc, arr, err);
+		}
+	}
+	free(miss);
+	tr__arena_free(&a);
+	return r;
 }
 
 int

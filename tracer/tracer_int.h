@@ -11,6 +11,7 @@
 #define TR__SERIAL_MAX 128		/* serial keys and patterns */
 #define TR__REASONS_MAX 16		/* the codec's limit per candidate */
 #define TR__CANDS_MAX 200		/* fetched per search */
+#define TR__ROWS_MAX 5000		/* rows of weapons with their events */
 
 /* Fails with a formatted message (first failure kept); returns code. */
 int tr__fail(reg_error *err, int code, const char *fmt, ...)
@@ -96,6 +97,7 @@ struct tr__event {
 	int seq;
 	char kind[24];
 	char date[11];
+	char from_id[TR__ID], to_id[TR__ID];	/* party ids, or "" */
 	struct tr__party *from, *to;	/* NULL if none */
 	char *licence_number;
 	char licence_issued[11];
@@ -174,26 +176,45 @@ struct tr__cands {
 
 /* ---------------------------------------------------------- database */
 
+/*
+ * Parties by id, kept for the engine's life: party records never change,
+ * so a party read once is good for every later trace.
+ */
+struct tr__party_cache;
+struct tr__party_cache *tr__party_cache_new(void);
+void tr__party_cache_free(struct tr__party_cache *pc);
+/* Empties the cache when it has grown over its size (between traces). */
+void tr__party_cache_trim(struct tr__party_cache *pc);
+
 /* Prepares the engine's statements on the connection (once). */
 int tr__db_prepare(reg_ctx *ctx, reg_error *err);
 /*
- * Candidates whose serial, component serial or importer's serial has the
- * search key key, with their details when there are at most
- * TR__DETAIL_INLINE of them: one round trip.
+ * The weapons whose own serial has the search key key, each with its
+ * markings, components and history (one query).  *truncated is set when
+ * there were too many to read them all.
  */
-#define TR__DETAIL_INLINE 8
 int tr__db_by_key(reg_ctx *ctx, struct tr__arena *a, const char *key,
-    struct tr__cands *out, reg_error *err);
-/* Candidates whose key matches a LIKE pattern. */
+    struct tr__cands *out, int *truncated, reg_error *err);
+/*
+ * Candidates (without details) whose component serials, or with imports
+ * the importers' serials of their import markings, have the search key.
+ */
+int tr__db_by_other_serials(reg_ctx *ctx, struct tr__arena *a, const char *key,
+    int imports, struct tr__cands *out, reg_error *err);
+/* Candidates (without details) whose serial, component serials or (with
+ * imports) importers' serials match a LIKE pattern of the search key. */
 int tr__db_by_pattern(reg_ctx *ctx, struct tr__arena *a, const char *like,
-    struct tr__cands *out, reg_error *err);
-/* Candidates whose key is within two edits of key. */
+    int imports, struct tr__cands *out, reg_error *err);
+/* Candidates (without details) within two edits of key. */
 int tr__db_near(reg_ctx *ctx, struct tr__arena *a, const char *key,
-    struct tr__cands *out, reg_error *err);
-/* Reads the details of the candidates whose detailed flag is 0 and whose
- * listed flag (index in list) is set. */
+    int imports, struct tr__cands *out, reg_error *err);
+/* Reads the details of the candidates list[0..n) that have none yet. */
 int tr__db_details(reg_ctx *ctx, struct tr__arena *a, struct tr__cand **list,
     int n, reg_error *err);
+/* Points the events of list[0..n) at their parties, reading the ones the
+ * cache lacks. */
+int tr__db_parties(reg_ctx *ctx, struct tr__party_cache *pc,
+    struct tr__cand **list, int n, reg_error *err);
 
 /* The manufacturers' aliases, for resolving the name as read. */
 struct tr__maker_alias {

@@ -406,6 +406,12 @@ main(void)
 	if (system(cmd) != 0)
 		die("pgbench", "cannot initialise its tables");
 
+	if (getenv("BENCH_TRACE_ONLY_SMALL") != NULL) {
+		/* For working on the engine: one size, no growth. */
+		load(conninfo, d1, 7, 0, small, requests, kr);
+		measure(conninfo, d1, small, clients, &f1);
+		return 0;
+	}
 	load(conninfo, d1, 7, 0, small, requests, kr);
 	measure(conninfo, d1, small, clients, &f1);
 	load(conninfo, d2, 7, small, big - small, requests, kr);
