@@ -365,6 +365,33 @@ score(struct tr__arena *a, const proto_request *req, const struct tr__query *q,
 		c->score = 1.0;
 }
 
+/* Names the candidates' manufacturers from the cached aliases (sorted by
+ * manufacturer id). */
+static void
+name_makers(tr_engine *e, struct tr__arena *a, struct tr__cands *cs, int first)
+{
+	int k;
+
+	for (k = first; k < cs->n; k++) {
+		struct tr__cand *c = &cs->c[k];
+		int lo = 0, hi = e->naliases;
+
+		if (c->manufacturer != NULL || c->manufacturer_id[0] == '\0')
+			continue;
+		while (lo < hi) {
+			int mid = lo + (hi - lo) / 2;
+
+			if (strcmp(e->aliases[mid].manufacturer_id, c->manufacturer_id) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < e->naliases &&
+		    strcmp(e->aliases[lo].manufacturer_id, c->manufacturer_id) == 0)
+			c->manufacturer = tr__strdup(a, e->aliases[lo].maker);
+	}
+}
+
 static int
 by_score(const void *x, const void *y)
 {
@@ -417,14 +444,15 @@ has_import(const proto_request *req)
 	return 0;
 }
 
-/* Scores the candidates from first on against query q. */
+/* Names and scores the candidates from first on against query q. */
 static void
-score_from(struct tr__arena *a, const proto_request *req,
+score_from(tr_engine *e, struct tr__arena *a, const proto_request *req,
     const struct tr__query *q, const struct maker *mk, struct tr__cands *cs,
     int first)
 {
 	int k;
 
+	name_makers(e, a, cs, first);
 	for (k = first; k < cs->n; k++)
 		score(a, req, q, mk, &cs->c[k]);
 }
@@ -452,7 +480,7 @@ search(tr_engine *e, struct tr__arena *a, const proto_request *req,
 		    err)) != 0)
 			return r;
 	}
-	score_from(a, req, q, mk, cs, 0);
+	score_from(e, a, req, q, mk, cs, 0);
 	/* Serials of components as read find the weapon too: on its frame's
 	 * serial (often the same) or on a registered component's. */
 	for (i = 0; i < req->weapon.n_components; i++) {
@@ -465,7 +493,7 @@ search(tr_engine *e, struct tr__arena *a, const proto_request *req,
 		if ((r = tr__db_by_key(e->ctx, a, cq.key, cs, truncated, err)) != 0 ||
 		    (r = tr__db_by_other_serials(e->ctx, a, cq.key, 0, cs, err)) != 0)
 			return r;
-		score_from(a, req, &cq, mk, cs, before);
+		score_from(e, a, req, &cq, mk, cs, before);
 	}
 	dedupe(cs);
 	/* Nothing convincing: one wrong, missing, extra or swapped character. */
@@ -473,7 +501,7 @@ search(tr_engine *e, struct tr__arena *a, const proto_request *req,
 		before = cs->n;
 		if ((r = tr__db_near(e->ctx, a, q->key, imports, cs, err)) != 0)
 			return r;
-		score_from(a, req, q, mk, cs, before);
+		score_from(e, a, req, q, mk, cs, before);
 		if (cs->n - before >= TR__CANDS_MAX)
 			*truncated = 1;
 		dedupe(cs);

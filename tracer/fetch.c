@@ -25,8 +25,10 @@
 
 /*
  * Weapons with their details, one row per event (weapon columns repeated;
- * a weapon without events has one row with NULL event columns):
- *  0 id, 1 manufacturer_id, 2 manufacturer, 3 model, 4 type, 5 calibre,
+ * a weapon without events has one row with NULL event columns).  Dates are
+ * written by the session's DateStyle, which the engine sets to ISO; the
+ * engine names manufacturers from its cache.
+ *  0 id, 1 manufacturer_id, 2 (unused), 3 model, 4 type, 5 calibre,
  *  6 serial, 7 country, 8 year, 9 markings (JSON), 10 components (JSON),
  *  11 event id, 12 seq, 13 kind, 14 date, 15 from, 16 to, 17 licence number,
  *  18 issued, 19 expires, 20 end-user certificate, 21 export country,
@@ -34,16 +36,15 @@
  *  26 corrects, 27 reason, 28 note, 29 log index.
  */
 #define DETAIL_COLS \
-	"SELECT w.id::text, w.manufacturer_id::text, m.name, w.model, w.type, " \
+	"SELECT w.id::text, w.manufacturer_id::text, NULL, w.model, w.type, " \
 	"w.calibre, w.serial, w.country_of_manufacture::text, " \
 	"w.year_of_manufacture, mk.j, ck.j, e.id::text, e.seq, e.kind, " \
-	"to_char(e.event_date, 'YYYY-MM-DD'), e.from_party::text, e.to_party::text, " \
-	"e.licence_number, to_char(e.licence_issued, 'YYYY-MM-DD'), " \
-	"to_char(e.licence_expires, 'YYYY-MM-DD'), e.euc_ref, " \
+	"e.event_date::text, e.from_party::text, e.to_party::text, " \
+	"e.licence_number, e.licence_issued::text, e.licence_expires::text, e.euc_ref, " \
 	"e.export_country::text, e.import_country::text, " \
 	"array_to_string(e.transit_countries, ','), e.final_recipient, " \
 	"e.certificate, e.corrects::text, e.reason, e.note, e.log_index " \
-	"FROM weapon w LEFT JOIN manufacturer m ON m.id = w.manufacturer_id " \
+	"FROM weapon w " \
 	"LEFT JOIN LATERAL (SELECT json_agg(json_build_array(kind, text, location, " \
 	"country, year, new_serial) ORDER BY log_index) AS j FROM marking " \
 	"WHERE weapon_id = w.id) mk ON true " \
@@ -54,17 +55,16 @@
 
 /*
  * Candidates for scoring, from a match c(wid, via, matched):
- *  0 id, 1 via, 2 matched, 3 manufacturer_id, 4 manufacturer, 5 model,
+ *  0 id, 1 via, 2 matched, 3 manufacturer_id, 4 (unused), 5 model,
  *  6 type, 7 calibre, 8 serial, 9 country, 10 year, 11 import markings.
  */
 #define CAND_COLS \
-	"SELECT w.id::text, c.via, c.matched, w.manufacturer_id::text, m.name, " \
+	"SELECT w.id::text, c.via, c.matched, w.manufacturer_id::text, NULL, " \
 	"w.model, w.type, w.calibre, w.serial, w.country_of_manufacture::text, " \
 	"w.year_of_manufacture, (SELECT string_agg(coalesce(mk.country::text, '') " \
 	"|| ':' || coalesce(mk.year::text, ''), ',') FROM marking mk " \
 	"WHERE mk.weapon_id = w.id AND mk.kind = 'import') " \
-	"FROM c JOIN weapon w ON w.id = c.wid " \
-	"LEFT JOIN manufacturer m ON m.id = w.manufacturer_id"
+	"FROM c JOIN weapon w ON w.id = c.wid"
 /* A match on the weapons' own serials (cw), components' (cc) and, when
  * $2 is true, importers' serials (cm). */
 #define MATCH(cw, cc, cm) \
@@ -94,8 +94,10 @@ static const struct {
 	    "LIMIT 200) " CAND_COLS },
 	[S_PARTIES] = { "tr_parties", "SELECT id::text, kind, name, country::text, "
 	    "region, licence, pii FROM party WHERE id = ANY ($1::uuid[])" },
-	[S_ALIASES] = { "tr_aliases", "SELECT alias_norm, manufacturer_id::text, kind, "
-	    "upper(alias) FROM manufacturer_alias" },
+	[S_ALIASES] = { "tr_aliases", "SELECT a.alias_norm, a.manufacturer_id::text, "
+	    "a.kind, upper(a.alias), m.name FROM manufacturer_alias a "
+	    "JOIN manufacturer m ON m.id = a.manufacturer_id "
+	    "ORDER BY a.manufacturer_id::text COLLATE \"C\"" },
 };
 
 static const char pattern_sql[] =
@@ -129,6 +131,12 @@ tr__db_prepare(reg_ctx *ctx, reg_error *err)
 	PGconn *conn = reg_conn(ctx);
 	PGresult *res;
 	int i, r = 0;
+
+	/* Dates as YYYY-MM-DD without to_char() (which is slow). */
+	res = PQexec(conn, "SET datestyle TO ISO");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		r = fail_pg(err, conn, res, "cannot set the date style");
+	PQclear(res);
 
 	for (i = 0; i < NSTMT && r == 0; i++) {
 		const char *state;
@@ -302,7 +310,6 @@ read_details(struct tr__arena *a, PGresult *res, struct tr__cands *out,
 			snprintf(c->via, sizeof(c->via), "serial");
 			c->matched = val(a, res, i, 6);
 			fixed(c->manufacturer_id, sizeof(c->manufacturer_id), res, i, 1);
-			c->manufacturer = val(a, res, i, 2);
 			c->model = val(a, res, i, 3);
 			fixed(c->type, sizeof(c->type), res, i, 4);
 			c->calibre = val(a, res, i, 5);
@@ -336,7 +343,6 @@ read_cands(struct tr__arena *a, PGresult *res, struct tr__cands *out,
 		fixed(c->via, sizeof(c->via), res, i, 1);
 		c->matched = val(a, res, i, 2);
 		fixed(c->manufacturer_id, sizeof(c->manufacturer_id), res, i, 3);
-		c->manufacturer = val(a, res, i, 4);
 		c->model = val(a, res, i, 5);
 		fixed(c->type, sizeof(c->type), res, i, 6);
 		c->calibre = val(a, res, i, 7);
@@ -744,6 +750,7 @@ tr__db_aliases(reg_ctx *ctx, struct tr__maker_alias **out, int *n,
 		fixed(al[i].manufacturer_id, sizeof(al[i].manufacturer_id), res, i, 1);
 		fixed(al[i].kind, sizeof(al[i].kind), res, i, 2);
 		fixed(al[i].words, sizeof(al[i].words), res, i, 3);
+		fixed(al[i].maker, sizeof(al[i].maker), res, i, 4);
 	}
 	PQclear(res);
 	*out = al;

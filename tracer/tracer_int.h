@@ -186,7 +186,8 @@ void tr__party_cache_free(struct tr__party_cache *pc);
 /* Empties the cache when it has grown over its size (between traces). */
 void tr__party_cache_trim(struct tr__party_cache *pc);
 
-/* Prepares the engine's statements on the connection (once). */
+/* Prepares the engine's statements on the connection (once), and sets
+ * its DateStyle to ISO. */
 int tr__db_prepare(reg_ctx *ctx, reg_error *err);
 /*
  * The weapons whose own serial has the search key key, each with its
@@ -222,6 +223,7 @@ struct tr__maker_alias {
 	char manufacturer_id[TR__ID];
 	char kind[8];			/* name or code */
 	char words[208];		/* the alias upper case, as written */
+	char maker[208];		/* the manufacturer's name */
 };
 int tr__db_aliases(reg_ctx *ctx, struct tr__maker_alias **out, int *n,
     reg_error *err);

@@ -365,6 +365,53 @@ PROTO_API void proto_response_free(proto_response *resp);
 /* Frees memory the codec returned (serialised documents); accepts NULL. */
 PROTO_API void proto_free(void *p);
 
+/* ------------------------------------------------------------ JWS */
+
+/*
+ * Signed messages: JWS compact serialisation (RFC 7515 section 7.1) with
+ * "alg" "EdDSA" over Ed25519 (RFC 8037).  The protected header is
+ * {"alg":"EdDSA","kid":KID,"cty":CTY} (kid and cty when given).  Parsing
+ * refuses padding and any character outside base64url, non-canonical
+ * encodings, headers that are not JSON objects, another "alg" (also
+ * "none"), "crit", "b64" and embedded or referenced keys (jwk, jku, x5u,
+ * x5c, x5t: keys come from the peers directory), unknown header members,
+ * and signatures that are not 64 bytes.  A bad signature is PROTO_EVERIFY.
+ */
+typedef struct proto_jws_key proto_jws_key;
+typedef struct proto_jws proto_jws;
+
+/* A signing key from its 32-byte seed (RFC 8032), a verifying key from
+ * its 32-byte public key, or either from PEM (PKCS#8 private key or
+ * SubjectPublicKeyInfo).  kid may be NULL.  Free with proto_jws_key_free(),
+ * which wipes the secret. */
+PROTO_API PROTO_WUR int proto_jws_key_from_seed(const uint8_t seed[32],
+    const char *kid, proto_jws_key **out, proto_error *err);
+PROTO_API PROTO_WUR int proto_jws_key_from_public(const uint8_t pub[32],
+    const char *kid, proto_jws_key **out, proto_error *err);
+PROTO_API PROTO_WUR int proto_jws_key_from_pem(const char *pem, size_t len,
+    const char *kid, proto_jws_key **out, proto_error *err);
+/* The key's 32-byte public key; 0 on success. */
+PROTO_API int proto_jws_key_public(const proto_jws_key *k, uint8_t out[32]);
+/* The key's kid, or NULL. */
+PROTO_API const char *proto_jws_key_kid(const proto_jws_key *k);
+PROTO_API void proto_jws_key_free(proto_jws_key *k);
+
+/* Signs payload (len bytes) with k; cty (may be NULL) names the payload's
+ * type.  *out is the NUL-terminated JWS, to free with proto_free(). */
+PROTO_API PROTO_WUR int proto_jws_sign(const proto_jws_key *k, const char *cty,
+    const void *payload, size_t len, char **out, proto_error *err);
+/* Parses a JWS of len bytes (no signature check yet). */
+PROTO_API PROTO_WUR int proto_jws_parse(const char *text, size_t len,
+    proto_jws **out, proto_error *err);
+/* Checks the signature of a parsed JWS with key k: 0 or PROTO_EVERIFY. */
+PROTO_API PROTO_WUR int proto_jws_verify(const proto_jws *j,
+    const proto_jws_key *k, proto_error *err);
+/* The header's kid and cty, or NULL; the payload (not NUL-terminated). */
+PROTO_API const char *proto_jws_kid(const proto_jws *j);
+PROTO_API const char *proto_jws_cty(const proto_jws *j);
+PROTO_API const uint8_t *proto_jws_payload(const proto_jws *j, size_t *len);
+PROTO_API void proto_jws_free(proto_jws *j);
+
 /*
  * Whether code is an assigned ISO 3166-1 alpha-2 country code (two
  * upper-case letters), per the table in proto/iso3166.c.
