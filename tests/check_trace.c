@@ -360,6 +360,18 @@ registry_setup(void)
 	wid = weapon(ctx, "W11", "Acme Arms Works", "P-10", "pistol", "9x19mm",
 	    "AB555591", "NL", 2018);
 	event(ctx, &wid, "manufacture", "2018-01-01", NULL, &mfa);
+	/* More weapons than one search reads, and one rifle among them. */
+	must(reg_tx_begin(ctx, &err), &err);
+	for (int i = 0; i < 230; i++) {
+		char ref[16], serial[16];
+
+		snprintf(ref, sizeof(ref), "WZ%d", i);
+		snprintf(serial, sizeof(serial), "ZZ1%05d", i * 3);
+		weapon(ctx, ref, "Acme Arms Works", i == 229 ? "R-5" : "P-10",
+		    i == 229 ? "rifle" : "pistol", i == 229 ? "7.62x51mm" : "9x19mm",
+		    serial, "NL", 2000 + i % 5);
+	}
+	must(reg_tx_commit(ctx, &err), &err);
 	must(reg_log_checkpoint(ctx, key, NULL, NULL, &err), &err);
 	reg_close(ctx);
 	reg_key_free(key);
@@ -596,6 +608,24 @@ START_TEST(unreadable)
 }
 END_TEST
 
+START_TEST(narrowed)
+{
+	/* 230 serials start ZZ1: the rifle among them is found by its type. */
+	proto_response *r = trace(request("ZZ1*", "type=rifle", NULL));
+
+	ck_assert_str_eq(r->status, "found");
+	ck_assert_str_eq(r->candidates[0].weapon.serial, "ZZ100687");
+	ck_assert_int_eq(r->n_status_reasons, 0);
+	proto_response_free(r);
+	/* Nothing else to narrow by: the answer says more were left out. */
+	r = trace(request("ZZ1*", "-type", "type=other", NULL));
+	ck_assert_str_eq(r->status, "ambiguous");
+	ck_assert_int_eq(r->n_candidates, 20);
+	ck_assert(strstr(r->status_reasons[r->n_status_reasons - 1], "only the best") != NULL);
+	proto_response_free(r);
+}
+END_TEST
+
 START_TEST(one_edit)
 {
 	proto_response *r = trace(request("AB654391", NULL));	/* 2 read as 9 */
@@ -811,6 +841,7 @@ suite(void)
 	tcase_add_test(t, lookalikes);
 	tcase_add_test(t, unreadable);
 	tcase_add_test(t, one_edit);
+	tcase_add_test(t, narrowed);
 	tcase_add_test(t, theft);
 	tcase_add_test(t, export_referral);
 	tcase_add_test(t, destruction_corrected);

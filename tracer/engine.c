@@ -457,6 +457,57 @@ score_from(tr_engine *e, struct tr__arena *a, const proto_request *req,
 		score(a, req, q, mk, &cs->c[k]);
 }
 
+/*
+ * Too many serials match the readable characters: search again among the
+ * weapons of the type, manufacturer and year (one either way) that the
+ * request gives, so that what else it tells narrows the field.  Sets
+ * *truncated when even that finds too many, when nothing of that
+ * description matches (the first search's candidates stay), or when there
+ * is nothing to narrow by.
+ */
+static int
+narrow(tr_engine *e, struct tr__arena *a, const proto_request *req,
+    const char *like, const struct maker *mk, struct tr__cands *cs,
+    int *truncated, reg_error *err)
+{
+	const struct proto_weapon *w = &req->weapon;
+	const char *type = w->type[0] && strcmp(w->type, "other") != 0 ? w->type : NULL;
+	struct tr__cands narrowed = { NULL, 0, 0 };
+	char *makers = NULL;
+	int i, r;
+
+	if (mk->given && mk->known && !mk->fuzzy) {
+		makers = tr__alloc(a, (size_t)mk->nids * TR__ID + 3);
+		if (makers == NULL)
+			return tr__fail(err, REG_ENOMEM, "out of memory");
+		strcpy(makers, "{");
+		for (i = 0; i < mk->nids; i++) {
+			if (i > 0)
+				strcat(makers, ",");
+			strcat(makers, mk->ids[i]);
+		}
+		strcat(makers, "}");
+	}
+	if (type == NULL && makers == NULL && w->year_of_manufacture == 0) {
+		*truncated = 1;
+		return 0;
+	}
+	if ((r = tr__db_by_pattern_narrowed(e->ctx, a, like, type, makers,
+	    w->year_of_manufacture, &narrowed, err)) != 0) {
+		free(narrowed.c);
+		return r;
+	}
+	if (narrowed.n == 0) {
+		free(narrowed.c);
+		*truncated = 1;
+		return 0;
+	}
+	free(cs->c);
+	*cs = narrowed;
+	*truncated = cs->n >= TR__CANDS_MAX;
+	return 0;
+}
+
 static int
 search(tr_engine *e, struct tr__arena *a, const proto_request *req,
     const struct tr__query *q, const struct maker *mk, struct tr__cands *cs,
@@ -472,7 +523,9 @@ search(tr_engine *e, struct tr__arena *a, const proto_request *req,
 			return tr__fail(err, REG_EINVAL, "serial too long");
 		if ((r = tr__db_by_pattern(e->ctx, a, like, imports, cs, err)) != 0)
 			return r;
-		*truncated = cs->n >= TR__CANDS_MAX;
+		if (cs->n >= TR__CANDS_MAX && (r = narrow(e, a, req, like, mk, cs,
+		    truncated, err)) != 0)
+			return r;
 	} else {
 		if ((r = tr__db_by_key(e->ctx, a, q->key, cs, truncated, err)) != 0)
 			return r;

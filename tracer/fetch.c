@@ -103,6 +103,16 @@ static const struct {
 static const char pattern_sql[] =
     MATCH(KEY("serial_norm") " LIKE $1", KEY("serial_norm") " LIKE $1",
 	IMPORT_KEY " LIKE $1") CAND_COLS;
+/* The same on weapons' own serials only, narrowed by what else the request
+ * tells: $3 type, $4 manufacturers (uuid[]), $5 year of manufacture (one
+ * year either way).  NULL leaves a field open. */
+static const char narrowed_sql[] =
+    "WITH c AS (SELECT id AS wid, 'serial'::text AS via, serial AS matched "
+    "FROM weapon WHERE " KEY("serial_norm") " LIKE $1 AND NOT $2::bool "
+    "AND ($3::text IS NULL OR type = $3) "
+    "AND ($4::uuid[] IS NULL OR manufacturer_id = ANY ($4)) "
+    "AND ($5::int IS NULL OR year_of_manufacture BETWEEN $5 - 1 AND $5 + 1) "
+    "LIMIT 200) " CAND_COLS;
 static const char near_sql[] =
     MATCH(NEAR(KEY("serial_norm")), NEAR(KEY("serial_norm")), NEAR(IMPORT_KEY))
     CAND_COLS;
@@ -423,6 +433,21 @@ tr__db_by_pattern(reg_ctx *ctx, struct tr__arena *a, const char *like,
 	const char *params[2] = { like, imports ? "true" : "false" };
 
 	return candidates(ctx, a, pattern_sql, 2, params, out, err);
+}
+
+int
+tr__db_by_pattern_narrowed(reg_ctx *ctx, struct tr__arena *a, const char *like,
+    const char *type, const char *makers, int year, struct tr__cands *out,
+    reg_error *err)
+{
+	char y[16];
+	const char *params[5] = { like, "false", type, makers, NULL };
+
+	if (year != 0) {
+		snprintf(y, sizeof(y), "%d", year);
+		params[4] = y;
+	}
+	return candidates(ctx, a, narrowed_sql, 5, params, out, err);
 }
 
 int

@@ -206,6 +206,12 @@ int tr__db_by_other_serials(reg_ctx *ctx, struct tr__arena *a, const char *key,
  * imports) importers' serials match a LIKE pattern of the search key. */
 int tr__db_by_pattern(reg_ctx *ctx, struct tr__arena *a, const char *like,
     int imports, struct tr__cands *out, reg_error *err);
+/* As tr__db_by_pattern() on weapons' own serials, narrowed by type,
+ * manufacturers (a uuid[] literal) and year (+-1); NULL or 0 leave a field
+ * open. */
+int tr__db_by_pattern_narrowed(reg_ctx *ctx, struct tr__arena *a,
+    const char *like, const char *type, const char *makers, int year,
+    struct tr__cands *out, reg_error *err);
 /* Candidates (without details) within two edits of key. */
 int tr__db_near(reg_ctx *ctx, struct tr__arena *a, const char *key,
     int imports, struct tr__cands *out, reg_error *err);
