@@ -31,6 +31,8 @@ struct tr_engine {
 #define FOUND 0.60
 #define FOUND_ALONE 0.45
 #define MARGIN 0.10		/* found: the next is at least this far below */
+#define MARGIN_DISAGREE 0.25	/* ... when the best disagrees with the request
+				 * on a field (a year one off, another model) */
 #define LISTED 0.25		/* ambiguous: those this close to the best */
 
 int
@@ -239,6 +241,7 @@ score(struct tr__arena *a, const proto_request *req, const struct tr__query *q,
 	int i;
 
 	c->nreasons = 0;
+	c->disagreements = 0;
 	tr__serial_compare(q, c->matched ? c->matched : "", &sm);
 	if (sm.level == TR__NOMATCH) {
 		c->score = 0;
@@ -278,6 +281,7 @@ score(struct tr__arena *a, const proto_request *req, const struct tr__query *q,
 				s *= 0.97;
 		} else {
 			s *= 0.45;
+			c->disagreements++;
 			reason(a, c, tr__printf(a, "manufacturer differs: registered as "
 			    "%s, read as '%s'", c->manufacturer ? c->manufacturer :
 			    "(none)", w->manufacturer));
@@ -296,6 +300,7 @@ score(struct tr__arena *a, const proto_request *req, const struct tr__query *q,
 			    "registered %s", w->model, c->model));
 		} else {
 			s *= 0.6;
+			c->disagreements++;
 			reason(a, c, tr__printf(a, "model differs: registered as %s, read "
 			    "as '%s'", c->model, w->model));
 		}
@@ -305,6 +310,7 @@ score(struct tr__arena *a, const proto_request *req, const struct tr__query *q,
 			reason(a, c, tr__printf(a, "type %s", c->type));
 		} else {
 			s *= 0.6;
+			c->disagreements++;
 			reason(a, c, tr__printf(a, "type differs: registered as %s",
 			    c->type));
 		}
@@ -318,6 +324,7 @@ score(struct tr__arena *a, const proto_request *req, const struct tr__query *q,
 			reason(a, c, tr__printf(a, "calibre %s", c->calibre));
 		} else {
 			s *= 0.65;
+			c->disagreements++;
 			reason(a, c, tr__printf(a, "calibre differs: registered as %s",
 			    c->calibre));
 		}
@@ -327,6 +334,7 @@ score(struct tr__arena *a, const proto_request *req, const struct tr__query *q,
 			reason(a, c, tr__printf(a, "made in %s", c->country));
 		} else {
 			s *= 0.6;
+			c->disagreements++;
 			reason(a, c, tr__printf(a, "country of manufacture differs: "
 			    "registered as %s", c->country));
 		}
@@ -338,10 +346,12 @@ score(struct tr__arena *a, const proto_request *req, const struct tr__query *q,
 			reason(a, c, tr__printf(a, "made in %d", c->year));
 		} else if (d == 1) {
 			s *= 0.95;
+			c->disagreements++;
 			reason(a, c, tr__printf(a, "year of manufacture one off: "
 			    "registered as %d", c->year));
 		} else {
 			s *= 0.7;
+			c->disagreements++;
 			reason(a, c, tr__printf(a, "year of manufacture differs: "
 			    "registered as %d", c->year));
 		}
@@ -355,6 +365,7 @@ score(struct tr__arena *a, const proto_request *req, const struct tr__query *q,
 			    w->importer->country));
 		} else {
 			s *= c->imports != NULL ? 0.8 : 0.85;
+			c->disagreements++;
 			reason(a, c, tr__printf(a, "no registered import marking of %s",
 			    w->importer->country));
 		}
@@ -549,8 +560,10 @@ search(tr_engine *e, struct tr__arena *a, const proto_request *req,
 		score_from(e, a, req, &cq, mk, cs, before);
 	}
 	dedupe(cs);
-	/* Nothing convincing: one wrong, missing, extra or swapped character. */
-	if (!q->wildcards && q->known >= 5 && (cs->n == 0 || cs->c[0].score < FOUND)) {
+	/* Nothing convincing, or the best disagrees with the request on a field:
+	 * one wrong, missing, extra or swapped character. */
+	if (!q->wildcards && q->known >= 5 && (cs->n == 0 || cs->c[0].score < FOUND ||
+	    cs->c[0].disagreements > 0)) {
 		before = cs->n;
 		if ((r = tr__db_near(e->ctx, a, q->key, imports, cs, err)) != 0)
 			return r;
@@ -636,7 +649,8 @@ tr_trace(tr_engine *e, const proto_request *req, proto_response **out,
 		    "character%s", q.wildcards ? " in the readable positions" : "");
 	} else if ((cs.n == 1 && cs.c[0].score >= FOUND_ALONE) ||
 	    (cs.c[0].score >= FOUND && (cs.n == 1 ||
-	    cs.c[1].score <= cs.c[0].score - MARGIN))) {
+	    cs.c[1].score <= cs.c[0].score - (cs.c[0].disagreements ?
+	    MARGIN_DISAGREE : MARGIN)))) {
 		snprintf(ans.status, sizeof(ans.status), "found");
 		ans.nlisted = 1;
 	} else if (cs.n == 1) {

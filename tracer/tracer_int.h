@@ -158,6 +158,7 @@ struct tr__cand {
 	double score;
 	const char *reasons[TR__REASONS_MAX];
 	int nreasons;
+	int disagreements;		/* fields of the request it contradicts */
 	/* Details, read for the candidates that are answered. */
 	int detailed;
 	struct tr__marking *marks;
@@ -275,5 +276,56 @@ struct tr_policy {
  * policy's own State, else the foreign ones with that State's overrides. */
 void tr__policy_for(const tr_policy *p, const char *requester,
     struct tr__audience *out);
+
+/* ================================================================ peers
+ * The peers directory (tracer/peers.c, which documents the file's format):
+ * the other States a tracing daemon talks to, each with its base URL, TLS
+ * trust, JWS signing keys and audit log verifier key.  A loaded directory
+ * never changes, so that threads may read it at once; a reload (SIGHUP)
+ * loads a new one, and the daemon swaps it in and frees the old one when
+ * nothing uses it any more, or keeps the old one when the new one fails.
+ */
+typedef struct tr__peers tr__peers;
+
+/* One State of the directory; owned by the directory. */
+struct tr__peer {
+	char code[3];			/* ISO 3166-1 alpha-2, as [peer.BE] */
+	char *name;			/* display name, or NULL */
+	char *url;			/* "https://host[:port]", no trailing '/' */
+	char *host;			/* DNS name or IP address, no brackets */
+	int port;			/* 443 unless the url names another */
+	char *ca_file;			/* absolute path, or NULL */
+	char *pinned_cert;		/* absolute path, or NULL; one of the two */
+	uint8_t pin_sha256[32];		/* with pinned_cert: SHA-256 of the
+					 * certificate's DER, to compare with
+					 * the one the peer presents */
+	reg_key *log_key;		/* verifier key of the State's audit log */
+	int nkeys;			/* signing keys, 1 to 8: tr__peers_key() */
+	int line;			/* the section's line in the file */
+};
+
+/*
+ * Loads the peers directory file at path into *out (free with
+ * tr__peers_free()).  A fault is REG_EINVAL with the one-line message
+ * "PATH:LINE: what is wrong; what to do" in err (REG_ENOTFOUND when the file
+ * does not exist, REG_EIO when it or a key or certificate file it names
+ * cannot be read, REG_ENOMEM); *out is then NULL.
+ */
+TR_WUR int tr__peers_load(const char *path, tr__peers **out, reg_error *err);
+/* Frees p and everything in it; accepts NULL. */
+void tr__peers_free(tr__peers *p);
+/* The number of States in p. */
+size_t tr__peers_count(const tr__peers *p);
+/* The i-th State in the file's order, or NULL when i >= count. */
+const struct tr__peer *tr__peers_at(const tr__peers *p, size_t i);
+/* The State of code ("BE"), or NULL. */
+const struct tr__peer *tr__peers_get(const tr__peers *p, const char *code);
+/*
+ * The verifying key of a JWS kid ("BE/2026-1"), or NULL when no State has
+ * it.  The kid names its State ("BE/"); the caller still checks that this
+ * State is the one the message claims to come from.
+ */
+const proto_jws_key *tr__peers_key(const tr__peers *p, const char *kid);
+/* ============================================================ end peers */
 
 #endif
