@@ -564,6 +564,7 @@ START_TEST(domestic_sees_names)
 	    "licensed private holder");
 	ck_assert_int_eq(r->n_restrictions, 1);
 	ck_assert_str_eq(r->restrictions[0].reason, "other");
+	ck_assert_ptr_nonnull(r->restrictions[0].explanation);
 	proto_response_free(r);
 }
 END_TEST

@@ -365,9 +365,13 @@ restrictions(struct out *o, proto_response *r)
 	if (w & W_HOLDER_LICENCES)
 		restrict_add(o, r, "withheld", "licence numbers of private holders",
 		    "personal_data");
-	if (w & W_NO_KEY)
+	if (w & W_NO_KEY) {
 		restrict_add(o, r, "withheld", "names of private holders: not readable "
 		    "without the registry's personal-data key", "other");
+		if (!o->failed)
+			r->restrictions[r->n_restrictions - 1].explanation = dup(o,
+			    "the engine ran without the personal-data key file");
+	}
 	if (w & W_TRANSFER_LICENCES)
 		restrict_add(o, r, "withheld", "licence numbers and end-user certificate "
 		    "references", "policy");
@@ -377,13 +381,6 @@ restrictions(struct out *o, proto_response *r)
 	if (w & W_WEAPON_IDS)
 		restrict_add(o, r, "withheld", "the registry's weapon identifiers",
 		    "policy");
-	if (w & W_NO_KEY && r->n_restrictions > 0) {
-		struct proto_restriction *x = &r->restrictions[r->n_restrictions - 1];
-
-		if (strcmp(x->reason, "other") == 0)
-			x->explanation = dup(o, "the engine ran without the personal-data "
-			    "key file");
-	}
 }
 
 /* Inclusion proofs of every disclosed event against the latest checkpoint. */
