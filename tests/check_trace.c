@@ -137,7 +137,13 @@ START_TEST(policy_file)
 		{ "[registry]\nstate = NL\n[foreign.X1]\nnotes = yes\n", "not an ISO" },
 		{ "[registry]\nstate = NL\n[elsewhere]\na = b\n", "unknown section" },
 		{ "[registry]\nstate = NL\n[authority]\ncontact_email = nobody\n", "not an email" },
-		{ "[registry]\nstate = NL\nthis line has no equals sign\n", ":3:" },
+		{ "[registry]\nstate = NL\nthis line has no equals sign\n", ":3: not a" },
+		{ "[registry]\nstate = NL\njunk\ncolour = red\n", ":3: not a" },
+		{ "[registry]\nstate = NL\n[authority]\nname = "
+		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
+		  "contact_name = Desk\n", ":4: the line is longer" },
 	};
 	reg_error err = REG_ERROR_INIT;
 	struct tr__audience a;

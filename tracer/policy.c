@@ -65,6 +65,10 @@ defaults(tr_policy *p)
 
 struct parse {
 	tr_policy *p;
+	FILE *f;
+	int line;			/* lines read so far */
+	int msg_line;			/* the line of msg */
+	int long_line;			/* the first line too long, or 0 */
 	char msg[300];
 	char seen[64][16];
 	int nseen;
@@ -85,8 +89,35 @@ fail(struct parse *ps, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(ps->msg, sizeof(ps->msg), fmt, ap);
 		va_end(ap);
+		ps->msg_line = ps->line;
 	}
 	return 0;
+}
+
+/*
+ * Feeds inih one line at a time, counting lines, so that a message is
+ * reported with its own line; a line too long for inih (which would cut it
+ * in two) is replaced by one that inih refuses, and remembered.
+ */
+static char *
+reader(char *buf, int size, void *arg)
+{
+	struct parse *ps = arg;
+	size_t n;
+	int c;
+
+	if (fgets(buf, size, ps->f) == NULL)
+		return NULL;
+	ps->line++;
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] != '\n' && !feof(ps->f)) {
+		while ((c = fgetc(ps->f)) != EOF && c != '\n')
+			;
+		if (ps->long_line == 0)
+			ps->long_line = ps->line;
+		snprintf(buf, (size_t)size, "=\n");
+	}
+	return buf;
 }
 
 static int
@@ -270,13 +301,17 @@ tr_policy_load(const char *path, tr_policy **out, reg_error *err)
 	memset(&ps, 0, sizeof(ps));
 	ps.p = p;
 	defaults(p);
-	line = ini_parse_file(f, handler, &ps);
+	ps.f = f;
+	line = ini_parse_stream(reader, &ps, handler, &ps);
 	fclose(f);
 	if (line != 0 || !ps.have_state) {
-		if (line > 0)
+		if (line > 0 && line == ps.long_line)
+			tr__fail(err, REG_EINVAL, "%s:%d: the line is longer than %d "
+			    "bytes", path, line, INI_MAX_LINE - 2);
+		else if (line > 0)
 			tr__fail(err, REG_EINVAL, "%s:%d: %s", path, line,
-			    ps.msg[0] ? ps.msg : "not a key = value line, or a line "
-			    "over 200 bytes");
+			    ps.msg[0] && ps.msg_line == line ? ps.msg :
+			    "not a [section] or key = value line");
 		else if (line < 0)
 			tr__fail(err, REG_EIO, "cannot read policy file %s", path);
 		else
