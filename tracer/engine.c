@@ -437,7 +437,8 @@ dedupe(struct tr__cands *cs)
 		n++;
 	}
 	cs->n = n;
-	qsort(cs->c, (size_t)cs->n, sizeof(*cs->c), by_score);
+	if (n > 1)
+		qsort(cs->c, (size_t)cs->n, sizeof(*cs->c), by_score);
 }
 
 /* Whether the request shows an import marking (then importers' serials
