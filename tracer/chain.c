@@ -18,13 +18,12 @@ is(const struct tr__event *e, const char *kind)
 }
 
 int
-tr__chain_analyse(struct tr__arena *a, struct tr__cand *c, const char *state)
+tr__chain_analyse(struct tr__arena *a, struct tr__cand *c)
 {
 	struct tr__chain *ch = &c->chain;
 	struct tr__party *holder = NULL, *before_export = NULL;
 	int i, j, k;
 
-	(void)state;
 	ch->neff = 0;
 	ch->last_legal = ch->finding_event = ch->export_event = -1;
 	ch->finding = NULL;

@@ -583,7 +583,6 @@ now_rfc3339(proto_timestamp out)
 {
 	struct timespec ts;
 	struct tm tm;
-
 	char buf[24];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -664,8 +663,8 @@ tr_trace(tr_engine *e, const proto_request *req, proto_response **out,
 			if (i >= 2 && cs.c[i].score < cs.c[0].score - LISTED)
 				break;
 		ans.nlisted = i;
-		ans.status_reason = tr__printf(&a, "%d registered weapons match about "
-		    "equally well (scores %.2f to %.2f)%s", cs.n, cs.c[0].score,
+		ans.status_reason = tr__printf(&a, "%d registered weapons may be the "
+		    "one described (scores %.2f to %.2f)%s", cs.n, cs.c[0].score,
 		    cs.c[ans.nlisted - 1].score, cs.n > ans.nlisted ?
 		    "; the weaker ones are not listed" : "");
 	}
@@ -678,7 +677,7 @@ tr_trace(tr_engine *e, const proto_request *req, proto_response **out,
 		    (r = tr__db_parties(e->ctx, e->parties, list, ans.nlisted, err)) != 0)
 			goto out;
 		for (i = 0; i < ans.nlisted; i++)
-			if (tr__chain_analyse(&a, &cs.c[i], e->policy->state) != 0) {
+			if (tr__chain_analyse(&a, &cs.c[i]) != 0) {
 				r = tr__fail(err, REG_ENOMEM, "out of memory");
 				goto out;
 			}

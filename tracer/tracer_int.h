@@ -238,8 +238,7 @@ int tr__db_aliases(reg_ctx *ctx, struct tr__maker_alias **out, int *n,
 /* ---------------------------------------------------------- history */
 
 /* Fills c->chain and each event's corrects_seq / corrected_by_seq. */
-int tr__chain_analyse(struct tr__arena *a, struct tr__cand *c,
-    const char *state);
+int tr__chain_analyse(struct tr__arena *a, struct tr__cand *c);
 
 /* ---------------------------------------------------------- policy */
 

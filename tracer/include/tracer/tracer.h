@@ -59,10 +59,13 @@ TR_API void tr_policy_free(tr_policy *p);
 
 /*
  * An engine over one registry connection.  It prepares its queries on the
- * connection once, and caches the manufacturers' names and aliases (reread
- * when a name is not found, at most once a second).  The engine borrows ctx,
- * policy and kr (kr may be NULL: private persons are then never named);
- * they must outlive it.  Not for use from two threads at once.
+ * connection once and sets the session's DateStyle to ISO; it caches the
+ * manufacturers' names and aliases (reread when a name is not found, at
+ * most once a second) and the parties it has read (party records never
+ * change; at most 131,072, then emptied).  The engine borrows ctx, policy
+ * and kr (kr may be NULL: private persons are then never named); they must
+ * outlive it.  Not for use from two threads at once; one engine per
+ * connection per thread.
  */
 typedef struct tr_engine tr_engine;
 
