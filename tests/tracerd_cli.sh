@@ -1,0 +1,192 @@
+#!/bin/sh
+# tracerd against real certificates on loopback: TLS 1.3 only, a client
+# certificate required (none, an unknown CA's, a revoked one: refused in the
+# handshake), the caller's State and role from its certificate, problem
+# documents, SIGHUP and SIGTERM, and every start-up refusal in one line.
+set -u
+TRACERD="${REG_TEST_BUILDDIR:-.}/tracerd"
+REGCTL="${REG_TEST_BUILDDIR:-.}/regctl"
+T=$(mktemp -d)
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"' EXIT
+fails=0
+passes=0
+ok() { echo "ok $1"; passes=$((passes + 1)); }
+bad() { echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '%s\n' "$@"; fails=$((fails + 1)); }
+
+# ---------------------------------------------------------------- the PKI
+cd "$T" || exit 1
+cat > ca.cnf <<'CNF'
+[ca]
+default_ca = test
+[test]
+dir = .
+database = index.txt
+new_certs_dir = .
+serial = serial
+crlnumber = crlnumber
+default_md = sha256
+default_days = 30
+default_crl_days = 30
+policy = any
+[any]
+countryName = optional
+organizationName = optional
+organizationalUnitName = optional
+commonName = supplied
+[client]
+basicConstraints = CA:FALSE
+keyUsage = digitalSignature
+extendedKeyUsage = clientAuth
+[server]
+basicConstraints = CA:FALSE
+keyUsage = digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1,DNS:localhost
+CNF
+: > index.txt
+echo 1000 > serial
+echo 1000 > crlnumber
+gen() {	# gen NAME SUBJECT EXT [CA-PREFIX]
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null &&
+	openssl ca -batch -config ca.cnf -cert "${4:-ca}.pem" -keyfile "${4:-ca}.key" \
+	    -extensions "$3" -in "$1.csr" -out "$1.pem" -notext >/dev/null 2>&1
+}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -keyout ca.key -out ca.pem -subj "/CN=Registry test CA" 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -keyout other.key -out other.pem -subj "/CN=Another CA" 2>/dev/null
+gen server "/C=NL/O=Registry/CN=localhost" server &&
+gen inspector "/C=NL/OU=investigator/CN=Inspector Visser" client &&
+gen be "/C=BE/OU=peer/CN=tracing.be.example" client &&
+gen norole "/C=NL/OU=visitor/CN=Nobody" client &&
+gen revoked "/C=NL/OU=clerk/CN=Former clerk" client &&
+gen stranger "/C=NL/OU=investigator/CN=Stranger" client other || { echo "FAIL pki"; exit 1; }
+openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -revoke revoked.pem >/dev/null 2>&1
+openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -gencrl -out crl.pem >/dev/null 2>&1 ||
+    { echo "FAIL crl"; exit 1; }
+openssl genpkey -algorithm ed25519 -out sign.key 2>/dev/null
+openssl genpkey -algorithm ed25519 -out be-sign.key 2>/dev/null
+openssl pkey -in be-sign.key -pubout -out be-sign.pub.pem 2>/dev/null
+chmod 600 server.key sign.key
+vkey=$("$REGCTL" key generate --name be.example/log --key be-log.key 2>/dev/null | tail -1)
+cat > peers.ini <<PEERS
+[peer.BE]
+url = https://tracing.be.example:8443
+ca_file = ca.pem
+signing_key = BE/2026-1 be-sign.pub.pem
+log_verifier = $vkey
+PEERS
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > tracerd.ini <<INI
+[daemon]
+state = NL
+listen = 127.0.0.1:$port
+[tls]
+certificate = server.pem
+key = server.key
+client_ca = ca.pem
+crl = crl.pem
+[signing]
+key = sign.key
+kid = NL/2026-1
+[peers]
+directory = peers.ini
+[limits]
+header_timeout = 5
+INI
+
+# ---------------------------------------------------------------- start-up
+out=$("$TRACERD" --help); [ $? -eq 0 ] && printf '%s' "$out" | grep -q "Usage" && ok help || bad help "$out"
+out=$("$TRACERD" --config tracerd.ini --check 2>&1)
+[ $? -eq 0 ] && printf '%s' "$out" | grep -q "is sound (State NL, 1 peers)" && ok check || bad check "$out"
+refused() {	# refused NAME PATTERN: the daemon, started on $T/x.ini, stops with one line
+	out=$("$TRACERD" --config x.ini 2>&1 </dev/null)
+	st=$?
+	n=$(printf '%s\n' "$out" | wc -l)
+	if [ "$st" -ne 0 ] && [ "$n" -eq 1 ] && printf '%s' "$out" | grep -q -- "$2"; then
+		ok "$1: $out"
+	else
+		bad "$1" "exit $st, $n lines: $out"
+	fi
+}
+sed 's/^key = server.key/key = open.key/' tracerd.ini > x.ini
+cp server.key open.key; chmod 644 open.key
+refused key-mode "open to group or others"
+sed 's/^key = server.key/key = inspector.key/' tracerd.ini > x.ini
+chmod 600 inspector.key
+refused key-mismatch "is not the key of certificate"
+sed 's/^key = sign.key/key = open-sign.key/' tracerd.ini > x.ini
+cp sign.key open-sign.key; chmod 640 open-sign.key
+refused signing-key-mode "signing key .* open to group"
+sed 's|^kid = NL/2026-1|kid = BE/2026-1|' tracerd.ini > x.ini
+refused signing-kid "must start with this State's code"
+{ cat peers.ini; echo; cat peers.ini; } > peers2.ini
+sed 's/^directory = peers.ini/directory = peers2.ini/' tracerd.ini > x.ini
+refused peers-twice "given twice"
+sed 's/^header_timeout = 5/header_timeout = soon/' tracerd.ini > x.ini
+refused config-value "x.ini:.*header_timeout must be a whole number"
+sed 's/^\[tls\]/[tls]\nciphers = all/' tracerd.ini > x.ini
+refused config-key "x.ini:.*unknown key 'ciphers'"
+grep -v '^client_ca' tracerd.ini > x.ini
+refused config-missing "client_ca is required"
+
+# ---------------------------------------------------------------- serving
+"$TRACERD" --config tracerd.ini 2> daemon.log &
+pid=$!
+i=0
+while ! curl -s -o /dev/null --cacert ca.pem --cert inspector.pem --key inspector.key \
+    "https://127.0.0.1:$port/healthz" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+call() {	# call CLIENT PATH [curl options]: prints "HTTP-STATUS body"
+	c=$1 path=$2
+	shift 2
+	# The body with its new lines as spaces, then the HTTP status.
+	curl -s --cacert ca.pem ${c:+--cert $c.pem --key $c.key} -w ' %{http_code}' "$@" \
+	    "https://127.0.0.1:$port$path" > resp 2>&1
+	st=$?
+	tr '\n' ' ' < resp
+	return $st
+}
+out=$(call inspector /healthz); [ "$out" = "ok  200" ] && ok healthz-investigator || bad healthz-investigator "$out"
+out=$(call be /healthz); [ "$out" = "ok  200" ] && ok healthz-peer || bad healthz-peer "$out"
+out=$(call "" /healthz 2>&1); st=$?
+[ $st -ne 0 ] && ok "no-certificate refused (curl $st)" || bad no-certificate "$out"
+out=$(call revoked /healthz 2>&1); st=$?
+[ $st -ne 0 ] && ok "revoked refused (curl $st)" || bad revoked "$out"
+out=$(call stranger /healthz 2>&1); st=$?
+[ $st -ne 0 ] && ok "unknown-ca refused (curl $st)" || bad unknown-ca "$out"
+out=$(call inspector /healthz --tls-max 1.2 2>&1); st=$?
+[ $st -ne 0 ] && ok "tls-1.2 refused (curl $st)" || bad tls-1.2 "$out"
+out=$(call norole /healthz)
+printf '%s' "$out" | grep -q '"type":"urn:registry:problem:forbidden".* 403$' &&
+    ok no-role-forbidden || bad no-role-forbidden "$out"
+out=$(call inspector /v1/nothing)
+printf '%s' "$out" | grep -q '"status":404.*"type":"urn:registry:problem:not-found".* 404$' &&
+    ok not-found-problem || bad not-found-problem "$out"
+out=$(call inspector /healthz -X POST -d x)
+printf '%s' "$out" | grep -q ' 405$' && ok healthz-post || bad healthz-post "$out"
+grep -q 'method=GET path=/healthz status=200 caller=NL/investigator ms=' daemon.log &&
+    ok log-line || bad log-line "$(cat daemon.log)"
+kill -HUP "$pid"
+sleep 0.5
+grep -q 'event=reload result=ok peers=1' daemon.log && ok sighup-reload || bad sighup-reload "$(cat daemon.log)"
+out=$(call inspector /healthz); [ "$out" = "ok  200" ] && ok healthz-after-reload || bad healthz-after-reload "$out"
+# A reload that fails keeps the daemon and its old configuration.
+cp peers2.ini peers.ini
+kill -HUP "$pid"
+sleep 0.5
+grep -q 'event=reload result=refused' daemon.log && ok sighup-refused || bad sighup-refused "$(cat daemon.log)"
+out=$(call be /healthz); [ "$out" = "ok  200" ] && ok healthz-after-refused-reload || bad healthz-after-refused-reload "$out"
+kill -TERM "$pid"
+i=0
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 "$pid" 2>/dev/null; then
+	bad sigterm "still running"
+else
+	wait "$pid"; st=$?
+	[ $st -eq 0 ] && grep -q 'event=stop' daemon.log && ok sigterm || bad sigterm "exit $st"
+fi
+pid=""
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,158 @@
+/*
+ * The daemon's TLS: TLS 1.3 only, a client certificate required and
+ * checked against the client CA file and, when given, a CRL file; the
+ * server's key file must not be readable by group or others, and must be
+ * the key of the certificate.  The caller's identity is read from its
+ * certificate's subject: C (the State) and OU (the role: "peer" for another
+ * State's daemon, else investigator, clerk, liaison or auditor).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "tracerd_int.h"
+
+/* The first OpenSSL error's text, for a message. */
+static const char *
+ossl_text(char *buf, size_t len)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	if (e == 0)
+		snprintf(buf, len, "no detail from OpenSSL");
+	else
+		ERR_error_string_n(e, buf, len);
+	ERR_clear_error();
+	return buf;
+}
+
+/* Refuses a secret file that group or others may read, or that is not a
+ * regular file. */
+static int
+private_file(const char *what, const char *path, reg_error *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return tr__fail(err, REG_EIO, "%s %s: %s", what, path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return tr__fail(err, REG_EKEY, "%s %s is not a regular file", what, path);
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		return tr__fail(err, REG_EKEY, "%s %s is open to group or others "
+		    "(mode %03o): chmod 600 it", what, path,
+		    (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+int
+trd_tls_context(const struct trd_config *cf, SSL_CTX **out, reg_error *err)
+{
+	char buf[256];
+	SSL_CTX *ctx;
+	int r;
+
+	*out = NULL;
+	if ((r = private_file("TLS key", cf->tls_key, err)) != 0)
+		return r;
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		return tr__fail(err, REG_ECRYPTO, "cannot make a TLS context: %s",
+		    ossl_text(buf, sizeof(buf)));
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1) {
+		r = tr__fail(err, REG_ECRYPTO, "cannot require TLS 1.3: %s",
+		    ossl_text(buf, sizeof(buf)));
+		goto fail;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cf->tls_cert) != 1) {
+		r = tr__fail(err, REG_EKEY, "TLS certificate %s: %s", cf->tls_cert,
+		    ossl_text(buf, sizeof(buf)));
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, cf->tls_key, SSL_FILETYPE_PEM) != 1) {
+		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+			ERR_clear_error();
+			r = tr__fail(err, REG_EKEY, "TLS key %s is not the key of "
+			    "certificate %s", cf->tls_key, cf->tls_cert);
+		} else {
+			r = tr__fail(err, REG_EKEY, "TLS key %s: %s", cf->tls_key,
+			    ossl_text(buf, sizeof(buf)));
+		}
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		r = tr__fail(err, REG_EKEY, "TLS key %s is not the key of certificate "
+		    "%s", cf->tls_key, cf->tls_cert);
+		ERR_clear_error();
+		goto fail;
+	}
+	if (SSL_CTX_load_verify_locations(ctx, cf->client_ca, NULL) != 1) {
+		r = tr__fail(err, REG_EKEY, "client CA file %s: %s", cf->client_ca,
+		    ossl_text(buf, sizeof(buf)));
+		goto fail;
+	}
+	if (cf->crl[0] != '\0') {
+		X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+		X509_LOOKUP *lk = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+
+		if (lk == NULL || X509_load_crl_file(lk, cf->crl, X509_FILETYPE_PEM) < 1) {
+			r = tr__fail(err, REG_EKEY, "CRL file %s: %s", cf->crl,
+			    ossl_text(buf, sizeof(buf)));
+			goto fail;
+		}
+		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+	}
+	/* No certificate, an unknown, expired or revoked one: the handshake
+	 * fails, before any request is read. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+	    NULL);
+	SSL_CTX_set_verify_depth(ctx, 4);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	*out = ctx;
+	return 0;
+fail:
+	SSL_CTX_free(ctx);
+	return r;
+}
+
+static const char *const roles[] = { "peer", "investigator", "clerk", "liaison",
+	"auditor", NULL };
+
+int
+trd_tls_identity(SSL *ssl, struct trd_identity *id)
+{
+	X509 *cert = SSL_get1_peer_certificate(ssl);
+	X509_NAME *name;
+	char c[8] = "", ou[32] = "", cn[128] = "";
+	int i, r = -1;
+
+	memset(id, 0, sizeof(*id));
+	if (cert == NULL || SSL_get_verify_result(ssl) != X509_V_OK)
+		goto out;
+	name = X509_get_subject_name(cert);
+	if (X509_NAME_get_text_by_NID(name, NID_countryName, c, sizeof(c)) != 2 ||
+	    X509_NAME_get_text_by_NID(name, NID_organizationalUnitName, ou,
+	    sizeof(ou)) < 1)
+		goto out;
+	(void)X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof(cn));
+	if (!proto_country_valid(c))
+		goto out;
+	for (i = 0; roles[i] != NULL; i++)
+		if (strcmp(ou, roles[i]) == 0)
+			break;
+	if (roles[i] == NULL)
+		goto out;
+	snprintf(id->state, sizeof(id->state), "%s", c);
+	snprintf(id->role, sizeof(id->role), "%s", ou);
+	snprintf(id->name, sizeof(id->name), "%s", cn);
+	r = 0;
+out:
+	X509_free(cert);
+	return r;
+}
