@@ -75,6 +75,13 @@ const char *proto__check_phone(const char *s);
 const char *proto__check_note_text(const char *s);
 const char *proto__check_score(double v);
 
+/*
+ * Compares two valid timestamps (proto__check_timestamp()) as instants:
+ * negative, 0 or positive as a is before, at or after b.  Fractions of
+ * different lengths compare by value ("...00.1Z" is "...00.100Z").
+ */
+int proto__timestamp_cmp(const char *a, const char *b);
+
 /* The number of characters (code points) of valid UTF-8 text. */
 size_t proto__utf8_chars(const char *s, size_t len);
 /* Whether s (len bytes) is valid UTF-8 without NUL bytes. */
@@ -128,6 +135,9 @@ enum proto__kind {
 /* Field flags. */
 #define PROTO__REQUIRED 0x1	/* the member must be present */
 #define PROTO__EMPTY_OK 0x2	/* an array that may be empty */
+#define PROTO__HAS 0x4		/* an optional integer whose range includes
+				 * 0: the bool at has_off says whether it is
+				 * present */
 
 struct proto__walk;
 struct proto__type;
@@ -145,6 +155,7 @@ struct proto__field {
 	const struct proto__type *type;	/* objects and their arrays */
 	enum proto__kind elem;		/* arrays: the elements' kind */
 	size_t count_off;		/* arrays: offset of the count */
+	size_t has_off;			/* PROTO__HAS: offset of the bool */
 };
 
 struct proto__type {
@@ -238,8 +249,10 @@ const struct proto_event *proto__history_find(const struct proto_event *ev,
 int proto__history_check(struct proto__walk *w, const struct proto_event *ev,
     size_t n);
 
-/* request.c and response.c */
+/* request.c, response.c, ack.c and problem.c */
 extern const struct proto__type proto__request_type;
 extern const struct proto__type proto__response_type;
+extern const struct proto__type proto__ack_type;
+extern const struct proto__type proto__problem_type;
 
 #endif

@@ -218,6 +218,33 @@ proto__check_score(double v)
 	return NULL;
 }
 
+int
+proto__timestamp_cmp(const char *a, const char *b)
+{
+	int c, i;
+
+	/* YYYY-MM-DDTHH:MM:SS compares as text. */
+	c = memcmp(a, b, 19);
+	if (c != 0)
+		return c;
+	/* Then the fractions digit by digit, the shorter padded with zeros;
+	 * both end at their 'Z'. */
+	a += 19;
+	b += 19;
+	if (*a == '.')
+		a++;
+	if (*b == '.')
+		b++;
+	for (i = 0; i < 9; i++) {
+		int da = is_digit(*a) ? *a++ - '0' : 0;
+		int db = is_digit(*b) ? *b++ - '0' : 0;
+
+		if (da != db)
+			return da - db;
+	}
+	return 0;
+}
+
 size_t
 proto__utf8_chars(const char *s, size_t len)
 {

@@ -416,6 +416,8 @@ proto__parse_object(struct proto__walk *w, json_t *obj,
 		proto__path_pop(w, old);
 		if (r != 0)
 			return r;
+		if (f->flags & PROTO__HAS)
+			*(bool *)((char *)dst + f->has_off) = true;
 	}
 	return t->check != NULL ? t->check(w, dst) : 0;
 }
@@ -458,6 +460,10 @@ present(const struct proto__field *f, const void *src)
 	case PROTO__K_INT:
 		return (f->flags & PROTO__REQUIRED) || *(const int *)src != 0;
 	case PROTO__K_I64:
+		/* An optional integer that may be 0 says so in its flag. */
+		if ((f->flags & PROTO__HAS) && *(const bool *)((const char *)src -
+		    f->off + f->has_off))
+			return true;
 		return (f->flags & PROTO__REQUIRED) || *(const int64_t *)src != 0;
 	case PROTO__K_BOOL:
 		return *(const bool *)src;

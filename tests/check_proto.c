@@ -1,12 +1,14 @@
 /*
- * Tests of the trace protocol's codec (proto/): every example parses and
- * round-trips; tables of malformed documents, each refused with the field
- * it names; the documented limits, one under and one over; the byte-level
- * limits (size, nesting, NUL, UTF-8, duplicates, trailing data); every
- * truncation of every example, and bit flips; writing documents built
- * in C; and a differential test in which thousands of mutated documents are
- * judged by both the codec and the JSON Schemas (tests/validate_schemas.py
- * with Debian's python3-jsonschema), which must agree.  No database.
+ * Tests of the trace protocol's codec (proto/), for every document type
+ * (trace requests and responses, acknowledgements, problems): every
+ * example parses and round-trips; tables of malformed documents, each
+ * refused with the field it names; the documented limits, one under and
+ * one over; the byte-level limits (size, nesting, NUL, UTF-8, duplicates,
+ * trailing data); every truncation of every example, and bit flips;
+ * writing documents built in C; and a differential test in which
+ * thousands of mutated documents are judged by both the codec and the JSON
+ * Schemas (tests/validate_schemas.py with Debian's python3-jsonschema),
+ * which must agree.  No database.
  *
  * Files are found under REG_TEST_SRCDIR (the source tree; "." if unset).
  */
@@ -47,6 +49,10 @@ static char where[512];
 #define AMB "trace-response-ambiguous.json"
 #define RESTR "trace-response-restricted.json"
 #define NOTF "trace-response-not-found.json"
+#define ACK "trace-ack-acknowledged.json"
+#define ANSW "trace-ack-answered.json"
+#define PROB "problem-invalid-document.json"
+#define PROB2 "problem-rate-limited.json"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -108,10 +114,29 @@ example_json(const char *name)
 	return j;
 }
 
-static bool
-is_request(const char *name)
+/* The document types, and the files and schemas of each. */
+enum kind { K_REQUEST, K_RESPONSE, K_ACK, K_PROBLEM, K_COUNT };
+
+static const struct {
+	const char *prefix;		/* of its examples' file names */
+	const char *schema;
+} kinds[K_COUNT] = {
+	{ "trace-request-", PROTO_SCHEMA_REQUEST },
+	{ "trace-response-", PROTO_SCHEMA_RESPONSE },
+	{ "trace-ack-", PROTO_SCHEMA_ACK },
+	{ "problem-", PROTO_SCHEMA_PROBLEM },
+};
+
+/* The type of the example called name, or K_COUNT for none. */
+static enum kind
+kind_of(const char *name)
 {
-	return strncmp(name, "trace-request", 13) == 0;
+	int k;
+
+	for (k = 0; k < K_COUNT; k++)
+		if (strncmp(name, kinds[k].prefix, strlen(kinds[k].prefix)) == 0)
+			return (enum kind)k;
+	return K_COUNT;
 }
 
 /* Every example's file name, sorted; NULL-terminated, caller frees. */
@@ -153,38 +178,57 @@ free_names(char **names)
  * receives its canonical serialisation.  Returns the codec's code.
  */
 static int
-codec(bool request, const char *text, size_t len, proto_error *err,
+codec(enum kind kind, const char *text, size_t len, proto_error *err,
     char **canon)
 {
 	proto_request *req = NULL;
 	proto_response *resp = NULL;
+	proto_ack *ack = NULL;
+	proto_problem *prob = NULL;
+	void *doc = NULL;
 	char *out = NULL;
-	int r;
+	int r = PROTO_EINTERNAL;
 
 	proto_error_clear(err);
 	if (canon != NULL)
 		*canon = NULL;
-	if (request) {
+	switch (kind) {
+	case K_REQUEST:
 		r = proto_request_parse(text, len, &req, err);
-		REQUIRE_MSG((r == 0) == (req != NULL), "r = %d, req = %p", r,
-		    (void *)req);
-		if (r == 0 && canon != NULL) {
-			r = proto_request_to_json(req, &out, err);
-			REQUIRE_MSG(r == 0, "cannot write what was read: %s",
-			    err->message);
-		}
-		proto_request_free(req);
-	} else {
+		doc = req;
+		break;
+	case K_RESPONSE:
 		r = proto_response_parse(text, len, &resp, err);
-		REQUIRE_MSG((r == 0) == (resp != NULL), "r = %d, resp = %p", r,
-		    (void *)resp);
-		if (r == 0 && canon != NULL) {
-			r = proto_response_to_json(resp, &out, err);
-			REQUIRE_MSG(r == 0, "cannot write what was read: %s",
-			    err->message);
-		}
-		proto_response_free(resp);
+		doc = resp;
+		break;
+	case K_ACK:
+		r = proto_ack_parse(text, len, &ack, err);
+		doc = ack;
+		break;
+	case K_PROBLEM:
+		r = proto_problem_parse(text, len, &prob, err);
+		doc = prob;
+		break;
+	case K_COUNT:
+		ck_abort_msg("%sno document type", where);
 	}
+	REQUIRE_MSG((r == 0) == (doc != NULL), "r = %d, doc = %p", r, doc);
+	if (r == 0 && canon != NULL) {
+		if (req != NULL)
+			r = proto_request_to_json(req, &out, err);
+		else if (resp != NULL)
+			r = proto_response_to_json(resp, &out, err);
+		else if (ack != NULL)
+			r = proto_ack_to_json(ack, &out, err);
+		else
+			r = proto_problem_to_json(prob, &out, err);
+		REQUIRE_MSG(r == 0, "cannot write what was read: %s",
+		    err->message);
+	}
+	proto_request_free(req);
+	proto_response_free(resp);
+	proto_ack_free(ack);
+	proto_problem_free(prob);
 	REQUIRE_MSG((r == 0) == (err->code == 0),
 	    "return %d but error code %d", r, err->code);
 	if (r != 0) {
@@ -209,13 +253,13 @@ codec(bool request, const char *text, size_t len, proto_error *err,
  * and writes itself again byte for byte.
  */
 static void
-check_stable(bool request, const char *canon)
+check_stable(enum kind kind, const char *canon)
 {
 	proto_error err;
 	char *again = NULL;
 	int r;
 
-	r = codec(request, canon, strlen(canon), &err, &again);
+	r = codec(kind, canon, strlen(canon), &err, &again);
 	REQUIRE_MSG(r == 0, "the canonical form is refused: %s", err.message);
 	REQUIRE_MSG(strcmp(canon, again) == 0,
 	    "the canonical form is not stable:\n%s\n%s", canon, again);
@@ -418,14 +462,15 @@ static FILE *diff_file;
 static size_t diff_count;
 
 static void
-diff_record(bool request, const json_t *doc, int code, const proto_error *err)
+diff_record(enum kind kind, const json_t *doc, int code,
+    const proto_error *err)
 {
 	json_t *rec;
 
 	if (diff_file == NULL)
 		return;
 	rec = json_pack("{s:s, s:s, s:s, s:s, s:O}",
-	    "against", request ? PROTO_SCHEMA_REQUEST : PROTO_SCHEMA_RESPONSE,
+	    "against", kinds[kind].schema,
 	    "code", code_name(code), "field", err->field,
 	    "message", err->message, "doc", doc);
 	ck_assert(rec != NULL);
@@ -441,16 +486,16 @@ diff_record(bool request, const json_t *doc, int code, const proto_error *err)
  * Returns the code; err holds the failure.
  */
 static int
-judge(bool request, const json_t *doc, proto_error *err)
+judge(enum kind kind, const json_t *doc, proto_error *err)
 {
 	char *text = dump(doc), *canon = NULL;
 	int r;
 
-	r = codec(request, text, strlen(text), err, &canon);
-	diff_record(request, doc, r, err);
+	r = codec(kind, text, strlen(text), err, &canon);
+	diff_record(kind, doc, r, err);
 	if (r == 0) {
 		check_whole(text, strlen(text), canon);
-		check_stable(request, canon);
+		check_stable(kind, canon);
 		proto_free(canon);
 	}
 	free(text);
@@ -462,22 +507,24 @@ judge(bool request, const json_t *doc, proto_error *err)
 START_TEST(test_examples_round_trip)
 {
 	char **names = example_names(), *text, *canon, *again;
-	const char *want[] = { REQ1, REQ2, FOUND, AMB, RESTR, NOTF };
-	json_t *orig, *back;
+	const char *want[] = { REQ1, REQ2, FOUND, AMB, RESTR, NOTF, ACK, ANSW,
+	    PROB, PROB2 };
+	const char *key, *first;
+	json_t *orig, *back, *v;
 	proto_error err;
 	size_t i, j, len, seen = 0;
-	bool request;
+	enum kind kind;
+	char lead[80];
 
 	for (i = 0; names[i] != NULL; i++) {
 		snprintf(where, sizeof(where), "%s: ", names[i]);
-		request = is_request(names[i]);
-		REQUIRE_MSG(request || strncmp(names[i], "trace-response", 14) == 0,
-		    "%s", "example names start with trace-request or "
-		    "trace-response");
+		kind = kind_of(names[i]);
+		REQUIRE_MSG(kind != K_COUNT, "%s", "example names start with "
+		    "trace-request-, trace-response-, trace-ack- or problem-");
 		for (j = 0; j < sizeof(want) / sizeof(want[0]); j++)
 			seen += strcmp(names[i], want[j]) == 0;
 		text = example_text(names[i], &len);
-		REQUIRE_MSG(codec(request, text, len, &err, &canon) == 0,
+		REQUIRE_MSG(codec(kind, text, len, &err, &canon) == 0,
 		    "refused: %s", err.message);
 		/* Canonical: compact, and says the same as the example. */
 		REQUIRE(strchr(canon, '\n') == NULL);
@@ -488,13 +535,18 @@ START_TEST(test_examples_round_trip)
 		REQUIRE_MSG(json_equal(orig, back),
 		    "the canonical form differs in content:\n%s", canon);
 		/* parse -> write -> parse -> write is the same text. */
-		REQUIRE(codec(request, canon, strlen(canon), &err, &again) == 0);
+		REQUIRE(codec(kind, canon, strlen(canon), &err, &again) == 0);
 		REQUIRE_MSG(strcmp(canon, again) == 0, "not stable:\n%s\n%s",
 		    canon, again);
-		/* Members in sorted order at the top. */
-		REQUIRE(strncmp(canon, request ? "{\"case_reference\":" :
-		    "{\"candidates\":", request ? 18 : 14) == 0 ||
-		    strncmp(canon, "{\"id\":", 6) == 0);
+		/* Members in sorted order at the top: the least name first. */
+		first = NULL;
+		json_object_foreach(orig, key, v)
+			if (first == NULL || strcmp(key, first) < 0)
+				first = key;
+		REQUIRE(first != NULL);
+		snprintf(lead, sizeof(lead), "{\"%s\":", first);
+		REQUIRE_MSG(strncmp(canon, lead, strlen(lead)) == 0,
+		    "does not start with %s:\n%s", lead, canon);
 		json_decref(orig);
 		json_decref(back);
 		proto_free(canon);
@@ -911,6 +963,159 @@ static const struct bad bad_docs[] = {
 	{ NOTF, "status", "\"found\"", NULL, NULL, PROTO_EMISSING, "candidates" },
 	{ NOTF, "status", "\"restricted\"", NULL, NULL, PROTO_EMISSING, "restrictions" },
 	{ FOUND, "status_reasons", "[\"Matched on the barrel serial.\"]", NULL, NULL, 0, "" },
+
+	/* Acknowledgements and status documents (trace-ack/1). */
+	{ ACK, "schema", "\"trace-ack/2\"", NULL, NULL, PROTO_ESCHEMA, "schema" },
+	{ ACK, "schema", "\"trace-request/1\"", NULL, NULL, PROTO_ESCHEMA, "schema" },
+	{ ACK, "schema", "\"problem/1\"", NULL, NULL, PROTO_ESCHEMA, "schema" },
+	{ ACK, "schema", DEL, NULL, NULL, PROTO_EMISSING, "schema" },
+	{ REQ1, "schema", "\"trace-ack/1\"", NULL, NULL, PROTO_ESCHEMA, "schema" },
+	{ ACK, "colour", "\"red\"", NULL, NULL, PROTO_EUNKNOWN, "colour" },
+	{ ACK, "id", "\"0190a3c2-7b1e-7c3d-9a4f-2b6e8d1c5f30\"", NULL, NULL, PROTO_EUNKNOWN, "id" },
+	{ ANSW, "candidates", "[]", NULL, NULL, PROTO_EUNKNOWN, "candidates" },
+	{ ACK, "follow_referrals", "true", "request_id", DEL, PROTO_EUNKNOWN, "follow_referrals" },
+	{ ACK, "request_id", DEL, NULL, NULL, PROTO_EMISSING, "request_id" },
+	{ ACK, "requesting_state", DEL, NULL, NULL, PROTO_EMISSING, "requesting_state" },
+	{ ACK, "requested_state", DEL, NULL, NULL, PROTO_EMISSING, "requested_state" },
+	{ ACK, "priority", DEL, NULL, NULL, PROTO_EMISSING, "priority" },
+	{ ACK, "received_at", DEL, NULL, NULL, PROTO_EMISSING, "received_at" },
+	{ ACK, "due_by", DEL, NULL, NULL, PROTO_EMISSING, "due_by" },
+	{ ACK, "request_sha256", DEL, NULL, NULL, PROTO_EMISSING, "request_sha256" },
+	{ ACK, "status", DEL, NULL, NULL, PROTO_EMISSING, "status" },
+	{ ACK, "log_index", DEL, NULL, NULL, 0, "" },
+	{ ANSW, "status_reasons", DEL, NULL, NULL, 0, "" },
+	{ ACK, "request_id", "5", NULL, NULL, PROTO_ETYPE, "request_id" },
+	{ ACK, "requesting_state", "32", NULL, NULL, PROTO_ETYPE, "requesting_state" },
+	{ ACK, "requested_state", "null", NULL, NULL, PROTO_ETYPE, "requested_state" },
+	{ ACK, "priority", "true", NULL, NULL, PROTO_ETYPE, "priority" },
+	{ ACK, "received_at", "1710408414", NULL, NULL, PROTO_ETYPE, "received_at" },
+	{ ACK, "due_by", "null", NULL, NULL, PROTO_ETYPE, "due_by" },
+	{ ACK, "request_sha256", "[]", NULL, NULL, PROTO_ETYPE, "request_sha256" },
+	{ ACK, "log_index", "\"5012\"", NULL, NULL, PROTO_ETYPE, "log_index" },
+	{ ACK, "log_index", "5012.0", NULL, NULL, PROTO_ETYPE, "log_index" },
+	{ ACK, "log_index", "null", NULL, NULL, PROTO_ETYPE, "log_index" },
+	{ ACK, "status", "1", NULL, NULL, PROTO_ETYPE, "status" },
+	{ ANSW, "responded_at", "{}", NULL, NULL, PROTO_ETYPE, "responded_at" },
+	{ ANSW, "status_reasons", "\"x\"", NULL, NULL, PROTO_ETYPE, "status_reasons" },
+	{ ANSW, "status_reasons[0]", "7", NULL, NULL, PROTO_ETYPE, "status_reasons[0]" },
+	{ ACK, "status", "\"Acknowledged\"", NULL, NULL, PROTO_EVALUE, "status" },
+	{ ACK, "status", "\"received\"", NULL, NULL, PROTO_EVALUE, "status" },
+	{ ACK, "status", "\"found\"", NULL, NULL, PROTO_EVALUE, "status" },
+	{ ACK, "status", "\"\"", NULL, NULL, PROTO_EVALUE, "status" },
+	{ ACK, "status", "\"in_progress\"", NULL, NULL, 0, "" },
+	{ ACK, "status", "\"overdue\"", NULL, NULL, 0, "" },
+	{ ACK, "priority", "\"high\"", NULL, NULL, PROTO_EVALUE, "priority" },
+	{ ACK, "priority", "\"URGENT\"", NULL, NULL, PROTO_EVALUE, "priority" },
+	{ ACK, "priority", "\"routine\"", NULL, NULL, 0, "" },
+	{ ACK, "requesting_state", "\"XX\"", NULL, NULL, PROTO_EVALUE, "requesting_state" },
+	{ ACK, "requested_state", "\"bel\"", NULL, NULL, PROTO_EVALUE, "requested_state" },
+	{ ACK, "requested_state", "\"NL\"", NULL, NULL, 0, "" },
+	{ ACK, "request_id", "\"0190A3C2-7B1E-7C3D-9A4F-2B6E8D1C5F30\"", NULL, NULL, PROTO_EVALUE, "request_id" },
+	{ ACK, "received_at", "\"2024-03-14T09:26:54.102+00:00\"", NULL, NULL, PROTO_EVALUE, "received_at" },
+	{ ACK, "due_by", "\"2024-02-30T09:26:54Z\"", NULL, NULL, PROTO_EVALUE, "due_by" },
+	{ ACK, "request_sha256", "\"SVtlE1fsNoC4jFeBDO7pvwWh3dBVOx5i5+eh9Zd9Iup=\"", NULL, NULL, PROTO_EVALUE, "request_sha256" },
+	{ ACK, "request_sha256", "\"SVtlE1fsNoC4jFeBDO7pvwWh3dBVOx5i5+eh9Zd9Iuo\"", NULL, NULL, PROTO_EVALUE, "request_sha256" },
+	{ ACK, "request_sha256", "\"SVtlE1fsNoC4jFeBDO7pvwWh3dBVOx5i5-eh9Zd9Iuo=\"", NULL, NULL, PROTO_EVALUE, "request_sha256" },
+	{ ACK, "request_sha256", "\"\"", NULL, NULL, PROTO_EVALUE, "request_sha256" },
+	{ ACK, "log_index", "-1", NULL, NULL, PROTO_EVALUE, "log_index" },
+	{ ACK, "log_index", "9007199254740992", NULL, NULL, PROTO_EVALUE, "log_index" },
+	{ ACK, "log_index", "9007199254740991", NULL, NULL, 0, "" },
+	{ ACK, "log_index", "0", NULL, NULL, 0, "" },
+	{ ANSW, "status_reasons", "[]", NULL, NULL, PROTO_EVALUE, "status_reasons" },
+	{ ANSW, "status_reasons[0]", "\"\"", NULL, NULL, PROTO_EVALUE, "status_reasons[0]" },
+	{ ANSW, "status_reasons[0]", "\"line one\\nline two\"", NULL, NULL, 0, "" },
+	{ ANSW, "status_reasons[0]", "\"a\\rb\"", NULL, NULL, PROTO_EVALUE, "status_reasons[0]" },
+	/* due_by is not before received_at: instants, not text. */
+	{ ACK, "due_by", "\"2024-03-14T09:26:54.101Z\"", NULL, NULL, PROTO_EVALUE, "due_by" },
+	{ ACK, "due_by", "\"2024-03-14T09:26:54Z\"", NULL, NULL, PROTO_EVALUE, "due_by" },
+	{ ACK, "due_by", "\"2024-03-14T09:26:54.10Z\"", NULL, NULL, PROTO_EVALUE, "due_by" },
+	{ ACK, "due_by", "\"2024-03-13T23:59:59.999999999Z\"", NULL, NULL, PROTO_EVALUE, "due_by" },
+	{ ACK, "due_by", "\"2024-03-14T09:26:54.102Z\"", NULL, NULL, 0, "" },
+	{ ACK, "due_by", "\"2024-03-14T09:26:54.102000000Z\"", NULL, NULL, 0, "" },
+	{ ACK, "due_by", "\"2024-03-14T09:26:54.1021Z\"", NULL, NULL, 0, "" },
+	{ ACK, "due_by", "\"2024-03-14T09:26:55Z\"", NULL, NULL, 0, "" },
+	{ ACK, "received_at", "\"2024-03-16T09:26:54.102000001Z\"", NULL, NULL, PROTO_EVALUE, "due_by" },
+	{ ACK, "received_at", "\"2024-03-16T09:26:54.1Z\"", NULL, NULL, 0, "" },
+	/* responded_at exactly when the request was answered, and not
+	 * before it was received. */
+	{ ANSW, "responded_at", DEL, NULL, NULL, PROTO_EMISSING, "responded_at" },
+	{ ACK, "status", "\"answered\"", NULL, NULL, PROTO_EMISSING, "responded_at" },
+	{ ACK, "status", "\"restricted\"", NULL, NULL, PROTO_EMISSING, "responded_at" },
+	{ ACK, "status", "\"need_more_info\"", NULL, NULL, PROTO_EMISSING, "responded_at" },
+	{ ACK, "status", "\"declined\"", NULL, NULL, PROTO_EMISSING, "responded_at" },
+	{ ACK, "responded_at", "\"2024-03-15T10:00:00Z\"", NULL, NULL, PROTO_EVALUE, "responded_at" },
+	{ ANSW, "status", "\"acknowledged\"", NULL, NULL, PROTO_EVALUE, "responded_at" },
+	{ ANSW, "status", "\"in_progress\"", NULL, NULL, PROTO_EVALUE, "responded_at" },
+	{ ANSW, "status", "\"overdue\"", NULL, NULL, PROTO_EVALUE, "responded_at" },
+	{ ANSW, "status", "\"restricted\"", NULL, NULL, 0, "" },
+	{ ANSW, "status", "\"need_more_info\"", NULL, NULL, 0, "" },
+	{ ANSW, "status", "\"declined\"", NULL, NULL, 0, "" },
+	{ ANSW, "responded_at", "\"2024-05-20T14:04:59.999999999Z\"", NULL, NULL, PROTO_EVALUE, "responded_at" },
+	{ ANSW, "responded_at", "\"2024-05-20T14:05:00Z\"", NULL, NULL, 0, "" },
+	{ ANSW, "responded_at", "\"2024-07-01T00:00:00Z\"", NULL, NULL, 0, "" },
+	{ ANSW, "responded_at", "\"2024-05-23T08:12:45+02:00\"", NULL, NULL, PROTO_EVALUE, "responded_at" },
+
+	/* Problem documents (problem/1). */
+	{ PROB, "schema", "\"problem/2\"", NULL, NULL, PROTO_ESCHEMA, "schema" },
+	{ PROB, "schema", "\"problem/01\"", NULL, NULL, PROTO_ESCHEMA, "schema" },
+	{ PROB, "schema", "\"trace-ack/1\"", NULL, NULL, PROTO_ESCHEMA, "schema" },
+	{ PROB, "schema", DEL, NULL, NULL, PROTO_EMISSING, "schema" },
+	{ FOUND, "schema", "\"problem/1\"", NULL, NULL, PROTO_ESCHEMA, "schema" },
+	{ PROB, "retry_after", "30", NULL, NULL, PROTO_EUNKNOWN, "retry_after" },
+	{ PROB2, "errors", "[]", NULL, NULL, PROTO_EUNKNOWN, "errors" },
+	{ PROB2, "Type", "\"x\"", "type", DEL, PROTO_EUNKNOWN, "Type" },
+	{ PROB, "type", DEL, NULL, NULL, PROTO_EMISSING, "type" },
+	{ PROB, "title", DEL, NULL, NULL, PROTO_EMISSING, "title" },
+	{ PROB, "status", DEL, NULL, NULL, PROTO_EMISSING, "status" },
+	{ PROB2, "status", DEL, NULL, NULL, PROTO_EMISSING, "status" },
+	{ PROB, "detail", DEL, NULL, NULL, 0, "" },
+	{ PROB, "instance", DEL, NULL, NULL, 0, "" },
+	{ PROB, "field", DEL, NULL, NULL, 0, "" },
+	{ PROB, "request_id", DEL, NULL, NULL, 0, "" },
+	{ PROB, "type", "1", NULL, NULL, PROTO_ETYPE, "type" },
+	{ PROB, "title", "null", NULL, NULL, PROTO_ETYPE, "title" },
+	{ PROB, "status", "\"422\"", NULL, NULL, PROTO_ETYPE, "status" },
+	{ PROB, "status", "422.0", NULL, NULL, PROTO_ETYPE, "status" },
+	{ PROB, "status", "4.22e2", NULL, NULL, PROTO_ETYPE, "status" },
+	{ PROB, "status", "true", NULL, NULL, PROTO_ETYPE, "status" },
+	{ PROB, "detail", "[]", NULL, NULL, PROTO_ETYPE, "detail" },
+	{ PROB, "instance", "{}", NULL, NULL, PROTO_ETYPE, "instance" },
+	{ PROB, "field", "1", NULL, NULL, PROTO_ETYPE, "field" },
+	{ PROB, "request_id", "true", NULL, NULL, PROTO_ETYPE, "request_id" },
+	{ PROB, "type", "\"about:blank\"", NULL, NULL, PROTO_EVALUE, "type" },
+	{ PROB, "type", "\"urn:registry:problem:teapot\"", NULL, NULL, PROTO_EVALUE, "type" },
+	{ PROB, "type", "\"urn:registry:problem:\"", NULL, NULL, PROTO_EVALUE, "type" },
+	{ PROB, "type", "\"URN:registry:problem:not-found\"", NULL, NULL, PROTO_EVALUE, "type" },
+	{ PROB, "type", "\"urn:registry:problem:Not-Found\"", NULL, NULL, PROTO_EVALUE, "type" },
+	{ PROB, "type", "\"urn:registry:problem:not-found \"", NULL, NULL, PROTO_EVALUE, "type" },
+	{ PROB, "type", "\"not-found\"", NULL, NULL, PROTO_EVALUE, "type" },
+	{ PROB, "type", "\"\"", NULL, NULL, PROTO_EVALUE, "type" },
+	{ PROB, "type", "\"urn:registry:problem:not-found\"", NULL, NULL, 0, "" },
+	{ PROB, "status", "399", NULL, NULL, PROTO_EVALUE, "status" },
+	{ PROB, "status", "600", NULL, NULL, PROTO_EVALUE, "status" },
+	{ PROB, "status", "200", NULL, NULL, PROTO_EVALUE, "status" },
+	{ PROB, "status", "0", NULL, NULL, PROTO_EVALUE, "status" },
+	{ PROB, "status", "-422", NULL, NULL, PROTO_EVALUE, "status" },
+	{ PROB, "status", "9007199254740992", NULL, NULL, PROTO_EVALUE, "status" },
+	{ PROB, "status", "400", NULL, NULL, 0, "" },
+	{ PROB, "status", "599", NULL, NULL, 0, "" },
+	{ PROB, "title", "\"\"", NULL, NULL, PROTO_EVALUE, "title" },
+	{ PROB, "title", "\"Invalid\\ndocument\"", NULL, NULL, PROTO_EVALUE, "title" },
+	{ PROB, "detail", "\"\"", NULL, NULL, PROTO_EVALUE, "detail" },
+	{ PROB, "detail", "\"one\\ntwo\\tthree\"", NULL, NULL, 0, "" },
+	{ PROB, "detail", "\"a\\u0007b\"", NULL, NULL, PROTO_EVALUE, "detail" },
+	{ PROB, "instance", "\"\"", NULL, NULL, PROTO_EVALUE, "instance" },
+	{ PROB, "instance", "\"/v1/traces/a b\"", NULL, NULL, PROTO_EVALUE, "instance" },
+	{ PROB, "instance", "\"/v1/traces/\\u00e9\"", NULL, NULL, PROTO_EVALUE, "instance" },
+	{ PROB, "instance", "\"/v1/traces/\\\"x\\\"\"", NULL, NULL, PROTO_EVALUE, "instance" },
+	{ PROB, "instance", "\"/v1/traces/<x>\"", NULL, NULL, PROTO_EVALUE, "instance" },
+	{ PROB, "instance", "\"/v1/traces/0190a3c2-7b1e-7c3d-9a4f-2b6e8d1c5f30?view=status&x=%20#top\"", NULL, NULL, 0, "" },
+	{ PROB, "instance", "\"urn:uuid:0190a3c2-7b1e-7c3d-9a4f-2b6e8d1c5f30\"", NULL, NULL, 0, "" },
+	{ PROB, "instance", "\"https://tracer.example.be:8443/v1/traces;a=[1]@!$'()*+,~\"", NULL, NULL, 0, "" },
+	{ PROB, "field", "\"\"", NULL, NULL, PROTO_EVALUE, "field" },
+	{ PROB, "field", "\"weapon.markings[2].text\\n\"", NULL, NULL, PROTO_EVALUE, "field" },
+	{ PROB, "request_id", "\"0190A3C2-7B1E-7C3D-9A4F-2B6E8D1C5F30\"", NULL, NULL, PROTO_EVALUE, "request_id" },
+	{ PROB, "request_id", "\"{0190a3c2-7b1e-7c3d-9a4f-2b6e8d1c5f30}\"", NULL, NULL, PROTO_EVALUE, "request_id" },
 };
 
 /* Applies an entry's edits to a copy of its example. */
@@ -939,7 +1144,7 @@ run_bad_table(void)
 		snprintf(where, sizeof(where), "bad_docs[%zu] %s %s = %s: ", i,
 		    b->example, b->path, b->value != NULL ? b->value : "(deleted)");
 		doc = apply(b);
-		r = judge(is_request(b->example), doc, &err);
+		r = judge(kind_of(b->example), doc, &err);
 		REQUIRE_MSG(r == b->code, "code %s, want %s (%s)", code_name(r),
 		    code_name(b->code), err.message);
 		REQUIRE_MSG(strcmp(err.field, b->field) == 0,
@@ -956,7 +1161,7 @@ END_TEST
 
 /* ------------------------------------------------------------- limits */
 
-enum fill { F_TEXT, F_EMAIL, F_PHONE, F_SERIAL_PARTLY, F_NOTE };
+enum fill { F_TEXT, F_EMAIL, F_PHONE, F_SERIAL_PARTLY, F_NOTE, F_URI };
 
 struct limit {
 	const char *example;
@@ -1009,6 +1214,11 @@ static const struct limit limits[] = {
 	{ AMB, C1 "diversion.details", 2000, F_TEXT },
 	{ AMB, "restrictions[0].scope", 500, F_TEXT },
 	{ AMB, "restrictions[0].explanation", 1000, F_TEXT },
+	{ ANSW, "status_reasons[0]", 1000, F_TEXT },
+	{ PROB, "title", 200, F_TEXT },
+	{ PROB, "detail", 2000, F_TEXT },
+	{ PROB, "instance", 1000, F_URI },
+	{ PROB, "field", 255, F_TEXT },
 };
 
 /* A valid value of n characters for the field, made of c (one character
@@ -1037,6 +1247,13 @@ fill(enum fill how, size_t n, const char *c)
 		break;
 	case F_NOTE:
 		tail = "\n";
+		break;
+	case F_URI:
+		/* A URI reference is ASCII: a path of one character's kind. */
+		c = "a";
+		clen = 1;
+		s[o++] = '/';
+		n--;
 		break;
 	case F_TEXT:
 		break;
@@ -1076,7 +1293,7 @@ run_limits(void)
 				s = fill(l->fill, n, chars[k]);
 				set_at(doc, l->path, json_string(s));
 				free(s);
-				r = judge(is_request(l->example), doc, &err);
+				r = judge(kind_of(l->example), doc, &err);
 				if (n == l->max) {
 					REQUIRE_MSG(r == 0, "refused: %s",
 					    err.message);
@@ -1121,6 +1338,7 @@ static const struct array_limit array_limits[] = {
 	{ FOUND, C0 "weapon.components", 16, "@0", true },
 	{ AMB, "status_reasons", 16, "@0", true },
 	{ AMB, "restrictions", 32, "@0", true },
+	{ ANSW, "status_reasons", 16, "@0", true },
 };
 
 START_TEST(test_array_limits)
@@ -1148,7 +1366,7 @@ START_TEST(test_array_limits)
 			for (k = json_array_size(a); k < n; k++)
 				json_array_append(a, e);
 			json_decref(e);
-			r = judge(is_request(l->example), doc, &err);
+			r = judge(kind_of(l->example), doc, &err);
 			if (n == l->max) {
 				REQUIRE_MSG(!l->full_ok || r == 0, "refused: %s",
 				    err.message);
@@ -1177,7 +1395,7 @@ canonical(const char *name)
 	size_t len;
 
 	text = example_text(name, &len);
-	ck_assert_int_eq(codec(is_request(name), text, len, &err, &canon), 0);
+	ck_assert_int_eq(codec(kind_of(name), text, len, &err, &canon), 0);
 	free(text);
 	return canon;
 }
@@ -1194,10 +1412,10 @@ START_TEST(test_document_size)
 	memcpy(big, canon, clen);
 	memset(big + clen, ' ', PROTO_DOC_MAX + 1 - clen);
 	snprintf(where, sizeof(where), "1 MiB: ");
-	REQUIRE_MSG(codec(true, big, PROTO_DOC_MAX, &err, NULL) == 0, "%s",
+	REQUIRE_MSG(codec(K_REQUEST, big, PROTO_DOC_MAX, &err, NULL) == 0, "%s",
 	    err.message);
 	/* One byte more: refused before parsing. */
-	REQUIRE(codec(true, big, PROTO_DOC_MAX + 1, &err, NULL) == PROTO_ETOOBIG);
+	REQUIRE(codec(K_REQUEST, big, PROTO_DOC_MAX + 1, &err, NULL) == PROTO_ETOOBIG);
 	ck_assert_str_eq(err.field, "");
 	ck_assert_ptr_nonnull(strstr(err.message, "1048576"));
 	free(big);
@@ -1287,23 +1505,23 @@ START_TEST(test_nesting)
 	snprintf(where, sizeof(where), "nesting: ");
 	/* 16 levels in all: parsed, then refused for its unknown member. */
 	s = nested(PROTO_DEPTH_MAX - 1);
-	REQUIRE(codec(true, s, strlen(s), &err, NULL) == PROTO_EUNKNOWN);
+	REQUIRE(codec(K_REQUEST, s, strlen(s), &err, NULL) == PROTO_EUNKNOWN);
 	ck_assert_str_eq(err.field, "x");
 	free(s);
 	/* 17 levels: refused as too deep. */
 	s = nested(PROTO_DEPTH_MAX);
-	REQUIRE(codec(true, s, strlen(s), &err, NULL) == PROTO_ETOOBIG);
+	REQUIRE(codec(K_REQUEST, s, strlen(s), &err, NULL) == PROTO_ETOOBIG);
 	ck_assert_str_eq(err.field, "");
 	free(s);
 	/* Very deep: refused before the parser recurses. */
 	s = nested(200000);
-	REQUIRE(codec(true, s, strlen(s), &err, NULL) == PROTO_ETOOBIG);
+	REQUIRE(codec(K_REQUEST, s, strlen(s), &err, NULL) == PROTO_ETOOBIG);
 	free(s);
 	s = malloc(400001);
 	ck_assert(s != NULL);
 	memset(s, '{', 400000);
 	s[400000] = '\0';
-	REQUIRE(codec(false, s, strlen(s), &err, NULL) == PROTO_ETOOBIG);
+	REQUIRE(codec(K_RESPONSE, s, strlen(s), &err, NULL) == PROTO_ETOOBIG);
 	free(s);
 	/* Brackets inside strings, escaped quotes included, do not count. */
 	doc = example_json(REQ1);
@@ -1316,7 +1534,7 @@ START_TEST(test_nesting)
 	set_at(doc, "weapon.notes", json_string(s));
 	free(s);
 	t = dump(doc);
-	REQUIRE_MSG(codec(true, t, strlen(t), &err, NULL) == 0, "%s",
+	REQUIRE_MSG(codec(K_REQUEST, t, strlen(t), &err, NULL) == 0, "%s",
 	    err.message);
 	free(t);
 	json_decref(doc);
@@ -1401,7 +1619,7 @@ START_TEST(test_raw_bytes)
 				buf[o++] = c->text[k];
 			}
 		}
-		r = codec(true, buf, o, &err, NULL);
+		r = codec(K_REQUEST, buf, o, &err, NULL);
 		REQUIRE_MSG(r == c->code, "code %s, want %s (%s)", code_name(r),
 		    code_name(c->code), err.message);
 		REQUIRE_MSG(strcmp(err.field, c->field) == 0,
@@ -1425,14 +1643,14 @@ START_TEST(test_truncations)
 	int r;
 
 	for (i = 0; names[i] != NULL; i++) {
-		bool request = is_request(names[i]);
+		enum kind kind = kind_of(names[i]);
 
 		canon = canonical(names[i]);
 		len = strlen(canon);
 		for (n = 0; n < len; n++) {
 			snprintf(where, sizeof(where), "%s canonical, %zu of %zu "
 			    "bytes: ", names[i], n, len);
-			r = codec(request, canon, n, &err, NULL);
+			r = codec(kind, canon, n, &err, NULL);
 			REQUIRE_MSG(r != 0, "%s", "accepted");
 		}
 		free(canon);
@@ -1441,7 +1659,7 @@ START_TEST(test_truncations)
 		for (n = 0; n <= last; n++) {
 			snprintf(where, sizeof(where), "%s, %zu of %zu bytes: ",
 			    names[i], n, len);
-			r = codec(request, text, n, &err, NULL);
+			r = codec(kind, text, n, &err, NULL);
 			REQUIRE_MSG(r != 0, "%s", "accepted");
 		}
 		free(text);
@@ -1465,7 +1683,7 @@ START_TEST(test_bit_flips)
 	int bit, r;
 
 	for (i = 0; names[i] != NULL; i++) {
-		bool request = is_request(names[i]);
+		enum kind kind = kind_of(names[i]);
 		bool every = strcmp(names[i], REQ2) == 0;
 
 		canon = canonical(names[i]);
@@ -1480,12 +1698,12 @@ START_TEST(test_bit_flips)
 				mut[pos] ^= (char)(1 << bit);
 				snprintf(where, sizeof(where), "%s byte %zu bit "
 				    "%d: ", names[i], pos, bit);
-				r = codec(request, mut, len, &err, &out);
+				r = codec(kind, mut, len, &err, &out);
 				total++;
 				if (r == 0) {
 					accepted++;
 					check_whole(mut, len, out);
-					check_stable(request, out);
+					check_stable(kind, out);
 					proto_free(out);
 				}
 			}
@@ -1670,6 +1888,287 @@ START_TEST(test_write_built)
 }
 END_TEST
 
+/* ------------------------------------ acknowledgements and problems */
+
+/* The parsed structs hold what the examples say. */
+START_TEST(test_ack_problem_content)
+{
+	static const uint8_t sha[8] = {
+		0x49, 0x5b, 0x65, 0x13, 0x57, 0xec, 0x36, 0x80
+	};
+	proto_ack *ack = NULL;
+	proto_problem *prob = NULL;
+	proto_error err = PROTO_ERROR_INIT;
+	char *text;
+	size_t len;
+
+	text = example_text(ACK, &len);
+	ck_assert_int_eq(proto_ack_parse(text, len, &ack, &err), 0);
+	free(text);
+	ck_assert_str_eq(ack->request_id, "0190a3c2-7b1e-7c3d-9a4f-2b6e8d1c5f30");
+	ck_assert_str_eq(ack->requesting_state, "NL");
+	ck_assert_str_eq(ack->requested_state, "BE");
+	ck_assert_str_eq(ack->priority, "urgent");
+	ck_assert_str_eq(ack->received_at, "2024-03-14T09:26:54.102Z");
+	ck_assert_str_eq(ack->due_by, "2024-03-16T09:26:54.102Z");
+	/* SHA-256("illustrative"), decoded from base64. */
+	ck_assert_mem_eq(ack->request_sha256.b, sha, sizeof(sha));
+	ck_assert_uint_eq(ack->request_sha256.b[31], 0xea);
+	ck_assert(ack->has_log_index);
+	ck_assert_int_eq(ack->log_index, 5012);
+	ck_assert_str_eq(ack->status, "acknowledged");
+	ck_assert_str_eq(ack->responded_at, "");
+	ck_assert_uint_eq(ack->n_status_reasons, 0);
+	ck_assert_ptr_null(ack->status_reasons);
+	proto_ack_free(ack);
+
+	text = example_text(ANSW, &len);
+	ck_assert_int_eq(proto_ack_parse(text, len, &ack, &err), 0);
+	free(text);
+	ck_assert_str_eq(ack->status, "answered");
+	ck_assert_str_eq(ack->responded_at, "2024-05-23T08:12:45Z");
+	/* The first leaf of the log is a log_index like any other. */
+	ck_assert(ack->has_log_index);
+	ck_assert_int_eq(ack->log_index, 0);
+	ck_assert_uint_eq(ack->n_status_reasons, 1);
+	proto_ack_free(ack);
+
+	text = example_text(PROB, &len);
+	ck_assert_int_eq(proto_problem_parse(text, len, &prob, &err), 0);
+	free(text);
+	ck_assert_str_eq(prob->type, "urn:registry:problem:invalid-document");
+	ck_assert_str_eq(prob->title, "Invalid document");
+	ck_assert_int_eq(prob->status, 422);
+	ck_assert_str_eq(prob->instance, "/v1/traces");
+	ck_assert_str_eq(prob->field, "weapon.serial");
+	ck_assert_str_eq(prob->request_id,
+	    "0190a3c2-7b1e-7c3d-9a4f-2b6e8d1c5f30");
+	ck_assert_ptr_nonnull(strstr(prob->detail, "serial_condition"));
+	proto_problem_free(prob);
+
+	text = example_text(PROB2, &len);
+	ck_assert_int_eq(proto_problem_parse(text, len, &prob, &err), 0);
+	free(text);
+	ck_assert_int_eq(prob->status, 429);
+	ck_assert_ptr_null(prob->detail);
+	ck_assert_ptr_null(prob->instance);
+	ck_assert_ptr_null(prob->field);
+	ck_assert_str_eq(prob->request_id, "");
+	proto_problem_free(prob);
+}
+END_TEST
+
+/*
+ * The problem types of proto/README.md's table are exactly those the codec
+ * takes: each is accepted, and the table lists sixteen.
+ */
+START_TEST(test_problem_types)
+{
+	const char *urn = PROTO_PROBLEM_URN, *p;
+	char *readme = read_src("proto/README.md", NULL), name[128];
+	char seen[32][64];
+	size_t n = 0, i, k;
+	proto_error err;
+	json_t *doc;
+	int r;
+
+	for (p = strstr(readme, urn); p != NULL; p = strstr(p + 1, urn)) {
+		k = strspn(p + strlen(urn), "abcdefghijklmnopqrstuvwxyz-");
+		if (k == 0)
+			continue;	/* the prefix itself, in the text */
+		ck_assert(k < sizeof(seen[0]));
+		snprintf(name, sizeof(name), "%.*s", (int)k, p + strlen(urn));
+		for (i = 0; i < n; i++)
+			if (strcmp(seen[i], name) == 0)
+				break;
+		if (i < n)
+			continue;
+		ck_assert(n < 32);
+		memcpy(seen[n], name, k + 1);
+		n++;
+		snprintf(where, sizeof(where), "problem type %s: ", name);
+		doc = example_json(PROB2);
+		snprintf(name, sizeof(name), "%s%s", urn, seen[n - 1]);
+		set_at(doc, "type", json_string(name));
+		r = judge(K_PROBLEM, doc, &err);
+		REQUIRE_MSG(r == 0, "refused: %s", err.message);
+		json_decref(doc);
+	}
+	free(readme);
+	ck_assert_uint_eq(n, 16);
+}
+END_TEST
+
+/* Byte-level faults of the new documents: the same document layer. */
+START_TEST(test_ack_problem_raw)
+{
+	static const struct {
+		enum kind kind;
+		const char *text;
+		int code;
+		const char *field;
+	} cases[] = {
+		{ K_ACK, "{\"schema\":\"trace-ack/1\"}", PROTO_EMISSING, "request_id" },
+		{ K_ACK, "{\"schema\":\"trace-ack/1\",\"status\":\"acknowledged\",\"status\":\"overdue\"}", PROTO_ESYNTAX, "" },
+		{ K_ACK, "{\"schema\":\"trace-ack/1\",\"log_index\":1e400}", PROTO_ESYNTAX, "" },
+		{ K_ACK, "[]", PROTO_ETYPE, "" },
+		{ K_ACK, "{\"schema\":\"trace-ack/1\"", PROTO_ESYNTAX, "" },
+		{ K_PROBLEM, "{\"schema\":\"problem/1\"}", PROTO_EMISSING, "type" },
+		{ K_PROBLEM, "{\"type\":\"urn:registry:problem:internal\",\"title\":\"x\",\"status\":500}", PROTO_EMISSING, "schema" },
+		{ K_PROBLEM, "{\"schema\":\"problem/1\",\"type\":\"urn:registry:problem:internal\",\"title\":\"Internal error\",\"status\":500}", 0, "" },
+		{ K_PROBLEM, "{\"schema\":\"problem/1\",\"type\":\"urn:registry:problem:internal\",\"title\":\"Internal error\",\"status\":500} x", PROTO_ESYNTAX, "" },
+		{ K_PROBLEM, "{\"schema\":\"problem/1\",\"type\":\"urn:registry:problem:internal\",\"title\":\"Internal error\",\"status\":5e2}", PROTO_ETYPE, "status" },
+		{ K_PROBLEM, "{\"schema\":\"problem/1\",\"status\":500,\"status\":500}", PROTO_ESYNTAX, "" },
+		{ K_PROBLEM, "{\"schema\":\"problem/1\",\"type\":\"urn:registry:problem:internal\",\"title\":\"\\ud800\",\"status\":500}", PROTO_ESYNTAX, "" },
+	};
+	proto_error err;
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(where, sizeof(where), "raw %zu: ", i);
+		r = codec(cases[i].kind, cases[i].text, strlen(cases[i].text),
+		    &err, NULL);
+		REQUIRE_MSG(r == cases[i].code, "code %s, want %s (%s)",
+		    code_name(r), code_name(cases[i].code), err.message);
+		REQUIRE_MSG(strcmp(err.field, cases[i].field) == 0,
+		    "field '%s', want '%s' (%s)", err.field, cases[i].field,
+		    err.message);
+	}
+}
+END_TEST
+
+START_TEST(test_write_ack_problem)
+{
+	proto_ack *ack = proto_ack_new(), *back = NULL;
+	proto_problem *prob = proto_problem_new();
+	proto_error err = PROTO_ERROR_INIT;
+	char *out = NULL;
+	size_t i;
+
+	ck_assert_ptr_nonnull(ack);
+	ck_assert_ptr_nonnull(prob);
+	strcpy(ack->request_id, "0190d000-0000-7000-8000-000000000001");
+	strcpy(ack->requesting_state, "SN");
+	strcpy(ack->requested_state, "CZ");
+	strcpy(ack->priority, "routine");
+	strcpy(ack->received_at, "2024-07-01T10:00:02Z");
+	strcpy(ack->due_by, "2024-07-31T10:00:02Z");
+	for (i = 0; i < 32; i++)
+		ack->request_sha256.b[i] = (uint8_t)i;
+	strcpy(ack->status, "acknowledged");
+	/* No log index: none written. */
+	ck_assert_int_eq(proto_ack_to_json(ack, &out, &err), 0);
+	ck_assert_str_eq(out,
+	    "{\"due_by\":\"2024-07-31T10:00:02Z\",\"priority\":\"routine\","
+	    "\"received_at\":\"2024-07-01T10:00:02Z\","
+	    "\"request_id\":\"0190d000-0000-7000-8000-000000000001\","
+	    "\"request_sha256\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\","
+	    "\"requested_state\":\"CZ\",\"requesting_state\":\"SN\","
+	    "\"schema\":\"trace-ack/1\",\"status\":\"acknowledged\"}");
+	proto_free(out);
+	/* Leaf 0, flagged: written, and read back flagged. */
+	ack->has_log_index = true;
+	ck_assert_int_eq(proto_ack_to_json(ack, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\"log_index\":0,"));
+	ck_assert_int_eq(proto_ack_parse(out, strlen(out), &back, &err), 0);
+	ck_assert(back->has_log_index);
+	ck_assert_int_eq(back->log_index, 0);
+	ck_assert_mem_eq(back->request_sha256.b, ack->request_sha256.b, 32);
+	proto_ack_free(back);
+	proto_free(out);
+	/* A non-zero log index is written without the flag too. */
+	ack->has_log_index = false;
+	ack->log_index = 77;
+	ck_assert_int_eq(proto_ack_to_json(ack, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\"log_index\":77,"));
+	proto_free(out);
+	ack->log_index = -1;
+	ck_assert_int_eq(proto_ack_to_json(ack, &out, &err), PROTO_EVALUE);
+	ck_assert_str_eq(err.field, "log_index");
+	ck_assert_ptr_null(out);
+	ack->log_index = 0;
+	/* The status says whether there was an answer. */
+	strcpy(ack->status, "answered");
+	proto_error_clear(&err);
+	ck_assert_int_eq(proto_ack_to_json(ack, &out, &err), PROTO_EMISSING);
+	ck_assert_str_eq(err.field, "responded_at");
+	strcpy(ack->responded_at, "2024-07-01T10:00:01.999Z");
+	proto_error_clear(&err);
+	ck_assert_int_eq(proto_ack_to_json(ack, &out, &err), PROTO_EVALUE);
+	ck_assert_str_eq(err.field, "responded_at");
+	strcpy(ack->responded_at, "2024-07-02T08:00:00Z");
+	proto_error_clear(&err);
+	ck_assert_int_eq(proto_ack_to_json(ack, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(out,
+	    "\"responded_at\":\"2024-07-02T08:00:00Z\""));
+	proto_free(out);
+	strcpy(ack->status, "in_progress");
+	proto_error_clear(&err);
+	ck_assert_int_eq(proto_ack_to_json(ack, &out, &err), PROTO_EVALUE);
+	ck_assert_str_eq(err.field, "responded_at");
+	ack->responded_at[0] = '\0';
+	strcpy(ack->due_by, "2024-07-01T10:00:01.9Z");
+	proto_error_clear(&err);
+	ck_assert_int_eq(proto_ack_to_json(ack, &out, &err), PROTO_EVALUE);
+	ck_assert_str_eq(err.field, "due_by");
+	strcpy(ack->due_by, "2024-07-01T10:00:02.000Z");
+	ack->status_reasons = calloc(1, sizeof(char *));
+	ack->n_status_reasons = 1;
+	proto_error_clear(&err);
+	ck_assert_int_eq(proto_ack_to_json(ack, &out, &err), PROTO_ETYPE);
+	ck_assert_str_eq(err.field, "status_reasons[0]");
+	ack->status_reasons[0] = strdup("Searching the archives of 1998.");
+	memset(ack->priority, 'x', sizeof(ack->priority));
+	proto_error_clear(&err);
+	ck_assert_int_eq(proto_ack_to_json(ack, &out, &err), PROTO_EVALUE);
+	ck_assert_str_eq(err.field, "priority");
+	strcpy(ack->priority, "urgent");
+	proto_error_clear(&err);
+	ck_assert_int_eq(proto_ack_to_json(ack, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\"status_reasons\":"
+	    "[\"Searching the archives of 1998.\"]}"));
+	proto_free(out);
+	proto_ack_free(ack);
+
+	/* A problem: nothing set is a missing type. */
+	proto_error_clear(&err);
+	ck_assert_int_eq(proto_problem_to_json(prob, &out, &err),
+	    PROTO_EMISSING);
+	ck_assert_str_eq(err.field, "type");
+	prob->type = strdup("urn:registry:problem:not-found");
+	prob->title = strdup("Not found");
+	/* A required status of 0 is written, and refused. */
+	proto_error_clear(&err);
+	ck_assert_int_eq(proto_problem_to_json(prob, &out, &err), PROTO_EVALUE);
+	ck_assert_str_eq(err.field, "status");
+	prob->status = 404;
+	prob->instance = strdup("/v1/traces/0190d000-0000-7000-8000-000000000001");
+	strcpy(prob->request_id, "0190d000-0000-7000-8000-000000000001");
+	proto_error_clear(&err);
+	ck_assert_int_eq(proto_problem_to_json(prob, &out, &err), 0);
+	ck_assert_str_eq(out,
+	    "{\"instance\":\"/v1/traces/0190d000-0000-7000-8000-000000000001\","
+	    "\"request_id\":\"0190d000-0000-7000-8000-000000000001\","
+	    "\"schema\":\"problem/1\",\"status\":404,\"title\":\"Not found\","
+	    "\"type\":\"urn:registry:problem:not-found\"}");
+	proto_free(out);
+	free(prob->type);
+	prob->type = strdup("urn:registry:problem:gone");
+	proto_error_clear(&err);
+	ck_assert_int_eq(proto_problem_to_json(prob, &out, &err), PROTO_EVALUE);
+	ck_assert_str_eq(err.field, "type");
+	free(prob->type);
+	prob->type = strdup("urn:registry:problem:not-found");
+	prob->field = strdup("");
+	proto_error_clear(&err);
+	ck_assert_int_eq(proto_problem_to_json(prob, &out, &err), PROTO_EVALUE);
+	ck_assert_str_eq(err.field, "field");
+	ck_assert_ptr_null(out);
+	proto_problem_free(prob);
+}
+END_TEST
+
 /* --------------------------------------------------------- error model */
 
 START_TEST(test_error_model)
@@ -1691,6 +2190,41 @@ START_TEST(test_error_model)
 			    proto_strerror(codes[j]));
 	}
 	ck_assert_str_eq(proto_strerror(-999), "unknown error");
+
+	/* Bad arguments to the acknowledgement and problem functions. */
+	{
+		proto_ack *ack = (proto_ack *)1;
+		proto_problem *prob = (proto_problem *)1;
+
+		ck_assert_int_eq(proto_ack_parse(NULL, 0, &ack, &err),
+		    PROTO_EINVAL);
+		ck_assert_ptr_null(ack);
+		proto_error_clear(&err);
+		ck_assert_int_eq(proto_ack_parse("{}", 2, NULL, &err),
+		    PROTO_EINVAL);
+		proto_error_clear(&err);
+		ck_assert_int_eq(proto_ack_to_json(NULL, &out, &err),
+		    PROTO_EINVAL);
+		ck_assert_ptr_null(out);
+		out = (char *)1;
+		proto_error_clear(&err);
+		ck_assert_int_eq(proto_problem_parse(NULL, 0, &prob, &err),
+		    PROTO_EINVAL);
+		ck_assert_ptr_null(prob);
+		proto_error_clear(&err);
+		ck_assert_int_eq(proto_problem_parse("{}", 2, NULL, &err),
+		    PROTO_EINVAL);
+		proto_error_clear(&err);
+		ck_assert_int_eq(proto_problem_to_json(NULL, &out, &err),
+		    PROTO_EINVAL);
+		ck_assert_ptr_null(out);
+		out = (char *)1;
+		ck_assert_int_eq(proto_problem_parse("{", 1, &prob, NULL),
+		    PROTO_ESYNTAX);
+		proto_ack_free(NULL);
+		proto_problem_free(NULL);
+		proto_error_clear(&err);
+	}
 
 	/* Bad arguments. */
 	ck_assert_int_eq(proto_request_parse(NULL, 0, &req, &err), PROTO_EINVAL);
@@ -1914,7 +2448,7 @@ run_mutations(void)
 	size_t i, p, np = 0, k, nm;
 
 	for (i = 0; names[i] != NULL; i++) {
-		bool request = is_request(names[i]);
+		enum kind kind = kind_of(names[i]);
 
 		orig = example_json(names[i]);
 		np = 0;
@@ -1928,7 +2462,7 @@ run_mutations(void)
 				    names[i], paths[p], k);
 				doc = json_deep_copy(orig);
 				set_at(doc, paths[p], muts[k]);
-				(void)judge(request, doc, &err);
+				(void)judge(kind, doc, &err);
 				json_decref(doc);
 			}
 			free(paths[p]);
@@ -2007,6 +2541,7 @@ proto_suite(void)
 	tc = tcase_create("examples");
 	tcase_add_test(tc, test_examples_round_trip);
 	tcase_add_test(tc, test_examples_content);
+	tcase_add_test(tc, test_ack_problem_content);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("malformed");
@@ -2017,6 +2552,8 @@ proto_suite(void)
 	tcase_add_test(tc, test_document_size);
 	tcase_add_test(tc, test_nesting);
 	tcase_add_test(tc, test_raw_bytes);
+	tcase_add_test(tc, test_ack_problem_raw);
+	tcase_add_test(tc, test_problem_types);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("mutations");
@@ -2027,6 +2564,7 @@ proto_suite(void)
 
 	tc = tcase_create("api");
 	tcase_add_test(tc, test_write_built);
+	tcase_add_test(tc, test_write_ack_problem);
 	tcase_add_test(tc, test_error_model);
 	tcase_add_test(tc, test_countries);
 	tcase_add_test(tc, test_proof_size);

@@ -69,7 +69,7 @@ check found-pretty 0 '  "status": "found"' "$TRACECTL" local --pretty --request 
 check found-proofs 0 '"inclusion_proof"' sh -c "\"$REGCTL\" key generate --name be.example/log --key \"$TMP/log.key\" >/dev/null && REGISTRY_KEY=\"$TMP/log.key\" \"$REGCTL\" log checkpoint --key \"$TMP/log.key\" >/dev/null && \"$TRACECTL\" local --proofs --request \"$TMP/found.json\""
 # The response passes the protocol's own schema.
 "$TRACECTL" local --request "$TMP/found.json" > "$TMP/resp.json"
-check response-schema 0 "" python3 -c "import json, sys, jsonschema
+check response-schema 0 "" /usr/bin/python3 -c "import json, sys, jsonschema
 s = json.load(open(sys.argv[1])); d = json.load(open(sys.argv[2]))
 jsonschema.Draft202012Validator(s, format_checker=jsonschema.FormatChecker()).validate(d)" \
     "$SRC/proto/schemas/trace-response-1.json" "$TMP/resp.json"

@@ -165,7 +165,16 @@ out=$(call inspector /v1/nothing)
 printf '%s' "$out" | grep -q '"status":404.*"type":"urn:registry:problem:not-found".* 404$' &&
     ok not-found-problem || bad not-found-problem "$out"
 out=$(call inspector /healthz -X POST -d x)
-printf '%s' "$out" | grep -q ' 405$' && ok healthz-post || bad healthz-post "$out"
+printf '%s' "$out" | grep -q '"type":"urn:registry:problem:bad-request".* 400$' &&
+    ok healthz-post || bad healthz-post "$out"
+# Problem documents are valid problem/1 documents (the protocol's schema).
+call inspector /v1/nothing >/dev/null
+head -n 1 resp > problem.json
+/usr/bin/python3 -c "import json, sys, jsonschema
+s = json.load(open(sys.argv[1])); d = json.load(open(sys.argv[2]))
+jsonschema.Draft202012Validator(s, format_checker=jsonschema.FormatChecker()).validate(d)" \
+    "${REG_TEST_SRCDIR:-.}/proto/schemas/problem-1.json" problem.json 2>&1 &&
+    ok problem-schema || bad problem-schema "$(cat problem.json)"
 grep -q 'method=GET path=/healthz status=200 caller=NL/investigator ms=' daemon.log &&
     ok log-line || bad log-line "$(cat daemon.log)"
 kill -HUP "$pid"

@@ -3,9 +3,10 @@
 
 Run with Debian's python3-jsonschema (/usr/bin/python3).  Without options:
 
-  * both schemas are valid draft 2020-12 schemas, and the definitions they
-    share are identical;
-  * the country enumeration is exactly the codec's table (proto/iso3166.c);
+  * every schema is a valid draft 2020-12 schema, and the definitions that
+    any two of them share are identical;
+  * the country enumeration is exactly the codec's table (proto/iso3166.c),
+    and the problem types are exactly those of proto/README.md's table;
   * every example in proto/examples/ is valid against the schema its
     "schema" member names;
   * a set of invalid documents, each an example with one defect, is refused.
@@ -40,6 +41,22 @@ except ImportError:
 SCHEMAS = {
     "trace-request/1": "trace-request-1.json",
     "trace-response/1": "trace-response-1.json",
+    "trace-ack/1": "trace-ack-1.json",
+    "problem/1": "problem-1.json",
+}
+
+# The definitions each schema must have, so that the common types are
+# written once (section 2 of proto/README.md) and shared alike.
+REQUIRED_DEFS = {
+    "trace-request/1": ("uuid", "country", "date", "timestamp", "line",
+                        "text", "contact", "authority", "marking",
+                        "component"),
+    "trace-response/1": ("uuid", "country", "date", "timestamp", "line",
+                         "text", "contact", "authority", "marking",
+                         "component", "log_index", "hash"),
+    "trace-ack/1": ("uuid", "country", "timestamp", "line", "text",
+                    "log_index", "hash"),
+    "problem/1": ("uuid", "line", "text"),
 }
 
 # Codec rules that relate fields or need arithmetic, which the schemas do
@@ -58,6 +75,7 @@ CODEC_ONLY = [
     r"is the request's own id",
     r"is above the score before it",
     r"has more than four digits after the decimal point",
+    r"is before received_at",
 ]
 
 failures = []
@@ -137,16 +155,17 @@ def load_schemas(srcdir):
 
 
 def check_shared(schemas):
-    req = schemas["trace-request/1"]["$defs"]
-    resp = schemas["trace-response/1"]["$defs"]
-    shared = sorted(set(req) & set(resp))
-    for name in shared:
-        if req[name] != resp[name]:
-            fail("the definition %r differs between the two schemas" % name)
-    for name in ("uuid", "country", "date", "timestamp", "line", "text",
-                 "contact", "authority", "marking", "component"):
-        if name not in shared:
-            fail("the definition %r is not shared by both schemas" % name)
+    names = sorted(schemas)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            da, db = schemas[a]["$defs"], schemas[b]["$defs"]
+            for name in sorted(set(da) & set(db)):
+                if da[name] != db[name]:
+                    fail("the definition %r differs between %s and %s" % (name, a, b))
+    for schema, required in REQUIRED_DEFS.items():
+        for name in required:
+            if name not in schemas[schema]["$defs"]:
+                fail("%s lacks the shared definition %r" % (schema, name))
 
 
 def check_countries(srcdir, schemas):
@@ -155,13 +174,23 @@ def check_countries(srcdir, schemas):
     if len(codes) != 249:
         fail("proto/iso3166.c holds %d codes, not 249" % len(codes))
     for name, schema in schemas.items():
-        if schema["$defs"]["country"]["enum"] != codes:
+        if "country" in schema["$defs"] and schema["$defs"]["country"]["enum"] != codes:
             fail("the countries of %s are not those of proto/iso3166.c" % name)
+
+
+def check_problem_types(srcdir, schemas):
+    """The problem types of the schema are those of the README's table."""
+    with open(os.path.join(srcdir, "proto", "README.md"), encoding="utf-8") as f:
+        listed = re.findall(r"^\| `(urn:registry:problem:[a-z-]+)` \|", f.read(), re.M)
+    enum = schemas["problem/1"]["properties"]["type"]["enum"]
+    if len(listed) != 16 or listed != enum:
+        fail("the problem types of problem-1.json are not those of proto/README.md: %r, %r"
+             % (enum, listed))
 
 
 def check_examples(srcdir, validators_by_name):
     paths = sorted(glob.glob(os.path.join(srcdir, "proto", "examples", "*.json")))
-    if len(paths) < 6:
+    if len(paths) < 10:
         fail("only %d examples found" % len(paths))
     examples = {}
     for path in paths:
@@ -233,6 +262,29 @@ INVALID = [
     ("trace-response-ambiguous.json", ["status_reasons"], DEL),
     ("trace-response-ambiguous.json", ["candidates", 1, "history", 3, "reason"], DEL),
     ("trace-response-restricted.json", ["restrictions"], DEL),
+    ("trace-ack-acknowledged.json", ["schema"], "trace-ack/2"),
+    ("trace-ack-acknowledged.json", ["request_id"], DEL),
+    ("trace-ack-acknowledged.json", ["request_sha256"], DEL),
+    ("trace-ack-acknowledged.json", ["request_sha256"], "SVtlE1fsNoC4jFeBDO7pvwWh3dBVOx5i5+eh9Zd9Iup="),
+    ("trace-ack-acknowledged.json", ["status"], "received"),
+    ("trace-ack-acknowledged.json", ["priority"], "high"),
+    ("trace-ack-acknowledged.json", ["due_by"], "2024-03-16T09:26:54.102+01:00"),
+    ("trace-ack-acknowledged.json", ["log_index"], -1),
+    ("trace-ack-acknowledged.json", ["log_index"], 5012.0),
+    ("trace-ack-acknowledged.json", ["responded_at"], "2024-03-15T10:00:00Z"),
+    ("trace-ack-acknowledged.json", ["colour"], "red"),
+    ("trace-ack-answered.json", ["responded_at"], DEL),
+    ("trace-ack-answered.json", ["status_reasons"], []),
+    ("problem-invalid-document.json", ["schema"], "problem/2"),
+    ("problem-invalid-document.json", ["type"], "about:blank"),
+    ("problem-invalid-document.json", ["type"], "urn:registry:problem:teapot"),
+    ("problem-invalid-document.json", ["status"], 399),
+    ("problem-invalid-document.json", ["status"], 600),
+    ("problem-invalid-document.json", ["status"], "422"),
+    ("problem-invalid-document.json", ["instance"], "/v1/traces/a b"),
+    ("problem-invalid-document.json", ["field"], ""),
+    ("problem-invalid-document.json", ["title"], DEL),
+    ("problem-rate-limited.json", ["retry_after"], 30),
 ]
 
 
@@ -287,6 +339,7 @@ def main():
     by_name = {name: make_validator(s) for name, s in schemas.items()}
     check_shared(schemas)
     check_countries(args.srcdir, schemas)
+    check_problem_types(args.srcdir, schemas)
     examples = check_examples(args.srcdir, by_name)
     check_invalid(examples, by_name)
     if args.differential:

@@ -229,9 +229,9 @@ on_request(struct evhttp_request *req, void *arg)
 		struct evbuffer *b = evbuffer_new();
 
 		if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
-			status = 405;
-			problem(req, status, "bad-request", "Method Not Allowed",
-			    "/healthz answers GET");
+			status = 400;
+			problem(req, status, "bad-request", "Bad request",
+			    "/healthz answers GET and HEAD only");
 		} else {
 			status = 200;
 			evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -244,7 +244,7 @@ on_request(struct evhttp_request *req, void *arg)
 			evbuffer_free(b);
 	} else {
 		status = 404;
-		problem(req, status, "not-found", "Not Found", "no such endpoint");
+		problem(req, status, "not-found", "Not found", "no such path");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	logline("method=%s path=%s status=%d caller=%s/%s ms=%.3f", method_name(m),

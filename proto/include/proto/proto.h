@@ -1,5 +1,6 @@
 /*
- * The trace protocol's codec: trace requests and trace responses, parsed
+ * The trace protocol's codec: trace requests, trace responses,
+ * acknowledgements (and status documents) and problem documents, parsed
  * from JSON into structs and written back, with every field validated as
  * proto/README.md specifies.
  *
@@ -15,12 +16,15 @@
  * caller may read and fill, but whose memory belongs to the codec's
  * allocator: every "char *" member, every array and every optional
  * sub-struct reached through a pointer is a separate block from malloc()
- * (or strdup(), calloc()), and proto_request_free() or
- * proto_response_free() frees them all with free().  Start a struct with
- * proto_request_new() or proto_response_new().  A member that is absent from
- * the document is NULL (strings, optional objects), "" (fixed-format text:
- * UUIDs, countries, dates, times, enumerations), 0 (optional integers, whose
- * valid range never includes 0), false (booleans), or an array count of 0.
+ * (or strdup(), calloc()), and the document type's *_free() function
+ * (proto_request_free(), proto_response_free(), proto_ack_free(),
+ * proto_problem_free()) frees them all with free().  Start a struct with the
+ * type's *_new() function.  A member that is absent from the document is
+ * NULL (strings, optional objects), "" (fixed-format text: UUIDs, countries,
+ * dates, times, enumerations), 0 (optional integers whose valid range never
+ * includes 0), false (booleans), or an array count of 0.  The one optional
+ * integer whose range includes 0, an acknowledgement's log_index, has a
+ * flag of its own (has_log_index).
  */
 #ifndef PROTO_PROTO_H
 #define PROTO_PROTO_H
@@ -93,6 +97,8 @@ PROTO_API void proto_error_clear(proto_error *err);
 /* The document types this codec reads and writes. */
 #define PROTO_SCHEMA_REQUEST "trace-request/1"
 #define PROTO_SCHEMA_RESPONSE "trace-response/1"
+#define PROTO_SCHEMA_ACK "trace-ack/1"
+#define PROTO_SCHEMA_PROBLEM "problem/1"
 
 /*
  * Fixed-format values, held as NUL-terminated text in arrays of their own
@@ -328,6 +334,61 @@ typedef struct proto_response {
 	char *checkpoint;		/* a signed note, or NULL */
 } proto_response;
 
+/* ------------------------------------------------------ acknowledgements */
+
+/*
+ * An acknowledgement of a stored trace request, or the status of a trace
+ * request ("trace-ack/1"): the requested State's daemon writes one at once
+ * when it has stored a request (status "acknowledged"), and the same
+ * document answers GET /v1/traces/{id} with the request's status then.
+ */
+typedef struct proto_ack {
+	proto_uuid request_id;		/* required: the request's id */
+	proto_country requesting_state;	/* required */
+	proto_country requested_state;	/* required */
+	proto_enum priority;		/* required: urgent or routine */
+	proto_timestamp received_at;	/* required */
+	proto_timestamp due_by;		/* required; not before received_at */
+	/* Required: the SHA-256 of the signed request message (the JWS
+	 * compact serialisation) exactly as received. */
+	struct proto_hash request_sha256;
+	/* The audit log leaf that records the receipt: written when
+	 * has_log_index is true or log_index is not 0; parsing sets
+	 * has_log_index when the member is present. */
+	bool has_log_index;
+	int64_t log_index;
+	proto_enum status;		/* required: acknowledged, in_progress,
+					 * answered, restricted, need_more_info,
+					 * declined, overdue */
+	/* When the answer was sent: present exactly when status is answered,
+	 * restricted, need_more_info or declined; not before received_at. */
+	proto_timestamp responded_at;
+	char **status_reasons;
+	size_t n_status_reasons;
+} proto_ack;
+
+/* ------------------------------------------------------------- problems */
+
+/* The problem types of this version, each "urn:registry:problem:" and a
+ * name (proto/README.md, "Problem details"). */
+#define PROTO_PROBLEM_URN "urn:registry:problem:"
+
+/*
+ * A refusal of the daemon, after RFC 9457 (Problem Details for HTTP APIs),
+ * with this project's "schema" member ("problem/1").
+ */
+typedef struct proto_problem {
+	/* Required: one of the problem type URNs, e.g.
+	 * "urn:registry:problem:invalid-document". */
+	char *type;
+	char *title;			/* required: a short summary */
+	int status;			/* required: the HTTP status, 400 to 599 */
+	char *detail;			/* may span lines */
+	char *instance;			/* a URI reference, e.g. the path */
+	char *field;			/* the codec's path of a refused field */
+	proto_uuid request_id;		/* "" if none */
+} proto_problem;
+
 /* ------------------------------------------------------------ functions */
 
 /*
@@ -361,6 +422,25 @@ PROTO_API PROTO_WUR int proto_response_to_json(const proto_response *resp,
     char **out, proto_error *err);
 PROTO_API proto_response *proto_response_new(void);
 PROTO_API void proto_response_free(proto_response *resp);
+
+/*
+ * As the request functions, for acknowledgements and status documents.
+ * proto_ack_new() returns a zeroed acknowledgement.
+ */
+PROTO_API PROTO_WUR int proto_ack_parse(const char *json, size_t len,
+    proto_ack **out, proto_error *err);
+PROTO_API PROTO_WUR int proto_ack_to_json(const proto_ack *ack, char **out,
+    proto_error *err);
+PROTO_API proto_ack *proto_ack_new(void);
+PROTO_API void proto_ack_free(proto_ack *ack);
+
+/* As the request functions, for problem documents. */
+PROTO_API PROTO_WUR int proto_problem_parse(const char *json, size_t len,
+    proto_problem **out, proto_error *err);
+PROTO_API PROTO_WUR int proto_problem_to_json(const proto_problem *prob,
+    char **out, proto_error *err);
+PROTO_API proto_problem *proto_problem_new(void);
+PROTO_API void proto_problem_free(proto_problem *prob);
 
 /* Frees memory the codec returned (serialised documents); accepts NULL. */
 PROTO_API void proto_free(void *p);
