@@ -64,61 +64,15 @@ defaults(tr_policy *p)
 }
 
 struct parse {
+	struct tr__ini ini;		/* first: inih's user pointer */
 	tr_policy *p;
-	FILE *f;
-	int line;			/* lines read so far */
-	int msg_line;			/* the line of msg */
-	int long_line;			/* the first line too long, or 0 */
-	char msg[300];
 	char seen[64][16];
 	int nseen;
 	char last[16];
 	int have_state;
 };
 
-static int fail(struct parse *ps, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Keeps the first message; returns 0, inih's "error on this line". */
-static int
-fail(struct parse *ps, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ps->msg[0] == '\0') {
-		va_start(ap, fmt);
-		vsnprintf(ps->msg, sizeof(ps->msg), fmt, ap);
-		va_end(ap);
-		ps->msg_line = ps->line;
-	}
-	return 0;
-}
-
-/*
- * Feeds inih one line at a time, counting lines, so that a message is
- * reported with its own line; a line too long for inih (which would cut it
- * in two) is replaced by one that inih refuses, and remembered.
- */
-static char *
-reader(char *buf, int size, void *arg)
-{
-	struct parse *ps = arg;
-	size_t n;
-	int c;
-
-	if (fgets(buf, size, ps->f) == NULL)
-		return NULL;
-	ps->line++;
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] != '\n' && !feof(ps->f)) {
-		while ((c = fgetc(ps->f)) != EOF && c != '\n')
-			;
-		if (ps->long_line == 0)
-			ps->long_line = ps->line;
-		snprintf(buf, (size_t)size, "=\n");
-	}
-	return buf;
-}
+#define fail(ps, ...) tr__ini_fail(&(ps)->ini, __VA_ARGS__)
 
 static int
 yesno(const char *v, int *out)
@@ -288,7 +242,7 @@ tr_policy_load(const char *path, tr_policy **out, reg_error *err)
 	struct parse ps;
 	tr_policy *p;
 	FILE *f;
-	int line, i;
+	int r, i;
 
 	*out = NULL;
 	if ((f = fopen(path, "r")) == NULL)
@@ -301,24 +255,15 @@ tr_policy_load(const char *path, tr_policy **out, reg_error *err)
 	memset(&ps, 0, sizeof(ps));
 	ps.p = p;
 	defaults(p);
-	ps.f = f;
-	line = ini_parse_stream(reader, &ps, handler, &ps);
+	ps.ini.f = f;
+	r = tr__ini_run(&ps.ini, path, handler, err);
 	fclose(f);
-	if (line != 0 || !ps.have_state) {
-		if (line > 0 && line == ps.long_line)
-			tr__fail(err, REG_EINVAL, "%s:%d: the line is longer than %d "
-			    "bytes", path, line, INI_MAX_LINE - 2);
-		else if (line > 0)
-			tr__fail(err, REG_EINVAL, "%s:%d: %s", path, line,
-			    ps.msg[0] && ps.msg_line == line ? ps.msg :
-			    "not a [section] or key = value line");
-		else if (line < 0)
-			tr__fail(err, REG_EIO, "cannot read policy file %s", path);
-		else
+	if (r != 0 || !ps.have_state) {
+		if (r == 0)
 			tr__fail(err, REG_EINVAL, "%s: [registry] state = XX is "
 			    "required (this registry's State)", path);
 		tr_policy_free(p);
-		return err ? err->code : REG_EINVAL;
+		return r != 0 ? r : REG_EINVAL;
 	}
 	default_authority(p);
 	for (i = 0; i < p->nstates; i++)

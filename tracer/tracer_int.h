@@ -327,4 +327,29 @@ const struct tr__peer *tr__peers_get(const tr__peers *p, const char *code);
 const proto_jws_key *tr__peers_key(const tr__peers *p, const char *kid);
 /* ============================================================ end peers */
 
+
+/* ---------------------------------------------------------- INI files */
+
+#include <stdio.h>
+#include <ini.h>
+
+/*
+ * An INI file being read (ini.c).  A parser's own state embeds this as its
+ * first member, so that inih's handler gets it as its user pointer.
+ */
+struct tr__ini {
+	FILE *f;
+	int line;			/* lines read so far */
+	int msg_line;			/* the line msg was written for */
+	int long_line;			/* the first line too long, or 0 */
+	char msg[400];
+};
+/* Keeps the first message, for the line being read; returns 0 (inih's
+ * "refused"). */
+int tr__ini_fail(struct tr__ini *in, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Parses in->f with handler; a refused line is REG_EINVAL "PATH:LINE: why". */
+int tr__ini_run(struct tr__ini *in, const char *path, ini_handler handler,
+    reg_error *err);
+
 #endif

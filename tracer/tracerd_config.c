@@ -57,51 +57,13 @@ static const struct key {
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 struct parse {
+	struct tr__ini ini;		/* first: inih's user pointer */
 	struct trd_config *cf;
-	FILE *f;
 	char dir[TRD_PATH_MAX];
-	int line, msg_line, long_line;
 	int seen[NKEYS];
-	char msg[400];
 };
 
-static int fail(struct parse *ps, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-fail(struct parse *ps, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ps->msg[0] == '\0') {
-		va_start(ap, fmt);
-		vsnprintf(ps->msg, sizeof(ps->msg), fmt, ap);
-		va_end(ap);
-		ps->msg_line = ps->line;
-	}
-	return 0;
-}
-
-static char *
-reader(char *buf, int size, void *arg)
-{
-	struct parse *ps = arg;
-	size_t n;
-	int c;
-
-	if (fgets(buf, size, ps->f) == NULL)
-		return NULL;
-	ps->line++;
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] != '\n' && !feof(ps->f)) {
-		while ((c = fgetc(ps->f)) != EOF && c != '\n')
-			;
-		if (ps->long_line == 0)
-			ps->long_line = ps->line;
-		snprintf(buf, (size_t)size, "=\n");
-	}
-	return buf;
-}
+#define fail(ps, ...) tr__ini_fail(&(ps)->ini, __VA_ARGS__)
 
 static int
 handler(void *user, const char *section, const char *name, const char *v)
@@ -184,7 +146,7 @@ trd_config_load(const char *path, struct trd_config *cf, reg_error *err)
 	struct parse ps;
 	char *slash, real[PATH_MAX];
 	size_t i;
-	int line;
+	int r;
 
 	memset(cf, 0, sizeof(*cf));
 	memset(&ps, 0, sizeof(ps));
@@ -201,21 +163,14 @@ trd_config_load(const char *path, struct trd_config *cf, reg_error *err)
 	memcpy(ps.dir, real, strlen(real) + 1);
 	if ((slash = strrchr(ps.dir, '/')) != NULL)
 		*slash = '\0';
-	if ((ps.f = fopen(real, "r")) == NULL)
+	if ((ps.ini.f = fopen(real, "r")) == NULL)
 		return tr__fail(err, REG_EIO, "cannot read configuration file %s: %s",
 		    path, strerror(errno));
 	ps.cf = cf;
-	line = ini_parse_stream(reader, &ps, handler, &ps);
-	fclose(ps.f);
-	if (line > 0 && line == ps.long_line)
-		return tr__fail(err, REG_EINVAL, "%s:%d: the line is longer than %d bytes",
-		    path, line, INI_MAX_LINE - 2);
-	if (line > 0)
-		return tr__fail(err, REG_EINVAL, "%s:%d: %s", path, line,
-		    ps.msg[0] && ps.msg_line == line ? ps.msg :
-		    "not a [section] or key = value line");
-	if (line < 0)
-		return tr__fail(err, REG_EIO, "cannot read configuration file %s", path);
+	r = tr__ini_run(&ps.ini, path, handler, err);
+	fclose(ps.ini.f);
+	if (r != 0)
+		return r;
 	for (i = 0; i < NKEYS; i++)
 		if (keys[i].required && !ps.seen[i])
 			return tr__fail(err, REG_EINVAL, "%s: [%s] %s is required", path,
