@@ -82,6 +82,76 @@ check declined 0 '"status":"declined"' "$TRACECTL" local --state BE --request "$
 edit "$TMP/little.json" "w['serial'] = '??1*'" "w['serial_condition'] = 'partly_restored'"
 check need-more-info 0 '"status":"need_more_info"' "$TRACECTL" local --request "$TMP/little.json"
 
+# Signed responses and tracectl verify: the signature by the peers
+# directory's key for the kid, the checkpoint by the State's log verifier
+# key, every inclusion proof against the checkpoint's root.
+openssl genpkey -algorithm ed25519 -out "$TMP/be-sign.key" 2>/dev/null
+openssl genpkey -algorithm ed25519 -out "$TMP/nl-sign.key" 2>/dev/null
+chmod 600 "$TMP/be-sign.key" "$TMP/nl-sign.key"
+openssl pkey -in "$TMP/be-sign.key" -pubout -out "$TMP/be-sign.pub" 2>/dev/null
+openssl pkey -in "$TMP/nl-sign.key" -pubout -out "$TMP/nl-sign.pub" 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -keyout "$TMP/ca.key" -out "$TMP/ca.pem" -subj "/CN=test" 2>/dev/null
+vkey=$("$REGCTL" key show --key "$TMP/log.key" | grep '+' | tail -1)
+"$REGCTL" key generate --name other.example/log --key "$TMP/other-log.key" >/dev/null
+okey=$("$REGCTL" key show --key "$TMP/other-log.key" | grep '+' | tail -1)
+peers() {	# peers FILE LOG-VERIFIER
+	cat > "$1" <<PEERS
+[peer.BE]
+url = https://tracing.be.example
+ca_file = ca.pem
+signing_key = BE/1 be-sign.pub
+log_verifier = $2
+[peer.NL]
+url = https://tracing.nl.example
+ca_file = ca.pem
+signing_key = NL/1 nl-sign.pub
+log_verifier = $2
+PEERS
+}
+peers "$TMP/peers.ini" "$vkey"
+peers "$TMP/peers-other.ini" "$okey"
+"$TRACECTL" local --proofs --state BE --sign-key "$TMP/be-sign.key" --kid BE/1 \
+    --request "$TMP/found.json" > "$TMP/resp.jws"
+check sign 0 "" test -s "$TMP/resp.jws"
+check verify 0 "signature by BE/1 good; .* (found) of BE; checkpoint good; 2 inclusion proofs good" \
+    "$TRACECTL" verify --peers "$TMP/peers.ini" "$TMP/resp.jws"
+check verify-json 0 '"verified":true,"kid":"BE/1"' sh -c "\"$TRACECTL\" verify --json --peers \"$TMP/peers.ini\" < \"$TMP/resp.jws\""
+sed 's/\(.\)$/\1A/' "$TMP/resp.jws" > "$TMP/bad.jws"
+check verify-extended 3 "not a signed message" "$TRACECTL" verify --peers "$TMP/peers.ini" "$TMP/bad.jws"
+/usr/bin/python3 - "$TMP/resp.jws" "$TMP/flip.jws" <<'PY'
+import sys
+t = open(sys.argv[1]).read().strip()
+h, p, s = t.split(".")
+s = ("B" if s[10] != "B" else "C").join([s[:10], s[11:]])
+open(sys.argv[2], "w").write(".".join([h, p, s]))
+PY
+check verify-bad-signature 4 "signature: does not verify" "$TRACECTL" verify --peers "$TMP/peers.ini" "$TMP/flip.jws"
+"$TRACECTL" local --state BE --sign-key "$TMP/be-sign.key" --kid BE/9 \
+    --request "$TMP/found.json" > "$TMP/kid.jws"
+check verify-unknown-kid 4 "does not have" "$TRACECTL" verify --peers "$TMP/peers.ini" "$TMP/kid.jws"
+"$TRACECTL" local --state BE --sign-key "$TMP/nl-sign.key" --kid NL/1 \
+    --request "$TMP/found.json" > "$TMP/nl.jws"
+check verify-other-state 4 "signed by NL/1 for a response of BE" "$TRACECTL" verify --peers "$TMP/peers.ini" "$TMP/nl.jws"
+check verify-other-log 4 "checkpoint" "$TRACECTL" verify --peers "$TMP/peers-other.ini" "$TMP/resp.jws"
+# A proof altered and the response signed again with the right key: the
+# signature holds, the proof does not.
+/usr/bin/python3 - "$TMP/resp.jws" "$TMP/be-sign.key" "$TMP/proof.jws" <<'PY'
+import base64, json, sys
+from jwcrypto import jwk, jws
+t = open(sys.argv[1]).read().strip()
+doc = json.loads(base64.urlsafe_b64decode(t.split(".")[1] + "=="))
+p = doc["candidates"][0]["history"][0]["inclusion_proof"]
+p["leaf_hash"] = base64.b64encode(bytes(32)).decode()
+key = jwk.JWK.from_pem(open(sys.argv[2], "rb").read())
+s = jws.JWS(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode())
+s.add_signature(key, alg="EdDSA", protected={"alg": "EdDSA", "kid": "BE/1"})
+open(sys.argv[3], "w").write(s.serialize(compact=True))
+PY
+check verify-bad-proof 4 "history\[0\]: the inclusion proof" "$TRACECTL" verify --peers "$TMP/peers.ini" "$TMP/proof.jws"
+check verify-no-peers 2 "--peers" "$TRACECTL" verify "$TMP/resp.jws"
+check sign-kid-alone 2 "go together" "$TRACECTL" local --kid BE/1 --request "$TMP/found.json"
+
 # A policy file: its State, and lines it refuses.
 printf '[registry]\nstate = BE\n[foreign.NL]\nanswer = no\ndecline_reason = not today\n' > "$TMP/policy.ini"
 check policy-decline 0 "not today" "$TRACECTL" local --policy "$TMP/policy.ini" --request "$TMP/found.json"

@@ -13,9 +13,10 @@
 #include <sys/stat.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "cli_int.h"
-#include "tracer/tracer.h"
+#include "tracer_int.h"
 
 #define PROG "tracectl"
 
@@ -33,6 +34,7 @@ usage(FILE *f)
 	    "\n"
 	    "Commands:\n"
 	    "  local        run a trace request against this registry's database\n"
+	    "  verify       check a signed response: signature, checkpoint, proofs\n"
 	    "\n"
 	    "Options:\n"
 	    "  --db CONNINFO  the database, as a libpq connection string or URI\n"
@@ -50,7 +52,7 @@ local_usage(FILE *f)
 	fprintf(f,
 	    "Usage: " PROG " [--db CONNINFO] local [--request FILE] [--policy FILE]\n"
 	    "         [--state XX] [--pii-key FILE] [--proofs] [--max-candidates N]\n"
-	    "         [--pretty]\n"
+	    "         [--pretty] [--sign-key FILE --kid KID]\n"
 	    "\n"
 	    "Reads a trace request (trace-request/1, proto/README.md) from FILE or,\n"
 	    "without --request or with '-', from standard input; runs the trace engine\n"
@@ -69,6 +71,9 @@ local_usage(FILE *f)
 	    "  --max-candidates N  list at most N candidates of an ambiguous answer\n"
 	    "                      (2 to 50, default 20)\n"
 	    "  --pretty            indent the JSON\n"
+	    "  --sign-key FILE, --kid KID\n"
+	    "                      print the response signed, as a JWS (EdDSA) with\n"
+	    "                      this Ed25519 key (PKCS#8 PEM, mode 600) and kid\n"
 	    "\n"
 	    "Exit status: 0 for any well-formed request, whatever the answer (found,\n"
 	    "ambiguous, not_found, need_more_info, declined); 3 for a malformed\n"
@@ -132,11 +137,223 @@ pii_key_path(const char *opt)
 	return stat(buf, &st) == 0 ? buf : NULL;
 }
 
+/* Loads an Ed25519 signing key (PKCS#8 PEM, not open to group or others). */
+static int
+load_signer(const char *path, const char *kid, proto_jws_key **out)
+{
+	proto_error perr = PROTO_ERROR_INIT;
+	struct stat st;
+	char *pem = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	if (stat(path, &st) != 0 || (f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, PROG ": cannot open signing key %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		fclose(f);
+		fprintf(stderr, PROG ": signing key %s is open to group or others: "
+		    "chmod 600 it\n", path);
+		return -1;
+	}
+	r = read_all(f, 65536, &pem, &len);
+	fclose(f);
+	if (r != 0) {
+		fprintf(stderr, PROG ": cannot read signing key %s\n", path);
+		return -1;
+	}
+	r = proto_jws_key_from_pem(pem, len, kid, out, &perr);
+	OPENSSL_cleanse(pem, len);
+	free(pem);
+	if (r != 0) {
+		fprintf(stderr, PROG ": signing key %s: %s\n", path, perr.message);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+verify_usage(FILE *f)
+{
+	fprintf(f,
+	    "Usage: " PROG " verify --peers FILE [--json] [RESPONSE]\n"
+	    "\n"
+	    "Checks a saved trace response, signed as a JWS (from FILE, or standard\n"
+	    "input): the signature with the responding State's key named by its kid in\n"
+	    "the peers directory (a kid of that State only); the document with the\n"
+	    "codec; the checkpoint it names with the State's log verifier key; and\n"
+	    "every event's inclusion proof against that checkpoint's root (RFC 9162).\n"
+	    "\n"
+	    "  --peers FILE  the peers directory (tracerd(8))\n"
+	    "  --json        print the result as JSON\n"
+	    "\n"
+	    "Exit status: 0 when everything verifies; 4 when something does not (a\n"
+	    "signature, the checkpoint, a proof); 3 for a malformed message or\n"
+	    "document; 2 for bad usage; 1 when a file cannot be read.\n");
+}
+
+enum { EX_VERIFY = 4 };
+
+static int
+cmd_verify(int argc, char **argv)
+{
+	enum { O_PEERS = 1, O_JSON, O_HELP };
+	static const struct option opts[] = {
+		{ "peers", required_argument, NULL, O_PEERS },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 }
+	};
+	reg_error err = REG_ERROR_INIT;
+	proto_error perr = PROTO_ERROR_INIT;
+	const char *peers_path = NULL, *file = "standard input", *kid;
+	const struct tr__peer *peer = NULL;
+	const proto_jws_key *key;
+	struct reg_checkpoint cp;
+	proto_response *resp = NULL;
+	tr__peers *peers = NULL;
+	proto_jws *jws = NULL;
+	const uint8_t *payload;
+	char *text = NULL, *body = NULL, state[3];
+	size_t len = 0, plen, i, j, nproofs = 0;
+	int ch, json = 0, rc = EX_FAIL, r;
+	FILE *f = stdin;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case O_PEERS: peers_path = optarg; break;
+		case O_JSON: json = 1; break;
+		case 'h':
+		case O_HELP: verify_usage(stdout); return EX_OK;
+		default:
+			fprintf(stderr, "Try '" PROG " verify --help'.\n");
+			return EX_USAGE;
+		}
+	}
+	if (peers_path == NULL || argc - optind > 1) {
+		fprintf(stderr, PROG " verify: --peers FILE and at most one response\n"
+		    "Try '" PROG " verify --help'.\n");
+		return EX_USAGE;
+	}
+	if (optind < argc && strcmp(argv[optind], "-") != 0) {
+		file = argv[optind];
+		if ((f = fopen(file, "rb")) == NULL) {
+			fprintf(stderr, PROG " verify: cannot open %s: %s\n", file,
+			    strerror(errno));
+			return EX_FAIL;
+		}
+	}
+	r = read_all(f, 2 * PROTO_DOC_MAX, &text, &len);
+	if (f != stdin)
+		fclose(f);
+	if (r != 0) {
+		fprintf(stderr, PROG " verify: %s: %s\n", file, r == -2 ?
+		    "over the size of a signed response" : "cannot read");
+		return r == -2 ? EX_BADREQ : EX_FAIL;
+	}
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		text[--len] = '\0';
+	if (tr__peers_load(peers_path, &peers, &err) != 0) {
+		fprintf(stderr, PROG " verify: %s\n", err.message);
+		goto out;
+	}
+	if (proto_jws_parse(text, len, &jws, &perr) != 0) {
+		fprintf(stderr, PROG " verify: %s: not a signed message: %s\n", file,
+		    perr.message);
+		rc = EX_BADREQ;
+		goto out;
+	}
+	kid = proto_jws_kid(jws);
+	if (kid == NULL || (key = tr__peers_key(peers, kid)) == NULL) {
+		fprintf(stderr, PROG " verify: %s: signed by %s, a key the peers "
+		    "directory does not have\n", file, kid ? kid : "an unnamed key");
+		rc = EX_VERIFY;
+		goto out;
+	}
+	if (proto_jws_verify(jws, key, &perr) != 0) {
+		fprintf(stderr, PROG " verify: %s: %s\n", file, perr.message);
+		rc = EX_VERIFY;
+		goto out;
+	}
+	payload = proto_jws_payload(jws, &plen);
+	if (proto_response_parse((const char *)payload, plen, &resp, &perr) != 0) {
+		fprintf(stderr, PROG " verify: %s: the signed document is not a trace "
+		    "response: %s\n", file, perr.message);
+		rc = EX_BADREQ;
+		goto out;
+	}
+	snprintf(state, sizeof(state), "%.2s", kid);
+	if (strcmp(state, resp->responding_state) != 0 ||
+	    (peer = tr__peers_get(peers, state)) == NULL) {
+		fprintf(stderr, PROG " verify: %s: signed by %s for a response of %s\n",
+		    file, kid, resp->responding_state);
+		rc = EX_VERIFY;
+		goto out;
+	}
+	if (resp->checkpoint != NULL) {
+		reg_error_clear(&err);
+		if (reg_note_verify(peer->log_key, resp->checkpoint,
+		    strlen(resp->checkpoint), &body, &err) != 0 ||
+		    reg_checkpoint_parse(body, strlen(body), &cp, &err) != 0) {
+			fprintf(stderr, PROG " verify: %s: checkpoint: %s\n", file,
+			    err.message);
+			rc = EX_VERIFY;
+			goto out;
+		}
+		for (i = 0; i < resp->n_candidates; i++)
+			for (j = 0; j < resp->candidates[i].n_history; j++) {
+				const struct proto_event *e = &resp->candidates[i].history[j];
+				const struct proto_inclusion_proof *p = e->inclusion_proof;
+
+				if (p == NULL)
+					continue;
+				reg_error_clear(&err);
+				if ((uint64_t)p->size != cp.size || p->index != e->log_index ||
+				    reg_merkle_verify_inclusion((uint64_t)p->index,
+				    (uint64_t)p->size, (const struct reg_hash *)&p->leaf_hash,
+				    (const struct reg_hash *)p->hashes, p->n_hashes, &cp.root,
+				    &err) != 0) {
+					fprintf(stderr, PROG " verify: %s: candidates[%zu]."
+					    "history[%zu]: the inclusion proof of log index %lld "
+					    "does not hold against the checkpoint (size %llu)%s%s\n",
+					    file, i, j, (long long)e->log_index,
+					    (unsigned long long)cp.size, err.message[0] ? ": " : "",
+					    err.message);
+					rc = EX_VERIFY;
+					goto out;
+				}
+				nproofs++;
+			}
+	}
+	if (json)
+		printf("{\"verified\":true,\"kid\":\"%s\",\"responding_state\":\"%s\","
+		    "\"request_id\":\"%s\",\"status\":\"%s\",\"checkpoint_size\":%llu,"
+		    "\"inclusion_proofs\":%zu}\n", kid, resp->responding_state, resp->id,
+		    resp->status, resp->checkpoint ? (unsigned long long)cp.size : 0ULL,
+		    nproofs);
+	else
+		printf("%s: signature by %s good; response %s (%s) of %s; %s%zu "
+		    "inclusion proofs good\n", file, kid, resp->id, resp->status,
+		    resp->responding_state, resp->checkpoint ? "checkpoint good; " :
+		    "no checkpoint; ", nproofs);
+	rc = EX_OK;
+out:
+	reg_free(body);
+	proto_response_free(resp);
+	proto_jws_free(jws);
+	tr__peers_free(peers);
+	free(text);
+	return rc;
+}
+
 static int
 cmd_local(const char *db, int argc, char **argv)
 {
 	enum { O_REQUEST = 1, O_POLICY, O_STATE, O_PII, O_PROOFS, O_MAX, O_PRETTY,
-		O_HELP };
+		O_SIGN, O_KID, O_HELP };
 	static const struct option opts[] = {
 		{ "request", required_argument, NULL, O_REQUEST },
 		{ "policy", required_argument, NULL, O_POLICY },
@@ -145,9 +362,13 @@ cmd_local(const char *db, int argc, char **argv)
 		{ "proofs", no_argument, NULL, O_PROOFS },
 		{ "max-candidates", required_argument, NULL, O_MAX },
 		{ "pretty", no_argument, NULL, O_PRETTY },
+		{ "sign-key", required_argument, NULL, O_SIGN },
+		{ "kid", required_argument, NULL, O_KID },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *sign_path = NULL, *kid = NULL;
+	proto_jws_key *signer = NULL;
 	const char *request = NULL, *policy_path = getenv("TRACER_POLICY");
 	const char *state = NULL, *pii = NULL;
 	struct tr_options topt = { 0, 0 };
@@ -172,6 +393,8 @@ cmd_local(const char *db, int argc, char **argv)
 		case O_PII: pii = optarg; break;
 		case O_PROOFS: topt.proofs = 1; break;
 		case O_PRETTY: pretty = 1; break;
+		case O_SIGN: sign_path = optarg; break;
+		case O_KID: kid = optarg; break;
 		case O_MAX:
 			errno = 0;
 			topt.max_candidates = (int)strtol(optarg, &end, 10);
@@ -198,6 +421,12 @@ cmd_local(const char *db, int argc, char **argv)
 	}
 	if (policy_path != NULL && *policy_path == '\0')
 		policy_path = NULL;
+	if ((sign_path == NULL) != (kid == NULL)) {
+		fprintf(stderr, PROG " local: --sign-key and --kid go together\n");
+		return EX_USAGE;
+	}
+	if (sign_path != NULL && load_signer(sign_path, kid, &signer) != 0)
+		return EX_FAIL;
 	/* The request first: a malformed one needs no database. */
 	if (request == NULL || strcmp(request, "-") == 0) {
 		f = stdin;
@@ -249,7 +478,19 @@ cmd_local(const char *db, int argc, char **argv)
 		    "pass the codec: %s\n", perr.message);
 		goto out;
 	}
-	if (pretty) {
+	if (signer != NULL) {
+		char *jws = NULL;
+
+		proto_error_clear(&perr);
+		if (proto_jws_sign(signer, PROTO_SCHEMA_RESPONSE, json, strlen(json), &jws,
+		    &perr) != 0) {
+			fprintf(stderr, PROG " local: cannot sign the response: %s\n",
+			    perr.message);
+			goto out;
+		}
+		puts(jws);
+		proto_free(jws);
+	} else if (pretty) {
 		json_t *j = json_loads(json, 0, NULL);
 		char *p = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 
@@ -269,6 +510,7 @@ fail:
 	cli_report(PROG " local", &err);
 	rc = EX_FAIL;
 out:
+	proto_jws_key_free(signer);
 	proto_free(json);
 	proto_response_free(resp);
 	tr_engine_free(engine);
@@ -317,6 +559,12 @@ main(int argc, char **argv)
 		argv += optind;
 		optind = 0;
 		return cmd_local(db, argc, argv);
+	}
+	if (strcmp(argv[optind], "verify") == 0) {
+		argc -= optind;
+		argv += optind;
+		optind = 0;
+		return cmd_verify(argc, argv);
 	}
 	fprintf(stderr, PROG ": unknown command '%s'. Try '" PROG " --help'.\n",
 	    argv[optind]);
