@@ -205,6 +205,12 @@ proto_jws_key_public(const proto_jws_key *k, uint8_t out[32])
 	    PROTO_EINTERNAL;
 }
 
+bool
+proto_jws_key_private(const proto_jws_key *k)
+{
+	return k != NULL && k->private;
+}
+
 const char *
 proto_jws_key_kid(const proto_jws_key *k)
 {

@@ -130,7 +130,7 @@ reg_key_generate(const char *name, const char *path, reg_error *err)
 	EVP_PKEY *pkey = NULL;
 	BIO *bio = NULL;
 	BUF_MEM *pem = NULL;
-	int fd = -1, created = 0, r = REG_EINTERNAL;
+	int r = REG_EINTERNAL;
 
 	if (name == NULL || path == NULL || *path == '\0')
 		return reg__fail(err, REG_EINVAL, "no key name or file");
@@ -158,39 +158,8 @@ reg_key_generate(const char *name, const char *path, reg_error *err)
 	BIO_get_mem_ptr(bio, &pem);
 	REG_ASSERT(pem != NULL);
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			r = reg__fail(err, REG_EEXIST,
-			    "key file %s already exists", path);
-		else
-			r = reg__fail(err, REG_EIO, "cannot create %s: %s",
-			    path, strerror(errno));
-		goto out;
-	}
-	created = 1;
-	/* The umask may only take rights away; make the mode exact. */
-	if (fchmod(fd, 0600) != 0 ||
-	    reg__write_all(fd, pem->data, pem->length) != 0 || fsync(fd) != 0) {
-		r = reg__fail(err, REG_EIO, "cannot write %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		r = reg__fail(err, REG_EIO, "cannot write %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	created = 0;	/* complete: keep it */
-	r = 0;
+	r = reg__create_secret_file(path, pem->data, pem->length, err);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (created)
-		unlink(path);
 	BIO_free(bio);
 	EVP_PKEY_free(pkey);
 	return r;

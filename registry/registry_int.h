@@ -67,6 +67,13 @@ int reg__read_secret_file(const char *path, size_t max, unsigned flags,
 
 /* Writes all of buf to fd, retrying after signals; 0, or -1 with errno. */
 int reg__write_all(int fd, const char *buf, size_t len);
+/* Creates path, mode 0600 exactly, with len bytes of text, fsync'd with its
+ * folder; never overwrites (REG_EEXIST) and leaves nothing on failure. */
+int reg__create_secret_file(const char *path, const char *text, size_t len,
+    reg_error *err);
+/* Makes the folder holding path durable after a file was made or renamed
+ * in it. */
+int reg__sync_folder(const char *path, reg_error *err);
 
 /* Runs a fixed command that takes no data. */
 int reg__exec_cmd(reg_ctx *ctx, const char *sql, reg_error *err);

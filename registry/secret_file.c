@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -110,4 +111,80 @@ reg__write_all(int fd, const char *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* Makes the folder holding path durable, after a file was made or renamed
+ * in it. */
+int
+reg__sync_folder(const char *path, reg_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = NULL;
+	int fd = -1, r = REG_EINTERNAL;
+
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL) {
+		r = reg__fail(err, REG_ENOMEM, "cannot allocate a path");
+		goto out;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0) {
+		r = reg__fail(err, REG_EIO, "%s was written but its folder %s "
+		    "cannot be synced: %s", path, dir, strerror(errno));
+		goto out;
+	}
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return r;
+}
+
+/* Creates path, mode 0600, with len bytes of text; never overwrites. */
+int
+reg__create_secret_file(const char *path, const char *text, size_t len,
+    reg_error *err)
+{
+	int fd = -1, created = 0, r = REG_EINTERNAL;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			r = reg__fail(err, REG_EEXIST,
+			    "key file %s already exists", path);
+		else
+			r = reg__fail(err, REG_EIO, "cannot create %s: %s",
+			    path, strerror(errno));
+		goto out;
+	}
+	created = 1;
+	/* The umask may only take rights away; make the mode exact. */
+	if (fchmod(fd, 0600) != 0 || reg__write_all(fd, text, len) != 0 ||
+	    fsync(fd) != 0) {
+		r = reg__fail(err, REG_EIO, "cannot write %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		r = reg__fail(err, REG_EIO, "cannot write %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	created = 0;	/* complete: keep it */
+	r = reg__sync_folder(path, err);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (created)
+		unlink(path);
+	return r;
 }

@@ -137,44 +137,6 @@ pii_key_path(const char *opt)
 	return stat(buf, &st) == 0 ? buf : NULL;
 }
 
-/* Loads an Ed25519 signing key (PKCS#8 PEM, not open to group or others). */
-static int
-load_signer(const char *path, const char *kid, proto_jws_key **out)
-{
-	proto_error perr = PROTO_ERROR_INIT;
-	struct stat st;
-	char *pem = NULL;
-	size_t len = 0;
-	FILE *f;
-	int r;
-
-	if (stat(path, &st) != 0 || (f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, PROG ": cannot open signing key %s: %s\n", path,
-		    strerror(errno));
-		return -1;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		fclose(f);
-		fprintf(stderr, PROG ": signing key %s is open to group or others: "
-		    "chmod 600 it\n", path);
-		return -1;
-	}
-	r = read_all(f, 65536, &pem, &len);
-	fclose(f);
-	if (r != 0) {
-		fprintf(stderr, PROG ": cannot read signing key %s\n", path);
-		return -1;
-	}
-	r = proto_jws_key_from_pem(pem, len, kid, out, &perr);
-	OPENSSL_cleanse(pem, len);
-	free(pem);
-	if (r != 0) {
-		fprintf(stderr, PROG ": signing key %s: %s\n", path, perr.message);
-		return -1;
-	}
-	return 0;
-}
-
 static void
 verify_usage(FILE *f)
 {
@@ -425,8 +387,11 @@ cmd_local(const char *db, int argc, char **argv)
 		fprintf(stderr, PROG " local: --sign-key and --kid go together\n");
 		return EX_USAGE;
 	}
-	if (sign_path != NULL && load_signer(sign_path, kid, &signer) != 0)
+	if (sign_path != NULL &&
+	    tr__signing_key_load(sign_path, kid, &signer, &err) != 0) {
+		cli_report(PROG " local", &err);
 		return EX_FAIL;
+	}
 	/* The request first: a malformed one needs no database. */
 	if (request == NULL || strcmp(request, "-") == 0) {
 		f = stdin;

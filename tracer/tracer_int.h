@@ -352,4 +352,11 @@ int tr__ini_fail(struct tr__ini *in, const char *fmt, ...)
 int tr__ini_run(struct tr__ini *in, const char *path, ini_handler handler,
     reg_error *err);
 
+/* ---------------------------------------------------------- signing */
+
+/* Loads a JWS signing key from a PEM file (PKCS#8 Ed25519) that group and
+ * others may not read; the file's text is wiped after use. */
+int tr__signing_key_load(const char *path, const char *kid,
+    proto_jws_key **out, reg_error *err);
+
 #endif

@@ -76,39 +76,12 @@ static int
 load_signing_key(const struct trd_config *cf, proto_jws_key **out,
     reg_error *err)
 {
-	proto_error perr = PROTO_ERROR_INIT;
-	struct stat st;
-	char buf[8192];
-	size_t n;
-	FILE *f;
-
 	*out = NULL;
-	if (stat(cf->signing_key, &st) != 0)
-		return tr__fail(err, REG_EIO, "signing key %s: %s", cf->signing_key,
-		    strerror(errno));
-	if (st.st_mode & (S_IRWXG | S_IRWXO))
-		return tr__fail(err, REG_EKEY, "signing key %s is open to group or "
-		    "others (mode %03o): chmod 600 it", cf->signing_key,
-		    (unsigned)(st.st_mode & 0777));
-	if ((f = fopen(cf->signing_key, "r")) == NULL)
-		return tr__fail(err, REG_EIO, "signing key %s: %s", cf->signing_key,
-		    strerror(errno));
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	if (n == sizeof(buf))
-		return tr__fail(err, REG_EKEY, "signing key %s is too large",
-		    cf->signing_key);
 	if (strncmp(cf->signing_kid, cf->state, 2) != 0 || cf->signing_kid[2] != '/')
 		return tr__fail(err, REG_EINVAL, "%s: [signing] kid %s must start with "
 		    "this State's code and '/' (%s/...)", cf->path, cf->signing_kid,
 		    cf->state);
-	if (proto_jws_key_from_pem(buf, n, cf->signing_kid, out, &perr) != 0) {
-		OPENSSL_cleanse(buf, sizeof(buf));
-		return tr__fail(err, REG_EKEY, "signing key %s: %s", cf->signing_key,
-		    perr.message);
-	}
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return 0;
+	return tr__signing_key_load(cf->signing_key, cf->signing_kid, out, err);
 }
 
 /* Loads what SIGHUP reloads: peers directory, policy, TLS context (CRL). */

@@ -474,6 +474,8 @@ PROTO_API PROTO_WUR int proto_jws_key_from_pem(const char *pem, size_t len,
 PROTO_API int proto_jws_key_public(const proto_jws_key *k, uint8_t out[32]);
 /* The key's kid, or NULL. */
 PROTO_API const char *proto_jws_key_kid(const proto_jws_key *k);
+/* Whether the key can sign (holds the private key). */
+PROTO_API bool proto_jws_key_private(const proto_jws_key *k);
 PROTO_API void proto_jws_key_free(proto_jws_key *k);
 
 /* Signs payload (len bytes) with k; cty (may be NULL) names the payload's
