@@ -389,17 +389,24 @@ tr__db_by_key(reg_ctx *ctx, struct tr__arena *a, const char *key,
 	return r;
 }
 
+/*
+ * Candidate rows from the prepared statement named stmt_name, or else from
+ * sql, not prepared: each pattern is then planned for itself, so that the
+ * planner sees which index serves it.
+ */
 static int
-candidates(reg_ctx *ctx, struct tr__arena *a, const char *sql, int n,
-    const char *const *params, struct tr__cands *out, reg_error *err)
+candidates(reg_ctx *ctx, struct tr__arena *a, const char *stmt_name,
+    const char *sql, int n, const char *const *params, struct tr__cands *out,
+    reg_error *err)
 {
 	PGconn *conn = reg_conn(ctx);
 	PGresult *res;
 	int r;
 
-	/* Not prepared: each pattern is planned for itself, so that the
-	 * planner sees which index serves it. */
-	res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+	if (stmt_name != NULL)
+		res = PQexecPrepared(conn, stmt_name, n, params, NULL, NULL, 0);
+	else
+		res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = fail_pg(err, conn, res, "cannot search the registry");
 	else
@@ -412,18 +419,9 @@ int
 tr__db_by_other_serials(reg_ctx *ctx, struct tr__arena *a, const char *key,
     int imports, struct tr__cands *out, reg_error *err)
 {
-	PGconn *conn = reg_conn(ctx);
 	const char *params[2] = { key, imports ? "true" : "false" };
-	PGresult *res;
-	int r;
 
-	res = PQexecPrepared(conn, stmt[S_OTHER].name, 2, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		r = fail_pg(err, conn, res, "cannot search the registry");
-	else
-		r = read_cands(a, res, out, err);
-	PQclear(res);
-	return r;
+	return candidates(ctx, a, stmt[S_OTHER].name, NULL, 2, params, out, err);
 }
 
 int
@@ -432,7 +430,7 @@ tr__db_by_pattern(reg_ctx *ctx, struct tr__arena *a, const char *like,
 {
 	const char *params[2] = { like, imports ? "true" : "false" };
 
-	return candidates(ctx, a, pattern_sql, 2, params, out, err);
+	return candidates(ctx, a, NULL, pattern_sql, 2, params, out, err);
 }
 
 int
@@ -447,7 +445,7 @@ tr__db_by_pattern_narrowed(reg_ctx *ctx, struct tr__arena *a, const char *like,
 		snprintf(y, sizeof(y), "%d", year);
 		params[4] = y;
 	}
-	return candidates(ctx, a, narrowed_sql, 5, params, out, err);
+	return candidates(ctx, a, NULL, narrowed_sql, 5, params, out, err);
 }
 
 int
@@ -473,7 +471,7 @@ tr__db_near(reg_ctx *ctx, struct tr__arena *a, const char *key, int imports,
 	params[3] = p[1];
 	params[4] = p[2];
 	params[5] = p[3];
-	return candidates(ctx, a, near_sql, 6, params, out, err);
+	return candidates(ctx, a, NULL, near_sql, 6, params, out, err);
 }
 
 /* A uuid[] literal of ids; "" when there are none. */
