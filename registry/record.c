@@ -14,7 +14,7 @@
 
 #include "record_int.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define TS(col) REG__SQL_TS(col)
 #define DATE(col) "to_char(" col ", 'YYYY-MM-DD')"
 #define FROM(t) " , r.log_index, l.leaf FROM " t " r LEFT JOIN log_entry l ON l.idx = r.log_index ORDER BY r.log_index"
 
@@ -43,6 +43,13 @@ static const char *const event_cols[] = {
 	"licence_number", "licence_issued", "licence_expires", "euc_ref",
 	"export_country", "import_country", "transit_countries", "final_recipient",
 	"certificate", "corrects", "reason", "note", "office_ref", "recorded_at"
+};
+static const char *const trace_request_cols[] = {
+	"id", "parent_id", "requesting_state", "requested_state", "caller", "kid",
+	"priority", "received_at", "due_by", "message_sha256"
+};
+static const char *const trace_status_cols[] = {
+	"id", "request_id", "status", "at", "reasons", "response_sha256"
 };
 
 const struct reg__recdef reg__recdefs[REC_NTYPES] = {
@@ -98,6 +105,23 @@ const struct reg__recdef reg__recdefs[REC_NTYPES] = {
 	    "array_to_string(r.transit_countries, ','), r.final_recipient, r.certificate, "
 	    "r.corrects::text, r.reason, r.note, r.office_ref, " TS("r.recorded_at")
 	    FROM("event") },
+	/*
+	 * The message is the extra parameter; its digest is stored too (the
+	 * table's CHECK ties the two), but the leaf's digest is computed again
+	 * from the message as stored, so that an altered message is caught.
+	 */
+	[REC_TRACE_REQUEST] = { "trace_request", "trace_request", 10, trace_request_cols,
+	    "INSERT INTO trace_request (id, parent_id, requesting_state, requested_state, "
+	    "caller, kid, priority, received_at, due_by, message_sha256, log_index, "
+	    "message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", 1,
+	    "SELECT r.id::text, r.parent_id::text, r.requesting_state::text, "
+	    "r.requested_state::text, r.caller, r.kid, r.priority, " TS("r.received_at")
+	    ", " TS("r.due_by") ", " REG__SQL_SHA256("r.message") FROM("trace_request") },
+	[REC_TRACE_STATUS] = { "trace_status", "trace_status", 6, trace_status_cols,
+	    "INSERT INTO trace_status (id, request_id, status, at, reasons, response_sha256, "
+	    "log_index, response) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", 1,
+	    "SELECT r.id::text, r.request_id::text, r.status, " TS("r.at") ", r.reasons, "
+	    REG__SQL_SHA256("r.response") FROM("trace_status") },
 };
 
 int
@@ -328,27 +352,35 @@ int
 reg__records_verify(reg_ctx *ctx, const struct reg__recseen *seen,
     int64_t *bad_index, reg_error *err)
 {
+	const char *params[1];
 	PGresult *res;
 	int t, r, have;
 
-	/* Databases without the record tables (older schema) have none. */
-	res = PQexec(ctx->conn, "SELECT to_regclass('event') IS NOT NULL");
-	have = PQresultStatus(res) == PGRES_TUPLES_OK &&
-	    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
-	if (!have) {
-		for (t = 0; t < REC_NTYPES; t++)
-			if (seen->n[t] > 0) {
-				*bad_index = (int64_t)seen->idx[t][0];
-				return reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " seals a %s "
-				    "record but the database has no record tables",
-				    seen->idx[t][0], reg__recdefs[t].type);
-			}
-		return 0;
-	}
-	for (t = 0; t < REC_NTYPES; t++)
+	for (t = 0; t < REC_NTYPES; t++) {
+		/* Databases of an older schema lack some record tables: they
+		 * hold no such records. */
+		params[0] = reg__recdefs[t].table;
+		res = PQexecParams(ctx->conn, "SELECT to_regclass($1) IS NOT NULL", 1, NULL,
+		    params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			r = reg__fail_pg(err, ctx->conn, res, "cannot look up table %s",
+			    reg__recdefs[t].table);
+			PQclear(res);
+			return r;
+		}
+		have = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
+		if (!have) {
+			if (seen->n[t] == 0)
+				continue;
+			*bad_index = (int64_t)seen->idx[t][0];
+			return reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " seals a %s "
+			    "record but the database has no table %s", seen->idx[t][0],
+			    reg__recdefs[t].type, reg__recdefs[t].table);
+		}
 		if ((r = verify_table(ctx, t, seen, bad_index, err)) != 0)
 			return r;
+	}
 	return 0;
 }
 
@@ -415,6 +447,15 @@ reg__check_text(const char *field, const char *s, size_t max, int optional,
 		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
 			return reg__fail(err, REG_EINVAL, "%s has a control character", field);
 	}
+	return 0;
+}
+
+int
+reg__one_of(const char *s, const char *const *list)
+{
+	for (; s != NULL && *list != NULL; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
 	return 0;
 }
 

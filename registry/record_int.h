@@ -8,7 +8,9 @@
  * its canonical text or null.  Canonical text: UUIDs lower-case 8-4-4-4-12;
  * dates YYYY-MM-DD; times YYYY-MM-DDTHH:MM:SS.ffffffZ (UTC, microseconds);
  * integers in decimal; country lists comma-separated; hash commitments in
- * base64.  Encrypted personal data never enters a leaf.
+ * base64.  Encrypted personal data never enters a leaf.  Signed messages
+ * (trace requests and responses) enter it as the base64 SHA-256 of their
+ * bytes, which verification computes again from the stored message.
  */
 #ifndef REGISTRY_RECORD_INT_H
 #define REGISTRY_RECORD_INT_H
@@ -23,10 +25,20 @@ enum reg__rectype {
 	REC_MARKING,
 	REC_COMPONENT,
 	REC_EVENT,
+	REC_TRACE_REQUEST,
+	REC_TRACE_STATUS,
 	REC_NTYPES
 };
 
 #define REC_MAX_COLS 24
+
+/* SQL giving a timestamptz column's canonical text. */
+#define REG__SQL_TS(col) \
+	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+/* SQL giving the base64 SHA-256 of a text column's UTF-8 bytes (NULL for
+ * NULL). */
+#define REG__SQL_SHA256(col) \
+	"encode(sha256(convert_to(" col ", 'UTF8')), 'base64')"
 
 struct reg__recdef {
 	const char *type;		/* "_r" value */
@@ -34,7 +46,8 @@ struct reg__recdef {
 	int ncols;			/* columns in the leaf, id first */
 	const char *const *cols;
 	const char *insert_sql;		/* $1..$ncols, then log_index, then extras */
-	int nextra;			/* extra binary parameters (party: pii) */
+	int nextra;			/* extra binary parameters (party: pii; trace
+					 * request and status: the signed message) */
 	const char *select_sql;		/* the leaf's columns as canonical text,
 					 * then log_index, then the stored leaf */
 };
@@ -90,6 +103,8 @@ void reg__now_text(char out[32]);
  * bytes; NULL or "" pass as absent when optional. */
 int reg__check_text(const char *field, const char *s, size_t max, int optional,
     reg_error *err);
+/* Whether s (may be NULL) is one of the NULL-terminated list. */
+int reg__one_of(const char *s, const char *const *list);
 /* Validates a date YYYY-MM-DD (a real calendar date). */
 int reg__check_date(const char *field, const char *s, int optional,
     reg_error *err);

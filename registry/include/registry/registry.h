@@ -527,6 +527,128 @@ REG_API REG_WUR int reg_import_csv(reg_ctx *ctx, FILE *in,
     const struct reg_import_opts *opts, struct reg_import_stats *stats,
     reg_error *err);
 
+/*
+ * Tracing daemon's messages.  Every trace request received from another
+ * State, and every change of its status (with the signed response when it
+ * was answered), is a record sealed in the audit log like the others:
+ * reg_log_verify() re-derives their leaves from the rows, with the SHA-256
+ * of the stored message, so that an altered message is caught.  The
+ * daemon's signed acknowledgement of a request is stored with it but is no
+ * leaf of its own: it is the daemon's signed statement of what the
+ * request's leaf already seals, plus that leaf's index.
+ *
+ * Messages are JWS compact serialisations kept byte for byte: valid UTF-8
+ * without control characters (so without NUL), 1 byte to
+ * REG_TRACE_MESSAGE_MAX.  Times are RFC 3339 UTC,
+ * YYYY-MM-DDTHH:MM:SS[.f]Z with at most six digits of fraction; they are
+ * kept to the microsecond and returned in one canonical form,
+ * YYYY-MM-DDTHH:MM:SS.ffffffZ.  UUIDs are returned in lower case.
+ */
+#define REG_TRACE_MESSAGE_MAX (4u * 1024u * 1024u)
+#define REG_TRACE_ACK_MAX (1024u * 1024u)
+#define REG_TRACE_REASONS_MAX 20000
+
+/* A received trace request (strings NUL-terminated, except message). */
+struct reg_trace_in {
+	const char *id;			/* the request's id */
+	const char *parent_id;		/* the request it follows from, or NULL */
+	const char *requesting_state;	/* ISO 3166-1 alpha-2 */
+	const char *requested_state;
+	const char *caller;		/* who sent it, e.g. "BE peer tracing.be.example"
+					 * (at most 300 bytes) */
+	const char *kid;		/* the signing key's id (at most 200 bytes) */
+	const char *priority;		/* "urgent" or "routine" */
+	const char *received_at;	/* RFC 3339 UTC */
+	const char *due_by;		/* not before received_at */
+	const char *message;		/* the JWS exactly as received */
+	size_t message_len;
+};
+
+/*
+ * Called by reg_trace_receive() inside its transaction, once the request's
+ * leaf has index log_index: returns the signed acknowledgement to store (a
+ * malloc'd string of at most REG_TRACE_ACK_MAX bytes, which the library
+ * frees or hands back), or NULL with err (never NULL) filled, which rolls
+ * the receipt back.  It must not use the reg_ctx.
+ */
+typedef char *(*reg_trace_ack_cb)(void *arg, uint64_t log_index,
+    reg_error *err);
+
+/*
+ * Stores a received request with its leaf, then the acknowledgement that
+ * ack_cb returns, in one transaction (the caller's, when one is open).  On
+ * success *log_index receives the request's leaf index, *same_message 0,
+ * and *ack_out (may be NULL) the acknowledgement stored (free it with
+ * reg_free()).  When a request with this id is stored already, nothing is
+ * written and REG_EEXIST is returned with *log_index the stored request's
+ * leaf, *same_message 1 when the stored message is byte-identical to this
+ * one (a repetition: answer with the stored acknowledgement) or 0 when it
+ * is not (a conflict), and *ack_out the stored acknowledgement.  Malformed
+ * input is REG_EINVAL (REG_ETOOBIG when over a limit), and nothing is
+ * written.  Any other failure inside the caller's transaction leaves its
+ * rollback to the caller.  The request is looked up under the log's append
+ * lock, so that concurrent receipts of one id store it once.
+ */
+REG_API REG_WUR int reg_trace_receive(reg_ctx *ctx,
+    const struct reg_trace_in *in, reg_trace_ack_cb ack_cb, void *arg,
+    uint64_t *log_index, int *same_message, char **ack_out, reg_error *err);
+
+/*
+ * Records a change of a stored request's status: "in_progress" (with no
+ * response), or "answered", "restricted", "need_more_info" or "declined"
+ * with the signed trace response sent (response_len bytes, required).
+ * reasons_json (may be NULL) is a JSON array of strings, on one line, of
+ * at most REG_TRACE_REASONS_MAX bytes.  The status is stamped with the
+ * current time; *log_index (may be NULL) receives its leaf index.  An
+ * unknown request is REG_ENOTFOUND.
+ */
+REG_API REG_WUR int reg_trace_status_add(reg_ctx *ctx, const char *request_id,
+    const char *status, const char *reasons_json, const char *response,
+    size_t response_len, uint64_t *log_index, reg_error *err);
+
+/* A stored request with its acknowledgement and its latest status. */
+struct reg_trace {
+	char id[REG_UUID_STR];
+	char parent_id[REG_UUID_STR];	/* "" when none */
+	char requesting_state[3];
+	char requested_state[3];
+	char caller[301];
+	char kid[201];
+	char priority[8];
+	char received_at[40];
+	char due_by[40];
+	char *message;			/* the request as received */
+	char *ack;			/* the stored acknowledgement, or NULL */
+	uint64_t log_index;		/* the request's leaf */
+	char status[16];		/* the latest status; "acknowledged" when none */
+	char status_at[40];		/* its time (received_at when none) */
+	char *reasons;			/* its reasons (JSON), or NULL */
+	uint64_t status_log_index;	/* its leaf (log_index when none) */
+	char *response;			/* the latest signed response, or NULL */
+	char responded_at[40];		/* its status's time, or "" */
+};
+/* Reads a stored request (REG_ENOTFOUND if none); free *out with
+ * reg_trace_free(). */
+REG_API REG_WUR int reg_trace_get(reg_ctx *ctx, const char *id,
+    struct reg_trace **out, reg_error *err);
+/* Frees a reg_trace; accepts NULL. */
+REG_API void reg_trace_free(struct reg_trace *t);
+
+/*
+ * Calls cb with the id and due time of every open request (latest status
+ * acknowledged or in_progress), oldest first, for a daemon that restarts.
+ * The requests are read first, so cb may use ctx.  A non-zero return from
+ * cb stops the walk: REG_EIO.
+ */
+typedef int (*reg_trace_open_cb)(void *arg, const char *id,
+    const char *due_by);
+REG_API REG_WUR int reg_trace_open(reg_ctx *ctx, reg_trace_open_cb cb,
+    void *arg, reg_error *err);
+/* How many requests are open, and how many of them are overdue (the
+ * database's current time is after their due_by); either may be NULL. */
+REG_API REG_WUR int reg_trace_counts(reg_ctx *ctx, long *open, long *overdue,
+    reg_error *err);
+
 /* Frees memory the library handed out; accepts NULL. */
 REG_API void reg_free(void *p);
 
