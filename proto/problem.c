@@ -9,14 +9,47 @@
 
 #include "proto_int.h"
 
-/* The names of the problem types of this version, after PROTO_PROBLEM_URN,
- * in the order of the README's table. */
-static const char *const problem_names[] = {
-	"bad-request", "unsupported-media-type", "payload-too-large",
-	"bad-signature", "unknown-key", "kid-state-mismatch", "schema-version",
-	"invalid-document", "wrong-state", "conflict", "not-found", "forbidden",
-	"rate-limited", "timeout", "unavailable", "internal", NULL
+/* The problem types of this version, after PROTO_PROBLEM_URN, with the
+ * status code and title that bind their sender, in the order of the
+ * README's table. */
+static const struct {
+	const char *name;
+	int status;
+	const char *title;
+} problem_types[] = {
+	{ "bad-request", 400, "Bad request" },
+	{ "unsupported-media-type", 415, "Unsupported media type" },
+	{ "payload-too-large", 413, "Payload too large" },
+	{ "bad-signature", 403, "Bad signature" },
+	{ "unknown-key", 403, "Unknown key" },
+	{ "kid-state-mismatch", 403, "Key of another State" },
+	{ "schema-version", 422, "Unknown document type or version" },
+	{ "invalid-document", 422, "Invalid document" },
+	{ "wrong-state", 422, "Wrong State" },
+	{ "conflict", 409, "Conflict" },
+	{ "not-found", 404, "Not found" },
+	{ "forbidden", 403, "Forbidden" },
+	{ "rate-limited", 429, "Too many requests" },
+	{ "timeout", 408, "Request timeout" },
+	{ "unavailable", 503, "Service unavailable" },
+	{ "internal", 500, "Internal error" },
 };
+
+#define NTYPES (sizeof(problem_types) / sizeof(problem_types[0]))
+
+int
+proto_problem_type(const char *name, int *status, const char **title)
+{
+	size_t i;
+
+	for (i = 0; i < NTYPES; i++)
+		if (strcmp(name, problem_types[i].name) == 0) {
+			*status = problem_types[i].status;
+			*title = problem_types[i].title;
+			return 0;
+		}
+	return -1;
+}
 
 /* A problem type of this version. */
 static const char *
@@ -25,8 +58,8 @@ check_problem_type(const char *s)
 	size_t i, n = strlen(PROTO_PROBLEM_URN);
 
 	if (strncmp(s, PROTO_PROBLEM_URN, n) == 0)
-		for (i = 0; problem_names[i] != NULL; i++)
-			if (strcmp(s + n, problem_names[i]) == 0)
+		for (i = 0; i < NTYPES; i++)
+			if (strcmp(s + n, problem_types[i].name) == 0)
 				return NULL;
 	return "is not a problem type of this version (urn:registry:problem: "
 	    "and a name of proto/README.md's table)";

@@ -40,25 +40,6 @@ bad:
 }
 
 static int
-print_hashes_json(const char *key, const struct reg_hash *h, size_t n,
-    reg_error *err)
-{
-	size_t i;
-	char *b = NULL;
-	int r;
-
-	printf("\"%s\": [", key);
-	for (i = 0; i < n; i++) {
-		if ((r = reg_base64_encode(h[i].b, 32, &b, err)) != 0)
-			return r;
-		printf("%s\"%s\"", i ? ", " : "", b);
-		reg_free(b);
-	}
-	printf("]");
-	return 0;
-}
-
-static int
 read_leaf(const char *path, uint8_t **out, size_t *len, reg_error *err)
 {
 	FILE *f = stdin;
@@ -199,13 +180,9 @@ cmd_inclusion(reg_ctx *ctx, struct logopts *o, reg_error *err)
 	if (o->size == NULL && (r = default_size(ctx, &size, err)) != 0)
 		return r;
 	if ((r = reg_log_prove_inclusion(ctx, index, size, &p, err)) != 0 ||
-	    (r = reg_base64_encode(p->leaf_hash.b, 32, &b, err)) != 0)
+	    (r = reg_proof_json(p, 0, &b, err)) != 0)
 		goto out;
-	printf("{\"index\": %" PRIu64 ", \"size\": %" PRIu64 ", \"leaf_hash\": \"%s\", ",
-	    index, size, b);
-	if ((r = print_hashes_json("hashes", p->hashes, p->n, err)) != 0)
-		goto out;
-	printf("}\n");
+	printf("%s\n", b);
 out:
 	reg_free(b);
 	reg_free(p);
@@ -217,6 +194,7 @@ cmd_consistency(reg_ctx *ctx, struct logopts *o, reg_error *err)
 {
 	struct reg_proof *p = NULL;
 	uint64_t from, to;
+	char *b = NULL;
 	int r;
 
 	if (o->from == NULL) {
@@ -230,13 +208,12 @@ cmd_consistency(reg_ctx *ctx, struct logopts *o, reg_error *err)
 		return REG_EINVAL;
 	if (o->to == NULL && (r = default_size(ctx, &to, err)) != 0)
 		return r;
-	if ((r = reg_log_prove_consistency(ctx, from, to, &p, err)) != 0)
+	if ((r = reg_log_prove_consistency(ctx, from, to, &p, err)) != 0 ||
+	    (r = reg_proof_json(p, 1, &b, err)) != 0)
 		goto out;
-	printf("{\"old_size\": %" PRIu64 ", \"new_size\": %" PRIu64 ", ", from, to);
-	if ((r = print_hashes_json("hashes", p->hashes, p->n, err)) != 0)
-		goto out;
-	printf("}\n");
+	printf("%s\n", b);
 out:
+	reg_free(b);
 	reg_free(p);
 	return r;
 }

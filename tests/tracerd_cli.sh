@@ -16,45 +16,8 @@ bad() { echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '%s\n' "$@"; fails=$((fail
 
 # ---------------------------------------------------------------- the PKI
 cd "$T" || exit 1
-cat > ca.cnf <<'CNF'
-[ca]
-default_ca = test
-[test]
-dir = .
-database = index.txt
-new_certs_dir = .
-serial = serial
-crlnumber = crlnumber
-default_md = sha256
-default_days = 30
-default_crl_days = 30
-policy = any
-[any]
-countryName = optional
-organizationName = optional
-organizationalUnitName = optional
-commonName = supplied
-[client]
-basicConstraints = CA:FALSE
-keyUsage = digitalSignature
-extendedKeyUsage = clientAuth
-[server]
-basicConstraints = CA:FALSE
-keyUsage = digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost
-CNF
-: > index.txt
-echo 1000 > serial
-echo 1000 > crlnumber
-gen() {	# gen NAME SUBJECT EXT [CA-PREFIX]
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null &&
-	openssl ca -batch -config ca.cnf -cert "${4:-ca}.pem" -keyfile "${4:-ca}.key" \
-	    -extensions "$3" -in "$1.csr" -out "$1.pem" -notext >/dev/null 2>&1
-}
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-    -keyout ca.key -out ca.pem -subj "/CN=Registry test CA" 2>/dev/null
+. "${REG_TEST_SRCDIR:-.}/tests/pki.sh"
+pki_ca
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
     -keyout other.key -out other.pem -subj "/CN=Another CA" 2>/dev/null
 gen server "/C=NL/O=Registry/CN=localhost" server &&
@@ -78,7 +41,7 @@ ca_file = ca.pem
 signing_key = BE/2026-1 be-sign.pub.pem
 log_verifier = $vkey
 PEERS
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 cat > tracerd.ini <<INI
 [daemon]
 state = NL
@@ -161,15 +124,28 @@ out=$(call inspector /healthz --tls-max 1.2 2>&1); st=$?
 out=$(call norole /healthz)
 printf '%s' "$out" | grep -q '"type":"urn:registry:problem:forbidden".* 403$' &&
     ok no-role-forbidden || bad no-role-forbidden "$out"
-out=$(call inspector /v1/nothing)
+# A known caller's problems are signed with the daemon's key (checked with
+# python3-jwcrypto).
+openssl pkey -in sign.key -pubout -out sign.pub 2>/dev/null
+signed() {	# signed CLIENT PATH [curl options]: "cty kid payload status" on one
+	c=$1 path=$2	# line, the payload in payload.json
+	shift 2
+	st=$(curl -s --cacert ca.pem --cert "$c.pem" --key "$c.key" -o body -w '%{http_code}' \
+	    "$@" "https://127.0.0.1:$port$path")
+	/usr/bin/python3 "${REG_TEST_SRCDIR:-.}/tests/jws_tool.py" verify sign.pub body > v 2>&1
+	tail -n +2 v > payload.json
+	printf '%s %s\n' "$(tr '\n' ' ' < v)" "$st"
+}
+out=$(signed inspector /v1/nothing)
+printf '%s' "$out" | grep -q '^problem/1 NL/2026-1' &&
 printf '%s' "$out" | grep -q '"status":404.*"type":"urn:registry:problem:not-found".* 404$' &&
     ok not-found-problem || bad not-found-problem "$out"
-out=$(call inspector /healthz -X POST -d x)
+out=$(signed inspector /healthz -X POST -d x)
 printf '%s' "$out" | grep -q '"type":"urn:registry:problem:bad-request".* 400$' &&
     ok healthz-post || bad healthz-post "$out"
 # Problem documents are valid problem/1 documents (the protocol's schema).
-call inspector /v1/nothing >/dev/null
-head -n 1 resp > problem.json
+signed inspector /v1/nothing > /dev/null
+cp payload.json problem.json
 /usr/bin/python3 -c "import json, sys, jsonschema
 s = json.load(open(sys.argv[1])); d = json.load(open(sys.argv[2]))
 jsonschema.Draft202012Validator(s, format_checker=jsonschema.FormatChecker()).validate(d)" \

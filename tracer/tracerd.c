@@ -9,8 +9,9 @@
  * identity from its certificate, GET /healthz, an RFC 9457 problem document
  * for everything else, one key=value log line per request, SIGHUP reloading
  * the peers directory, the policy and the CRL without dropping
- * connections, and SIGTERM finishing the requests in flight.  The trace
- * endpoints of proto/README.md come next.
+ * connections, and SIGTERM finishing the requests in flight.  The
+ * endpoints are in tracerd_traces.c and tracerd_log.c; the database work
+ * runs on the worker pools of pool.c.
  */
 #include "config.h"
 
@@ -38,17 +39,6 @@
 
 #define PROG "tracerd"
 
-struct daemon {
-	struct trd_config cf;
-	struct event_base *base;
-	struct evhttp *http;
-	SSL_CTX *tls;			/* for new connections; swapped on SIGHUP */
-	proto_jws_key *signing;
-	tr__peers *peers;
-	tr_policy *policy;
-	unsigned long requests;
-};
-
 static void
 logline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -68,6 +58,45 @@ logline(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void
+trd_log_event(const char *event, const char *request, const char *status,
+    const char *what)
+{
+	char q[600];
+	size_t i = 0;
+
+	for (; what != NULL && *what != '\0' && i < sizeof(q) - 3; what++) {
+		if (*what == '"' || *what == '\\')
+			q[i++] = '\\';
+		q[i++] = (unsigned char)*what < ' ' ? ' ' : *what;
+	}
+	q[i] = '\0';
+	logline("event=%s%s%s%s%s%s%s%s", event, request ? " request=" : "",
+	    request ? request : "", status ? " status=" : "", status ? status : "",
+	    what ? " what=\"" : "", what ? q : "", what ? "\"" : "");
+}
+
+time_t
+trd_rfc3339_seconds(const char *s)
+{
+	struct tm tm;
+	const char *end;
+	int n = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	end = s + n;
+	if (*end == '.')
+		end += 1 + strspn(end + 1, "0123456789");
+	if (strcmp(end, "Z") != 0)
+		return 0;
+	return timegm(&tm);
 }
 
 /* ------------------------------------------------------------ loading */
@@ -123,37 +152,153 @@ fail:
 	return r;
 }
 
+/* ------------------------------------------------------------ policy */
+
+struct trd_policy_ref *
+trd_policy_hold(struct trd_daemon *d)
+{
+	d->policy->refs++;
+	return d->policy;
+}
+
+void
+trd_policy_release(struct trd_policy_ref *ref)
+{
+	if (ref != NULL && --ref->refs == 0) {
+		tr_policy_free(ref->policy);
+		free(ref);
+	}
+}
+
+static struct trd_policy_ref *
+policy_ref(tr_policy *p)
+{
+	struct trd_policy_ref *ref = calloc(1, sizeof(*ref));
+
+	if (ref != NULL) {
+		ref->policy = p;
+		ref->refs = 1;		/* the daemon's own */
+	}
+	return ref;
+}
+
 /* ------------------------------------------------------------ HTTP */
 
-static void
-problem(struct evhttp_request *req, int status, const char *name,
-    const char *title, const char *detail)
+void
+trd_timestamp(const struct timespec *t, char out[32])
 {
+	struct tm tm;
+	char s[24];
+
+	gmtime_r(&t->tv_sec, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%.19s.%03dZ", s, (int)(t->tv_nsec / 1000000) % 1000);
+}
+
+static double
+ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+void
+trd_reply(struct trd_call *c, int status, const char *ctype, const void *body,
+    size_t len, const char *location)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
 	struct evbuffer *b = evbuffer_new();
-	json_t *p;
-	char *text;
 
-	p = json_pack("{s:s, s:s, s:s, s:i}", "schema", "problem/1", "type", "",
-	    "title", title, "status", status);
-	if (p != NULL) {
-		char type[96];
-
-		snprintf(type, sizeof(type), "urn:registry:problem:%s", name);
-		json_object_set_new(p, "type", json_string(type));
-		if (detail != NULL)
-			json_object_set_new(p, "detail", json_string(detail));
-		json_object_set_new(p, "instance", json_string(evhttp_request_get_uri(req)));
-	}
-	text = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(p);
-	if (b != NULL && text != NULL)
-		evbuffer_add_printf(b, "%s\n", text);
-	free(text);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-	    "application/problem+json");
-	evhttp_send_reply(req, status, title, b);
+	if (ctype != NULL)
+		evhttp_add_header(h, "Content-Type", ctype);
+	if (location != NULL)
+		evhttp_add_header(h, "Location", location);
+	if (status == 429 || status == 503)
+		evhttp_add_header(h, "Retry-After", "1");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	if (b != NULL && body != NULL && len > 0)
+		evbuffer_add(b, body, len);
+	evhttp_send_reply(c->req, status, NULL, b);
 	if (b != NULL)
 		evbuffer_free(b);
+	c->d->in_flight--;
+	logline("method=%s path=%s status=%d caller=%s/%s%s%s%s%s ms=%.3f", c->method,
+	    c->path, status, c->id.state[0] ? c->id.state : "-",
+	    c->id.role[0] ? c->id.role : "-",
+	    c->request_id[0] ? " request=" : "", c->request_id,
+	    c->note[0] ? " note=" : "", c->note, ms_since(&c->t0));
+	if (c->d->stopping && c->d->in_flight == 0)
+		event_base_loopexit(c->d->base, NULL);
+	free(c);
+}
+
+void
+trd_reply_signed(struct trd_call *c, int status, const char *cty,
+    const char *doc, const char *location)
+{
+	proto_error perr = PROTO_ERROR_INIT;
+	char *jws = NULL;
+
+	if (proto_jws_sign(c->d->signing, cty, doc, strlen(doc), &jws, &perr) != 0) {
+		trd_log_event("error", c->request_id[0] ? c->request_id : NULL, NULL,
+		    perr.message);
+		trd_reply(c, 500, "text/plain", "internal error\n", 15, NULL);
+		return;
+	}
+	trd_reply(c, status, "application/jose", jws, strlen(jws), location);
+	proto_free(jws);
+}
+
+void
+trd_problem(struct trd_call *c, const char *name, const char *detail,
+    const char *field)
+{
+	proto_problem *p = proto_problem_new();
+	proto_error perr = PROTO_ERROR_INIT;
+	char type[96], *json = NULL;
+	const char *title;
+	int status;
+
+	if (proto_problem_type(name, &status, &title) != 0) {
+		name = "internal";
+		status = 500;
+		title = "Internal error";
+	}
+	snprintf(type, sizeof(type), PROTO_PROBLEM_URN "%s", name);
+	snprintf(c->note, sizeof(c->note), "%s", name);
+	if (p != NULL) {
+		p->type = strdup(type);
+		p->title = strdup(title);
+		p->status = status;
+		p->detail = detail ? strdup(detail) : NULL;
+		p->instance = strdup(c->path);
+		p->field = field ? strdup(field) : NULL;
+		snprintf(p->request_id, sizeof(p->request_id), "%s", c->request_id);
+		/* A detail that the codec refuses (too long) is cut rather than
+		 * lost; an instance with characters a URI may not hold is left
+		 * out. */
+		if (p->detail != NULL && strlen(p->detail) > 2000)
+			p->detail[2000] = '\0';
+	}
+	if (p == NULL || p->type == NULL || p->title == NULL ||
+	    (proto_problem_to_json(p, &json, &perr) != 0 &&
+	    (free(p->instance), p->instance = NULL, p->request_id[0] = '\0',
+	    proto_error_clear(&perr), proto_problem_to_json(p, &json, &perr)) != 0)) {
+		trd_log_event("error", NULL, NULL, perr.message);
+		proto_problem_free(p);
+		trd_reply(c, status, "text/plain", title, strlen(title), NULL);
+		return;
+	}
+	proto_problem_free(p);
+	if (c->identified)
+		trd_reply_signed(c, status, PROTO_SCHEMA_PROBLEM, json, NULL);
+	else
+		trd_reply(c, status, "application/problem+json", json, strlen(json),
+		    NULL);
+	proto_free(json);
 }
 
 static SSL *
@@ -178,59 +323,111 @@ method_name(enum evhttp_cmd_type m)
 	}
 }
 
+/* The id in "/v1/traces/{id}" or "/v1/traces/{id}/status": 36 characters
+ * of a UUID's alphabet (the store checks it is a UUID). */
+static int
+trace_path(const char *path, char id[37], int *status_only)
+{
+	const char *p = path + strlen("/v1/traces/");
+	size_t n = strspn(p, "0123456789abcdefABCDEF-");
+
+	if (strncmp(path, "/v1/traces/", 11) != 0 || n != 36)
+		return -1;
+	if (strcmp(p + n, "/status") == 0)
+		*status_only = 1;
+	else if (p[n] == '\0')
+		*status_only = 0;
+	else
+		return -1;
+	memcpy(id, p, 36);
+	id[36] = '\0';
+	return 0;
+}
+
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
-	struct daemon *d = arg;
-	struct trd_identity id;
+	struct trd_daemon *d = arg;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
-	struct timespec t0, t1;
 	SSL *ssl = request_ssl(req);
-	int status;
+	struct trd_call *c = calloc(1, sizeof(*c));
+	char id[37];
+	int get = m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD, status_only;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (c == NULL) {
+		evhttp_send_error(req, 503, NULL);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &c->t0);
+	c->d = d;
+	c->req = req;
+	c->method = method_name(m);
+	c->route = "other";
 	d->requests++;
+	d->in_flight++;
 	if (path == NULL)
 		path = "";
-	if (ssl == NULL || trd_tls_identity(ssl, &id) != 0) {
-		memset(&id, 0, sizeof(id));
-		status = 403;
-		problem(req, status, "forbidden", "Forbidden", "the client "
-		    "certificate names no State and role (subject C and OU)");
-	} else if (strcmp(path, "/healthz") == 0) {
-		struct evbuffer *b = evbuffer_new();
-
-		if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
-			status = 400;
-			problem(req, status, "bad-request", "Bad request",
-			    "/healthz answers GET and HEAD only");
-		} else {
-			status = 200;
-			evhttp_add_header(evhttp_request_get_output_headers(req),
-			    "Content-Type", "text/plain");
-			if (b != NULL)
-				evbuffer_add_printf(b, "ok\n");
-			evhttp_send_reply(req, status, "OK", b);
-		}
-		if (b != NULL)
-			evbuffer_free(b);
-	} else {
-		status = 404;
-		problem(req, status, "not-found", "Not found", "no such path");
+	/* The path as logged and echoed: printable ASCII only. */
+	for (size_t i = 0; path[i] != '\0' && i < sizeof(c->path) - 1; i++)
+		c->path[i] = path[i] > ' ' && path[i] < 0x7f ? path[i] : '?';
+	if (ssl == NULL || trd_tls_identity(ssl, &c->id) != 0) {
+		memset(&c->id, 0, sizeof(c->id));
+		trd_problem(c, "forbidden", "the client certificate names no State "
+		    "and role (subject C and OU)", NULL);
+		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	logline("method=%s path=%s status=%d caller=%s/%s ms=%.3f", method_name(m),
-	    path, status, id.state[0] ? id.state : "-", id.role[0] ? id.role : "-",
-	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	c->identified = 1;
+	if (d->stopping) {
+		trd_problem(c, "unavailable", "the daemon is stopping", NULL);
+		return;
+	}
+	if (strcmp(path, "/healthz") == 0) {
+		c->route = "/healthz";
+		if (!get)
+			trd_problem(c, "bad-request", "/healthz answers GET and HEAD "
+			    "only", NULL);
+		else
+			trd_reply(c, 200, "text/plain", "ok\n", 3, NULL);
+	} else if (strcmp(path, "/v1/traces") == 0) {
+		c->route = "/v1/traces";
+		if (m != EVHTTP_REQ_POST)
+			trd_problem(c, "bad-request", "/v1/traces answers POST only",
+			    NULL);
+		else
+			trd_traces_post(c);
+	} else if (trace_path(path, id, &status_only) == 0) {
+		c->route = status_only ? "/v1/traces/{id}/status" : "/v1/traces/{id}";
+		if (!get)
+			trd_problem(c, "bad-request", "a trace's status answers GET "
+			    "only", NULL);
+		else
+			trd_traces_get(c, id, status_only);
+	} else if (strncmp(path, "/v1/log/", 8) == 0) {
+		if (!get) {
+			trd_problem(c, "bad-request", "the log answers GET only", NULL);
+		} else if (strcmp(path, "/v1/log/checkpoint") == 0) {
+			c->route = "/v1/log/checkpoint";
+			trd_log_checkpoint(c);
+		} else if (strcmp(path, "/v1/log/proof/inclusion") == 0) {
+			c->route = "/v1/log/proof/inclusion";
+			trd_log_inclusion(c);
+		} else if (strcmp(path, "/v1/log/proof/consistency") == 0) {
+			c->route = "/v1/log/proof/consistency";
+			trd_log_consistency(c);
+		} else {
+			trd_problem(c, "not-found", "no such path", NULL);
+		}
+	} else {
+		trd_problem(c, "not-found", "no such path", NULL);
+	}
 }
 
 /* A TLS bufferevent for each new connection, with the current context. */
 static struct bufferevent *
 on_connection(struct event_base *base, void *arg)
 {
-	struct daemon *d = arg;
+	struct trd_daemon *d = arg;
 	SSL *ssl = SSL_new(d->tls);
 
 	if (ssl == NULL)
@@ -244,22 +441,31 @@ on_connection(struct event_base *base, void *arg)
 static void
 on_term(evutil_socket_t sig, short what, void *arg)
 {
-	struct daemon *d = arg;
-	struct timeval grace = { 5, 0 };
+	struct trd_daemon *d = arg;
+	struct timeval grace = { 10, 0 };
 
 	(void)what;
-	logline("event=stop signal=%d requests=%lu", (int)sig, d->requests);
-	/* Stop accepting; requests in flight get a few seconds to finish. */
-	event_base_loopexit(d->base, &grace);
+	logline("event=stop signal=%d requests=%lu in_flight=%ld", (int)sig,
+	    d->requests, d->in_flight);
+	/* Stop accepting; the requests in flight finish (trd_reply() ends
+	 * the loop after the last), within a grace period.  Traces not
+	 * finished stay open in the database and resume at the next start. */
+	d->stopping = 1;
+	if (d->sock != NULL) {
+		evhttp_del_accept_socket(d->http, d->sock);
+		d->sock = NULL;
+	}
+	event_base_loopexit(d->base, d->in_flight > 0 ? &grace : NULL);
 }
 
 static void
 on_hup(evutil_socket_t sig, short what, void *arg)
 {
-	struct daemon *d = arg;
+	struct trd_daemon *d = arg;
 	reg_error err = REG_ERROR_INIT;
 	tr__peers *peers;
 	tr_policy *policy;
+	struct trd_policy_ref *ref;
 	SSL_CTX *tls;
 
 	(void)sig;
@@ -268,13 +474,21 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 		logline("event=reload result=refused reason=\"%s\"", err.message);
 		return;
 	}
+	if ((ref = policy_ref(policy)) == NULL) {
+		logline("event=reload result=refused reason=\"out of memory\"");
+		tr__peers_free(peers);
+		tr_policy_free(policy);
+		SSL_CTX_free(tls);
+		return;
+	}
 	tr__peers_free(d->peers);
-	tr_policy_free(d->policy);
+	/* Traces running keep the policy they started with. */
+	trd_policy_release(d->policy);
 	/* Connections open keep the old context through their SSL objects
 	 * (reference counted); new ones take the new one. */
 	SSL_CTX_free(d->tls);
 	d->peers = peers;
-	d->policy = policy;
+	d->policy = ref;
 	d->tls = tls;
 	logline("event=reload result=ok peers=%zu", peers ? tr__peers_count(peers) : 0);
 }
@@ -310,11 +524,11 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct daemon d;
+	struct trd_daemon d;
 	reg_error err = REG_ERROR_INIT;
-	struct evhttp_bound_socket *sock;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	const char *config = NULL;
+	tr_policy *policy = NULL;
 	int ch, check = 0, rc = 1;
 
 	memset(&d, 0, sizeof(d));
@@ -337,8 +551,17 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (trd_config_load(config, &d.cf, &err) != 0 ||
 	    load_signing_key(&d.cf, &d.signing, &err) != 0 ||
-	    load_reloadable(&d.cf, &d.peers, &d.policy, &d.tls, &err) != 0) {
+	    load_reloadable(&d.cf, &d.peers, &policy, &d.tls, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err.message);
+		goto out;
+	}
+	if (d.cf.log_key[0] != '\0' && reg_key_load(d.cf.log_key, &d.log_key, &err) != 0) {
+		fprintf(stderr, PROG ": [log] key: %s\n", err.message);
+		goto out;
+	}
+	if ((d.policy = policy_ref(policy)) == NULL) {
+		fprintf(stderr, PROG ": out of memory\n");
+		tr_policy_free(policy);
 		goto out;
 	}
 	if (check) {
@@ -351,16 +574,27 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": cannot start the event loop\n");
 		goto out;
 	}
+	if (trd_pool_new(d.base, "database", d.cf.database, d.cf.pool_size,
+	    d.cf.queue_max, NULL, &d.pool, &err) != 0 ||
+	    trd_pool_new(d.base, "trace", d.cf.database, d.cf.trace_workers,
+	    d.cf.queue_max, trd_traces_slot_free, &d.tracers, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err.message);
+		goto out;
+	}
 	evhttp_set_bevcb(d.http, on_connection, &d);
 	evhttp_set_gencb(d.http, on_request, &d);
 	evhttp_set_max_body_size(d.http, (ev_ssize_t)d.cf.body_max);
 	evhttp_set_max_headers_size(d.http, 16384);
 	evhttp_set_timeout(d.http, d.cf.header_timeout);
+	/* Every method reaches on_request, which refuses the wrong ones with
+	 * a problem document rather than evhttp's page. */
 	evhttp_set_allowed_methods(d.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD);
-	sock = evhttp_bind_socket_with_handle(d.http, d.cf.listen_host,
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
+	    EVHTTP_REQ_PATCH);
+	d.sock = evhttp_bind_socket_with_handle(d.http, d.cf.listen_host,
 	    (ev_uint16_t)d.cf.listen_port);
-	if (sock == NULL) {
+	if (d.sock == NULL) {
 		fprintf(stderr, PROG ": cannot listen on %s:%d: %s\n", d.cf.listen_host,
 		    d.cf.listen_port, strerror(errno));
 		goto out;
@@ -376,21 +610,35 @@ main(int argc, char **argv)
 	}
 	logline("event=start state=%s listen=%s:%d peers=%zu", d.cf.state,
 	    d.cf.listen_host, d.cf.listen_port, d.peers ? tr__peers_count(d.peers) : 0);
+	if (trd_log_checkpoints_start(&d, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err.message);
+		goto out;
+	}
+	trd_traces_resume(&d);
 	rc = event_base_dispatch(d.base) < 0 ? 1 : 0;
 out:
+	if (d.ev_checkpoint != NULL)
+		event_free(d.ev_checkpoint);
 	if (ev_term != NULL)
 		event_free(ev_term);
 	if (ev_int != NULL)
 		event_free(ev_int);
 	if (ev_hup != NULL)
 		event_free(ev_hup);
+	/* The pools first: the answers of jobs that ran are still handed to
+	 * their requests, which evhttp_free() then drops. */
+	d.stopping = 1;
+	trd_pool_free(d.pool);
+	trd_pool_free(d.tracers);
 	if (d.http != NULL)
 		evhttp_free(d.http);
 	if (d.base != NULL)
 		event_base_free(d.base);
 	SSL_CTX_free(d.tls);
 	proto_jws_key_free(d.signing);
+	reg_key_free(d.log_key);
 	tr__peers_free(d.peers);
-	tr_policy_free(d.policy);
+	if (d.policy != NULL)
+		trd_policy_release(d.policy);
 	return rc;
 }

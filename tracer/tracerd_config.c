@@ -7,7 +7,13 @@
  *   [peers]    directory = FILE
  *   [policy]   file = FILE
  *   [limits]   body_max = BYTES, header_timeout = S, idle_timeout = S,
- *              max_connections = N
+ *              max_connections = N, rate = PER_SECOND, burst = N,
+ *              queue_max = N
+ *   [workers]  pool = N (connections answering at once), traces = N
+ *   [log]      key = FILE (the log's note key, regctl key generate),
+ *              checkpoint_interval = S
+ *   [deadlines] urgent = HOURS, routine = HOURS, and per requesting State
+ *              urgent.XX = HOURS, routine.XX = HOURS
  *
  * Relative file names are resolved against the configuration file's
  * folder.  An unknown section or key, a key given twice, a bad value or a
@@ -52,6 +58,15 @@ static const struct key {
 	{ "limits", "header_timeout", K_INT, F(header_timeout), 1, 600, 0 },
 	{ "limits", "idle_timeout", K_INT, F(idle_timeout), 1, 86400, 0 },
 	{ "limits", "max_connections", K_INT, F(max_connections), 1, 100000, 0 },
+	{ "limits", "rate", K_INT, F(rate), 1, 100000, 0 },
+	{ "limits", "burst", K_INT, F(burst), 1, 1000000, 0 },
+	{ "limits", "queue_max", K_INT, F(queue_max), 1, 1000000, 0 },
+	{ "workers", "pool", K_INT, F(pool_size), 1, 64, 0 },
+	{ "workers", "traces", K_INT, F(trace_workers), 1, 64, 0 },
+	{ "log", "key", K_PATH, F(log_key), 0, 0, 0 },
+	{ "log", "checkpoint_interval", K_INT, F(checkpoint_interval), 1, 86400, 0 },
+	{ "deadlines", "urgent", K_INT, F(urgent_hours), 1, 24 * 366, 0 },
+	{ "deadlines", "routine", K_INT, F(routine_hours), 1, 24 * 366, 0 },
 #undef F
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -65,6 +80,69 @@ struct parse {
 
 #define fail(ps, ...) tr__ini_fail(&(ps)->ini, __VA_ARGS__)
 
+/* [deadlines] urgent.XX = HOURS or routine.XX = HOURS: one requesting
+ * State's own deadline. */
+static int
+deadline_override(struct parse *ps, const char *name, const char *v)
+{
+	struct trd_config *cf = ps->cf;
+	const char *dot = strchr(name, '.');
+	struct trd_deadline *dl;
+	int urgent, j;
+	char *end;
+	long h;
+
+	if ((size_t)(dot - name) == 6 && strncmp(name, "urgent", 6) == 0)
+		urgent = 1;
+	else if ((size_t)(dot - name) == 7 && strncmp(name, "routine", 7) == 0)
+		urgent = 0;
+	else
+		return fail(ps, "unknown key '%.40s' in [deadlines]", name);
+	if (!proto_country_valid(dot + 1))
+		return fail(ps, "'%.40s': '%.20s' is not an ISO 3166-1 alpha-2 code",
+		    name, dot + 1);
+	errno = 0;
+	h = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || end == v || h < 1 || h > 24 * 366)
+		return fail(ps, "%s must be a whole number of hours from 1 to %d", name,
+		    24 * 366);
+	for (j = 0; j < cf->n_deadlines; j++)
+		if (strcmp(cf->deadlines[j].state, dot + 1) == 0)
+			break;
+	if (j == cf->n_deadlines) {
+		if (cf->n_deadlines == TRD_DEADLINES_MAX)
+			return fail(ps, "more than %d States in [deadlines]",
+			    TRD_DEADLINES_MAX);
+		dl = &cf->deadlines[cf->n_deadlines++];
+		memcpy(dl->state, dot + 1, 3);
+	} else {
+		dl = &cf->deadlines[j];
+	}
+	if ((urgent ? dl->urgent_hours : dl->routine_hours) != 0)
+		return fail(ps, "%s is given twice in [deadlines]", name);
+	if (urgent)
+		dl->urgent_hours = (int)h;
+	else
+		dl->routine_hours = (int)h;
+	return 1;
+}
+
+int
+trd_config_deadline(const struct trd_config *cf, const char *state, int urgent)
+{
+	int j;
+
+	for (j = 0; j < cf->n_deadlines; j++)
+		if (strcmp(cf->deadlines[j].state, state) == 0) {
+			int h = urgent ? cf->deadlines[j].urgent_hours :
+			    cf->deadlines[j].routine_hours;
+
+			if (h != 0)
+				return h;
+		}
+	return urgent ? cf->urgent_hours : cf->routine_hours;
+}
+
 static int
 handler(void *user, const char *section, const char *name, const char *v)
 {
@@ -72,6 +150,8 @@ handler(void *user, const char *section, const char *name, const char *v)
 	char *dst;
 	size_t i;
 
+	if (strcmp(section, "deadlines") == 0 && strchr(name, '.') != NULL)
+		return deadline_override(ps, name, v);
 	for (i = 0; i < NKEYS; i++)
 		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
 			break;
@@ -154,6 +234,14 @@ trd_config_load(const char *path, struct trd_config *cf, reg_error *err)
 	cf->header_timeout = 10;
 	cf->idle_timeout = 60;
 	cf->max_connections = 4096;
+	cf->rate = 20;
+	cf->burst = 100;
+	cf->queue_max = 10000;
+	cf->pool_size = 4;
+	cf->trace_workers = 2;
+	cf->checkpoint_interval = 60;
+	cf->urgent_hours = 24;
+	cf->routine_hours = 5 * 24;
 	snprintf(cf->path, sizeof(cf->path), "%s", path);
 	if (realpath(path, real) == NULL)
 		return tr__fail(err, errno == ENOENT ? REG_ENOTFOUND : REG_EIO,

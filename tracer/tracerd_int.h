@@ -2,11 +2,17 @@
 #ifndef TRACER_TRACERD_INT_H
 #define TRACER_TRACERD_INT_H
 
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
 #include <openssl/ssl.h>
 
+#include "pool.h"
 #include "tracer_int.h"
 
 #define TRD_PATH_MAX 1024
+#define TRD_DEADLINES_MAX 300
 
 /* The daemon's configuration file (tracerd(8), "CONFIGURATION"). */
 struct trd_config {
@@ -27,7 +33,24 @@ struct trd_config {
 	int header_timeout;		/* [limits] header_timeout, seconds */
 	int idle_timeout;		/* [limits] idle_timeout, seconds */
 	int max_connections;		/* [limits] max_connections */
+	int rate;			/* [limits] rate: requests a second a caller */
+	int burst;			/* [limits] burst */
+	int queue_max;			/* [limits] queue_max: jobs waiting a pool */
+	int pool_size;			/* [workers] pool */
+	int trace_workers;		/* [workers] traces */
+	char log_key[TRD_PATH_MAX];	/* [log] key, or "" */
+	int checkpoint_interval;	/* [log] checkpoint_interval, seconds */
+	int urgent_hours;		/* [deadlines] urgent */
+	int routine_hours;		/* [deadlines] routine */
+	struct trd_deadline {
+		char state[3];
+		int urgent_hours, routine_hours;	/* 0: the default */
+	} deadlines[TRD_DEADLINES_MAX];	/* [deadlines] urgent.XX, routine.XX */
+	int n_deadlines;
 };
+
+/* Hours from receipt to the answer's due time, for a request of state. */
+int trd_config_deadline(const struct trd_config *cf, const char *state, int urgent);
 
 /*
  * Reads a configuration file: unknown sections and keys, bad values, a
@@ -49,5 +72,94 @@ struct trd_identity {
 /* 0 and *id filled, or -1 for a certificate that names no valid State and
  * role. */
 int trd_tls_identity(SSL *ssl, struct trd_identity *id);
+
+
+/* The policy in force, shared by the trace jobs that started under it;
+ * counted on the loop's thread only. */
+struct trd_policy_ref {
+	tr_policy *policy;
+	int refs;
+};
+
+/* The running daemon. */
+struct trd_daemon {
+	struct trd_config cf;
+	struct event_base *base;
+	struct evhttp *http;
+	SSL_CTX *tls;			/* for new connections; swapped on SIGHUP */
+	proto_jws_key *signing;
+	reg_key *log_key;		/* signs checkpoints, or NULL */
+	struct event *ev_checkpoint;
+	int checkpointing;		/* a checkpoint job is queued */
+	uint64_t checkpoint_size;	/* of the latest checkpoint signed */
+	tr__peers *peers;
+	struct trd_policy_ref *policy;
+	trd_pool *pool;			/* storing, reading, the log */
+	trd_pool *tracers;		/* traces */
+	struct evhttp_bound_socket *sock;
+	unsigned long requests;
+	long in_flight;			/* HTTP requests not yet answered */
+	long traces_running;		/* queued or running trace jobs */
+	int stopping;
+};
+
+struct trd_policy_ref *trd_policy_hold(struct trd_daemon *d);
+void trd_policy_release(struct trd_policy_ref *ref);
+
+/* One HTTP request being served.  Every path ends in trd_reply() or
+ * trd_problem(), which answer, log the request's line and free the call. */
+struct trd_call {
+	struct trd_daemon *d;
+	struct evhttp_request *req;
+	struct trd_identity id;
+	int identified;			/* id was read from the certificate */
+	const char *route;		/* the endpoint, for the log */
+	char path[256];
+	const char *method;
+	struct timespec t0;
+	char request_id[37];		/* the trace request concerned, or "" */
+	char note[64];			/* for the log line, e.g. "repeat" */
+};
+
+/* Answers with a body of ctype (NULL: none), logs and frees the call. */
+void trd_reply(struct trd_call *c, int status, const char *ctype,
+    const void *body, size_t len, const char *location);
+
+/* Answers with the problem document of type name (proto/README.md 11.2),
+ * signed when the caller is known; detail and field may be NULL. */
+void trd_problem(struct trd_call *c, const char *name, const char *detail,
+    const char *field);
+
+/* Answers with doc signed by the daemon's key, cty its schema. */
+void trd_reply_signed(struct trd_call *c, int status, const char *cty,
+    const char *doc, const char *location);
+
+/* One log line "event=E request=R status=S what=\"...\"" (NULL parts left
+ * out), the what's quotes and controls escaped. */
+void trd_log_event(const char *event, const char *request, const char *status,
+    const char *what);
+
+/* The seconds since the epoch of an RFC 3339 UTC time (fractions dropped),
+ * or 0 when it is not one. */
+time_t trd_rfc3339_seconds(const char *s);
+
+/* RFC 3339 UTC with milliseconds of t (CLOCK_REALTIME). */
+void trd_timestamp(const struct timespec *t, char out[32]);
+
+/* Endpoints. */
+void trd_traces_post(struct trd_call *c);
+void trd_traces_get(struct trd_call *c, const char *id, int status_only);
+void trd_log_checkpoint(struct trd_call *c);
+void trd_log_inclusion(struct trd_call *c);
+void trd_log_consistency(struct trd_call *c);
+
+/* Frees a trace worker's engine. */
+void trd_traces_slot_free(void *slot);
+
+/* Signs a checkpoint every checkpoint_interval when the log has grown. */
+int trd_log_checkpoints_start(struct trd_daemon *d, reg_error *err);
+
+/* Queues the trace of every request not yet answered (at start). */
+void trd_traces_resume(struct trd_daemon *d);
 
 #endif

@@ -441,6 +441,11 @@ PROTO_API PROTO_WUR int proto_problem_to_json(const proto_problem *prob,
     char **out, proto_error *err);
 PROTO_API proto_problem *proto_problem_new(void);
 PROTO_API void proto_problem_free(proto_problem *prob);
+/* The status code and English title that bind a problem type's sender, by
+ * the type's name after PROTO_PROBLEM_URN ("conflict"); -1 for a name that
+ * is not of this version. */
+PROTO_API PROTO_WUR int proto_problem_type(const char *name, int *status,
+    const char **title);
 
 /* Frees memory the codec returned (serialised documents); accepts NULL. */
 PROTO_API void proto_free(void *p);

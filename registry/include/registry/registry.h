@@ -294,6 +294,12 @@ REG_API REG_WUR int reg_log_prove_inclusion(reg_ctx *ctx, uint64_t index,
 REG_API REG_WUR int reg_log_prove_consistency(reg_ctx *ctx, uint64_t old_size,
     uint64_t new_size, struct reg_proof **out, reg_error *err);
 
+/* A proof as the JSON text that `regctl log prove-inclusion` (consistency
+ * = 0) or `prove-consistency` (1) prints, without a newline; free *out with
+ * reg_free(). */
+REG_API REG_WUR int reg_proof_json(const struct reg_proof *p, int consistency,
+    char **out, reg_error *err);
+
 /* Calls cb for each leaf with start <= index < end, in order. */
 typedef int (*reg_leaf_cb)(uint64_t index, const uint8_t *leaf, size_t len,
     void *arg);

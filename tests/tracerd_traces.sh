@@ -1,0 +1,324 @@
+#!/bin/sh
+# tracerd end to end, on loopback with real certificates and the sample
+# registry of State BE: a peer State's signed trace request acknowledged,
+# traced and answered; the same request again; a conflict; who may read
+# what; every bad input refused with its problem; the log endpoints against
+# regctl; a crash in the middle of a trace recovered at the next start.
+# Every signed message is checked with an independent JWS implementation
+# (python3-jwcrypto, tests/jws_tool.py) and the answer with tracectl verify.
+set -u
+SRC="${REG_TEST_SRCDIR:-.}"
+TRACERD="${REG_TEST_BUILDDIR:-.}/tracerd"
+TRACECTL="${REG_TEST_BUILDDIR:-.}/tracectl"
+REGCTL="${REG_TEST_BUILDDIR:-.}/regctl"
+JWS="/usr/bin/python3 $SRC/tests/jws_tool.py"
+T=$(mktemp -d)
+pid=""
+trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$T"' EXIT
+fails=0
+passes=0
+ok() { echo "ok $1"; passes=$((passes + 1)); }
+bad() { echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '%s\n' "$@" | head -20; fails=$((fails + 1)); }
+
+# ---------------------------------------------------------------- registry
+psql -q -c "CREATE DATABASE traced" postgres >/dev/null
+export REGISTRY_DB=dbname=traced
+"$REGCTL" migrate >/dev/null || { echo "FAIL migrate"; exit 1; }
+(cd "$SRC" && REGCTL="$REGCTL" sh etc/sample-setup.sh >/dev/null) || { echo "FAIL setup"; exit 1; }
+"$REGCTL" import "$SRC/etc/sample-weapons.csv" >/dev/null &&
+"$REGCTL" import "$SRC/etc/sample-events.csv" >/dev/null || { echo "FAIL import"; exit 1; }
+cd "$T" || exit 1
+vkey=$("$REGCTL" key generate --name be.example/log --key log.key 2>/dev/null | grep '+' | tail -1)
+"$REGCTL" log checkpoint --key log.key >/dev/null || { echo "FAIL checkpoint"; exit 1; }
+
+# ---------------------------------------------------------------- PKI, keys
+. "$SRC/tests/pki.sh"
+pki_ca
+gen server "/C=BE/O=Registry/CN=localhost" server &&
+gen nl "/C=NL/OU=peer/CN=tracing.nl.example" client &&
+gen fr "/C=FR/OU=peer/CN=tracing.fr.example" client &&
+gen liaison "/C=BE/OU=liaison/CN=Liaison office" client &&
+gen auditor "/C=BE/OU=auditor/CN=Auditor" client &&
+gen investigator "/C=BE/OU=investigator/CN=Inspector" client &&
+gen clerk "/C=BE/OU=clerk/CN=Clerk" client || { echo "FAIL pki"; exit 1; }
+for k in be nl fr; do
+	openssl genpkey -algorithm ed25519 -out $k-sign.key 2>/dev/null
+	openssl pkey -in $k-sign.key -pubout -out $k-sign.pub 2>/dev/null
+done
+chmod 600 server.key be-sign.key
+cat > peers.ini <<PEERS
+[peer.NL]
+url = https://tracing.nl.example
+ca_file = ca.pem
+signing_key = NL/1 nl-sign.pub
+log_verifier = $vkey
+[peer.FR]
+url = https://tracing.fr.example
+ca_file = ca.pem
+signing_key = FR/1 fr-sign.pub
+log_verifier = $vkey
+PEERS
+# What the requesting State (NL) knows of BE, for tracectl verify.
+cat > nl-peers.ini <<PEERS
+[peer.BE]
+url = https://127.0.0.1
+ca_file = ca.pem
+signing_key = BE/1 be-sign.pub
+log_verifier = $vkey
+PEERS
+port=$(free_port)
+cat > tracerd.ini <<INI
+[daemon]
+state = BE
+listen = 127.0.0.1:$port
+database = dbname=traced
+[tls]
+certificate = server.pem
+key = server.key
+client_ca = ca.pem
+[signing]
+key = be-sign.key
+kid = BE/1
+[peers]
+directory = peers.ini
+[limits]
+header_timeout = 5
+body_max = 65536
+[workers]
+pool = 2
+traces = 1
+[log]
+key = log.key
+checkpoint_interval = 1
+[deadlines]
+urgent.NL = 6
+INI
+
+start() {
+	"$TRACERD" --config tracerd.ini 2>> daemon.log &
+	pid=$!
+	i=0
+	while ! curl -s -o /dev/null --cacert ca.pem --cert nl.pem --key nl.key \
+	    "https://127.0.0.1:$port/healthz" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
+start
+
+# call WHO METHOD PATH [curl options]: body in out.body, headers in out.hdr,
+# prints the HTTP status.
+call() {
+	who=$1 m=$2 path=$3
+	shift 3
+	curl -s --cacert ca.pem --cert "$who.pem" --key "$who.key" -X "$m" \
+	    -D out.hdr -o out.body -w '%{http_code}' "$@" "https://127.0.0.1:$port$path"
+}
+# post WHO FILE [content-type]: POSTs FILE's bytes.
+post() {
+	call "$1" POST /v1/traces -H "Content-Type: ${3:-application/jose}" \
+	    --data-binary "@$2"
+}
+# signed: out.body verifies with BE's key; its payload goes to out.json and
+# "cty kid" to out.cty.
+signed() {
+	$JWS verify be-sign.pub out.body > out.v 2>&1 &&
+	head -n 1 out.v > out.cty && tail -n +2 out.v > out.json
+}
+# problem NAME STATUS GOT: the answer is BE's signed problem NAME.
+problem() {
+	if [ "$3" = "$2" ] && signed && grep -q '^problem/1 BE/1' out.cty &&
+	    grep -q "\"type\":\"urn:registry:problem:$1\"" out.json; then
+		ok "$1 ($2)"
+	else
+		bad "$1" "HTTP $3, wanted $2" "$(cat out.body)"
+	fi
+}
+field() {	# field JSON-PATH: a member of out.json
+	python3 -c "import json,sys; d=json.load(open('out.json'))
+for k in sys.argv[1].split('.'): d = d[int(k)] if k.isdigit() else d.get(k)
+print(d if d is not None else '')" "$1"
+}
+
+# A request from NL for the sample P90, edited with python3.
+edit() {	# edit OUT PYTHON-STATEMENTS (r is the request)
+	out=$1
+	shift
+	python3 - "$SRC/proto/examples/trace-request-partly-restored.json" "$out" "$@" <<'PY'
+import json, sys, uuid
+r = json.load(open(sys.argv[1]))
+r['id'] = str(uuid.uuid4())
+r['requesting_state'] = 'NL'
+r['requested_state'] = 'BE'
+w = r['weapon']
+w.update(serial='FN039172', serial_condition='legible', manufacturer='FN',
+         model='P90', type='submachine_gun', calibre='5.7x28mm', year_of_manufacture=2009)
+for k in ('markings', 'importer'):
+    w.pop(k, None)
+for stmt in sys.argv[3:]:
+    exec(stmt)
+open(sys.argv[2], 'w').write(json.dumps(r))
+PY
+}
+
+# ---------------------------------------------------------------- a trace
+edit found.json
+id=$(python3 -c "import json; print(json.load(open('found.json'))['id'])")
+$JWS sign nl-sign.key NL/1 trace-request/1 found.json > found.jws
+st=$(post nl found.jws)
+if [ "$st" = 202 ] && signed && grep -q '^trace-ack/1 BE/1' out.cty &&
+    [ "$(field status)" = acknowledged ] && [ "$(field request_id)" = "$id" ] &&
+    grep -qi "^Location: /v1/traces/$id" out.hdr; then
+	ok "acknowledged (202, signed by BE/1, Location)"
+else
+	bad acknowledged "HTTP $st" "$(cat out.body out.v 2>/dev/null)"
+fi
+cp out.body ack1.jws
+want=$(python3 -c "import base64,hashlib,sys; print(base64.b64encode(hashlib.sha256(open('found.jws','rb').read()).digest()).decode())")
+[ "$(field request_sha256)" = "$want" ] && ok request_sha256 || bad request_sha256 "$(cat out.json)"
+ack_index=$(field log_index)
+# Urgent from NL: 6 hours by [deadlines] urgent.NL.
+python3 -c "import json,datetime as d
+a=json.load(open('out.json')); p=lambda s: d.datetime.fromisoformat(s.replace('Z','+00:00'))
+assert (p(a['due_by'])-p(a['received_at'])).total_seconds()==6*3600" &&
+    ok "due_by (urgent.NL = 6 hours)" || bad due_by "$(cat out.json)"
+python3 -c "import json,jsonschema,sys
+s=json.load(open(sys.argv[1])); d=json.load(open('out.json'))
+jsonschema.Draft202012Validator(s, format_checker=jsonschema.FormatChecker()).validate(d)" \
+    "$SRC/proto/schemas/trace-ack-1.json" && ok ack-schema || bad ack-schema "$(cat out.json)"
+
+st=$(post nl found.jws)
+[ "$st" = 202 ] && cmp -s out.body ack1.jws && ok "same request again: the same acknowledgement" ||
+    bad repeat "HTTP $st" "$(cat out.body)"
+edit other.json "r['id'] = '$id'" "r['case_reference'] = 'another case'"
+$JWS sign nl-sign.key NL/1 trace-request/1 other.json > other.jws
+problem conflict 409 "$(post nl other.jws)"
+
+# The answer: poll until the response comes.
+i=0
+while :; do
+	st=$(call nl GET "/v1/traces/$id")
+	signed && grep -q '^trace-response/1' out.cty && break
+	i=$((i + 1))
+	[ $i -ge 100 ] && break
+	sleep 0.1
+done
+if [ "$st" = 200 ] && grep -q '^trace-response/1 BE/1' out.cty && [ "$(field status)" = found ] &&
+    [ "$(field id)" = "$id" ]; then
+	ok "answered: signed trace-response/1, found"
+else
+	bad answered "HTTP $st" "$(cat out.body out.v 2>/dev/null)"
+fi
+cp out.body resp.jws
+out=$("$TRACECTL" verify --peers nl-peers.ini resp.jws 2>&1) &&
+    printf '%s' "$out" | grep -q "signature by BE/1 good.*checkpoint good" &&
+    ok "tracectl verify: $out" || bad tracectl-verify "$out"
+st=$(call nl GET "/v1/traces/$id/status")
+[ "$st" = 200 ] && signed && [ "$(field status)" = answered ] && [ -n "$(field responded_at)" ] &&
+    ok "status document: answered, responded_at" || bad status "HTTP $st" "$(cat out.json)"
+
+# ---------------------------------------------------------------- who reads
+st=$(call liaison GET "/v1/traces/$id"); [ "$st" = 200 ] && ok "liaison reads" || bad liaison "HTTP $st"
+st=$(call auditor GET "/v1/traces/$id/status"); [ "$st" = 200 ] && ok "auditor reads" || bad auditor "HTTP $st"
+problem not-found 404 "$(call fr GET "/v1/traces/$id")"
+problem forbidden 403 "$(call investigator GET "/v1/traces/$id")"
+problem forbidden 403 "$(call clerk POST /v1/traces -H 'Content-Type: application/jose' --data-binary @found.jws)"
+problem not-found 404 "$(call nl GET /v1/traces/00000000-0000-4000-8000-000000000000)"
+problem not-found 404 "$(call nl GET /v1/traces/0000000000000000000000000000000000ab)"
+problem not-found 404 "$(call nl GET /v1/nothing)"
+problem bad-request 400 "$(call nl GET /v1/traces)"
+
+# ---------------------------------------------------------------- bad input
+edit r.json; $JWS sign fr-sign.key FR/1 trace-request/1 r.json > x.jws
+problem kid-state-mismatch 403 "$(post nl x.jws)"
+$JWS sign nl-sign.key NL/9 trace-request/1 r.json > x.jws
+problem unknown-key 403 "$(post nl x.jws)"
+$JWS sign fr-sign.key NL/1 trace-request/1 r.json > x.jws
+problem bad-signature 403 "$(post nl x.jws)"
+$JWS sign nl-sign.key NL/1 trace-request/9 r.json > x.jws
+problem schema-version 422 "$(post nl x.jws)"
+edit r.json "r['schema'] = 'trace-request/2'"; $JWS sign nl-sign.key NL/1 trace-request/1 r.json > x.jws
+problem schema-version 422 "$(post nl x.jws)"
+edit r.json "r['found']['country'] = 'XX'"; $JWS sign nl-sign.key NL/1 trace-request/1 r.json > x.jws
+st=$(post nl x.jws); problem invalid-document 422 "$st"
+[ "$(field field)" = found.country ] && ok "invalid-document names found.country" || bad field "$(cat out.json)"
+edit r.json "r['requesting_state'] = 'FR'"; $JWS sign nl-sign.key NL/1 trace-request/1 r.json > x.jws
+problem kid-state-mismatch 403 "$(post nl x.jws)"
+edit r.json "r['requested_state'] = 'DE'"; $JWS sign nl-sign.key NL/1 trace-request/1 r.json > x.jws
+problem wrong-state 422 "$(post nl x.jws)"
+problem unsupported-media-type 415 "$(post nl found.jws application/json)"
+: > empty; problem bad-request 400 "$(post nl empty)"
+printf 'not.a.jws' > x.jws; problem bad-request 400 "$(post nl x.jws)"
+head -c 3000 /dev/urandom > x.bin; problem bad-request 400 "$(post nl x.bin)"
+head -c 100000 /dev/zero | tr '\0' 'A' > big
+st=$(post nl big); [ "$st" = 413 ] && ok "body over body_max: 413" || bad too-large "HTTP $st"
+edit r.json; $JWS sign nl-sign.key NL/1 trace-request/1 r.json > x.jws
+problem bad-request 400 "$(call nl PUT /v1/traces -H 'Content-Type: application/jose' --data-binary @x.jws)"
+st=$(call nl GET /healthz); [ "$st" = 200 ] && ok "still serving after the bad input" || bad healthz "HTTP $st"
+n=$(psql -At -c "SELECT count(*) FROM trace_request" traced)
+[ "$n" = 1 ] && ok "nothing stored from the refused requests" || bad stored "$n requests stored"
+
+# ---------------------------------------------------------------- the log
+st=$(call nl GET /v1/log/checkpoint)
+[ "$st" = 200 ] && grep -qi '^Content-Type: text/plain' out.hdr && head -n 1 out.body | grep -q '^be.example/log$' &&
+    ok "checkpoint: a signed note" || bad checkpoint "HTTP $st" "$(cat out.body)"
+size=$(sed -n 2p out.body)
+[ "$size" -gt "$ack_index" ] && ok "the daemon's checkpoint seals the receipt (size $size)" ||
+    bad checkpoint-size "size $size, receipt at $ack_index"
+st=$(call nl GET "/v1/log/proof/inclusion?index=$ack_index&size=$size")
+want=$("$REGCTL" log prove-inclusion --index "$ack_index" --size "$size")
+[ "$st" = 200 ] && [ "$(cat out.body)" = "$want" ] && ok "inclusion proof = regctl's" ||
+    bad inclusion "HTTP $st" "$(cat out.body)" "$want"
+st=$(call auditor GET "/v1/log/proof/consistency?old=3&new=$size")
+want=$("$REGCTL" log prove-consistency --from 3 --to "$size")
+[ "$st" = 200 ] && [ "$(cat out.body)" = "$want" ] && ok "consistency proof = regctl's" ||
+    bad consistency "HTTP $st" "$(cat out.body)" "$want"
+problem bad-request 400 "$(call nl GET '/v1/log/proof/inclusion?index=-1')"
+problem bad-request 400 "$(call nl GET '/v1/log/proof/inclusion?index=1&index=2')"
+problem bad-request 400 "$(call nl GET '/v1/log/proof/inclusion?size=4')"
+problem bad-request 400 "$(call nl GET '/v1/log/proof/inclusion?index=99999999&size=4')"
+problem bad-request 400 "$(call nl GET '/v1/log/proof/consistency?old=1&new=1&x=2')"
+problem forbidden 403 "$(call investigator GET /v1/log/checkpoint)"
+
+# ---------------------------------------------------------------- a crash
+# The trace worker is held on a lock that psql keeps on trace_status; the
+# request is acknowledged; the daemon is killed (-9) with the trace
+# unfinished; at the next start the trace runs and the answer comes.
+edit crash.json
+cid=$(python3 -c "import json; print(json.load(open('crash.json'))['id'])")
+$JWS sign nl-sign.key NL/1 trace-request/1 crash.json > crash.jws
+psql -q traced > /dev/null 2>&1 <<'SQL' &
+BEGIN;
+LOCK TABLE trace_status IN EXCLUSIVE MODE;
+SELECT pg_sleep(4);
+COMMIT;
+SQL
+lockpid=$!
+sleep 0.5
+st=$(post nl crash.jws)
+[ "$st" = 202 ] && ok "acknowledged while the trace is held" || bad crash-ack "HTTP $st" "$(cat out.body)"
+sleep 0.5
+kill -9 "$pid"; wait "$pid" 2>/dev/null; pid=""
+wait "$lockpid"
+st=$(psql -At -c "SELECT count(*) FROM trace_status WHERE request_id = '$cid'" traced)
+[ "$st" = 0 ] && ok "killed with the trace unfinished" || bad crash-state "$st status rows"
+start
+i=0
+while :; do
+	st=$(call nl GET "/v1/traces/$cid")
+	signed && grep -q '^trace-response/1' out.cty && break
+	i=$((i + 1)); [ $i -ge 100 ] && break; sleep 0.1
+done
+grep -q '^trace-response/1' out.cty 2>/dev/null && [ "$(field status)" = found ] &&
+    ok "answered after the restart" || bad restart "HTTP $st" "$(cat out.body)"
+
+# ---------------------------------------------------------------- the end
+kill -TERM "$pid"; i=0
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill -0 "$pid" 2>/dev/null && bad sigterm "still running" || ok "SIGTERM stops it"
+pid=""
+out=$("$REGCTL" log verify --key log.key 2>&1) && ok "regctl log verify: $out" || bad log-verify "$out"
+n=$(psql -At -c "SELECT count(*) FROM trace_status WHERE request_id = '$id'" traced)
+[ "$n" = 2 ] && ok "status changes stored (in_progress, answered)" || bad statuses "$n"
+grep -q "method=POST path=/v1/traces status=202 caller=NL/peer request=$id note=stored" daemon.log &&
+    ok "log line per request" || bad logline "$(tail -5 daemon.log)"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]

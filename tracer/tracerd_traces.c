@@ -1,0 +1,727 @@
+/*
+ * tracerd's trace endpoints (proto/README.md, "Endpoints"):
+ *
+ *   POST /v1/traces               a signed trace request; 202 and the
+ *                                 signed acknowledgement once stored
+ *   GET  /v1/traces/{id}          the signed response once answered, else
+ *                                 the signed status document
+ *   GET  /v1/traces/{id}/status   the signed status document
+ *
+ * The loop checks what needs no database (the caller's role, the media
+ * type, the signature against the peers directory, the document through
+ * the codec, the States); the database pool stores the request and its
+ * acknowledgement in one transaction that also appends the receipt's leaf
+ * to the audit log; the trace pool then traces it, storing "in_progress"
+ * and the signed answer, each with its leaf.  A request is traced once: a
+ * request posted again finds the stored one and gets its acknowledgement
+ * back.  Requests not answered when the daemon stops are traced again at
+ * its next start (trd_traces_resume()).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <openssl/sha.h>
+
+#include "tracerd_int.h"
+
+/* ------------------------------------------------------------ helpers */
+
+static int
+media_type_is(const char *v, const char *want)
+{
+	size_t n = strlen(want);
+
+	if (v == NULL || strncasecmp(v, want, n) != 0)
+		return 0;
+	v += n;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	return *v == '\0' || *v == ';';
+}
+
+/* The status of a request as its readers see it: an open request past its
+ * due time is overdue. */
+static const char *
+shown_status(const struct reg_trace *t)
+{
+	time_t due;
+
+	if (strcmp(t->status, "acknowledged") != 0 && strcmp(t->status, "in_progress") != 0)
+		return t->status;
+	due = trd_rfc3339_seconds(t->due_by);
+	return due > 0 && time(NULL) >= due ? "overdue" : t->status;
+}
+
+/* Fills ack from a stored request; log_index is the receipt's leaf. */
+static int
+ack_doc(const struct reg_trace *t, int with_status, char **out, proto_error *perr)
+{
+	proto_ack *a = proto_ack_new();
+	json_t *reasons = NULL;
+	int r;
+
+	if (a == NULL)
+		return PROTO_ENOMEM;
+	snprintf(a->request_id, sizeof(a->request_id), "%s", t->id);
+	snprintf(a->requesting_state, sizeof(a->requesting_state), "%s",
+	    t->requesting_state);
+	snprintf(a->requested_state, sizeof(a->requested_state), "%s",
+	    t->requested_state);
+	snprintf(a->priority, sizeof(a->priority), "%s", t->priority);
+	snprintf(a->received_at, sizeof(a->received_at), "%.30s", t->received_at);
+	snprintf(a->due_by, sizeof(a->due_by), "%.30s", t->due_by);
+	SHA256((const unsigned char *)t->message, strlen(t->message),
+	    a->request_sha256.b);
+	a->has_log_index = true;
+	a->log_index = (int64_t)t->log_index;
+	snprintf(a->status, sizeof(a->status), "%s",
+	    with_status ? shown_status(t) : "acknowledged");
+	if (with_status && t->responded_at[0] != '\0')
+		snprintf(a->responded_at, sizeof(a->responded_at), "%.30s",
+		    t->responded_at);
+	if (with_status && t->reasons != NULL &&
+	    (reasons = json_loads(t->reasons, 0, NULL)) != NULL &&
+	    json_is_array(reasons) && json_array_size(reasons) > 0) {
+		size_t i, n = json_array_size(reasons);
+
+		if (n > 16)
+			n = 16;
+		a->status_reasons = calloc(n, sizeof(char *));
+		for (i = 0; a->status_reasons != NULL && i < n; i++) {
+			const char *s = json_string_value(json_array_get(reasons, i));
+
+			if (s != NULL && (a->status_reasons[a->n_status_reasons] =
+			    strdup(s)) != NULL)
+				a->n_status_reasons++;
+		}
+	}
+	json_decref(reasons);
+	r = proto_ack_to_json(a, out, perr);
+	proto_ack_free(a);
+	return r;
+}
+
+/* ------------------------------------------------------------ POST */
+
+struct post {
+	struct trd_call *c;
+	struct trd_daemon *d;
+	proto_request *req;
+	char *message;
+	size_t message_len;
+	char caller[300];
+	char kid[201];
+	char received_at[32], due_by[32];
+	/* the job's result */
+	int rc;				/* 0, REG_EEXIST, or another failure */
+	int same_message;
+	char *ack;			/* the signed acknowledgement */
+	char error[512];
+};
+
+static void
+post_free(struct post *p)
+{
+	proto_request_free(p->req);
+	free(p->message);
+	proto_free(p->ack);
+	free(p);
+}
+
+/* The acknowledgement, written inside the storing transaction once the
+ * receipt's leaf is known. */
+static char *
+sign_ack(void *arg, uint64_t log_index, reg_error *err)
+{
+	struct post *p = arg;
+	struct reg_trace t;
+	proto_error perr = PROTO_ERROR_INIT;
+	char *json = NULL, *jws = NULL;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.id, sizeof(t.id), "%s", p->req->id);
+	snprintf(t.requesting_state, sizeof(t.requesting_state), "%s",
+	    p->req->requesting_state);
+	snprintf(t.requested_state, sizeof(t.requested_state), "%s",
+	    p->req->requested_state);
+	snprintf(t.priority, sizeof(t.priority), "%.7s", p->req->priority);
+	snprintf(t.received_at, sizeof(t.received_at), "%s", p->received_at);
+	snprintf(t.due_by, sizeof(t.due_by), "%s", p->due_by);
+	t.message = p->message;
+	t.log_index = log_index;
+	if (ack_doc(&t, 0, &json, &perr) != 0 ||
+	    proto_jws_sign(p->d->signing, PROTO_SCHEMA_ACK, json, strlen(json), &jws,
+	    &perr) != 0) {
+		tr__fail(err, REG_EINVAL, "cannot write the acknowledgement: %s",
+		    perr.message);
+		proto_free(json);
+		return NULL;
+	}
+	proto_free(json);
+	/* The store frees it with free(); proto_free() is free(). */
+	return jws;
+}
+
+static void
+store_job(struct trd_worker *w, void *arg)
+{
+	struct post *p = arg;
+	reg_error err = REG_ERROR_INIT;
+	struct reg_trace_in in;
+	uint64_t idx;
+
+	if (w->db == NULL) {
+		p->rc = REG_EIO;
+		snprintf(p->error, sizeof(p->error), "the database is unreachable: %s",
+		    w->db_error);
+		return;
+	}
+	memset(&in, 0, sizeof(in));
+	in.id = p->req->id;
+	in.requesting_state = p->req->requesting_state;
+	in.requested_state = p->req->requested_state;
+	in.caller = p->caller;
+	in.kid = p->kid;
+	in.priority = p->req->priority;
+	in.received_at = p->received_at;
+	in.due_by = p->due_by;
+	in.message = p->message;
+	in.message_len = p->message_len;
+	p->rc = reg_trace_receive(w->db, &in, sign_ack, p, &idx, &p->same_message,
+	    &p->ack, &err);
+	if (p->rc != 0 && p->rc != REG_EEXIST)
+		snprintf(p->error, sizeof(p->error), "%.400s", err.message);
+}
+
+static void trace_start(struct trd_daemon *d, const char *id);
+
+static void
+store_done(void *arg, int ran)
+{
+	struct post *p = arg;
+	struct trd_call *c = p->c;
+	char location[64];
+
+	snprintf(location, sizeof(location), "/v1/traces/%s", p->req->id);
+	if (!ran) {
+		trd_problem(c, "unavailable", "the daemon is stopping", NULL);
+	} else if (p->rc == REG_EEXIST && !p->same_message) {
+		trd_problem(c, "conflict", "a different request with this id was "
+		    "received before; a new request needs a new id", "id");
+	} else if (p->rc == 0 || p->rc == REG_EEXIST) {
+		snprintf(c->note, sizeof(c->note), "%s", p->rc == 0 ? "stored" : "repeat");
+		trd_reply(c, 202, "application/jose", p->ack, strlen(p->ack), location);
+		if (p->rc == 0)
+			trace_start(p->d, p->req->id);
+	} else if (p->rc == REG_EIO) {
+		trd_log_event("error", p->req->id, NULL, p->error);
+		trd_problem(c, "unavailable", "the registry's database cannot be "
+		    "reached; try again later", NULL);
+	} else {
+		trd_log_event("error", p->req->id, NULL, p->error);
+		trd_problem(c, "internal", "the request could not be stored", NULL);
+	}
+	post_free(p);
+}
+
+/* Hours after received_at, as RFC 3339 UTC. */
+static void
+add_hours(const struct timespec *t, int hours, char out[32])
+{
+	struct timespec due = *t;
+
+	due.tv_sec += (time_t)hours * 3600;
+	trd_timestamp(&due, out);
+}
+
+void
+trd_traces_post(struct trd_call *c)
+{
+	struct trd_daemon *d = c->d;
+	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
+	const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(c->req),
+	    "Content-Type");
+	proto_error perr = PROTO_ERROR_INIT;
+	proto_jws *jws = NULL;
+	const proto_jws_key *key;
+	const uint8_t *payload;
+	const char *kid, *cty;
+	struct post *p;
+	struct timespec now;
+	size_t plen;
+
+	if (strcmp(c->id.role, "peer") != 0) {
+		trd_problem(c, "forbidden", "only a peer State's daemon sends trace "
+		    "requests here; a domestic investigator traces with "
+		    "'tracectl local' or through the liaison office", NULL);
+		return;
+	}
+	if (!media_type_is(ctype, "application/jose")) {
+		trd_problem(c, "unsupported-media-type", "a trace request is sent "
+		    "signed, as Content-Type: application/jose", NULL);
+		return;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		trd_problem(c, "unavailable", "out of memory", NULL);
+		return;
+	}
+	p->c = c;
+	p->d = d;
+	p->message_len = evbuffer_get_length(in);
+	if ((p->message = malloc(p->message_len + 1)) == NULL) {
+		free(p);
+		trd_problem(c, "unavailable", "out of memory", NULL);
+		return;
+	}
+	evbuffer_copyout(in, p->message, p->message_len);
+	p->message[p->message_len] = '\0';
+	/* A message ends where its signature does: one final newline, as
+	 * curl --data-binary @file sends a file, is not part of it. */
+	if (p->message_len > 0 && p->message[p->message_len - 1] == '\n')
+		p->message[--p->message_len] = '\0';
+	if (p->message_len == 0 || strlen(p->message) != p->message_len ||
+	    proto_jws_parse(p->message, p->message_len, &jws, &perr) != 0) {
+		trd_problem(c, "bad-request", p->message_len == 0 ? "the body is empty; "
+		    "it must be a signed trace request" : perr.message[0] ? perr.message :
+		    "the body is not a signed message", NULL);
+		goto fail;
+	}
+	kid = proto_jws_kid(jws);
+	if (strncmp(kid, c->id.state, 2) != 0 || kid[2] != '/') {
+		trd_problem(c, "kid-state-mismatch", "the signing key's kid names "
+		    "another State than your certificate's", "header.kid");
+		goto fail;
+	}
+	if ((key = tr__peers_key(d->peers, kid)) == NULL) {
+		trd_problem(c, "unknown-key", "the peers directory has no key of "
+		    "this kid", "header.kid");
+		goto fail;
+	}
+	if (proto_jws_verify(jws, key, &perr) != 0) {
+		trd_problem(c, "bad-signature", "the signature does not verify with "
+		    "the key that kid names", "signature");
+		goto fail;
+	}
+	cty = proto_jws_cty(jws);
+	if (cty == NULL || strcmp(cty, PROTO_SCHEMA_REQUEST) != 0) {
+		trd_problem(c, "schema-version", "POST /v1/traces takes a "
+		    PROTO_SCHEMA_REQUEST " document (header cty)", "header.cty");
+		goto fail;
+	}
+	payload = proto_jws_payload(jws, &plen);
+	if (proto_request_parse((const char *)payload, plen, &p->req, &perr) != 0) {
+		trd_problem(c, perr.code == PROTO_ESCHEMA ? "schema-version" :
+		    "invalid-document", perr.message, perr.field[0] ? perr.field : NULL);
+		goto fail;
+	}
+	snprintf(c->request_id, sizeof(c->request_id), "%s", p->req->id);
+	if (strcmp(p->req->requesting_state, c->id.state) != 0) {
+		trd_problem(c, "kid-state-mismatch", "requesting_state is not the "
+		    "State of your certificate and key", "requesting_state");
+		goto fail;
+	}
+	if (strcmp(p->req->requested_state, d->cf.state) != 0) {
+		trd_problem(c, "wrong-state", "requested_state is not the State this "
+		    "daemon answers for", "requested_state");
+		goto fail;
+	}
+	proto_jws_free(jws);
+	jws = NULL;
+	snprintf(p->caller, sizeof(p->caller), "%s %s %s", c->id.state, c->id.role,
+	    c->id.name[0] ? c->id.name : "-");
+	snprintf(p->kid, sizeof(p->kid), "%s", kid);
+	clock_gettime(CLOCK_REALTIME, &now);
+	trd_timestamp(&now, p->received_at);
+	add_hours(&now, trd_config_deadline(&d->cf, p->req->requesting_state,
+	    strcmp(p->req->priority, "urgent") == 0), p->due_by);
+	if (trd_pool_submit(d->pool, store_job, store_done, p) != 0) {
+		trd_problem(c, "unavailable", "the daemon is too busy; try again "
+		    "later", NULL);
+		goto fail;
+	}
+	return;
+fail:
+	proto_jws_free(jws);
+	post_free(p);
+}
+
+/* ------------------------------------------------------------ tracing */
+
+struct trace_slot {
+	tr_engine *engine;
+	const tr_policy *policy;	/* the engine's */
+};
+
+void
+trd_traces_slot_free(void *slot)
+{
+	struct trace_slot *s = slot;
+
+	if (s != NULL)
+		tr_engine_free(s->engine);
+	free(s);
+}
+
+struct trace {
+	struct trd_daemon *d;
+	struct trd_policy_ref *policy;
+	char id[37];
+	char error[512];
+	char status[16];
+	int rc;
+};
+
+/* The status a trace request takes from its response's status. */
+static const char *
+answer_status(const char *response_status)
+{
+	if (strcmp(response_status, "found") == 0 ||
+	    strcmp(response_status, "ambiguous") == 0 ||
+	    strcmp(response_status, "not_found") == 0)
+		return "answered";
+	return response_status;	/* restricted, need_more_info, declined */
+}
+
+static int
+reasons_json(char **const reasons, size_t n, char **out)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	*out = NULL;
+	if (n == 0) {
+		json_decref(a);
+		return 0;
+	}
+	for (i = 0; a != NULL && i < n; i++)
+		json_array_append_new(a, json_string(reasons[i]));
+	*out = a ? json_dumps(a, JSON_COMPACT) : NULL;
+	json_decref(a);
+	return *out != NULL ? 0 : -1;
+}
+
+static void
+trace_job(struct trd_worker *w, void *arg)
+{
+	struct trace *t = arg;
+	struct trace_slot *s = w->slot;
+	reg_error err = REG_ERROR_INIT;
+	proto_error perr = PROTO_ERROR_INIT;
+	struct reg_trace *stored = NULL;
+	proto_request *req = NULL;
+	proto_response *resp = NULL;
+	struct tr_options opt = { 0, 1 };
+	char *json = NULL, *jws = NULL, *reasons = NULL;
+	const uint8_t *payload;
+	proto_jws *j = NULL;
+	size_t plen;
+
+	t->rc = REG_EIO;
+	if (w->db == NULL) {
+		snprintf(t->error, sizeof(t->error), "the database is unreachable: %s",
+		    w->db_error);
+		return;
+	}
+	if (s != NULL && s->policy != t->policy->policy) {
+		trd_traces_slot_free(s);
+		w->slot = s = NULL;
+	}
+	if (s == NULL) {
+		if ((s = calloc(1, sizeof(*s))) == NULL) {
+			snprintf(t->error, sizeof(t->error), "out of memory");
+			return;
+		}
+		if (tr_engine_new(w->db, t->policy->policy, NULL, &opt, &s->engine,
+		    &err) != 0) {
+			free(s);
+			goto fail;
+		}
+		s->policy = t->policy->policy;
+		w->slot = s;
+	}
+	if (reg_trace_get(w->db, t->id, &stored, &err) != 0)
+		goto fail;
+	if (strcmp(stored->status, "acknowledged") != 0 &&
+	    strcmp(stored->status, "in_progress") != 0) {
+		/* Answered already (a resumed trace that another worker, or the
+		 * daemon before its restart, finished). */
+		snprintf(t->status, sizeof(t->status), "%s", stored->status);
+		t->rc = 0;
+		goto out;
+	}
+	/* The stored message is the request as received and verified. */
+	if (proto_jws_parse(stored->message, strlen(stored->message), &j, &perr) != 0 ||
+	    (payload = proto_jws_payload(j, &plen)) == NULL ||
+	    proto_request_parse((const char *)payload, plen, &req, &perr) != 0) {
+		t->rc = REG_EINVAL;
+		snprintf(t->error, sizeof(t->error), "the stored request does not "
+		    "parse: %.400s", perr.message);
+		goto out;
+	}
+	if (strcmp(stored->status, "in_progress") != 0 &&
+	    reg_trace_status_add(w->db, t->id, "in_progress", NULL, NULL, 0, NULL,
+	    &err) != 0)
+		goto fail;
+	if (tr_trace(s->engine, req, &resp, &err) != 0)
+		goto fail;
+	if (proto_response_to_json(resp, &json, &perr) != 0 ||
+	    proto_jws_sign(t->d->signing, PROTO_SCHEMA_RESPONSE, json, strlen(json),
+	    &jws, &perr) != 0) {
+		t->rc = REG_EINVAL;
+		snprintf(t->error, sizeof(t->error), "cannot write the response: %.400s",
+		    perr.message);
+		goto out;
+	}
+	snprintf(t->status, sizeof(t->status), "%.15s", answer_status(resp->status));
+	if (reasons_json(resp->status_reasons, resp->n_status_reasons, &reasons) != 0) {
+		snprintf(t->error, sizeof(t->error), "out of memory");
+		goto out;
+	}
+	if (reg_trace_status_add(w->db, t->id, t->status, reasons, jws, strlen(jws),
+	    NULL, &err) != 0)
+		goto fail;
+	t->rc = 0;
+	goto out;
+fail:
+	t->rc = err.code ? err.code : REG_EIO;
+	snprintf(t->error, sizeof(t->error), "%.400s", err.message);
+out:
+	free(reasons);
+	proto_free(json);
+	proto_free(jws);
+	proto_jws_free(j);
+	proto_request_free(req);
+	proto_response_free(resp);
+	reg_trace_free(stored);
+}
+
+static void
+trace_done(void *arg, int ran)
+{
+	struct trace *t = arg;
+
+	t->d->traces_running--;
+	if (ran && t->rc == 0)
+		trd_log_event("trace", t->id, t->status, NULL);
+	else if (ran)
+		trd_log_event("trace", t->id, "error", t->error);
+	trd_policy_release(t->policy);
+	free(t);
+}
+
+static void
+trace_start(struct trd_daemon *d, const char *id)
+{
+	struct trace *t = calloc(1, sizeof(*t));
+
+	if (t == NULL) {
+		trd_log_event("trace", id, "error", "out of memory; the trace runs at the "
+		    "next start");
+		return;
+	}
+	t->d = d;
+	snprintf(t->id, sizeof(t->id), "%s", id);
+	t->policy = trd_policy_hold(d);
+	d->traces_running++;
+	if (trd_pool_submit(d->tracers, trace_job, trace_done, t) != 0) {
+		trd_log_event("trace", id, "error", "the trace queue is full; the trace "
+		    "runs at the next start");
+		d->traces_running--;
+		trd_policy_release(t->policy);
+		free(t);
+	}
+}
+
+/* ------------------------------------------------------------ resume */
+
+struct resume {
+	struct trd_daemon *d;
+	char (*ids)[37];
+	size_t n, cap;
+	int rc;
+	char error[512];
+};
+
+static int
+resume_one(void *arg, const char *id, const char *due_by)
+{
+	struct resume *r = arg;
+
+	(void)due_by;
+	if (r->n == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 64;
+		void *p = realloc(r->ids, ncap * sizeof(*r->ids));
+
+		if (p == NULL)
+			return -1;
+		r->ids = p;
+		r->cap = ncap;
+	}
+	snprintf(r->ids[r->n++], 37, "%s", id);
+	return 0;
+}
+
+static void
+resume_job(struct trd_worker *w, void *arg)
+{
+	struct resume *r = arg;
+	reg_error err = REG_ERROR_INIT;
+
+	if (w->db == NULL) {
+		r->rc = REG_EIO;
+		snprintf(r->error, sizeof(r->error), "the database is unreachable: %s",
+		    w->db_error);
+		return;
+	}
+	if ((r->rc = reg_trace_open(w->db, resume_one, r, &err)) != 0)
+		snprintf(r->error, sizeof(r->error), "%.400s", err.message);
+}
+
+static void
+resume_done(void *arg, int ran)
+{
+	struct resume *r = arg;
+	size_t i;
+
+	if (ran && r->rc == 0) {
+		for (i = 0; i < r->n; i++)
+			trace_start(r->d, r->ids[i]);
+		if (r->n > 0)
+			trd_log_event("trace", "-", "resumed", NULL);
+	} else if (ran) {
+		trd_log_event("trace", "-", "error", r->error);
+	}
+	free(r->ids);
+	free(r);
+}
+
+void
+trd_traces_resume(struct trd_daemon *d)
+{
+	struct resume *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return;
+	r->d = d;
+	if (trd_pool_submit(d->pool, resume_job, resume_done, r) != 0)
+		free(r);
+}
+
+/* ------------------------------------------------------------ GET */
+
+struct get {
+	struct trd_call *c;
+	char id[37];
+	int status_only;
+	struct reg_trace *t;
+	int rc;
+	char error[512];
+};
+
+static void
+get_job(struct trd_worker *w, void *arg)
+{
+	struct get *g = arg;
+	reg_error err = REG_ERROR_INIT;
+
+	if (w->db == NULL) {
+		g->rc = REG_EIO;
+		snprintf(g->error, sizeof(g->error), "the database is unreachable: %s",
+		    w->db_error);
+		return;
+	}
+	if ((g->rc = reg_trace_get(w->db, g->id, &g->t, &err)) != 0)
+		snprintf(g->error, sizeof(g->error), "%.400s", err.message);
+}
+
+/* Who may read a trace request: the State that sent it, and this State's
+ * own liaison office and auditors. */
+static int
+may_read(const struct trd_call *c, const struct reg_trace *t)
+{
+	if (strcmp(c->id.role, "peer") == 0)
+		return strcmp(c->id.state, t->requesting_state) == 0;
+	if (strcmp(c->id.state, c->d->cf.state) != 0)
+		return 0;
+	return strcmp(c->id.role, "liaison") == 0 || strcmp(c->id.role, "auditor") == 0;
+}
+
+static void
+get_done(void *arg, int ran)
+{
+	struct get *g = arg;
+	struct trd_call *c = g->c;
+	proto_error perr = PROTO_ERROR_INIT;
+	char *json = NULL;
+
+	if (!ran) {
+		trd_problem(c, "unavailable", "the daemon is stopping", NULL);
+	} else if (g->rc == REG_ENOTFOUND) {
+		trd_problem(c, "not-found", "no trace request with this id", NULL);
+	} else if (g->rc == REG_EINVAL) {
+		trd_problem(c, "not-found", "no trace request with this id (it is "
+		    "not a UUID)", NULL);
+	} else if (g->rc != 0) {
+		trd_log_event("error", g->id, NULL, g->error);
+		trd_problem(c, "unavailable", "the registry's database cannot be "
+		    "reached; try again later", NULL);
+	} else if (!may_read(c, g->t)) {
+		/* Said as not found, so that a State learns nothing of others'
+		 * requests, not even that they exist. */
+		trd_problem(c, "not-found", "no trace request with this id that "
+		    "you may read", NULL);
+	} else if (!g->status_only && g->t->response != NULL) {
+		snprintf(c->note, sizeof(c->note), "%s", g->t->status);
+		trd_reply(c, 200, "application/jose", g->t->response,
+		    strlen(g->t->response), NULL);
+	} else if (ack_doc(g->t, 1, &json, &perr) != 0) {
+		trd_log_event("error", g->id, NULL, perr.message);
+		trd_problem(c, "internal", "cannot write the status document", NULL);
+	} else {
+		snprintf(c->note, sizeof(c->note), "%s", shown_status(g->t));
+		trd_reply_signed(c, 200, PROTO_SCHEMA_ACK, json, NULL);
+	}
+	proto_free(json);
+	reg_trace_free(g->t);
+	free(g);
+}
+
+void
+trd_traces_get(struct trd_call *c, const char *id, int status_only)
+{
+	struct get *g;
+
+	if (strcmp(c->id.role, "peer") != 0 && strcmp(c->id.role, "liaison") != 0 &&
+	    strcmp(c->id.role, "auditor") != 0) {
+		trd_problem(c, "forbidden", "trace requests are read by the State "
+		    "that sent them, and by this State's liaison office and "
+		    "auditors", NULL);
+		return;
+	}
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		trd_problem(c, "unavailable", "out of memory", NULL);
+		return;
+	}
+	g->c = c;
+	snprintf(g->id, sizeof(g->id), "%s", id);
+	/* Ids compare in lower case, as the store writes them. */
+	for (char *q = g->id; *q; q++)
+		if (*q >= 'A' && *q <= 'F')
+			*q = (char)(*q - 'A' + 'a');
+	snprintf(c->request_id, sizeof(c->request_id), "%s", g->id);
+	g->status_only = status_only;
+	if (trd_pool_submit(c->d->pool, get_job, get_done, g) != 0) {
+		free(g);
+		trd_problem(c, "unavailable", "the daemon is too busy; try again "
+		    "later", NULL);
+	}
+}
