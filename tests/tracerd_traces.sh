@@ -309,6 +309,102 @@ done
 grep -q '^trace-response/1' out.cty 2>/dev/null && [ "$(field status)" = found ] &&
     ok "answered after the restart" || bad restart "HTTP $st" "$(cat out.body)"
 
+# ---------------------------------------------------------------- metrics
+st=$(call auditor GET /metrics)
+[ "$st" = 200 ] && grep -q '^tracerd_requests_total{endpoint="/v1/traces/{id}",status="200"} [1-9]' out.body &&
+    grep -q '^tracerd_traces_completed_total{status="answered"} [1-9]' out.body &&
+    grep -q '^tracerd_traces_open 0' out.body && grep -q '^tracerd_database_pool_size 2' out.body &&
+    grep -q '^tracerd_request_duration_seconds_bucket{endpoint="/v1/traces/{id}",le="+Inf"}' out.body &&
+    ok "metrics: requests, traces, pools" || bad metrics "HTTP $st" "$(cat out.body)"
+/usr/bin/python3 -c "import sys
+from prometheus_client.parser import text_string_to_metric_families as fams
+f = {m.name: m for m in fams(open('out.body').read())}
+assert all(m.type != 'untyped' for m in f.values()), 'a sample outside its family'
+assert f['tracerd_request_duration_seconds'].type == 'histogram'
+assert f['tracerd_traces_overdue'].type == 'gauge'" > metrics.err 2>&1 &&
+    ok "metrics parse (prometheus_client)" || bad metrics-parse "$(tail -3 metrics.err)"
+problem forbidden 403 "$(call nl GET /metrics)"
+problem forbidden 403 "$(call investigator GET /metrics)"
+
+# ---------------------------------------------------------------- limits
+# Restarted with tight limits: 1 request a second per caller after a
+# burst of 3; connections idle (or sending a request a byte at a time) for
+# 2 seconds closed; at most 4 connections.
+kill -TERM "$pid"; wait "$pid" 2>/dev/null
+sed -e 's/^header_timeout = 5/header_timeout = 5\nrate = 1\nburst = 3\nidle_timeout = 2\nmax_connections = 4/' \
+    tracerd.ini > limits.ini
+cp limits.ini tracerd.ini
+start
+codes=""
+for i in 1 2 3 4 5 6; do codes="$codes $(call nl GET "/v1/traces/$id/status")"; done
+case "$codes" in
+*429*) grep -qi '^Retry-After: [1-9]' out.hdr && signed && grep -q 'rate-limited' out.json &&
+	ok "rate limited:$codes" || bad rate-limit "$codes" "$(cat out.hdr)" ;;
+*) bad rate-limit "$codes" ;;
+esac
+st=$(call fr GET /healthz); [ "$st" = 200 ] && ok "another peer is not limited by NL's share" || bad rate-other "HTTP $st"
+/usr/bin/python3 - "$port" <<'PY' && ok "slow request and idle connection closed after idle_timeout" || bad slow-client
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile="ca.pem")
+ctx.load_cert_chain("nl.pem", "nl.key")
+def conn():
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
+                        server_hostname="localhost")
+    s.settimeout(10)
+    return s
+def closed_within(s, feed, limit):
+    t0 = time.time()
+    for b in feed:
+        try:
+            s.send(b)
+            s.settimeout(0.9)
+            if s.recv(100) == b"":
+                break
+        except socket.timeout:
+            continue
+        except (ssl.SSLError, OSError):
+            break
+    else:
+        s.settimeout(limit)
+        try:
+            if s.recv(100) != b"":
+                return False
+        except socket.timeout:
+            return False
+        except (ssl.SSLError, OSError):
+            pass
+    return time.time() - t0 <= limit
+slow = conn()
+ok1 = closed_within(slow, [bytes([c]) for c in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaa"], 5)
+idle = conn()
+ok2 = closed_within(idle, [], 5)
+sys.exit(0 if ok1 and ok2 else 1)
+PY
+/usr/bin/python3 - "$port" <<'PY' && ok "connections over max_connections closed" || bad max-connections
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile="ca.pem")
+ctx.load_cert_chain("nl.pem", "nl.key")
+socks, served = [], 0
+for i in range(7):
+    try:
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
+                            server_hostname="localhost")
+        socks.append(s)
+    except (ssl.SSLError, OSError):
+        pass    # closed in the handshake: over the limit
+time.sleep(0.3)
+for s in socks:
+    try:
+        s.settimeout(2)
+        s.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        if b" 200 " in s.recv(200):
+            served += 1
+    except (ssl.SSLError, OSError):
+        pass
+sys.exit(0 if 1 <= served <= 4 else 1)
+PY
+st=$(call fr GET /healthz); [ "$st" = 200 ] && ok "serving after the limits" || bad after-limits "HTTP $st"
+
 # ---------------------------------------------------------------- the end
 kill -TERM "$pid"; i=0
 while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done

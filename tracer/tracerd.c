@@ -216,8 +216,12 @@ trd_reply(struct trd_call *c, int status, const char *ctype, const void *body,
 		evhttp_add_header(h, "Content-Type", ctype);
 	if (location != NULL)
 		evhttp_add_header(h, "Location", location);
-	if (status == 429 || status == 503)
-		evhttp_add_header(h, "Retry-After", "1");
+	if (status == 429 || status == 503) {
+		char ra[16];
+
+		snprintf(ra, sizeof(ra), "%d", c->retry_after > 0 ? c->retry_after : 1);
+		evhttp_add_header(h, "Retry-After", ra);
+	}
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	if (b != NULL && body != NULL && len > 0)
 		evbuffer_add(b, body, len);
@@ -225,6 +229,8 @@ trd_reply(struct trd_call *c, int status, const char *ctype, const void *body,
 	if (b != NULL)
 		evbuffer_free(b);
 	c->d->in_flight--;
+	tr__metrics_request(c->d->metrics, c->route, status, ms_since(&c->t0) / 1e3);
+	trd_conn_release(c->conn);
 	logline("method=%s path=%s status=%d caller=%s/%s%s%s%s%s ms=%.3f", c->method,
 	    c->path, status, c->id.state[0] ? c->id.state : "-",
 	    c->id.role[0] ? c->id.role : "-",
@@ -344,6 +350,34 @@ trace_path(const char *path, char id[37], int *status_only)
 	return 0;
 }
 
+/* The caller's share: a peer State's daemons share one bucket, a domestic
+ * user has one of their own.  A refusal answers 429. */
+static int
+rate_ok(struct trd_call *c)
+{
+	struct timespec now;
+	double retry = 1;
+	char key[TR__RATELIMIT_KEY_MAX + 1];
+	int r;
+
+	if (strcmp(c->id.role, "peer") == 0)
+		snprintf(key, sizeof(key), "%s", c->id.state);
+	else
+		snprintf(key, sizeof(key), "%s/%s/%.40s", c->id.state, c->id.role,
+		    c->id.name);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	r = tr__ratelimit_take(c->d->rl, key, (double)now.tv_sec +
+	    (double)now.tv_nsec / 1e9, &retry);
+	if (r == 1)
+		return 1;
+	c->retry_after = retry < 1 ? 1 : (int)(retry + 0.999);
+	trd_count(c->d, "tracerd_rate_limited_total", "Requests refused with 429, "
+	    "by the caller's State.", "state", c->id.state);
+	trd_problem(c, "rate-limited", "too many requests from you; try again after "
+	    "the Retry-After header's seconds", NULL);
+	return 0;
+}
+
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
@@ -378,10 +412,13 @@ on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	c->identified = 1;
+	c->conn = trd_conn_hold(ssl);
 	if (d->stopping) {
 		trd_problem(c, "unavailable", "the daemon is stopping", NULL);
 		return;
 	}
+	if (strcmp(path, "/healthz") != 0 && !rate_ok(c))
+		return;
 	if (strcmp(path, "/healthz") == 0) {
 		c->route = "/healthz";
 		if (!get)
@@ -403,6 +440,12 @@ on_request(struct evhttp_request *req, void *arg)
 			    "only", NULL);
 		else
 			trd_traces_get(c, id, status_only);
+	} else if (strcmp(path, "/metrics") == 0) {
+		c->route = "/metrics";
+		if (!get)
+			trd_problem(c, "bad-request", "/metrics answers GET only", NULL);
+		else
+			trd_metrics_get(c);
 	} else if (strncmp(path, "/v1/log/", 8) == 0) {
 		if (!get) {
 			trd_problem(c, "bad-request", "the log answers GET only", NULL);
@@ -429,11 +472,17 @@ on_connection(struct event_base *base, void *arg)
 {
 	struct trd_daemon *d = arg;
 	SSL *ssl = SSL_new(d->tls);
+	struct bufferevent *bev;
 
+	/* Out of memory: NULL makes evhttp serve the connection in plain
+	 * text, where the caller has no certificate and is refused. */
 	if (ssl == NULL)
 		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl,
+	bev = bufferevent_openssl_socket_new(base, -1, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev != NULL)
+		trd_conn_open(d, bev, ssl);
+	return bev;
 }
 
 /* ------------------------------------------------------------ signals */
@@ -570,6 +619,12 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
+	if (tr__metrics_new(&d.metrics, &err) != 0 ||
+	    tr__ratelimit_new(d.cf.rate, d.cf.burst, 4096, &d.rl, &err) != 0 ||
+	    trd_conn_init(&err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err.message);
+		goto out;
+	}
 	if ((d.base = event_base_new()) == NULL || (d.http = evhttp_new(d.base)) == NULL) {
 		fprintf(stderr, PROG ": cannot start the event loop\n");
 		goto out;
@@ -637,6 +692,8 @@ out:
 	SSL_CTX_free(d.tls);
 	proto_jws_key_free(d.signing);
 	reg_key_free(d.log_key);
+	tr__metrics_free(d.metrics);
+	tr__ratelimit_free(d.rl);
 	tr__peers_free(d.peers);
 	if (d.policy != NULL)
 		trd_policy_release(d.policy);

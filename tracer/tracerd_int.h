@@ -4,11 +4,14 @@
 
 #include <time.h>
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <openssl/ssl.h>
 
+#include "metrics.h"
 #include "pool.h"
+#include "ratelimit.h"
 #include "tracer_int.h"
 
 #define TRD_PATH_MAX 1024
@@ -96,6 +99,9 @@ struct trd_daemon {
 	struct trd_policy_ref *policy;
 	trd_pool *pool;			/* storing, reading, the log */
 	trd_pool *tracers;		/* traces */
+	tr__metrics *metrics;
+	tr__ratelimit *rl;		/* requests per caller */
+	long connections;		/* TLS connections open */
 	struct evhttp_bound_socket *sock;
 	unsigned long requests;
 	long in_flight;			/* HTTP requests not yet answered */
@@ -118,6 +124,8 @@ struct trd_call {
 	const char *method;
 	struct timespec t0;
 	char request_id[37];		/* the trace request concerned, or "" */
+	struct trd_conn *conn;		/* its connection's record, or NULL */
+	int retry_after;		/* seconds, for 429 and 503; 0: 1 */
 	char note[64];			/* for the log line, e.g. "repeat" */
 };
 
@@ -145,6 +153,24 @@ time_t trd_rfc3339_seconds(const char *s);
 
 /* RFC 3339 UTC with milliseconds of t (CLOCK_REALTIME). */
 void trd_timestamp(const struct timespec *t, char out[32]);
+
+/*
+ * Connections (tracerd_conn.c): each TLS connection has a record, found
+ * from its SSL object, that counts its requests in flight and closes it
+ * when it has been idle, or has not completed a request, for idle_timeout
+ * seconds, or at once when max_connections are open.  The record lives
+ * until the connection is freed and its last call answered.
+ */
+struct trd_conn;
+int trd_conn_init(reg_error *err);
+void trd_conn_open(struct trd_daemon *d, struct bufferevent *bev, SSL *ssl);
+struct trd_conn *trd_conn_hold(SSL *ssl);
+void trd_conn_release(struct trd_conn *conn);
+
+/* Metrics (GET /metrics) and counters of the daemon's own events. */
+void trd_metrics_get(struct trd_call *c);
+void trd_count(struct trd_daemon *d, const char *name, const char *help,
+    const char *label, const char *value);
 
 /* Endpoints. */
 void trd_traces_post(struct trd_call *c);

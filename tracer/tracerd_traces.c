@@ -510,6 +510,10 @@ trace_done(void *arg, int ran)
 	struct trace *t = arg;
 
 	t->d->traces_running--;
+	if (ran)
+		trd_count(t->d, "tracerd_traces_completed_total", "Traces finished, "
+		    "by the request's new status.", "status", t->rc == 0 ? t->status :
+		    "error");
 	if (ran && t->rc == 0)
 		trd_log_event("trace", t->id, t->status, NULL);
 	else if (ran)

@@ -1,0 +1,140 @@
+/*
+ * GET /metrics (Prometheus text format 0.0.4): requests by endpoint and
+ * status with latency histograms (counted by trd_reply()), traces open and
+ * overdue (read from the database at each scrape), the pools' use, the
+ * connections open, and the daemon's own counters (traces completed by
+ * status, requests rate-limited by State).  For this State's auditors and
+ * liaison office.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tracerd_int.h"
+
+void
+trd_count(struct trd_daemon *d, const char *name, const char *help,
+    const char *label, const char *value)
+{
+	/* A counter refused (over the module's bounds) is logged, and is not
+	 * worth a request's failure. */
+	if (tr__metrics_counter_add(d->metrics, name, help, label, value, 1) != 0)
+		trd_log_event("error", NULL, NULL, "a metric was refused");
+}
+
+static void
+gauge(tr__metrics *m, const char *name, const char *help, double value)
+{
+	if (tr__metrics_gauge_set(m, name, help, value) != 0)
+		trd_log_event("error", NULL, NULL, "a metric was refused");
+}
+
+struct scrape {
+	struct trd_call *c;
+	long open, overdue;
+	int rc;
+	char error[512];
+};
+
+static void
+scrape_job(struct trd_worker *w, void *arg)
+{
+	struct scrape *s = arg;
+	reg_error err = REG_ERROR_INIT;
+
+	if (w->db == NULL) {
+		s->rc = REG_EIO;
+		snprintf(s->error, sizeof(s->error), "the database is unreachable: "
+		    "%.200s", w->db_error);
+		return;
+	}
+	if ((s->rc = reg_trace_counts(w->db, &s->open, &s->overdue, &err)) != 0)
+		snprintf(s->error, sizeof(s->error), "%.400s", err.message);
+}
+
+static void
+pool_gauges(tr__metrics *m, trd_pool *p, const char *which)
+{
+	char name[64];
+	int busy, queued, down;
+
+	trd_pool_stats(p, &busy, &queued, &down);
+	snprintf(name, sizeof(name), "tracerd_%s_pool_size", which);
+	gauge(m, name, "Database connections of the pool.",
+	    trd_pool_size(p));
+	snprintf(name, sizeof(name), "tracerd_%s_pool_busy", which);
+	gauge(m, name, "Connections of the pool running a job.",
+	    busy);
+	snprintf(name, sizeof(name), "tracerd_%s_pool_queued", which);
+	gauge(m, name, "Jobs waiting for the pool.", queued);
+	snprintf(name, sizeof(name), "tracerd_%s_pool_disconnected", which);
+	gauge(m, name, "Connections of the pool that are down.",
+	    down);
+}
+
+static void
+scrape_done(void *arg, int ran)
+{
+	struct scrape *s = arg;
+	struct trd_call *c = s->c;
+	struct trd_daemon *d = c->d;
+	reg_error err = REG_ERROR_INIT;
+	char *text = NULL;
+	size_t len;
+
+	if (!ran) {
+		trd_problem(c, "unavailable", "the daemon is stopping", NULL);
+		free(s);
+		return;
+	}
+	if (s->rc == 0) {
+		gauge(d->metrics, "tracerd_traces_open",
+		    "Trace requests received and not yet answered.", (double)s->open);
+		gauge(d->metrics, "tracerd_traces_overdue",
+		    "Open trace requests past their due time.", (double)s->overdue);
+	} else {
+		trd_log_event("error", NULL, NULL, s->error);
+	}
+	gauge(d->metrics, "tracerd_database_up",
+	    "1 when the last scrape could read the database.", s->rc == 0);
+	pool_gauges(d->metrics, d->pool, "database");
+	pool_gauges(d->metrics, d->tracers, "trace");
+	gauge(d->metrics, "tracerd_traces_running",
+	    "Traces queued or running in this process.", (double)d->traces_running);
+	gauge(d->metrics, "tracerd_connections_open",
+	    "TLS connections open.", (double)d->connections);
+	if (tr__metrics_render(d->metrics, &text, &len, &err) != 0) {
+		trd_log_event("error", NULL, NULL, err.message);
+		trd_problem(c, "internal", "cannot write the metrics", NULL);
+	} else {
+		trd_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,
+		    NULL);
+	}
+	free(text);
+	free(s);
+}
+
+void
+trd_metrics_get(struct trd_call *c)
+{
+	struct scrape *s;
+
+	if (strcmp(c->id.state, c->d->cf.state) != 0 ||
+	    (strcmp(c->id.role, "auditor") != 0 && strcmp(c->id.role, "liaison") != 0)) {
+		trd_problem(c, "forbidden", "the metrics are for this State's "
+		    "auditors and liaison office", NULL);
+		return;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		trd_problem(c, "unavailable", "out of memory", NULL);
+		return;
+	}
+	s->c = c;
+	if (trd_pool_submit(c->d->pool, scrape_job, scrape_done, s) != 0) {
+		free(s);
+		trd_problem(c, "unavailable", "the daemon is too busy; try again "
+		    "later", NULL);
+	}
+}
