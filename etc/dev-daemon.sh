@@ -1,0 +1,131 @@
+#!/bin/sh
+# Development certificates, keys and configuration for one tracerd of State
+# BE on the local default cluster, under DIR (default var/dev), made once
+# and reused:
+#
+#   DIR/ca.pem                 the development CA (clients and server)
+#   DIR/server.pem, .key       tracerd's TLS certificate (127.0.0.1, localhost)
+#   DIR/nl.pem, .key           a peer State's daemon (C=NL, OU=peer)
+#   DIR/liaison.pem, .key      BE's liaison office; auditor.pem the same
+#   DIR/be-sign.key, .pub      BE's JWS signing key (kid BE/dev)
+#   DIR/nl-sign.key, .pub      NL's JWS signing key (kid NL/dev)
+#   DIR/peers.ini              BE's peers directory (NL)
+#   DIR/nl-peers.ini           NL's peers directory (BE), for tracectl
+#   DIR/tracerd.ini            tracerd's configuration
+#
+#   etc/dev-daemon.sh CONNINFO LOG-KEY LOG-VERIFIER PORT [DIR]
+#
+# For development only: the keys are made here, unprotected.
+set -eu
+conninfo=$1 logkey=$2 vkey=$3 port=$4 dir=${5:-var/dev}
+mkdir -p "$dir"
+cd "$dir"
+if [ ! -f ca.pem ]; then
+	cat > ca.cnf <<'CNF'
+[ca]
+default_ca = dev
+[dev]
+dir = .
+database = index.txt
+new_certs_dir = .
+serial = serial
+default_md = sha256
+default_days = 365
+policy = any
+[any]
+countryName = optional
+organizationalUnitName = optional
+commonName = supplied
+[client]
+basicConstraints = CA:FALSE
+keyUsage = digitalSignature
+extendedKeyUsage = clientAuth
+[server]
+basicConstraints = CA:FALSE
+keyUsage = digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1,DNS:localhost
+CNF
+	: > index.txt
+	echo 1000 > serial
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
+	    -keyout ca.key -out ca.pem -subj "/CN=Registry development CA" 2>/dev/null
+	gen() {	# gen NAME SUBJECT EXTENSION
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		    -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
+		openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key \
+		    -extensions "$3" -in "$1.csr" -out "$1.pem" -notext >/dev/null 2>&1
+		chmod 600 "$1.key"
+	}
+	gen server "/C=BE/O=Registry development/CN=localhost" server
+	gen nl "/C=NL/OU=peer/CN=tracing.nl.example" client
+	gen liaison "/C=BE/OU=liaison/CN=BE liaison office" client
+	gen auditor "/C=BE/OU=auditor/CN=BE auditor" client
+	for k in be nl; do
+		openssl genpkey -algorithm ed25519 -out $k-sign.key 2>/dev/null
+		chmod 600 $k-sign.key
+		openssl pkey -in $k-sign.key -pubout -out $k-sign.pub 2>/dev/null
+	done
+fi
+cat > peers.ini <<PEERS
+[peer.NL]
+name = Development peer
+url = https://127.0.0.1:$port
+ca_file = ca.pem
+signing_key = NL/dev nl-sign.pub
+log_verifier = $vkey
+PEERS
+cat > nl-peers.ini <<PEERS
+[peer.BE]
+name = Development registry
+url = https://127.0.0.1:$port
+ca_file = ca.pem
+signing_key = BE/dev be-sign.pub
+log_verifier = $vkey
+PEERS
+cat > tracerd.ini <<INI
+[daemon]
+state = BE
+listen = 127.0.0.1:$port
+database = $conninfo
+[tls]
+certificate = server.pem
+key = server.key
+client_ca = ca.pem
+[signing]
+key = be-sign.key
+kid = BE/dev
+[peers]
+directory = peers.ini
+[log]
+key = $logkey
+checkpoint_interval = 10
+INI
+# A trace request from NL for a weapon of the sample records, misread
+# (O for 0, I for 1), with a new id each time.
+cat > request.json <<REQ
+{
+  "schema": "trace-request/1",
+  "id": "$(cat /proc/sys/kernel/random/uuid)",
+  "requesting_state": "NL",
+  "requested_state": "BE",
+  "requesting_authority": {
+    "name": "Development police",
+    "contact": { "name": "Firearms desk", "email": "firearms@police.example.nl" }
+  },
+  "priority": "urgent",
+  "created_at": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "case_reference": "DEV/1",
+  "weapon": {
+    "serial": "FNO39I72",
+    "serial_condition": "legible",
+    "manufacturer": "FN",
+    "model": "P90",
+    "type": "submachine_gun",
+    "calibre": "5.7x28mm"
+  },
+  "illicit_basis": { "grounds": ["illicit_under_national_law"] },
+  "found": { "date": "$(date -u +%Y-%m-%d)", "place": "Rotterdam", "country": "NL" },
+  "intended_use": "Criminal investigation."
+}
+REQ
