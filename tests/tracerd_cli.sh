@@ -16,47 +16,8 @@ bad() { echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '%s\n' "$@"; fails=$((fail
 
 # ---------------------------------------------------------------- the PKI
 cd "$T" || exit 1
-cat > ca.cnf <<'CNF'
-[ca]
-default_ca = test
-[test]
-dir = .
-database = index.txt
-new_certs_dir = .
-serial = serial
-crlnumber = crlnumber
-default_md = sha256
-default_days = 30
-default_crl_days = 30
-policy = any
-[any]
-countryName = optional
-organizationName = optional
-organizationalUnitName = optional
-commonName = supplied
-[client]
-basicConstraints = CA:FALSE
-keyUsage = digitalSignature
-extendedKeyUsage = clientAuth
-[server]
-basicConstraints = CA:FALSE
-keyUsage = digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost
-CNF
-: > index.txt
-echo 1000 > serial
-echo 1000 > crlnumber
-gen() {	# gen NAME SUBJECT EXT [CA-PREFIX]
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null &&
-	openssl ca -batch -config ca.cnf -cert "${4:-ca}.pem" -keyfile "${4:-ca}.key" \
-	    -extensions "$3" -in "$1.csr" -out "$1.pem" -notext >/dev/null 2>&1
-}
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-    -keyout ca.key -out ca.pem -subj "/CN=Registry test CA" 2>/dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-    -keyout other.key -out other.pem -subj "/CN=Another CA" 2>/dev/null
+. "${REG_TEST_SRCDIR:-.}/tests/testlib.sh"
+pki_init || { echo "FAIL pki"; exit 1; }
 gen server "/C=NL/O=Registry/CN=localhost" server &&
 gen inspector "/C=NL/OU=investigator/CN=Inspector Visser" client &&
 gen be "/C=BE/OU=peer/CN=tracing.be.example" client &&
