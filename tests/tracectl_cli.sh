@@ -8,27 +8,7 @@ REGCTL="${REG_TEST_BUILDDIR:-.}/regctl"
 SRC="${REG_TEST_SRCDIR:-.}"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-fails=0
-passes=0
-
-check() {	# check NAME EXPECTED_STATUS PATTERN COMMAND...
-	name=$1 want=$2 pat=$3
-	shift 3
-	out=$("$@" 2>&1)
-	st=$?
-	if [ "$st" -ne "$want" ]; then
-		echo "FAIL $name: exit $st, wanted $want; output:"; echo "$out" | head -20
-		fails=$((fails + 1))
-		return
-	fi
-	if [ -n "$pat" ] && ! printf '%s\n' "$out" | grep -q -- "$pat"; then
-		echo "FAIL $name: output lacks '$pat':"; echo "$out" | head -20
-		fails=$((fails + 1))
-		return
-	fi
-	echo "ok $name"
-	passes=$((passes + 1))
-}
+. "$SRC/tests/testlib.sh"
 
 # A request for the sample registry (etc/), edited with python3.
 edit() {	# edit OUT PYTHON-STATEMENTS (r is the request)

@@ -16,10 +16,8 @@ bad() { echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '%s\n' "$@"; fails=$((fail
 
 # ---------------------------------------------------------------- the PKI
 cd "$T" || exit 1
-. "${REG_TEST_SRCDIR:-.}/tests/pki.sh"
-pki_ca
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-    -keyout other.key -out other.pem -subj "/CN=Another CA" 2>/dev/null
+. "${REG_TEST_SRCDIR:-.}/tests/testlib.sh"
+pki_init || { echo "FAIL pki"; exit 1; }
 gen server "/C=NL/O=Registry/CN=localhost" server &&
 gen inspector "/C=NL/OU=investigator/CN=Inspector Visser" client &&
 gen be "/C=BE/OU=peer/CN=tracing.be.example" client &&

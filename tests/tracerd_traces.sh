@@ -32,8 +32,8 @@ vkey=$("$REGCTL" key generate --name be.example/log --key log.key 2>/dev/null | 
 "$REGCTL" log checkpoint --key log.key >/dev/null || { echo "FAIL checkpoint"; exit 1; }
 
 # ---------------------------------------------------------------- PKI, keys
-. "$SRC/tests/pki.sh"
-pki_ca
+. "$SRC/tests/testlib.sh"
+pki_init || { echo "FAIL pki"; exit 1; }
 gen server "/C=BE/O=Registry/CN=localhost" server &&
 gen nl "/C=NL/OU=peer/CN=tracing.nl.example" client &&
 gen fr "/C=FR/OU=peer/CN=tracing.fr.example" client &&

@@ -1,7 +1,9 @@
 /*
  * tracectl: the tracing client.  "tracectl local" runs the trace engine
  * on a request against this State's registry database directly, without
- * the daemon, and prints the response.
+ * the daemon, and prints the response; "tracectl verify" checks a saved
+ * signed response.  The commands that talk to a daemon (submit, status,
+ * wait) are in tracectl_remote.c.
  */
 #include "config.h"
 
@@ -16,12 +18,8 @@
 #include <openssl/crypto.h>
 
 #include "cli_int.h"
+#include "tracectl_int.h"
 #include "tracer_int.h"
-
-#define PROG "tracectl"
-
-/* Exit statuses. */
-enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_BADREQ = 3 };
 
 static void
 usage(FILE *f)
@@ -35,6 +33,9 @@ usage(FILE *f)
 	    "Commands:\n"
 	    "  local        run a trace request against this registry's database\n"
 	    "  verify       check a signed response: signature, checkpoint, proofs\n"
+	    "  submit       send a signed trace request to a State's daemon\n"
+	    "  status       show a sent request's status at the daemon\n"
+	    "  wait         wait for a sent request's answer and show it\n"
 	    "\n"
 	    "Options:\n"
 	    "  --db CONNINFO  the database, as a libpq connection string or URI\n"
@@ -81,9 +82,8 @@ local_usage(FILE *f)
 	    "the database fails.\n");
 }
 
-/* Reads all of f, up to max bytes; -2 when there is more. */
-static int
-read_all(FILE *f, size_t max, char **out, size_t *len)
+int
+tracectl_read_all(FILE *f, size_t max, char **out, size_t *len)
 {
 	size_t cap = 65536, n = 0, got;
 	char *buf = malloc(cap + 1), *nb;
@@ -122,6 +122,47 @@ read_all(FILE *f, size_t max, char **out, size_t *len)
 	return 0;
 }
 
+int
+tracectl_read_request(const char *prog, const char *path, proto_request **out,
+    const char **name)
+{
+	proto_error perr = PROTO_ERROR_INIT;
+	char *doc = NULL;
+	size_t len = 0;
+	int r;
+	FILE *f;
+
+	*out = NULL;
+	if (path == NULL || strcmp(path, "-") == 0) {
+		f = stdin;
+		path = "standard input";
+	} else if ((f = fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "%s: cannot open %s: %s\n", prog, path, strerror(errno));
+		return EX_FAIL;
+	}
+	*name = path;
+	r = tracectl_read_all(f, PROTO_DOC_MAX, &doc, &len);
+	if (f != stdin)
+		fclose(f);
+	if (r == -2) {
+		fprintf(stderr, "%s: %s: the request is over %u bytes, the protocol's "
+		    "limit\n", prog, path, PROTO_DOC_MAX);
+		return EX_BADREQ;
+	}
+	if (r != 0) {
+		fprintf(stderr, "%s: cannot read %s\n", prog, path);
+		return EX_FAIL;
+	}
+	r = proto_request_parse(doc, len, out, &perr);
+	free(doc);
+	if (r != 0) {
+		fprintf(stderr, "%s: %s: malformed trace request: %s\n", prog, path,
+		    perr.message);
+		return EX_BADREQ;
+	}
+	return -1;
+}
+
 static const char *
 pii_key_path(const char *opt)
 {
@@ -156,8 +197,6 @@ verify_usage(FILE *f)
 	    "signature, the checkpoint, a proof); 3 for a malformed message or\n"
 	    "document; 2 for bad usage; 1 when a file cannot be read.\n");
 }
-
-enum { EX_VERIFY = 4 };
 
 static int
 cmd_verify(int argc, char **argv)
@@ -208,7 +247,7 @@ cmd_verify(int argc, char **argv)
 			return EX_FAIL;
 		}
 	}
-	r = read_all(f, 2 * PROTO_DOC_MAX, &text, &len);
+	r = tracectl_read_all(f, 2 * PROTO_DOC_MAX, &text, &len);
 	if (f != stdin)
 		fclose(f);
 	if (r != 0) {
@@ -342,10 +381,8 @@ cmd_local(const char *db, int argc, char **argv)
 	reg_pii_keyring *kr = NULL;
 	tr_engine *engine = NULL;
 	reg_ctx *ctx = NULL;
-	char *doc = NULL, *json = NULL, *end;
-	size_t len = 0;
+	char *json = NULL, *end;
 	int ch, pretty = 0, rc = EX_FAIL, r;
-	FILE *f;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -393,32 +430,9 @@ cmd_local(const char *db, int argc, char **argv)
 		return EX_FAIL;
 	}
 	/* The request first: a malformed one needs no database. */
-	if (request == NULL || strcmp(request, "-") == 0) {
-		f = stdin;
-		request = "standard input";
-	} else if ((f = fopen(request, "rb")) == NULL) {
-		fprintf(stderr, PROG " local: cannot open %s: %s\n", request,
-		    strerror(errno));
-		return EX_FAIL;
-	}
-	r = read_all(f, PROTO_DOC_MAX, &doc, &len);
-	if (f != stdin)
-		fclose(f);
-	if (r == -2) {
-		fprintf(stderr, PROG " local: %s: the request is over %u bytes, the "
-		    "protocol's limit\n", request, PROTO_DOC_MAX);
-		return EX_BADREQ;
-	}
-	if (r != 0) {
-		fprintf(stderr, PROG " local: cannot read %s\n", request);
-		return EX_FAIL;
-	}
-	if (proto_request_parse(doc, len, &req, &perr) != 0) {
-		fprintf(stderr, PROG " local: %s: malformed trace request: %s\n",
-		    request, perr.message);
-		rc = EX_BADREQ;
+	if ((rc = tracectl_read_request(PROG " local", request, &req, &request)) >= 0)
 		goto out;
-	}
+	rc = EX_FAIL;
 	if (policy_path != NULL)
 		r = tr_policy_load(policy_path, &policy, &err);
 	else
@@ -483,7 +497,6 @@ out:
 	reg_pii_keyring_free(kr);
 	tr_policy_free(policy);
 	proto_request_free(req);
-	free(doc);
 	return rc;
 }
 
@@ -496,7 +509,17 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "verify", cmd_verify },
+		{ "submit", tracectl_submit },
+		{ "status", tracectl_status },
+		{ "wait", tracectl_wait },
+	};
 	const char *db = NULL;
+	size_t i;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -525,12 +548,13 @@ main(int argc, char **argv)
 		optind = 0;
 		return cmd_local(db, argc, argv);
 	}
-	if (strcmp(argv[optind], "verify") == 0) {
-		argc -= optind;
-		argv += optind;
-		optind = 0;
-		return cmd_verify(argc, argv);
-	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[optind], cmds[i].name) == 0) {
+			argc -= optind;
+			argv += optind;
+			optind = 0;
+			return cmds[i].fn(argc, argv);
+		}
 	fprintf(stderr, PROG ": unknown command '%s'. Try '" PROG " --help'.\n",
 	    argv[optind]);
 	return EX_USAGE;
