@@ -124,8 +124,14 @@ cat > request.json <<REQ
     "type": "submachine_gun",
     "calibre": "5.7x28mm"
   },
-  "illicit_basis": { "grounds": ["illicit_under_national_law"] },
-  "found": { "date": "$(date -u +%Y-%m-%d)", "place": "Rotterdam", "country": "NL" },
+  "illicit_basis": {
+    "grounds": ["illicit_under_national_law"],
+    "legal_reference": "Wet wapens en munitie, article 26"
+  },
+  "found": {
+    "date": "$(date -u +%Y-%m-%d)", "place": "Rotterdam", "country": "NL",
+    "circumstances": "Seized in a vehicle search."
+  },
   "intended_use": "Criminal investigation."
 }
 REQ
