@@ -90,6 +90,10 @@ sed 's/^header_timeout = 5/header_timeout = soon/' tracerd.ini > x.ini
 refused config-value "x.ini:.*header_timeout must be a whole number"
 sed 's/^\[tls\]/[tls]\nciphers = all/' tracerd.ini > x.ini
 refused config-key "x.ini:.*unknown key 'ciphers'"
+sed 's/^header_timeout = 5/header_timeout = 5\nrate.ZZ = 5/' tracerd.ini > x.ini
+refused rate-override "x.ini:.*rate.ZZ.*not an ISO 3166-1"
+sed 's/^header_timeout = 5/header_timeout = 5\n[deadlines]\nurgent.BE = 0/' tracerd.ini > x.ini
+refused deadline-override "x.ini:.*urgent.BE must be a whole number of hours"
 grep -v '^client_ca' tracerd.ini > x.ini
 refused config-missing "client_ca is required"
 

@@ -625,6 +625,14 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err.message);
 		goto out;
 	}
+	for (int i = 0; i < d.cf.n_rates; i++)
+		if (tr__ratelimit_set(d.rl, d.cf.rates[i].state,
+		    d.cf.rates[i].rate ? d.cf.rates[i].rate : d.cf.rate,
+		    d.cf.rates[i].burst ? d.cf.rates[i].burst : d.cf.burst) != 0) {
+			fprintf(stderr, PROG ": cannot set the limits of %s\n",
+			    d.cf.rates[i].state);
+			goto out;
+		}
 	if ((d.base = event_base_new()) == NULL || (d.http = evhttp_new(d.base)) == NULL) {
 		fprintf(stderr, PROG ": cannot start the event loop\n");
 		goto out;

@@ -8,7 +8,7 @@
  *   [policy]   file = FILE
  *   [limits]   body_max = BYTES, header_timeout = S, idle_timeout = S,
  *              max_connections = N, rate = PER_SECOND, burst = N,
- *              queue_max = N
+ *              queue_max = N, and per peer State rate.XX, burst.XX
  *   [workers]  pool = N (connections answering at once), traces = N
  *   [log]      key = FILE (the log's note key, regctl key generate),
  *              checkpoint_interval = S
@@ -127,6 +127,51 @@ deadline_override(struct parse *ps, const char *name, const char *v)
 	return 1;
 }
 
+/* [limits] rate.XX = N or burst.XX = N: one peer State's share. */
+static int
+rate_override(struct parse *ps, const char *name, const char *v)
+{
+	struct trd_config *cf = ps->cf;
+	const char *dot = strchr(name, '.');
+	struct trd_rate *rt;
+	int is_rate, j;
+	char *end;
+	long n;
+
+	if ((size_t)(dot - name) == 4 && strncmp(name, "rate", 4) == 0)
+		is_rate = 1;
+	else if ((size_t)(dot - name) == 5 && strncmp(name, "burst", 5) == 0)
+		is_rate = 0;
+	else
+		return fail(ps, "unknown key '%.40s' in [limits]", name);
+	if (!proto_country_valid(dot + 1))
+		return fail(ps, "'%.40s': '%.20s' is not an ISO 3166-1 alpha-2 code",
+		    name, dot + 1);
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || end == v || n < 1 || n > 1000000)
+		return fail(ps, "%s must be a whole number from 1 to 1000000", name);
+	for (j = 0; j < cf->n_rates; j++)
+		if (strcmp(cf->rates[j].state, dot + 1) == 0)
+			break;
+	if (j == cf->n_rates) {
+		if (cf->n_rates == TRD_DEADLINES_MAX)
+			return fail(ps, "more than %d States in [limits]",
+			    TRD_DEADLINES_MAX);
+		rt = &cf->rates[cf->n_rates++];
+		memcpy(rt->state, dot + 1, 3);
+	} else {
+		rt = &cf->rates[j];
+	}
+	if ((is_rate ? rt->rate : rt->burst) != 0)
+		return fail(ps, "%s is given twice in [limits]", name);
+	if (is_rate)
+		rt->rate = (int)n;
+	else
+		rt->burst = (int)n;
+	return 1;
+}
+
 int
 trd_config_deadline(const struct trd_config *cf, const char *state, int urgent)
 {
@@ -152,6 +197,8 @@ handler(void *user, const char *section, const char *name, const char *v)
 
 	if (strcmp(section, "deadlines") == 0 && strchr(name, '.') != NULL)
 		return deadline_override(ps, name, v);
+	if (strcmp(section, "limits") == 0 && strchr(name, '.') != NULL)
+		return rate_override(ps, name, v);
 	for (i = 0; i < NKEYS; i++)
 		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
 			break;

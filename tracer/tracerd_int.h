@@ -50,6 +50,11 @@ struct trd_config {
 		int urgent_hours, routine_hours;	/* 0: the default */
 	} deadlines[TRD_DEADLINES_MAX];	/* [deadlines] urgent.XX, routine.XX */
 	int n_deadlines;
+	struct trd_rate {
+		char state[3];
+		int rate, burst;	/* 0: the default */
+	} rates[TRD_DEADLINES_MAX];	/* [limits] rate.XX, burst.XX */
+	int n_rates;
 };
 
 /* Hours from receipt to the answer's due time, for a request of state. */
