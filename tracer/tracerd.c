@@ -307,6 +307,24 @@ trd_problem(struct trd_call *c, const char *name, const char *detail,
 	proto_free(json);
 }
 
+int
+trd_job_db(const struct trd_worker *w, char *error, size_t len)
+{
+	if (w->db != NULL)
+		return 0;
+	snprintf(error, len, "the database is unreachable: %.200s", w->db_error);
+	return REG_EIO;
+}
+
+int
+trd_call_submit(struct trd_call *c, trd_job_fn fn, trd_done_fn done, void *arg)
+{
+	if (trd_pool_submit(c->d->pool, fn, done, arg) == 0)
+		return 0;
+	trd_problem(c, "unavailable", "the daemon is too busy; try again later", NULL);
+	return -1;
+}
+
 static SSL *
 request_ssl(struct evhttp_request *req)
 {
@@ -627,8 +645,8 @@ main(int argc, char **argv)
 	}
 	for (int i = 0; i < d.cf.n_rates; i++)
 		if (tr__ratelimit_set(d.rl, d.cf.rates[i].state,
-		    d.cf.rates[i].rate ? d.cf.rates[i].rate : d.cf.rate,
-		    d.cf.rates[i].burst ? d.cf.rates[i].burst : d.cf.burst) != 0) {
+		    d.cf.rates[i].v[0] ? d.cf.rates[i].v[0] : d.cf.rate,
+		    d.cf.rates[i].v[1] ? d.cf.rates[i].v[1] : d.cf.burst) != 0) {
 			fprintf(stderr, PROG ": cannot set the limits of %s\n",
 			    d.cf.rates[i].state);
 			goto out;

@@ -80,95 +80,50 @@ struct parse {
 
 #define fail(ps, ...) tr__ini_fail(&(ps)->ini, __VA_ARGS__)
 
-/* [deadlines] urgent.XX = HOURS or routine.XX = HOURS: one requesting
- * State's own deadline. */
+/*
+ * A per-State key of a section, "FIRST.XX = N" or "SECOND.XX = N", N from
+ * 1 to max: kept in list (n entries), v[0] for FIRST, v[1] for SECOND.
+ */
 static int
-deadline_override(struct parse *ps, const char *name, const char *v)
+state_override(struct parse *ps, const char *section, const char *name,
+    const char *v, const char *const names[2], long max, const char *unit,
+    struct trd_override *list, int *n)
 {
-	struct trd_config *cf = ps->cf;
 	const char *dot = strchr(name, '.');
-	struct trd_deadline *dl;
-	int urgent, j;
+	struct trd_override *o;
+	int which, j;
 	char *end;
-	long h;
+	long x;
 
-	if ((size_t)(dot - name) == 6 && strncmp(name, "urgent", 6) == 0)
-		urgent = 1;
-	else if ((size_t)(dot - name) == 7 && strncmp(name, "routine", 7) == 0)
-		urgent = 0;
-	else
-		return fail(ps, "unknown key '%.40s' in [deadlines]", name);
+	for (which = 0; which < 2; which++)
+		if ((size_t)(dot - name) == strlen(names[which]) &&
+		    strncmp(name, names[which], strlen(names[which])) == 0)
+			break;
+	if (which == 2)
+		return fail(ps, "unknown key '%.40s' in [%s]", name, section);
 	if (!proto_country_valid(dot + 1))
 		return fail(ps, "'%.40s': '%.20s' is not an ISO 3166-1 alpha-2 code",
 		    name, dot + 1);
 	errno = 0;
-	h = strtol(v, &end, 10);
-	if (errno != 0 || *end != '\0' || end == v || h < 1 || h > 24 * 366)
-		return fail(ps, "%s must be a whole number of hours from 1 to %d", name,
-		    24 * 366);
-	for (j = 0; j < cf->n_deadlines; j++)
-		if (strcmp(cf->deadlines[j].state, dot + 1) == 0)
+	x = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || end == v || x < 1 || x > max)
+		return fail(ps, "%s must be a whole number%s from 1 to %ld", name, unit,
+		    max);
+	for (j = 0; j < *n; j++)
+		if (strcmp(list[j].state, dot + 1) == 0)
 			break;
-	if (j == cf->n_deadlines) {
-		if (cf->n_deadlines == TRD_DEADLINES_MAX)
-			return fail(ps, "more than %d States in [deadlines]",
-			    TRD_DEADLINES_MAX);
-		dl = &cf->deadlines[cf->n_deadlines++];
-		memcpy(dl->state, dot + 1, 3);
+	if (j == *n) {
+		if (*n == TRD_OVERRIDES_MAX)
+			return fail(ps, "more than %d States in [%s]", TRD_OVERRIDES_MAX,
+			    section);
+		o = &list[(*n)++];
+		memcpy(o->state, dot + 1, 3);
 	} else {
-		dl = &cf->deadlines[j];
+		o = &list[j];
 	}
-	if ((urgent ? dl->urgent_hours : dl->routine_hours) != 0)
-		return fail(ps, "%s is given twice in [deadlines]", name);
-	if (urgent)
-		dl->urgent_hours = (int)h;
-	else
-		dl->routine_hours = (int)h;
-	return 1;
-}
-
-/* [limits] rate.XX = N or burst.XX = N: one peer State's share. */
-static int
-rate_override(struct parse *ps, const char *name, const char *v)
-{
-	struct trd_config *cf = ps->cf;
-	const char *dot = strchr(name, '.');
-	struct trd_rate *rt;
-	int is_rate, j;
-	char *end;
-	long n;
-
-	if ((size_t)(dot - name) == 4 && strncmp(name, "rate", 4) == 0)
-		is_rate = 1;
-	else if ((size_t)(dot - name) == 5 && strncmp(name, "burst", 5) == 0)
-		is_rate = 0;
-	else
-		return fail(ps, "unknown key '%.40s' in [limits]", name);
-	if (!proto_country_valid(dot + 1))
-		return fail(ps, "'%.40s': '%.20s' is not an ISO 3166-1 alpha-2 code",
-		    name, dot + 1);
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || *end != '\0' || end == v || n < 1 || n > 1000000)
-		return fail(ps, "%s must be a whole number from 1 to 1000000", name);
-	for (j = 0; j < cf->n_rates; j++)
-		if (strcmp(cf->rates[j].state, dot + 1) == 0)
-			break;
-	if (j == cf->n_rates) {
-		if (cf->n_rates == TRD_DEADLINES_MAX)
-			return fail(ps, "more than %d States in [limits]",
-			    TRD_DEADLINES_MAX);
-		rt = &cf->rates[cf->n_rates++];
-		memcpy(rt->state, dot + 1, 3);
-	} else {
-		rt = &cf->rates[j];
-	}
-	if ((is_rate ? rt->rate : rt->burst) != 0)
-		return fail(ps, "%s is given twice in [limits]", name);
-	if (is_rate)
-		rt->rate = (int)n;
-	else
-		rt->burst = (int)n;
+	if (o->v[which] != 0)
+		return fail(ps, "%s is given twice in [%s]", name, section);
+	o->v[which] = (int)x;
 	return 1;
 }
 
@@ -179,8 +134,7 @@ trd_config_deadline(const struct trd_config *cf, const char *state, int urgent)
 
 	for (j = 0; j < cf->n_deadlines; j++)
 		if (strcmp(cf->deadlines[j].state, state) == 0) {
-			int h = urgent ? cf->deadlines[j].urgent_hours :
-			    cf->deadlines[j].routine_hours;
+			int h = cf->deadlines[j].v[urgent ? 0 : 1];
 
 			if (h != 0)
 				return h;
@@ -195,10 +149,15 @@ handler(void *user, const char *section, const char *name, const char *v)
 	char *dst;
 	size_t i;
 
+	static const char *const deadline_names[2] = { "urgent", "routine" };
+	static const char *const rate_names[2] = { "rate", "burst" };
+
 	if (strcmp(section, "deadlines") == 0 && strchr(name, '.') != NULL)
-		return deadline_override(ps, name, v);
+		return state_override(ps, section, name, v, deadline_names, 24 * 366,
+		    " of hours", ps->cf->deadlines, &ps->cf->n_deadlines);
 	if (strcmp(section, "limits") == 0 && strchr(name, '.') != NULL)
-		return rate_override(ps, name, v);
+		return state_override(ps, section, name, v, rate_names, 1000000, "",
+		    ps->cf->rates, &ps->cf->n_rates);
 	for (i = 0; i < NKEYS; i++)
 		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
 			break;

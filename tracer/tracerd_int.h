@@ -15,7 +15,7 @@
 #include "tracer_int.h"
 
 #define TRD_PATH_MAX 1024
-#define TRD_DEADLINES_MAX 300
+#define TRD_OVERRIDES_MAX 300
 
 /* The daemon's configuration file (tracerd(8), "CONFIGURATION"). */
 struct trd_config {
@@ -45,16 +45,14 @@ struct trd_config {
 	int checkpoint_interval;	/* [log] checkpoint_interval, seconds */
 	int urgent_hours;		/* [deadlines] urgent */
 	int routine_hours;		/* [deadlines] routine */
-	struct trd_deadline {
+	/* Per State: [deadlines] urgent.XX, routine.XX (hours) and [limits]
+	 * rate.XX, burst.XX; v[0] the first, v[1] the second, 0 = the
+	 * default. */
+	struct trd_override {
 		char state[3];
-		int urgent_hours, routine_hours;	/* 0: the default */
-	} deadlines[TRD_DEADLINES_MAX];	/* [deadlines] urgent.XX, routine.XX */
-	int n_deadlines;
-	struct trd_rate {
-		char state[3];
-		int rate, burst;	/* 0: the default */
-	} rates[TRD_DEADLINES_MAX];	/* [limits] rate.XX, burst.XX */
-	int n_rates;
+		int v[2];
+	} deadlines[TRD_OVERRIDES_MAX], rates[TRD_OVERRIDES_MAX];
+	int n_deadlines, n_rates;
 };
 
 /* Hours from receipt to the answer's due time, for a request of state. */
@@ -171,6 +169,14 @@ int trd_conn_init(reg_error *err);
 void trd_conn_open(struct trd_daemon *d, struct bufferevent *bev, SSL *ssl);
 struct trd_conn *trd_conn_hold(SSL *ssl);
 void trd_conn_release(struct trd_conn *conn);
+
+/* In a job: 0 when the worker has its connection, else REG_EIO with the
+ * reason in error. */
+int trd_job_db(const struct trd_worker *w, char *error, size_t len);
+
+/* Queues a call's job on the database pool: 0, or -1 when the pool
+ * refuses it, the call then answered 503 (the caller frees arg). */
+int trd_call_submit(struct trd_call *c, trd_job_fn fn, trd_done_fn done, void *arg);
 
 /* Metrics (GET /metrics) and counters of the daemon's own events. */
 void trd_metrics_get(struct trd_call *c);

@@ -39,12 +39,8 @@ log_job(struct trd_worker *w, void *arg)
 	struct reg_proof *p = NULL;
 	uint64_t size;
 
-	if (w->db == NULL) {
-		j->rc = REG_EIO;
-		snprintf(j->error, sizeof(j->error), "the database is unreachable: %s",
-		    w->db_error);
+	if ((j->rc = trd_job_db(w, j->error, sizeof(j->error))) != 0)
 		return;
-	}
 	switch (j->what) {
 	case CHECKPOINT:
 		j->rc = reg_log_latest_checkpoint(w->db, &j->text, NULL, &err);
@@ -179,11 +175,8 @@ start(struct trd_call *c, enum what what)
 		free(j);
 		return;
 	}
-	if (trd_pool_submit(c->d->pool, log_job, log_done, j) != 0) {
+	if (trd_call_submit(c, log_job, log_done, j) != 0)
 		free(j);
-		trd_problem(c, "unavailable", "the daemon is too busy; try again "
-		    "later", NULL);
-	}
 }
 
 void
@@ -227,12 +220,8 @@ ck_job(struct trd_worker *w, void *arg)
 	reg_error err = REG_ERROR_INIT;
 	struct reg_checkpoint cp;
 
-	if (w->db == NULL) {
-		j->rc = REG_EIO;
-		snprintf(j->error, sizeof(j->error), "the database is unreachable: "
-		    "%.200s", w->db_error);
+	if ((j->rc = trd_job_db(w, j->error, sizeof(j->error))) != 0)
 		return;
-	}
 	if ((j->rc = reg_log_checkpoint(w->db, j->d->log_key, NULL, &cp, &err)) != 0)
 		snprintf(j->error, sizeof(j->error), "%.400s", err.message);
 	else

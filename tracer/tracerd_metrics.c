@@ -44,12 +44,8 @@ scrape_job(struct trd_worker *w, void *arg)
 	struct scrape *s = arg;
 	reg_error err = REG_ERROR_INIT;
 
-	if (w->db == NULL) {
-		s->rc = REG_EIO;
-		snprintf(s->error, sizeof(s->error), "the database is unreachable: "
-		    "%.200s", w->db_error);
+	if ((s->rc = trd_job_db(w, s->error, sizeof(s->error))) != 0)
 		return;
-	}
 	if ((s->rc = reg_trace_counts(w->db, &s->open, &s->overdue, &err)) != 0)
 		snprintf(s->error, sizeof(s->error), "%.400s", err.message);
 }
@@ -132,9 +128,6 @@ trd_metrics_get(struct trd_call *c)
 		return;
 	}
 	s->c = c;
-	if (trd_pool_submit(c->d->pool, scrape_job, scrape_done, s) != 0) {
+	if (trd_call_submit(c, scrape_job, scrape_done, s) != 0)
 		free(s);
-		trd_problem(c, "unavailable", "the daemon is too busy; try again "
-		    "later", NULL);
-	}
 }

@@ -179,12 +179,8 @@ store_job(struct trd_worker *w, void *arg)
 	struct reg_trace_in in;
 	uint64_t idx;
 
-	if (w->db == NULL) {
-		p->rc = REG_EIO;
-		snprintf(p->error, sizeof(p->error), "the database is unreachable: %s",
-		    w->db_error);
+	if ((p->rc = trd_job_db(w, p->error, sizeof(p->error))) != 0)
 		return;
-	}
 	memset(&in, 0, sizeof(in));
 	in.id = p->req->id;
 	in.requesting_state = p->req->requesting_state;
@@ -343,11 +339,8 @@ trd_traces_post(struct trd_call *c)
 	trd_timestamp(&now, p->received_at);
 	add_hours(&now, trd_config_deadline(&d->cf, p->req->requesting_state,
 	    strcmp(p->req->priority, "urgent") == 0), p->due_by);
-	if (trd_pool_submit(d->pool, store_job, store_done, p) != 0) {
-		trd_problem(c, "unavailable", "the daemon is too busy; try again "
-		    "later", NULL);
+	if (trd_call_submit(c, store_job, store_done, p) != 0)
 		goto fail;
-	}
 	return;
 fail:
 	proto_jws_free(jws);
@@ -426,11 +419,8 @@ trace_job(struct trd_worker *w, void *arg)
 	size_t plen;
 
 	t->rc = REG_EIO;
-	if (w->db == NULL) {
-		snprintf(t->error, sizeof(t->error), "the database is unreachable: %s",
-		    w->db_error);
+	if (trd_job_db(w, t->error, sizeof(t->error)) != 0)
 		return;
-	}
 	if (s != NULL && s->policy != t->policy->policy) {
 		trd_traces_slot_free(s);
 		w->slot = s = NULL;
@@ -580,12 +570,8 @@ resume_job(struct trd_worker *w, void *arg)
 	struct resume *r = arg;
 	reg_error err = REG_ERROR_INIT;
 
-	if (w->db == NULL) {
-		r->rc = REG_EIO;
-		snprintf(r->error, sizeof(r->error), "the database is unreachable: %s",
-		    w->db_error);
+	if ((r->rc = trd_job_db(w, r->error, sizeof(r->error))) != 0)
 		return;
-	}
 	if ((r->rc = reg_trace_open(w->db, resume_one, r, &err)) != 0)
 		snprintf(r->error, sizeof(r->error), "%.400s", err.message);
 }
@@ -637,12 +623,8 @@ get_job(struct trd_worker *w, void *arg)
 	struct get *g = arg;
 	reg_error err = REG_ERROR_INIT;
 
-	if (w->db == NULL) {
-		g->rc = REG_EIO;
-		snprintf(g->error, sizeof(g->error), "the database is unreachable: %s",
-		    w->db_error);
+	if ((g->rc = trd_job_db(w, g->error, sizeof(g->error))) != 0)
 		return;
-	}
 	if ((g->rc = reg_trace_get(w->db, g->id, &g->t, &err)) != 0)
 		snprintf(g->error, sizeof(g->error), "%.400s", err.message);
 }
@@ -723,9 +705,6 @@ trd_traces_get(struct trd_call *c, const char *id, int status_only)
 			*q = (char)(*q - 'A' + 'a');
 	snprintf(c->request_id, sizeof(c->request_id), "%s", g->id);
 	g->status_only = status_only;
-	if (trd_pool_submit(c->d->pool, get_job, get_done, g) != 0) {
+	if (trd_call_submit(c, get_job, get_done, g) != 0)
 		free(g);
-		trd_problem(c, "unavailable", "the daemon is too busy; try again "
-		    "later", NULL);
-	}
 }
