@@ -173,10 +173,12 @@ trd_policy_release(struct trd_policy_ref *ref)
 static struct trd_policy_ref *
 policy_ref(tr_policy *p)
 {
+	static unsigned long gen;
 	struct trd_policy_ref *ref = calloc(1, sizeof(*ref));
 
 	if (ref != NULL) {
 		ref->policy = p;
+		ref->gen = ++gen;
 		ref->refs = 1;		/* the daemon's own */
 	}
 	return ref;
@@ -673,6 +675,8 @@ main(int argc, char **argv)
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
 	    EVHTTP_REQ_PATCH);
+	if (trd_traces_resume(&d, &err) != 0)
+		trd_log_event("trace", NULL, "error", err.message);
 	d.sock = evhttp_bind_socket_with_handle(d.http, d.cf.listen_host,
 	    (ev_uint16_t)d.cf.listen_port);
 	if (d.sock == NULL) {
@@ -695,7 +699,6 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err.message);
 		goto out;
 	}
-	trd_traces_resume(&d);
 	rc = event_base_dispatch(d.base) < 0 ? 1 : 0;
 out:
 	if (d.ev_checkpoint != NULL)

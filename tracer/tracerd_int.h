@@ -84,6 +84,7 @@ int trd_tls_identity(SSL *ssl, struct trd_identity *id);
  * counted on the loop's thread only. */
 struct trd_policy_ref {
 	tr_policy *policy;
+	unsigned long gen;		/* 1, 2, ... by load */
 	int refs;
 };
 
@@ -196,7 +197,8 @@ void trd_traces_slot_free(void *slot);
 /* Signs a checkpoint every checkpoint_interval when the log has grown. */
 int trd_log_checkpoints_start(struct trd_daemon *d, reg_error *err);
 
-/* Queues the trace of every request not yet answered (at start). */
-void trd_traces_resume(struct trd_daemon *d);
+/* Queues the trace of every request not yet answered (at start, before
+ * listening). */
+int trd_traces_resume(struct trd_daemon *d, reg_error *err);
 
 #endif

@@ -351,7 +351,7 @@ fail:
 
 struct trace_slot {
 	tr_engine *engine;
-	const tr_policy *policy;	/* the engine's */
+	unsigned long policy_gen;	/* the engine's policy */
 };
 
 void
@@ -421,7 +421,7 @@ trace_job(struct trd_worker *w, void *arg)
 	t->rc = REG_EIO;
 	if (trd_job_db(w, t->error, sizeof(t->error)) != 0)
 		return;
-	if (s != NULL && s->policy != t->policy->policy) {
+	if (s != NULL && s->policy_gen != t->policy->gen) {
 		trd_traces_slot_free(s);
 		w->slot = s = NULL;
 	}
@@ -435,7 +435,7 @@ trace_job(struct trd_worker *w, void *arg)
 			free(s);
 			goto fail;
 		}
-		s->policy = t->policy->policy;
+		s->policy_gen = t->policy->gen;
 		w->slot = s;
 	}
 	if (reg_trace_get(w->db, t->id, &stored, &err) != 0)
@@ -537,73 +537,33 @@ trace_start(struct trd_daemon *d, const char *id)
 
 /* ------------------------------------------------------------ resume */
 
-struct resume {
-	struct trd_daemon *d;
-	char (*ids)[37];
-	size_t n, cap;
-	int rc;
-	char error[512];
-};
-
 static int
 resume_one(void *arg, const char *id, const char *due_by)
 {
-	struct resume *r = arg;
-
 	(void)due_by;
-	if (r->n == r->cap) {
-		size_t ncap = r->cap ? r->cap * 2 : 64;
-		void *p = realloc(r->ids, ncap * sizeof(*r->ids));
-
-		if (p == NULL)
-			return -1;
-		r->ids = p;
-		r->cap = ncap;
-	}
-	snprintf(r->ids[r->n++], 37, "%s", id);
+	trace_start(arg, id);
 	return 0;
 }
 
-static void
-resume_job(struct trd_worker *w, void *arg)
+/* Before the daemon listens, so that no new request can be traced twice:
+ * a connection of its own, closed after. */
+int
+trd_traces_resume(struct trd_daemon *d, reg_error *err)
 {
-	struct resume *r = arg;
-	reg_error err = REG_ERROR_INIT;
+	reg_ctx *ctx = NULL;
+	long before = d->traces_running;
+	char what[64];
+	int r;
 
-	if ((r->rc = trd_job_db(w, r->error, sizeof(r->error))) != 0)
-		return;
-	if ((r->rc = reg_trace_open(w->db, resume_one, r, &err)) != 0)
-		snprintf(r->error, sizeof(r->error), "%.400s", err.message);
-}
-
-static void
-resume_done(void *arg, int ran)
-{
-	struct resume *r = arg;
-	size_t i;
-
-	if (ran && r->rc == 0) {
-		for (i = 0; i < r->n; i++)
-			trace_start(r->d, r->ids[i]);
-		if (r->n > 0)
-			trd_log_event("trace", "-", "resumed", NULL);
-	} else if (ran) {
-		trd_log_event("trace", "-", "error", r->error);
+	if ((r = reg_open(d->cf.database, 0, &ctx, err)) != 0)
+		return r;
+	r = reg_trace_open(ctx, resume_one, d, err);
+	reg_close(ctx);
+	if (r == 0 && d->traces_running > before) {
+		snprintf(what, sizeof(what), "%ld open requests", d->traces_running - before);
+		trd_log_event("trace", NULL, "resumed", what);
 	}
-	free(r->ids);
-	free(r);
-}
-
-void
-trd_traces_resume(struct trd_daemon *d)
-{
-	struct resume *r = calloc(1, sizeof(*r));
-
-	if (r == NULL)
-		return;
-	r->d = d;
-	if (trd_pool_submit(d->pool, resume_job, resume_done, r) != 0)
-		free(r);
+	return r;
 }
 
 /* ------------------------------------------------------------ GET */
