@@ -330,11 +330,11 @@ trd_traces_post(struct trd_call *c)
 		    "daemon answers for", "requested_state");
 		goto fail;
 	}
-	proto_jws_free(jws);
-	jws = NULL;
 	snprintf(p->caller, sizeof(p->caller), "%s %s %s", c->id.state, c->id.role,
 	    c->id.name[0] ? c->id.name : "-");
 	snprintf(p->kid, sizeof(p->kid), "%s", kid);
+	proto_jws_free(jws);	/* kid was the message's */
+	jws = NULL;
 	clock_gettime(CLOCK_REALTIME, &now);
 	trd_timestamp(&now, p->received_at);
 	add_hours(&now, trd_config_deadline(&d->cf, p->req->requesting_state,
