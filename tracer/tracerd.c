@@ -354,10 +354,13 @@ method_name(enum evhttp_cmd_type m)
 static int
 trace_path(const char *path, char id[37], int *status_only)
 {
-	const char *p = path + strlen("/v1/traces/");
-	size_t n = strspn(p, "0123456789abcdefABCDEF-");
+	const char *p;
+	size_t n;
 
-	if (strncmp(path, "/v1/traces/", 11) != 0 || n != 36)
+	if (strncmp(path, "/v1/traces/", 11) != 0)
+		return -1;
+	p = path + 11;
+	if ((n = strspn(p, "0123456789abcdefABCDEF-")) != 36)
 		return -1;
 	if (strcmp(p + n, "/status") == 0)
 		*status_only = 1;
