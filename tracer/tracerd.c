@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -567,6 +568,23 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 
 /* ------------------------------------------------------------ main */
 
+/* Room for max_connections sockets, the pools' connections and files. */
+static void
+raise_fd_limit(const struct trd_config *cf)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)cf->max_connections + (rlim_t)cf->pool_size +
+	    (rlim_t)cf->trace_workers + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want :
+	    rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		logline("event=start what=\"open files limited to %lu, fewer than "
+		    "max_connections needs\"", (unsigned long)rl.rlim_cur);
+}
+
 static void
 usage(FILE *f)
 {
@@ -642,6 +660,7 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
+	raise_fd_limit(&d.cf);
 	if (tr__metrics_new(&d.metrics, &err) != 0 ||
 	    tr__ratelimit_new(d.cf.rate, d.cf.burst, 4096, &d.rl, &err) != 0 ||
 	    trd_conn_init(&err) != 0) {
