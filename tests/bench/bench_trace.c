@@ -29,134 +29,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libpq-fe.h>
-
-#include "../corpus.h"
+#include "benchutil.h"
 
 #define SAMPLE 2000		/* weapons sampled for exact traces */
 #define RUN_SECONDS 10		/* each throughput run */
-
-static void
-die(const char *what, const char *msg)
-{
-	fprintf(stderr, "bench_trace: %s: %s\n", what, msg);
-	exit(1);
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long
-env_long(const char *name, long def)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? strtol(v, NULL, 10) : def;
-}
-
-static void
-exec_ok(PGconn *c, const char *sql)
-{
-	PGresult *res = PQexec(c, sql);
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK)
-		die(sql, PQerrorMessage(c));
-	PQclear(res);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-pctl(double *v, size_t n, double p)
-{
-	size_t i;
-
-	qsort(v, n, sizeof(*v), cmp_double);
-	i = (size_t)(p * (double)(n - 1) + 0.5);
-	return v[i < n ? i : n - 1];
-}
-
-/* ------------------------------------------------------------ pgbench */
-
-static double
-pgbench(int clients)
-{
-	char cmd[1024], line[512];
-	double tps = 0;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "%s/pgbench -n -S -M prepared -c %d -j %d -T %d "
-	    "bench_pgbench 2>&1", PG_BINDIR, clients, clients, RUN_SECONDS);
-	if ((p = popen(cmd, "r")) == NULL)
-		die("pgbench", "cannot run");
-	while (fgets(line, sizeof(line), p) != NULL)
-		if (strncmp(line, "tps = ", 6) == 0)
-			tps = strtod(line + 6, NULL);
-	if (pclose(p) != 0 || tps <= 0)
-		die("pgbench", cmd);
-	return tps;
-}
-
-/* ------------------------------------------------------------ requests */
-
-/* Exact requests for weapons sampled from the registry. */
-static proto_request **
-exact_requests(PGconn *c, const proto_request *model, size_t *n)
-{
-	PGresult *res = PQexec(c, "SELECT w.serial, m.name, w.model, w.type, w.calibre, "
-	    "w.country_of_manufacture, coalesce(w.year_of_manufacture, 0) "
-	    "FROM weapon w JOIN manufacturer m ON m.id = w.manufacturer_id "
-	    "ORDER BY md5(w.id::text) LIMIT 2000");
-	proto_error perr = PROTO_ERROR_INIT;
-	proto_request **out;
-	char *json = NULL;
-	int i;
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		die("sample", PQerrorMessage(c));
-	if (proto_request_to_json(model, &json, &perr) != 0)
-		die("request", perr.message);
-	out = calloc((size_t)PQntuples(res), sizeof(*out));
-	for (i = 0; i < PQntuples(res); i++) {
-		proto_request *r;
-		struct proto_weapon *w;
-
-		if (proto_request_parse(json, strlen(json), &r, &perr) != 0)
-			die("request", perr.message);
-		w = &r->weapon;
-		free(w->serial);
-		free(w->manufacturer);
-		free(w->model);
-		free(w->calibre);
-		w->serial = strdup(PQgetvalue(res, i, 0));
-		w->manufacturer = strdup(PQgetvalue(res, i, 1));
-		w->model = PQgetisnull(res, i, 2) ? NULL : strdup(PQgetvalue(res, i, 2));
-		snprintf(w->type, sizeof(w->type), "%s", PQgetvalue(res, i, 3));
-		w->calibre = PQgetisnull(res, i, 4) ? NULL : strdup(PQgetvalue(res, i, 4));
-		snprintf(w->country_of_manufacture, sizeof(w->country_of_manufacture),
-		    "%s", PQgetvalue(res, i, 5));
-		w->year_of_manufacture = atoi(PQgetvalue(res, i, 6));
-		snprintf(w->serial_condition, sizeof(w->serial_condition), "legible");
-		out[i] = r;
-	}
-	*n = (size_t)PQntuples(res);
-	PQclear(res);
-	proto_free(json);
-	return out;
-}
 
 /* ------------------------------------------------------------ traces */
 
@@ -178,7 +54,7 @@ engine_open(const char *conninfo, const tr_policy *policy, reg_ctx **ctx)
 
 	if (reg_open(conninfo, 0, ctx, &err) != 0 ||
 	    tr_engine_new(*ctx, policy, NULL, NULL, &e, &err) != 0)
-		die("engine", err.message);
+		bench_die("engine", err.message);
 	return e;
 }
 
@@ -189,7 +65,7 @@ trace_one(tr_engine *e, const proto_request *req)
 	proto_response *resp = NULL;
 
 	if (tr_trace(e, req, &resp, &err) != 0)
-		die("trace", err.message);
+		bench_die("trace", err.message);
 	proto_response_free(resp);
 }
 
@@ -201,7 +77,7 @@ work(void *arg)
 	tr_engine *e = engine_open(w->conninfo, w->policy, &ctx);
 	size_t i = w->start;
 
-	while (now() < w->until) {
+	while (bench_now() < w->until) {
 		trace_one(e, w->reqs[i++ % w->nreqs]);
 		w->done++;
 	}
@@ -215,7 +91,7 @@ throughput(const char *conninfo, const tr_policy *policy, proto_request **reqs,
     size_t n, int clients)
 {
 	struct worker *w = calloc((size_t)clients, sizeof(*w));
-	double t0 = now(), t;
+	double t0 = bench_now(), t;
 	long done = 0;
 	int i;
 
@@ -223,13 +99,13 @@ throughput(const char *conninfo, const tr_policy *policy, proto_request **reqs,
 		w[i] = (struct worker){ conninfo, policy, reqs, n,
 			(size_t)i * n / (size_t)clients, t0 + RUN_SECONDS, 0, 0 };
 		if (pthread_create(&w[i].th, NULL, work, &w[i]) != 0)
-			die("thread", "cannot start");
+			bench_die("thread", "cannot start");
 	}
 	for (i = 0; i < clients; i++) {
 		pthread_join(w[i].th, NULL);
 		done += w[i].done;
 	}
-	t = now() - t0;
+	t = bench_now() - t0;
 	free(w);
 	return (double)done / t;
 }
@@ -243,13 +119,13 @@ latency(tr_engine *e, proto_request **reqs, size_t n, double p, double *median,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		double t = now();
+		double t = bench_now();
 
 		trace_one(e, reqs[i]);
-		v[i] = (now() - t) * 1000.0;
+		v[i] = (bench_now() - t) * 1000.0;
 	}
-	*pv = pctl(v, n, p);
-	*median = pctl(v, n, 0.5);
+	*pv = bench_pctl(v, n, p);
+	*median = bench_pctl(v, n, 0.5);
 	free(v);
 }
 
@@ -277,11 +153,11 @@ measure(const char *conninfo, const char *dir, long weapons, int clients,
 
 	f->weapons = weapons;
 	if (tr_policy_default("NL", &policy, &err) != 0)
-		die("policy", err.message);
+		bench_die("policy", err.message);
 	e = engine_open(conninfo, policy, &ctx);
 	if (corpus_requests(ctx, dir, &cr, &ncr, msg, sizeof(msg)) != 0)
-		die("requests", msg);
-	ex = exact_requests(c, cr[0].req, &nex);
+		bench_die("requests", msg);
+	ex = bench_exact_requests(c, cr[0].req, SAMPLE, &nex);
 	un2 = calloc(ncr, sizeof(*un2));
 	mis2 = calloc(ncr, sizeof(*mis2));
 	for (i = 0; i < ncr; i++) {
@@ -296,7 +172,7 @@ measure(const char *conninfo, const char *dir, long weapons, int clients,
 	latency(e, ex, nex, 0.99, &f->exact_median, &f->exact_p99);
 	latency(e, un2, nu, 0.95, &f->un2_median, &f->un2_p95);
 	latency(e, mis2, nm, 0.95, &f->mis2_median, &f->mis2_p95);
-	f->pg_tps = pgbench(clients);
+	f->pg_tps = bench_pgbench(clients, RUN_SECONDS);
 	f->tr_tps = throughput(conninfo, policy, ex, nex, clients);
 	printf("%ld weapons, %d clients:\n", weapons, clients);
 	printf("  pgbench -S -M prepared: %.0f tps; exact traces: %.0f traces/s; "
@@ -309,16 +185,16 @@ measure(const char *conninfo, const char *dir, long weapons, int clients,
 	    "(target < 20 ms)\n", nm, f->mis2_median, f->mis2_p95);
 	fflush(stdout);
 	/* Accuracy over the whole corpus of requests. */
-	t = now();
+	t = bench_now();
 	for (i = 0; i < ncr; i++) {
 		proto_response *resp = NULL;
 
 		if (tr_trace(e, cr[i].req, &resp, &err) != 0)
-			die("trace", err.message);
+			bench_die("trace", err.message);
 		corpus_score_add(&scores, &nscores, &cr[i], resp);
 		proto_response_free(resp);
 	}
-	printf("  accuracy over %zu corpus requests (%.1f s):\n", ncr, now() - t);
+	printf("  accuracy over %zu corpus requests (%.1f s):\n", ncr, bench_now() - t);
 	corpus_score_print(scores, nscores);
 	fflush(stdout);
 	free(scores);
@@ -334,84 +210,34 @@ measure(const char *conninfo, const char *dir, long weapons, int clients,
 	PQfinish(c);
 }
 
-static void
-load(const char *conninfo, const char *dir, unsigned seed, long start, long n,
-    int requests, const reg_pii_keyring *kr)
-{
-	reg_error err = REG_ERROR_INIT;
-	reg_ctx *ctx;
-	PGconn *c;
-	char msg[1024];
-	double t = now();
-
-	if (corpus_generate(dir, seed, start, n, requests, msg, sizeof(msg)) != 0)
-		die("generate", msg);
-	printf("generated %ld weapons in %.0f s\n", n, now() - t);
-	fflush(stdout);
-	t = now();
-	if (reg_open(conninfo, 0, &ctx, &err) != 0)
-		die("open", err.message);
-	if (corpus_load(ctx, kr, dir, isatty(2), msg, sizeof(msg)) != 0)
-		die("load", msg);
-	reg_close(ctx);
-	c = PQconnectdb(conninfo);
-	exec_ok(c, "VACUUM ANALYZE");
-	PQfinish(c);
-	printf("loaded %ld weapons with their events in %.0f s\n", n, now() - t);
-	fflush(stdout);
-}
-
 int
 main(void)
 {
-	reg_error err = REG_ERROR_INIT;
-	long small = env_long("BENCH_TRACE_SMALL", 100000);
-	long big = env_long("BENCH_TRACE_WEAPONS", 1000000);
-	int clients = (int)env_long("BENCH_TRACE_CLIENTS", 2);
-	int requests = (int)env_long("BENCH_TRACE_REQUESTS", 2000);
+	long small = bench_env_long("BENCH_TRACE_SMALL", 100000);
+	long big = bench_env_long("BENCH_TRACE_WEAPONS", 1000000);
+	int clients = (int)bench_env_long("BENCH_TRACE_CLIENTS", 2);
+	int requests = (int)bench_env_long("BENCH_TRACE_REQUESTS", 2000);
 	const char *conninfo = "dbname=bench_trace";
 	struct figures f1, f2;
-	reg_pii_keyring *kr = NULL;
-	reg_ctx *ctx = NULL;
-	char dir[4200], d1[4300], d2[4300], cmd[4400], keyfile[4300];
-	PGconn *c;
-	int napplied;
+	reg_pii_keyring *kr;
+	char dir[4200], d1[4300], d2[4300];
 
+	bench_prog = "bench_trace";
 	if (small < 1000 || big < small)
-		die("setup", "BENCH_TRACE_SMALL must be at least 1000 and at most "
+		bench_die("setup", "BENCH_TRACE_SMALL must be at least 1000 and at most "
 		    "BENCH_TRACE_WEAPONS");
-	snprintf(dir, sizeof(dir), "%s/tests/tmp", REG_BUILDDIR);
-	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", dir);
-	snprintf(dir, sizeof(dir), "%s/tests/tmp/bench_trace.XXXXXX", REG_BUILDDIR);
-	if (system(cmd) != 0 || mkdtemp(dir) == NULL)
-		die("setup", "cannot make a temporary folder under tests/tmp");
+	bench_tmpdir("bench_trace", dir, sizeof(dir));
 	snprintf(d1, sizeof(d1), "%s/small", dir);
 	snprintf(d2, sizeof(d2), "%s/big", dir);
-	snprintf(keyfile, sizeof(keyfile), "%s/pii.key", dir);
-	if (reg_pii_keygen(keyfile, 0, NULL, &err) != 0 ||
-	    reg_pii_keyring_load(keyfile, &kr, &err) != 0)
-		die("pii key", err.message);
-	c = PQconnectdb("");
-	if (PQstatus(c) != CONNECTION_OK)
-		die("connect", PQerrorMessage(c));
-	exec_ok(c, "CREATE DATABASE bench_trace");
-	exec_ok(c, "CREATE DATABASE bench_pgbench");
-	PQfinish(c);
-	if (reg_open(conninfo, REG_OPEN_OWNER, &ctx, &err) != 0 ||
-	    reg_migrate(ctx, REG_SRCDIR "/migrations", NULL, NULL, &napplied, &err) != 0)
-		die("migrate", err.message);
-	reg_close(ctx);
-	snprintf(cmd, sizeof(cmd), "%s/pgbench -q -i -s 10 bench_pgbench >/dev/null 2>&1",
-	    PG_BINDIR);
-	if (system(cmd) != 0)
-		die("pgbench", "cannot initialise its tables");
+	kr = bench_pii_keyring(dir);
+	bench_databases("bench_trace");
 
-	load(conninfo, d1, 7, 0, small, requests, kr);
+	bench_load(conninfo, d1, 7, 0, small, requests, kr);
 	measure(conninfo, d1, small, clients, &f1);
 	/* BENCH_TRACE_ONLY_SMALL: one size, no growth (for work on the engine). */
 	if (getenv("BENCH_TRACE_ONLY_SMALL") != NULL)
 		goto done;
-	load(conninfo, d2, 7, small, big - small, requests, kr);
+	bench_load(conninfo, d2, 7, small, big - small, requests, kr);
 	measure(conninfo, d2, big, clients, &f2);
 
 	printf("growth from %ld to %ld weapons (x%.0f): exact median x%.2f, throughput "
@@ -421,8 +247,6 @@ main(void)
 	    f2.tr_tps / f2.pg_tps, f2.un2_p95 / f1.un2_p95, f2.mis2_p95 / f1.mis2_p95);
 done:
 	reg_pii_keyring_free(kr);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench_trace: cannot remove %s\n", dir);
+	bench_rmdir(dir);
 	return 0;
 }
