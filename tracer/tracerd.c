@@ -22,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -705,6 +708,16 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": cannot listen on %s:%d: %s\n", d.cf.listen_host,
 		    d.cf.listen_port, strerror(errno));
 		goto out;
+	}
+	{
+		/* Answers leave at once, not after the client's delayed ACK:
+		 * accepted sockets inherit TCP_NODELAY from the listener. */
+		int one = 1;
+
+		if (setsockopt(evhttp_bound_socket_get_fd(d.sock), IPPROTO_TCP,
+		    TCP_NODELAY, &one, sizeof(one)) != 0)
+			logline("event=start what=\"TCP_NODELAY refused: %s\"",
+			    strerror(errno));
 	}
 	ev_term = evsignal_new(d.base, SIGTERM, on_term, &d);
 	ev_int = evsignal_new(d.base, SIGINT, on_term, &d);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The files tests/bench/bench_tracerd.c starts tracerd with, written into
-# DIR: a test PKI (tests/pki.sh) with the daemon's certificate (State NL)
+# DIR: a test PKI (tests/testlib.sh) with the daemon's certificate (State NL)
 # and a peer's (C=BE, OU=peer: peer.pem, peer.key); Ed25519 signing keys
 # for NL (the daemon, NL/1) and BE (the peer, BE/1); the log's key with a
 # first checkpoint of the registry DATABASE; peers.ini and tracerd.ini.
@@ -13,8 +13,8 @@ REGCTL="${REG_TEST_BUILDDIR:-.}/regctl"
 dir=$1 port=$2 db=$3 pool=$4 traces=$5
 cd "$dir"
 
-. "$SRC/tests/pki.sh"
-pki_ca
+. "$SRC/tests/testlib.sh"
+pki_init || exit 1
 gen server "/C=NL/O=Registry/CN=localhost" server
 gen peer "/C=BE/OU=peer/CN=tracing.be.example" client
 for k in nl be; do
