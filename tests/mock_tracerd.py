@@ -120,7 +120,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                   [("Location", "/v1/traces/" + req["id"])])
 
     def do_GET(self):
-        parts = self.path.split("/")
+        # ?wait=S (the daemon's long poll) is taken and answered at once.
+        path, _, query = self.path.partition("?")
+        if query and not (query.startswith("wait=") and query[5:].isdigit()):
+            return self.problem(400, "bad-request", "Bad request", signed=True)
+        parts = path.split("/")
         if len(parts) < 4 or parts[1:3] != ["v1", "traces"]:
             return self.problem(404, "not-found", "Not found", signed=True)
         tid = parts[3]

@@ -277,6 +277,35 @@ problem bad-request 400 "$(call nl GET '/v1/log/proof/inclusion?index=99999999&s
 problem bad-request 400 "$(call nl GET '/v1/log/proof/consistency?old=1&new=1&x=2')"
 problem forbidden 403 "$(call investigator GET /v1/log/checkpoint)"
 
+# ---------------------------------------------------------------- long poll
+# GET ?wait=S holds the question until the answer is written: with the
+# trace held on a lock for 3 seconds, ?wait=1 answers the status after a
+# second, ?wait=20 the response as soon as the lock goes.
+edit held.json
+hid=$(python3 -c "import json; print(json.load(open('held.json'))['id'])")
+$JWS sign nl-sign.key NL/1 trace-request/1 held.json > held.jws
+psql -q traced > /dev/null 2>&1 <<'SQL' &
+BEGIN;
+LOCK TABLE trace_status IN EXCLUSIVE MODE;
+SELECT pg_sleep(3);
+COMMIT;
+SQL
+lockpid=$!
+sleep 0.3
+st=$(post nl held.jws)
+t0=$(date +%s.%N)
+st=$(call nl GET "/v1/traces/$hid?wait=1")
+t1=$(date +%s.%N)
+signed && grep -q '^trace-ack/1' out.cty && python3 -c "import sys; sys.exit(not 0.8 < $t1 - $t0 < 2.5)" &&
+    ok "?wait=1: the status after a second" || bad wait-1 "HTTP $st, $t0 .. $t1" "$(cat out.body)"
+st=$(call nl GET "/v1/traces/$hid?wait=20")
+t2=$(date +%s.%N)
+signed && grep -q '^trace-response/1' out.cty && python3 -c "import sys; sys.exit(not $t2 - $t0 < 6)" &&
+    ok "?wait=20: the response once written" || bad wait-20 "HTTP $st, $t0 .. $t2" "$(cat out.body)"
+wait "$lockpid"
+problem bad-request 400 "$(call nl GET "/v1/traces/$hid?wait=61")"
+problem bad-request 400 "$(call nl GET "/v1/traces/$hid?wait=1&x=2")"
+
 # ---------------------------------------------------------------- a crash
 # The trace worker is held on a lock that psql keeps on trace_status; the
 # request is acknowledged; the daemon is killed (-9) with the trace

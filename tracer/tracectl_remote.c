@@ -705,7 +705,7 @@ out:
  * *retry to the seconds the daemon asks for (0 when it does not say).
  */
 static int
-ask(struct remote *rm, const char *id, proto_jws **jws, proto_ack **ack,
+ask(struct remote *rm, const char *id, int hold, proto_jws **jws, proto_ack **ack,
     proto_response **resp, char **raw, double *retry)
 {
 	struct tr__client_answer ans = { .retry_after = -1 };
@@ -720,7 +720,12 @@ ask(struct remote *rm, const char *id, proto_jws **jws, proto_ack **ack,
 	*retry = -1;
 	if (raw != NULL)
 		*raw = NULL;
-	snprintf(path, sizeof(path), "/v1/traces/%s", id);
+	/* hold: seconds the daemon may hold the question for the answer
+	 * (proto/README.md 13.3.2). */
+	if (hold > 0)
+		snprintf(path, sizeof(path), "/v1/traces/%s?wait=%d", id, hold);
+	else
+		snprintf(path, sizeof(path), "/v1/traces/%s", id);
 	if (tr__client_get(rm->client, path, &ans, &err) != 0) {
 		cli_report(rm->prog, &err);
 		return EX_FAIL;
@@ -784,7 +789,7 @@ tracectl_status(int argc, char **argv)
 		return usage_error(&rm, "%s is not a request id (a UUID in lower "
 		    "case)", rm.arg);
 	if ((rc = remote_open(&rm, 0)) >= 0 ||
-	    (rc = ask(&rm, rm.arg, &jws, &ack, &resp, NULL, &retry)) >= 0)
+	    (rc = ask(&rm, rm.arg, 0, &jws, &ack, &resp, NULL, &retry)) >= 0)
 		goto out;
 	if (rm.json) {
 		doc = proto_jws_payload(jws, &len);
@@ -871,7 +876,13 @@ tracectl_wait(int argc, char **argv)
 		goto out;
 	deadline = cli_now() + rm.timeout;
 	for (;;) {
-		if ((rc = ask(&rm, rm.arg, &jws, &ack, &resp, &raw, &retry)) >= 0)
+		/* The daemon holds each question for the answer, within what
+		 * is left of --timeout (the transfer's own limit is --timeout
+		 * and a second). */
+		int hold = (int)(deadline - cli_now() - 1);
+
+		if ((rc = ask(&rm, rm.arg, hold > 30 ? 30 : hold, &jws, &ack, &resp,
+		    &raw, &retry)) >= 0)
 			goto out;
 		if (resp != NULL)
 			break;

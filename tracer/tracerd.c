@@ -527,6 +527,7 @@ on_term(evutil_socket_t sig, short what, void *arg)
 	 * the loop after the last), within a grace period.  Traces not
 	 * finished stay open in the database and resume at the next start. */
 	d->stopping = 1;
+	trd_traces_wake_all(d);
 	if (d->sock != NULL) {
 		evhttp_del_accept_socket(d->http, d->sock);
 		d->sock = NULL;

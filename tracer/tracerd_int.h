@@ -110,6 +110,9 @@ struct trd_daemon {
 	unsigned long requests;
 	long in_flight;			/* HTTP requests not yet answered */
 	long traces_running;		/* queued or running trace jobs */
+	unsigned long traces_finished;	/* trace jobs done, ever */
+	struct trd_waiter *waiters;	/* GETs waiting for an answer */
+	long n_waiters;
 	int stopping;
 };
 
@@ -130,6 +133,8 @@ struct trd_call {
 	char request_id[37];		/* the trace request concerned, or "" */
 	struct trd_conn *conn;		/* its connection's record, or NULL */
 	int retry_after;		/* seconds, for 429 and 503; 0: 1 */
+	int wait;			/* GET ?wait=S: seconds to hold for the
+					 * answer, 0 = none */
 	char note[64];			/* for the log line, e.g. "repeat" */
 };
 
@@ -190,6 +195,9 @@ void trd_traces_get(struct trd_call *c, const char *id, int status_only);
 void trd_log_checkpoint(struct trd_call *c);
 void trd_log_inclusion(struct trd_call *c);
 void trd_log_consistency(struct trd_call *c);
+
+/* Answers every GET waiting for a trace (at stop). */
+void trd_traces_wake_all(struct trd_daemon *d);
 
 /* Frees a trace worker's engine. */
 void trd_traces_slot_free(void *slot);

@@ -4,7 +4,9 @@
  *   POST /v1/traces               a signed trace request; 202 and the
  *                                 signed acknowledgement once stored
  *   GET  /v1/traces/{id}          the signed response once answered, else
- *                                 the signed status document
+ *                                 the signed status document; with
+ *                                 ?wait=S, held up to S seconds for the
+ *                                 answer
  *   GET  /v1/traces/{id}/status   the signed status document
  *
  * The loop checks what needs no database (the caller's role, the media
@@ -494,12 +496,16 @@ out:
 	reg_trace_free(stored);
 }
 
+static void wake(struct trd_daemon *d, const char *id);
+
 static void
 trace_done(void *arg, int ran)
 {
 	struct trace *t = arg;
 
 	t->d->traces_running--;
+	t->d->traces_finished++;
+	wake(t->d, t->id);
 	if (ran)
 		trd_count(t->d, "tracerd_traces_completed_total", "Traces finished, "
 		    "by the request's new status.", "status", t->rc == 0 ? t->status :
@@ -572,10 +578,99 @@ struct get {
 	struct trd_call *c;
 	char id[37];
 	int status_only;
+	unsigned long finished;		/* d->traces_finished when queued */
 	struct reg_trace *t;
 	int rc;
 	char error[512];
 };
+
+/* A GET held for an answer (?wait=S), until its trace finishes or S
+ * seconds pass; then read again and answered as without wait. */
+struct trd_waiter {
+	struct trd_call *c;
+	char id[37];
+	int status_only;
+	struct event *timer;
+	struct trd_waiter *next;
+};
+
+#define WAITERS_MAX 10000
+
+static void start_get(struct trd_call *c, const char *id, int status_only);
+
+static void
+waiter_release(struct trd_daemon *d, struct trd_waiter *w)
+{
+	struct trd_waiter **pp;
+
+	for (pp = &d->waiters; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	d->n_waiters--;
+	event_free(w->timer);
+	w->c->wait = 0;
+	start_get(w->c, w->id, w->status_only);
+	free(w);
+}
+
+static void
+on_wait_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct trd_waiter *w = arg;
+
+	(void)fd;
+	(void)what;
+	waiter_release(w->c->d, w);
+}
+
+static void
+wake(struct trd_daemon *d, const char *id)
+{
+	struct trd_waiter *w, *next;
+
+	for (w = d->waiters; w != NULL; w = next) {
+		next = w->next;
+		if (strcmp(w->id, id) == 0)
+			waiter_release(d, w);
+	}
+}
+
+void
+trd_traces_wake_all(struct trd_daemon *d)
+{
+	while (d->waiters != NULL)
+		waiter_release(d, d->waiters);
+}
+
+/* Holds c for its answer; 0, or -1 when it cannot wait (it is answered
+ * at once by the caller). */
+static int
+hold(struct get *g)
+{
+	struct trd_daemon *d = g->c->d;
+	struct trd_waiter *w;
+	struct timeval tv = { g->c->wait, 0 };
+
+	if (d->stopping || d->n_waiters >= WAITERS_MAX ||
+	    (w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	if ((w->timer = evtimer_new(d->base, on_wait_timeout, w)) == NULL ||
+	    evtimer_add(w->timer, &tv) != 0) {
+		if (w->timer != NULL)
+			event_free(w->timer);
+		free(w);
+		return -1;
+	}
+	w->c = g->c;
+	memcpy(w->id, g->id, sizeof(w->id));
+	w->status_only = g->status_only;
+	w->next = d->waiters;
+	d->waiters = w;
+	d->n_waiters++;
+	return 0;
+}
 
 static void
 get_job(struct trd_worker *w, void *arg)
@@ -625,6 +720,17 @@ get_done(void *arg, int ran)
 		 * requests, not even that they exist. */
 		trd_problem(c, "not-found", "no trace request with this id that "
 		    "you may read", NULL);
+	} else if (c->wait > 0 && g->t->response == NULL &&
+	    (strcmp(g->t->status, "acknowledged") == 0 ||
+	    strcmp(g->t->status, "in_progress") == 0)) {
+		/* A trace that finished while the status was read is read
+		 * again at once; otherwise the call waits. */
+		if (c->d->traces_finished != g->finished) {
+			start_get(c, g->id, g->status_only);
+		} else if (hold(g) != 0) {
+			c->wait = 0;
+			start_get(c, g->id, g->status_only);
+		}
 	} else if (!g->status_only && g->t->response != NULL) {
 		snprintf(c->note, sizeof(c->note), "%s", g->t->status);
 		trd_reply(c, 200, "application/jose", g->t->response,
@@ -641,10 +747,46 @@ get_done(void *arg, int ran)
 	free(g);
 }
 
+static void
+start_get(struct trd_call *c, const char *id, int status_only)
+{
+	struct get *g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		trd_problem(c, "unavailable", "out of memory", NULL);
+		return;
+	}
+	g->c = c;
+	snprintf(g->id, sizeof(g->id), "%s", id);
+	g->status_only = status_only;
+	g->finished = c->d->traces_finished;
+	if (trd_call_submit(c, get_job, get_done, g) != 0)
+		free(g);
+}
+
+/* ?wait=S, S from 1 to 60 seconds, and no other parameter. */
+static int
+wait_param(struct trd_call *c)
+{
+	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(c->req));
+	char *end;
+	long s;
+
+	if (q == NULL || *q == '\0')
+		return 0;
+	if (strncmp(q, "wait=", 5) != 0 || q[5] < '0' || q[5] > '9')
+		return -1;
+	s = strtol(q + 5, &end, 10);
+	if (*end != '\0' || s < 0 || s > 60)
+		return -1;
+	c->wait = (int)s;
+	return 0;
+}
+
 void
 trd_traces_get(struct trd_call *c, const char *id, int status_only)
 {
-	struct get *g;
+	char lower[37];
 
 	if (strcmp(c->id.role, "peer") != 0 && strcmp(c->id.role, "liaison") != 0 &&
 	    strcmp(c->id.role, "auditor") != 0) {
@@ -653,18 +795,16 @@ trd_traces_get(struct trd_call *c, const char *id, int status_only)
 		    "auditors", NULL);
 		return;
 	}
-	if ((g = calloc(1, sizeof(*g))) == NULL) {
-		trd_problem(c, "unavailable", "out of memory", NULL);
+	if (wait_param(c) != 0) {
+		trd_problem(c, "bad-request", "a trace's status takes one parameter, "
+		    "wait=S: the seconds (0 to 60) to wait for the answer", NULL);
 		return;
 	}
-	g->c = c;
-	snprintf(g->id, sizeof(g->id), "%s", id);
 	/* Ids compare in lower case, as the store writes them. */
-	for (char *q = g->id; *q; q++)
+	snprintf(lower, sizeof(lower), "%s", id);
+	for (char *q = lower; *q; q++)
 		if (*q >= 'A' && *q <= 'F')
 			*q = (char)(*q - 'A' + 'a');
-	snprintf(c->request_id, sizeof(c->request_id), "%s", g->id);
-	g->status_only = status_only;
-	if (trd_call_submit(c, get_job, get_done, g) != 0)
-		free(g);
+	snprintf(c->request_id, sizeof(c->request_id), "%s", lower);
+	start_get(c, lower, status_only);
 }

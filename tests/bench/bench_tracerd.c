@@ -8,8 +8,9 @@
  *    keep-alive TLS connection, trace exact serials of weapons sampled from
  *    the registry (as bench_trace's exact traces): POST /v1/traces a signed
  *    request with a fresh id, then GET /v1/traces/{id} until the answer is
- *    the signed trace-response/1, sleeping BENCH_TRACERD_POLL_US (default
- *    1000; 0 polls at once) before each GET.  After BENCH_TRACERD_WARMUP
+ *    the signed trace-response/1: held by the daemon until the answer is
+ *    written (?wait=10), or, with BENCH_TRACERD_POLL_US > 0, asked again
+ *    after sleeping that long.  After BENCH_TRACERD_WARMUP
  *    seconds (default 3), the traces begun and answered within
  *    BENCH_TRACERD_SECONDS (default 20) are counted: traces a second,
  *    against pgbench -S -M prepared with as many clients on the same
@@ -468,7 +469,12 @@ trace_once(struct client *cl, struct conn *c, const proto_jws_key *sign,
 	}
 	proto_jws_free(j);
 	j = NULL;
-	snprintf(path, sizeof(path), "/v1/traces/%s", id);
+	/* Held by the daemon until the answer is written (?wait=S); with
+	 * BENCH_TRACERD_POLL_US > 0, asked again after that pause instead. */
+	if (cl->poll_us > 0)
+		snprintf(path, sizeof(path), "/v1/traces/%s", id);
+	else
+		snprintf(path, sizeof(path), "/v1/traces/%s?wait=10", id);
 	while (!answered) {
 		if (bench_now() - t0 > TRACE_TIMEOUT) {
 			client_error(cl, id, "not answered in %.0f s", TRACE_TIMEOUT);
@@ -902,7 +908,7 @@ main(void)
 	int clients = (int)bench_env_long("BENCH_TRACERD_CLIENTS", 2);
 	long seconds = bench_env_long("BENCH_TRACERD_SECONDS", 20);
 	long warmup = bench_env_long("BENCH_TRACERD_WARMUP", 3);
-	long poll_us = bench_env_long("BENCH_TRACERD_POLL_US", 1000);
+	long poll_us = bench_env_long("BENCH_TRACERD_POLL_US", 0);
 	long pool = bench_env_long("BENCH_TRACERD_POOL", 4);
 	long traces = bench_env_long("BENCH_TRACERD_TRACES", 2);
 	const char *conninfo = "dbname=bench_tracerd";
@@ -950,7 +956,7 @@ main(void)
 
 	printf("tracerd, %ld weapons: [workers] pool = %ld, traces = %ld; %d clients "
 	    "on keep-alive TLS 1.3 connections, %ld s after %ld s of warm-up, "
-	    "polling every %ld us:\n", weapons, pool, traces, clients, seconds, warmup,
+	    "polling every %ld us (0: held by ?wait=10):\n", weapons, pool, traces, clients, seconds, warmup,
 	    poll_us);
 	round_trips(tls, port, HEALTHZ, &hz_median, &hz_p99);
 	printf("  GET /healthz, %d on one keep-alive connection: median %.2f ms, "
