@@ -277,6 +277,19 @@ problem bad-request 400 "$(call nl GET '/v1/log/proof/inclusion?index=99999999&s
 problem bad-request 400 "$(call nl GET '/v1/log/proof/consistency?old=1&new=1&x=2')"
 problem forbidden 403 "$(call investigator GET /v1/log/checkpoint)"
 
+# hold_traces S: traces cannot write their status for S seconds (a lock
+# that psql holds on trace_status, in the background as $lockpid).
+hold_traces() {
+	psql -q -v s="$1" traced > /dev/null 2>&1 <<'SQL' &
+BEGIN;
+LOCK TABLE trace_status IN EXCLUSIVE MODE;
+SELECT pg_sleep(:s);
+COMMIT;
+SQL
+	lockpid=$!
+	sleep 0.4
+}
+
 # ---------------------------------------------------------------- long poll
 # GET ?wait=S holds the question until the answer is written: with the
 # trace held on a lock for 3 seconds, ?wait=1 answers the status after a
@@ -284,14 +297,7 @@ problem forbidden 403 "$(call investigator GET /v1/log/checkpoint)"
 edit held.json
 hid=$(python3 -c "import json; print(json.load(open('held.json'))['id'])")
 $JWS sign nl-sign.key NL/1 trace-request/1 held.json > held.jws
-psql -q traced > /dev/null 2>&1 <<'SQL' &
-BEGIN;
-LOCK TABLE trace_status IN EXCLUSIVE MODE;
-SELECT pg_sleep(3);
-COMMIT;
-SQL
-lockpid=$!
-sleep 0.3
+hold_traces 3
 st=$(post nl held.jws)
 t0=$(date +%s.%N)
 st=$(call nl GET "/v1/traces/$hid?wait=1")
@@ -313,14 +319,7 @@ problem bad-request 400 "$(call nl GET "/v1/traces/$hid?wait=1&x=2")"
 edit crash.json
 cid=$(python3 -c "import json; print(json.load(open('crash.json'))['id'])")
 $JWS sign nl-sign.key NL/1 trace-request/1 crash.json > crash.jws
-psql -q traced > /dev/null 2>&1 <<'SQL' &
-BEGIN;
-LOCK TABLE trace_status IN EXCLUSIVE MODE;
-SELECT pg_sleep(4);
-COMMIT;
-SQL
-lockpid=$!
-sleep 0.5
+hold_traces 4
 st=$(post nl crash.jws)
 [ "$st" = 202 ] && ok "acknowledged while the trace is held" || bad crash-ack "HTTP $st" "$(cat out.body)"
 sleep 0.5
