@@ -3,7 +3,9 @@
  *
  * A private key file is RFC 7468 explanatory text, one line "Key-Name: NAME",
  * followed by the unencrypted PKCS#8 PEM block of the key.  A verifier key
- * is "<name>+<8 lower-case hex key id>+<base64(0x01 || public key)>".
+ * is "<name>+<8 lower-case hex key id>+<base64(type || public key)>", of
+ * signature type 0x01 for note signatures and 0x04 for witness
+ * cosignatures (c2sp.org/tlog-cosignature); the key id hashes the type in.
  */
 #include "config.h"
 
@@ -22,7 +24,6 @@
 
 #include "registry_int.h"
 
-#define KEY_ALG_ED25519 0x01
 #define KEY_FILE_MAX (64 * 1024)
 #define KEY_NAME_PREFIX "Key-Name: "
 #define KEY_PEM_BEGIN "-----BEGIN PRIVATE KEY-----"
@@ -31,8 +32,12 @@ struct reg_key {
 	char name[REG_KEY_NAME_MAX + 1];
 	EVP_PKEY *pkey;
 	int has_private;	/* 0 for a key made from a verifier key */
+	/* 0 for a private key, which may do both; for a key made from a
+	 * verifier key, the one signature type it may verify. */
+	uint8_t use;
 	uint8_t pub[32];
-	uint32_t id;
+	uint32_t id;		/* key id of type 0x01 */
+	uint32_t cosig_id;	/* key id of type 0x04 */
 };
 
 
@@ -55,15 +60,15 @@ check_name(const char *name, size_t len, reg_error *err)
 	return 0;
 }
 
-/* The C2SP key id of the Ed25519 public key pub named name. */
+/* The C2SP key id of signature type type of the public key pub named name. */
 static int
-compute_id(const char *name, const uint8_t pub[32], uint32_t *id,
-    reg_error *err)
+compute_id(const char *name, uint8_t type, const uint8_t pub[32],
+    uint32_t *id, reg_error *err)
 {
 	EVP_MD_CTX *md = NULL;
 	uint8_t h[EVP_MAX_MD_SIZE];
 	unsigned int hlen = 0;
-	static const uint8_t sep[2] = { '\n', KEY_ALG_ED25519 };
+	const uint8_t sep[2] = { '\n', type };
 	int r = REG_EINTERNAL;
 
 	md = EVP_MD_CTX_new();
@@ -88,12 +93,12 @@ out:
 }
 
 /*
- * Makes a key from pkey (which must be Ed25519) named name; takes pkey over
- * on success.
+ * Makes a key from pkey (which must be Ed25519) named name, for signatures
+ * of type use (0 for both); takes pkey over on success.
  */
 static int
-key_new(const char *name, EVP_PKEY *pkey, int has_private, reg_key **out,
-    reg_error *err)
+key_new(const char *name, EVP_PKEY *pkey, int has_private, uint8_t use,
+    reg_key **out, reg_error *err)
 {
 	reg_key *k = NULL;
 	size_t publen = sizeof(k->pub);
@@ -112,9 +117,13 @@ key_new(const char *name, EVP_PKEY *pkey, int has_private, reg_key **out,
 		r = reg__fail_ossl(err, REG_EKEY, "cannot get the public key");
 		goto out;
 	}
-	if ((r = compute_id(k->name, k->pub, &k->id, err)) != 0)
+	if ((r = compute_id(k->name, REG__SIG_ED25519, k->pub, &k->id,
+	    err)) != 0 ||
+	    (r = compute_id(k->name, REG__SIG_COSIG_V1, k->pub, &k->cosig_id,
+	    err)) != 0)
 		goto out;
 	k->has_private = has_private;
+	k->use = use;
 	k->pkey = pkey;
 	*out = k;
 	k = NULL;	/* transferred, with pkey */
@@ -271,7 +280,7 @@ reg_key_load(const char *path, reg_key **out, reg_error *err)
 		    EVP_PKEY_get0_type_name(pkey) : "non-Ed25519");
 		goto out;
 	}
-	if ((r = key_new(name, pkey, 1, out, err)) != 0)
+	if ((r = key_new(name, pkey, 1, 0, out, err)) != 0)
 		goto out;
 	pkey = NULL;	/* transferred */
 	r = 0;
@@ -287,8 +296,18 @@ out:
 	return r;
 }
 
-int
-reg_key_from_verifier(const char *vkey, reg_key **out, reg_error *err)
+/* The name of signature type type, for messages. */
+static const char *
+type_name(uint8_t type)
+{
+	return type == REG__SIG_COSIG_V1 ? "4 (Ed25519 cosignature/v1)" :
+	    "1 (Ed25519)";
+}
+
+/* Parses a verifier key of signature type type into a public-only key. */
+static int
+parse_verifier(const char *vkey, uint8_t type, reg_key **out,
+    reg_error *err)
 {
 	char name[REG_KEY_NAME_MAX + 1];
 	const char *p1, *p2, *b64;
@@ -335,9 +354,9 @@ reg_key_from_verifier(const char *vkey, reg_key **out, reg_error *err)
 		    "verifier key has no public key");
 		goto out;
 	}
-	if (raw[0] != KEY_ALG_ED25519) {
-		r = reg__fail(err, REG_EKEY, "verifier key is not of algorithm "
-		    "1 (Ed25519)");
+	if (raw[0] != type) {
+		r = reg__fail(err, REG_EKEY, "verifier key is of signature "
+		    "type %u, not %s", (unsigned)raw[0], type_name(type));
 		goto out;
 	}
 	if (rawlen != 33) {
@@ -345,7 +364,7 @@ reg_key_from_verifier(const char *vkey, reg_key **out, reg_error *err)
 		    "public key, not 32", rawlen - 1);
 		goto out;
 	}
-	if ((r = compute_id(name, raw + 1, &want, err)) != 0)
+	if ((r = compute_id(name, type, raw + 1, &want, err)) != 0)
 		goto out;
 	if (id != want) {
 		r = reg__fail(err, REG_EKEY, "verifier key id %08x does not "
@@ -358,7 +377,7 @@ reg_key_from_verifier(const char *vkey, reg_key **out, reg_error *err)
 		r = reg__fail_ossl(err, REG_EKEY, "cannot make the public key");
 		goto out;
 	}
-	if ((r = key_new(name, pkey, 0, &k, err)) != 0)
+	if ((r = key_new(name, pkey, 0, type, &k, err)) != 0)
 		goto out;
 	pkey = NULL;	/* transferred */
 	*out = k;
@@ -372,7 +391,20 @@ out:
 }
 
 int
-reg_key_verifier(const reg_key *k, char **out, reg_error *err)
+reg_key_from_verifier(const char *vkey, reg_key **out, reg_error *err)
+{
+	return parse_verifier(vkey, REG__SIG_ED25519, out, err);
+}
+
+int
+reg_cosig_key_from_verifier(const char *vkey, reg_key **out, reg_error *err)
+{
+	return parse_verifier(vkey, REG__SIG_COSIG_V1, out, err);
+}
+
+/* Formats k's verifier key of signature type type. */
+static int
+format_verifier(const reg_key *k, uint8_t type, char **out, reg_error *err)
 {
 	uint8_t raw[33];
 	char *b64 = NULL, *s = NULL;
@@ -382,7 +414,9 @@ reg_key_verifier(const reg_key *k, char **out, reg_error *err)
 	*out = NULL;
 	if (k == NULL)
 		return reg__fail(err, REG_EINVAL, "no key");
-	raw[0] = KEY_ALG_ED25519;
+	if ((r = reg__key_check_use(k, type, err)) != 0)
+		return r;
+	raw[0] = type;
 	memcpy(raw + 1, k->pub, 32);
 	if ((r = reg_base64_encode(raw, sizeof(raw), &b64, err)) != 0)
 		goto out;
@@ -393,7 +427,8 @@ reg_key_verifier(const reg_key *k, char **out, reg_error *err)
 		    "cannot allocate a verifier key");
 		goto out;
 	}
-	snprintf(s, n, "%s+%08x+%s", k->name, (unsigned)k->id, b64);
+	snprintf(s, n, "%s+%08x+%s", k->name, (unsigned)(type ==
+	    REG__SIG_COSIG_V1 ? k->cosig_id : k->id), b64);
 	*out = s;
 	s = NULL;	/* transferred */
 	r = 0;
@@ -401,6 +436,18 @@ out:
 	free(s);
 	free(b64);
 	return r;
+}
+
+int
+reg_key_verifier(const reg_key *k, char **out, reg_error *err)
+{
+	return format_verifier(k, REG__SIG_ED25519, out, err);
+}
+
+int
+reg_cosig_verifier(const reg_key *k, char **out, reg_error *err)
+{
+	return format_verifier(k, REG__SIG_COSIG_V1, out, err);
 }
 
 const char *
@@ -413,6 +460,27 @@ uint32_t
 reg_key_id(const reg_key *k)
 {
 	return k->id;
+}
+
+uint32_t
+reg_cosig_key_id(const reg_key *k)
+{
+	return k->cosig_id;
+}
+
+/*
+ * Checks that k may make or verify signatures of type type (0x01 for note
+ * signatures, 0x04 for cosignatures): a private key may do both, a key
+ * made from a verifier key only its own type.  REG_EKEY otherwise.
+ */
+int
+reg__key_check_use(const reg_key *k, uint8_t type, reg_error *err)
+{
+	if (k->use != 0 && k->use != type)
+		return reg__fail(err, REG_EKEY, "key %s comes from a verifier "
+		    "key of signature type %s, not %s", k->name,
+		    type_name(k->use), type_name(type));
+	return 0;
 }
 
 void

@@ -16,12 +16,7 @@
 /* The em dash and space that open a signature line. */
 #define SIG_PREFIX "\xe2\x80\x94 "
 #define SIG_PREFIX_LEN 4
-/* The most signature lines a note may carry (C2SP asks for at least 16). */
-#define NOTE_SIGS_MAX 100
-/* Room for signature lines beyond the text's REG_NOTE_MAX bytes. */
-#define NOTE_SIGS_BYTES_MAX (1 << 20)
 #define ED25519_SIG_LEN 64
-#define KEY_ID_LEN 4
 
 
 /* Whether c is a Unicode white space character (property White_Space). */
@@ -83,19 +78,92 @@ check_text(const char *text, size_t len, const char *what, reg_error *err)
 	return 0;
 }
 
+void
+reg__put_be(uint8_t *p, uint64_t v, size_t n)
+{
+	size_t i;
+
+	for (i = n; i > 0; i--) {
+		p[i - 1] = (uint8_t)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+uint64_t
+reg__get_be(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int
+reg__note_sig_line(const char *name, uint32_t id, const uint8_t *sig,
+    size_t siglen, char **out, reg_error *err)
+{
+	uint8_t *raw = NULL;
+	char *b64 = NULL, *line = NULL;
+	size_t namelen, b64len, n, o;
+	int r = REG_EINTERNAL;
+
+	*out = NULL;
+	raw = malloc(REG__NOTE_KEY_ID_LEN + siglen);
+	if (raw == NULL) {
+		r = reg__fail(err, REG_ENOMEM, "cannot allocate a signature");
+		goto out;
+	}
+	reg__put_be(raw, id, REG__NOTE_KEY_ID_LEN);
+	memcpy(raw + REG__NOTE_KEY_ID_LEN, sig, siglen);
+	if ((r = reg_base64_encode(raw, REG__NOTE_KEY_ID_LEN + siglen, &b64,
+	    err)) != 0)
+		goto out;
+	namelen = strlen(name);
+	b64len = strlen(b64);
+	/* em dash and space, name, space, base64, newline */
+	n = SIG_PREFIX_LEN + namelen + 1 + b64len + 1;
+	line = malloc(n + 1);
+	if (line == NULL) {
+		r = reg__fail(err, REG_ENOMEM,
+		    "cannot allocate a signature line");
+		goto out;
+	}
+	o = 0;
+	memcpy(line + o, SIG_PREFIX, SIG_PREFIX_LEN);
+	o += SIG_PREFIX_LEN;
+	memcpy(line + o, name, namelen);
+	o += namelen;
+	line[o++] = ' ';
+	memcpy(line + o, b64, b64len);
+	o += b64len;
+	line[o++] = '\n';
+	REG_ASSERT(o == n);
+	line[o] = '\0';
+	*out = line;
+	line = NULL;	/* transferred */
+	r = 0;
+out:
+	free(line);
+	free(b64);
+	free(raw);
+	return r;
+}
+
 int
 reg_note_sign(const reg_key *k, const char *text, char **out, reg_error *err)
 {
-	uint8_t sig[KEY_ID_LEN + ED25519_SIG_LEN];
-	char *b64 = NULL, *note = NULL;
-	const char *name;
-	size_t len, namelen, b64len, n, o;
-	uint32_t id;
+	uint8_t sig[ED25519_SIG_LEN];
+	char *line = NULL, *note = NULL;
+	size_t len, linelen;
 	int r = REG_EINTERNAL;
 
 	*out = NULL;
 	if (k == NULL || text == NULL)
 		return reg__fail(err, REG_EINVAL, "no key or text to sign");
+	if ((r = reg__key_check_use(k, REG__SIG_ED25519, err)) != 0)
+		return r;
 	len = strlen(text);
 	if (len == 0)
 		return reg__fail(err, REG_EINVAL, "note text is empty");
@@ -107,48 +175,35 @@ reg_note_sign(const reg_key *k, const char *text, char **out, reg_error *err)
 		    "note text does not end in a newline");
 	if ((r = check_text(text, len, "note text", err)) != 0)
 		return r;
+	/*
+	 * A note signature over a cosignature's message would be a
+	 * cosignature by the same key under the other key id.
+	 */
+	if (strncmp(text, REG__COSIG_HEADER, strlen(REG__COSIG_HEADER)) == 0)
+		return reg__fail(err, REG_EINVAL, "note text starts with "
+		    "\"cosignature/v1\", which only witness cosignatures sign");
 
-	id = reg_key_id(k);
-	sig[0] = id >> 24;
-	sig[1] = (id >> 16) & 0xff;
-	sig[2] = (id >> 8) & 0xff;
-	sig[3] = id & 0xff;
-	if ((r = reg__key_sign(k, (const uint8_t *)text, len,
-	    sig + KEY_ID_LEN, err)) != 0)
+	if ((r = reg__key_sign(k, (const uint8_t *)text, len, sig, err)) != 0)
 		goto out;
-	if ((r = reg_base64_encode(sig, sizeof(sig), &b64, err)) != 0)
+	if ((r = reg__note_sig_line(reg_key_name(k), reg_key_id(k), sig,
+	    sizeof(sig), &line, err)) != 0)
 		goto out;
-
-	name = reg_key_name(k);
-	namelen = strlen(name);
-	b64len = strlen(b64);
-	/* text, blank line, em dash and space, name, space, base64, newline */
-	n = len + 1 + SIG_PREFIX_LEN + namelen + 1 + b64len + 1;
-	note = malloc(n + 1);
+	linelen = strlen(line);
+	/* text, blank line, signature line, NUL */
+	note = malloc(len + 1 + linelen + 1);
 	if (note == NULL) {
 		r = reg__fail(err, REG_ENOMEM, "cannot allocate the note");
 		goto out;
 	}
-	o = 0;
-	memcpy(note + o, text, len);
-	o += len;
-	note[o++] = '\n';
-	memcpy(note + o, SIG_PREFIX, SIG_PREFIX_LEN);
-	o += SIG_PREFIX_LEN;
-	memcpy(note + o, name, namelen);
-	o += namelen;
-	note[o++] = ' ';
-	memcpy(note + o, b64, b64len);
-	o += b64len;
-	note[o++] = '\n';
-	REG_ASSERT(o == n);
-	note[o] = '\0';
+	memcpy(note, text, len);
+	note[len] = '\n';
+	memcpy(note + len + 1, line, linelen + 1);
 	*out = note;
 	note = NULL;	/* transferred */
 	r = 0;
 out:
 	free(note);
-	free(b64);
+	free(line);
 	return r;
 }
 
@@ -166,24 +221,15 @@ last_blank_line(const char *s, size_t len)
 }
 
 int
-reg_note_verify(const reg_key *k, const char *note, size_t len, char **text,
-    reg_error *err)
+reg__note_open(struct reg__note_sigs *it, const char *note, size_t len,
+    size_t *textlen, reg_error *err)
 {
-	const char *sigs, *line, *eol, *name, *b64, *sp;
-	const char *kname;
-	char *copy = NULL;
-	uint8_t *sig = NULL;
-	size_t textlen, siglen = 0, namelen, b64len, knamelen;
 	long split;
-	uint32_t id;
-	int lineno, good = 0, bad = 0, v, r = REG_EINTERNAL;
-	reg_error verr = REG_ERROR_INIT, lerr = REG_ERROR_INIT;
+	int r;
 
-	if (text != NULL)
-		*text = NULL;
-	if (k == NULL || note == NULL)
-		return reg__fail(err, REG_EINVAL, "no key or note to verify");
-	if (len > (size_t)REG_NOTE_MAX + NOTE_SIGS_BYTES_MAX)
+	memset(it, 0, sizeof(*it));
+	*textlen = 0;
+	if (len > (size_t)REG_NOTE_MAX + REG__NOTE_SIGS_BYTES_MAX)
 		return reg__fail(err, REG_ETOOBIG, "note of %zu bytes is too "
 		    "long", len);
 	if ((r = check_text(note, len, "note", err)) != 0)
@@ -192,67 +238,99 @@ reg_note_verify(const reg_key *k, const char *note, size_t len, char **text,
 	if (split < 0)
 		return reg__fail(err, REG_EINVAL,
 		    "note has no blank line before its signatures");
-	textlen = (size_t)split + 1;
-	if (textlen > REG_NOTE_MAX)
+	if ((size_t)split + 1 > REG_NOTE_MAX)
 		return reg__fail(err, REG_ETOOBIG, "note text of %zu bytes is "
-		    "longer than %d", textlen, REG_NOTE_MAX);
-	sigs = note + textlen + 1;
-	if (sigs == note + len || note[len - 1] != '\n')
+		    "longer than %d", (size_t)split + 1, REG_NOTE_MAX);
+	if ((size_t)split + 2 == len || note[len - 1] != '\n')
 		return reg__fail(err, REG_EINVAL, "note's signature lines do "
 		    "not end in a newline");
+	*textlen = (size_t)split + 1;
+	it->pos = note + *textlen + 1;
+	it->end = note + len;
+	return 0;
+}
 
-	kname = reg_key_name(k);
-	knamelen = strlen(kname);
-	lineno = 0;
-	for (line = sigs; line < note + len; line = eol + 1) {
-		lineno++;
-		eol = memchr(line, '\n', (size_t)(note + len - line));
-		REG_ASSERT(eol != NULL);
-		if (lineno > NOTE_SIGS_MAX) {
-			r = reg__fail(err, REG_ETOOBIG, "note has more than %d "
-			    "signatures", NOTE_SIGS_MAX);
-			goto out;
-		}
-		if (eol - line < SIG_PREFIX_LEN ||
-		    memcmp(line, SIG_PREFIX, SIG_PREFIX_LEN) != 0) {
-			r = reg__fail(err, REG_EINVAL, "signature line %d does "
-			    "not start with an em dash and a space", lineno);
-			goto out;
-		}
-		name = line + SIG_PREFIX_LEN;
-		sp = memchr(name, ' ', (size_t)(eol - name));
-		if (sp == NULL) {
-			r = reg__fail(err, REG_EINVAL, "signature line %d has "
-			    "no space after the key name", lineno);
-			goto out;
-		}
-		namelen = (size_t)(sp - name);
-		b64 = sp + 1;
-		b64len = (size_t)(eol - b64);
-		if (!reg__note_name_valid(name, namelen)) {
-			r = reg__fail(err, REG_EINVAL, "signature line %d has "
-			    "an invalid key name", lineno);
-			goto out;
-		}
-		free(sig);
-		sig = NULL;
-		/* At least one byte of signature after the key id. */
-		if (reg_base64_decode(b64, b64len, &sig, &siglen, NULL) != 0 ||
-		    siglen <= KEY_ID_LEN) {
-			r = reg__fail(err, REG_EINVAL, "signature line %d has "
-			    "no valid base64 signature", lineno);
-			goto out;
-		}
-		id = (uint32_t)sig[0] << 24 | (uint32_t)sig[1] << 16 |
-		    (uint32_t)sig[2] << 8 | sig[3];
+int
+reg__note_next(struct reg__note_sigs *it, reg_error *err)
+{
+	const char *line = it->pos, *eol, *sp;
+
+	free(it->raw);
+	it->raw = NULL;
+	it->rawlen = 0;
+	if (line >= it->end)
+		return 0;
+	it->lineno++;
+	eol = memchr(line, '\n', (size_t)(it->end - line));
+	REG_ASSERT(eol != NULL);
+	it->pos = eol + 1;
+	if (it->lineno > REG__NOTE_SIGS_MAX)
+		return reg__fail(err, REG_ETOOBIG, "note has more than %d "
+		    "signatures", REG__NOTE_SIGS_MAX);
+	if (eol - line < SIG_PREFIX_LEN ||
+	    memcmp(line, SIG_PREFIX, SIG_PREFIX_LEN) != 0)
+		return reg__fail(err, REG_EINVAL, "signature line %d does not "
+		    "start with an em dash and a space", it->lineno);
+	it->name = line + SIG_PREFIX_LEN;
+	sp = memchr(it->name, ' ', (size_t)(eol - it->name));
+	if (sp == NULL)
+		return reg__fail(err, REG_EINVAL, "signature line %d has no "
+		    "space after the key name", it->lineno);
+	it->namelen = (size_t)(sp - it->name);
+	if (!reg__note_name_valid(it->name, it->namelen))
+		return reg__fail(err, REG_EINVAL, "signature line %d has an "
+		    "invalid key name", it->lineno);
+	/* At least one byte of signature after the key id. */
+	if (reg_base64_decode(sp + 1, (size_t)(eol - sp - 1), &it->raw,
+	    &it->rawlen, NULL) != 0 || it->rawlen <= REG__NOTE_KEY_ID_LEN)
+		return reg__fail(err, REG_EINVAL, "signature line %d has no "
+		    "valid base64 signature", it->lineno);
+	it->id = (uint32_t)reg__get_be(it->raw, REG__NOTE_KEY_ID_LEN);
+	return 1;
+}
+
+void
+reg__note_close(struct reg__note_sigs *it)
+{
+	free(it->raw);
+	it->raw = NULL;
+}
+
+int
+reg__note_sig_is(const struct reg__note_sigs *it, const char *name,
+    uint32_t id)
+{
+	return it->namelen == strlen(name) &&
+	    memcmp(it->name, name, it->namelen) == 0 && it->id == id;
+}
+
+int
+reg_note_verify(const reg_key *k, const char *note, size_t len, char **text,
+    reg_error *err)
+{
+	struct reg__note_sigs it;
+	char *copy = NULL;
+	size_t textlen;
+	int good = 0, bad = 0, v, r = REG_EINTERNAL;
+	reg_error verr = REG_ERROR_INIT, lerr = REG_ERROR_INIT;
+
+	if (text != NULL)
+		*text = NULL;
+	if (k == NULL || note == NULL)
+		return reg__fail(err, REG_EINVAL, "no key or note to verify");
+	if ((r = reg__key_check_use(k, REG__SIG_ED25519, err)) != 0)
+		return r;
+	if ((r = reg__note_open(&it, note, len, &textlen, err)) != 0)
+		return r;
+	while ((r = reg__note_next(&it, err)) == 1) {
 		/* Signatures of other keys are ignored, as C2SP requires. */
-		if (namelen != knamelen || memcmp(name, kname, namelen) != 0 ||
-		    id != reg_key_id(k))
+		if (!reg__note_sig_is(&it, reg_key_name(k), reg_key_id(k)))
 			continue;
 		/* Every signature by k must hold; the first failure is kept. */
 		reg_error_clear(&lerr);
 		v = reg__key_verify(k, (const uint8_t *)note, textlen,
-		    sig + KEY_ID_LEN, siglen - KEY_ID_LEN, &lerr);
+		    it.raw + REG__NOTE_KEY_ID_LEN,
+		    it.rawlen - REG__NOTE_KEY_ID_LEN, &lerr);
 		if (v == 0) {
 			good++;
 		} else if (v == REG_EVERIFY) {
@@ -263,13 +341,15 @@ reg_note_verify(const reg_key *k, const char *note, size_t len, char **text,
 			goto out;
 		}
 	}
+	if (r != 0)
+		goto out;
 	if (bad > 0) {
 		r = reg__fail(err, REG_EVERIFY, "%s", verr.message);
 		goto out;
 	}
 	if (good == 0) {
 		r = reg__fail(err, REG_EVERIFY, "note has no signature by "
-		    "%s+%08x", kname, (unsigned)reg_key_id(k));
+		    "%s+%08x", reg_key_name(k), (unsigned)reg_key_id(k));
 		goto out;
 	}
 	if (text != NULL) {
@@ -286,7 +366,7 @@ reg_note_verify(const reg_key *k, const char *note, size_t len, char **text,
 	}
 	r = 0;
 out:
-	free(sig);
+	reg__note_close(&it);
 	free(copy);
 	return r;
 }

@@ -99,7 +99,61 @@ int reg__key_sign(const reg_key *k, const uint8_t *msg, size_t len,
     uint8_t sig[64], reg_error *err);
 int reg__key_verify(const reg_key *k, const uint8_t *msg, size_t len,
     const uint8_t *sig, size_t siglen, reg_error *err);
+
+/* C2SP signature types (key.c, note.c, cosign.c). */
+#define REG__SIG_ED25519 0x01	/* note signatures */
+#define REG__SIG_COSIG_V1 0x04	/* witness cosignatures, cosignature/v1 */
+/* The first line of every message a cosignature/v1 signs (cosign.c); no
+ * note signature may sign a text that starts with it (note.c). */
+#define REG__COSIG_HEADER "cosignature/v1\n"
+/* Whether k may make or verify signatures of type type (key.c); REG_EKEY
+ * when it comes from a verifier key of the other type. */
+int reg__key_check_use(const reg_key *k, uint8_t type, reg_error *err);
+
 /* Whether name is a valid signed-note key name (note.c). */
 int reg__note_name_valid(const char *name, size_t len);
+
+/* Signed-note limits: the most signature lines (C2SP asks for at least
+ * 16), and the bytes they may take beyond the text's REG_NOTE_MAX. */
+#define REG__NOTE_SIGS_MAX 100
+#define REG__NOTE_SIGS_BYTES_MAX (1 << 20)
+#define REG__NOTE_KEY_ID_LEN 4
+
+/*
+ * The signature lines of a signed note, one at a time (note.c).
+ * reg__note_open() checks the note as a whole (size, UTF-8 without control
+ * characters, a blank line, a signature block ending in a newline), sets
+ * *textlen to the length of its text (up to and including the newline
+ * before the blank line) and starts it at the first signature line.  Each
+ * reg__note_next() then parses one line, refusing a malformed one
+ * (REG_EINVAL) or one beyond REG__NOTE_SIGS_MAX (REG_ETOOBIG): it returns
+ * 1 with name, namelen (pointing into the note), raw and rawlen (the
+ * decoded base64, at least five bytes) and id (raw's first four bytes)
+ * set, or 0 after the last line.  reg__note_close() frees raw.
+ */
+struct reg__note_sigs {
+	const char *pos, *end;
+	int lineno;
+	const char *name;
+	size_t namelen;
+	uint8_t *raw;
+	size_t rawlen;
+	uint32_t id;
+};
+int reg__note_open(struct reg__note_sigs *it, const char *note, size_t len,
+    size_t *textlen, reg_error *err);
+int reg__note_next(struct reg__note_sigs *it, reg_error *err);
+void reg__note_close(struct reg__note_sigs *it);
+/* Whether the current line of it is by the key named name with key id id. */
+int reg__note_sig_is(const struct reg__note_sigs *it, const char *name,
+    uint32_t id);
+/* Formats the signature line "— <name> <base64(id || sig)>\n" of sig
+ * (siglen bytes, after the key id); free *out with free(). */
+int reg__note_sig_line(const char *name, uint32_t id, const uint8_t *sig,
+    size_t siglen, char **out, reg_error *err);
+/* Puts v big-endian into n bytes at p. */
+void reg__put_be(uint8_t *p, uint64_t v, size_t n);
+/* The big-endian number in n bytes at p. */
+uint64_t reg__get_be(const uint8_t *p, size_t n);
 
 #endif

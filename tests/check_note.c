@@ -25,6 +25,7 @@
 #include <openssl/pem.h>
 
 #include "registry/registry.h"
+#include "testutil.h"
 
 #define PYTHON "/usr/bin/python3"
 #define EM_DASH "\xe2\x80\x94"
@@ -170,19 +171,6 @@ read_file(const char *path, size_t *len)
 	return buf;
 }
 
-/* Concatenates a and b into a new string. */
-static char *
-concat(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	char *s = malloc(la + lb + 1);
-
-	ck_assert_ptr_nonnull(s);
-	memcpy(s, a, la);
-	memcpy(s + la, b, lb + 1);
-	return s;
-}
-
 /* The PEM text of pkey's private key: PKCS#8, or encrypted PKCS#8 when
  * encrypt is set, or OpenSSL's traditional format when traditional is. */
 static char *
@@ -231,7 +219,7 @@ write_peter_key(const char *path)
 	    32);
 	ck_assert_ptr_nonnull(pkey);
 	pem = pem_of(pkey, 0, 0);
-	file = concat("Key-Name: PeterNeumann\n", pem);
+	file = tu_concat("Key-Name: PeterNeumann\n", pem);
 	write_file(path, file, strlen(file));
 	free(file);
 	free(pem);
@@ -529,7 +517,7 @@ START_TEST(test_key_wrong_type)
 		typecheck = 0;
 	}
 	pem = pem_of(pkey, encrypt, traditional);
-	file = concat("Key-Name: wrong\n", pem);
+	file = tu_concat("Key-Name: wrong\n", pem);
 	write_file(path, file, strlen(file));
 
 	ck_assert_int_eq(reg_key_load(path, &k, &err), REG_EKEY);
@@ -574,24 +562,24 @@ garbage_variant(int i, const char *good, size_t *len, const char **what,
 		break;
 	case 4:
 		*what = "name with a space";
-		s = concat("Key-Name: a b\n", pem);
+		s = tu_concat("Key-Name: a b\n", pem);
 		break;
 	case 5:
 		*what = "name with a plus";
-		s = concat("Key-Name: a+b\n", pem);
+		s = tu_concat("Key-Name: a+b\n", pem);
 		break;
 	case 6:
 		*what = "empty name";
-		s = concat("Key-Name: \n", pem);
+		s = tu_concat("Key-Name: \n", pem);
 		break;
 	case 7:
 		*what = "two names";
-		s = concat("Key-Name: x\nKey-Name: y\n", pem);
+		s = tu_concat("Key-Name: x\nKey-Name: y\n", pem);
 		break;
 	case 8:
 		*what = "text after the key";
 		*msg = "after the private key";
-		s = concat(good, "trailing\n");
+		s = tu_concat(good, "trailing\n");
 		break;
 	case 9:
 		*what = "truncated key";
@@ -606,7 +594,7 @@ garbage_variant(int i, const char *good, size_t *len, const char **what,
 		break;
 	case 11:
 		*what = "carriage return in the name";
-		s = concat("Key-Name: x\r\n", pem);
+		s = tu_concat("Key-Name: x\r\n", pem);
 		break;
 	case 12:
 		*what = "NUL byte";
@@ -617,7 +605,7 @@ garbage_variant(int i, const char *good, size_t *len, const char **what,
 		return s;
 	case 13:
 		*what = "name after the key";
-		s = concat(pem, "Key-Name: x\n");
+		s = tu_concat(pem, "Key-Name: x\n");
 		break;
 	case 14:
 		*what = "name too long";
@@ -625,7 +613,7 @@ garbage_variant(int i, const char *good, size_t *len, const char **what,
 		memcpy(longname, "Key-Name: ", 10);
 		longname[10 + REG_KEY_NAME_MAX + 1] = '\n';
 		longname[10 + REG_KEY_NAME_MAX + 2] = '\0';
-		s = concat(longname, pem);
+		s = tu_concat(longname, pem);
 		break;
 	case 15:
 		*what = "empty PEM block";
@@ -634,7 +622,7 @@ garbage_variant(int i, const char *good, size_t *len, const char **what,
 		break;
 	case 16:
 		*what = "Key-Name without a space";
-		s = concat("Key-Name:x\n", pem);
+		s = tu_concat("Key-Name:x\n", pem);
 		break;
 	case 17:
 		*what = "public key";

@@ -158,6 +158,18 @@ tu_write_file(const char *path, const char *text)
 	ck_assert(fclose(f) == 0);
 }
 
+char *
+tu_concat(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *s = malloc(la + lb + 1);
+
+	ck_assert_ptr_nonnull(s);
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb + 1);
+	return s;
+}
+
 void
 tu_copy_dir(const char *src, const char *dst)
 {

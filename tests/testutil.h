@@ -33,6 +33,8 @@ void tu_rmtree(const char *path);
 void tu_copy_dir(const char *src, const char *dst);
 /* Writes text to path; fails the test on error. */
 void tu_write_file(const char *path, const char *text);
+/* a and b in a new string (free()); fails the test when out of memory. */
+char *tu_concat(const char *a, const char *b);
 
 /* Runs a shell command line and returns its exit status; its stdout and
  * stderr are captured into out (NUL-terminated, truncated) when not NULL. */

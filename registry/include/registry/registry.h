@@ -179,11 +179,13 @@ REG_API REG_WUR int reg_key_generate(const char *name, const char *path,
 REG_API REG_WUR int reg_key_load(const char *path, reg_key **out,
     reg_error *err);
 /* Parses a C2SP verifier key "<name>+<8 hex key id>+<base64 of 0x01 and
- * the 32-byte public key>" into a public-only key.  Bad syntax is
- * REG_EINVAL; a wrong algorithm byte, length or key id is REG_EKEY. */
+ * the 32-byte public key>" into a public-only key for note signatures.
+ * Bad syntax is REG_EINVAL; a wrong signature type byte (a witness key's
+ * 0x04 included), length or key id is REG_EKEY. */
 REG_API REG_WUR int reg_key_from_verifier(const char *vkey, reg_key **out,
     reg_error *err);
-/* The verifier key of k, as above; free *out with reg_free(). */
+/* The verifier key of k, as above; free *out with reg_free().  REG_EKEY for
+ * a key from reg_cosig_key_from_verifier(). */
 REG_API REG_WUR int reg_key_verifier(const reg_key *k, char **out,
     reg_error *err);
 /* The key's name; owned by k. */
@@ -199,7 +201,10 @@ REG_API void reg_key_free(reg_key *k);
  * C2SP signed notes.  reg_note_sign() signs text (which must be non-empty,
  * valid UTF-8 without control characters other than newline, and end in a
  * newline) and returns the note: text, a blank line, and the signature line
- * "— <name> <base64(key id || signature)>".  Free *out with reg_free().
+ * "— <name> <base64(key id || signature)>".  Free *out with reg_free().  A
+ * text that starts with "cosignature/v1\n" is refused (REG_EINVAL): only
+ * witness cosignatures sign such messages.  Both functions refuse a key
+ * from reg_cosig_key_from_verifier() (REG_EKEY).
  */
 #define REG_NOTE_MAX (1 << 20)
 REG_API REG_WUR int reg_note_sign(const reg_key *k, const char *text,
@@ -232,6 +237,67 @@ REG_API REG_WUR int reg_checkpoint_format(const struct reg_checkpoint *cp,
 /* Parses a checkpoint body (the text of a signed note). */
 REG_API REG_WUR int reg_checkpoint_parse(const char *text, size_t len,
     struct reg_checkpoint *cp, reg_error *err);
+
+/*
+ * Witness cosignatures (c2sp.org/tlog-cosignature, Ed25519 type
+ * cosignature/v1).  A witness that has checked a consistency proof from
+ * the last checkpoint it cosigned adds a line to the checkpoint's note:
+ *
+ *	— <witness name> <base64(key id || timestamp || signature)>
+ *
+ * The key id is the first four bytes of SHA-256(name "\n" 0x04 public key)
+ * (0x04, not the 0x01 of note signatures, so neither kind of line passes
+ * for the other); the timestamp is eight bytes big-endian, seconds since
+ * the epoch, at most 2^63 - 1; the Ed25519 signature is over
+ * "cosignature/v1\ntime <timestamp in decimal>\n" followed by the note's
+ * checkpoint body (its text up to the blank line, no signature lines).
+ * The message does not name the witness: give each witness its own key,
+ * distinct from the State's log key.
+ *
+ * A witness signs with a private key from reg_key_load(); its peers verify
+ * with the witness's verifier key "<name>+<hex key id>+<base64(0x04 ||
+ * public key)>".  Notes are NUL-terminated C2SP signed notes whose text is
+ * a checkpoint, within reg_note_verify()'s limits (REG_ETOOBIG beyond);
+ * every signature line must be well-formed (REG_EINVAL names the fault).
+ */
+/* The key id of k's cosignatures: SHA-256(name "\n" 0x04 pubkey)[:4]. */
+REG_API uint32_t reg_cosig_key_id(const reg_key *k);
+/* Parses a witness verifier key (signature type 0x04) into a public-only
+ * key that only reg_cosig_verify() accepts.  Bad syntax is REG_EINVAL; a
+ * wrong type byte (a note key's 0x01 included), length or key id is
+ * REG_EKEY. */
+REG_API REG_WUR int reg_cosig_key_from_verifier(const char *vkey,
+    reg_key **out, reg_error *err);
+/* The witness verifier key of k; free *out with reg_free().  REG_EKEY for a
+ * key from reg_key_from_verifier(). */
+REG_API REG_WUR int reg_cosig_verifier(const reg_key *k, char **out,
+    reg_error *err);
+/*
+ * Makes witness's cosignature, at timestamp (1 to 2^63 - 1, else
+ * REG_ERANGE), of the checkpoint of a signed note.  *line receives the
+ * signature line, ending in a newline (free with reg_free()).  The caller
+ * has verified the log's signature and the consistency proof first.
+ */
+REG_API REG_WUR int reg_cosign(const reg_key *witness, const char *note,
+    uint64_t timestamp, char **line, reg_error *err);
+/* As reg_cosign(), and returns the note with the line appended after its
+ * signatures in *out_note (free with reg_free()).  REG_EEXIST when the note
+ * already carries a cosignature by witness; REG_ETOOBIG when it already has
+ * 100 signature lines. */
+REG_API REG_WUR int reg_cosign_add(const reg_key *witness, const char *note,
+    uint64_t timestamp, char **out_note, reg_error *err);
+/*
+ * Verifies the cosignature of witness_public (a key from
+ * reg_cosig_key_from_verifier() or a private key) on note: the lines with
+ * its name and cosignature key id; lines of other keys are ignored.
+ * Returns 0 and sets *timestamp (if not NULL) to its timestamp (the latest
+ * when there are several); REG_ENOTFOUND when there is none; REG_EVERIFY
+ * when one does not verify; REG_EINVAL when one has the wrong length or a
+ * timestamp above 2^63 - 1.  Whether the timestamp is too far in the past
+ * or future is the caller's to judge.
+ */
+REG_API REG_WUR int reg_cosig_verify(const reg_key *witness_public,
+    const char *note, uint64_t *timestamp, reg_error *err);
 
 /* Standard base64 (RFC 4648 section 4, with padding).  Encoding returns a
  * NUL-terminated string to free with reg_free(); decoding is strict
