@@ -87,6 +87,7 @@ body_max = 65536
 [workers]
 pool = 2
 traces = 1
+retry = 1
 [log]
 key = log.key
 checkpoint_interval = 1
@@ -311,6 +312,23 @@ signed && grep -q '^trace-response/1' out.cty && python3 -c "import sys; sys.exi
 wait "$lockpid"
 problem bad-request 400 "$(call nl GET "/v1/traces/$hid?wait=61")"
 problem bad-request 400 "$(call nl GET "/v1/traces/$hid?wait=1&x=2")"
+
+# ---------------------------------------------------------------- a failure
+# The database refuses the trace's status write (the privilege revoked):
+# the trace fails, stays open, and runs again a second later, once the
+# privilege is back.
+edit failing.json
+fid=$(python3 -c "import json; print(json.load(open('failing.json'))['id'])")
+$JWS sign nl-sign.key NL/1 trace-request/1 failing.json > failing.jws
+psql -q -c "REVOKE INSERT ON trace_status FROM registry_app" traced
+st=$(post nl failing.jws)
+sleep 1.5
+grep -q "event=trace request=$fid status=error" daemon.log && ok "a trace the database refused is logged" ||
+    bad trace-error "$(tail -3 daemon.log)"
+psql -q -c "GRANT INSERT ON trace_status TO registry_app" traced
+st=$(call nl GET "/v1/traces/$fid?wait=10")
+signed && grep -q '^trace-response/1' out.cty && ok "and answered when it is tried again" ||
+    bad trace-retry "HTTP $st" "$(cat out.body)"
 
 # ---------------------------------------------------------------- a crash
 # The trace worker is held on a lock that psql keeps on trace_status; the

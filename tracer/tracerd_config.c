@@ -9,7 +9,8 @@
  *   [limits]   body_max = BYTES, header_timeout = S, idle_timeout = S,
  *              max_connections = N, rate = PER_SECOND, burst = N,
  *              queue_max = N, and per peer State rate.XX, burst.XX
- *   [workers]  pool = N (connections answering at once), traces = N
+ *   [workers]  pool = N (connections answering at once), traces = N,
+ *              retry = S (a trace the database failed is tried again)
  *   [log]      key = FILE (the log's note key, regctl key generate),
  *              checkpoint_interval = S
  *   [deadlines] urgent = HOURS, routine = HOURS, and per requesting State
@@ -63,6 +64,7 @@ static const struct key {
 	{ "limits", "queue_max", K_INT, F(queue_max), 1, 1000000, 0 },
 	{ "workers", "pool", K_INT, F(pool_size), 1, 64, 0 },
 	{ "workers", "traces", K_INT, F(trace_workers), 1, 64, 0 },
+	{ "workers", "retry", K_INT, F(retry_seconds), 1, 3600, 0 },
 	{ "log", "key", K_PATH, F(log_key), 0, 0, 0 },
 	{ "log", "checkpoint_interval", K_INT, F(checkpoint_interval), 1, 86400, 0 },
 	{ "deadlines", "urgent", K_INT, F(urgent_hours), 1, 24 * 366, 0 },
@@ -245,6 +247,7 @@ trd_config_load(const char *path, struct trd_config *cf, reg_error *err)
 	cf->queue_max = 10000;
 	cf->pool_size = 4;
 	cf->trace_workers = 2;
+	cf->retry_seconds = 10;
 	cf->checkpoint_interval = 60;
 	cf->urgent_hours = 24;
 	cf->routine_hours = 5 * 24;

@@ -41,6 +41,7 @@ struct trd_config {
 	int queue_max;			/* [limits] queue_max: jobs waiting a pool */
 	int pool_size;			/* [workers] pool */
 	int trace_workers;		/* [workers] traces */
+	int retry_seconds;		/* [workers] retry */
 	char log_key[TRD_PATH_MAX];	/* [log] key, or "" */
 	int checkpoint_interval;	/* [log] checkpoint_interval, seconds */
 	int urgent_hours;		/* [deadlines] urgent */

@@ -498,6 +498,40 @@ out:
 
 static void wake(struct trd_daemon *d, const char *id);
 
+struct retry {
+	struct trd_daemon *d;
+	char id[37];
+};
+
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct retry *r = arg;
+
+	(void)fd;
+	(void)what;
+	if (!r->d->stopping)
+		trace_start(r->d, r->id);
+	free(r);
+}
+
+/* A trace that the database failed (unreachable, a refused statement) is
+ * tried again later; it stays open in the database meanwhile, and a
+ * restart traces it too. */
+static void
+retry_later(struct trd_daemon *d, const char *id)
+{
+	struct timeval tv = { d->cf.retry_seconds, 0 };
+	struct retry *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return;
+	r->d = d;
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	if (event_base_once(d->base, -1, EV_TIMEOUT, on_retry, r, &tv) != 0)
+		free(r);
+}
+
 static void
 trace_done(void *arg, int ran)
 {
@@ -514,6 +548,9 @@ trace_done(void *arg, int ran)
 		trd_log_event("trace", t->id, t->status, NULL);
 	else if (ran)
 		trd_log_event("trace", t->id, "error", t->error);
+	if (ran && (t->rc == REG_EIO || t->rc == REG_EDB || t->rc == REG_ECONNECT) &&
+	    !t->d->stopping)
+		retry_later(t->d, t->id);
 	trd_policy_release(t->policy);
 	free(t);
 }
