@@ -67,8 +67,8 @@ make_parent(const char *path)
 static int
 key_help(void)
 {
-	printf("Usage: " PROG " key generate --name NAME [--key FILE]\n"
-	    "       " PROG " key show [--key FILE]\n"
+	printf("Usage: " PROG " key generate --name NAME [--key FILE] [--witness]\n"
+	    "       " PROG " key show [--key FILE] [--witness]\n"
 	    "\n"
 	    "The State's Ed25519 key that signs the audit log's checkpoints.  Its name\n"
 	    "is the log's origin (for example registry.example.gov/XX), without spaces\n"
@@ -78,7 +78,10 @@ key_help(void)
 	    "            never overwritten) and print its verifier key\n"
 	    "  show      print the verifier key: <name>+<key id>+<public key>\n"
 	    "\n"
-	    "  --key FILE  the key file (default: REGISTRY_KEY, else %s)\n",
+	    "  --key FILE  the key file (default: REGISTRY_KEY, else %s)\n"
+	    "  --witness   the key's verifier key as a witness that cosigns other\n"
+	    "              logs' checkpoints (C2SP tlog-cosignature, type 0x04);\n"
+	    "              give a witness a key of its own, not the log's\n",
 	    regctl_key_path(NULL));
 	return 0;
 }
@@ -89,6 +92,7 @@ regctl_key(struct regctl_common *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "witness", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -96,13 +100,14 @@ regctl_key(struct regctl_common *c, int argc, char **argv)
 	reg_key *key = NULL;
 	const char *name = NULL, *path = NULL, *sub;
 	char *vkey = NULL;
-	int ch, r;
+	int ch, r, witness = 0;
 
 	(void)c;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'n': name = optarg; break;
 		case 'k': path = optarg; break;
+		case 'w': witness = 1; break;
 		case 'h': return key_help();
 		default: return regctl_usage("key", "bad option");
 		}
@@ -123,7 +128,8 @@ regctl_key(struct regctl_common *c, int argc, char **argv)
 		return regctl_usage("key", "--name goes with generate");
 	}
 	if ((r = regctl_key_load(path, &key, &err)) != 0 ||
-	    (r = reg_key_verifier(key, &vkey, &err)) != 0)
+	    (r = (witness ? reg_cosig_verifier(key, &vkey, &err) :
+	    reg_key_verifier(key, &vkey, &err))) != 0)
 		goto out;
 	printf("%s\n", vkey);
 out:

@@ -77,6 +77,9 @@ export REGISTRY_DB=dbname=cli_a
 check key-generate 0 "^test.example/XX+[0-9a-f]\{8\}+A" "$REGCTL" key generate --name test.example/XX --key "$KEY"
 check key-mode 0 "^600$" stat -c %a "$KEY"
 check key-show 0 "^test.example/XX+" "$REGCTL" key show --key "$KEY"
+# As a witness: the same name, another key id, type 0x04 (base64 "B...").
+check key-show-witness 0 "^test.example/XX+[0-9a-f]\{8\}+B" "$REGCTL" key show --witness --key "$KEY"
+check key-ids-differ 1 "" sh -c "[ \"\$(\"$REGCTL\" key show --key \"$KEY\" | cut -d+ -f2)\" = \"\$(\"$REGCTL\" key show --witness --key \"$KEY\" | cut -d+ -f2)\" ]"
 cp "$KEY" "$tmp/key.before"
 one_line key-no-overwrite "$REGCTL" key generate --name other --key "$KEY"
 check key-same-after 0 "" cmp "$KEY" "$tmp/key.before"
