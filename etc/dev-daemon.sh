@@ -18,45 +18,11 @@
 # For development only: the keys are made here, unprotected.
 set -eu
 conninfo=$1 logkey=$2 vkey=$3 port=$4 dir=${5:-var/dev}
+. "$(dirname "$0")/pki.sh"
 mkdir -p "$dir"
 cd "$dir"
 if [ ! -f ca.pem ]; then
-	cat > ca.cnf <<'CNF'
-[ca]
-default_ca = dev
-[dev]
-dir = .
-database = index.txt
-new_certs_dir = .
-serial = serial
-default_md = sha256
-default_days = 365
-policy = any
-[any]
-countryName = optional
-organizationalUnitName = optional
-commonName = supplied
-[client]
-basicConstraints = CA:FALSE
-keyUsage = digitalSignature
-extendedKeyUsage = clientAuth
-[server]
-basicConstraints = CA:FALSE
-keyUsage = digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost
-CNF
-	: > index.txt
-	echo 1000 > serial
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
-	    -keyout ca.key -out ca.pem -subj "/CN=Registry development CA" 2>/dev/null
-	gen() {	# gen NAME SUBJECT EXTENSION
-		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		    -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
-		openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key \
-		    -extensions "$3" -in "$1.csr" -out "$1.pem" -notext >/dev/null 2>&1
-		chmod 600 "$1.key"
-	}
+	pki_ca 365 "Registry development CA"
 	gen server "/C=BE/O=Registry development/CN=localhost" server
 	gen nl "/C=NL/OU=peer/CN=tracing.nl.example" client
 	gen liaison "/C=BE/OU=liaison/CN=BE liaison office" client

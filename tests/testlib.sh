@@ -4,13 +4,8 @@
 # it in passes or fails: its exit status must be the one expected and its
 # output (stdout and stderr) must match the grep pattern (when not empty).
 #
-# A test PKI for the tests that run TLS daemons (tracerd_cli.sh,
-# tracectl_net.sh), made in the current folder (the test's own):
-# pki_init makes a CA (ca.pem, ca.key) and another one that nothing trusts
-# (other.pem, other.key), with an openssl ca configuration (ca.cnf) whose
-# extensions "client" and "server" make TLS client and server certificates
-# (the server's for 127.0.0.1 and localhost).  gen NAME SUBJECT EXT [CA]
-# then makes NAME.key and NAME.pem, signed by ca (or by CA).
+# The tests that run TLS daemons make their PKI in their own folder with
+# pki_init and gen (etc/pki.sh).
 fails=0
 passes=0
 check() {
@@ -32,49 +27,14 @@ check() {
 	passes=$((passes + 1))
 }
 
+. "${REG_TEST_SRCDIR:-.}/etc/pki.sh"
+
+# The tests' PKI: a CA for 30 days, and another CA that nothing trusts
+# (other.pem, other.key).
 pki_init() {
-	cat > ca.cnf <<'CNF'
-[ca]
-default_ca = test
-[test]
-dir = .
-database = index.txt
-new_certs_dir = .
-serial = serial
-crlnumber = crlnumber
-default_md = sha256
-default_days = 30
-default_crl_days = 30
-policy = any
-[any]
-countryName = optional
-organizationName = optional
-organizationalUnitName = optional
-commonName = supplied
-[client]
-basicConstraints = CA:FALSE
-keyUsage = digitalSignature
-extendedKeyUsage = clientAuth
-[server]
-basicConstraints = CA:FALSE
-keyUsage = digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost
-CNF
-	: > index.txt
-	echo 1000 > serial
-	echo 1000 > crlnumber
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-	    -keyout ca.key -out ca.pem -subj "/CN=Registry test CA" 2>/dev/null &&
+	pki_ca 30 "Registry test CA" &&
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
 	    -keyout other.key -out other.pem -subj "/CN=Another CA" 2>/dev/null
-}
-
-gen() {	# gen NAME SUBJECT EXT [CA-PREFIX]
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null &&
-	openssl ca -batch -config ca.cnf -cert "${4:-ca}.pem" -keyfile "${4:-ca}.key" \
-	    -extensions "$3" -in "$1.csr" -out "$1.pem" -notext >/dev/null 2>&1
 }
 
 # A TCP port on 127.0.0.1 that nothing listens on (now).
