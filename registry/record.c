@@ -51,6 +51,14 @@ static const char *const trace_request_cols[] = {
 static const char *const trace_status_cols[] = {
 	"id", "request_id", "status", "at", "reasons", "response_sha256"
 };
+static const char *const trace_hop_cols[] = {
+	"id", "root_id", "parent_id", "hop", "requesting_state", "requested_state",
+	"via", "submitted_by", "kid", "priority", "created_at", "due_by",
+	"origin_sha256", "message_sha256"
+};
+static const char *const trace_hop_event_cols[] = {
+	"id", "hop_id", "kind", "status", "at", "due_by", "detail", "message_sha256"
+};
 
 const struct reg__recdef reg__recdefs[REC_NTYPES] = {
 	[REC_MANUFACTURER] = { "manufacturer", "manufacturer", 4, manufacturer_cols,
@@ -122,6 +130,25 @@ const struct reg__recdef reg__recdefs[REC_NTYPES] = {
 	    "log_index, response) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", 1,
 	    "SELECT r.id::text, r.request_id::text, r.status, " TS("r.at") ", r.reasons, "
 	    REG__SQL_SHA256("r.response") FROM("trace_status") },
+	/* Two messages for a hop: the submitter's (hop 0) and the one sent. */
+	[REC_TRACE_HOP] = { "trace_hop", "trace_hop", 14, trace_hop_cols,
+	    "INSERT INTO trace_hop (id, root_id, parent_id, hop, requesting_state, "
+	    "requested_state, via, submitted_by, kid, priority, created_at, due_by, "
+	    "origin_sha256, message_sha256, log_index, origin, message) VALUES ($1, $2, "
+	    "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)", 2,
+	    "SELECT r.id::text, r.root_id::text, r.parent_id::text, r.hop::text, "
+	    "r.requesting_state::text, r.requested_state::text, r.via::text, "
+	    "r.submitted_by, r.kid, r.priority, " TS("r.created_at") ", "
+	    TS("r.due_by") ", " REG__SQL_SHA256("r.origin") ", "
+	    REG__SQL_SHA256("r.message") FROM("trace_hop") },
+	[REC_TRACE_HOP_EVENT] = { "trace_hop_event", "trace_hop_event", 8,
+	    trace_hop_event_cols,
+	    "INSERT INTO trace_hop_event (id, hop_id, kind, status, at, due_by, detail, "
+	    "message_sha256, log_index, message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+	    "$9, $10)", 1,
+	    "SELECT r.id::text, r.hop_id::text, r.kind, r.status, " TS("r.at") ", "
+	    TS("r.due_by") ", r.detail, " REG__SQL_SHA256("r.message")
+	    FROM("trace_hop_event") },
 };
 
 int

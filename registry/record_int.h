@@ -27,6 +27,8 @@ enum reg__rectype {
 	REC_EVENT,
 	REC_TRACE_REQUEST,
 	REC_TRACE_STATUS,
+	REC_TRACE_HOP,
+	REC_TRACE_HOP_EVENT,
 	REC_NTYPES
 };
 
@@ -118,5 +120,24 @@ void reg__serial_norm(const char *in, char *out, size_t outlen);
 void reg__name_norm(const char *in, char *out, size_t outlen);
 /* Calibre for comparison: lower case, without spaces; "," as ".". */
 void reg__calibre_norm(const char *in, char *out, size_t outlen);
+
+/* Shared by the stores of trace messages (trace_store.c, trace_hop.c). */
+/* A UUID in canonical (lower-case) text; field names it in the error. */
+int reg__uuid_canon(const char *field, const char *s, char out[REG_UUID_STR],
+    reg_error *err);
+/* An RFC 3339 UTC time in canonical text (YYYY-MM-DDTHH:MM:SS.ffffffZ). */
+int reg__time_canon(const char *field, const char *s, char out[32],
+    reg_error *err);
+/* A signed message: 1 to max bytes of UTF-8 without control characters. */
+int reg__check_message(const char *field, const char *m, size_t len, size_t max,
+    reg_error *err);
+/* The base64 SHA-256 of a message; free *out with reg_free(). */
+int reg__digest64(const char *m, size_t len, char **out, reg_error *err);
+/* Copies a result's text value into dst ("" for NULL). */
+void reg__pq_field(char *dst, size_t n, const struct pg_result *res, int row,
+    int col);
+/* A malloc'd copy of a result's value, NULL for NULL; -1 when out of
+ * memory. */
+int reg__pq_dup(char **dst, const struct pg_result *res, int row, int col);
 
 #endif

@@ -31,8 +31,8 @@ static const char *const statuses[] = {
 };
 
 /* A UUID in canonical (lower-case) text. */
-static int
-uuid_canon(const char *field, const char *s, char out[REG_UUID_STR],
+int
+reg__uuid_canon(const char *field, const char *s, char out[REG_UUID_STR],
     reg_error *err)
 {
 	reg_uuid u;
@@ -61,8 +61,8 @@ digits(const char *s, int n)
  * An RFC 3339 UTC time, YYYY-MM-DDTHH:MM:SS[.f]Z with at most six digits
  * of fraction, in canonical text (YYYY-MM-DDTHH:MM:SS.ffffffZ).
  */
-static int
-time_canon(const char *field, const char *s, char out[32], reg_error *err)
+int
+reg__time_canon(const char *field, const char *s, char out[32], reg_error *err)
 {
 	char date[11];
 	size_t len, nf;
@@ -105,8 +105,8 @@ bad:
 }
 
 /* A signed message: 1 to max bytes of UTF-8 without control characters. */
-static int
-check_message(const char *field, const char *m, size_t len, size_t max,
+int
+reg__check_message(const char *field, const char *m, size_t len, size_t max,
     reg_error *err)
 {
 	const uint8_t *p = (const uint8_t *)m;
@@ -129,8 +129,8 @@ check_message(const char *field, const char *m, size_t len, size_t max,
 }
 
 /* The base64 SHA-256 of a message; free *out with reg_free(). */
-static int
-digest64(const char *m, size_t len, char **out, reg_error *err)
+int
+reg__digest64(const char *m, size_t len, char **out, reg_error *err)
 {
 	uint8_t md[32];
 	unsigned int mdlen = 0;
@@ -222,7 +222,7 @@ store_ack(reg_ctx *ctx, const char *id, uint64_t idx, reg_trace_ack_cb ack_cb,
 		return reg__fail(err, cberr.code < 0 ? cberr.code : REG_EINTERNAL,
 		    "cannot acknowledge trace request %s: %s", id,
 		    cberr.message[0] != '\0' ? cberr.message : "no acknowledgement");
-	if ((r = check_message("the acknowledgement", *ack, strlen(*ack),
+	if ((r = reg__check_message("the acknowledgement", *ack, strlen(*ack),
 	    REG_TRACE_ACK_MAX, err)) != 0)
 		return r;
 	params[1] = *ack;
@@ -256,11 +256,11 @@ reg_trace_receive(reg_ctx *ctx, const struct reg_trace_in *in,
 	if (in == NULL || ack_cb == NULL)
 		return reg__fail(err, REG_EINVAL, "a trace request and an "
 		    "acknowledgement callback are needed");
-	if ((r = uuid_canon("the request's id", in->id, id, err)) != 0)
+	if ((r = reg__uuid_canon("the request's id", in->id, id, err)) != 0)
 		return r;
 	parent[0] = '\0';
 	if (in->parent_id != NULL && *in->parent_id != '\0') {
-		if ((r = uuid_canon("the request's parent_id", in->parent_id, parent,
+		if ((r = reg__uuid_canon("the request's parent_id", in->parent_id, parent,
 		    err)) != 0)
 			return r;
 		if (strcmp(parent, id) == 0)
@@ -272,16 +272,16 @@ reg_trace_receive(reg_ctx *ctx, const struct reg_trace_in *in,
 		    "routine", in->priority ? in->priority : "");
 	if ((r = reg__check_text("the caller", in->caller, 300, 0, err)) != 0 ||
 	    (r = reg__check_text("the key id", in->kid, 200, 0, err)) != 0 ||
-	    (r = time_canon("received_at", in->received_at, received, err)) != 0 ||
-	    (r = time_canon("due_by", in->due_by, due, err)) != 0 ||
-	    (r = check_message("the trace request", in->message, in->message_len,
+	    (r = reg__time_canon("received_at", in->received_at, received, err)) != 0 ||
+	    (r = reg__time_canon("due_by", in->due_by, due, err)) != 0 ||
+	    (r = reg__check_message("the trace request", in->message, in->message_len,
 	    REG_TRACE_MESSAGE_MAX, err)) != 0)
 		return r;
 	/* Canonical texts of four-digit years compare as the times do. */
 	if (strcmp(due, received) < 0)
 		return reg__fail(err, REG_EINVAL, "due_by %s is before received_at %s",
 		    due, received);
-	if ((r = digest64(in->message, in->message_len, &digest, err)) != 0)
+	if ((r = reg__digest64(in->message, in->message_len, &digest, err)) != 0)
 		return r;
 	if ((r = reg__tx_enter(ctx, &tx, err)) != 0)
 		goto done;
@@ -352,7 +352,7 @@ reg_trace_status_add(reg_ctx *ctx, const char *request_id, const char *status,
 	PGresult *res;
 	reg_uuid u;
 
-	if ((r = uuid_canon("the request's id", request_id, rid, err)) != 0)
+	if ((r = reg__uuid_canon("the request's id", request_id, rid, err)) != 0)
 		return r;
 	if (!reg__one_of(status, statuses))
 		return reg__fail(err, REG_EINVAL, "status '%.20s' is not one of "
@@ -365,9 +365,9 @@ reg_trace_status_add(reg_ctx *ctx, const char *request_id, const char *status,
 			return reg__fail(err, REG_EINVAL, "a request in progress has no "
 			    "response yet");
 	} else {
-		if ((r = check_message("the trace response", response, response_len,
+		if ((r = reg__check_message("the trace response", response, response_len,
 		    REG_TRACE_MESSAGE_MAX, err)) != 0 ||
-		    (r = digest64(response, response_len, &digest, err)) != 0)
+		    (r = reg__digest64(response, response_len, &digest, err)) != 0)
 			return r;
 		extra[0] = response;
 		extralen[0] = (int)response_len;
@@ -405,21 +405,22 @@ done:
 }
 
 /* Copies a text value into a fixed field (the schema bounds them). */
-static void
-field(char *dst, size_t n, const PGresult *res, int col)
+void
+reg__pq_field(char *dst, size_t n, const PGresult *res, int row, int col)
 {
-	snprintf(dst, n, "%s", PQgetisnull(res, 0, col) ? "" : PQgetvalue(res, 0, col));
+	snprintf(dst, n, "%s", PQgetisnull(res, row, col) ? "" :
+	    PQgetvalue(res, row, col));
 }
 
 /* A malloc'd copy of a text value, or NULL for NULL; -1 when out of
  * memory. */
-static int
-dup_value(char **dst, const PGresult *res, int col)
+int
+reg__pq_dup(char **dst, const PGresult *res, int row, int col)
 {
 	*dst = NULL;
-	if (PQgetisnull(res, 0, col))
+	if (PQgetisnull(res, row, col))
 		return 0;
-	*dst = strdup(PQgetvalue(res, 0, col));
+	*dst = strdup(PQgetvalue(res, row, col));
 	return *dst == NULL ? -1 : 0;
 }
 
@@ -434,7 +435,7 @@ reg_trace_get(reg_ctx *ctx, const char *id, struct reg_trace **out,
 	int r;
 
 	*out = NULL;
-	if ((r = uuid_canon("the request's id", id, rid, err)) != 0)
+	if ((r = reg__uuid_canon("the request's id", id, rid, err)) != 0)
 		return r;
 	res = PQexecParams(ctx->conn,
 	    "SELECT r.id::text, r.parent_id::text, r.requesting_state::text, "
@@ -459,22 +460,22 @@ reg_trace_get(reg_ctx *ctx, const char *id, struct reg_trace **out,
 	}
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		goto nomem;
-	field(t->id, sizeof(t->id), res, 0);
-	field(t->parent_id, sizeof(t->parent_id), res, 1);
-	field(t->requesting_state, sizeof(t->requesting_state), res, 2);
-	field(t->requested_state, sizeof(t->requested_state), res, 3);
-	field(t->caller, sizeof(t->caller), res, 4);
-	field(t->kid, sizeof(t->kid), res, 5);
-	field(t->priority, sizeof(t->priority), res, 6);
-	field(t->received_at, sizeof(t->received_at), res, 7);
-	field(t->due_by, sizeof(t->due_by), res, 8);
+	reg__pq_field(t->id, sizeof(t->id), res, 0, 0);
+	reg__pq_field(t->parent_id, sizeof(t->parent_id), res, 0, 1);
+	reg__pq_field(t->requesting_state, sizeof(t->requesting_state), res, 0, 2);
+	reg__pq_field(t->requested_state, sizeof(t->requested_state), res, 0, 3);
+	reg__pq_field(t->caller, sizeof(t->caller), res, 0, 4);
+	reg__pq_field(t->kid, sizeof(t->kid), res, 0, 5);
+	reg__pq_field(t->priority, sizeof(t->priority), res, 0, 6);
+	reg__pq_field(t->received_at, sizeof(t->received_at), res, 0, 7);
+	reg__pq_field(t->due_by, sizeof(t->due_by), res, 0, 8);
 	t->log_index = text_u64(PQgetvalue(res, 0, 11));
-	field(t->status, sizeof(t->status), res, 12);
-	field(t->status_at, sizeof(t->status_at), res, 13);
+	reg__pq_field(t->status, sizeof(t->status), res, 0, 12);
+	reg__pq_field(t->status_at, sizeof(t->status_at), res, 0, 13);
 	t->status_log_index = text_u64(PQgetvalue(res, 0, 15));
-	field(t->responded_at, sizeof(t->responded_at), res, 17);
-	if (dup_value(&t->message, res, 9) != 0 || dup_value(&t->ack, res, 10) != 0 ||
-	    dup_value(&t->reasons, res, 14) != 0 || dup_value(&t->response, res, 16) != 0)
+	reg__pq_field(t->responded_at, sizeof(t->responded_at), res, 0, 17);
+	if (reg__pq_dup(&t->message, res, 0, 9) != 0 || reg__pq_dup(&t->ack, res, 0, 10) != 0 ||
+	    reg__pq_dup(&t->reasons, res, 0, 14) != 0 || reg__pq_dup(&t->response, res, 0, 16) != 0)
 		goto nomem;
 	*out = t;
 	t = NULL;	/* transferred */

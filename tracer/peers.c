@@ -930,3 +930,9 @@ tr__peers_key(const tr__peers *p, const char *kid)
 			return e->keys[j].key;
 	return NULL;
 }
+
+const struct tr__peer *
+tr__peers_route(const tr__peers *p, const char *code)
+{
+	return p != NULL ? tr__peers_get(p, code) : NULL;
+}

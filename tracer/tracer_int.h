@@ -325,6 +325,9 @@ const struct tr__peer *tr__peers_get(const tr__peers *p, const char *code);
  * State is the one the message claims to come from.
  */
 const proto_jws_key *tr__peers_key(const tr__peers *p, const char *kid);
+/* The entry whose url and TLS trust reach State code: the State itself,
+ * or the hub it is reached through; NULL when the directory has no way. */
+const struct tr__peer *tr__peers_route(const tr__peers *p, const char *code);
 /* ============================================================ end peers */
 
 

@@ -156,6 +156,38 @@ fail:
 	return r;
 }
 
+/* ------------------------------------------------------------ peers */
+
+struct trd_peers_ref *
+trd_peers_hold(struct trd_daemon *d)
+{
+	d->peers_ref->refs++;
+	return d->peers_ref;
+}
+
+void
+trd_peers_release(struct trd_peers_ref *ref)
+{
+	if (ref != NULL && --ref->refs == 0) {
+		tr__peers_free(ref->peers);
+		free(ref);
+	}
+}
+
+/* Makes peers (may be NULL) the directory in force; NULL when out of
+ * memory (peers is then not taken). */
+static struct trd_peers_ref *
+peers_ref(tr__peers *peers)
+{
+	struct trd_peers_ref *ref = calloc(1, sizeof(*ref));
+
+	if (ref != NULL) {
+		ref->peers = peers;
+		ref->refs = 1;		/* the daemon's own */
+	}
+	return ref;
+}
+
 /* ------------------------------------------------------------ policy */
 
 struct trd_policy_ref *
@@ -356,7 +388,7 @@ method_name(enum evhttp_cmd_type m)
 /* The id in "/v1/traces/{id}" or "/v1/traces/{id}/status": 36 characters
  * of a UUID's alphabet (the store checks it is a UUID). */
 static int
-trace_path(const char *path, char id[37], int *status_only)
+trace_path(const char *path, char id[37], int *status_only, int *chain)
 {
 	const char *p;
 	size_t n;
@@ -366,8 +398,11 @@ trace_path(const char *path, char id[37], int *status_only)
 	p = path + 11;
 	if ((n = strspn(p, "0123456789abcdefABCDEF-")) != 36)
 		return -1;
+	*status_only = *chain = 0;
 	if (strcmp(p + n, "/status") == 0)
 		*status_only = 1;
+	else if (strcmp(p + n, "/chain") == 0)
+		*chain = 1;
 	else if (p[n] == '\0')
 		*status_only = 0;
 	else
@@ -414,7 +449,7 @@ on_request(struct evhttp_request *req, void *arg)
 	SSL *ssl = request_ssl(req);
 	struct trd_call *c = calloc(1, sizeof(*c));
 	char id[37];
-	int get = m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD, status_only;
+	int get = m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD, status_only, chain;
 
 	if (c == NULL) {
 		evhttp_send_error(req, 503, NULL);
@@ -460,11 +495,14 @@ on_request(struct evhttp_request *req, void *arg)
 			    NULL);
 		else
 			trd_traces_post(c);
-	} else if (trace_path(path, id, &status_only) == 0) {
-		c->route = status_only ? "/v1/traces/{id}/status" : "/v1/traces/{id}";
+	} else if (trace_path(path, id, &status_only, &chain) == 0) {
+		c->route = chain ? "/v1/traces/{id}/chain" : status_only ?
+		    "/v1/traces/{id}/status" : "/v1/traces/{id}";
 		if (!get)
 			trd_problem(c, "bad-request", "a trace's status answers GET "
 			    "only", NULL);
+		else if (chain)
+			trd_out_chain_get(c, id);
 		else
 			trd_traces_get(c, id, status_only);
 	} else if (strcmp(path, "/metrics") == 0) {
@@ -543,6 +581,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	tr__peers *peers;
 	tr_policy *policy;
 	struct trd_policy_ref *ref;
+	struct trd_peers_ref *pref = NULL;
 	SSL_CTX *tls;
 
 	(void)sig;
@@ -551,14 +590,17 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 		logline("event=reload result=refused reason=\"%s\"", err.message);
 		return;
 	}
-	if ((ref = policy_ref(policy)) == NULL) {
+	if ((ref = policy_ref(policy)) == NULL || (pref = peers_ref(peers)) == NULL) {
 		logline("event=reload result=refused reason=\"out of memory\"");
+		free(ref);
 		tr__peers_free(peers);
 		tr_policy_free(policy);
 		SSL_CTX_free(tls);
 		return;
 	}
-	tr__peers_free(d->peers);
+	/* Outbound jobs keep the directory they started with. */
+	trd_peers_release(d->peers_ref);
+	d->peers_ref = pref;
 	/* Traces running keep the policy they started with. */
 	trd_policy_release(d->policy);
 	/* Connections open keep the old context through their SSL objects
@@ -653,9 +695,20 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": [log] key: %s\n", err.message);
 		goto out;
 	}
+	if ((d.peers_ref = peers_ref(d.peers)) == NULL) {
+		fprintf(stderr, PROG ": out of memory\n");
+		tr__peers_free(d.peers);
+		d.peers = NULL;
+		tr_policy_free(policy);
+		goto out;
+	}
 	if ((d.policy = policy_ref(policy)) == NULL) {
 		fprintf(stderr, PROG ": out of memory\n");
 		tr_policy_free(policy);
+		goto out;
+	}
+	if (trd_out_init(&d, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err.message);
 		goto out;
 	}
 	if (check) {
@@ -703,6 +756,10 @@ main(int argc, char **argv)
 	    EVHTTP_REQ_PATCH);
 	if (trd_traces_resume(&d, &err) != 0)
 		trd_log_event("trace", NULL, "error", err.message);
+	if (trd_out_start(&d, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err.message);
+		goto out;
+	}
 	d.sock = evhttp_bind_socket_with_handle(d.http, d.cf.listen_host,
 	    (ev_uint16_t)d.cf.listen_port);
 	if (d.sock == NULL) {
@@ -748,6 +805,7 @@ out:
 	/* The pools first: the answers of jobs that ran are still handed to
 	 * their requests, which evhttp_free() then drops. */
 	d.stopping = 1;
+	trd_out_stop(&d);
 	trd_pool_free(d.pool);
 	trd_pool_free(d.tracers);
 	if (d.http != NULL)
@@ -759,7 +817,11 @@ out:
 	reg_key_free(d.log_key);
 	tr__metrics_free(d.metrics);
 	tr__ratelimit_free(d.rl);
-	tr__peers_free(d.peers);
+	trd_out_free(&d);
+	if (d.peers_ref != NULL)
+		trd_peers_release(d.peers_ref);
+	else
+		tr__peers_free(d.peers);
 	if (d.policy != NULL)
 		trd_policy_release(d.policy);
 	return rc;

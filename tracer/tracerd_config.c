@@ -15,6 +15,12 @@
  *              checkpoint_interval = S
  *   [deadlines] urgent = HOURS, routine = HOURS, and per requesting State
  *              urgent.XX = HOURS, routine.XX = HOURS
+ *   [domestic] signing_key = KID FILE (repeatable), follow_referrals = yes|no,
+ *              max_hops = N, poll = S, retry_max = S, send_due = S
+ *
+ * [tls] client_certificate and client_key are what the daemon shows when it
+ * calls other daemons (default: certificate and key); [workers] outbound the
+ * threads that send requests to other States.
  *
  * Relative file names are resolved against the configuration file's
  * folder.  An unknown section or key, a key given twice, a bad value or a
@@ -34,7 +40,7 @@
 
 #include "tracerd_int.h"
 
-enum kind { K_TEXT, K_PATH, K_STATE, K_LISTEN, K_LONG, K_INT };
+enum kind { K_TEXT, K_PATH, K_STATE, K_LISTEN, K_LONG, K_INT, K_BOOL };
 
 static const struct key {
 	const char *section, *name;
@@ -51,6 +57,8 @@ static const struct key {
 	{ "tls", "key", K_PATH, F(tls_key), 0, 0, 1 },
 	{ "tls", "client_ca", K_PATH, F(client_ca), 0, 0, 1 },
 	{ "tls", "crl", K_PATH, F(crl), 0, 0, 0 },
+	{ "tls", "client_certificate", K_PATH, F(client_cert), 0, 0, 0 },
+	{ "tls", "client_key", K_PATH, F(client_key), 0, 0, 0 },
 	{ "signing", "key", K_PATH, F(signing_key), 0, 0, 1 },
 	{ "signing", "kid", K_TEXT, F(signing_kid), 0, 0, 1 },
 	{ "peers", "directory", K_PATH, F(peers), 0, 0, 0 },
@@ -65,6 +73,12 @@ static const struct key {
 	{ "workers", "pool", K_INT, F(pool_size), 1, 64, 0 },
 	{ "workers", "traces", K_INT, F(trace_workers), 1, 64, 0 },
 	{ "workers", "retry", K_INT, F(retry_seconds), 1, 3600, 0 },
+	{ "workers", "outbound", K_INT, F(outbound_workers), 1, 64, 0 },
+	{ "domestic", "follow_referrals", K_BOOL, F(follow_referrals), 0, 0, 0 },
+	{ "domestic", "max_hops", K_INT, F(max_hops), 1, 32, 0 },
+	{ "domestic", "poll", K_INT, F(poll_seconds), 1, 60, 0 },
+	{ "domestic", "retry_max", K_INT, F(retry_max), 1, 3600, 0 },
+	{ "domestic", "send_due", K_INT, F(send_due), 1, 30 * 86400, 0 },
 	{ "log", "key", K_PATH, F(log_key), 0, 0, 0 },
 	{ "log", "checkpoint_interval", K_INT, F(checkpoint_interval), 1, 86400, 0 },
 	{ "deadlines", "urgent", K_INT, F(urgent_hours), 1, 24 * 366, 0 },
@@ -144,6 +158,41 @@ trd_config_deadline(const struct trd_config *cf, const char *state, int urgent)
 	return urgent ? cf->urgent_hours : cf->routine_hours;
 }
 
+/* "KID FILE": a domestic user's signing key; the kid names this State,
+ * which [daemon] state may give later, so it is checked when loaded. */
+static int
+domestic_key(struct parse *ps, const char *v)
+{
+	struct trd_domestic_key *k;
+	const char *sp = strchr(v, ' ');
+	size_t klen;
+	int j;
+
+	if (ps->cf->n_domestic_keys == TRD_DOMESTIC_KEYS_MAX)
+		return fail(ps, "more than %d signing_key lines in [domestic]",
+		    TRD_DOMESTIC_KEYS_MAX);
+	if (sp == NULL || sp == v || (klen = (size_t)(sp - v)) > 200)
+		return fail(ps, "signing_key must be KID FILE: the key's id (XX/...) "
+		    "and its public key's PEM file");
+	while (*sp == ' ')
+		sp++;
+	if (*sp == '\0')
+		return fail(ps, "signing_key '%.40s' names no file", v);
+	k = &ps->cf->domestic_keys[ps->cf->n_domestic_keys];
+	memcpy(k->kid, v, klen);
+	k->kid[klen] = '\0';
+	for (j = 0; j < ps->cf->n_domestic_keys; j++)
+		if (strcmp(ps->cf->domestic_keys[j].kid, k->kid) == 0)
+			return fail(ps, "signing_key %.40s is given twice", k->kid);
+	if (sp[0] == '/')
+		snprintf(k->path, sizeof(k->path), "%s", sp);
+	else if ((size_t)snprintf(k->path, sizeof(k->path), "%s/%s", ps->dir, sp) >=
+	    sizeof(k->path))
+		return fail(ps, "signing_key's file name is too long");
+	ps->cf->n_domestic_keys++;
+	return 1;
+}
+
 static int
 handler(void *user, const char *section, const char *name, const char *v)
 {
@@ -160,6 +209,8 @@ handler(void *user, const char *section, const char *name, const char *v)
 	if (strcmp(section, "limits") == 0 && strchr(name, '.') != NULL)
 		return state_override(ps, section, name, v, rate_names, 1000000, "",
 		    ps->cf->rates, &ps->cf->n_rates);
+	if (strcmp(section, "domestic") == 0 && strcmp(name, "signing_key") == 0)
+		return domestic_key(ps, v);
 	for (i = 0; i < NKEYS; i++)
 		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
 			break;
@@ -219,6 +270,14 @@ handler(void *user, const char *section, const char *name, const char *v)
 		    keys[i].size)
 			return fail(ps, "%s is too long", name);
 		return 1;
+	case K_BOOL:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+			*(int *)(void *)dst = 1;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+			*(int *)(void *)dst = 0;
+		else
+			return fail(ps, "%s must be yes or no", name);
+		return 1;
 	case K_TEXT:
 		if (v[0] == '\0' || strlen(v) >= keys[i].size)
 			return fail(ps, "%s must be 1 to %zu bytes", name, keys[i].size - 1);
@@ -251,6 +310,11 @@ trd_config_load(const char *path, struct trd_config *cf, reg_error *err)
 	cf->checkpoint_interval = 60;
 	cf->urgent_hours = 24;
 	cf->routine_hours = 5 * 24;
+	cf->outbound_workers = 4;
+	cf->follow_referrals = 1;
+	cf->max_hops = 8;
+	cf->poll_seconds = 20;
+	cf->retry_max = 300;
 	snprintf(cf->path, sizeof(cf->path), "%s", path);
 	if (realpath(path, real) == NULL)
 		return tr__fail(err, errno == ENOENT ? REG_ENOTFOUND : REG_EIO,

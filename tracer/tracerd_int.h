@@ -16,6 +16,7 @@
 
 #define TRD_PATH_MAX 1024
 #define TRD_OVERRIDES_MAX 300
+#define TRD_DOMESTIC_KEYS_MAX 64
 
 /* The daemon's configuration file (tracerd(8), "CONFIGURATION"). */
 struct trd_config {
@@ -54,6 +55,21 @@ struct trd_config {
 		int v[2];
 	} deadlines[TRD_OVERRIDES_MAX], rates[TRD_OVERRIDES_MAX];
 	int n_deadlines, n_rates;
+	/* Outbound requests (tracerd_out.c). */
+	char client_cert[TRD_PATH_MAX];	/* [tls] client_certificate, or "" */
+	char client_key[TRD_PATH_MAX];	/* [tls] client_key, or "" */
+	int outbound_workers;		/* [workers] outbound */
+	int follow_referrals;		/* [domestic] follow_referrals */
+	int max_hops;			/* [domestic] max_hops */
+	int poll_seconds;		/* [domestic] poll */
+	int retry_max;			/* [domestic] retry_max, seconds */
+	int send_due;			/* [domestic] send_due, seconds, or 0 */
+	/* [domestic] signing_key = KID FILE: the domestic users' keys. */
+	struct trd_domestic_key {
+		char kid[201];
+		char path[TRD_PATH_MAX];
+	} domestic_keys[TRD_DOMESTIC_KEYS_MAX];
+	int n_domestic_keys;
 };
 
 /* Hours from receipt to the answer's due time, for a request of state. */
@@ -100,7 +116,8 @@ struct trd_daemon {
 	struct event *ev_checkpoint;
 	int checkpointing;		/* a checkpoint job is queued */
 	uint64_t checkpoint_size;	/* of the latest checkpoint signed */
-	tr__peers *peers;
+	tr__peers *peers;		/* peers_ref->peers, or NULL */
+	struct trd_peers_ref *peers_ref;
 	struct trd_policy_ref *policy;
 	trd_pool *pool;			/* storing, reading, the log */
 	trd_pool *tracers;		/* traces */
@@ -115,6 +132,13 @@ struct trd_daemon {
 	struct trd_waiter *waiters;	/* GETs waiting for an answer */
 	long n_waiters;
 	int stopping;
+	/* Outbound (tracerd_out.c). */
+	trd_pool *outbound;
+	proto_jws_key *domestic[TRD_DOMESTIC_KEYS_MAX];
+	int n_domestic;
+	long hops_running;
+	struct trd_chain_waiter *chain_waiters;
+	long n_chain_waiters;
 };
 
 struct trd_policy_ref *trd_policy_hold(struct trd_daemon *d);
@@ -196,6 +220,41 @@ void trd_traces_get(struct trd_call *c, const char *id, int status_only);
 void trd_log_checkpoint(struct trd_call *c);
 void trd_log_inclusion(struct trd_call *c);
 void trd_log_consistency(struct trd_call *c);
+
+/* Whether a Content-Type value v is the media type want (parameters
+ * allowed). */
+int trd_media_type_is(const char *v, const char *want);
+
+/* Reads the body of c as a signed message (one final newline dropped):
+ * 0, or -1 when c has been answered (bad-request, unavailable). */
+int trd_read_signed(struct trd_call *c, char **message, size_t *len,
+    proto_jws **jws);
+
+/* The acknowledgement or status document (trace-ack/1 JSON) of t; with
+ * with_status its current status, else "acknowledged". */
+int trd_ack_doc(const struct reg_trace *t, int with_status, char **out,
+    proto_error *perr);
+
+/*
+ * Requests this State sends (tracerd_out.c): a domestic investigator's or
+ * liaison officer's request to another State, forwarded under this State's
+ * signature, and the referrals its answers name, followed hop by hop.
+ */
+int trd_out_init(struct trd_daemon *d, reg_error *err);
+int trd_out_start(struct trd_daemon *d, reg_error *err);
+void trd_out_stop(struct trd_daemon *d);
+void trd_out_free(struct trd_daemon *d);
+void trd_out_post(struct trd_call *c);
+void trd_out_chain_get(struct trd_call *c, const char *id);
+
+/* The peers directory in force, counted like the policy: outbound jobs
+ * hold the one they started with across a reload. */
+struct trd_peers_ref {
+	tr__peers *peers;
+	int refs;
+};
+struct trd_peers_ref *trd_peers_hold(struct trd_daemon *d);
+void trd_peers_release(struct trd_peers_ref *ref);
 
 /* Answers every GET waiting for a trace (at stop). */
 void trd_traces_wake_all(struct trd_daemon *d);

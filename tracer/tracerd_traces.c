@@ -37,8 +37,8 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static int
-media_type_is(const char *v, const char *want)
+int
+trd_media_type_is(const char *v, const char *want)
 {
 	size_t n = strlen(want);
 
@@ -64,8 +64,8 @@ shown_status(const struct reg_trace *t)
 }
 
 /* Fills ack from a stored request; log_index is the receipt's leaf. */
-static int
-ack_doc(const struct reg_trace *t, int with_status, char **out, proto_error *perr)
+int
+trd_ack_doc(const struct reg_trace *t, int with_status, char **out, proto_error *perr)
 {
 	proto_ack *a = proto_ack_new();
 	json_t *reasons = NULL;
@@ -160,7 +160,7 @@ sign_ack(void *arg, uint64_t log_index, reg_error *err)
 	snprintf(t.due_by, sizeof(t.due_by), "%s", p->due_by);
 	t.message = p->message;
 	t.log_index = log_index;
-	if (ack_doc(&t, 0, &json, &perr) != 0 ||
+	if (trd_ack_doc(&t, 0, &json, &perr) != 0 ||
 	    proto_jws_sign(p->d->signing, PROTO_SCHEMA_ACK, json, strlen(json), &jws,
 	    &perr) != 0) {
 		tr__fail(err, REG_EINVAL, "cannot write the acknowledgement: %s",
@@ -241,11 +241,43 @@ add_hours(const struct timespec *t, int hours, char out[32])
 	trd_timestamp(&due, out);
 }
 
+int
+trd_read_signed(struct trd_call *c, char **message, size_t *len, proto_jws **jws)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
+	proto_error perr = PROTO_ERROR_INIT;
+	char *m;
+	size_t n = evbuffer_get_length(in);
+
+	*message = NULL;
+	*len = 0;
+	*jws = NULL;
+	if ((m = malloc(n + 1)) == NULL) {
+		trd_problem(c, "unavailable", "out of memory", NULL);
+		return -1;
+	}
+	evbuffer_copyout(in, m, n);
+	m[n] = '\0';
+	/* A message ends where its signature does: one final newline, as
+	 * curl --data-binary @file sends a file, is not part of it. */
+	if (n > 0 && m[n - 1] == '\n')
+		m[--n] = '\0';
+	if (n == 0 || strlen(m) != n || proto_jws_parse(m, n, jws, &perr) != 0) {
+		trd_problem(c, "bad-request", n == 0 ? "the body is empty; it must be "
+		    "a signed trace request" : perr.message[0] ? perr.message :
+		    "the body is not a signed message", NULL);
+		free(m);
+		return -1;
+	}
+	*message = m;
+	*len = n;
+	return 0;
+}
+
 void
 trd_traces_post(struct trd_call *c)
 {
 	struct trd_daemon *d = c->d;
-	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
 	const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(c->req),
 	    "Content-Type");
 	proto_error perr = PROTO_ERROR_INIT;
@@ -257,13 +289,20 @@ trd_traces_post(struct trd_call *c)
 	struct timespec now;
 	size_t plen;
 
-	if (strcmp(c->id.role, "peer") != 0) {
-		trd_problem(c, "forbidden", "only a peer State's daemon sends trace "
-		    "requests here; a domestic investigator traces with "
-		    "'tracectl local' or through the liaison office", NULL);
+	if ((strcmp(c->id.role, "investigator") == 0 ||
+	    strcmp(c->id.role, "liaison") == 0) && strcmp(c->id.state, d->cf.state) == 0) {
+		/* A domestic request to another State, sent on through this
+		 * daemon (tracerd_out.c). */
+		trd_out_post(c);
 		return;
 	}
-	if (!media_type_is(ctype, "application/jose")) {
+	if (strcmp(c->id.role, "peer") != 0) {
+		trd_problem(c, "forbidden", "trace requests are sent here by peer "
+		    "States' daemons, and by this State's investigators and liaison "
+		    "office for another State", NULL);
+		return;
+	}
+	if (!trd_media_type_is(ctype, "application/jose")) {
 		trd_problem(c, "unsupported-media-type", "a trace request is sent "
 		    "signed, as Content-Type: application/jose", NULL);
 		return;
@@ -274,25 +313,8 @@ trd_traces_post(struct trd_call *c)
 	}
 	p->c = c;
 	p->d = d;
-	p->message_len = evbuffer_get_length(in);
-	if ((p->message = malloc(p->message_len + 1)) == NULL) {
-		free(p);
-		trd_problem(c, "unavailable", "out of memory", NULL);
-		return;
-	}
-	evbuffer_copyout(in, p->message, p->message_len);
-	p->message[p->message_len] = '\0';
-	/* A message ends where its signature does: one final newline, as
-	 * curl --data-binary @file sends a file, is not part of it. */
-	if (p->message_len > 0 && p->message[p->message_len - 1] == '\n')
-		p->message[--p->message_len] = '\0';
-	if (p->message_len == 0 || strlen(p->message) != p->message_len ||
-	    proto_jws_parse(p->message, p->message_len, &jws, &perr) != 0) {
-		trd_problem(c, "bad-request", p->message_len == 0 ? "the body is empty; "
-		    "it must be a signed trace request" : perr.message[0] ? perr.message :
-		    "the body is not a signed message", NULL);
+	if (trd_read_signed(c, &p->message, &p->message_len, &jws) != 0)
 		goto fail;
-	}
 	kid = proto_jws_kid(jws);
 	if (strncmp(kid, c->id.state, 2) != 0 || kid[2] != '/') {
 		trd_problem(c, "kid-state-mismatch", "the signing key's kid names "
@@ -772,7 +794,7 @@ get_done(void *arg, int ran)
 		snprintf(c->note, sizeof(c->note), "%s", g->t->status);
 		trd_reply(c, 200, "application/jose", g->t->response,
 		    strlen(g->t->response), NULL);
-	} else if (ack_doc(g->t, 1, &json, &perr) != 0) {
+	} else if (trd_ack_doc(g->t, 1, &json, &perr) != 0) {
 		trd_log_event("error", g->id, NULL, perr.message);
 		trd_problem(c, "internal", "cannot write the status document", NULL);
 	} else {

@@ -721,6 +721,121 @@ REG_API REG_WUR int reg_trace_open(reg_ctx *ctx, reg_trace_open_cb cb,
 REG_API REG_WUR int reg_trace_counts(reg_ctx *ctx, long *open, long *overdue,
     reg_error *err);
 
+/*
+ * Trace requests this State sends (a daemon forwarding a domestic request,
+ * and following referrals): hops.  Hop 0 is a domestic submitter's request
+ * forwarded under this State's signature; hop N > 0 is the request sent to
+ * the State that hop N - 1's answer referred the weapon to, its parent.
+ * Every hop, and every event of a hop (the other State's acknowledgement,
+ * its answer, its refusal, the end of the chain), is a record sealed in the
+ * audit log, the messages as SHA-256 digests recomputed at verification.
+ */
+struct reg_hop_in {
+	const char *id;			/* the request's id (a UUID) */
+	const char *parent_id;		/* hop > 0: the hop it follows; else NULL */
+	int hop;			/* 0 to REG_HOP_MAX */
+	const char *requesting_state;	/* this State */
+	const char *requested_state;	/* the State asked */
+	const char *via;		/* the hub it goes through, or NULL */
+	const char *submitted_by;	/* hop 0: who submitted it (at most 300
+					 * bytes); hop > 0: e.g. "followed" */
+	const char *kid;		/* the key that signed origin (hop 0), or
+					 * this State's key */
+	const char *priority;		/* "urgent" or "routine" */
+	const char *created_at;		/* RFC 3339 UTC */
+	const char *due_by;		/* the answer's expected time */
+	const char *origin;		/* hop 0: the submitter's signed request
+					 * as received; else NULL */
+	size_t origin_len;
+	const char *message;		/* the request as sent, signed */
+	size_t message_len;
+};
+#define REG_HOP_MAX 32
+
+/*
+ * Stores a hop with its leaf.  Hop 0 needs ack_cb, the submitter's
+ * acknowledgement, stored with it in the transaction (as reg_trace_receive()
+ * does); a hop with this id stored already is REG_EEXIST with *same_message
+ * telling whether its origin is byte-identical and *ack_out its stored
+ * acknowledgement.  Hop N > 0 needs its parent, stored, of hop N - 1 and of
+ * the same chain; a parent that has a follow-up already is REG_EEXIST (one
+ * referral is followed once).  *log_index (may be NULL) receives the leaf.
+ */
+REG_API REG_WUR int reg_hop_add(reg_ctx *ctx, const struct reg_hop_in *in,
+    reg_trace_ack_cb ack_cb, void *arg, uint64_t *log_index, int *same_message,
+    char **ack_out, reg_error *err);
+
+/*
+ * Records an event of a stored hop, stamped with the current time: kind
+ * "acknowledged" (status the other State's, due_by its due time, message
+ * its signed acknowledgement), "answered" (status the response's, message
+ * the signed response), "refused" (status the problem's name, message its
+ * document when there is one) or "ended" (status why the chain ends there:
+ * a word of lower-case letters, '_' and '-').  detail (may be NULL) is one
+ * line of at most 2000 bytes.
+ */
+REG_API REG_WUR int reg_hop_event_add(reg_ctx *ctx, const char *hop_id,
+    const char *kind, const char *status, const char *due_by,
+    const char *detail, const char *message, size_t message_len,
+    uint64_t *log_index, reg_error *err);
+
+/* A stored hop with the latest event of each kind ("" and NULL when none). */
+struct reg_hop {
+	char id[REG_UUID_STR];
+	char root_id[REG_UUID_STR];
+	char parent_id[REG_UUID_STR];
+	int hop;
+	char requesting_state[3];
+	char requested_state[3];
+	char via[3];
+	char submitted_by[301];
+	char kid[201];
+	char priority[8];
+	char created_at[40];
+	char due_by[40];
+	char *origin;			/* hop 0: the submitter's message */
+	char *message;			/* as sent */
+	char *ack;			/* hop 0: the submitter's acknowledgement */
+	uint64_t log_index;
+	char acked_at[40];		/* acknowledged */
+	char ack_status[41];
+	char ack_due_by[40];
+	char *remote_ack;
+	char answered_at[40];		/* answered */
+	char answer_status[41];
+	char *response;
+	char refused_at[40];		/* refused */
+	char refusal[41];
+	char *problem;
+	char ended_at[40];		/* ended */
+	char end[41];
+	char detail[2001];		/* the refusal's or the end's detail */
+	int followed;			/* a hop follows this one */
+};
+
+/* The hop of id (REG_ENOTFOUND if none); free with reg_hops_free(*out, 1). */
+REG_API REG_WUR int reg_hop_get(reg_ctx *ctx, const char *id,
+    struct reg_hop **out, reg_error *err);
+/* Every hop of the chain that hop id belongs to, in hop order, as an array
+ * of *n (REG_ENOTFOUND if id is no hop); free with reg_hops_free(). */
+REG_API REG_WUR int reg_hop_chain(reg_ctx *ctx, const char *id,
+    struct reg_hop **out, size_t *n, reg_error *err);
+/* Frees an array of n hops; accepts NULL. */
+REG_API void reg_hops_free(struct reg_hop *hops, size_t n);
+
+/*
+ * Calls cb with the id of every hop that still has work: neither refused,
+ * ended nor followed (so sending, waiting for its answer, or answered and
+ * not yet followed), oldest first.  A non-zero return stops: REG_EIO.
+ */
+typedef int (*reg_hop_open_cb)(void *arg, const char *id);
+REG_API REG_WUR int reg_hop_open(reg_ctx *ctx, reg_hop_open_cb cb, void *arg,
+    reg_error *err);
+/* How many hops wait for an answer, and how many of them are past their
+ * due time (the other State's, else their own); either may be NULL. */
+REG_API REG_WUR int reg_hop_counts(reg_ctx *ctx, long *open, long *overdue,
+    reg_error *err);
+
 /* Frees memory the library handed out; accepts NULL. */
 REG_API void reg_free(void *p);
 
