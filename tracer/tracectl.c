@@ -36,6 +36,7 @@ usage(FILE *f)
 	    "  submit       send a signed trace request to a State's daemon\n"
 	    "  status       show a sent request's status at the daemon\n"
 	    "  wait         wait for a sent request's answer and show it\n"
+	    "  chain        show a request's international chain, verified hop by hop\n"
 	    "\n"
 	    "Options:\n"
 	    "  --db CONNINFO  the database, as a libpq connection string or URI\n"
@@ -198,6 +199,97 @@ verify_usage(FILE *f)
 	    "document; 2 for bad usage; 1 when a file cannot be read.\n");
 }
 
+int
+tracectl_verify_response(const tr__peers *peers, const char *text, size_t len,
+    proto_response **out, struct tracectl_verified *v, char *why, size_t whylen)
+{
+	reg_error err = REG_ERROR_INIT;
+	proto_error perr = PROTO_ERROR_INIT;
+	const struct tr__peer *peer = NULL;
+	const proto_jws_key *key;
+	struct reg_checkpoint cp;
+	proto_response *resp = NULL;
+	proto_jws *jws = NULL;
+	const uint8_t *payload;
+	const char *kid;
+	char *body = NULL;
+	size_t plen, i, j;
+	int rc = EX_VERIFY;
+
+	*out = NULL;
+	memset(v, 0, sizeof(*v));
+	if (proto_jws_parse(text, len, &jws, &perr) != 0) {
+		snprintf(why, whylen, "not a signed message: %s", perr.message);
+		rc = EX_BADREQ;
+		goto out;
+	}
+	kid = proto_jws_kid(jws);
+	if (kid == NULL || (key = tr__peers_key(peers, kid)) == NULL) {
+		snprintf(why, whylen, "signed by %s, a key the peers directory does "
+		    "not have", kid ? kid : "an unnamed key");
+		goto out;
+	}
+	snprintf(v->kid, sizeof(v->kid), "%s", kid);
+	if (proto_jws_verify(jws, key, &perr) != 0) {
+		snprintf(why, whylen, "%s", perr.message);
+		goto out;
+	}
+	payload = proto_jws_payload(jws, &plen);
+	if (proto_response_parse((const char *)payload, plen, &resp, &perr) != 0) {
+		snprintf(why, whylen, "the signed document is not a trace response: "
+		    "%s", perr.message);
+		rc = EX_BADREQ;
+		goto out;
+	}
+	if (strncmp(kid, resp->responding_state, 2) != 0 || kid[2] != '/' ||
+	    (peer = tr__peers_get(peers, resp->responding_state)) == NULL) {
+		snprintf(why, whylen, "signed by %s for a response of %s", kid,
+		    resp->responding_state);
+		goto out;
+	}
+	if (resp->checkpoint != NULL) {
+		if (reg_note_verify(peer->log_key, resp->checkpoint,
+		    strlen(resp->checkpoint), &body, &err) != 0 ||
+		    reg_checkpoint_parse(body, strlen(body), &cp, &err) != 0) {
+			snprintf(why, whylen, "checkpoint: %s", err.message);
+			goto out;
+		}
+		v->checkpoint_size = cp.size;
+		v->has_checkpoint = 1;
+		for (i = 0; i < resp->n_candidates; i++)
+			for (j = 0; j < resp->candidates[i].n_history; j++) {
+				const struct proto_event *e = &resp->candidates[i].history[j];
+				const struct proto_inclusion_proof *p = e->inclusion_proof;
+
+				if (p == NULL)
+					continue;
+				reg_error_clear(&err);
+				if ((uint64_t)p->size != cp.size || p->index != e->log_index ||
+				    reg_merkle_verify_inclusion((uint64_t)p->index,
+				    (uint64_t)p->size, (const struct reg_hash *)&p->leaf_hash,
+				    (const struct reg_hash *)p->hashes, p->n_hashes, &cp.root,
+				    &err) != 0) {
+					snprintf(why, whylen, "candidates[%zu].history[%zu]: the "
+					    "inclusion proof of log index %lld does not hold "
+					    "against the checkpoint (size %llu)%s%s", i, j,
+					    (long long)e->log_index,
+					    (unsigned long long)cp.size, err.message[0] ?
+					    ": " : "", err.message);
+					goto out;
+				}
+				v->proofs++;
+			}
+	}
+	*out = resp;
+	resp = NULL;
+	rc = EX_OK;
+out:
+	reg_free(body);
+	proto_response_free(resp);
+	proto_jws_free(jws);
+	return rc;
+}
+
 static int
 cmd_verify(int argc, char **argv)
 {
@@ -209,17 +301,12 @@ cmd_verify(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	reg_error err = REG_ERROR_INIT;
-	proto_error perr = PROTO_ERROR_INIT;
-	const char *peers_path = NULL, *file = "standard input", *kid;
-	const struct tr__peer *peer = NULL;
-	const proto_jws_key *key;
-	struct reg_checkpoint cp;
+	const char *peers_path = NULL, *file = "standard input";
+	struct tracectl_verified v;
 	proto_response *resp = NULL;
 	tr__peers *peers = NULL;
-	proto_jws *jws = NULL;
-	const uint8_t *payload;
-	char *text = NULL, *body = NULL, state[3];
-	size_t len = 0, plen, i, j, nproofs = 0;
+	char *text = NULL, why[700];
+	size_t len = 0;
 	int ch, json = 0, rc = EX_FAIL, r;
 	FILE *f = stdin;
 
@@ -261,90 +348,24 @@ cmd_verify(int argc, char **argv)
 		fprintf(stderr, PROG " verify: %s\n", err.message);
 		goto out;
 	}
-	if (proto_jws_parse(text, len, &jws, &perr) != 0) {
-		fprintf(stderr, PROG " verify: %s: not a signed message: %s\n", file,
-		    perr.message);
-		rc = EX_BADREQ;
+	if ((rc = tracectl_verify_response(peers, text, len, &resp, &v, why,
+	    sizeof(why))) != EX_OK) {
+		fprintf(stderr, PROG " verify: %s: %s\n", file, why);
 		goto out;
-	}
-	kid = proto_jws_kid(jws);
-	if (kid == NULL || (key = tr__peers_key(peers, kid)) == NULL) {
-		fprintf(stderr, PROG " verify: %s: signed by %s, a key the peers "
-		    "directory does not have\n", file, kid ? kid : "an unnamed key");
-		rc = EX_VERIFY;
-		goto out;
-	}
-	if (proto_jws_verify(jws, key, &perr) != 0) {
-		fprintf(stderr, PROG " verify: %s: %s\n", file, perr.message);
-		rc = EX_VERIFY;
-		goto out;
-	}
-	payload = proto_jws_payload(jws, &plen);
-	if (proto_response_parse((const char *)payload, plen, &resp, &perr) != 0) {
-		fprintf(stderr, PROG " verify: %s: the signed document is not a trace "
-		    "response: %s\n", file, perr.message);
-		rc = EX_BADREQ;
-		goto out;
-	}
-	snprintf(state, sizeof(state), "%.2s", kid);
-	if (strcmp(state, resp->responding_state) != 0 ||
-	    (peer = tr__peers_get(peers, state)) == NULL) {
-		fprintf(stderr, PROG " verify: %s: signed by %s for a response of %s\n",
-		    file, kid, resp->responding_state);
-		rc = EX_VERIFY;
-		goto out;
-	}
-	if (resp->checkpoint != NULL) {
-		reg_error_clear(&err);
-		if (reg_note_verify(peer->log_key, resp->checkpoint,
-		    strlen(resp->checkpoint), &body, &err) != 0 ||
-		    reg_checkpoint_parse(body, strlen(body), &cp, &err) != 0) {
-			fprintf(stderr, PROG " verify: %s: checkpoint: %s\n", file,
-			    err.message);
-			rc = EX_VERIFY;
-			goto out;
-		}
-		for (i = 0; i < resp->n_candidates; i++)
-			for (j = 0; j < resp->candidates[i].n_history; j++) {
-				const struct proto_event *e = &resp->candidates[i].history[j];
-				const struct proto_inclusion_proof *p = e->inclusion_proof;
-
-				if (p == NULL)
-					continue;
-				reg_error_clear(&err);
-				if ((uint64_t)p->size != cp.size || p->index != e->log_index ||
-				    reg_merkle_verify_inclusion((uint64_t)p->index,
-				    (uint64_t)p->size, (const struct reg_hash *)&p->leaf_hash,
-				    (const struct reg_hash *)p->hashes, p->n_hashes, &cp.root,
-				    &err) != 0) {
-					fprintf(stderr, PROG " verify: %s: candidates[%zu]."
-					    "history[%zu]: the inclusion proof of log index %lld "
-					    "does not hold against the checkpoint (size %llu)%s%s\n",
-					    file, i, j, (long long)e->log_index,
-					    (unsigned long long)cp.size, err.message[0] ? ": " : "",
-					    err.message);
-					rc = EX_VERIFY;
-					goto out;
-				}
-				nproofs++;
-			}
 	}
 	if (json)
 		printf("{\"verified\":true,\"kid\":\"%s\",\"responding_state\":\"%s\","
 		    "\"request_id\":\"%s\",\"status\":\"%s\",\"checkpoint_size\":%llu,"
-		    "\"inclusion_proofs\":%zu}\n", kid, resp->responding_state, resp->id,
-		    resp->status, resp->checkpoint ? (unsigned long long)cp.size : 0ULL,
-		    nproofs);
+		    "\"inclusion_proofs\":%zu}\n", v.kid, resp->responding_state, resp->id,
+		    resp->status, (unsigned long long)v.checkpoint_size, v.proofs);
 	else
 		printf("%s: signature by %s good; response %s (%s) of %s; %s%zu "
-		    "inclusion proofs good\n", file, kid, resp->id, resp->status,
-		    resp->responding_state, resp->checkpoint ? "checkpoint good; " :
-		    "no checkpoint; ", nproofs);
+		    "inclusion proofs good\n", file, v.kid, resp->id, resp->status,
+		    resp->responding_state, v.has_checkpoint ? "checkpoint good; " :
+		    "no checkpoint; ", v.proofs);
 	rc = EX_OK;
 out:
-	reg_free(body);
 	proto_response_free(resp);
-	proto_jws_free(jws);
 	tr__peers_free(peers);
 	free(text);
 	return rc;
@@ -515,6 +536,7 @@ main(int argc, char **argv)
 	} cmds[] = {
 		{ "verify", cmd_verify },
 		{ "submit", tracectl_submit },
+		{ "chain", tracectl_chain },
 		{ "status", tracectl_status },
 		{ "wait", tracectl_wait },
 	};

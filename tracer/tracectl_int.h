@@ -32,7 +32,27 @@ int tracectl_read_all(FILE *f, size_t max, char **out, size_t *len);
 int tracectl_read_request(const char *prog, const char *path,
     proto_request **out, const char **name);
 
+/* What tracectl_verify_response() checked. */
+struct tracectl_verified {
+	char kid[201];			/* the signing key */
+	int has_checkpoint;
+	unsigned long long checkpoint_size;
+	size_t proofs;			/* inclusion proofs that hold */
+};
+struct tr__peers;
+/*
+ * Verifies a signed trace response (text, len bytes): the signature with
+ * the responding State's key from peers, the document, the checkpoint it
+ * names with that State's log verifier key, and every inclusion proof.
+ * EX_OK with *out (proto_response_free()), else EX_VERIFY or EX_BADREQ with
+ * why.
+ */
+int tracectl_verify_response(const struct tr__peers *peers, const char *text,
+    size_t len, proto_response **out, struct tracectl_verified *v, char *why,
+    size_t whylen);
+
 int tracectl_submit(int argc, char **argv);
+int tracectl_chain(int argc, char **argv);
 int tracectl_status(int argc, char **argv);
 int tracectl_wait(int argc, char **argv);
 

@@ -32,7 +32,7 @@ struct remote {
 	const char *to, *url, *ca, *state_opt, *verify_key;
 	const char *peers_path, *cert, *key, *sign_path, *kid;
 	const char *save;
-	double timeout, interval;
+	double timeout, interval;	/* chain: timeout 0 without --wait */
 	int json, pretty;
 	const char *arg;		/* FILE or ID */
 	/* Set by remote_open(). */
@@ -44,7 +44,7 @@ struct remote {
 };
 
 /* Which of the optional options a command takes. */
-enum { R_SIGN = 1, R_WAIT = 2 };
+enum { R_SIGN = 1, R_WAIT = 2, R_CHAIN = 4 };
 
 static void
 remote_usage(FILE *f, const char *cmd)
@@ -63,6 +63,21 @@ remote_usage(FILE *f, const char *cmd)
 		    "\n"
 		    "Shows where the trace request ID stands at State XX's daemon: its\n"
 		    "signed status, or its answer once there is one.\n");
+	else if (strcmp(cmd, "chain") == 0)
+		fprintf(f,
+		    "Usage: " PROG " chain --url URL --ca FILE --state XX --peers FILE\n"
+		    "         [--wait SECONDS] [--json] [OPTIONS] ID\n"
+		    "\n"
+		    "Shows the international chain of the request ID that this State's\n"
+		    "daemon sent on and followed from State to State: for each hop, the\n"
+		    "State asked, its status and its signed answer's events, and how the\n"
+		    "chain ends.  Each answer's signature is checked with its State's key,\n"
+		    "and its inclusion proofs against that State's signed checkpoint (the\n"
+		    "peers directory's log_verifier), as " PROG " verify does.\n"
+		    "\n"
+		    "  --wait SECONDS      wait this long (at most a day) for the chain to\n"
+		    "                      end; exit 5 when it has not (what there is is\n"
+		    "                      shown)\n");
 	else
 		fprintf(f,
 		    "Usage: " PROG " wait (--to XX | --url URL --ca FILE --state XX)\n"
@@ -152,7 +167,7 @@ remote_parse(struct remote *rm, unsigned takes, int argc, char **argv)
 {
 	enum { O_TO = 1, O_URL, O_CA, O_STATE, O_VKEY, O_PEERS, O_CERT, O_KEY,
 		O_SIGN, O_KID, O_JSON, O_TIMEOUT, O_INTERVAL, O_SAVE, O_PRETTY,
-		O_HELP };
+		O_WAITS, O_HELP };
 	static const struct option opts[] = {
 		{ "to", required_argument, NULL, O_TO },
 		{ "url", required_argument, NULL, O_URL },
@@ -169,6 +184,7 @@ remote_parse(struct remote *rm, unsigned takes, int argc, char **argv)
 		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "save", required_argument, NULL, O_SAVE },
 		{ "pretty", no_argument, NULL, O_PRETTY },
+		{ "wait", required_argument, NULL, O_WAITS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -180,7 +196,7 @@ remote_parse(struct remote *rm, unsigned takes, int argc, char **argv)
 	rm->key = env("TRACER_KEY");
 	rm->sign_path = env("TRACER_SIGN_KEY");
 	rm->kid = env("TRACER_KID");
-	rm->timeout = 300;
+	rm->timeout = (takes & R_CHAIN) ? 0 : 300;
 	rm->interval = 1;
 	while ((ch = getopt_long(argc, argv, "h", opts, &li)) != -1) {
 		if (ch >= O_TIMEOUT && ch <= O_PRETTY && !(takes & R_WAIT))
@@ -205,6 +221,13 @@ remote_parse(struct remote *rm, unsigned takes, int argc, char **argv)
 		case O_JSON: rm->json = 1; break;
 		case O_SAVE: rm->save = optarg; break;
 		case O_PRETTY: rm->pretty = 1; break;
+		case O_WAITS:
+			if (!(takes & R_CHAIN))
+				return usage_error(rm, "--wait is an option of chain only");
+			if ((rm->timeout = seconds(optarg, 86400)) < 0)
+				return usage_error(rm, "--wait must be a number of seconds "
+				    "above 0, at most a day");
+			break;
 		case O_TIMEOUT:
 			if ((rm->timeout = seconds(optarg, 7 * 86400)) < 0)
 				return usage_error(rm, "--timeout must be a number of "
@@ -545,7 +568,7 @@ print_ack(const char *state, const proto_ack *a)
  * rm->state.  Returns -1 to go on, else the exit status. */
 static int
 status_doc(struct remote *rm, const proto_jws *jws, const char *id,
-    proto_ack **out)
+    const char *requested, proto_ack **out)
 {
 	proto_error perr = PROTO_ERROR_INIT;
 	const uint8_t *doc;
@@ -558,10 +581,10 @@ status_doc(struct remote *rm, const proto_jws *jws, const char *id,
 		return EX_BADREQ;
 	}
 	if (strcmp((*out)->request_id, id) != 0 ||
-	    strcmp((*out)->requested_state, rm->state) != 0) {
+	    strcmp((*out)->requested_state, requested) != 0) {
 		fprintf(stderr, PROG " %s: %s's daemon signed the status of request "
 		    "%s at %s, not of %s at %s\n", rm->cmd, rm->state,
-		    (*out)->request_id, (*out)->requested_state, id, rm->state);
+		    (*out)->request_id, (*out)->requested_state, id, requested);
 		return EX_VERIFY;
 	}
 	return -1;
@@ -628,11 +651,15 @@ tracectl_submit(int argc, char **argv)
 		return rc;
 	if ((rc = tracectl_read_request(rm.prog, rm.arg, &req, &file)) >= 0)
 		goto out;
-	if (strcmp(req->requested_state, rm.state) != 0) {
+	/* To the requested State's daemon, or to the requesting State's own,
+	 * which sends it on (and follows referrals if the request asks). */
+	if (strcmp(req->requested_state, rm.state) != 0 &&
+	    strcmp(req->requesting_state, rm.state) != 0) {
 		fprintf(stderr, PROG " submit: %s: the request is for %s "
-		    "(requested_state), not for %s; send it to %s, or correct its "
-		    "requested_state\n", file, req->requested_state, rm.state,
-		    req->requested_state);
+		    "(requested_state), not for %s; send it to %s, or to %s's own "
+		    "daemon, or correct its requested_state\n", file,
+		    req->requested_state, rm.state, req->requested_state,
+		    req->requesting_state);
 		rc = EX_USAGE;
 		goto out;
 	}
@@ -669,7 +696,7 @@ tracectl_submit(int argc, char **argv)
 		rc = EX_FAIL;
 		goto out;
 	}
-	if ((rc = status_doc(&rm, jws, req->id, &ack)) >= 0)
+	if ((rc = status_doc(&rm, jws, req->id, req->requested_state, &ack)) >= 0)
 		goto out;
 	if (tr__ack_check(ack, req, sent, &err) != 0) {
 		cli_report(PROG " submit", &err);
@@ -740,7 +767,7 @@ ask(struct remote *rm, const char *id, int hold, proto_jws **jws, proto_ack **ac
 		goto out;
 	cty = proto_jws_cty(*jws);
 	if (cty != NULL && strcmp(cty, PROTO_SCHEMA_ACK) == 0)
-		rc = status_doc(rm, *jws, id, ack);
+		rc = status_doc(rm, *jws, id, rm->state, ack);
 	else if (cty != NULL && strcmp(cty, PROTO_SCHEMA_RESPONSE) == 0)
 		rc = response_doc(rm, *jws, id, resp);
 	else {
@@ -925,6 +952,235 @@ out:
 	proto_response_free(resp);
 	proto_ack_free(ack);
 	proto_jws_free(jws);
+	remote_close(&rm);
+	return rc;
+}
+
+/* ------------------------------------------------------------- chain */
+
+static const char *
+jstr(const json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v != NULL ? v : "";
+}
+
+static void
+print_party(const struct proto_party *p)
+{
+	if (p == NULL) {
+		fputs("-", stdout);
+		return;
+	}
+	put_clean(stdout, p->name, 80);
+	printf(" (%s, %s", p->kind, p->country);
+	if (p->region != NULL) {
+		fputs(", ", stdout);
+		put_clean(stdout, p->region, 60);
+	}
+	fputs(")", stdout);
+}
+
+/* One hop's answer: its events, and where its chain leads. */
+static void
+print_answer(const proto_response *resp)
+{
+	const struct proto_candidate *c;
+	size_t i;
+
+	if (resp->n_candidates == 0)
+		return;
+	c = &resp->candidates[0];
+	printf("      weapon: ");
+	put_clean(stdout, c->weapon.manufacturer ? c->weapon.manufacturer : "?", 80);
+	fputs(" ", stdout);
+	put_clean(stdout, c->weapon.model ? c->weapon.model : "", 60);
+	fputs(", serial ", stdout);
+	put_clean(stdout, c->weapon.serial, 60);
+	printf(" (score %.4g)\n", c->score);
+	for (i = 0; i < c->n_history; i++) {
+		const struct proto_event *e = &c->history[i];
+
+		printf("      %-10s  %-18s ", e->date, e->kind);
+		print_party(e->from);
+		fputs(" -> ", stdout);
+		print_party(e->to);
+		if (e->licence != NULL && e->licence->number != NULL) {
+			fputs("; licence ", stdout);
+			put_clean(stdout, e->licence->number, 60);
+		}
+		printf("  [log %lld]\n", (long long)e->log_index);
+	}
+	if (c->diversion != NULL)
+		printf("      diversion: %s%s%s\n", c->diversion->finding,
+		    c->diversion->date[0] ? " on " : "", c->diversion->date);
+	if (c->referral != NULL)
+		printf("      referral: exported to %s on %s\n",
+		    c->referral->importing_state, c->referral->export_date);
+}
+
+/* Asks once for the chain; *doc its verified payload.  -1 to go on, else
+ * the exit status. */
+static int
+ask_chain(struct remote *rm, int hold, json_t **doc)
+{
+	struct tr__client_answer ans = { .retry_after = -1 };
+	reg_error err = REG_ERROR_INIT;
+	proto_jws *jws = NULL;
+	const uint8_t *p;
+	const char *cty;
+	char path[96];
+	size_t n;
+	int rc;
+
+	*doc = NULL;
+	if (hold > 0)
+		snprintf(path, sizeof(path), "/v1/traces/%s/chain?wait=%d", rm->arg,
+		    hold);
+	else
+		snprintf(path, sizeof(path), "/v1/traces/%s/chain", rm->arg);
+	if (tr__client_get(rm->client, path, &ans, &err) != 0) {
+		cli_report(rm->prog, &err);
+		return EX_FAIL;
+	}
+	if ((rc = remote_answer(rm, "GET", &ans, &jws)) >= 0)
+		goto out;
+	cty = proto_jws_cty(jws);
+	p = proto_jws_payload(jws, &n);
+	if (cty == NULL || strcmp(cty, "trace-chain/1") != 0 ||
+	    (*doc = json_loadb((const char *)p, n, 0, NULL)) == NULL ||
+	    !json_is_array(json_object_get(*doc, "hops")) ||
+	    strcmp(jstr(*doc, "id"), rm->arg) != 0) {
+		fprintf(stderr, PROG " chain: %s's daemon did not answer with the "
+		    "chain of %s (trace-chain/1)\n", rm->state, rm->arg);
+		json_decref(*doc);
+		*doc = NULL;
+		rc = EX_BADREQ;
+	}
+out:
+	proto_jws_free(jws);
+	tr__client_answer_free(&ans);
+	return rc;
+}
+
+int
+tracectl_chain(int argc, char **argv)
+{
+	struct remote rm = { .cmd = "chain" };
+	json_t *doc = NULL, *hops, *h, *end;
+	struct tracectl_verified v;
+	double deadline;
+	size_t i, nsig = 0, nproofs = 0;
+	int rc, bad = 0, complete;
+	char why[700];
+
+	if ((rc = remote_parse(&rm, R_CHAIN, argc, argv)) >= 0)
+		return rc;
+	if (!id_valid(rm.arg))
+		return usage_error(&rm, "%s is not a request id (a UUID in lower "
+		    "case)", rm.arg);
+	if (rm.peers_path == NULL)
+		return usage_error(&rm, "the answers are checked with the peers "
+		    "directory: --peers FILE or TRACER_PEERS");
+	if ((rc = remote_open(&rm, rm.timeout > 0 ? rm.timeout : 30)) >= 0)
+		goto out;
+	deadline = cli_now() + rm.timeout;
+	for (;;) {
+		int hold = (int)(deadline - cli_now());
+
+		if ((rc = ask_chain(&rm, hold > 30 ? 30 : hold, &doc)) >= 0)
+			goto out;
+		complete = json_is_true(json_object_get(doc, "complete"));
+		if (complete || cli_now() >= deadline - 0.5)
+			break;
+		json_decref(doc);
+		doc = NULL;
+	}
+	hops = json_object_get(doc, "hops");
+	end = json_object_get(doc, "end");
+	if (!rm.json) {
+		printf("Chain of request %s, asked by %s: %zu hop%s, ", rm.arg,
+		    jstr(doc, "requesting_state"), json_array_size(hops),
+		    json_array_size(hops) == 1 ? "" : "s");
+		if (complete) {
+			printf("complete: %s in %s\n", jstr(end, "reason"),
+			    jstr(end, "state"));
+			if (*jstr(end, "detail") != '\0') {
+				fputs("  ", stdout);
+				put_clean(stdout, jstr(end, "detail"), 600);
+				putchar('\n');
+			}
+		} else {
+			puts("not complete");
+		}
+		printf("%-3s %-5s %-4s %-12s %-16s %s\n", "HOP", "STATE", "VIA",
+		    "STATUS", "ANSWER", "CHECKED");
+	}
+	json_array_foreach(hops, i, h) {
+		const char *text = jstr(h, "response");
+		proto_response *resp = NULL;
+		int vr = -1;
+
+		if (*text != '\0') {
+			vr = tracectl_verify_response(rm.peers, text, strlen(text), &resp,
+			    &v, why, sizeof(why));
+			if (vr == EX_OK && (strcmp(resp->id, jstr(h, "request_id")) != 0 ||
+			    strcmp(resp->responding_state, jstr(h, "requested_state")) != 0)) {
+				snprintf(why, sizeof(why), "the response answers %s of %s, "
+				    "not this hop", resp->id, resp->responding_state);
+				vr = EX_VERIFY;
+			}
+			if (vr == EX_OK) {
+				nsig++;
+				nproofs += v.proofs;
+			} else {
+				bad = 1;
+			}
+		}
+		if (!rm.json) {
+			printf("%-3lld %-5s %-4s %-12s %-16s ",
+			    (long long)json_integer_value(json_object_get(h, "hop")),
+			    jstr(h, "requested_state"), *jstr(h, "via") ? jstr(h, "via") :
+			    "-", jstr(h, "status"), *jstr(h, "response_status") ?
+			    jstr(h, "response_status") : *jstr(h, "refusal") ?
+			    jstr(h, "refusal") : "-");
+			if (vr == EX_OK)
+				printf("signature %s good; %zu proofs good (checkpoint %llu)\n",
+				    v.kid, v.proofs, v.checkpoint_size);
+			else if (vr >= 0)
+				printf("DOES NOT VERIFY: %s\n", why);
+			else
+				printf("sent %s, due by %s\n", jstr(h, "sent_at"),
+				    jstr(h, "due_by"));
+			if (*jstr(h, "detail") != '\0' && *jstr(h, "end") == '\0') {
+				fputs("      ", stdout);
+				put_clean(stdout, jstr(h, "detail"), 600);
+				putchar('\n');
+			}
+			if (vr == EX_OK)
+				print_answer(resp);
+		} else if (vr >= 0 && vr != EX_OK) {
+			fprintf(stderr, PROG " chain: hop %zu (%s): %s\n", i,
+			    jstr(h, "requested_state"), why);
+		}
+		proto_response_free(resp);
+	}
+	if (rm.json) {
+		char *out = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+		if (out != NULL)
+			puts(out);
+		free(out);
+	} else {
+		printf("signatures: %zu good; inclusion proofs: %zu good%s\n", nsig,
+		    nproofs, bad ? "; SOME ANSWERS DO NOT VERIFY" : "");
+	}
+	rc = bad ? EX_VERIFY : !complete ? EX_TIMEOUT : EX_OK;
+	if (fflush(stdout) != 0)
+		rc = EX_FAIL;
+out:
+	json_decref(doc);
 	remote_close(&rm);
 	return rc;
 }

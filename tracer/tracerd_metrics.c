@@ -33,7 +33,7 @@ gauge(tr__metrics *m, const char *name, const char *help, double value)
 
 struct scrape {
 	struct trd_call *c;
-	long open, overdue;
+	long open, overdue, hops_open, hops_overdue;
 	int rc;
 	char error[512];
 };
@@ -46,7 +46,8 @@ scrape_job(struct trd_worker *w, void *arg)
 
 	if ((s->rc = trd_job_db(w, s->error, sizeof(s->error))) != 0)
 		return;
-	if ((s->rc = reg_trace_counts(w->db, &s->open, &s->overdue, &err)) != 0)
+	if ((s->rc = reg_trace_counts(w->db, &s->open, &s->overdue, &err)) != 0 ||
+	    (s->rc = reg_hop_counts(w->db, &s->hops_open, &s->hops_overdue, &err)) != 0)
 		snprintf(s->error, sizeof(s->error), "%.400s", err.message);
 }
 
@@ -90,6 +91,11 @@ scrape_done(void *arg, int ran)
 		    "Trace requests received and not yet answered.", (double)s->open);
 		gauge(d->metrics, "tracerd_traces_overdue",
 		    "Open trace requests past their due time.", (double)s->overdue);
+		gauge(d->metrics, "tracerd_hops_open", "Requests sent to other "
+		    "States and not yet answered.", (double)s->hops_open);
+		gauge(d->metrics, "tracerd_hops_overdue", "Requests sent to other "
+		    "States, not answered, past their due time.",
+		    (double)s->hops_overdue);
 	} else {
 		trd_log_event("error", NULL, NULL, s->error);
 	}
@@ -97,6 +103,8 @@ scrape_done(void *arg, int ran)
 	    "1 when the last scrape could read the database.", s->rc == 0);
 	pool_gauges(d->metrics, d->pool, "database");
 	pool_gauges(d->metrics, d->tracers, "trace");
+	if (d->outbound != NULL)
+		pool_gauges(d->metrics, d->outbound, "outbound");
 	gauge(d->metrics, "tracerd_traces_running",
 	    "Traces queued or running in this process.", (double)d->traces_running);
 	gauge(d->metrics, "tracerd_connections_open",

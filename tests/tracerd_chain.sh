@@ -1,0 +1,370 @@
+#!/bin/sh
+# Following referrals across borders, on loopback: four tracerd, each State
+# with its own registry (a database each in the test's cluster).  A pistol
+# made in BE was exported to NL, re-exported to DE and stolen there; FR's
+# investigator asks BE through FR's own daemon, which follows the referrals
+# BE -> NL -> DE by itself.  Then: a loop in the export records (NL's
+# export goes back to BE), a hop that declines, a hop that is down (retried,
+# shown overdue, never lost, answered once it is back, also across a restart
+# of FR's daemon), and every bad domestic submission refused.  The chain is
+# checked with tracectl chain (signatures and inclusion proofs, State by
+# State) and with an independent JWS implementation (tests/jws_tool.py).
+set -u
+SRC="${REG_TEST_SRCDIR:-.}"
+B="${REG_TEST_BUILDDIR:-.}"
+TRACERD="$B/tracerd"
+TRACECTL="$B/tracectl"
+REGCTL="$B/regctl"
+JWS="/usr/bin/python3 $SRC/tests/jws_tool.py"
+T=$(mktemp -d)
+pids=""
+trap 'for p in $pids; do kill -9 $p 2>/dev/null; done; rm -rf "$T"' EXIT
+. "$SRC/tests/testlib.sh"
+cd "$T" || exit 1
+ok() { echo "ok $1"; passes=$((passes + 1)); }
+bad() { echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '%s\n' "$@" | head -30; fails=$((fails + 1)); }
+
+# ---------------------------------------------------------------- PKI
+pki_init || { echo "FAIL pki"; exit 1; }
+for s in BE NL DE FR; do
+	l=$(echo $s | tr A-Z a-z)
+	gen $l-server "/C=$s/O=Registry/CN=localhost" server &&
+	gen $l "/C=$s/OU=peer/CN=tracing.$l.example" client || exit 1
+	openssl genpkey -algorithm ed25519 -out $l-sign.key 2>/dev/null
+	openssl pkey -in $l-sign.key -pubout -out $l-sign.pub 2>/dev/null
+	chmod 600 $l-sign.key $l-server.key
+done
+gen inv "/C=FR/OU=investigator/CN=Inspector Martin" client &&
+gen inv2 "/C=FR/OU=investigator/CN=Inspector Other" client &&
+gen liaison "/C=FR/OU=liaison/CN=FR liaison office" client &&
+gen clerk "/C=FR/OU=clerk/CN=FR clerk" client || exit 1
+openssl genpkey -algorithm ed25519 -out inv-sign.key 2>/dev/null
+openssl pkey -in inv-sign.key -pubout -out inv-sign.pub 2>/dev/null
+openssl genpkey -algorithm ed25519 -out rogue-sign.key 2>/dev/null
+chmod 600 inv-sign.key rogue-sign.key
+
+# ---------------------------------------------------------------- registries
+for s in BE NL DE FR; do
+	l=$(echo $s | tr A-Z a-z)
+	psql -q -c "CREATE DATABASE reg_$l" postgres >/dev/null
+	"$REGCTL" --db dbname=reg_$l migrate >/dev/null || { echo "FAIL migrate $s"; exit 1; }
+	vk=$("$REGCTL" --db dbname=reg_$l key generate --name $l.example/log --key $l-log.key \
+	    2>/dev/null | grep '+' | tail -1)
+	eval "vkey_$s=\$vk"
+done
+r() { db=$1; shift; "$REGCTL" --db dbname=reg_$db "$@" >/dev/null || echo "FAIL regctl $db $*"; }
+wid() { "$REGCTL" --db dbname=reg_$1 weapon find --serial "$2" --json |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); print((d if isinstance(d,list) else d["weapons"])[0]["id"])'; }
+for db in be nl de; do
+	r $db manufacturer add --name "Fabrique Nationale Herstal" --country BE
+done
+r be party add --kind manufacturer --name "FN Herstal SA" --country BE --office-ref FNH
+r be party add --kind foreign_importer --name "Wapenhandel Oranje BV" --country NL --office-ref NLIMP
+r nl party add --kind foreign_exporter --name "FN Herstal SA" --country BE --office-ref BEEXP
+r nl party add --kind dealer --name "Wapenhandel Oranje BV" --country NL --office-ref NLDEAL
+r nl party add --kind foreign_importer --name "Waffen Schmidt GmbH" --country DE --office-ref DEIMP
+r nl party add --kind foreign_importer --name "Armurerie Liege" --country BE --office-ref BEIMP
+r de party add --kind foreign_exporter --name "Wapenhandel Oranje BV" --country NL --office-ref NLEXP
+r de party add --kind dealer --name "Waffen Schmidt GmbH" --country DE --office-ref DEDEAL
+r de party add --kind dealer --name "Jagd Keller" --country DE --office-ref DEDEAL2
+# weapon STATE SERIAL
+weapon() {
+	r $1 weapon register --manufacturer "Fabrique Nationale Herstal" --model FNP-9 \
+	    --type pistol --calibre 9x19mm --serial "$2" --country BE --year 2015 \
+	    --mark "FN HERSTAL BELGIUM $2" --location frame
+	wid $1 "$2"
+}
+# BE: made, exported to NL.  NL: imported, exported to DE (or, for the
+# loop, back to BE).  DE: imported, sold on, stolen.
+chain_weapon() {	# SERIAL LOOP
+	w=$(weapon be "$1")
+	r be event add "$w" --kind manufacture --date 2015-03-01 --to FNH
+	r be event add "$w" --kind export --date 2016-05-10 --from FNH --to NLIMP \
+	    --licence-number "BE-EXP-$1" --licence-issued 2016-04-01 --licence-expires 2017-04-01 \
+	    --euc "EUC-NL-$1" --export-country BE --import-country NL
+	w=$(weapon nl "$1")
+	r nl event add "$w" --kind import --date 2016-05-20 --from BEEXP --to NLDEAL \
+	    --export-country BE --import-country NL --licence-number "NL-IMP-$1" \
+	    --licence-issued 2016-04-15 --licence-expires 2017-04-15
+	if [ "$2" = loop ]; then
+		r nl event add "$w" --kind export --date 2018-02-01 --from NLDEAL --to BEIMP \
+		    --export-country NL --import-country BE --licence-number "NL-EXP-$1" \
+		    --licence-issued 2018-01-01 --licence-expires 2019-01-01
+		return
+	fi
+	r nl event add "$w" --kind export --date 2018-02-01 --from NLDEAL --to DEIMP \
+	    --export-country NL --import-country DE --licence-number "NL-EXP-$1" \
+	    --licence-issued 2018-01-01 --licence-expires 2019-01-01 --euc "EUC-DE-$1"
+	w=$(weapon de "$1")
+	r de event add "$w" --kind import --date 2018-02-10 --from NLEXP --to DEDEAL \
+	    --export-country NL --import-country DE --licence-number "DE-IMP-$1" \
+	    --licence-issued 2018-01-10 --licence-expires 2019-01-10
+	r de event add "$w" --kind domestic_transfer --date 2019-07-01 --from DEDEAL --to DEDEAL2
+	r de event add "$w" --kind theft --date 2021-06-01 --from DEDEAL2 --note "break-in"
+}
+chain_weapon GKS0873 chain
+chain_weapon GKS0999 loop
+chain_weapon GKS0555 chain
+chain_weapon GKS0321 chain
+for l in be nl de fr; do
+	"$REGCTL" --db dbname=reg_$l log checkpoint --key $l-log.key >/dev/null ||
+	    echo "FAIL checkpoint $l"
+done
+
+# ---------------------------------------------------------------- daemons
+for s in BE NL DE FR; do eval "port_$s=$(free_port)"; done
+# peers_for STATE: every other State, direct.
+peers_for() {
+	for ps in BE NL DE FR; do
+		[ "$ps" = "$1" ] && continue
+		pl=$(echo $ps | tr A-Z a-z)
+		eval "pp=\$port_$ps vk=\$vkey_$ps"
+		printf '[peer.%s]\nurl = https://127.0.0.1:%s\nca_file = ca.pem\nsigning_key = %s/1 %s-sign.pub\nlog_verifier = %s\n' \
+		    $ps "$pp" $ps $pl "$vk"
+	done
+}
+for s in BE NL DE FR; do
+	l=$(echo $s | tr A-Z a-z)
+	eval "p=\$port_$s"
+	peers_for $s > $l-peers.ini
+	cat > $l.ini <<INI
+[daemon]
+state = $s
+listen = 127.0.0.1:$p
+database = dbname=reg_$l
+[tls]
+certificate = $l-server.pem
+key = $l-server.key
+client_ca = ca.pem
+client_certificate = $l.pem
+client_key = $l.key
+[signing]
+key = $l-sign.key
+kid = $s/1
+[peers]
+directory = $l-peers.ini
+[policy]
+file = $l-policy.ini
+[workers]
+pool = 2
+traces = 1
+outbound = 2
+[log]
+key = $l-log.key
+checkpoint_interval = 1
+[domestic]
+signing_key = FR/inv-1 inv-sign.pub
+poll = 2
+retry_max = 1
+send_due = 3
+INI
+	printf '[registry]\nstate = %s\n' $s > $l-policy.ini
+done
+sed -i '/^signing_key = FR/d' be.ini nl.ini de.ini
+chmod 600 ./*-log.key
+
+start() {	# start STATE
+	sl=$(echo $1 | tr A-Z a-z)
+	eval "p=\$port_$1"
+	"$TRACERD" --config $sl.ini 2>> $sl.log &
+	eval "pid_$1=$!"
+	pids="$pids $!"
+	i=0
+	while ! curl -s -o /dev/null --cacert ca.pem --cert fr.pem --key fr.key \
+	    "https://127.0.0.1:$p/healthz" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
+stop() {	# stop STATE
+	eval "kill \$pid_$1"
+	eval "wait \$pid_$1" 2>/dev/null
+}
+for s in BE NL DE FR; do start $s; done
+
+# ---------------------------------------------------------------- requests
+# request FILE SERIAL: FR's investigator's request to BE, misread serial.
+request() {
+	python3 - "$1" "$2" "${3:-true}" <<'PY'
+import json, sys, uuid
+path, serial, follow = sys.argv[1], sys.argv[2], sys.argv[3]
+d = {"schema": "trace-request/1", "id": str(uuid.uuid4()),
+     "requesting_state": "FR", "requested_state": "BE",
+     "requesting_authority": {"name": "Office central de lutte contre le trafic d'armes",
+                              "contact": {"name": "Section armes", "email": "armes@interieur.example.fr"}},
+     "priority": "urgent", "created_at": "2026-11-30T09:00:00Z",
+     "case_reference": "OCLTA/2026/0042",
+     "weapon": {"serial": serial, "serial_condition": "legible", "manufacturer": "FN Herstal",
+                "model": "FNP 9", "type": "pistol", "calibre": "9mm",
+                "markings": [{"text": "FN HERSTAL BELGIUM", "location": "slide"}]},
+     "illicit_basis": {"grounds": ["illicit_under_national_law"],
+                       "legal_reference": "Code de la securite interieure, article L317-8"},
+     "found": {"date": "2026-11-28", "place": "Marseille", "country": "FR",
+               "circumstances": "Seized during a search."},
+     "intended_use": "Criminal investigation."}
+if follow == "true":
+    d["follow_referrals"] = True
+json.dump(d, open(path, "w"))
+PY
+}
+FRURL="https://127.0.0.1:$port_FR"
+submit() {	# submit FILE [who] [key] [kid]: prints the acknowledgement
+	"$TRACECTL" submit --url "$FRURL" --ca ca.pem --state FR --verify-key FR/1=fr-sign.pub \
+	    --cert "${2:-inv}.pem" --key "${2:-inv}.key" --sign-key "${3:-inv-sign.key}" \
+	    --kid "${4:-FR/inv-1}" --json "$1"
+}
+chain() {	# chain ID [who] [options]: tracectl chain
+	id=$1 who=${2:-inv}
+	shift 2 2>/dev/null || shift $#
+	"$TRACECTL" chain --url "$FRURL" --ca ca.pem --state FR --verify-key FR/1=fr-sign.pub \
+	    --peers fr-peers.ini --cert "$who.pem" --key "$who.key" "$@" "$id"
+}
+idof() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$1"; }
+# getchain ID: the raw chain document's payload in chain.json (verified with FR's key)
+getchain() {
+	curl -s --cacert ca.pem --cert liaison.pem --key liaison.key -o chain.jws \
+	    "$FRURL/v1/traces/$1/chain${2:-}" &&
+	$JWS verify fr-sign.pub chain.jws > chain.v 2>&1 && tail -n +2 chain.v > chain.json
+}
+jq_() { python3 -c "import json,sys; d=json.load(open('chain.json'))
+for k in sys.argv[1].split('.'): d = d[int(k)] if k.lstrip('-').isdigit() else d.get(k)
+print(d if d is not None else '')" "$1"; }
+
+# 1. Three hops: BE (found, exported to NL), NL (exported to DE), DE (stolen).
+request r1.json GKS0B73
+id1=$(idof r1.json)
+check "submit to FR's own daemon: acknowledged by FR" 0 '"status":"acknowledged"' submit r1.json
+check "the chain, followed BE -> NL -> DE, verified State by State" 0 \
+    'complete: diversion in DE' chain "$id1" inv --wait 30
+out=$(chain "$id1" inv)
+for s in BE NL DE; do
+	if printf '%s\n' "$out" | grep -q "^ *[0-9] *$s .*found"; then ok "hop $s answered found"
+	else bad "hop $s answered found" "$out"; fi
+done
+printf '%s\n' "$out" | grep -q 'theft' && ok "the theft in DE shown" || bad "theft shown" "$out"
+printf '%s\n' "$out" | grep -q 'signatures: 3 good; inclusion proofs: [1-9][0-9]* good' &&
+    ok "signatures and proofs counted" || bad "signatures and proofs" "$out"
+if getchain "$id1" && [ "$(jq_ hops.2.requested_state)" = DE ] &&
+    [ "$(jq_ hops.1.parent_id)" = "$id1" ] && [ "$(jq_ end.reason)" = diversion ] &&
+    [ "$(jq_ complete)" = True ]; then
+	ok "chain document: signed by FR, hops linked by parent_id"
+else
+	bad "chain document" "$(cat chain.v)"
+fi
+# Each hop's response verifies with its State's key, independently.
+for i in 0 1 2; do
+	jq_ hops.$i.response > resp$i.jws
+	s=$(jq_ hops.$i.requested_state | tr A-Z a-z)
+	if $JWS verify $s-sign.pub resp$i.jws >/dev/null 2>&1 &&
+	    "$TRACECTL" verify --peers fr-peers.ini resp$i.jws >/dev/null 2>&1; then
+		ok "hop $i's response verifies with $s's key and log"
+	else
+		bad "hop $i's response verifies"
+	fi
+done
+# The follow-up carries the registered serial and the referral as evidence.
+jq_ hops.1.request > req1.jws
+$JWS verify fr-sign.pub req1.jws > req1.v 2>&1 &&
+    grep -q '"serial":"GKS0873"' req1.v && grep -q 'Referred by BE' req1.v &&
+    ! grep -q follow_referrals req1.v && ok "follow-up request: registered serial, referral as evidence" ||
+    bad "follow-up request" "$(cat req1.v)"
+# Each State stored what it received, and FR what it sent and got back.
+for l in be nl de fr; do
+	check "log verify $l after the chain" 0 "" "$REGCTL" --db dbname=reg_$l log verify \
+	    --key $l-log.key
+done
+n=$(psql -At -c "SELECT count(*) FROM trace_hop" reg_fr)
+[ "$n" = 3 ] && ok "FR stored 3 hops" || bad "FR stored 3 hops" "$n"
+
+# 2. The same submission again: the same acknowledgement, no new chain.
+check "repeat: same acknowledgement" 0 '"status":"acknowledged"' submit r1.json
+n=$(psql -At -c "SELECT count(*) FROM trace_hop" reg_fr)
+[ "$n" = 3 ] && ok "repeat stored nothing" || bad "repeat stored nothing" "$n"
+
+# 3. A loop in the export records: NL's export goes back to BE.
+request r2.json GKS0999
+id2=$(idof r2.json)
+submit r2.json >/dev/null
+check "loop: the chain ends when a State would be asked twice" 0 'complete: loop in NL' \
+    chain "$id2" inv --wait 30
+
+# 4. Not followed when the submitter did not ask.
+request r3.json GKS0873 false
+submit r3.json >/dev/null
+check "not followed without follow_referrals" 0 'complete: not_followed in BE' \
+    chain "$(idof r3.json)" inv --wait 30
+
+# 5. A hop that declines: DE's policy now declines FR.
+printf '[registry]\nstate = DE\n[foreign.FR]\nanswer = no\ndecline_reason = Not without a court order.\n' > de-policy.ini
+eval "kill -HUP \$pid_DE"
+sleep 0.5
+request r4.json GKS0555
+submit r4.json >/dev/null
+check "a declining hop ends the chain" 0 'complete: declined in DE' chain "$(idof r4.json)" inv --wait 30
+printf '[registry]\nstate = DE\n' > de-policy.ini
+eval "kill -HUP \$pid_DE"
+
+# 6. A hop that is down: retried, overdue, never lost (FR restarted too),
+# answered once DE is back.
+stop DE
+request r5.json GKS0321
+id5=$(idof r5.json)
+submit r5.json >/dev/null
+sleep 5
+check "down hop: overdue, the rest of the chain shown" 5 'overdue' chain "$id5" inv --wait 1
+curl -s --cacert ca.pem --cert liaison.pem --key liaison.key "$FRURL/metrics" > m.txt
+grep -q '^tracerd_hops_overdue 1' m.txt && ok "overdue hop in /metrics" ||
+    bad "overdue hop in /metrics" "$(grep hops m.txt)"
+stop FR
+start FR
+start DE
+check "down hop answered once back, after FR restarted" 0 'complete: diversion in DE' \
+    chain "$id5" inv --wait 30
+grep -q 'event=hop.*status=retry' fr.log && ok "retries logged" || bad "retries logged"
+
+# ---------------------------------------------------------------- bad input
+post() {	# post WHO FILE: FR daemon's answer status
+	curl -s --cacert ca.pem --cert "$1.pem" --key "$1.key" -o out.body -w '%{http_code}' \
+	    -H 'Content-Type: application/jose' --data-binary "@$2" "$FRURL/v1/traces"
+}
+isproblem() {	# isproblem NAME STATUS GOT
+	if [ "$3" = "$2" ] && $JWS verify fr-sign.pub out.body 2>/dev/null |
+	    grep -q "urn:registry:problem:$1"; then ok "$1 ($2)"
+	else bad "$1" "HTTP $3, wanted $2" "$(cat out.body)"; fi
+}
+request r6.json GKS0873
+nhops=$(psql -At -c "SELECT count(*) FROM trace_hop" reg_fr)
+$JWS sign rogue-sign.key FR/inv-1 trace-request/1 r6.json > forged.jws
+isproblem bad-signature 403 "$(post inv forged.jws)"
+$JWS sign rogue-sign.key FR/nobody trace-request/1 r6.json > unknown.jws
+isproblem unknown-key 403 "$(post inv unknown.jws)"
+$JWS sign inv-sign.key BE/inv-1 trace-request/1 r6.json > otherstate.jws
+isproblem kid-state-mismatch 403 "$(post inv otherstate.jws)"
+python3 -c 'import json; d=json.load(open("r6.json")); d["requested_state"]="FR"; json.dump(d,open("own.json","w"))'
+$JWS sign inv-sign.key FR/inv-1 trace-request/1 own.json > own.jws
+isproblem wrong-state 422 "$(post inv own.jws)"
+python3 -c 'import json; d=json.load(open("r6.json")); d["requested_state"]="JP"; json.dump(d,open("jp.json","w"))'
+$JWS sign inv-sign.key FR/inv-1 trace-request/1 jp.json > jp.jws
+isproblem wrong-state 422 "$(post inv jp.jws)"
+python3 -c 'import json; d=json.load(open("r6.json")); d["weapon"]["type"]="cannon"; json.dump(d,open("badf.json","w"))'
+$JWS sign inv-sign.key FR/inv-1 trace-request/1 badf.json > badf.jws
+isproblem invalid-document 422 "$(post inv badf.jws)"
+python3 -c 'import json; d=json.load(open("r1.json")); d["case_reference"]="another"; json.dump(d,open("conf.json","w"))'
+$JWS sign inv-sign.key FR/inv-1 trace-request/1 conf.json > conf.jws
+isproblem conflict 409 "$(post inv conf.jws)"
+$JWS sign inv-sign.key FR/inv-1 trace-request/1 r6.json > clerk.jws
+isproblem forbidden 403 "$(post clerk clerk.jws)"
+head -c 300 /dev/urandom | base64 -w0 > junk.jws
+isproblem bad-request 400 "$(post inv junk.jws)"
+n=$(psql -At -c "SELECT count(*) FROM trace_hop" reg_fr)
+[ "$n" -eq "$nhops" ] && ok "refusals stored nothing" || bad "refusals stored nothing" "$n hops, $nhops before"
+# Who reads a chain: the submitter, FR's liaison; not another investigator,
+# not a peer State.
+check "another investigator: not found" 1 'not-found' chain "$id1" inv2
+check "FR's liaison office reads it" 0 'complete' chain "$id1" liaison
+st=$(curl -s -o out.body -w '%{http_code}' --cacert ca.pem --cert be.pem --key be.key \
+    "$FRURL/v1/traces/$id1/chain")
+[ "$st" = 403 ] && ok "a peer State cannot read FR's chain" || bad "peer reads chain" "$st"
+st=$(curl -s -o out.body -w '%{http_code}' --cacert ca.pem --cert liaison.pem --key liaison.key \
+    "$FRURL/v1/traces/$id1/chain?wait=x")
+[ "$st" = 400 ] && ok "bad wait refused" || bad "bad wait refused" "$st"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
