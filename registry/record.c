@@ -51,6 +51,14 @@ static const char *const trace_request_cols[] = {
 static const char *const trace_status_cols[] = {
 	"id", "request_id", "status", "at", "reasons", "response_sha256"
 };
+static const char *const relay_cols[] = {
+	"id", "requesting_state", "requested_state", "caller", "kid", "priority",
+	"received_at", "request_sha256"
+};
+static const char *const relay_status_cols[] = {
+	"id", "request_id", "status", "at", "http_status", "due_by",
+	"responded_at", "document_sha256"
+};
 
 const struct reg__recdef reg__recdefs[REC_NTYPES] = {
 	[REC_MANUFACTURER] = { "manufacturer", "manufacturer", 4, manufacturer_cols,
@@ -122,6 +130,21 @@ const struct reg__recdef reg__recdefs[REC_NTYPES] = {
 	    "log_index, response) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", 1,
 	    "SELECT r.id::text, r.request_id::text, r.status, " TS("r.at") ", r.reasons, "
 	    REG__SQL_SHA256("r.response") FROM("trace_status") },
+	/* A liaison hub's metadata of what it relayed: never a message. */
+	[REC_RELAY] = { "relay", "relay", 8, relay_cols,
+	    "INSERT INTO relay (id, requesting_state, requested_state, caller, kid, "
+	    "priority, received_at, request_sha256, log_index) VALUES ($1, $2, $3, $4, "
+	    "$5, $6, $7, $8, $9)", 0,
+	    "SELECT r.id::text, r.requesting_state::text, r.requested_state::text, "
+	    "r.caller, r.kid, r.priority, " TS("r.received_at") ", r.request_sha256"
+	    FROM("relay") },
+	[REC_RELAY_STATUS] = { "relay_status", "relay_status", 8, relay_status_cols,
+	    "INSERT INTO relay_status (id, request_id, status, at, http_status, due_by, "
+	    "responded_at, document_sha256, log_index) VALUES ($1, $2, $3, $4, $5, $6, "
+	    "$7, $8, $9)", 0,
+	    "SELECT r.id::text, r.request_id::text, r.status, " TS("r.at") ", "
+	    "r.http_status::text, " TS("r.due_by") ", " TS("r.responded_at") ", "
+	    "r.document_sha256" FROM("relay_status") },
 };
 
 int

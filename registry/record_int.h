@@ -27,6 +27,8 @@ enum reg__rectype {
 	REC_EVENT,
 	REC_TRACE_REQUEST,
 	REC_TRACE_STATUS,
+	REC_RELAY,		/* a liaison hub's relays (relay_store.c) */
+	REC_RELAY_STATUS,
 	REC_NTYPES
 };
 
