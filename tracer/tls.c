@@ -148,9 +148,11 @@ trd_tls_identity(SSL *ssl, struct trd_identity *id)
 			break;
 	if (roles[i] == NULL)
 		goto out;
-	/* A hub under a user-assigned code, everyone else under a State's. */
+	/* A hub under a user-assigned code, and a hub's own auditors and
+	 * liaison officers; everyone else under a State's code. */
 	if (strcmp(ou, "hub") == 0 ? !tr__country_user_assigned(c) :
-	    !proto_country_valid(c))
+	    !proto_country_valid(c) && !(tr__country_user_assigned(c) &&
+	    (strcmp(ou, "auditor") == 0 || strcmp(ou, "liaison") == 0)))
 		goto out;
 	snprintf(id->state, sizeof(id->state), "%s", c);
 	snprintf(id->role, sizeof(id->role), "%s", ou);
