@@ -59,6 +59,14 @@ static const char *const trace_hop_cols[] = {
 static const char *const trace_hop_event_cols[] = {
 	"id", "hop_id", "kind", "status", "at", "due_by", "detail", "message_sha256"
 };
+static const char *const relay_cols[] = {
+	"id", "requesting_state", "requested_state", "caller", "kid", "priority",
+	"received_at", "request_sha256"
+};
+static const char *const relay_status_cols[] = {
+	"id", "request_id", "status", "at", "http_status", "due_by",
+	"responded_at", "document_sha256"
+};
 
 const struct reg__recdef reg__recdefs[REC_NTYPES] = {
 	[REC_MANUFACTURER] = { "manufacturer", "manufacturer", 4, manufacturer_cols,
@@ -149,6 +157,21 @@ const struct reg__recdef reg__recdefs[REC_NTYPES] = {
 	    "SELECT r.id::text, r.hop_id::text, r.kind, r.status, " TS("r.at") ", "
 	    TS("r.due_by") ", r.detail, " REG__SQL_SHA256("r.message")
 	    FROM("trace_hop_event") },
+	/* A liaison hub's metadata of what it relayed: never a message. */
+	[REC_RELAY] = { "relay", "relay", 8, relay_cols,
+	    "INSERT INTO relay (id, requesting_state, requested_state, caller, kid, "
+	    "priority, received_at, request_sha256, log_index) VALUES ($1, $2, $3, $4, "
+	    "$5, $6, $7, $8, $9)", 0,
+	    "SELECT r.id::text, r.requesting_state::text, r.requested_state::text, "
+	    "r.caller, r.kid, r.priority, " TS("r.received_at") ", r.request_sha256"
+	    FROM("relay") },
+	[REC_RELAY_STATUS] = { "relay_status", "relay_status", 8, relay_status_cols,
+	    "INSERT INTO relay_status (id, request_id, status, at, http_status, due_by, "
+	    "responded_at, document_sha256, log_index) VALUES ($1, $2, $3, $4, $5, $6, "
+	    "$7, $8, $9)", 0,
+	    "SELECT r.id::text, r.request_id::text, r.status, " TS("r.at") ", "
+	    "r.http_status::text, " TS("r.due_by") ", " TS("r.responded_at") ", "
+	    "r.document_sha256" FROM("relay_status") },
 };
 
 int

@@ -29,6 +29,8 @@ enum reg__rectype {
 	REC_TRACE_STATUS,
 	REC_TRACE_HOP,
 	REC_TRACE_HOP_EVENT,
+	REC_RELAY,		/* a liaison hub's relays (relay_store.c) */
+	REC_RELAY_STATUS,
 	REC_NTYPES
 };
 

@@ -510,6 +510,103 @@ START_TEST(key_limit)
 }
 END_TEST
 
+/* ------------------------------------------------------------ hubs */
+
+/* A hub, XH (said with hub = yes), a State reached through it and one
+ * reached directly; and QZ, a hub only because a via names it. */
+#define HUBS \
+	"[peer.DE]\n" \
+	"via = XH\n" \
+	"signing_key = DE/1 keys/de.pub.pem\n" \
+	"log_verifier = @DE\n" \
+	"[peer.XH]\n" \
+	"name = Liaison hub\n" \
+	"hub = yes\n" \
+	"url = https://hub.example:8443\n" \
+	"ca_file = certs/be-ca.pem\n" \
+	"signing_key = XH/1 keys/r0.pub.pem\n" \
+	"log_verifier = @BE\n" \
+	"[peer.NL]\n" \
+	"url = https://tracing.nl.example\n" \
+	"pinned_cert = nl.pem\n" \
+	"signing_key = NL/1 keys/nl.pub.pem\n" \
+	"log_verifier = @NL\n" \
+	"[peer.BE]\n" \
+	"via = QZ\n" \
+	"signing_key = BE/1 keys/be-1.pub.pem\n" \
+	"log_verifier = @BE\n" \
+	"[peer.QZ]\n" \
+	"url = https://qz.example\n" \
+	"ca_file = de-ca.pem\n" \
+	"signing_key = QZ/1 keys/r1.pub.pem\n" \
+	"log_verifier = @NL\n"
+
+START_TEST(hubs)
+{
+	reg_error err = REG_ERROR_INIT;
+	tr__peers *p = NULL;
+	const struct tr__peer *de, *xh, *nl, *be, *qz;
+
+	ck_assert_msg(load(HUBS, &p, &err) == 0, "%s", err.message);
+	ck_assert_uint_eq(tr__peers_count(p), 5);
+	de = tr__peers_get(p, "DE");
+	xh = tr__peers_get(p, "XH");
+	nl = tr__peers_get(p, "NL");
+	be = tr__peers_get(p, "BE");
+	qz = tr__peers_get(p, "QZ");
+	ck_assert(de != NULL && xh != NULL && nl != NULL && be != NULL && qz != NULL);
+	ck_assert_str_eq(de->via, "XH");
+	ck_assert_ptr_null(de->url);
+	ck_assert_ptr_null(de->ca_file);
+	ck_assert_ptr_null(de->pinned_cert);
+	ck_assert_int_eq(de->hub, 0);
+	ck_assert_int_eq(de->nkeys, 1);
+	ck_assert_ptr_nonnull(de->log_key);
+	ck_assert_int_eq(xh->hub, 1);
+	ck_assert_str_eq(xh->via, "");
+	ck_assert_str_eq(xh->url, "https://hub.example:8443");
+	ck_assert_int_eq(nl->hub, 0);
+	ck_assert_str_eq(nl->via, "");
+	ck_assert_int_eq(qz->hub, 1);		/* named by BE's via */
+	ck_assert_str_eq(be->via, "QZ");
+
+	/* Routes: a State through its hub, the others directly. */
+	ck_assert_ptr_eq(tr__peers_route(p, "DE"), xh);
+	ck_assert_ptr_eq(tr__peers_route(p, "BE"), qz);
+	ck_assert_ptr_eq(tr__peers_route(p, "NL"), nl);
+	ck_assert_ptr_eq(tr__peers_route(p, "XH"), xh);
+	ck_assert_ptr_null(tr__peers_route(p, "FR"));
+	ck_assert_ptr_null(tr__peers_route(p, "de"));
+	ck_assert_ptr_null(tr__peers_route(p, NULL));
+	ck_assert_ptr_null(tr__peers_route(NULL, "DE"));
+
+	/* The keys of a State behind a hub are its own, not the hub's. */
+	ck_assert_ptr_nonnull(tr__peers_key(p, "DE/1"));
+	ck_assert_ptr_nonnull(tr__peers_key(p, "XH/1"));
+	ck_assert_ptr_null(tr__peers_key(p, "XH/2"));
+	tr__peers_free(p);
+}
+END_TEST
+
+/* The user-assigned codes, and only they, name hubs. */
+START_TEST(user_assigned_codes)
+{
+	static const char *const yes[] = { "AA", "QM", "QN", "QZ", "XA", "XH",
+		"XZ", "ZZ" };
+	static const char *const no[] = { "AB", "QA", "QL", "BE", "ZA", "ZW",
+		"xa", "X", "XAA", "", "Q1" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		ck_assert_msg(tr__country_user_assigned(yes[i]), "%s", yes[i]);
+		ck_assert_msg(!proto_country_valid(yes[i]), "%s", yes[i]);
+	}
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		ck_assert_msg(!tr__country_user_assigned(no[i]), "%s", no[i]);
+	ck_assert(!tr__country_user_assigned(NULL));
+}
+END_TEST
+
 /* ------------------------------------------------------------ faults */
 
 /* A complete section of five lines, and one of NL. */
@@ -528,6 +625,14 @@ END_TEST
 	"ca_file = certs/be-ca.pem\n" \
 	"signing_key = BE/2026-1 " file "\n"
 #define BE_URL(u) "[peer.BE]\nurl = " u "\n"
+
+/* A complete hub section of five lines. */
+#define HUB_XH \
+	"[peer.XH]\n" \
+	"url = https://hub.example\n" \
+	"ca_file = certs/be-ca.pem\n" \
+	"signing_key = XH/1 keys/r0.pub.pem\n" \
+	"log_verifier = @BE\n"
 
 static const struct bad {
 	const char *text;
@@ -657,6 +762,61 @@ static const struct bad {
 	  "log_verifier = @BE\n", REG_EINVAL, 1, "[peer.BE] has no signing_key" },
 	{ BE_TO_KEY("keys/be-1.pub.pem"), REG_EINVAL, 1,
 	  "[peer.BE] has no log_verifier" },
+	/* Hubs and via. */
+	{ HUB_XH "[peer.NL]\nvia = XH\nurl = https://nl.example\n"
+	  "signing_key = NL/1 keys/nl.pub.pem\nlog_verifier = @NL\n", REG_EINVAL,
+	  6, "[peer.NL] has via and url (line 8)" },
+	{ HUB_XH "[peer.NL]\nvia = XH\nca_file = de-ca.pem\n"
+	  "signing_key = NL/1 keys/nl.pub.pem\nlog_verifier = @NL\n", REG_EINVAL,
+	  6, "[peer.NL] has via and ca_file (line 8)" },
+	{ HUB_XH "[peer.NL]\nvia = XH\nlog_verifier = @NL\n", REG_EINVAL, 6,
+	  "[peer.NL] has no signing_key" },
+	{ HUB_XH "[peer.NL]\nvia = XH\nsigning_key = NL/1 keys/nl.pub.pem\n",
+	  REG_EINVAL, 6, "[peer.NL] has no log_verifier" },
+	{ HUB_XH "[peer.NL]\nvia = XQ\nsigning_key = NL/1 keys/nl.pub.pem\n"
+	  "log_verifier = @NL\n", REG_EINVAL, 7,
+	  "via names XQ, which has no section in this file" },
+	{ BE5 "[peer.NL]\nvia = BE\n", REG_EINVAL, 7,
+	  "via names BE, which is not a hub" },
+	{ HUB_XH "[peer.NL]\nvia = NL\n", REG_EINVAL, 7, "names itself in via" },
+	{ HUB_XH "[peer.NL]\nvia = xh\n", REG_EINVAL, 7,
+	  "via 'xh' is not a hub's code" },
+	{ HUB_XH "[peer.NL]\nvia = XHX\n", REG_EINVAL, 7,
+	  "via 'XHX' is not a hub's code" },
+	{ HUB_XH "[peer.NL]\nvia = XH\nvia = XH\n", REG_EINVAL, 8,
+	  "via is given twice in [peer.NL] (first at line 7)" },
+	{ "[peer.XH]\nhub = yes\nvia = QZ\nurl = https://hub.example\n"
+	  "ca_file = certs/be-ca.pem\nsigning_key = XH/1 keys/r0.pub.pem\n"
+	  "log_verifier = @BE\n[peer.QZ]\nurl = https://qz.example\n"
+	  "ca_file = de-ca.pem\nsigning_key = QZ/1 keys/r1.pub.pem\n"
+	  "log_verifier = @NL\n", REG_EINVAL, 1,
+	  "[peer.XH] is a hub and has via (line 3)" },
+	{ "[peer.XH]\nhub = maybe\n", REG_EINVAL, 2, "hub must be yes or no" },
+	{ "[peer.XH]\nhub = yes\nhub = yes\n", REG_EINVAL, 3,
+	  "hub is given twice in [peer.XH] (first at line 2)" },
+	{ "[peer.XH]\nhub = no\nurl = https://hub.example\n"
+	  "ca_file = certs/be-ca.pem\nsigning_key = XH/1 keys/r0.pub.pem\n"
+	  "log_verifier = @BE\n[peer.NL]\nvia = XH\n", REG_EINVAL, 8,
+	  "via names XH, whose section says hub = no (line 2)" },
+	/* A user-assigned code as a plain peer, and hub = yes for a State. */
+	{ "[peer.XH]\nurl = https://hub.example\nca_file = certs/be-ca.pem\n"
+	  "signing_key = XH/1 keys/r0.pub.pem\nlog_verifier = @BE\n", REG_EINVAL,
+	  1, "'XH' is not an ISO 3166-1 alpha-2 code of a State but a "
+	  "user-assigned one" },
+	{ "[peer.BE]\nhub = yes\nurl = https://x.example\n"
+	  "ca_file = certs/be-ca.pem\nsigning_key = BE/1 keys/be-1.pub.pem\n"
+	  "log_verifier = @BE\n", REG_EINVAL, 1,
+	  "[peer.BE] is a State, not a hub" },
+	/* A hub needs what any directly reached peer needs. */
+	{ "[peer.XH]\nhub = yes\nca_file = certs/be-ca.pem\n"
+	  "signing_key = XH/1 keys/r0.pub.pem\nlog_verifier = @BE\n", REG_EINVAL,
+	  1, "[peer.XH] has no url" },
+	{ "[peer.XH]\nhub = yes\nurl = https://hub.example\n"
+	  "signing_key = XH/1 keys/r0.pub.pem\nlog_verifier = @BE\n", REG_EINVAL,
+	  1, "[peer.XH] has no TLS trust" },
+	{ "[peer.XH]\nhub = yes\nurl = https://hub.example\n"
+	  "ca_file = certs/be-ca.pem\nsigning_key = NL/1 keys/r0.pub.pem\n",
+	  REG_EINVAL, 5, "kid 'NL/1' is not one of XH's" },
 };
 
 START_TEST(refused)
@@ -714,6 +874,8 @@ suite(void)
 	tcase_add_test(t, relative_directory_path);
 	tcase_add_test(t, rotation);
 	tcase_add_test(t, key_limit);
+	tcase_add_test(t, hubs);
+	tcase_add_test(t, user_assigned_codes);
 	tcase_add_loop_test(t, refused, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(t, missing_and_unreadable);
 	suite_add_tcase(s, t);

@@ -145,13 +145,30 @@ static size_t
 on_header(char *data, size_t size, size_t n, void *arg)
 {
 	static const char name[] = "retry-after:";
+	static const char loc[] = "location:";
 	tr__client *c = arg;
-	size_t len = size * n;
+	size_t len = size * n, vl;
 	char v[128];
 
 	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
 		/* A new response (after an interim 1xx): forget the last one's. */
 		c->ans->retry_after = -1;
+		c->ans->location[0] = '\0';
+	} else if (len > sizeof(loc) - 1 && strncasecmp(data, loc,
+	    sizeof(loc) - 1) == 0) {
+		data += sizeof(loc) - 1;
+		vl = len - (sizeof(loc) - 1);
+		while (vl > 0 && (*data == ' ' || *data == '\t')) {
+			data++;
+			vl--;
+		}
+		while (vl > 0 && (data[vl - 1] == '\r' || data[vl - 1] == '\n' ||
+		    data[vl - 1] == ' ' || data[vl - 1] == '\t'))
+			vl--;
+		if (vl < sizeof(c->ans->location)) {
+			memcpy(c->ans->location, data, vl);
+			c->ans->location[vl] = '\0';
+		}
 	} else if (len > sizeof(name) - 1 && len < sizeof(v) + sizeof(name) - 1 &&
 	    strncasecmp(data, name, sizeof(name) - 1) == 0) {
 		memcpy(v, data + sizeof(name) - 1, len - (sizeof(name) - 1));

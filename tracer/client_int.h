@@ -41,6 +41,8 @@ struct tr__client_answer {
 	char content_type[128];		/* media type, lower case, without
 					 * parameters; "" when absent */
 	long retry_after;		/* Retry-After in seconds, -1 if none */
+	char location[256];		/* the Location header, "" if none (or
+					 * too long) */
 	char *body;			/* NUL-terminated (not counted in len) */
 	size_t len;
 };

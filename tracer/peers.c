@@ -32,6 +32,36 @@
  * every section needs url, a TLS trust, at least one signing_key and
  * log_verifier.
  *
+ * Liaison hubs.  A State that this daemon does not reach directly, but
+ * through an Interpol-style liaison hub, says so with via instead of url
+ * and TLS trust; it still has its signing keys and log verifier, since the
+ * hub relays its signed messages unaltered and they are checked here:
+ *
+ *   [peer.XH]
+ *   name = Liaison hub
+ *   hub = yes                                        ; optional, see below
+ *   url = https://hub.example:8443
+ *   ca_file = /etc/registry/peers/hub-ca.pem
+ *   signing_key = XH/2026-1 /etc/registry/peers/xh-sign.pub.pem
+ *   log_verifier = hub.example/log+5e6f7a8b+AbC...
+ *
+ *   [peer.DE]
+ *   via = XH
+ *   signing_key = DE/2026-1 /etc/registry/peers/de-sign.pub.pem
+ *   log_verifier = de.example/log+1a2b3c4d+AbC...
+ *
+ * A hub is not a State: its code is one of the ISO 3166-1 user-assigned
+ * codes (AA, QM to QZ, XA to XZ, ZZ), which no State has, and which its
+ * TLS certificates carry as C, with OU hub.  A section is a hub when it
+ * says hub = yes, or when another section names it in via; hub = no, or a
+ * user-assigned code that is not a hub, is refused, and so is hub = yes
+ * with an assigned code.  A hub section has what any section has (url,
+ * TLS trust, signing_key, log_verifier: the hub signs its own problem
+ * documents and keeps a log of what it relays).  via names a hub section
+ * of the same file, given once; a section with via has no url and no TLS
+ * trust, and a hub cannot itself have via.  tr__peers_route() gives the
+ * section whose url and TLS trust reach a State: its own, or its hub's.
+ *
  * A relative file name is resolved against the folder of the directory
  * file, made absolute when the file is loaded, so that a reload after the
  * daemon changed its working folder reads the same files.  Every file is
@@ -93,7 +123,8 @@ struct entry {
 	struct signing_key keys[KEYS_MAX];
 	int nkeys;
 	/* The line of each key given once (0: not given yet). */
-	int name_line, url_line, trust_line, log_line;
+	int name_line, url_line, trust_line, log_line, via_line, hub_line;
+	int hub_said;			/* hub = yes (1), no (-1), not given (0) */
 };
 
 struct tr__peers {
@@ -142,6 +173,16 @@ fail(struct parse *ps, int code, const char *fmt, ...)
 	}
 	ps->stop = 1;
 	return 0;
+}
+
+int
+tr__country_user_assigned(const char *code)
+{
+	if (code == NULL || strlen(code) != 2 || code[0] < 'A' || code[0] > 'Z' ||
+	    code[1] < 'A' || code[1] > 'Z')
+		return 0;
+	return strcmp(code, "AA") == 0 || strcmp(code, "ZZ") == 0 ||
+	    (code[0] == 'Q' && code[1] >= 'M') || code[0] == 'X';
 }
 
 static int
@@ -259,7 +300,10 @@ section_begin(struct parse *ps, const char *s)
 		    s + 1);
 	memcpy(name, s + 1, n);
 	name[n] = '\0';
-	if (strlen(name + 5) != 2 || !proto_country_valid(name + 5) ||
+	/* A user-assigned code is a hub's; check_complete() refuses it
+	 * when the section turns out not to be one. */
+	if (strlen(name + 5) != 2 || (!proto_country_valid(name + 5) &&
+	    !tr__country_user_assigned(name + 5)) ||
 	    code_index(name + 5, &a, &b) != 0)
 		return fail(ps, REG_EINVAL, "[%s]: '%s' is not an ISO 3166-1 "
 		    "alpha-2 code; write the State's two-letter code in capitals, "
@@ -720,6 +764,42 @@ key_log_verifier(struct parse *ps, struct entry *e, const char *v)
 	return 1;
 }
 
+/* via = YY: the State is reached through the hub YY (checked to be a hub
+ * section of this file once the whole file is read). */
+static int
+key_via(struct parse *ps, struct entry *e, const char *v)
+{
+	if (!once(ps, &e->via_line, "via"))
+		return 0;
+	if (strlen(v) != 2 || v[0] < 'A' || v[0] > 'Z' || v[1] < 'A' || v[1] > 'Z')
+		return fail(ps, REG_EINVAL, "via '%.20s' is not a hub's code; write "
+		    "the two capital letters of the hub's section, as via = XH", v);
+	if (strcmp(v, e->peer.code) == 0)
+		return fail(ps, REG_EINVAL, "[peer.%s] names itself in via; via "
+		    "names the hub through which %s is reached", v, v);
+	if (!tr__country_user_assigned(v))
+		return fail(ps, REG_EINVAL, "via names %s, which is not a hub: a "
+		    "hub's code is an ISO 3166-1 user-assigned one (AA, QM to QZ, "
+		    "XA to XZ, ZZ)", v);
+	memcpy(e->peer.via, v, 3);
+	return 1;
+}
+
+/* hub = yes or no. */
+static int
+key_hub(struct parse *ps, struct entry *e, const char *v)
+{
+	if (!once(ps, &e->hub_line, "hub"))
+		return 0;
+	if (strcmp(v, "yes") == 0)
+		e->hub_said = 1;
+	else if (strcmp(v, "no") == 0)
+		e->hub_said = -1;
+	else
+		return fail(ps, REG_EINVAL, "hub must be yes or no, not '%.20s'", v);
+	return 1;
+}
+
 static int
 handler(void *user, const char *section, const char *key, const char *v)
 {
@@ -744,9 +824,13 @@ handler(void *user, const char *section, const char *key, const char *v)
 		return key_signing(ps, e, v);
 	if (strcmp(key, "log_verifier") == 0)
 		return key_log_verifier(ps, e, v);
+	if (strcmp(key, "via") == 0)
+		return key_via(ps, e, v);
+	if (strcmp(key, "hub") == 0)
+		return key_hub(ps, e, v);
 	return fail(ps, REG_EINVAL, "unknown key '%.40s' in [peer.%s]; the keys "
-	    "are name, url, ca_file, pinned_cert, signing_key and log_verifier",
-	    key, e->peer.code);
+	    "are name, url, ca_file, pinned_cert, signing_key, log_verifier, via "
+	    "and hub", key, e->peer.code);
 }
 
 /* Each section has what a peer needs; faults name the section's line. */
@@ -757,11 +841,64 @@ check_complete(struct parse *ps)
 	struct entry *e;
 	const char *c;
 
+	/* The hubs: said so, or named by a via. */
+	for (i = 0; i < ps->p->n; i++) {
+		e = ps->p->v[i];
+		e->peer.hub = e->hub_said > 0;
+	}
+	for (i = 0; i < ps->p->n && !ps->stop; i++) {
+		struct entry *h;
+
+		e = ps->p->v[i];
+		if (e->peer.via[0] == '\0')
+			continue;
+		ps->line = e->via_line;
+		if ((h = find(ps->p, e->peer.via)) == NULL)
+			fail(ps, REG_EINVAL, "via names %s, which has no section in "
+			    "this file; add [peer.%s] with the hub's url, TLS "
+			    "trust, signing_key and log_verifier", e->peer.via,
+			    e->peer.via);
+		else if (h->hub_said < 0)
+			fail(ps, REG_EINVAL, "via names %s, whose section says hub = "
+			    "no (line %d)", e->peer.via, h->hub_line);
+		else
+			h->peer.hub = 1;
+	}
 	for (i = 0; i < ps->p->n && !ps->stop; i++) {
 		e = ps->p->v[i];
 		c = e->peer.code;
 		ps->line = e->peer.line;
-		if (e->url_line == 0)
+		if (tr__country_user_assigned(c) && !e->peer.hub)
+			fail(ps, REG_EINVAL, "[peer.%s]: '%s' is not an ISO 3166-1 "
+			    "alpha-2 code of a State but a user-assigned one, which "
+			    "names a liaison hub only: add hub = yes, or write the "
+			    "State's code", c, c);
+		else if (e->peer.hub && !tr__country_user_assigned(c))
+			fail(ps, REG_EINVAL, "[peer.%s] is a State, not a hub: a hub's "
+			    "code is an ISO 3166-1 user-assigned one (AA, QM to QZ, "
+			    "XA to XZ, ZZ)%s", c, e->hub_said > 0 ? "; remove hub = "
+			    "yes" : "; correct the via that names it");
+		else if (e->peer.hub && e->via_line != 0)
+			fail(ps, REG_EINVAL, "[peer.%s] is a hub and has via (line "
+			    "%d); a hub is reached directly, by its url", c,
+			    e->via_line);
+		else if (e->via_line != 0 && (e->url_line != 0 || e->trust_line != 0))
+			fail(ps, REG_EINVAL, "[peer.%s] has via and %s (line %d); a "
+			    "State reached through a hub has no url or TLS trust of "
+			    "its own: remove one or the other", c, e->url_line ?
+			    "url" : e->peer.ca_file ? "ca_file" : "pinned_cert",
+			    e->url_line ? e->url_line : e->trust_line);
+		else if (e->via_line != 0 && e->nkeys == 0)
+			fail(ps, REG_EINVAL, "[peer.%s] has no signing_key; add "
+			    "signing_key = %s/<key name> <PEM public key file>: the "
+			    "hub relays %s's messages as %s signed them", c, c, c, c);
+		else if (e->via_line != 0 && e->log_line == 0)
+			fail(ps, REG_EINVAL, "[peer.%s] has no log_verifier; add "
+			    "the verifier key of %s's audit log (regctl key show, "
+			    "on %s's registry)", c, c, c);
+		else if (e->via_line != 0)
+			continue;
+		else if (e->url_line == 0)
 			fail(ps, REG_EINVAL, "[peer.%s] has no url; add url = "
 			    "https://host[:port]", c);
 		else if (e->trust_line == 0)
@@ -915,6 +1052,20 @@ tr__peers_get(const tr__peers *p, const char *code)
 	return e != NULL ? &e->peer : NULL;
 }
 
+const struct tr__peer *
+tr__peers_route(const tr__peers *p, const char *state)
+{
+	struct entry *e;
+
+	if (p == NULL || state == NULL || strlen(state) != 2 ||
+	    (e = find(p, state)) == NULL)
+		return NULL;
+	if (e->peer.via[0] == '\0')
+		return &e->peer;
+	e = find(p, e->peer.via);
+	return e != NULL && e->peer.via[0] == '\0' ? &e->peer : NULL;
+}
+
 const proto_jws_key *
 tr__peers_key(const tr__peers *p, const char *kid)
 {
@@ -929,10 +1080,4 @@ tr__peers_key(const tr__peers *p, const char *kid)
 		if (strcmp(proto_jws_key_kid(e->keys[j].key), kid) == 0)
 			return e->keys[j].key;
 	return NULL;
-}
-
-const struct tr__peer *
-tr__peers_route(const tr__peers *p, const char *code)
-{
-	return p != NULL ? tr__peers_get(p, code) : NULL;
 }

@@ -4,7 +4,9 @@
  * server's key file must not be readable by group or others, and must be
  * the key of the certificate.  The caller's identity is read from its
  * certificate's subject: C (the State) and OU (the role: "peer" for another
- * State's daemon, else investigator, clerk, liaison or auditor).
+ * State's daemon, else investigator, clerk, liaison or auditor; or "hub"
+ * for a liaison hub, whose C is an ISO 3166-1 user-assigned code, which no
+ * State has, and only then).
  */
 #include "config.h"
 
@@ -122,7 +124,7 @@ fail:
 }
 
 static const char *const roles[] = { "peer", "investigator", "clerk", "liaison",
-	"auditor", NULL };
+	"auditor", "hub", NULL };
 
 int
 trd_tls_identity(SSL *ssl, struct trd_identity *id)
@@ -141,12 +143,16 @@ trd_tls_identity(SSL *ssl, struct trd_identity *id)
 	    sizeof(ou)) < 1)
 		goto out;
 	(void)X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof(cn));
-	if (!proto_country_valid(c))
-		goto out;
 	for (i = 0; roles[i] != NULL; i++)
 		if (strcmp(ou, roles[i]) == 0)
 			break;
 	if (roles[i] == NULL)
+		goto out;
+	/* A hub under a user-assigned code, and a hub's own auditors and
+	 * liaison officers; everyone else under a State's code. */
+	if (strcmp(ou, "hub") == 0 ? !tr__country_user_assigned(c) :
+	    !proto_country_valid(c) && !(tr__country_user_assigned(c) &&
+	    (strcmp(ou, "auditor") == 0 || strcmp(ou, "liaison") == 0)))
 		goto out;
 	snprintf(id->state, sizeof(id->state), "%s", c);
 	snprintf(id->role, sizeof(id->role), "%s", ou);

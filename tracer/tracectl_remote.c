@@ -326,8 +326,9 @@ remote_open(struct remote *rm, double timeout)
 	if (rm->peers_path != NULL &&
 	    tr__peers_load(rm->peers_path, &rm->peers, &err) != 0)
 		goto fail;
+	/* A State behind a liaison hub is reached through the hub. */
 	if (rm->peers != NULL)
-		peer = tr__peers_get(rm->peers, rm->state);
+		peer = tr__peers_route(rm->peers, rm->state);
 	if (rm->to != NULL && peer == NULL) {
 		fprintf(stderr, "%s: the peers directory %s has no [peer.%s]; add "
 		    "the State there, or name its daemon with --url, --ca and "

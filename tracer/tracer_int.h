@@ -301,6 +301,10 @@ struct tr__peer {
 	reg_key *log_key;		/* verifier key of the State's audit log */
 	int nkeys;			/* signing keys, 1 to 8: tr__peers_key() */
 	int line;			/* the section's line in the file */
+	char via[3];			/* the hub it is reached through ("XH"),
+					 * or "": then url and the TLS trust are
+					 * NULL */
+	int hub;			/* a liaison hub (user-assigned code) */
 };
 
 /*
@@ -320,14 +324,20 @@ const struct tr__peer *tr__peers_at(const tr__peers *p, size_t i);
 /* The State of code ("BE"), or NULL. */
 const struct tr__peer *tr__peers_get(const tr__peers *p, const char *code);
 /*
+ * The entry whose url and TLS trust to connect to in order to reach State
+ * state: the State's own, or, when it has via, its hub's; NULL when the
+ * directory has no such State.
+ */
+const struct tr__peer *tr__peers_route(const tr__peers *p, const char *state);
+/* Whether code is an ISO 3166-1 user-assigned code (AA, QM to QZ, XA to
+ * XZ, ZZ), which names a liaison hub rather than a State. */
+int tr__country_user_assigned(const char *code);
+/*
  * The verifying key of a JWS kid ("BE/2026-1"), or NULL when no State has
  * it.  The kid names its State ("BE/"); the caller still checks that this
  * State is the one the message claims to come from.
  */
 const proto_jws_key *tr__peers_key(const tr__peers *p, const char *kid);
-/* The entry whose url and TLS trust reach State code: the State itself,
- * or the hub it is reached through; NULL when the directory has no way. */
-const struct tr__peer *tr__peers_route(const tr__peers *p, const char *code);
 /* ============================================================ end peers */
 
 

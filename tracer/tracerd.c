@@ -129,13 +129,17 @@ load_reloadable(const struct trd_config *cf, tr__peers **peers,
 	*tls = NULL;
 	if (cf->peers[0] != '\0' && (r = tr__peers_load(cf->peers, peers, err)) != 0)
 		goto fail;
-	if (cf->policy[0] != '\0')
+	if (cf->hub) {
+		/* A hub has no records, so no disclosure policy. */
+		if ((r = trd_hub_start(cf, *peers, err)) != 0)
+			goto fail;
+	} else if (cf->policy[0] != '\0')
 		r = tr_policy_load(cf->policy, policy, err);
 	else
 		r = tr_policy_default(cf->state, policy, err);
 	if (r != 0)
 		goto fail;
-	if (strcmp(tr_policy_state(*policy), cf->state) != 0) {
+	if (*policy != NULL && strcmp(tr_policy_state(*policy), cf->state) != 0) {
 		r = tr__fail(err, REG_EINVAL, "policy file %s is for State %s, this "
 		    "daemon serves %s", cf->policy, tr_policy_state(*policy), cf->state);
 		goto fail;
@@ -493,6 +497,8 @@ on_request(struct evhttp_request *req, void *arg)
 		if (m != EVHTTP_REQ_POST)
 			trd_problem(c, "bad-request", "/v1/traces answers POST only",
 			    NULL);
+		else if (d->cf.hub)
+			trd_hub_post(c);
 		else
 			trd_traces_post(c);
 	} else if (trace_path(path, id, &status_only, &chain) == 0) {
@@ -503,6 +509,8 @@ on_request(struct evhttp_request *req, void *arg)
 			    "only", NULL);
 		else if (chain)
 			trd_out_chain_get(c, id);
+		else if (d->cf.hub)
+			trd_hub_get(c, id, status_only);
 		else
 			trd_traces_get(c, id, status_only);
 	} else if (strcmp(path, "/metrics") == 0) {
@@ -712,8 +720,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (check) {
-		printf(PROG ": %s is sound (State %s, %zu peers)\n", config, d.cf.state,
-		    d.peers ? tr__peers_count(d.peers) : 0);
+		printf(PROG ": %s is sound (%s %s, %zu peers)\n", config, d.cf.hub ?
+		    "hub" : "State", d.cf.state, d.peers ? tr__peers_count(d.peers) : 0);
 		rc = 0;
 		goto out;
 	}
@@ -738,8 +746,9 @@ main(int argc, char **argv)
 	}
 	if (trd_pool_new(d.base, "database", d.cf.database, d.cf.pool_size,
 	    d.cf.queue_max, NULL, &d.pool, &err) != 0 ||
-	    trd_pool_new(d.base, "trace", d.cf.database, d.cf.trace_workers,
-	    d.cf.queue_max, trd_traces_slot_free, &d.tracers, &err) != 0) {
+	    trd_pool_new(d.base, d.cf.hub ? "relay" : "trace", d.cf.database,
+	    d.cf.trace_workers, d.cf.queue_max, d.cf.hub ? trd_hub_slot_free :
+	    trd_traces_slot_free, &d.tracers, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err.message);
 		goto out;
 	}
@@ -754,7 +763,8 @@ main(int argc, char **argv)
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
 	    EVHTTP_REQ_PATCH);
-	if (trd_traces_resume(&d, &err) != 0)
+	/* A hub traces nothing: its second pool relays. */
+	if (!d.cf.hub && trd_traces_resume(&d, &err) != 0)
 		trd_log_event("trace", NULL, "error", err.message);
 	if (trd_out_start(&d, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err.message);
@@ -786,8 +796,9 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": cannot handle signals\n");
 		goto out;
 	}
-	logline("event=start state=%s listen=%s:%d peers=%zu", d.cf.state,
-	    d.cf.listen_host, d.cf.listen_port, d.peers ? tr__peers_count(d.peers) : 0);
+	logline("event=start state=%s mode=%s listen=%s:%d peers=%zu", d.cf.state,
+	    d.cf.hub ? "hub" : "state", d.cf.listen_host, d.cf.listen_port,
+	    d.peers ? tr__peers_count(d.peers) : 0);
 	if (trd_log_checkpoints_start(&d, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err.message);
 		goto out;

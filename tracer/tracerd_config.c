@@ -1,7 +1,9 @@
 /*
  * tracerd's configuration file, one INI file (inih), table-driven:
  *
- *   [daemon]   state = NL, listen = 127.0.0.1:8443, database = CONNINFO
+ *   [daemon]   state = NL, listen = 127.0.0.1:8443, database = CONNINFO,
+ *              mode = state (default) or hub (a liaison hub: state is then
+ *              its ISO 3166-1 user-assigned code, as XH)
  *   [tls]      certificate = FILE, key = FILE, client_ca = FILE, crl = FILE
  *   [signing]  key = FILE (Ed25519, PKCS#8 PEM), kid = NL/2026-1
  *   [peers]    directory = FILE
@@ -40,7 +42,7 @@
 
 #include "tracerd_int.h"
 
-enum kind { K_TEXT, K_PATH, K_STATE, K_LISTEN, K_LONG, K_INT, K_BOOL };
+enum kind { K_TEXT, K_PATH, K_STATE, K_LISTEN, K_LONG, K_INT, K_BOOL, K_MODE };
 
 static const struct key {
 	const char *section, *name;
@@ -53,6 +55,7 @@ static const struct key {
 	{ "daemon", "state", K_STATE, F(state), 0, 0, 1 },
 	{ "daemon", "listen", K_LISTEN, F(listen_host), 0, 0, 1 },
 	{ "daemon", "database", K_TEXT, F(database), 0, 0, 0 },
+	{ "daemon", "mode", K_MODE, F(hub), 0, 0, 0 },
 	{ "tls", "certificate", K_PATH, F(tls_cert), 0, 0, 1 },
 	{ "tls", "key", K_PATH, F(tls_key), 0, 0, 1 },
 	{ "tls", "client_ca", K_PATH, F(client_ca), 0, 0, 1 },
@@ -92,6 +95,7 @@ struct parse {
 	struct trd_config *cf;
 	char dir[TRD_PATH_MAX];
 	int seen[NKEYS];
+	int state_line, mode_line;
 };
 
 #define fail(ps, ...) tr__ini_fail(&(ps)->ini, __VA_ARGS__)
@@ -224,9 +228,18 @@ handler(void *user, const char *section, const char *name, const char *v)
 		return fail(ps, "%s is given twice in [%s]", name, section);
 	dst = (char *)ps->cf + keys[i].off;
 	switch (keys[i].kind) {
+	case K_MODE:
+		if (strcmp(v, "hub") != 0 && strcmp(v, "state") != 0)
+			return fail(ps, "mode must be state or hub, not '%.20s'", v);
+		ps->cf->hub = strcmp(v, "hub") == 0;
+		ps->mode_line = ps->ini.line;
+		return 1;
 	case K_STATE:
-		if (!proto_country_valid(v))
+		/* A hub's user-assigned code is checked against the mode once
+		 * the whole file is read. */
+		if (!proto_country_valid(v) && !tr__country_user_assigned(v))
 			return fail(ps, "state '%.20s' is not an ISO 3166-1 alpha-2 code", v);
+		ps->state_line = ps->ini.line;
 		snprintf(dst, keys[i].size, "%s", v);
 		return 1;
 	case K_LISTEN: {
@@ -336,5 +349,14 @@ trd_config_load(const char *path, struct trd_config *cf, reg_error *err)
 		if (keys[i].required && !ps.seen[i])
 			return tr__fail(err, REG_EINVAL, "%s: [%s] %s is required", path,
 			    keys[i].section, keys[i].name);
+	if (cf->hub && !tr__country_user_assigned(cf->state))
+		return tr__fail(err, REG_EINVAL, "%s:%d: a hub's state is its ISO "
+		    "3166-1 user-assigned code (AA, QM to QZ, XA to XZ, ZZ), not a "
+		    "State's (%s)", path, ps.state_line, cf->state);
+	if (!cf->hub && !proto_country_valid(cf->state))
+		return tr__fail(err, REG_EINVAL, "%s:%d: state %s is a user-assigned "
+		    "code, which names a liaison hub: a State's daemon has its "
+		    "State's code; a hub says mode = hub", path, ps.state_line,
+		    cf->state);
 	return 0;
 }

@@ -21,7 +21,9 @@
 /* The daemon's configuration file (tracerd(8), "CONFIGURATION"). */
 struct trd_config {
 	char path[TRD_PATH_MAX];	/* the file it was read from */
-	char state[3];			/* [daemon] state */
+	char state[3];			/* [daemon] state (a hub's code in hub
+					 * mode) */
+	int hub;			/* [daemon] mode = hub */
 	char listen_host[256];		/* [daemon] listen = host:port */
 	int listen_port;
 	char database[TRD_PATH_MAX];	/* [daemon] database (conninfo) or "" */
@@ -89,7 +91,7 @@ int trd_tls_context(const struct trd_config *cf, SSL_CTX **out, reg_error *err);
 struct trd_identity {
 	char state[3];			/* C */
 	char role[16];			/* OU: peer, investigator, clerk, liaison,
-					 * auditor */
+					 * auditor; or hub (C user-assigned) */
 	char name[128];			/* CN */
 };
 /* 0 and *id filled, or -1 for a certificate that names no valid State and
@@ -255,6 +257,18 @@ struct trd_peers_ref {
 };
 struct trd_peers_ref *trd_peers_hold(struct trd_daemon *d);
 void trd_peers_release(struct trd_peers_ref *ref);
+/*
+ * Hub mode (tracerd_hub.c): the relaying endpoints, the relay workers'
+ * slots (their clients), the hub's metrics text (appended to /metrics),
+ * and the checks and start of a hub (after its configuration and peers
+ * directory are loaded).
+ */
+void trd_hub_post(struct trd_call *c);
+void trd_hub_get(struct trd_call *c, const char *id, int status_only);
+void trd_hub_slot_free(void *slot);
+int trd_hub_scrape(reg_ctx *db, char **text, reg_error *err);
+int trd_hub_start(const struct trd_config *cf, const tr__peers *peers,
+    reg_error *err);
 
 /* Answers every GET waiting for a trace (at stop). */
 void trd_traces_wake_all(struct trd_daemon *d);

@@ -33,6 +33,7 @@ gauge(tr__metrics *m, const char *name, const char *help, double value)
 
 struct scrape {
 	struct trd_call *c;
+	char *hub;			/* hub mode: the relays' metrics */
 	long open, overdue, hops_open, hops_overdue;
 	int rc;
 	char error[512];
@@ -47,7 +48,8 @@ scrape_job(struct trd_worker *w, void *arg)
 	if ((s->rc = trd_job_db(w, s->error, sizeof(s->error))) != 0)
 		return;
 	if ((s->rc = reg_trace_counts(w->db, &s->open, &s->overdue, &err)) != 0 ||
-	    (s->rc = reg_hop_counts(w->db, &s->hops_open, &s->hops_overdue, &err)) != 0)
+	    (s->rc = reg_hop_counts(w->db, &s->hops_open, &s->hops_overdue, &err)) != 0 ||
+	    (s->c->d->cf.hub && (s->rc = trd_hub_scrape(w->db, &s->hub, &err)) != 0))
 		snprintf(s->error, sizeof(s->error), "%.400s", err.message);
 }
 
@@ -83,6 +85,7 @@ scrape_done(void *arg, int ran)
 
 	if (!ran) {
 		trd_problem(c, "unavailable", "the daemon is stopping", NULL);
+		free(s->hub);
 		free(s);
 		return;
 	}
@@ -113,10 +116,20 @@ scrape_done(void *arg, int ran)
 		trd_log_event("error", NULL, NULL, err.message);
 		trd_problem(c, "internal", "cannot write the metrics", NULL);
 	} else {
+		char *all = s->hub != NULL ? malloc(len + strlen(s->hub) + 1) : NULL;
+
+		if (all != NULL) {
+			memcpy(all, text, len);
+			memcpy(all + len, s->hub, strlen(s->hub) + 1);
+			len += strlen(s->hub);
+			free(text);
+			text = all;
+		}
 		trd_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,
 		    NULL);
 	}
 	free(text);
+	free(s->hub);
 	free(s);
 }
 

@@ -288,6 +288,9 @@ trd_traces_post(struct trd_call *c)
 	struct post *p;
 	struct timespec now;
 	size_t plen;
+	const struct tr__peer *hub = strcmp(c->id.role, "hub") == 0 ?
+	    tr__peers_get(d->peers, c->id.state) : NULL;
+	char sender[3];
 
 	if ((strcmp(c->id.role, "investigator") == 0 ||
 	    strcmp(c->id.role, "liaison") == 0) && strcmp(c->id.state, d->cf.state) == 0) {
@@ -296,10 +299,14 @@ trd_traces_post(struct trd_call *c)
 		trd_out_post(c);
 		return;
 	}
-	if (strcmp(c->id.role, "peer") != 0) {
+	/* A liaison hub of the peers directory relays other States'
+	 * requests (proto/README.md 13.5). */
+	if (hub != NULL && !hub->hub)
+		hub = NULL;
+	if (strcmp(c->id.role, "peer") != 0 && hub == NULL) {
 		trd_problem(c, "forbidden", "trace requests are sent here by peer "
-		    "States' daemons, and by this State's investigators and liaison "
-		    "office for another State", NULL);
+		    "States' daemons and liaison hubs, and by this State's "
+		    "investigators and liaison office for another State", NULL);
 		return;
 	}
 	if (!trd_media_type_is(ctype, "application/jose")) {
@@ -316,7 +323,17 @@ trd_traces_post(struct trd_call *c)
 	if (trd_read_signed(c, &p->message, &p->message_len, &jws) != 0)
 		goto fail;
 	kid = proto_jws_kid(jws);
-	if (strncmp(kid, c->id.state, 2) != 0 || kid[2] != '/') {
+	/* The sending State: the caller's, or for a hub, the State whose key
+	 * signed, which the directory must say is reached through this hub. */
+	snprintf(sender, sizeof(sender), "%.2s", hub != NULL ? kid : c->id.state);
+	if (hub != NULL && (tr__peers_get(d->peers, sender) == NULL ||
+	    strcmp(tr__peers_get(d->peers, sender)->via, c->id.state) != 0)) {
+		trd_problem(c, "kid-state-mismatch", "the signing key's kid names "
+		    "a State that the peers directory does not reach through your "
+		    "hub", "header.kid");
+		goto fail;
+	}
+	if (strncmp(kid, sender, 2) != 0 || kid[2] != '/') {
 		trd_problem(c, "kid-state-mismatch", "the signing key's kid names "
 		    "another State than your certificate's", "header.kid");
 		goto fail;
@@ -344,7 +361,7 @@ trd_traces_post(struct trd_call *c)
 		goto fail;
 	}
 	snprintf(c->request_id, sizeof(c->request_id), "%s", p->req->id);
-	if (strcmp(p->req->requesting_state, c->id.state) != 0) {
+	if (strcmp(p->req->requesting_state, sender) != 0) {
 		trd_problem(c, "kid-state-mismatch", "requesting_state is not the "
 		    "State of your certificate and key", "requesting_state");
 		goto fail;
@@ -750,6 +767,10 @@ may_read(const struct trd_call *c, const struct reg_trace *t)
 {
 	if (strcmp(c->id.role, "peer") == 0)
 		return strcmp(c->id.state, t->requesting_state) == 0;
+	/* A hub reads the requests it relayed (caller "XH hub NAME"). */
+	if (strcmp(c->id.role, "hub") == 0)
+		return strncmp(t->caller, c->id.state, 2) == 0 &&
+		    strncmp(t->caller + 2, " hub ", 5) == 0;
 	if (strcmp(c->id.state, c->d->cf.state) != 0)
 		return 0;
 	return strcmp(c->id.role, "liaison") == 0 || strcmp(c->id.role, "auditor") == 0;
@@ -848,7 +869,7 @@ trd_traces_get(struct trd_call *c, const char *id, int status_only)
 	char lower[37];
 
 	if (strcmp(c->id.role, "peer") != 0 && strcmp(c->id.role, "liaison") != 0 &&
-	    strcmp(c->id.role, "auditor") != 0) {
+	    strcmp(c->id.role, "auditor") != 0 && strcmp(c->id.role, "hub") != 0) {
 		trd_problem(c, "forbidden", "trace requests are read by the State "
 		    "that sent them, and by this State's liaison office and "
 		    "auditors", NULL);

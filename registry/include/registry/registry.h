@@ -836,6 +836,91 @@ REG_API REG_WUR int reg_hop_open(reg_ctx *ctx, reg_hop_open_cb cb, void *arg,
 REG_API REG_WUR int reg_hop_counts(reg_ctx *ctx, long *open, long *overdue,
     reg_error *err);
 
+/*
+ * A liaison hub's relays (tracerd in hub mode).  The hub keeps no message:
+ * for each trace request it relays, who sent it to whom, when, and the
+ * SHA-256 of the signed message (a record "relay"), and each change of its
+ * status that it saw in the requested State's signed answers (a record
+ * "relay_status"), both sealed in the hub's audit log.  Times are RFC 3339
+ * UTC and returned as YYYY-MM-DDTHH:MM:SS.ffffffZ; digests are SHA-256 in
+ * base64 (44 characters).
+ */
+struct reg_relay_in {
+	const char *id;			/* the request's id */
+	const char *requesting_state;	/* who sent it (ISO 3166-1 alpha-2) */
+	const char *requested_state;	/* to whom; another State */
+	const char *caller;		/* e.g. "NL peer tracing.nl.example" */
+	const char *kid;		/* the signing key's id */
+	const char *priority;		/* "urgent" or "routine" */
+	const char *received_at;	/* when the hub received it */
+	const char *request_sha256;	/* of the signed message as received */
+};
+/*
+ * Records a relay with its leaf (in the caller's transaction when one is
+ * open).  When one with this id is recorded already, nothing is written
+ * and REG_EEXIST is returned, with *same 1 when it came from the same
+ * State with the same digest (a repetition) and 0 otherwise (a conflict).
+ * *log_index (may be NULL) receives the relay's leaf.
+ */
+REG_API REG_WUR int reg_relay_receive(reg_ctx *ctx,
+    const struct reg_relay_in *in, uint64_t *log_index, int *same,
+    reg_error *err);
+/*
+ * Records that relay request_id has status: one of the requested State's
+ * statuses (acknowledged, in_progress, answered, restricted,
+ * need_more_info, declined, overdue) with the HTTP status of its answer,
+ * its due_by and responded_at (either may be NULL) as it signed them and
+ * the SHA-256 of the answer relayed (may be NULL); or the hub's own
+ * outcomes of a forwarding: "refused" (the requested State answered a
+ * problem, http_status) and "unavailable" (it could not be reached,
+ * http_status 0).  Only changes are written: nothing when the status, due
+ * time and answer time are those of the latest status, nor a refused or
+ * unavailable after the requested State acknowledged.  *added (may be
+ * NULL) says whether a status was written, *log_index its leaf.  An
+ * unknown relay is REG_ENOTFOUND.
+ */
+REG_API REG_WUR int reg_relay_status_add(reg_ctx *ctx, const char *request_id,
+    const char *status, int http_status, const char *due_by,
+    const char *responded_at, const char *document_sha256, int *added,
+    uint64_t *log_index, reg_error *err);
+/* A relay with its latest status. */
+struct reg_relay {
+	char id[REG_UUID_STR];
+	char requesting_state[3];
+	char requested_state[3];
+	char caller[301];
+	char kid[201];
+	char priority[8];
+	char received_at[40];
+	char request_sha256[48];
+	uint64_t log_index;		/* the relay's leaf */
+	char status[16];		/* the latest status, "" when none yet */
+	char status_at[40];		/* when the hub recorded it */
+	int http_status;		/* its HTTP status, 0 when none */
+	char due_by[40];		/* the latest due time known, or "" */
+	char responded_at[40];		/* the latest answer time known, or "" */
+};
+/* Reads relay id into *out (REG_ENOTFOUND if none). */
+REG_API REG_WUR int reg_relay_get(reg_ctx *ctx, const char *id,
+    struct reg_relay *out, reg_error *err);
+/* How many relays there are from one State to another by latest status
+ * ("received" when none yet). */
+struct reg_relay_count {
+	char requesting_state[3];
+	char requested_state[3];
+	char status[16];
+	long n;
+};
+/*
+ * The relays counted by States and latest status into *out (*n entries;
+ * free with reg_free()), and how many are open (not
+ * answered, restricted, need_more_info, declined or refused) and, of
+ * those, overdue (past the latest due time the requested State gave);
+ * open and overdue may be NULL.
+ */
+REG_API REG_WUR int reg_relay_counts(reg_ctx *ctx, struct reg_relay_count **out,
+    size_t *n, long *open, long *overdue, reg_error *err);
+
 /* Frees memory the library handed out; accepts NULL. */
 REG_API void reg_free(void *p);
 
