@@ -308,6 +308,7 @@ reg_witness_peer_clear(struct reg_witness_peer *p)
 	if (p == NULL)
 		return;
 	free(p->note);
+	free(p->line);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -326,9 +327,9 @@ reg_witness_peer_get(reg_ctx *ctx, const char *state, struct reg_witness_peer *o
 	    "(SELECT count(*) FROM witness_alarm a WHERE a.state = $1)::text, "
 	    "(SELECT count(*) FROM witness_alarm a WHERE a.state = $1 AND NOT EXISTS "
 	    "(SELECT 1 FROM witness_alarm_ack k WHERE k.alarm = a.seq))::text, "
-	    "l.at, l.reason "
+	    "l.at, l.reason, c.line "
 	    "FROM (SELECT 1) one "
-	    "LEFT JOIN LATERAL (SELECT note, cosigned_at FROM witness_cosigned "
+	    "LEFT JOIN LATERAL (SELECT note, line, cosigned_at FROM witness_cosigned "
 	    "WHERE state = $1 ORDER BY seq DESC LIMIT 1) c ON true "
 	    "LEFT JOIN LATERAL (SELECT extract(epoch FROM raised_at)::bigint::text "
 	    "AS at, reason FROM witness_alarm WHERE state = $1 ORDER BY seq DESC "
@@ -354,7 +355,8 @@ reg_witness_peer_get(reg_ctx *ctx, const char *state, struct reg_witness_peer *o
 		    NULL) != 0)
 			r = reg__fail(err, REG_EVERIFY, "a stored cosigned checkpoint "
 			    "of %s is malformed", state);
-		else if ((out->note = strdup(text)) == NULL)
+		else if ((out->note = strdup(text)) == NULL ||
+		    (out->line = strdup(PQgetvalue(res, 0, 6))) == NULL)
 			r = reg__fail(err, REG_ENOMEM, "out of memory");
 		else {
 			out->cosigned = 1;

@@ -16,6 +16,9 @@
 
 #define TRD_PATH_MAX 1024
 #define TRD_OVERRIDES_MAX 300
+#define TRD_WITNESS_PEERS_MAX 64	/* [witness] peers */
+#define TRD_LOG_WITNESSES_MAX 16	/* [log] witness lines */
+#define TRD_VKEY_MAX 400		/* bytes of a verifier key */
 
 /* The daemon's configuration file (tracerd(8), "CONFIGURATION"). */
 struct trd_config {
@@ -44,6 +47,14 @@ struct trd_config {
 	int retry_seconds;		/* [workers] retry */
 	char log_key[TRD_PATH_MAX];	/* [log] key, or "" */
 	int checkpoint_interval;	/* [log] checkpoint_interval, seconds */
+	/* [log] witness: the witnesses' verifier keys whose cosignatures the
+	 * log takes (tracerd_witness.c). */
+	char log_witnesses[TRD_LOG_WITNESSES_MAX][TRD_VKEY_MAX];
+	int n_log_witnesses;
+	char witness_key[TRD_PATH_MAX];	/* [witness] key, or "" */
+	char witness_peers[TRD_WITNESS_PEERS_MAX][3];	/* [witness] peers */
+	int n_witness_peers;
+	int witness_interval;		/* [witness] interval, seconds */
 	int urgent_hours;		/* [deadlines] urgent */
 	int routine_hours;		/* [deadlines] routine */
 	/* Per State: [deadlines] urgent.XX, routine.XX (hours) and [limits]
@@ -101,6 +112,7 @@ struct trd_daemon {
 	int checkpointing;		/* a checkpoint job is queued */
 	uint64_t checkpoint_size;	/* of the latest checkpoint signed */
 	tr__peers *peers;
+	struct trd_witness *witness;	/* tracerd_witness.c, or NULL */
 	struct trd_policy_ref *policy;
 	trd_pool *pool;			/* storing, reading, the log */
 	trd_pool *tracers;		/* traces */
@@ -157,6 +169,10 @@ void trd_reply_signed(struct trd_call *c, int status, const char *cty,
 void trd_log_event(const char *event, const char *request, const char *status,
     const char *what);
 
+/* One log line of key=value pairs as fmt makes them (the caller escapes
+ * what came from outside), after the time. */
+void trd_logline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* The seconds since the epoch of an RFC 3339 UTC time (fractions dropped),
  * or 0 when it is not one. */
 time_t trd_rfc3339_seconds(const char *s);
@@ -196,6 +212,17 @@ void trd_traces_get(struct trd_call *c, const char *id, int status_only);
 void trd_log_checkpoint(struct trd_call *c);
 void trd_log_inclusion(struct trd_call *c);
 void trd_log_consistency(struct trd_call *c);
+
+/*
+ * Witnessed logs (tracerd_witness.c, proto/README.md 13.3.4): the log's
+ * side takes witnesses' cosignatures (POST /v1/log/cosignature); the
+ * witness's side checks and cosigns peers' checkpoints every [witness]
+ * interval and serves what it found (GET /v1/witness).
+ */
+int trd_witness_start(struct trd_daemon *d, reg_error *err);
+void trd_witness_free(struct trd_daemon *d);
+void trd_log_cosignature_post(struct trd_call *c);
+void trd_witness_get(struct trd_call *c);
 
 /* Answers every GET waiting for a trace (at stop). */
 void trd_traces_wake_all(struct trd_daemon *d);

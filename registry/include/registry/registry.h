@@ -339,6 +339,8 @@ struct reg_witness_peer {
 	struct reg_checkpoint cp;	/* the last one it cosigned */
 	char *note;			/* its signed note as received, or NULL;
 					 * freed by reg_witness_peer_clear() */
+	char *line;			/* the cosignature line made, or NULL;
+					 * freed by reg_witness_peer_clear() */
 	int64_t cosigned_at;		/* seconds since the epoch */
 	long alarms;			/* alarms ever raised */
 	long alarms_open;		/* alarms not acknowledged */
