@@ -36,6 +36,7 @@ usage(FILE *f)
 	    "  submit       send a signed trace request to a State's daemon\n"
 	    "  status       show a sent request's status at the daemon\n"
 	    "  wait         wait for a sent request's answer and show it\n"
+	    "  witness      show what this State's daemon witnessed of its peers' logs\n"
 	    "\n"
 	    "Options:\n"
 	    "  --db CONNINFO  the database, as a libpq connection string or URI\n"
@@ -517,6 +518,7 @@ main(int argc, char **argv)
 		{ "submit", tracectl_submit },
 		{ "status", tracectl_status },
 		{ "wait", tracectl_wait },
+		{ "witness", tracectl_witness },
 	};
 	const char *db = NULL;
 	size_t i;

@@ -35,5 +35,6 @@ int tracectl_read_request(const char *prog, const char *path,
 int tracectl_submit(int argc, char **argv);
 int tracectl_status(int argc, char **argv);
 int tracectl_wait(int argc, char **argv);
+int tracectl_witness(int argc, char **argv);	/* tracectl_witness.c */
 
 #endif

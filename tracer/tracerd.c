@@ -686,7 +686,7 @@ main(int argc, char **argv)
 	}
 	if (check) {
 		/* The witness's keys and peers, as the start loads them. */
-		if (trd_witness_start(&d, &err) != 0) {
+		if (trd_witness_start(&d, 0, &err) != 0) {
 			fprintf(stderr, PROG ": %s\n", err.message);
 			goto out;
 		}
@@ -763,7 +763,7 @@ main(int argc, char **argv)
 	logline("event=start state=%s listen=%s:%d peers=%zu", d.cf.state,
 	    d.cf.listen_host, d.cf.listen_port, d.peers ? tr__peers_count(d.peers) : 0);
 	if (trd_log_checkpoints_start(&d, &err) != 0 ||
-	    trd_witness_start(&d, &err) != 0) {
+	    trd_witness_start(&d, 1, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err.message);
 		goto out;
 	}

@@ -219,7 +219,9 @@ void trd_log_consistency(struct trd_call *c);
  * witness's side checks and cosigns peers' checkpoints every [witness]
  * interval and serves what it found (GET /v1/witness).
  */
-int trd_witness_start(struct trd_daemon *d, reg_error *err);
+/* Loads the witness's and the log's witness keys and checks [witness]
+ * peers against the directory; with run, starts the rounds too. */
+int trd_witness_start(struct trd_daemon *d, int run, reg_error *err);
 void trd_witness_free(struct trd_daemon *d);
 void trd_log_cosignature_post(struct trd_call *c);
 void trd_witness_get(struct trd_call *c);

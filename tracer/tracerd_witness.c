@@ -499,7 +499,7 @@ load_keys(struct trd_daemon *d, struct trd_witness *w, reg_error *err)
 }
 
 int
-trd_witness_start(struct trd_daemon *d, reg_error *err)
+trd_witness_start(struct trd_daemon *d, int run, reg_error *err)
 {
 	struct trd_witness *w;
 	struct timeval tv = { d->cf.witness_interval, 0 };
@@ -510,7 +510,7 @@ trd_witness_start(struct trd_daemon *d, reg_error *err)
 	d->witness = w;
 	if ((r = load_keys(d, w, err)) != 0)
 		return r;
-	if (w->key == NULL)
+	if (w->key == NULL || !run)
 		return 0;
 	if ((r = trd_pool_new(d->base, "witness", d->cf.database, 1,
 	    WITNESS_QUEUE_MAX, NULL, &w->pool, err)) != 0)
