@@ -33,6 +33,8 @@ static const struct {
 	{ "timeout", 408, "Request timeout" },
 	{ "unavailable", 503, "Service unavailable" },
 	{ "internal", 500, "Internal error" },
+	{ "unknown-witness", 403, "Unknown witness" },
+	{ "bad-cosignature", 422, "Bad cosignature" },
 };
 
 #define NTYPES (sizeof(problem_types) / sizeof(problem_types[0]))

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "registry_int.h"
 
 int
@@ -52,4 +54,106 @@ reg_proof_json(const struct reg_proof *p, int consistency, char **out,
 	snprintf(s + len, cap - len, "]}");
 	*out = s;
 	return 0;
+}
+
+#define PROOF_TEXT_MAX 16384
+#define PROOF_HASHES_MAX 64
+
+/* A JSON whole number 0 .. 2^63 - 1. */
+static int
+json_size(json_t *v, uint64_t *out)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+int
+reg_consistency_proof_parse(const char *text, size_t len, struct reg_proof **out,
+    reg_error *err)
+{
+	struct reg_proof *p = NULL;
+	json_t *doc = NULL, *hashes, *v;
+	json_error_t jerr;
+	const char *key;
+	uint64_t old_size, new_size;
+	uint8_t *raw = NULL;
+	size_t n, i, rawlen;
+	int r = REG_EINVAL;
+
+	*out = NULL;
+	if (text == NULL)
+		return reg__fail(err, REG_EINVAL, "no consistency proof");
+	if (len > PROOF_TEXT_MAX)
+		return reg__fail(err, REG_ETOOBIG, "consistency proof of %zu bytes is "
+		    "longer than %d", len, PROOF_TEXT_MAX);
+	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (doc == NULL) {
+		r = reg__fail(err, REG_EINVAL, "consistency proof is not JSON: %s",
+		    jerr.text);
+		goto out;
+	}
+	if (!json_is_object(doc)) {
+		r = reg__fail(err, REG_EINVAL, "consistency proof is not an object");
+		goto out;
+	}
+	json_object_foreach(doc, key, v) {
+		if (strcmp(key, "old_size") != 0 && strcmp(key, "new_size") != 0 &&
+		    strcmp(key, "hashes") != 0) {
+			r = reg__fail(err, REG_EINVAL, "consistency proof has an unknown "
+			    "member '%.40s'", key);
+			goto out;
+		}
+	}
+	if (json_size(json_object_get(doc, "old_size"), &old_size) != 0 ||
+	    json_size(json_object_get(doc, "new_size"), &new_size) != 0) {
+		r = reg__fail(err, REG_EINVAL, "consistency proof needs old_size and "
+		    "new_size, whole numbers from 0 to 2^63 - 1");
+		goto out;
+	}
+	if (old_size > new_size) {
+		r = reg__fail(err, REG_EINVAL, "consistency proof's old_size %" PRIu64
+		    " is above its new_size %" PRIu64, old_size, new_size);
+		goto out;
+	}
+	hashes = json_object_get(doc, "hashes");
+	if (!json_is_array(hashes)) {
+		r = reg__fail(err, REG_EINVAL, "consistency proof needs hashes, an "
+		    "array");
+		goto out;
+	}
+	n = json_array_size(hashes);
+	if (n > PROOF_HASHES_MAX) {
+		r = reg__fail(err, REG_ETOOBIG, "consistency proof has %zu hashes, "
+		    "more than %d", n, PROOF_HASHES_MAX);
+		goto out;
+	}
+	if ((p = calloc(1, sizeof(*p) + n * sizeof(struct reg_hash))) == NULL) {
+		r = reg__fail(err, REG_ENOMEM, "out of memory");
+		goto out;
+	}
+	p->old_size = old_size;
+	p->size = new_size;
+	p->n = n;
+	for (i = 0; i < n; i++) {
+		v = json_array_get(hashes, i);
+		if (!json_is_string(v) || reg_base64_decode(json_string_value(v),
+		    json_string_length(v), &raw, &rawlen, NULL) != 0 || rawlen != 32) {
+			r = reg__fail(err, REG_EINVAL, "consistency proof's hash %zu is "
+			    "not 32 bytes in base64", i);
+			goto out;
+		}
+		memcpy(p->hashes[i].b, raw, 32);
+		reg_free(raw);
+		raw = NULL;
+	}
+	*out = p;
+	p = NULL;	/* transferred */
+	r = 0;
+out:
+	reg_free(raw);
+	free(p);
+	json_decref(doc);
+	return r;
 }

@@ -1995,7 +1995,7 @@ START_TEST(test_problem_types)
 		json_decref(doc);
 	}
 	free(readme);
-	ck_assert_uint_eq(n, 16);
+	ck_assert_uint_eq(n, 18);
 }
 END_TEST
 

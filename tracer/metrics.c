@@ -427,6 +427,28 @@ tr__metrics_counter_add(tr__metrics *m, const char *name, const char *help,
 	return r;
 }
 
+int
+tr__metrics_gauge_set_label(tr__metrics *m, const char *name, const char *help,
+    const char *label_name, const char *label_value, double value)
+{
+	struct family *f;
+	struct series *s;
+	int r;
+
+	if (!family_args_ok(name, help) || !isfinite(value) ||
+	    !name_ok(label_name, 1) || label_value == NULL ||
+	    strlen(label_value) > TR__METRICS_VALUE_LEN || !utf8_ok(label_value))
+		return REG_EINVAL;
+	pthread_mutex_lock(&m->lock);
+	r = family_get(m, name, help, GAUGE, label_name, &f);
+	if (r == 0)
+		r = series_get(f, label_value, &s);
+	if (r == 0)
+		s->v = value;
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
 /* ------------------------------------------------------------ rendering */
 
 /* Text being written; failed once an allocation has failed. */

@@ -69,6 +69,16 @@ TR_WUR int tr__metrics_gauge_set(tr__metrics *m, const char *name,
     const char *help, double value);
 
 /*
+ * As tr__metrics_gauge_set(), for the series label_name="label_value" of a
+ * gauge with one label (label_value as tr__metrics_counter_add() takes
+ * it).  The first call fixes the gauge's label name; a call with another
+ * is refused (REG_EINVAL).
+ */
+TR_WUR int tr__metrics_gauge_set_label(tr__metrics *m, const char *name,
+    const char *help, const char *label_name, const char *label_value,
+    double value);
+
+/*
  * Adds delta (finite, not negative) to the counter name, or to its series
  * label_name="label_value" when label_name is not NULL.  The first call
  * fixes the counter's help text and label name; a call with another label

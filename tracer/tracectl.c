@@ -37,6 +37,7 @@ usage(FILE *f)
 	    "  status       show a sent request's status at the daemon\n"
 	    "  wait         wait for a sent request's answer and show it\n"
 	    "  chain        show a request's international chain, verified hop by hop\n"
+	    "  witness      show what this State's daemon witnessed of its peers' logs\n"
 	    "\n"
 	    "Options:\n"
 	    "  --db CONNINFO  the database, as a libpq connection string or URI\n"
@@ -539,6 +540,7 @@ main(int argc, char **argv)
 		{ "chain", tracectl_chain },
 		{ "status", tracectl_status },
 		{ "wait", tracectl_wait },
+		{ "witness", tracectl_witness },
 	};
 	const char *db = NULL;
 	size_t i;

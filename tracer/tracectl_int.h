@@ -55,5 +55,6 @@ int tracectl_submit(int argc, char **argv);
 int tracectl_chain(int argc, char **argv);
 int tracectl_status(int argc, char **argv);
 int tracectl_wait(int argc, char **argv);
+int tracectl_witness(int argc, char **argv);	/* tracectl_witness.c */
 
 #endif

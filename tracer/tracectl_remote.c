@@ -1088,15 +1088,21 @@ tracectl_chain(int argc, char **argv)
 		goto out;
 	deadline = cli_now() + rm.timeout;
 	for (;;) {
-		int hold = (int)(deadline - cli_now());
+		/* The daemon holds each question until the chain changes, within
+		 * what is left of --wait; a last question when under a second
+		 * is left, and a pause after one that came back at once. */
+		double t0 = cli_now();
+		int hold = (int)(deadline - t0);
 
 		if ((rc = ask_chain(&rm, hold > 30 ? 30 : hold, &doc)) >= 0)
 			goto out;
 		complete = json_is_true(json_object_get(doc, "complete"));
-		if (complete || cli_now() >= deadline - 0.5)
+		if (complete || hold < 1 || cli_now() >= deadline)
 			break;
 		json_decref(doc);
 		doc = NULL;
+		if (cli_now() - t0 < 0.2)
+			pause_for(0.5);
 	}
 	hops = json_object_get(doc, "hops");
 	end = json_object_get(doc, "end");

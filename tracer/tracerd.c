@@ -65,6 +65,18 @@ logline(const char *fmt, ...)
 }
 
 void
+trd_logline(const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	logline("%s", line);
+}
+
+void
 trd_log_event(const char *event, const char *request, const char *status,
     const char *what)
 {
@@ -519,6 +531,20 @@ on_request(struct evhttp_request *req, void *arg)
 			trd_problem(c, "bad-request", "/metrics answers GET only", NULL);
 		else
 			trd_metrics_get(c);
+	} else if (strcmp(path, "/v1/log/cosignature") == 0) {
+		c->route = "/v1/log/cosignature";
+		if (m != EVHTTP_REQ_POST)
+			trd_problem(c, "bad-request", "/v1/log/cosignature answers POST "
+			    "only", NULL);
+		else
+			trd_log_cosignature_post(c);
+	} else if (strcmp(path, "/v1/witness") == 0) {
+		c->route = "/v1/witness";
+		if (!get)
+			trd_problem(c, "bad-request", "/v1/witness answers GET only",
+			    NULL);
+		else
+			trd_witness_get(c);
 	} else if (strncmp(path, "/v1/log/", 8) == 0) {
 		if (!get) {
 			trd_problem(c, "bad-request", "the log answers GET only", NULL);
@@ -720,6 +746,11 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (check) {
+		/* The witness's keys and peers, as the start loads them. */
+		if (trd_witness_start(&d, 0, &err) != 0) {
+			fprintf(stderr, PROG ": %s\n", err.message);
+			goto out;
+		}
 		printf(PROG ": %s is sound (%s %s, %zu peers)\n", config, d.cf.hub ?
 		    "hub" : "State", d.cf.state, d.peers ? tr__peers_count(d.peers) : 0);
 		rc = 0;
@@ -799,7 +830,8 @@ main(int argc, char **argv)
 	logline("event=start state=%s mode=%s listen=%s:%d peers=%zu", d.cf.state,
 	    d.cf.hub ? "hub" : "state", d.cf.listen_host, d.cf.listen_port,
 	    d.peers ? tr__peers_count(d.peers) : 0);
-	if (trd_log_checkpoints_start(&d, &err) != 0) {
+	if (trd_log_checkpoints_start(&d, &err) != 0 ||
+	    trd_witness_start(&d, 1, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err.message);
 		goto out;
 	}
@@ -817,6 +849,7 @@ out:
 	 * their requests, which evhttp_free() then drops. */
 	d.stopping = 1;
 	trd_out_stop(&d);
+	trd_witness_free(&d);
 	trd_pool_free(d.pool);
 	trd_pool_free(d.tracers);
 	if (d.http != NULL)

@@ -14,7 +14,10 @@
  *   [workers]  pool = N (connections answering at once), traces = N,
  *              retry = S (a trace the database failed is tried again)
  *   [log]      key = FILE (the log's note key, regctl key generate),
- *              checkpoint_interval = S
+ *              checkpoint_interval = S, witness = VKEY (repeatable: the
+ *              witnesses whose cosignatures the log takes)
+ *   [witness]  key = FILE (the witness's key, regctl key generate),
+ *              peers = XX YY ... (in the peers directory), interval = S
  *   [deadlines] urgent = HOURS, routine = HOURS, and per requesting State
  *              urgent.XX = HOURS, routine.XX = HOURS
  *   [domestic] signing_key = KID FILE (repeatable), follow_referrals = yes|no,
@@ -84,6 +87,8 @@ static const struct key {
 	{ "domestic", "send_due", K_INT, F(send_due), 1, 30 * 86400, 0 },
 	{ "log", "key", K_PATH, F(log_key), 0, 0, 0 },
 	{ "log", "checkpoint_interval", K_INT, F(checkpoint_interval), 1, 86400, 0 },
+	{ "witness", "key", K_PATH, F(witness_key), 0, 0, 0 },
+	{ "witness", "interval", K_INT, F(witness_interval), 1, 86400, 0 },
 	{ "deadlines", "urgent", K_INT, F(urgent_hours), 1, 24 * 366, 0 },
 	{ "deadlines", "routine", K_INT, F(routine_hours), 1, 24 * 366, 0 },
 #undef F
@@ -96,6 +101,8 @@ struct parse {
 	char dir[TRD_PATH_MAX];
 	int seen[NKEYS];
 	int state_line, mode_line;
+	int witness_peers_line;		/* [witness] peers, once */
+	int witness_line;		/* the [witness] section's first key */
 };
 
 #define fail(ps, ...) tr__ini_fail(&(ps)->ini, __VA_ARGS__)
@@ -197,6 +204,73 @@ domestic_key(struct parse *ps, const char *v)
 	return 1;
 }
 
+/* [log] witness = VKEY: a witness verifier key, up to
+ * TRD_LOG_WITNESSES_MAX of them, each once. */
+static int
+log_witness(struct parse *ps, const char *v)
+{
+	struct trd_config *cf = ps->cf;
+	reg_error err = REG_ERROR_INIT;
+	reg_key *k = NULL;
+	int i;
+
+	if (strlen(v) >= TRD_VKEY_MAX)
+		return fail(ps, "witness is longer than %d bytes", TRD_VKEY_MAX - 1);
+	if (reg_cosig_key_from_verifier(v, &k, &err) != 0)
+		return fail(ps, "witness is not a witness verifier key (as 'regctl "
+		    "key show --witness' prints): %.200s", err.message);
+	reg_key_free(k);
+	for (i = 0; i < cf->n_log_witnesses; i++)
+		if (strcmp(cf->log_witnesses[i], v) == 0)
+			return fail(ps, "witness %.60s is given twice in [log]", v);
+	if (cf->n_log_witnesses == TRD_LOG_WITNESSES_MAX)
+		return fail(ps, "more than %d witness keys in [log]",
+		    TRD_LOG_WITNESSES_MAX);
+	snprintf(cf->log_witnesses[cf->n_log_witnesses++], TRD_VKEY_MAX, "%s", v);
+	return 1;
+}
+
+/* [witness] peers = XX YY ...: States' codes, separated by spaces or
+ * commas, each once. */
+static int
+witness_peers(struct parse *ps, const char *v)
+{
+	struct trd_config *cf = ps->cf;
+	const char *p = v;
+	char code[3];
+	size_t n;
+	int i;
+
+	if (ps->witness_peers_line++)
+		return fail(ps, "peers is given twice in [witness]");
+	for (;;) {
+		p += strspn(p, " \t,");
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " \t,");
+		if (n != 2)
+			return fail(ps, "peers: '%.*s' is not an ISO 3166-1 alpha-2 code",
+			    (int)(n > 20 ? 20 : n), p);
+		memcpy(code, p, 2);
+		code[2] = '\0';
+		if (!proto_country_valid(code))
+			return fail(ps, "peers: '%s' is not an ISO 3166-1 alpha-2 code",
+			    code);
+		for (i = 0; i < cf->n_witness_peers; i++)
+			if (strcmp(cf->witness_peers[i], code) == 0)
+				return fail(ps, "peers names %s twice", code);
+		if (cf->n_witness_peers == TRD_WITNESS_PEERS_MAX)
+			return fail(ps, "peers names more than %d States",
+			    TRD_WITNESS_PEERS_MAX);
+		memcpy(cf->witness_peers[cf->n_witness_peers++], code, 3);
+		p += n;
+	}
+	if (cf->n_witness_peers == 0)
+		return fail(ps, "peers is empty; name the States to witness, or leave "
+		    "out [witness]");
+	return 1;
+}
+
 static int
 handler(void *user, const char *section, const char *name, const char *v)
 {
@@ -215,6 +289,12 @@ handler(void *user, const char *section, const char *name, const char *v)
 		    ps->cf->rates, &ps->cf->n_rates);
 	if (strcmp(section, "domestic") == 0 && strcmp(name, "signing_key") == 0)
 		return domestic_key(ps, v);
+	if (strcmp(section, "witness") == 0 && ps->witness_line == 0)
+		ps->witness_line = ps->ini.line;
+	if (strcmp(section, "log") == 0 && strcmp(name, "witness") == 0)
+		return log_witness(ps, v);
+	if (strcmp(section, "witness") == 0 && strcmp(name, "peers") == 0)
+		return witness_peers(ps, v);
 	for (i = 0; i < NKEYS; i++)
 		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
 			break;
@@ -321,6 +401,7 @@ trd_config_load(const char *path, struct trd_config *cf, reg_error *err)
 	cf->trace_workers = 2;
 	cf->retry_seconds = 10;
 	cf->checkpoint_interval = 60;
+	cf->witness_interval = 60;
 	cf->urgent_hours = 24;
 	cf->routine_hours = 5 * 24;
 	cf->outbound_workers = 4;
@@ -358,5 +439,10 @@ trd_config_load(const char *path, struct trd_config *cf, reg_error *err)
 		    "code, which names a liaison hub: a State's daemon has its "
 		    "State's code; a hub says mode = hub", path, ps.state_line,
 		    cf->state);
+	if (ps.witness_line != 0 && (cf->witness_key[0] == '\0' ||
+	    cf->n_witness_peers == 0))
+		return tr__fail(err, REG_EINVAL, "%s:%d: [witness] needs both key "
+		    "(the witness's key) and peers (the States it witnesses)", path,
+		    ps.witness_line);
 	return 0;
 }

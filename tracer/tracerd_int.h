@@ -17,6 +17,9 @@
 #define TRD_PATH_MAX 1024
 #define TRD_OVERRIDES_MAX 300
 #define TRD_DOMESTIC_KEYS_MAX 64
+#define TRD_WITNESS_PEERS_MAX 64	/* [witness] peers */
+#define TRD_LOG_WITNESSES_MAX 16	/* [log] witness lines */
+#define TRD_VKEY_MAX 400		/* bytes of a verifier key */
 
 /* The daemon's configuration file (tracerd(8), "CONFIGURATION"). */
 struct trd_config {
@@ -47,6 +50,14 @@ struct trd_config {
 	int retry_seconds;		/* [workers] retry */
 	char log_key[TRD_PATH_MAX];	/* [log] key, or "" */
 	int checkpoint_interval;	/* [log] checkpoint_interval, seconds */
+	/* [log] witness: the witnesses' verifier keys whose cosignatures the
+	 * log takes (tracerd_witness.c). */
+	char log_witnesses[TRD_LOG_WITNESSES_MAX][TRD_VKEY_MAX];
+	int n_log_witnesses;
+	char witness_key[TRD_PATH_MAX];	/* [witness] key, or "" */
+	char witness_peers[TRD_WITNESS_PEERS_MAX][3];	/* [witness] peers */
+	int n_witness_peers;
+	int witness_interval;		/* [witness] interval, seconds */
 	int urgent_hours;		/* [deadlines] urgent */
 	int routine_hours;		/* [deadlines] routine */
 	/* Per State: [deadlines] urgent.XX, routine.XX (hours) and [limits]
@@ -120,6 +131,7 @@ struct trd_daemon {
 	uint64_t checkpoint_size;	/* of the latest checkpoint signed */
 	tr__peers *peers;		/* peers_ref->peers, or NULL */
 	struct trd_peers_ref *peers_ref;
+	struct trd_witness *witness;	/* tracerd_witness.c, or NULL */
 	struct trd_policy_ref *policy;
 	trd_pool *pool;			/* storing, reading, the log */
 	trd_pool *tracers;		/* traces */
@@ -182,6 +194,10 @@ void trd_reply_signed(struct trd_call *c, int status, const char *cty,
  * out), the what's quotes and controls escaped. */
 void trd_log_event(const char *event, const char *request, const char *status,
     const char *what);
+
+/* One log line of key=value pairs as fmt makes them (the caller escapes
+ * what came from outside), after the time. */
+void trd_logline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The seconds since the epoch of an RFC 3339 UTC time (fractions dropped),
  * or 0 when it is not one. */
@@ -269,6 +285,18 @@ void trd_hub_slot_free(void *slot);
 int trd_hub_scrape(reg_ctx *db, char **text, reg_error *err);
 int trd_hub_start(const struct trd_config *cf, const tr__peers *peers,
     reg_error *err);
+/*
+ * Witnessed logs (tracerd_witness.c, proto/README.md 13.3.4): the log's
+ * side takes witnesses' cosignatures (POST /v1/log/cosignature); the
+ * witness's side checks and cosigns peers' checkpoints every [witness]
+ * interval and serves what it found (GET /v1/witness).
+ */
+/* Loads the witness's and the log's witness keys and checks [witness]
+ * peers against the directory; with run, starts the rounds too. */
+int trd_witness_start(struct trd_daemon *d, int run, reg_error *err);
+void trd_witness_free(struct trd_daemon *d);
+void trd_log_cosignature_post(struct trd_call *c);
+void trd_witness_get(struct trd_call *c);
 
 /* Answers every GET waiting for a trace (at stop). */
 void trd_traces_wake_all(struct trd_daemon *d);

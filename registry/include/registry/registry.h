@@ -299,6 +299,72 @@ REG_API REG_WUR int reg_cosign_add(const reg_key *witness, const char *note,
 REG_API REG_WUR int reg_cosig_verify(const reg_key *witness_public,
     const char *note, uint64_t *timestamp, reg_error *err);
 
+/*
+ * Witnessed logs (proto/README.md 13.3.4).  A witness delivers its
+ * cosignatures of a log's checkpoint as a cosignature body: a signed note
+ * whose text is the checkpoint's text exactly as the log signed it and
+ * whose signature lines are cosignature/v1 lines only (key id, timestamp
+ * and a 64-byte signature), 1 to REG_COSIG_LINES_MAX of them, each once,
+ * in at most REG_COSIG_BODY_MAX bytes.
+ */
+#define REG_COSIG_BODY_MAX 16384
+#define REG_COSIG_LINES_MAX 16
+/* Checks a cosignature body of len bytes (no NUL inside) and parses its
+ * checkpoint into *cp and its number of lines into *nlines (either may be
+ * NULL).  REG_EINVAL names what is malformed; REG_ETOOBIG beyond the
+ * limits.  Signatures are not verified here. */
+REG_API REG_WUR int reg_cosig_body_parse(const char *body, size_t len,
+    struct reg_checkpoint *cp, size_t *nlines, reg_error *err);
+/*
+ * Stores the cosignatures of a cosignature body after verifying each with
+ * one of witnesses (n keys from reg_cosig_key_from_verifier()) over this
+ * log's own stored checkpoint of the body's origin, size and root.  A line
+ * of a witness not among them is REG_EKEY; a checkpoint this log never
+ * signed is REG_ENOTFOUND; a cosignature that does not verify is
+ * REG_EVERIFY; nothing is stored then.  A cosignature already stored is
+ * not stored twice.  *stored (may be NULL) receives the lines newly stored.
+ */
+REG_API REG_WUR int reg_log_cosignature_add(reg_ctx *ctx,
+    reg_key *const *witnesses, size_t n, const char *body, size_t len,
+    size_t *stored, reg_error *err);
+/* As reg_log_latest_checkpoint(), with the latest cosignature of each
+ * witness gathered for that checkpoint appended to the note as signature
+ * lines. */
+REG_API REG_WUR int reg_log_latest_cosigned(reg_ctx *ctx, char **note,
+    struct reg_checkpoint *cp, reg_error *err);
+
+/* What a witness knows of one peer State's log (its own tables). */
+struct reg_witness_peer {
+	int cosigned;			/* 1 when it has cosigned a checkpoint */
+	struct reg_checkpoint cp;	/* the last one it cosigned */
+	char *note;			/* its signed note as received, or NULL;
+					 * freed by reg_witness_peer_clear() */
+	char *line;			/* the cosignature line made, or NULL;
+					 * freed by reg_witness_peer_clear() */
+	int64_t cosigned_at;		/* seconds since the epoch */
+	long alarms;			/* alarms ever raised */
+	long alarms_open;		/* alarms not acknowledged */
+	int64_t alarm_at;		/* the latest alarm's time, or 0 */
+	char alarm_reason[256];		/* and its reason, or "" */
+};
+/* Reads what the witness knows of State state's log into *out (cleared
+ * first; free with reg_witness_peer_clear()). */
+REG_API REG_WUR int reg_witness_peer_get(reg_ctx *ctx, const char *state,
+    struct reg_witness_peer *out, reg_error *err);
+REG_API void reg_witness_peer_clear(struct reg_witness_peer *p);
+/* Records that the witness cosigned State state's checkpoint cp (from
+ * note, as received) with the cosignature line at timestamp. */
+REG_API REG_WUR int reg_witness_cosigned_add(reg_ctx *ctx, const char *state,
+    const struct reg_checkpoint *cp, const char *note, const char *line,
+    uint64_t timestamp, reg_error *err);
+/* Raises a fork alarm for State state: the note seen (checkpoint seen) does
+ * not extend the last one cosigned (cosigned_note), for reason.  An alarm
+ * of the same checkpoint that is not yet acknowledged is not raised again:
+ * *raised (may be NULL) is 1 when a new alarm was stored, else 0. */
+REG_API REG_WUR int reg_witness_alarm_add(reg_ctx *ctx, const char *state,
+    const char *reason, const char *cosigned_note, const char *seen_note,
+    const struct reg_checkpoint *seen, int *raised, reg_error *err);
+
 /* Standard base64 (RFC 4648 section 4, with padding).  Encoding returns a
  * NUL-terminated string to free with reg_free(); decoding is strict
  * (no white space, correct padding) and returns REG_EINVAL otherwise. */
@@ -365,6 +431,16 @@ REG_API REG_WUR int reg_log_prove_consistency(reg_ctx *ctx, uint64_t old_size,
  * reg_free(). */
 REG_API REG_WUR int reg_proof_json(const struct reg_proof *p, int consistency,
     char **out, reg_error *err);
+/*
+ * Parses a consistency proof in the JSON of reg_proof_json() (exactly the
+ * members old_size, new_size and hashes, sizes whole numbers up to
+ * 2^63 - 1 with old_size <= new_size, at most 64 hashes of 32 bytes in
+ * base64) of at most 16 KiB; free *out with reg_free().  REG_EINVAL names
+ * what is malformed, REG_ETOOBIG beyond the limits.  The proof is not
+ * verified here (reg_merkle_verify_consistency()).
+ */
+REG_API REG_WUR int reg_consistency_proof_parse(const char *text, size_t len,
+    struct reg_proof **out, reg_error *err);
 
 /* Calls cb for each leaf with start <= index < end, in order. */
 typedef int (*reg_leaf_cb)(uint64_t index, const uint8_t *leaf, size_t len,

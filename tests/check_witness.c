@@ -1,0 +1,508 @@
+/*
+ * Tests of witnessed logs in libregistry (registry/witness.c,
+ * reg_consistency_proof_parse()): the cosignature body a witness delivers
+ * and the consistency proof it reads, each parsed from good, mutated,
+ * truncated, extended and oversized input; then, on a throwaway database,
+ * a log that takes cosignatures of its configured witnesses over its own
+ * checkpoints only, serves them with its latest checkpoint, and a
+ * witness's record of what it cosigned and of its alarms.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "registry/registry.h"
+#include "testutil.h"
+
+static char *dir;
+static reg_key *log_key, *wit, *wit_pub, *other;
+
+static reg_key *
+new_key(const char *name, const char *file)
+{
+	reg_error err = REG_ERROR_INIT;
+	char *path = tu_concat(dir, file);
+	reg_key *k = NULL;
+
+	ck_assert_msg(reg_key_generate(name, path, &err) == 0, "%s", err.message);
+	ck_assert_msg(reg_key_load(path, &k, &err) == 0, "%s", err.message);
+	free(path);
+	return k;
+}
+
+static void
+setup(void)
+{
+	reg_error err = REG_ERROR_INIT;
+	char *v = NULL;
+	char *tmp = tu_tmpdir();
+
+	dir = tu_concat(tmp, "/");
+	free(tmp);
+	log_key = new_key("log.example/a", "log.key");
+	wit = new_key("witness.example/w1", "w.key");
+	other = new_key("witness.example/w2", "o.key");
+	ck_assert(reg_cosig_verifier(wit, &v, &err) == 0);
+	ck_assert_msg(reg_cosig_key_from_verifier(v, &wit_pub, &err) == 0, "%s",
+	    err.message);
+	reg_free(v);
+}
+
+static void
+teardown(void)
+{
+	reg_key_free(log_key);
+	reg_key_free(wit);
+	reg_key_free(wit_pub);
+	reg_key_free(other);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* The cosignature body of note by k: its text, a blank line, the line. */
+static char *
+body_of(const char *note, const reg_key *k, uint64_t ts)
+{
+	reg_error err = REG_ERROR_INIT;
+	const char *end = strstr(note, "\n\n");
+	char *line = NULL, *b;
+	size_t tl;
+
+	ck_assert(end != NULL);
+	ck_assert_msg(reg_cosign(k, note, ts, &line, &err) == 0, "%s", err.message);
+	tl = (size_t)(end - note) + 2;
+	b = malloc(tl + strlen(line) + 1);
+	ck_assert(b != NULL);
+	memcpy(b, note, tl);
+	strcpy(b + tl, line);
+	reg_free(line);
+	return b;
+}
+
+static char *
+signed_checkpoint(uint64_t size, uint8_t fill)
+{
+	reg_error err = REG_ERROR_INIT;
+	struct reg_checkpoint cp;
+	char *text = NULL, *note = NULL;
+
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.origin, sizeof(cp.origin), "log.example/a");
+	cp.size = size;
+	memset(cp.root.b, fill, 32);
+	ck_assert(reg_checkpoint_format(&cp, &text, &err) == 0);
+	ck_assert_msg(reg_note_sign(log_key, text, &note, &err) == 0, "%s",
+	    err.message);
+	reg_free(text);
+	return note;
+}
+
+/* ------------------------------------------------------------ bodies */
+
+START_TEST(test_body_good)
+{
+	reg_error err = REG_ERROR_INIT;
+	struct reg_checkpoint cp;
+	char *note = signed_checkpoint(12, 7), *b = body_of(note, wit, 1700000000);
+	char *two, *l2 = NULL;
+	size_t n = 0;
+
+	ck_assert_msg(reg_cosig_body_parse(b, strlen(b), &cp, &n, &err) == 0, "%s",
+	    err.message);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(cp.size, 12);
+	ck_assert_str_eq(cp.origin, "log.example/a");
+	ck_assert_uint_eq(cp.root.b[31], 7);
+	/* Two witnesses' lines. */
+	ck_assert(reg_cosign(other, note, 1700000001, &l2, &err) == 0);
+	two = tu_concat(b, l2);
+	ck_assert(reg_cosig_body_parse(two, strlen(two), NULL, &n, &err) == 0);
+	ck_assert_uint_eq(n, 2);
+	reg_free(l2);
+	free(two);
+	free(b);
+	reg_free(note);
+}
+END_TEST
+
+/* Every cut of a body is refused, and so is every change of its signature
+ * lines' syntax: only whole lines parse. */
+START_TEST(test_body_truncated)
+{
+	reg_error err = REG_ERROR_INIT;
+	char *note = signed_checkpoint(3, 1), *b = body_of(note, wit, 1700000000);
+	size_t len = strlen(b), i;
+
+	for (i = 0; i < len; i++) {
+		reg_error_clear(&err);
+		ck_assert_msg(reg_cosig_body_parse(b, i, NULL, NULL, &err) != 0,
+		    "a body cut to %zu bytes parsed", i);
+	}
+	free(b);
+	reg_free(note);
+}
+END_TEST
+
+/* Malformed bodies, each refused with REG_EINVAL or REG_ETOOBIG. */
+static const struct {
+	const char *what;
+	const char *text;		/* "%L" is replaced by a good line */
+	int code;
+} malformed[] = {
+	{ "empty", "", REG_EINVAL },
+	{ "no blank line", "log.example/a\n3\nAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n", REG_EINVAL },
+	{ "no line", "log.example/a\n3\nAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n\n", REG_EINVAL },
+	{ "not a checkpoint", "hello\n\n%L", REG_EINVAL },
+	{ "size not a number", "log.example/a\nthree\nAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n\n%L", REG_EINVAL },
+	{ "line twice", "log.example/a\n3\nAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n\n%L%L", REG_EINVAL },
+	{ "a note signature", "log.example/a\n3\nAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n\n"
+	    "\xe2\x80\x94 log.example/a AAAAAAAA\n", REG_EINVAL },
+	{ "no em dash", "log.example/a\n3\nAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n\n"
+	    "- w AAAAAAAA\n", REG_EINVAL },
+	{ "no final newline", "log.example/a\n3\nAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n\n"
+	    "\xe2\x80\x94 w AAAA", REG_EINVAL },
+};
+
+START_TEST(test_body_malformed)
+{
+	reg_error err = REG_ERROR_INIT;
+	char *note = signed_checkpoint(3, 1), *b = body_of(note, wit, 1700000000);
+	const char *line = strstr(b, "\n\n") + 2, *t = malformed[_i].text, *p;
+	char buf[4096];
+	size_t n = 0;
+
+	/* The text with each %L replaced by the good line. */
+	while ((p = strstr(t, "%L")) != NULL) {
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%.*s%s", (int)(p - t),
+		    t, line);
+		t = p + 2;
+	}
+	snprintf(buf + n, sizeof(buf) - n, "%s", t);
+	ck_assert_int_eq(reg_cosig_body_parse(buf, strlen(buf), NULL, NULL, &err),
+	    malformed[_i].code);
+	ck_assert_msg(err.message[0] != '\0', "%s: no message", malformed[_i].what);
+	free(b);
+	reg_free(note);
+}
+END_TEST
+
+START_TEST(test_body_limits)
+{
+	reg_error err = REG_ERROR_INIT;
+	char *note = signed_checkpoint(3, 1), *b = body_of(note, wit, 1700000000);
+	char *big, *many;
+	size_t len = strlen(b), i;
+	char nul[512];
+
+	/* Over REG_COSIG_BODY_MAX. */
+	big = malloc(REG_COSIG_BODY_MAX + 2);
+	ck_assert(big != NULL);
+	memset(big, 'a', REG_COSIG_BODY_MAX + 1);
+	big[REG_COSIG_BODY_MAX + 1] = '\0';
+	ck_assert_int_eq(reg_cosig_body_parse(big, REG_COSIG_BODY_MAX + 1, NULL, NULL,
+	    &err), REG_ETOOBIG);
+	free(big);
+	/* A NUL inside. */
+	ck_assert(len < sizeof(nul));
+	memcpy(nul, b, len);
+	nul[len - 5] = '\0';
+	reg_error_clear(&err);
+	ck_assert_int_eq(reg_cosig_body_parse(nul, len, NULL, NULL, &err), REG_EINVAL);
+	/* REG_COSIG_LINES_MAX + 1 lines of distinct timestamps. */
+	many = strdup(b);
+	for (i = 1; i <= REG_COSIG_LINES_MAX; i++) {
+		char *line = NULL, *t;
+
+		ck_assert(reg_cosign(wit, note, 1700000000 + i, &line, &err) == 0);
+		t = tu_concat(many, line);
+		free(many);
+		many = t;
+		reg_free(line);
+		reg_error_clear(&err);
+		ck_assert_int_eq(reg_cosig_body_parse(many, strlen(many), NULL, NULL,
+		    &err), i < REG_COSIG_LINES_MAX ? 0 : REG_ETOOBIG);
+	}
+	free(many);
+	free(b);
+	reg_free(note);
+}
+END_TEST
+
+/* ------------------------------------------------------------ proofs */
+
+START_TEST(test_proof_good)
+{
+	reg_error err = REG_ERROR_INIT;
+	struct reg_proof *p = NULL, *q = NULL;
+	char *json = NULL;
+	size_t i;
+
+	p = calloc(1, sizeof(*p) + 3 * sizeof(struct reg_hash));
+	ck_assert(p != NULL);
+	p->old_size = 5;
+	p->size = 9;
+	p->n = 3;
+	for (i = 0; i < 3; i++)
+		memset(p->hashes[i].b, (int)i + 1, 32);
+	ck_assert(reg_proof_json(p, 1, &json, &err) == 0);
+	ck_assert_msg(reg_consistency_proof_parse(json, strlen(json), &q, &err) == 0,
+	    "%s", err.message);
+	ck_assert_uint_eq(q->old_size, 5);
+	ck_assert_uint_eq(q->size, 9);
+	ck_assert_uint_eq(q->n, 3);
+	ck_assert(memcmp(q->hashes, p->hashes, 3 * sizeof(struct reg_hash)) == 0);
+	/* Every cut is refused. */
+	for (i = 0; i < strlen(json); i++) {
+		struct reg_proof *r = NULL;
+
+		ck_assert_msg(reg_consistency_proof_parse(json, i, &r, NULL) != 0,
+		    "cut to %zu parsed", i);
+		ck_assert(r == NULL);
+	}
+	reg_free(q);
+	reg_free(json);
+	free(p);
+}
+END_TEST
+
+static const char *const bad_proofs[] = {
+	"",
+	"[]",
+	"{}",
+	"{\"old_size\": 1, \"new_size\": 2}",
+	"{\"old_size\": 1, \"new_size\": 2, \"hashes\": {}}",
+	"{\"old_size\": 3, \"new_size\": 2, \"hashes\": []}",
+	"{\"old_size\": -1, \"new_size\": 2, \"hashes\": []}",
+	"{\"old_size\": 1.5, \"new_size\": 2, \"hashes\": []}",
+	"{\"old_size\": \"1\", \"new_size\": 2, \"hashes\": []}",
+	"{\"old_size\": 1, \"new_size\": 2, \"hashes\": [], \"extra\": 1}",
+	"{\"old_size\": 1, \"old_size\": 1, \"new_size\": 2, \"hashes\": []}",
+	"{\"old_size\": 1, \"new_size\": 2, \"hashes\": [\"AAAA\"]}",
+	"{\"old_size\": 1, \"new_size\": 2, \"hashes\": [1]}",
+	"{\"old_size\": 1, \"new_size\": 2, \"hashes\": "
+	    "[\"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE\"]}",
+	"{\"old_size\": 1, \"new_size\": 99999999999999999999, \"hashes\": []}",
+};
+
+START_TEST(test_proof_malformed)
+{
+	reg_error err = REG_ERROR_INIT;
+	struct reg_proof *p = NULL;
+
+	ck_assert_int_eq(reg_consistency_proof_parse(bad_proofs[_i],
+	    strlen(bad_proofs[_i]), &p, &err), REG_EINVAL);
+	ck_assert(p == NULL);
+	ck_assert(err.message[0] != '\0');
+}
+END_TEST
+
+START_TEST(test_proof_limits)
+{
+	reg_error err = REG_ERROR_INIT;
+	struct reg_proof *p = NULL;
+	char *s = malloc(20000);
+	size_t n = 0;
+	int i;
+
+	ck_assert(s != NULL);
+	n += (size_t)sprintf(s, "{\"old_size\": 1, \"new_size\": 2, \"hashes\": [");
+	for (i = 0; i < 65; i++)
+		n += (size_t)sprintf(s + n, "%s\"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\"",
+		    i ? ", " : "");
+	sprintf(s + n, "]}");
+	ck_assert_int_eq(reg_consistency_proof_parse(s, strlen(s), &p, &err),
+	    REG_ETOOBIG);
+	memset(s, ' ', 16385);
+	s[16385] = '\0';
+	reg_error_clear(&err);
+	ck_assert_int_eq(reg_consistency_proof_parse(s, strlen(s), &p, &err),
+	    REG_ETOOBIG);
+	free(s);
+}
+END_TEST
+
+/* ------------------------------------------------------------ database */
+
+START_TEST(test_log_cosignatures)
+{
+	reg_error err = REG_ERROR_INIT;
+	const char *conninfo = tu_db_migrated();
+	reg_ctx *ctx = NULL;
+	struct reg_checkpoint cp;
+	reg_key *keys[1] = { wit_pub };
+	char *note = NULL, *served = NULL, *b, *fake, *fb;
+	size_t stored = 9;
+	uint64_t ts = 0;
+
+	ck_assert_msg(reg_open(conninfo, 0, &ctx, &err) == 0, "%s", err.message);
+	ck_assert(reg_log_append(ctx, "a", 1, NULL, &err) == 0);
+	ck_assert(reg_log_append(ctx, "b", 1, NULL, &err) == 0);
+	ck_assert_msg(reg_log_checkpoint(ctx, log_key, &note, &cp, &err) == 0, "%s",
+	    err.message);
+	/* No cosignature yet: the note as signed. */
+	ck_assert(reg_log_latest_cosigned(ctx, &served, NULL, &err) == 0);
+	ck_assert_str_eq(served, note);
+	reg_free(served);
+
+	b = body_of(note, wit, 1700000000);
+	ck_assert_msg(reg_log_cosignature_add(ctx, keys, 1, b, strlen(b), &stored,
+	    &err) == 0, "%s", err.message);
+	ck_assert_uint_eq(stored, 1);
+	ck_assert(reg_log_cosignature_add(ctx, keys, 1, b, strlen(b), &stored,
+	    &err) == 0);
+	ck_assert_uint_eq(stored, 0);
+	ck_assert(reg_log_latest_cosigned(ctx, &served, &cp, &err) == 0);
+	ck_assert_uint_eq(cp.size, 2);
+	ck_assert(reg_cosig_verify(wit_pub, served, &ts, &err) == 0);
+	ck_assert_uint_eq(ts, 1700000000);
+	ck_assert(reg_note_verify(log_key, served, strlen(served), NULL, &err) == 0);
+	reg_free(served);
+	free(b);
+
+	/* Another witness, a checkpoint never signed, a bad signature. */
+	b = body_of(note, other, 1700000000);
+	reg_error_clear(&err);
+	ck_assert_int_eq(reg_log_cosignature_add(ctx, keys, 1, b, strlen(b), NULL,
+	    &err), REG_EKEY);
+	free(b);
+	fake = signed_checkpoint(2, 9);
+	fb = body_of(fake, wit, 1700000000);
+	reg_error_clear(&err);
+	ck_assert_int_eq(reg_log_cosignature_add(ctx, keys, 1, fb, strlen(fb), NULL,
+	    &err), REG_ENOTFOUND);
+	free(fb);
+	reg_free(fake);
+	b = body_of(note, wit, 1700000005);
+	b[strlen(b) - 10] = b[strlen(b) - 10] == 'A' ? 'B' : 'A';
+	reg_error_clear(&err);
+	ck_assert_int_eq(reg_log_cosignature_add(ctx, keys, 1, b, strlen(b), NULL,
+	    &err), REG_EVERIFY);
+	free(b);
+	ck_assert_str_eq(tu_query1(conninfo, "SELECT count(*) FROM log_cosignature"),
+	    "1");
+
+	/* A newer checkpoint is served without the older one's lines. */
+	ck_assert(reg_log_append(ctx, "c", 1, NULL, &err) == 0);
+	reg_free(note);
+	ck_assert(reg_log_checkpoint(ctx, log_key, &note, NULL, &err) == 0);
+	ck_assert(reg_log_latest_cosigned(ctx, &served, NULL, &err) == 0);
+	ck_assert_str_eq(served, note);
+	reg_free(served);
+	reg_free(note);
+	reg_close(ctx);
+}
+END_TEST
+
+START_TEST(test_witness_record)
+{
+	reg_error err = REG_ERROR_INIT;
+	const char *conninfo = tu_db_migrated();
+	reg_ctx *ctx = NULL;
+	struct reg_witness_peer p;
+	struct reg_checkpoint cp, seen;
+	char *note = signed_checkpoint(4, 2), *fork = signed_checkpoint(4, 3);
+	char *line = NULL;
+	int raised = -1;
+
+	ck_assert_msg(reg_open(conninfo, 0, &ctx, &err) == 0, "%s", err.message);
+	ck_assert(reg_witness_peer_get(ctx, "BE", &p, &err) == 0);
+	ck_assert_int_eq(p.cosigned, 0);
+	ck_assert_int_eq(p.alarms, 0);
+	reg_witness_peer_clear(&p);
+
+	ck_assert(reg_checkpoint_parse(note, strlen(note) - strlen(strstr(note, "\n\n")) + 1,
+	    &cp, &err) == 0);
+	ck_assert(reg_cosign(wit, note, 1700000000, &line, &err) == 0);
+	ck_assert_msg(reg_witness_cosigned_add(ctx, "BE", &cp, note, line, 1700000000,
+	    &err) == 0, "%s", err.message);
+	ck_assert(reg_witness_peer_get(ctx, "BE", &p, &err) == 0);
+	ck_assert_int_eq(p.cosigned, 1);
+	ck_assert_uint_eq(p.cp.size, 4);
+	ck_assert_str_eq(p.note, note);
+	ck_assert_str_eq(p.line, line);
+	ck_assert_int_eq(p.cosigned_at, 1700000000);
+	reg_witness_peer_clear(&p);
+
+	ck_assert(reg_checkpoint_parse(fork, strlen(fork) - strlen(strstr(fork, "\n\n")) + 1,
+	    &seen, &err) == 0);
+	ck_assert(reg_witness_alarm_add(ctx, "BE", "same size, another root", note,
+	    fork, &seen, &raised, &err) == 0);
+	ck_assert_int_eq(raised, 1);
+	/* The same fork again is not a second alarm while the first is open. */
+	ck_assert(reg_witness_alarm_add(ctx, "BE", "same size, another root", note,
+	    fork, &seen, &raised, &err) == 0);
+	ck_assert_int_eq(raised, 0);
+	ck_assert(reg_witness_peer_get(ctx, "BE", &p, &err) == 0);
+	ck_assert_int_eq(p.alarms, 1);
+	ck_assert_int_eq(p.alarms_open, 1);
+	ck_assert_str_eq(p.alarm_reason, "same size, another root");
+	reg_witness_peer_clear(&p);
+	tu_exec(conninfo, "INSERT INTO witness_alarm_ack (alarm, operator) "
+	    "SELECT seq, 'test' FROM witness_alarm");
+	ck_assert(reg_witness_peer_get(ctx, "BE", &p, &err) == 0);
+	ck_assert_int_eq(p.alarms_open, 0);
+	reg_witness_peer_clear(&p);
+	/* Another State's record is its own. */
+	ck_assert(reg_witness_peer_get(ctx, "FR", &p, &err) == 0);
+	ck_assert_int_eq(p.cosigned, 0);
+	ck_assert_int_eq(p.alarms, 0);
+	reg_witness_peer_clear(&p);
+	/* Append-only. */
+	ck_assert(tu_try_exec(conninfo, "DELETE FROM witness_alarm", NULL, 0) != 0);
+	ck_assert(tu_try_exec(conninfo, "UPDATE witness_cosigned SET size = 9", NULL,
+	    0) != 0);
+	reg_free(line);
+	reg_free(note);
+	reg_free(fork);
+	reg_close(ctx);
+}
+END_TEST
+
+#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static Suite *
+witness_suite(void)
+{
+	Suite *s = suite_create("witness");
+	TCase *tc = tcase_create("body");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_body_good);
+	tcase_add_test(tc, test_body_truncated);
+	tcase_add_loop_test(tc, test_body_malformed, 0, NELEM(malformed));
+	tcase_add_test(tc, test_body_limits);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("proof");
+	tcase_add_test(tc, test_proof_good);
+	tcase_add_loop_test(tc, test_proof_malformed, 0, NELEM(bad_proofs));
+	tcase_add_test(tc, test_proof_limits);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("database");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_log_cosignatures);
+	tcase_add_test(tc, test_witness_record);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	sr = srunner_create(witness_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
