@@ -278,8 +278,10 @@ choose_config() {
 # ------------------------------------------------------------------ data
 load_state() {	# STATE
 	s=$1 d=$DEMO_DIR/$1 data=$DEMO_DIR/data/$1
-	rc="$REGCTL --db $(conninfo $1)"
 	[ -f "$d/loaded" ] && return 0
+	REGISTRY_DB=$(conninfo $1)
+	export REGISTRY_DB
+	rc=$REGCTL
 	REGCTL="$rc" REGISTRY_PII_KEY=$d/pii.key sh "$data/setup.sh" ||
 	    { echo "$s: recording manufacturers and parties failed"; return 1; }
 	for f in weapons events; do
@@ -509,8 +511,9 @@ for c in r.get("candidates", []):
 
 usage() {
 	echo
-	say "the daemons keep running.  Try, as FR's liaison office:"
+	say "the daemons keep running.  Try:"
 	if [ "$COMPAT" = 0 ]; then
+		echo "as FR's liaison office, the chain of a request:"
 		echo "  $TRACECTL chain ID $FR_OWN \\"
 		echo "      --peers $DEMO_DIR/FR/peers.ini --cert $PKI/liaison-FR.pem --key $PKI/liaison-FR.key"
 		echo "and as FR's investigator, a new request (edit the serial in $DEMO_DIR/requests/scripted.json and its id):"

@@ -111,11 +111,11 @@ OUTSIDE = ["GL", "CZ", "BER"]
 # Share of each State's registry made at home and imported from outside the
 # four; the rest is what the other three export to it (import markings are
 # recorded one at a time, which the demo's first run waits for).
-SHARES = {"BE": (0.98, 0.015), "NL": (0.88, 0.05),
-          "DE": (0.95, 0.025), "FR": (0.95, 0.025)}
+SHARES = {"BE": (0.99, 0.005), "NL": (0.93, 0.02),
+          "DE": (0.97, 0.01), "FR": (0.97, 0.01)}
 # Chances that a weapon leaves: from the works or an importer, from a
 # dealer, from a State agency (as surplus, to a State outside the four).
-EXPORT = (0.02, 0.015, 0.07)
+EXPORT = (0.01, 0.008, 0.05)
 # Exports to States outside the four (no import record anywhere here).
 FAR = [("KE", "Kenya Police Service"), ("US", "Century Arms International"),
        ("CA", "Canadian Forces Logistics"), ("PE", "Ejercito del Peru")]
@@ -264,7 +264,7 @@ class World:
             self.dealers[s].append(ref)
         for ref, name in AGENCIES[s]:
             g.party("%s-%s" % (s, ref), "state_agency", s, name)
-        n = max(20, int(round((300 if s == "BE" else 100) * min(1.0, self.scale * 2))))
+        n = max(20, int(round((150 if s == "BE" else 60) * min(1.0, self.scale * 2))))
         self.persons[s] = []
         for i in range(n):
             ref = "%s-PP-%04d" % (s, i + 1)
