@@ -9,6 +9,7 @@
 #   etc/demo/demo.sh start     build what is missing, (re)start, play the trace
 #   etc/demo/demo.sh stop      stop the daemons and the cluster (idempotent)
 #   etc/demo/demo.sh play      play the trace again on running daemons
+#   DEMO_LIB=1 . etc/demo/demo.sh   define the functions only (the benchmark)
 #
 # Environment (make demo sets the first three):
 #   BUILDDIR      the build tree (regctl, tracerd, tracectl)       default .
@@ -73,7 +74,7 @@ bin() {
 	fi
 }
 REGCTL=$(bin regctl)
-TRACECTL=$BUILDDIR/tracectl
+TRACECTL=$(bin tracectl)
 TRACERD=$BUILDDIR/tracerd
 
 lower() { echo "$1" | tr 'A-Z' 'a-z'; }
@@ -347,17 +348,22 @@ alive() {	# PIDFILE: the pid when it is a running tracerd
 	    echo "$p"
 }
 
-daemons_stop() {
+daemons_stop() {	# SIGTERM to all, then wait for each (SIGKILL after 12 s)
+	stopping=""
 	for s in $HUB $STATES; do
 		f=$DEMO_DIR/$s/tracerd.pid
 		if p=$(alive "$f"); then
 			kill "$p" 2>/dev/null || true
-			i=0
-			while kill -0 "$p" 2>/dev/null && [ $i -lt 120 ]; do sleep 0.1; i=$((i + 1)); done
-			kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
-			say "stopped tracerd $s (pid $p)"
+			stopping="$stopping $s:$p"
 		fi
 		rm -f "$f"
+	done
+	for sp in $stopping; do
+		p=${sp#*:}
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 120 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
+		say "stopped tracerd ${sp%%:*} (pid $p)"
 	done
 }
 
@@ -514,17 +520,17 @@ usage() {
 	say "the daemons keep running.  Try:"
 	if [ "$COMPAT" = 0 ]; then
 		echo "as FR's liaison office, the chain of a request:"
-		echo "  $TRACECTL chain ID $FR_OWN \\"
+		echo "  $BUILDDIR/tracectl chain ID $FR_OWN \\"
 		echo "      --peers $DEMO_DIR/FR/peers.ini --cert $PKI/liaison-FR.pem --key $PKI/liaison-FR.key"
 		echo "and as FR's investigator, a new request (edit the serial in $DEMO_DIR/requests/scripted.json and its id):"
-		echo "  $TRACECTL submit $FR_OWN \\"
+		echo "  $BUILDDIR/tracectl submit $FR_OWN \\"
 		echo "      --cert $PKI/investigator-FR.pem --key $PKI/investigator-FR.key \\"
 		echo "      --sign-key $DEMO_DIR/FR/investigator-1.key --kid FR/investigator-1 REQUEST.json"
 	fi
 	echo "as FR's daemon calling BE directly (peers: $DEMO_DIR/FR/peers.ini):"
-	echo "  $TRACECTL submit $BE_DIRECT \\"
+	echo "  $BUILDDIR/tracectl submit $BE_DIRECT \\"
 	echo "      --cert $PKI/client-FR.pem --key $PKI/client-FR.key --sign-key $DEMO_DIR/FR/sign.key --kid FR/demo REQUEST.json"
-	echo "  $TRACECTL wait $BE_DIRECT --cert $PKI/client-FR.pem --key $PKI/client-FR.key ID"
+	echo "  $BUILDDIR/tracectl wait $BE_DIRECT --cert $PKI/client-FR.pem --key $PKI/client-FR.key ID"
 	echo "a State's records (here BE's):"
 	echo "  $BUILDDIR/regctl --db '$(conninfo BE)' status"
 	echo "  $BUILDDIR/tracectl --db '$(conninfo BE)' local --pretty --request $DEMO_DIR/requests/scripted.json"
@@ -549,11 +555,19 @@ start() {
 	fi
 }
 
+# Whether the running demo is the one without the hub.
+detect_compat() {
+	COMPAT=1
+	if alive "$DEMO_DIR/$HUB/tracerd.pid" >/dev/null; then COMPAT=0; fi
+}
+
+# DEMO_LIB=1: only define the functions (tests/bench/bench_chain.sh).
+[ "${DEMO_LIB:-0}" = 1 ] && return 0
+
 case ${1:-} in
 start) start ;;
 play)
-	COMPAT=1
-	alive "$DEMO_DIR/$HUB/tracerd.pid" >/dev/null && COMPAT=0
+	detect_compat
 	play
 	;;
 stop)
