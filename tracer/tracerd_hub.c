@@ -163,8 +163,8 @@ client_for(struct trd_worker *w, const struct trd_config *cf,
 	cfg.url = to->url;
 	cfg.ca_file = to->ca_file;
 	cfg.pinned_cert = to->pinned_cert;
-	cfg.cert_file = cf->tls_cert;
-	cfg.key_file = cf->tls_key;
+	cfg.cert_file = cf->client_cert[0] ? cf->client_cert : cf->tls_cert;
+	cfg.key_file = cf->client_key[0] ? cf->client_key : cf->tls_key;
 	cfg.timeout = HUB_TIMEOUT;
 	if ((r = tr__client_new(&cfg, &hc->cl, err)) != 0)
 		return r;

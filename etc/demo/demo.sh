@@ -1,0 +1,578 @@
+#!/bin/sh
+# make demo: four States (BE, NL, DE, FR) and a liaison hub (XH), each a
+# tracerd on its own database of one local PostgreSQL cluster, with
+# generated records, certificates and keys; then the trace of a weapon made
+# in BE, exported to NL, re-exported to DE, stolen there and recovered in FR,
+# which FR's investigator sends to FR's own daemon and FR's daemon follows
+# from State to State through the hub.
+#
+#   etc/demo/demo.sh start     build what is missing, (re)start, play the trace
+#   etc/demo/demo.sh stop      stop the daemons and the cluster (idempotent)
+#   etc/demo/demo.sh play      play the trace again on running daemons
+#   DEMO_LIB=1 . etc/demo/demo.sh   define the functions only (the benchmark)
+#
+# Environment (make demo sets the first three):
+#   BUILDDIR      the build tree (regctl, tracerd, tracectl)       default .
+#   SRCDIR        the source tree (etc/demo, etc/pki.sh)           default .
+#   PG_BINDIR     initdb and pg_ctl                                default: found
+#   DEMO_DIR      where everything goes                            BUILDDIR/var/demo
+#   DEMO_PORT     the hub's port; BE, NL, DE, FR the next four     8450
+#   DEMO_SCALE    records, 1 = 20,000 weapons in BE, ~5,000 in each other State
+#   DEMO_CHAINS   BE -> NL -> DE weapons generated (the benchmark traces them)
+#   DEMO_PLAY     0: start without playing the trace
+#   DEMO_COMPAT   1: leave out what this tracerd may not know yet (hub mode,
+#                 peers reached via the hub, FR's [domestic] section and the
+#                 daemons' client certificates): no hub, the States peer
+#                 directly, and the play is a one-hop trace FR -> BE;
+#                 0: never; auto (default): when tracerd --check refuses the
+#                 full configuration, say why and fall back to 1.
+#
+# Everything lives under DEMO_DIR: pg/ (the cluster, its socket in that
+# folder only; as root it belongs to and runs as "postgres"), pki/ (one CA;
+# server certificates for the daemons; client certificates for each
+# daemon (C=XX, OU=peer; the hub's OU=hub), FR's investigator and each
+# State's liaison office and auditor), XX/ per daemon (log key, JWS signing
+# key, personal-data key, peers.ini, tracerd.ini, tracerd.log, tracerd.pid),
+# data/ (etc/demo/gen-data.py's files) and requests/.  A second run reuses
+# them; rm -rf DEMO_DIR (after make demo-stop) starts afresh.
+#
+# For a demonstration only: keys are made here, unprotected, and the
+# records are fictitious.
+set -eu
+
+BUILDDIR=$(cd "${BUILDDIR:-.}" && pwd)
+SRCDIR=$(cd "${SRCDIR:-.}" && pwd)
+DEMO_DIR=${DEMO_DIR:-$BUILDDIR/var/demo}
+DEMO_PORT=${DEMO_PORT:-8450}
+DEMO_SCALE=${DEMO_SCALE:-1}
+DEMO_CHAINS=${DEMO_CHAINS:-60}
+DEMO_PLAY=${DEMO_PLAY:-1}
+DEMO_COMPAT=${DEMO_COMPAT:-auto}
+STATES="BE NL DE FR"
+HUB=XH
+
+if [ -z "${PG_BINDIR:-}" ]; then
+	for d in /usr/lib/postgresql/*/bin /usr/local/pgsql/bin /usr/bin; do
+		[ -x "$d/initdb" ] && PG_BINDIR=$d
+	done
+fi
+PGDIR=$DEMO_DIR/pg
+PKI=$DEMO_DIR/pki
+
+say() { printf '%s %s\n' "[demo $(date +%H:%M:%S)]" "$*"; }
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+
+# The programs.  Under libtool, ./regctl is a wrapper script that costs a
+# shell and a sed before each run; the data load runs regctl a few thousand
+# times, so it runs the program itself with the wrapper's library path.
+bin() {
+	if [ -x "$BUILDDIR/.libs/$1" ] && [ -f "$BUILDDIR/$1" ] &&
+	    head -c 2 "$BUILDDIR/$1" | grep -q '#!'; then
+		echo "env LD_LIBRARY_PATH=$BUILDDIR/registry/.libs:$BUILDDIR/proto/.libs:$BUILDDIR/tracer/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} $BUILDDIR/.libs/$1"
+	else
+		echo "$BUILDDIR/$1"
+	fi
+}
+REGCTL=$(bin regctl)
+TRACECTL=$(bin tracectl)
+TRACERD=$BUILDDIR/tracerd
+
+lower() { echo "$1" | tr 'A-Z' 'a-z'; }
+port_of() {
+	case $1 in
+	XH) echo "$DEMO_PORT" ;; BE) echo $((DEMO_PORT + 1)) ;; NL) echo $((DEMO_PORT + 2)) ;;
+	DE) echo $((DEMO_PORT + 3)) ;; FR) echo $((DEMO_PORT + 4)) ;;
+	esac
+}
+conninfo() { echo "host=$PGDIR port=5432 user=postgres dbname=$(lower "$1")"; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+psql_q() { psql -X -q -A -t -h "$PGDIR" -U postgres -d "$1" -c "$2"; }
+
+# ------------------------------------------------------------------ cluster
+cluster_running() {
+	[ -f "$PGDIR/data/PG_VERSION" ] && as_pg "$PG_BINDIR/pg_ctl" status -D "$PGDIR/data" >/dev/null 2>&1
+}
+
+cluster_start() {
+	[ -n "${PG_BINDIR:-}" ] && [ -x "$PG_BINDIR/initdb" ] ||
+	    die "PostgreSQL's initdb and pg_ctl are not found (apt-get install postgresql, or set PG_BINDIR)"
+	[ ${#PGDIR} -lt 90 ] || die "$PGDIR is too long for a Unix socket path; set DEMO_DIR to a shorter folder"
+	if [ ! -f "$PGDIR/data/PG_VERSION" ]; then
+		say "creating the PostgreSQL cluster in $PGDIR"
+		mkdir -p "$PGDIR"
+		chmod 700 "$PGDIR"
+		[ "$(id -u)" = 0 ] && chown postgres: "$PGDIR"
+		as_pg "$PG_BINDIR/initdb" -D "$PGDIR/data" -A trust -U postgres -E UTF8 \
+		    --locale=C >"$PGDIR/initdb.log" 2>&1 ||
+		    die "initdb failed; see $PGDIR/initdb.log (as root, postgres must be able to enter every parent folder)"
+	fi
+	if ! cluster_running; then
+		say "starting the PostgreSQL cluster (socket in $PGDIR only)"
+		# synchronous_commit off: a crash may lose the last commits, never
+		# consistency; the demo's data can be made again.
+		as_pg "$PG_BINDIR/pg_ctl" start -w -t 60 -D "$PGDIR/data" -l "$PGDIR/server.log" \
+		    -o "-c listen_addresses='' -c unix_socket_directories='$PGDIR' -c synchronous_commit=off -c max_connections=100" \
+		    >/dev/null || die "the cluster did not start; see $PGDIR/server.log"
+	fi
+	for s in $STATES $HUB; do
+		db=$(lower $s)
+		if [ -z "$(psql_q postgres "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
+			psql_q postgres "CREATE DATABASE $db ENCODING 'UTF8' TEMPLATE template0" >/dev/null
+		fi
+		$REGCTL --db "$(conninfo $s)" migrate >/dev/null || die "migrating $s's database failed"
+	done
+}
+
+cluster_stop() {
+	if cluster_running; then
+		say "stopping the PostgreSQL cluster"
+		as_pg "$PG_BINDIR/pg_ctl" stop -w -m fast -D "$PGDIR/data" >/dev/null
+	fi
+}
+
+# ------------------------------------------------------------------ keys and certificates
+make_pki() {
+	[ -f "$PKI/done" ] && return 0
+	say "making the PKI (one CA; server and client certificates) in $PKI"
+	rm -rf "$PKI"
+	mkdir -p "$PKI"
+	(
+		cd "$PKI"
+		. "$SRCDIR/etc/pki.sh"
+		pki_ca 365 "Registry demo CA"
+		for s in $STATES $HUB; do
+			l=$(lower $s)
+			gen server-$s "/C=$s/O=Registry demo/CN=tracing.$l.demo" server
+			if [ $s = $HUB ]; then
+				gen client-$s "/C=$s/OU=hub/CN=liaison hub" client
+			else
+				gen client-$s "/C=$s/OU=peer/CN=tracing.$l.demo" client
+				gen liaison-$s "/C=$s/OU=liaison/CN=$s liaison office" client
+				gen auditor-$s "/C=$s/OU=auditor/CN=$s auditor" client
+			fi
+		done
+		gen investigator-FR "/C=FR/OU=investigator/CN=FR investigator 1" client
+		rm -f ./*.csr
+		touch done
+	) || die "making the certificates failed"
+}
+
+ed25519() {	# FILE: a private key (mode 600) and FILE.pub beside it, once
+	[ -f "$1" ] && return 0
+	openssl genpkey -algorithm ed25519 -out "$1" 2>/dev/null
+	chmod 600 "$1"
+	openssl pkey -in "$1" -pubout -out "${1%.key}.pub" 2>/dev/null
+}
+
+make_keys() {
+	for s in $STATES $HUB; do
+		d=$DEMO_DIR/$s
+		mkdir -p "$d"
+		ed25519 "$d/sign.key"
+		if [ ! -f "$d/log.key" ]; then
+			$REGCTL --db "$(conninfo $s)" key generate --name "$(lower $s).demo/log" \
+			    --key "$d/log.key" >/dev/null
+		fi
+		$REGCTL key show --key "$d/log.key" | grep + | tail -1 > "$d/log.vkey"
+		[ $s = $HUB ] || [ -f "$d/pii.key" ] ||
+		    $REGCTL pii-key generate --pii-key "$d/pii.key" >/dev/null
+	done
+	ed25519 "$DEMO_DIR/FR/investigator-1.key"
+}
+
+# ------------------------------------------------------------------ configuration
+peer() {	# STATE [via]: one section of a peers directory
+	echo "[peer.$1]"
+	if [ $# -gt 1 ]; then
+		echo "via = $2"
+	else
+		echo "url = https://127.0.0.1:$(port_of $1)"
+		echo "ca_file = ../pki/ca.pem"
+	fi
+	echo "signing_key = $1/demo ../$1/sign.pub"
+	echo "log_verifier = $(cat "$DEMO_DIR/$1/log.vkey")"
+	echo
+}
+
+write_config() {	# COMPAT
+	compat=$1
+	for s in $STATES $HUB; do
+		d=$DEMO_DIR/$s
+		{
+			echo "; Generated by etc/demo/demo.sh: State $s's peers."
+			if [ $s = $HUB ]; then
+				for p in $STATES; do peer $p; done
+			elif [ "$compat" = 1 ]; then
+				for p in $STATES; do [ $p = $s ] || peer $p; done
+			else
+				peer $HUB
+				for p in $STATES; do
+					[ $p = $s ] && continue
+					# FR peers only with the hub; the others reach FR
+					# through it and each other directly.
+					if [ $s = FR ] || [ $p = FR ]; then peer $p $HUB; else peer $p; fi
+				done
+			fi
+		} > "$d/peers.ini"
+		{
+			echo "; Generated by etc/demo/demo.sh: State $s's tracing daemon."
+			echo "[daemon]"
+			echo "state = $s"
+			[ $s = $HUB ] && [ "$compat" = 0 ] && echo "mode = hub"
+			echo "listen = 127.0.0.1:$(port_of $s)"
+			echo "database = $(conninfo $s)"
+			echo "[tls]"
+			echo "certificate = ../pki/server-$s.pem"
+			echo "key = ../pki/server-$s.key"
+			echo "client_ca = ../pki/ca.pem"
+			if [ "$compat" = 0 ]; then
+				# The certificate with which the daemon calls others
+				# (relaying, following referrals).
+				echo "[client]"
+				echo "certificate = ../pki/client-$s.pem"
+				echo "key = ../pki/client-$s.key"
+			fi
+			echo "[signing]"
+			echo "key = sign.key"
+			echo "kid = $s/demo"
+			echo "[peers]"
+			echo "directory = peers.ini"
+			echo "[log]"
+			echo "key = log.key"
+			echo "checkpoint_interval = 2"
+			echo "[limits]"
+			echo "rate = 10000"
+			echo "burst = 100000"
+			echo "[workers]"
+			echo "pool = 2"
+			echo "traces = 2"
+			echo "retry = 2"
+			if [ $s = FR ] && [ "$compat" = 0 ]; then
+				echo "[domestic]"
+				echo "signing_key = FR/investigator-1 investigator-1.pub"
+				echo "follow_referrals = yes"
+				echo "max_hops = 8"
+			fi
+		} > "$d/tracerd.ini"
+	done
+}
+
+# The configuration this tracerd accepts: the full one, or the one without
+# what it does not know yet (DEMO_COMPAT).
+choose_config() {
+	case $DEMO_COMPAT in
+	0|1) write_config "$DEMO_COMPAT"; COMPAT=$DEMO_COMPAT; return ;;
+	esac
+	write_config 0
+	COMPAT=0
+	for s in $HUB FR BE; do
+		if ! out=$($TRACERD --config "$DEMO_DIR/$s/tracerd.ini" --check 2>&1); then
+			say "this tracerd refuses the full configuration of $s: $out"
+			say "so the demo runs without the hub, its relaying and FR's referral following (DEMO_COMPAT=1)"
+			write_config 1
+			COMPAT=1
+			return
+		fi
+	done
+}
+
+# ------------------------------------------------------------------ data
+load_state() {	# STATE
+	s=$1 d=$DEMO_DIR/$1 data=$DEMO_DIR/data/$1
+	[ -f "$d/loaded" ] && return 0
+	REGISTRY_DB=$(conninfo $1)
+	export REGISTRY_DB
+	rc=$REGCTL
+	REGCTL="$rc" REGISTRY_PII_KEY=$d/pii.key sh "$data/setup.sh" ||
+	    { echo "$s: recording manufacturers and parties failed"; return 1; }
+	for f in weapons events; do
+		out=$($rc import "$data/$f.csv" --reject-file "$d/$f.rejected" 2>&1) ||
+		    { echo "$s: importing $f failed: $out"; return 1; }
+		if [ -s "$d/$f.rejected" ]; then
+			echo "$s: $f rows were rejected; see $d/$f.rejected"
+			return 1
+		fi
+		echo "$s $f: $(echo "$out" | tail -1)"
+	done
+	# Import markings, one regctl mark each, for the weapons that carry
+	# none yet (so that an interrupted load goes on where it stopped).
+	psql_q "$(lower $s)" "SELECT w.office_ref || '	' || w.id FROM weapon w
+	    WHERE NOT EXISTS (SELECT 1 FROM marking m WHERE m.weapon_id = w.id AND m.kind = 'import')" \
+	    > "$d/unmarked.tsv"
+	awk -F'\t' 'NR == FNR { id[$1] = $2; next } ($1 in id) {
+	    print id[$1] "\t" $2 "\t" $3 "\t" $4 "\t" $5 }' "$d/unmarked.tsv" "$data/marks.tsv" \
+	    > "$d/tomark.tsv"
+	n=0
+	while IFS='	' read -r id text loc cc year; do
+		$rc mark "$id" --kind import --mark "$text" --location "$loc" \
+		    --country "$cc" --year "$year" >/dev/null ||
+		    { echo "$s: marking weapon $id failed"; return 1; }
+		n=$((n + 1))
+	done < "$d/tomark.tsv"
+	echo "$s import markings: $n"
+	$rc log checkpoint --key "$d/log.key" >/dev/null
+	touch "$d/loaded"
+}
+
+load_data() {
+	if [ ! -f "$DEMO_DIR/data/done" ]; then
+		say "generating the records (etc/demo/gen-data.py, scale $DEMO_SCALE)"
+		rm -rf "$DEMO_DIR/data"
+		python3 "$SRCDIR/etc/demo/gen-data.py" "$DEMO_DIR/data" --scale "$DEMO_SCALE" \
+		    --chains "$DEMO_CHAINS" || die "gen-data.py failed"
+		touch "$DEMO_DIR/data/done"
+		sed 's/^/    /' "$DEMO_DIR/data/summary.txt"
+	fi
+	todo=""
+	for s in $STATES; do [ -f "$DEMO_DIR/$s/loaded" ] || todo="$todo $s"; done
+	[ -z "$todo" ] && { say "records already loaded"; return 0; }
+	say "loading the records of$todo (manufacturers, parties, weapons, histories, import markings; a minute or two)"
+	pids=""
+	for s in $todo; do
+		load_state $s > "$DEMO_DIR/$s/load.log" 2>&1 &
+		pids="$pids $!"
+	done
+	failed=0
+	for p in $pids; do wait $p || failed=1; done
+	for s in $todo; do sed "s/^/    /" "$DEMO_DIR/$s/load.log"; done
+	[ $failed = 0 ] || die "loading the records failed (logs: $DEMO_DIR/XX/load.log)"
+	$REGCTL --db "$(conninfo $HUB)" log checkpoint --key "$DEMO_DIR/$HUB/log.key" >/dev/null
+}
+
+# ------------------------------------------------------------------ daemons
+alive() {	# PIDFILE: the pid when it is a running tracerd
+	[ -f "$1" ] || return 1
+	p=$(cat "$1")
+	[ -n "$p" ] && [ -r "/proc/$p/cmdline" ] &&
+	    tr '\0' ' ' < "/proc/$p/cmdline" | grep -q "tracerd --config $(dirname "$1")/tracerd.ini" &&
+	    echo "$p"
+}
+
+daemons_stop() {	# SIGTERM to all, then wait for each (SIGKILL after 12 s)
+	stopping=""
+	for s in $HUB $STATES; do
+		f=$DEMO_DIR/$s/tracerd.pid
+		if p=$(alive "$f"); then
+			kill "$p" 2>/dev/null || true
+			stopping="$stopping $s:$p"
+		fi
+		rm -f "$f"
+	done
+	for sp in $stopping; do
+		p=${sp#*:}
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 120 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
+		say "stopped tracerd ${sp%%:*} (pid $p)"
+	done
+}
+
+healthy() {	# STATE
+	curl -s -o /dev/null -f --cacert "$PKI/ca.pem" --cert "$PKI/client-$1.pem" \
+	    --key "$PKI/client-$1.key" "https://127.0.0.1:$(port_of $1)/healthz"
+}
+
+daemons_start() {
+	daemons_stop
+	list=$STATES
+	[ "$COMPAT" = 0 ] && list="$HUB $STATES"
+	for s in $list; do
+		d=$DEMO_DIR/$s
+		out=$($TRACERD --config "$d/tracerd.ini" --check 2>&1) ||
+		    die "tracerd $s refuses its configuration: $out"
+		# Its own session, so that an interrupt of make does not stop it.
+		setsid "$TRACERD" --config "$d/tracerd.ini" >> "$d/tracerd.log" 2>&1 < /dev/null &
+		echo $! > "$d/tracerd.pid"
+	done
+	for s in $list; do
+		i=0
+		until healthy $s; do
+			i=$((i + 1))
+			if [ $i -gt 100 ] || ! alive "$DEMO_DIR/$s/tracerd.pid" >/dev/null; then
+				tail -5 "$DEMO_DIR/$s/tracerd.log" >&2
+				die "tracerd $s did not start; its log: $DEMO_DIR/$s/tracerd.log"
+			fi
+			sleep 0.1
+		done
+		say "tracerd $s listens on https://127.0.0.1:$(port_of $s) (pid $(cat "$DEMO_DIR/$s/tracerd.pid"))"
+	done
+}
+
+# ------------------------------------------------------------------ the play
+# request FILE SERIAL MANUFACTURER MODEL TYPE CALIBRE YEAR FOLLOW: FR's
+# investigator's trace request to BE, with a new id; prints the id.
+request() {
+	id=$(cat /proc/sys/kernel/random/uuid)
+	follow=""
+	[ "$8" = 1 ] && follow=',
+  "follow_referrals": true'
+	cat > "$1" <<REQ
+{
+  "schema": "trace-request/1",
+  "id": "$id",
+  "requesting_state": "FR",
+  "requested_state": "BE",
+  "requesting_authority": {
+    "name": "Police nationale, Office central de lutte contre le crime organisé",
+    "contact": { "name": "Firearms tracing desk", "email": "tracage@police.demo.fr",
+                 "phone": "+33 1 00 00 00 00" }
+  },
+  "priority": "urgent",
+  "created_at": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "case_reference": "FR-OCLCO-$(date -u +%Y)-$(echo "$id" | cut -c1-6)",
+  "weapon": {
+    "serial": "$2",
+    "serial_condition": "legible",
+    "manufacturer": "$3",
+    "model": "$4",
+    "type": "$5",
+    "calibre": "$6",
+    "country_of_manufacture": "BE",
+    "year_of_manufacture": $7
+  },
+  "illicit_basis": {
+    "grounds": ["illicit_under_national_law"],
+    "legal_reference": "Code de la sécurité intérieure, article L317-8",
+    "details": "Possession without authorisation; the weapon is recorded stolen abroad."
+  },
+  "found": {
+    "date": "$(date -u +%Y-%m-%d)",
+    "place": "Lille",
+    "country": "FR",
+    "circumstances": "Recovered in a vehicle search after a robbery; the serial number was read at the scene."
+  },
+  "intended_use": "Criminal investigation of the robbery and of the weapon's diversion."$follow
+}
+REQ
+	echo "$id"
+}
+
+FR_OWN="--url https://127.0.0.1:$(port_of FR) --ca $PKI/ca.pem --state FR --verify-key FR/demo=$DEMO_DIR/FR/sign.pub"
+
+submit_own() {	# FILE: FR's investigator submits to FR's own daemon
+	$TRACECTL submit $FR_OWN --cert "$PKI/investigator-FR.pem" --key "$PKI/investigator-FR.key" \
+	    --sign-key "$DEMO_DIR/FR/investigator-1.key" --kid FR/investigator-1 "$1"
+}
+
+chain() {	# ID
+	$TRACECTL chain "$1" --wait 60 $FR_OWN --peers "$DEMO_DIR/FR/peers.ini" \
+	    --cert "$PKI/liaison-FR.pem" --key "$PKI/liaison-FR.key"
+}
+
+# The one hop FR -> BE, straight to BE's daemon as FR's daemon would send it.
+BE_DIRECT="--url https://127.0.0.1:$(port_of BE) --ca $PKI/ca.pem --state BE --verify-key BE/demo=$DEMO_DIR/BE/sign.pub"
+submit_direct() {	# FILE
+	$TRACECTL submit $BE_DIRECT --cert "$PKI/client-FR.pem" --key "$PKI/client-FR.key" \
+	    --sign-key "$DEMO_DIR/FR/sign.key" --kid FR/demo "$1"
+}
+wait_direct() {	# ID [--save FILE]
+	id=$1
+	shift
+	$TRACECTL wait $BE_DIRECT --cert "$PKI/client-FR.pem" --key "$PKI/client-FR.key" \
+	    --interval 0.2 --timeout 60 "$@" "$id"
+}
+
+have_chain() { $TRACECTL chain --help >/dev/null 2>&1; }
+
+play() {
+	mkdir -p "$DEMO_DIR/requests"
+	IFS='	' read -r serial misread mfr model wtype cal year < "$DEMO_DIR/data/chains.tsv"
+	say "the scripted weapon: $mfr $model ($wtype, $cal), serial $serial, made in BE in $year;"
+	say "  exported to NL, re-exported to DE, stolen there, recovered in FR, where the serial is read as $misread"
+	req=$DEMO_DIR/requests/scripted.json
+	if [ "$COMPAT" = 1 ]; then
+		id=$(request "$req" "$misread" "$mfr" "$model" "$wtype" "$cal" "$year" 0)
+		say "without the hub (DEMO_COMPAT=1): FR's daemon sends BE the request $id directly (one hop, no referrals followed)"
+		submit_direct "$req" || die "tracectl submit failed"
+		say "BE's answer:"
+		wait_direct "$id" --save "$DEMO_DIR/requests/$id.jws" > "$DEMO_DIR/requests/$id.json" ||
+		    die "tracectl wait failed"
+		python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("  status:", r.get("status"))
+for c in r.get("candidates", []):
+    w = c.get("weapon", {})
+    print("  candidate: %s %s serial %s, score %s" % (w.get("manufacturer"), w.get("model"), w.get("serial"), c.get("score")))
+    for e in c.get("history", []):
+        print("    %-3s %-18s %s" % (e.get("seq"), e.get("kind"), e.get("date")))
+    rf = c.get("referral")
+    if rf:
+        print("  referral to %s (export %s, licence %s)" % (rf.get("importing_state"), rf.get("export_date"), (rf.get("licence") or {}).get("number")))
+' "$DEMO_DIR/requests/$id.json" || cat "$DEMO_DIR/requests/$id.json"
+		$TRACECTL verify --help >/dev/null 2>&1 && say "the signed answer: $DEMO_DIR/requests/$id.jws (tracectl verify checks it)"
+		return 0
+	fi
+	id=$(request "$req" "$misread" "$mfr" "$model" "$wtype" "$cal" "$year" 1)
+	say "FR's investigator submits the trace request $id to FR's own daemon ($req):"
+	submit_own "$req" || die "tracectl submit failed"
+	if ! have_chain; then
+		say "tracectl chain is not in this build yet: the chain cannot be shown."
+		say "FR's daemon follows the referrals BE -> NL -> DE through the hub by itself; its log: $DEMO_DIR/FR/tracerd.log"
+		return 0
+	fi
+	say "FR's daemon follows the referrals BE -> NL -> DE through the hub; the chain as FR's liaison office sees it:"
+	chain "$id" || die "tracectl chain failed"
+}
+
+usage() {
+	echo
+	say "the daemons keep running.  Try:"
+	if [ "$COMPAT" = 0 ]; then
+		echo "as FR's liaison office, the chain of a request:"
+		echo "  $BUILDDIR/tracectl chain ID $FR_OWN \\"
+		echo "      --peers $DEMO_DIR/FR/peers.ini --cert $PKI/liaison-FR.pem --key $PKI/liaison-FR.key"
+		echo "and as FR's investigator, a new request (edit the serial in $DEMO_DIR/requests/scripted.json and its id):"
+		echo "  $BUILDDIR/tracectl submit $FR_OWN \\"
+		echo "      --cert $PKI/investigator-FR.pem --key $PKI/investigator-FR.key \\"
+		echo "      --sign-key $DEMO_DIR/FR/investigator-1.key --kid FR/investigator-1 REQUEST.json"
+	fi
+	echo "as FR's daemon calling BE directly (peers: $DEMO_DIR/FR/peers.ini):"
+	echo "  $BUILDDIR/tracectl submit $BE_DIRECT \\"
+	echo "      --cert $PKI/client-FR.pem --key $PKI/client-FR.key --sign-key $DEMO_DIR/FR/sign.key --kid FR/demo REQUEST.json"
+	echo "  $BUILDDIR/tracectl wait $BE_DIRECT --cert $PKI/client-FR.pem --key $PKI/client-FR.key ID"
+	echo "a State's records (here BE's):"
+	echo "  $BUILDDIR/regctl --db '$(conninfo BE)' status"
+	echo "  $BUILDDIR/tracectl --db '$(conninfo BE)' local --pretty --request $DEMO_DIR/requests/scripted.json"
+	echo "Ports: hub XH $(port_of XH), BE $(port_of BE), NL $(port_of NL), DE $(port_of DE), FR $(port_of FR); logs: $DEMO_DIR/XX/tracerd.log"
+	echo "Stop the daemons and the cluster with: make demo-stop"
+}
+
+start() {
+	command -v python3 >/dev/null || die "python3 is needed (apt-get install python3)"
+	command -v curl >/dev/null || die "curl is needed (apt-get install curl)"
+	mkdir -p "$DEMO_DIR"
+	cluster_start
+	make_pki
+	make_keys
+	choose_config
+	load_data
+	say "starting the daemons"
+	daemons_start
+	if [ "$DEMO_PLAY" = 1 ]; then
+		play
+		usage
+	fi
+}
+
+# Whether the running demo is the one without the hub.
+detect_compat() {
+	COMPAT=1
+	if alive "$DEMO_DIR/$HUB/tracerd.pid" >/dev/null; then COMPAT=0; fi
+}
+
+# DEMO_LIB=1: only define the functions (tests/bench/bench_chain.sh).
+[ "${DEMO_LIB:-0}" = 1 ] && return 0
+
+case ${1:-} in
+start) start ;;
+play)
+	detect_compat
+	play
+	;;
+stop)
+	daemons_stop
+	cluster_stop
+	;;
+*) echo "usage: etc/demo/demo.sh start|play|stop" >&2; exit 2 ;;
+esac
