@@ -139,7 +139,10 @@ kind_of(const char *name)
 	return K_COUNT;
 }
 
-/* Every example's file name, sorted; NULL-terminated, caller frees. */
+/* Every example's file name, sorted; NULL-terminated, caller frees.  The
+ * chain document (trace-chain-*) has no C codec: tracerd writes it and
+ * tracectl reads it with jansson, and tests/validate_schemas.py and
+ * tests/tracerd_chain.sh check it against its schema. */
 static char **
 example_names(void)
 {
@@ -155,7 +158,8 @@ example_names(void)
 	ck_assert(names != NULL);
 	for (i = 0; i < n; i++) {
 		len = strlen(ents[i]->d_name);
-		if (len > 5 && strcmp(ents[i]->d_name + len - 5, ".json") == 0)
+		if (len > 5 && strcmp(ents[i]->d_name + len - 5, ".json") == 0 &&
+		    strncmp(ents[i]->d_name, "trace-chain-", 12) != 0)
 			names[k++] = strdup(ents[i]->d_name);
 		free(ents[i]);
 	}

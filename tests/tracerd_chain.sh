@@ -245,6 +245,9 @@ if getchain "$id1" && [ "$(jq_ hops.2.requested_state)" = DE ] &&
     [ "$(jq_ hops.1.parent_id)" = "$id1" ] && [ "$(jq_ end.reason)" = diversion ] &&
     [ "$(jq_ complete)" = True ]; then
 	ok "chain document: signed by FR, hops linked by parent_id"
+	python3 -c 'import json,sys,jsonschema; jsonschema.validate(json.load(open("chain.json")),
+json.load(open(sys.argv[1])))' "$SRC/proto/schemas/trace-chain-1.json" &&
+	    ok "chain document valid against trace-chain-1.json" || bad "chain schema"
 else
 	bad "chain document" "$(cat chain.v)"
 fi

@@ -43,6 +43,7 @@ SCHEMAS = {
     "trace-response/1": "trace-response-1.json",
     "trace-ack/1": "trace-ack-1.json",
     "problem/1": "problem-1.json",
+    "trace-chain/1": "trace-chain-1.json",
 }
 
 # The definitions each schema must have, so that the common types are
