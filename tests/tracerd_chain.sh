@@ -322,6 +322,80 @@ check "down hop answered once back, after FR restarted" 0 'complete: diversion i
     chain "$id5" inv --wait 30
 grep -q 'event=hop.*status=retry' fr.log && ok "retries logged" || bad "retries logged"
 
+# 7. Through a liaison hub: FR reaches BE, NL and DE only through XH (and
+# they reach FR through it); the chain is the same, each answer still
+# signed by its State.
+gen xh "/C=XH/OU=hub/CN=hub.example" hub || exit 1
+openssl genpkey -algorithm ed25519 -out xh-sign.key 2>/dev/null
+openssl pkey -in xh-sign.key -pubout -out xh-sign.pub 2>/dev/null
+chmod 600 xh-sign.key
+psql -q -c "CREATE DATABASE reg_xh" postgres >/dev/null
+"$REGCTL" --db dbname=reg_xh migrate >/dev/null || echo "FAIL migrate hub"
+vkey_XH=$("$REGCTL" --db dbname=reg_xh key generate --name hub.example/log --key xh-log.key \
+    2>/dev/null | grep '+' | tail -1)
+chmod 600 xh-log.key
+port_XH=$(free_port)
+peers_for XH > xh-peers.ini
+cat > xh.ini <<INI
+[daemon]
+mode = hub
+state = XH
+listen = 127.0.0.1:$port_XH
+database = dbname=reg_xh
+[tls]
+certificate = xh.pem
+key = xh.key
+client_ca = ca.pem
+[signing]
+key = xh-sign.key
+kid = XH/1
+[peers]
+directory = xh-peers.ini
+[workers]
+pool = 2
+traces = 2
+[log]
+key = xh-log.key
+checkpoint_interval = 1
+INI
+# via_peers STATE: the hub, and FR (or, for FR, every State) through it.
+via_peers() {
+	printf '[peer.XH]\nhub = yes\nurl = https://127.0.0.1:%s\nca_file = ca.pem\nsigning_key = XH/1 xh-sign.pub\nlog_verifier = %s\n' \
+	    "$port_XH" "$vkey_XH"
+	for ps in BE NL DE FR; do
+		[ "$ps" = "$1" ] && continue
+		pl=$(echo $ps | tr A-Z a-z)
+		eval "pp=\$port_$ps vk=\$vkey_$ps"
+		if [ "$1" = FR ] || [ "$ps" = FR ]; then
+			printf '[peer.%s]\nvia = XH\nsigning_key = %s/1 %s-sign.pub\nlog_verifier = %s\n' \
+			    $ps $ps $pl "$vk"
+		else
+			printf '[peer.%s]\nurl = https://127.0.0.1:%s\nca_file = ca.pem\nsigning_key = %s/1 %s-sign.pub\nlog_verifier = %s\n' \
+			    $ps "$pp" $ps $pl "$vk"
+		fi
+	done
+}
+start XH
+for s in BE NL DE FR; do
+	l=$(echo $s | tr A-Z a-z)
+	via_peers $s > $l-peers.ini
+	eval "kill -HUP \$pid_$s"
+done
+sleep 1
+request r7.json GKS0873
+id7=$(idof r7.json)
+check "through the hub: submitted" 0 '"status":"acknowledged"' submit r7.json
+check "through the hub: the chain BE -> NL -> DE, verified" 0 'complete: diversion in DE' \
+    chain "$id7" inv --wait 30
+if getchain "$id7" && [ "$(jq_ hops.0.via)" = XH ] && [ "$(jq_ hops.2.via)" = XH ]; then
+	ok "every hop went through XH"
+else
+	bad "hops through XH" "$(cat chain.json)"
+fi
+n=$(psql -At -c "SELECT count(*) FROM relay" reg_xh)
+[ "$n" = 3 ] && ok "the hub recorded 3 relays" || bad "hub relays" "$n"
+check "log verify of the hub" 0 "" "$REGCTL" --db dbname=reg_xh log verify --key xh-log.key
+
 # ---------------------------------------------------------------- bad input
 post() {	# post WHO FILE: FR daemon's answer status
 	curl -s --cacert ca.pem --cert "$1.pem" --key "$1.key" -o out.body -w '%{http_code}' \

@@ -858,6 +858,8 @@ trd_out_start(struct trd_daemon *d, reg_error *err)
 	char what[64];
 	int r;
 
+	if (d->cf.hub)		/* a hub sends nothing of its own */
+		return 0;
 	if ((r = trd_pool_new(d->base, "outbound", d->cf.database,
 	    d->cf.outbound_workers, d->cf.queue_max, out_slot_free, &d->outbound,
 	    err)) != 0)
