@@ -115,7 +115,10 @@ check not-json 3 "bad1.json: malformed trace request" tc submit --to NL --peers 
 edit bad2.json "del r['weapon']['serial']"
 check missing-serial 3 "malformed trace request: weapon.serial" tc submit --to NL --peers closed.ini bad2.json
 check empty-stdin 3 "standard input: malformed trace request" sh -c "\"$TRACECTL\" submit --to NL --peers closed.ini - < /dev/null"
-check wrong-state 2 "the request is for NL (requested_state), not for BE" tc submit --to BE --peers closed.ini req.json
+# To a third State's daemon: neither the State asked nor the requesting
+# State's own (which would send it on).
+edit third.json "r['requesting_state']='FR'"
+check wrong-state 2 "the request is for NL (requested_state), not for BE" tc submit --to BE --peers closed.ini --kid FR/1 third.json
 check kid-of-other-state 2 "--kid NL/1 is not a key of BE" tc submit --to NL --peers closed.ini --kid NL/1 req.json
 
 # ---------------------------------------------------------------- TLS

@@ -1069,7 +1069,7 @@ int
 tracectl_chain(int argc, char **argv)
 {
 	struct remote rm = { .cmd = "chain" };
-	json_t *doc = NULL, *hops, *h, *end;
+	json_t *doc = NULL, *last = NULL, *hops, *h, *end;
 	struct tracectl_verified v;
 	double deadline;
 	size_t i, nsig = 0, nproofs = 0;
@@ -1089,20 +1089,25 @@ tracectl_chain(int argc, char **argv)
 	deadline = cli_now() + rm.timeout;
 	for (;;) {
 		/* The daemon holds each question until the chain changes, within
-		 * what is left of --wait; a last question when under a second
-		 * is left, and a pause after one that came back at once. */
+		 * what is left of --wait: asked again at once after a change, a
+		 * last time when under a second is left, and after a pause when
+		 * the same chain came back at once (a daemon that does not hold
+		 * questions is not asked in a busy loop). */
 		double t0 = cli_now();
 		int hold = (int)(deadline - t0);
+		json_t *hops_before = last != NULL ? json_object_get(last, "hops") : NULL;
 
 		if ((rc = ask_chain(&rm, hold > 30 ? 30 : hold, &doc)) >= 0)
 			goto out;
 		complete = json_is_true(json_object_get(doc, "complete"));
 		if (complete || hold < 1 || cli_now() >= deadline)
 			break;
-		json_decref(doc);
-		doc = NULL;
-		if (cli_now() - t0 < 0.2)
+		if (hops_before != NULL && cli_now() - t0 < 0.2 &&
+		    json_equal(hops_before, json_object_get(doc, "hops")))
 			pause_for(0.5);
+		json_decref(last);
+		last = doc;
+		doc = NULL;
 	}
 	hops = json_object_get(doc, "hops");
 	end = json_object_get(doc, "end");
@@ -1187,6 +1192,7 @@ tracectl_chain(int argc, char **argv)
 	if (fflush(stdout) != 0)
 		rc = EX_FAIL;
 out:
+	json_decref(last);
 	json_decref(doc);
 	remote_close(&rm);
 	return rc;

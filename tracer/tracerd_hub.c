@@ -493,46 +493,19 @@ post_done(void *arg, int ran)
 	relay_free(r);
 }
 
-static int
-media_type_is(const char *v, const char *want)
-{
-	size_t n = strlen(want);
-
-	if (v == NULL || strncasecmp(v, want, n) != 0)
-		return 0;
-	v += n;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	return *v == '\0' || *v == ';';
-}
-
 void
 trd_hub_post(struct trd_call *c)
 {
 	struct trd_daemon *d = c->d;
-	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
-	const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(c->req),
-	    "Content-Type");
-	proto_error perr = PROTO_ERROR_INIT;
 	const struct tr__peer *from, *to;
-	proto_jws *jws = NULL;
-	const proto_jws_key *key;
-	const uint8_t *payload;
-	const char *kid, *cty;
 	struct relay *r;
 	struct timespec now;
-	size_t plen;
 
 	from = strcmp(c->id.role, "peer") == 0 ? tr__peers_get(d->peers, c->id.state) :
 	    NULL;
 	if (from == NULL || from->via[0] != '\0' || from->hub) {
 		trd_problem(c, "forbidden", "only the daemon of a State that peers "
 		    "with this hub sends trace requests through it", NULL);
-		return;
-	}
-	if (!media_type_is(ctype, "application/jose")) {
-		trd_problem(c, "unsupported-media-type", "a trace request is sent "
-		    "signed, as Content-Type: application/jose", NULL);
 		return;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
@@ -542,59 +515,12 @@ trd_hub_post(struct trd_call *c)
 	r->c = c;
 	r->d = d;
 	r->post = 1;
-	r->message_len = evbuffer_get_length(in);
-	if ((r->message = malloc(r->message_len + 1)) == NULL) {
-		relay_free(r);
-		trd_problem(c, "unavailable", "out of memory", NULL);
-		return;
-	}
-	evbuffer_copyout(in, r->message, r->message_len);
-	r->message[r->message_len] = '\0';
 	/* As a State's daemon: one final newline is not part of the message;
 	 * the bytes forwarded are the message without it. */
-	if (r->message_len > 0 && r->message[r->message_len - 1] == '\n')
-		r->message[--r->message_len] = '\0';
-	if (r->message_len == 0 || strlen(r->message) != r->message_len ||
-	    proto_jws_parse(r->message, r->message_len, &jws, &perr) != 0) {
-		trd_problem(c, "bad-request", r->message_len == 0 ? "the body is "
-		    "empty; it must be a signed trace request" : perr.message[0] ?
-		    perr.message : "the body is not a signed message", NULL);
+	if (trd_read_request(c, c->id.state, NULL, trd_peer_key, "the hub's peers "
+	    "directory has no key of this kid", &r->message, &r->message_len,
+	    &r->req, r->kid) != 0)
 		goto fail;
-	}
-	kid = proto_jws_kid(jws);
-	if (strncmp(kid, c->id.state, 2) != 0 || kid[2] != '/') {
-		trd_problem(c, "kid-state-mismatch", "the signing key's kid names "
-		    "another State than your certificate's", "header.kid");
-		goto fail;
-	}
-	if ((key = tr__peers_key(d->peers, kid)) == NULL) {
-		trd_problem(c, "unknown-key", "the hub's peers directory has no key "
-		    "of this kid", "header.kid");
-		goto fail;
-	}
-	if (proto_jws_verify(jws, key, &perr) != 0) {
-		trd_problem(c, "bad-signature", "the signature does not verify with "
-		    "the key that kid names", "signature");
-		goto fail;
-	}
-	cty = proto_jws_cty(jws);
-	if (cty == NULL || strcmp(cty, PROTO_SCHEMA_REQUEST) != 0) {
-		trd_problem(c, "schema-version", "POST /v1/traces takes a "
-		    PROTO_SCHEMA_REQUEST " document (header cty)", "header.cty");
-		goto fail;
-	}
-	payload = proto_jws_payload(jws, &plen);
-	if (proto_request_parse((const char *)payload, plen, &r->req, &perr) != 0) {
-		trd_problem(c, perr.code == PROTO_ESCHEMA ? "schema-version" :
-		    "invalid-document", perr.message, perr.field[0] ? perr.field : NULL);
-		goto fail;
-	}
-	snprintf(c->request_id, sizeof(c->request_id), "%s", r->req->id);
-	if (strcmp(r->req->requesting_state, c->id.state) != 0) {
-		trd_problem(c, "kid-state-mismatch", "requesting_state is not the "
-		    "State of your certificate and key", "requesting_state");
-		goto fail;
-	}
 	to = tr__peers_get(d->peers, r->req->requested_state);
 	if (strcmp(r->req->requested_state, d->cf.state) == 0 ||
 	    strcmp(r->req->requested_state, c->id.state) == 0 || to == NULL ||
@@ -618,16 +544,12 @@ trd_hub_post(struct trd_call *c)
 	snprintf(r->path, sizeof(r->path), "/v1/traces");
 	snprintf(r->caller, sizeof(r->caller), "%s %s %s", c->id.state, c->id.role,
 	    c->id.name[0] ? c->id.name : "-");
-	snprintf(r->kid, sizeof(r->kid), "%s", kid);
-	proto_jws_free(jws);	/* kid was the message's */
-	jws = NULL;
 	sha256_b64(r->message, r->message_len, r->sha256);
 	clock_gettime(CLOCK_REALTIME, &now);
 	trd_timestamp(&now, r->received_at);
 	relay_submit(c, d->tracers, post_job, post_done, r);
 	return;
 fail:
-	proto_jws_free(jws);
 	relay_free(r);
 }
 

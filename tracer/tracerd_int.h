@@ -151,6 +151,7 @@ struct trd_daemon {
 	proto_jws_key *domestic[TRD_DOMESTIC_KEYS_MAX];
 	int n_domestic;
 	long hops_running;
+	unsigned long hop_changes;	/* hops that stored something, ever */
 	struct trd_chain_waiter *chain_waiters;
 	long n_chain_waiters;
 };
@@ -247,6 +248,29 @@ int trd_media_type_is(const char *v, const char *want);
  * 0, or -1 when c has been answered (bad-request, unavailable). */
 int trd_read_signed(struct trd_call *c, char **message, size_t *len,
     proto_jws **jws);
+
+/*
+ * Reads c's body as a signed trace request (POST /v1/traces) of State
+ * sender, or, when via is not NULL, relayed by the hub via for the State
+ * whose key signed (which the peers directory must reach through via):
+ * the media type, the JWS, a kid of that State, its key (key_of; a kid it
+ * does not know is unknown-key with the detail unknown_key), the
+ * signature, cty, the codec, and requesting_state that State.  0 with
+ * *message (the bytes as received), *req and kid_out, or -1 when c has
+ * been answered with the problem.
+ */
+int trd_read_request(struct trd_call *c, const char *sender, const char *via,
+    const proto_jws_key *key_of(const struct trd_daemon *, const char *),
+    const char *unknown_key, char **message, size_t *len, proto_request **req,
+    char kid_out[201]);
+/* The signed acknowledgement of req (trace-ack/1, status acknowledged),
+ * received as message with the leaf log_index; free() it, or NULL with
+ * err. */
+char *trd_sign_ack(const struct trd_daemon *d, const proto_request *req,
+    const char *received_at, const char *due_by, const char *message,
+    uint64_t log_index, reg_error *err);
+/* The peers directory's key of kid (for trd_read_request()). */
+const proto_jws_key *trd_peer_key(const struct trd_daemon *d, const char *kid);
 
 /* The acknowledgement or status document (trace-ack/1 JSON) of t; with
  * with_status its current status, else "acknowledged". */

@@ -789,6 +789,8 @@ hop_done(void *arg, int ran)
 	    strcmp(j->outcome, "waiting") != 0)
 		trd_log_event("hop", j->id, j->outcome[0] ? j->outcome : "error",
 		    j->error[0] ? j->error : NULL);
+	if (ran && j->changed)
+		d->hop_changes++;
 	if (ran && j->changed && j->root[0] != '\0')
 		chain_wake(d, j->root);
 	if (ran && !d->stopping) {
@@ -912,35 +914,14 @@ post_free(struct post *p)
 	free(p);
 }
 
+/* The submitter's acknowledgement, written once the hop's leaf is known. */
 static char *
 sign_ack(void *arg, uint64_t log_index, reg_error *err)
 {
 	struct post *p = arg;
-	struct reg_trace t;
-	proto_error perr = PROTO_ERROR_INIT;
-	char *json = NULL, *jws = NULL;
 
-	memset(&t, 0, sizeof(t));
-	snprintf(t.id, sizeof(t.id), "%s", p->req->id);
-	snprintf(t.requesting_state, sizeof(t.requesting_state), "%s",
-	    p->req->requesting_state);
-	snprintf(t.requested_state, sizeof(t.requested_state), "%s",
-	    p->req->requested_state);
-	snprintf(t.priority, sizeof(t.priority), "%.7s", p->req->priority);
-	snprintf(t.received_at, sizeof(t.received_at), "%s", p->created_at);
-	snprintf(t.due_by, sizeof(t.due_by), "%s", p->due_by);
-	t.message = p->origin;
-	t.log_index = log_index;
-	if (trd_ack_doc(&t, 0, &json, &perr) != 0 ||
-	    proto_jws_sign(p->d->signing, PROTO_SCHEMA_ACK, json, strlen(json), &jws,
-	    &perr) != 0) {
-		tr__fail(err, REG_EINVAL, "cannot write the acknowledgement: %s",
-		    perr.message);
-		proto_free(json);
-		return NULL;
-	}
-	proto_free(json);
-	return jws;
+	return trd_sign_ack(p->d, p->req, p->created_at, p->due_by, p->origin,
+	    log_index, err);
 }
 
 static void
@@ -1032,65 +1013,24 @@ void
 trd_out_post(struct trd_call *c)
 {
 	struct trd_daemon *d = c->d;
-	const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(c->req),
-	    "Content-Type");
 	proto_error perr = PROTO_ERROR_INIT;
 	const struct tr__peer *route;
-	const proto_jws_key *key;
 	proto_jws *jws = NULL;
 	const uint8_t *payload;
-	const char *kid, *cty;
 	struct timespec now;
 	struct post *p;
 	size_t plen;
 
-	if (!trd_media_type_is(ctype, "application/jose")) {
-		trd_problem(c, "unsupported-media-type", "a trace request is sent "
-		    "signed, as Content-Type: application/jose", NULL);
-		return;
-	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		trd_problem(c, "unavailable", "out of memory", NULL);
 		return;
 	}
 	p->c = c;
 	p->d = d;
-	if (trd_read_signed(c, &p->origin, &p->origin_len, &jws) != 0)
+	if (trd_read_request(c, d->cf.state, NULL, domestic_key, "no domestic "
+	    "user's key of this kid is configured ([domestic] signing_key)",
+	    &p->origin, &p->origin_len, &p->req, p->kid) != 0)
 		goto fail;
-	kid = proto_jws_kid(jws);
-	if (kid == NULL || strncmp(kid, d->cf.state, 2) != 0 || kid[2] != '/') {
-		trd_problem(c, "kid-state-mismatch", "the signing key's kid names "
-		    "another State than this one", "header.kid");
-		goto fail;
-	}
-	if ((key = domestic_key(d, kid)) == NULL) {
-		trd_problem(c, "unknown-key", "no domestic user's key of this kid is "
-		    "configured ([domestic] signing_key)", "header.kid");
-		goto fail;
-	}
-	if (proto_jws_verify(jws, key, &perr) != 0) {
-		trd_problem(c, "bad-signature", "the signature does not verify with "
-		    "the key that kid names", "signature");
-		goto fail;
-	}
-	cty = proto_jws_cty(jws);
-	if (cty == NULL || strcmp(cty, PROTO_SCHEMA_REQUEST) != 0) {
-		trd_problem(c, "schema-version", "POST /v1/traces takes a "
-		    PROTO_SCHEMA_REQUEST " document (header cty)", "header.cty");
-		goto fail;
-	}
-	payload = proto_jws_payload(jws, &plen);
-	if (proto_request_parse((const char *)payload, plen, &p->req, &perr) != 0) {
-		trd_problem(c, perr.code == PROTO_ESCHEMA ? "schema-version" :
-		    "invalid-document", perr.message, perr.field[0] ? perr.field : NULL);
-		goto fail;
-	}
-	snprintf(c->request_id, sizeof(c->request_id), "%s", p->req->id);
-	if (strcmp(p->req->requesting_state, d->cf.state) != 0) {
-		trd_problem(c, "kid-state-mismatch", "requesting_state is not this "
-		    "State", "requesting_state");
-		goto fail;
-	}
 	if (strcmp(p->req->requested_state, d->cf.state) == 0) {
 		trd_problem(c, "wrong-state", "a request to this State is traced "
 		    "here with 'tracectl local'; this endpoint sends requests to "
@@ -1104,14 +1044,15 @@ trd_out_post(struct trd_call *c)
 	}
 	if (strcmp(route->code, p->req->requested_state) != 0)
 		memcpy(p->via, route->code, 3);
-	if (forwarded(d, payload, plen, &p->message, &perr) != 0) {
+	if (proto_jws_parse(p->origin, p->origin_len, &jws, &perr) != 0 ||
+	    (payload = proto_jws_payload(jws, &plen)) == NULL ||
+	    forwarded(d, payload, plen, &p->message, &perr) != 0) {
 		trd_problem(c, "invalid-document", perr.message[0] ? perr.message :
 		    "the request cannot be sent on", NULL);
 		goto fail;
 	}
 	snprintf(p->caller, sizeof(p->caller), "%s %s %s", c->id.state, c->id.role,
 	    c->id.name[0] ? c->id.name : "-");
-	snprintf(p->kid, sizeof(p->kid), "%s", kid);
 	proto_jws_free(jws);
 	jws = NULL;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -1130,6 +1071,7 @@ fail:
 struct chain_get {
 	struct trd_call *c;
 	char id[37];
+	unsigned long changes;		/* d->hop_changes when queued */
 	struct reg_hop *hops;
 	size_t n;
 	int rc;
@@ -1359,6 +1301,12 @@ chain_done(void *arg, int ran)
 	} else if (!may_read_chain(c, &g->hops[0])) {
 		trd_problem(c, "not-found", "no request with this id that you may "
 		    "read", NULL);
+	} else if (c->wait > 0 && !chain_complete(g->hops, g->n) &&
+	    d->hop_changes != g->changes && !d->stopping) {
+		/* A hop changed while the chain was read: read it again and
+		 * answer, rather than wait for a change that has passed. */
+		c->wait = 0;
+		chain_start(c, g->id);
 	} else if (c->wait > 0 && !chain_complete(g->hops, g->n) && !d->stopping &&
 	    d->n_chain_waiters < CHAIN_WAITERS_MAX &&
 	    (w = calloc(1, sizeof(*w))) != NULL) {
@@ -1402,6 +1350,7 @@ chain_start(struct trd_call *c, const char *id)
 	}
 	g->c = c;
 	snprintf(g->id, sizeof(g->id), "%s", id);
+	g->changes = c->d->hop_changes;
 	if (trd_call_submit(c, chain_job, chain_done, g) != 0)
 		free(g);
 }

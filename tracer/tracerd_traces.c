@@ -21,6 +21,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,29 +140,28 @@ post_free(struct post *p)
 	free(p);
 }
 
-/* The acknowledgement, written inside the storing transaction once the
- * receipt's leaf is known. */
-static char *
-sign_ack(void *arg, uint64_t log_index, reg_error *err)
+char *
+trd_sign_ack(const struct trd_daemon *d, const proto_request *req,
+    const char *received_at, const char *due_by, const char *message,
+    uint64_t log_index, reg_error *err)
 {
-	struct post *p = arg;
 	struct reg_trace t;
 	proto_error perr = PROTO_ERROR_INIT;
 	char *json = NULL, *jws = NULL;
 
 	memset(&t, 0, sizeof(t));
-	snprintf(t.id, sizeof(t.id), "%s", p->req->id);
+	snprintf(t.id, sizeof(t.id), "%s", req->id);
 	snprintf(t.requesting_state, sizeof(t.requesting_state), "%s",
-	    p->req->requesting_state);
+	    req->requesting_state);
 	snprintf(t.requested_state, sizeof(t.requested_state), "%s",
-	    p->req->requested_state);
-	snprintf(t.priority, sizeof(t.priority), "%.7s", p->req->priority);
-	snprintf(t.received_at, sizeof(t.received_at), "%s", p->received_at);
-	snprintf(t.due_by, sizeof(t.due_by), "%s", p->due_by);
-	t.message = p->message;
+	    req->requested_state);
+	snprintf(t.priority, sizeof(t.priority), "%.7s", req->priority);
+	snprintf(t.received_at, sizeof(t.received_at), "%s", received_at);
+	snprintf(t.due_by, sizeof(t.due_by), "%s", due_by);
+	t.message = (char *)(uintptr_t)message;
 	t.log_index = log_index;
 	if (trd_ack_doc(&t, 0, &json, &perr) != 0 ||
-	    proto_jws_sign(p->d->signing, PROTO_SCHEMA_ACK, json, strlen(json), &jws,
+	    proto_jws_sign(d->signing, PROTO_SCHEMA_ACK, json, strlen(json), &jws,
 	    &perr) != 0) {
 		tr__fail(err, REG_EINVAL, "cannot write the acknowledgement: %s",
 		    perr.message);
@@ -171,6 +171,17 @@ sign_ack(void *arg, uint64_t log_index, reg_error *err)
 	proto_free(json);
 	/* The store frees it with free(); proto_free() is free(). */
 	return jws;
+}
+
+/* The acknowledgement, written inside the storing transaction once the
+ * receipt's leaf is known. */
+static char *
+sign_ack(void *arg, uint64_t log_index, reg_error *err)
+{
+	struct post *p = arg;
+
+	return trd_sign_ack(p->d, p->req, p->received_at, p->due_by, p->message,
+	    log_index, err);
 }
 
 static void
@@ -274,23 +285,104 @@ trd_read_signed(struct trd_call *c, char **message, size_t *len, proto_jws **jws
 	return 0;
 }
 
+int
+trd_read_request(struct trd_call *c, const char *sender, const char *via,
+    const proto_jws_key *key_of(const struct trd_daemon *, const char *),
+    const char *unknown_key, char **message, size_t *len, proto_request **req,
+    char kid_out[201])
+{
+	const struct tr__peer *from;
+	char relayed[3];
+	const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(c->req),
+	    "Content-Type");
+	proto_error perr = PROTO_ERROR_INIT;
+	const proto_jws_key *key;
+	proto_jws *jws = NULL;
+	const uint8_t *payload;
+	const char *kid, *cty;
+	size_t plen;
+
+	*req = NULL;
+	*message = NULL;
+	if (!trd_media_type_is(ctype, "application/jose")) {
+		trd_problem(c, "unsupported-media-type", "a trace request is sent "
+		    "signed, as Content-Type: application/jose", NULL);
+		return -1;
+	}
+	if (trd_read_signed(c, message, len, &jws) != 0)
+		return -1;
+	kid = proto_jws_kid(jws);
+	if (via != NULL) {
+		/* Relayed by the hub via: sent by the State whose key signed,
+		 * which the directory must say is reached through that hub. */
+		snprintf(relayed, sizeof(relayed), "%.2s", kid ? kid : "");
+		if ((from = tr__peers_get(c->d->peers, relayed)) == NULL ||
+		    strcmp(from->via, via) != 0) {
+			trd_problem(c, "kid-state-mismatch", "the signing key's kid "
+			    "names a State that the peers directory does not reach "
+			    "through your hub", "header.kid");
+			goto fail;
+		}
+		sender = relayed;
+	}
+	if (kid == NULL || strncmp(kid, sender, 2) != 0 || kid[2] != '/') {
+		trd_problem(c, "kid-state-mismatch", "the signing key's kid names "
+		    "another State than your certificate's", "header.kid");
+		goto fail;
+	}
+	if ((key = key_of(c->d, kid)) == NULL) {
+		trd_problem(c, "unknown-key", unknown_key, "header.kid");
+		goto fail;
+	}
+	if (proto_jws_verify(jws, key, &perr) != 0) {
+		trd_problem(c, "bad-signature", "the signature does not verify with "
+		    "the key that kid names", "signature");
+		goto fail;
+	}
+	cty = proto_jws_cty(jws);
+	if (cty == NULL || strcmp(cty, PROTO_SCHEMA_REQUEST) != 0) {
+		trd_problem(c, "schema-version", "POST /v1/traces takes a "
+		    PROTO_SCHEMA_REQUEST " document (header cty)", "header.cty");
+		goto fail;
+	}
+	payload = proto_jws_payload(jws, &plen);
+	if (proto_request_parse((const char *)payload, plen, req, &perr) != 0) {
+		trd_problem(c, perr.code == PROTO_ESCHEMA ? "schema-version" :
+		    "invalid-document", perr.message, perr.field[0] ? perr.field : NULL);
+		goto fail;
+	}
+	snprintf(c->request_id, sizeof(c->request_id), "%s", (*req)->id);
+	if (strcmp((*req)->requesting_state, sender) != 0) {
+		trd_problem(c, "kid-state-mismatch", "requesting_state is not the "
+		    "State of the sender's certificate and key", "requesting_state");
+		goto fail;
+	}
+	snprintf(kid_out, 201, "%s", kid);
+	proto_jws_free(jws);
+	return 0;
+fail:
+	proto_request_free(*req);
+	*req = NULL;
+	free(*message);
+	*message = NULL;
+	proto_jws_free(jws);
+	return -1;
+}
+
+const proto_jws_key *
+trd_peer_key(const struct trd_daemon *d, const char *kid)
+{
+	return tr__peers_key(d->peers, kid);
+}
+
 void
 trd_traces_post(struct trd_call *c)
 {
 	struct trd_daemon *d = c->d;
-	const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(c->req),
-	    "Content-Type");
-	proto_error perr = PROTO_ERROR_INIT;
-	proto_jws *jws = NULL;
-	const proto_jws_key *key;
-	const uint8_t *payload;
-	const char *kid, *cty;
 	struct post *p;
 	struct timespec now;
-	size_t plen;
 	const struct tr__peer *hub = strcmp(c->id.role, "hub") == 0 ?
 	    tr__peers_get(d->peers, c->id.state) : NULL;
-	char sender[3];
 
 	if ((strcmp(c->id.role, "investigator") == 0 ||
 	    strcmp(c->id.role, "liaison") == 0) && strcmp(c->id.state, d->cf.state) == 0) {
@@ -309,63 +401,16 @@ trd_traces_post(struct trd_call *c)
 		    "investigators and liaison office for another State", NULL);
 		return;
 	}
-	if (!trd_media_type_is(ctype, "application/jose")) {
-		trd_problem(c, "unsupported-media-type", "a trace request is sent "
-		    "signed, as Content-Type: application/jose", NULL);
-		return;
-	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		trd_problem(c, "unavailable", "out of memory", NULL);
 		return;
 	}
 	p->c = c;
 	p->d = d;
-	if (trd_read_signed(c, &p->message, &p->message_len, &jws) != 0)
+	if (trd_read_request(c, c->id.state, hub != NULL ? c->id.state : NULL,
+	    trd_peer_key, "the peers directory has no key of this kid", &p->message,
+	    &p->message_len, &p->req, p->kid) != 0)
 		goto fail;
-	kid = proto_jws_kid(jws);
-	/* The sending State: the caller's, or for a hub, the State whose key
-	 * signed, which the directory must say is reached through this hub. */
-	snprintf(sender, sizeof(sender), "%.2s", hub != NULL ? kid : c->id.state);
-	if (hub != NULL && (tr__peers_get(d->peers, sender) == NULL ||
-	    strcmp(tr__peers_get(d->peers, sender)->via, c->id.state) != 0)) {
-		trd_problem(c, "kid-state-mismatch", "the signing key's kid names "
-		    "a State that the peers directory does not reach through your "
-		    "hub", "header.kid");
-		goto fail;
-	}
-	if (strncmp(kid, sender, 2) != 0 || kid[2] != '/') {
-		trd_problem(c, "kid-state-mismatch", "the signing key's kid names "
-		    "another State than your certificate's", "header.kid");
-		goto fail;
-	}
-	if ((key = tr__peers_key(d->peers, kid)) == NULL) {
-		trd_problem(c, "unknown-key", "the peers directory has no key of "
-		    "this kid", "header.kid");
-		goto fail;
-	}
-	if (proto_jws_verify(jws, key, &perr) != 0) {
-		trd_problem(c, "bad-signature", "the signature does not verify with "
-		    "the key that kid names", "signature");
-		goto fail;
-	}
-	cty = proto_jws_cty(jws);
-	if (cty == NULL || strcmp(cty, PROTO_SCHEMA_REQUEST) != 0) {
-		trd_problem(c, "schema-version", "POST /v1/traces takes a "
-		    PROTO_SCHEMA_REQUEST " document (header cty)", "header.cty");
-		goto fail;
-	}
-	payload = proto_jws_payload(jws, &plen);
-	if (proto_request_parse((const char *)payload, plen, &p->req, &perr) != 0) {
-		trd_problem(c, perr.code == PROTO_ESCHEMA ? "schema-version" :
-		    "invalid-document", perr.message, perr.field[0] ? perr.field : NULL);
-		goto fail;
-	}
-	snprintf(c->request_id, sizeof(c->request_id), "%s", p->req->id);
-	if (strcmp(p->req->requesting_state, sender) != 0) {
-		trd_problem(c, "kid-state-mismatch", "requesting_state is not the "
-		    "State of your certificate and key", "requesting_state");
-		goto fail;
-	}
 	if (strcmp(p->req->requested_state, d->cf.state) != 0) {
 		trd_problem(c, "wrong-state", "requested_state is not the State this "
 		    "daemon answers for", "requested_state");
@@ -373,9 +418,6 @@ trd_traces_post(struct trd_call *c)
 	}
 	snprintf(p->caller, sizeof(p->caller), "%s %s %s", c->id.state, c->id.role,
 	    c->id.name[0] ? c->id.name : "-");
-	snprintf(p->kid, sizeof(p->kid), "%s", kid);
-	proto_jws_free(jws);	/* kid was the message's */
-	jws = NULL;
 	clock_gettime(CLOCK_REALTIME, &now);
 	trd_timestamp(&now, p->received_at);
 	add_hours(&now, trd_config_deadline(&d->cf, p->req->requesting_state,
@@ -384,7 +426,6 @@ trd_traces_post(struct trd_call *c)
 		goto fail;
 	return;
 fail:
-	proto_jws_free(jws);
 	post_free(p);
 }
 
