@@ -383,8 +383,9 @@ START_TEST(test_log_cosignatures)
 	ck_assert_int_eq(reg_log_cosignature_add(ctx, keys, 1, b, strlen(b), NULL,
 	    &err), REG_EVERIFY);
 	free(b);
-	ck_assert_str_eq(tu_query1(conninfo, "SELECT count(*) FROM log_cosignature"),
-	    "1");
+	b = tu_query1(conninfo, "SELECT count(*) FROM log_cosignature");
+	ck_assert_str_eq(b, "1");
+	free(b);
 
 	/* A newer checkpoint is served without the older one's lines. */
 	ck_assert(reg_log_append(ctx, "c", 1, NULL, &err) == 0);
