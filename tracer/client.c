@@ -37,6 +37,7 @@ struct tr__client {
 	struct tr__client_answer *ans;
 	size_t cap;
 	int over;			/* the body went over body_max */
+	const atomic_int *cancel;	/* see tr__client_config */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -200,6 +201,21 @@ url_valid(const char *url)
 	return port > host && n >= 1 && n <= 5 && strspn(port + 1, "0123456789") == n;
 }
 
+/* libcurl calls this about once a second during a transfer, and more
+ * often while data flows: a non-zero return aborts it. */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	const tr__client *c = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load(c->cancel) != 0;
+}
+
 int
 tr__client_new(const struct tr__client_config *cfg, tr__client **out,
     reg_error *err)
@@ -256,6 +272,11 @@ tr__client_new(const struct tr__client_config *cfg, tr__client **out,
 	}
 	SET(CURLOPT_ERRORBUFFER, c->errbuf);
 	SET(CURLOPT_NOSIGNAL, 1L);
+	if ((c->cancel = cfg->cancel) != NULL) {
+		SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+		SET(CURLOPT_XFERINFODATA, c);
+		SET(CURLOPT_NOPROGRESS, 0L);
+	}
 #if LIBCURL_VERSION_NUM >= 0x075500
 	SET(CURLOPT_PROTOCOLS_STR, "https");
 #else

@@ -7,6 +7,7 @@
 #ifndef TRACER_CLIENT_INT_H
 #define TRACER_CLIENT_INT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "tracer_int.h"
@@ -33,6 +34,10 @@ struct tr__client_config {
 	long connect_timeout;		/* seconds; 0: TR__CLIENT_CONNECT_TIMEOUT */
 	long timeout;			/* seconds; 0: TR__CLIENT_TIMEOUT */
 	size_t body_max;		/* bytes; 0: TR__CLIENT_BODY_MAX */
+	/* When not NULL, a transfer under way stops (REG_EIO) within about a
+	 * second once *cancel is not 0: a daemon stopping does not wait for
+	 * a held question. */
+	const atomic_int *cancel;
 };
 
 /* A daemon's answer; free its body with tr__client_answer_free(). */

@@ -848,6 +848,10 @@ out:
 	/* The pools first: the answers of jobs that ran are still handed to
 	 * their requests, which evhttp_free() then drops. */
 	d.stopping = 1;
+	/* Calls to other daemons under way (a held question, a relay) give
+	 * up: what they were for is stored and carried on at the next
+	 * start. */
+	atomic_store(&d.cancel, 1);
 	trd_out_stop(&d);
 	trd_witness_free(&d);
 	trd_pool_free(d.pool);

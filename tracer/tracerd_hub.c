@@ -126,7 +126,8 @@ trd_hub_slot_free(void *slot)
  * directory changed the State's url or trust) when needed. */
 static int
 client_for(struct trd_worker *w, const struct trd_config *cf,
-    const struct route *to, tr__client **out, reg_error *err)
+    const atomic_int *cancel, const struct route *to, tr__client **out,
+    reg_error *err)
 {
 	struct hub_slot *s = w->slot;
 	struct tr__client_config cfg;
@@ -166,6 +167,7 @@ client_for(struct trd_worker *w, const struct trd_config *cf,
 	cfg.cert_file = cf->client_cert[0] ? cf->client_cert : cf->tls_cert;
 	cfg.key_file = cf->client_key[0] ? cf->client_key : cf->tls_key;
 	cfg.timeout = HUB_TIMEOUT;
+	cfg.cancel = cancel;
 	if ((r = tr__client_new(&cfg, &hc->cl, err)) != 0)
 		return r;
 	if (route_set(&hc->to, to->code, to->url, to->ca_file, to->pinned_cert) != 0) {
@@ -249,7 +251,7 @@ forward(struct trd_worker *w, struct relay *r)
 	reg_error err = REG_ERROR_INIT;
 	tr__client *cl;
 
-	if (client_for(w, &r->d->cf, &r->to, &cl, &err) == 0)
+	if (client_for(w, &r->d->cf, &r->d->cancel, &r->to, &cl, &err) == 0)
 		r->rc = r->post ? tr__client_post(cl, r->path, "application/jose",
 		    r->message, r->message_len, &r->ans, &err) :
 		    tr__client_get(cl, r->path, &r->ans, &err);

@@ -2,6 +2,7 @@
 #ifndef TRACER_TRACERD_INT_H
 #define TRACER_TRACERD_INT_H
 
+#include <stdatomic.h>
 #include <time.h>
 
 #include <event2/bufferevent.h>
@@ -151,6 +152,7 @@ struct trd_daemon {
 	proto_jws_key *domestic[TRD_DOMESTIC_KEYS_MAX];
 	int n_domestic;
 	long hops_running;
+	atomic_int cancel;		/* set at stop: outbound calls give up */
 	unsigned long hop_changes;	/* hops that stored something, ever */
 	struct trd_chain_waiter *chain_waiters;
 	long n_chain_waiters;

@@ -139,7 +139,8 @@ out_slot_free(void *slot)
 /* The worker's client for the daemon of route (the State or its hub). */
 static tr__client *
 slot_client(struct trd_worker *w, const struct trd_config *cf,
-    const struct tr__peer *route, char *error, size_t len)
+    const atomic_int *cancel, const struct tr__peer *route, char *error,
+    size_t len)
 {
 	struct out_slot *s = w->slot;
 	struct tr__client_config cc;
@@ -161,6 +162,7 @@ slot_client(struct trd_worker *w, const struct trd_config *cf,
 	cc.cert_file = cf->client_cert[0] ? cf->client_cert : cf->tls_cert;
 	cc.key_file = cf->client_key[0] ? cf->client_key : cf->tls_key;
 	cc.timeout = cf->poll_seconds + 15;
+	cc.cancel = cancel;
 	if (tr__client_new(&cc, &cl, &err) != 0) {
 		snprintf(error, len, "cannot make a client for %s: %.400s", route->code,
 		    err.message);
@@ -741,7 +743,7 @@ hop_job(struct trd_worker *w, void *arg)
 		    "directory", h->requested_state);
 		j->attempt++;
 		j->delay = j->d->cf.retry_max;
-	} else if ((cl = slot_client(w, &j->d->cf, route, j->error,
+	} else if ((cl = slot_client(w, &j->d->cf, &j->d->cancel, route, j->error,
 	    sizeof(j->error))) == NULL) {
 		j->attempt++;
 	} else if (h->acked_at[0] == '\0') {
@@ -1132,6 +1134,9 @@ trd_out_stop(struct trd_daemon *d)
 {
 	while (d->chain_waiters != NULL)
 		chain_release(d, d->chain_waiters);
+	/* A worker holding a question for an answer gives it up: the hop is
+	 * carried on at the next start. */
+	atomic_store(&d->cancel, 1);
 	trd_pool_free(d->outbound);
 	d->outbound = NULL;
 }
