@@ -340,6 +340,8 @@ st=$(call nl "$hport" GET "/v1/traces/$lid?wait=20")
     ok "and answered" || bad later-answer "HTTP $st"
 
 # ---------------------------------------------------------------- the hub's books
+# The hub records a status after relaying the answer: let it.
+sleep 0.5
 st=$(call hubaudit "$hport" GET /metrics)
 if [ "$st" = 200 ] && grep -q 'tracerd_hub_relays{from="NL",to="BE",status="answered"} 2' out.body &&
     grep -q '^tracerd_hub_relays_open 0' out.body && grep -q '^tracerd_hub_relays_overdue 0' out.body; then

@@ -367,8 +367,8 @@ relay_answer(struct relay *r)
 	    NULL, r->ans.body, r->ans.len, r->ans.location[0] ? r->ans.location : NULL);
 }
 
-/* After a forwarding: X unreachable, or its answer examined, recorded and
- * relayed. */
+/* After a forwarding: X unreachable (recorded, then refused), or its
+ * answer examined, relayed, and its status recorded. */
 static void
 forwarded(struct relay *r)
 {
@@ -400,10 +400,14 @@ forwarded(struct relay *r)
 		return;
 	}
 	examine(r);
+	/* The answer goes first: it is the requested State's, relayed as it
+	 * came, and needs nothing of the hub's record of its status, which
+	 * follows (off the requester's path). */
+	relay_answer(r);
+	r->c = NULL;
 	if (r->status[0] != '\0' &&
 	    trd_pool_submit(r->d->pool, record_job, record_done, r) == 0)
 		return;
-	relay_answer(r);
 	relay_free(r);
 }
 
@@ -431,10 +435,8 @@ record_done(void *arg, int ran)
 	struct relay *r = arg;
 
 	(void)ran;
-	if (!r->forwarded)
+	if (r->c != NULL && !r->forwarded)
 		trd_problem(r->c, "unavailable", r->error, NULL);
-	else
-		relay_answer(r);
 	relay_free(r);
 }
 
