@@ -119,6 +119,26 @@ struct trd_policy_ref {
 	int refs;
 };
 
+/*
+ * Calls held for something to happen (tracerd_hold.c): GET ...?wait=S
+ * waits in a list, keyed by what it waits for, until trd_holds_wake() of
+ * that key or S (c->wait) seconds; then resume(c, id, flag) reads again
+ * and answers (c->wait then 0).
+ */
+#define TRD_HOLDS_MAX 10000
+struct trd_call;
+struct trd_held;
+struct trd_holds {
+	struct trd_held *head;
+	long n;
+};
+typedef void (*trd_resume_fn)(struct trd_call *c, const char *id, int flag);
+/* 0 when held, -1 when it cannot be (stopping, full): answer at once. */
+int trd_hold(struct trd_holds *list, struct trd_call *c, const char *key,
+    const char *id, int flag, trd_resume_fn resume);
+void trd_holds_wake(struct trd_holds *list, const char *key);
+void trd_holds_wake_all(struct trd_holds *list);
+
 /* The running daemon. */
 struct trd_daemon {
 	struct trd_config cf;
@@ -144,8 +164,7 @@ struct trd_daemon {
 	long in_flight;			/* HTTP requests not yet answered */
 	long traces_running;		/* queued or running trace jobs */
 	unsigned long traces_finished;	/* trace jobs done, ever */
-	struct trd_waiter *waiters;	/* GETs waiting for an answer */
-	long n_waiters;
+	struct trd_holds waiters;	/* GETs waiting for an answer */
 	int stopping;
 	/* Outbound (tracerd_out.c). */
 	trd_pool *outbound;
@@ -154,8 +173,7 @@ struct trd_daemon {
 	long hops_running;
 	atomic_int cancel;		/* set at stop: outbound calls give up */
 	unsigned long hop_changes;	/* hops that stored something, ever */
-	struct trd_chain_waiter *chain_waiters;
-	long n_chain_waiters;
+	struct trd_holds chain_waiters;	/* chains' GETs waiting for a change */
 };
 
 struct trd_policy_ref *trd_policy_hold(struct trd_daemon *d);

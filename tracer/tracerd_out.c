@@ -42,7 +42,6 @@
 #include "tracerd_int.h"
 
 #define OUT_CLIENTS 8			/* connections a worker keeps */
-#define CHAIN_WAITERS_MAX 10000
 #define PUBKEY_FILE_MAX (64 * 1024)
 
 /* ------------------------------------------------------------ keys */
@@ -1080,60 +1079,26 @@ struct chain_get {
 	char error[512];
 };
 
-struct trd_chain_waiter {
-	struct trd_call *c;
-	char root[37];
-	char id[37];
-	struct event *timer;
-	struct trd_chain_waiter *next;
-};
-
 static void chain_start(struct trd_call *c, const char *id);
 
 static void
-chain_release(struct trd_daemon *d, struct trd_chain_waiter *w)
+chain_resume(struct trd_call *c, const char *id, int flag)
 {
-	struct trd_chain_waiter **pp;
-
-	for (pp = &d->chain_waiters; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == w) {
-			*pp = w->next;
-			break;
-		}
-	d->n_chain_waiters--;
-	event_free(w->timer);
-	w->c->wait = 0;
-	chain_start(w->c, w->id);
-	free(w);
+	(void)flag;
+	chain_start(c, id);
 }
 
-static void
-on_chain_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	struct trd_chain_waiter *w = arg;
-
-	(void)fd;
-	(void)what;
-	chain_release(w->c->d, w);
-}
-
+/* A hop of chain root changed: the GETs held for it are read again. */
 static void
 chain_wake(struct trd_daemon *d, const char *root)
 {
-	struct trd_chain_waiter *w, *next;
-
-	for (w = d->chain_waiters; w != NULL; w = next) {
-		next = w->next;
-		if (strcmp(w->root, root) == 0)
-			chain_release(d, w);
-	}
+	trd_holds_wake(&d->chain_waiters, root);
 }
 
 void
 trd_out_stop(struct trd_daemon *d)
 {
-	while (d->chain_waiters != NULL)
-		chain_release(d, d->chain_waiters);
+	trd_holds_wake_all(&d->chain_waiters);
 	/* A worker holding a question for an answer gives it up: the hop is
 	 * carried on at the next start. */
 	atomic_store(&d->cancel, 1);
@@ -1290,8 +1255,6 @@ chain_done(void *arg, int ran)
 	struct chain_get *g = arg;
 	struct trd_call *c = g->c;
 	struct trd_daemon *d = c->d;
-	struct trd_chain_waiter *w;
-	struct timeval tv;
 	char *doc = NULL;
 
 	if (!ran) {
@@ -1312,26 +1275,10 @@ chain_done(void *arg, int ran)
 		 * answer, rather than wait for a change that has passed. */
 		c->wait = 0;
 		chain_start(c, g->id);
-	} else if (c->wait > 0 && !chain_complete(g->hops, g->n) && !d->stopping &&
-	    d->n_chain_waiters < CHAIN_WAITERS_MAX &&
-	    (w = calloc(1, sizeof(*w))) != NULL) {
-		w->c = c;
-		memcpy(w->root, g->hops[0].id, sizeof(w->root));
-		memcpy(w->id, g->id, sizeof(w->id));
-		tv.tv_sec = c->wait;
-		tv.tv_usec = 0;
-		if ((w->timer = evtimer_new(d->base, on_chain_timeout, w)) == NULL ||
-		    evtimer_add(w->timer, &tv) != 0) {
-			if (w->timer != NULL)
-				event_free(w->timer);
-			free(w);
-			c->wait = 0;
-			chain_start(c, g->id);
-		} else {
-			w->next = d->chain_waiters;
-			d->chain_waiters = w;
-			d->n_chain_waiters++;
-		}
+	} else if (c->wait > 0 && !chain_complete(g->hops, g->n) &&
+	    trd_hold(&d->chain_waiters, c, g->hops[0].id, g->id, 0,
+	    chain_resume) == 0) {
+		/* Held until a hop of this chain changes, or c->wait seconds. */
 	} else if ((doc = chain_doc(d, g->hops, g->n)) == NULL) {
 		trd_problem(c, "internal", "cannot write the chain", NULL);
 	} else {

@@ -701,92 +701,19 @@ struct get {
 	char error[512];
 };
 
-/* A GET held for an answer (?wait=S), until its trace finishes or S
- * seconds pass; then read again and answered as without wait. */
-struct trd_waiter {
-	struct trd_call *c;
-	char id[37];
-	int status_only;
-	struct event *timer;
-	struct trd_waiter *next;
-};
-
-#define WAITERS_MAX 10000
-
 static void start_get(struct trd_call *c, const char *id, int status_only);
 
-static void
-waiter_release(struct trd_daemon *d, struct trd_waiter *w)
-{
-	struct trd_waiter **pp;
-
-	for (pp = &d->waiters; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == w) {
-			*pp = w->next;
-			break;
-		}
-	d->n_waiters--;
-	event_free(w->timer);
-	w->c->wait = 0;
-	start_get(w->c, w->id, w->status_only);
-	free(w);
-}
-
-static void
-on_wait_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	struct trd_waiter *w = arg;
-
-	(void)fd;
-	(void)what;
-	waiter_release(w->c->d, w);
-}
-
+/* A trace finished: the GETs held for its answer are read again. */
 static void
 wake(struct trd_daemon *d, const char *id)
 {
-	struct trd_waiter *w, *next;
-
-	for (w = d->waiters; w != NULL; w = next) {
-		next = w->next;
-		if (strcmp(w->id, id) == 0)
-			waiter_release(d, w);
-	}
+	trd_holds_wake(&d->waiters, id);
 }
 
 void
 trd_traces_wake_all(struct trd_daemon *d)
 {
-	while (d->waiters != NULL)
-		waiter_release(d, d->waiters);
-}
-
-/* Holds c for its answer; 0, or -1 when it cannot wait (it is answered
- * at once by the caller). */
-static int
-hold(struct get *g)
-{
-	struct trd_daemon *d = g->c->d;
-	struct trd_waiter *w;
-	struct timeval tv = { g->c->wait, 0 };
-
-	if (d->stopping || d->n_waiters >= WAITERS_MAX ||
-	    (w = calloc(1, sizeof(*w))) == NULL)
-		return -1;
-	if ((w->timer = evtimer_new(d->base, on_wait_timeout, w)) == NULL ||
-	    evtimer_add(w->timer, &tv) != 0) {
-		if (w->timer != NULL)
-			event_free(w->timer);
-		free(w);
-		return -1;
-	}
-	w->c = g->c;
-	memcpy(w->id, g->id, sizeof(w->id));
-	w->status_only = g->status_only;
-	w->next = d->waiters;
-	d->waiters = w;
-	d->n_waiters++;
-	return 0;
+	trd_holds_wake_all(&d->waiters);
 }
 
 static void
@@ -848,7 +775,8 @@ get_done(void *arg, int ran)
 		 * again at once; otherwise the call waits. */
 		if (c->d->traces_finished != g->finished) {
 			start_get(c, g->id, g->status_only);
-		} else if (hold(g) != 0) {
+		} else if (trd_hold(&c->d->waiters, c, g->id, g->id, g->status_only,
+		    start_get) != 0) {
 			c->wait = 0;
 			start_get(c, g->id, g->status_only);
 		}
