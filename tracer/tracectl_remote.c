@@ -1088,7 +1088,7 @@ tracectl_chain(int argc, char **argv)
 		goto out;
 	deadline = cli_now() + rm.timeout;
 	for (;;) {
-		/* The daemon holds each question until the chain changes, within
+		/* The daemon holds each question until the chain ends, within
 		 * what is left of --wait: asked again at once after a change, a
 		 * last time when under a second is left, and after a pause when
 		 * the same chain came back at once (a daemon that does not hold

@@ -172,7 +172,7 @@ struct trd_daemon {
 	int n_domestic;
 	long hops_running;
 	atomic_int cancel;		/* set at stop: outbound calls give up */
-	unsigned long hop_changes;	/* hops that stored something, ever */
+	unsigned long chain_ends;	/* chains that ended, ever */
 	struct trd_holds chain_waiters;	/* chains' GETs waiting for a change */
 };
 

@@ -790,10 +790,12 @@ hop_done(void *arg, int ran)
 	    strcmp(j->outcome, "waiting") != 0)
 		trd_log_event("hop", j->id, j->outcome[0] ? j->outcome : "error",
 		    j->error[0] ? j->error : NULL);
-	if (ran && j->changed)
-		d->hop_changes++;
-	if (ran && j->changed && j->root[0] != '\0')
-		chain_wake(d, j->root);
+	/* The chain ended here: the GETs held for it are answered. */
+	if (ran && j->changed && j->next == N_DONE) {
+		d->chain_ends++;
+		if (j->root[0] != '\0')
+			chain_wake(d, j->root);
+	}
 	if (ran && !d->stopping) {
 		switch (j->next) {
 		case N_DONE:
@@ -1072,7 +1074,7 @@ fail:
 struct chain_get {
 	struct trd_call *c;
 	char id[37];
-	unsigned long changes;		/* d->hop_changes when queued */
+	unsigned long ends;		/* d->chain_ends when queued */
 	struct reg_hop *hops;
 	size_t n;
 	int rc;
@@ -1088,7 +1090,7 @@ chain_resume(struct trd_call *c, const char *id, int flag)
 	chain_start(c, id);
 }
 
-/* A hop of chain root changed: the GETs held for it are read again. */
+/* Chain root ended: the GETs held for it are read again. */
 static void
 chain_wake(struct trd_daemon *d, const char *root)
 {
@@ -1270,15 +1272,15 @@ chain_done(void *arg, int ran)
 		trd_problem(c, "not-found", "no request with this id that you may "
 		    "read", NULL);
 	} else if (c->wait > 0 && !chain_complete(g->hops, g->n) &&
-	    d->hop_changes != g->changes && !d->stopping) {
-		/* A hop changed while the chain was read: read it again and
-		 * answer, rather than wait for a change that has passed. */
+	    d->chain_ends != g->ends && !d->stopping) {
+		/* A chain ended while this one was read: read it again and
+		 * answer, rather than wait for an end that may have passed. */
 		c->wait = 0;
 		chain_start(c, g->id);
 	} else if (c->wait > 0 && !chain_complete(g->hops, g->n) &&
 	    trd_hold(&d->chain_waiters, c, g->hops[0].id, g->id, 0,
 	    chain_resume) == 0) {
-		/* Held until a hop of this chain changes, or c->wait seconds. */
+		/* Held until this chain ends, or c->wait seconds. */
 	} else if ((doc = chain_doc(d, g->hops, g->n)) == NULL) {
 		trd_problem(c, "internal", "cannot write the chain", NULL);
 	} else {
@@ -1302,7 +1304,7 @@ chain_start(struct trd_call *c, const char *id)
 	}
 	g->c = c;
 	snprintf(g->id, sizeof(g->id), "%s", id);
-	g->changes = c->d->hop_changes;
+	g->ends = c->d->chain_ends;
 	if (trd_call_submit(c, chain_job, chain_done, g) != 0)
 		free(g);
 }
