@@ -6,7 +6,8 @@ TLS 1.3 with client certificates required, signing its answers (JWS,
 EdDSA) with the key given, so that tracectl's client side can be tested
 before and apart from tracerd's endpoints.  What it does wrong on purpose
 is chosen by the request: its case_reference for POST ("mock:big",
-"mock:bad-signature", "mock:wrong-hash", "mock:other-kid", "mock:conflict")
+"mock:bad-signature", "mock:wrong-hash", "mock:other-kid", "mock:conflict",
+"mock:hang": acknowledged, then every GET held without an answer)
 and its id for GET (ids ending in 1: a body over the client's limit, 2: 503
 with Retry-After, 3: an HTML page).
 
@@ -23,6 +24,7 @@ import os
 import ssl
 import sys
 import threading
+import time
 
 from jwcrypto import jwk, jws
 
@@ -152,6 +154,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 t["gets"] += 1
         if t is None:
             return self.problem(404, "not-found", "Not found", signed=True)
+        if t["req"]["case_reference"] == "mock:hang":
+            time.sleep(600)
+            return
         if (len(parts) == 5 and parts[4] == "status") or t["gets"] < 2:
             return self.send(200, "application/jose",
                              sign(ack(t["req"], t["sent"], "in_progress"), "trace-ack/1"))

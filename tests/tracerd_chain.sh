@@ -181,16 +181,16 @@ for s in BE NL DE FR; do start $s; done
 
 # ---------------------------------------------------------------- requests
 # request FILE SERIAL: FR's investigator's request to BE, misread serial.
-request() {
-	python3 - "$1" "$2" "${3:-true}" <<'PY'
+request() {	# request FILE SERIAL [FOLLOW [STATE [CASE]]]
+	python3 - "$1" "$2" "${3:-true}" "${4:-BE}" "${5:-OCLTA/2026/0042}" <<'PY'
 import json, sys, uuid
-path, serial, follow = sys.argv[1], sys.argv[2], sys.argv[3]
+path, serial, follow, to, case = sys.argv[1:6]
 d = {"schema": "trace-request/1", "id": str(uuid.uuid4()),
-     "requesting_state": "FR", "requested_state": "BE",
+     "requesting_state": "FR", "requested_state": to,
      "requesting_authority": {"name": "Office central de lutte contre le trafic d'armes",
                               "contact": {"name": "Section armes", "email": "armes@interieur.example.fr"}},
      "priority": "urgent", "created_at": "2026-11-30T09:00:00Z",
-     "case_reference": "OCLTA/2026/0042",
+     "case_reference": case,
      "weapon": {"serial": serial, "serial_condition": "legible", "manufacturer": "FN Herstal",
                 "model": "FNP 9", "type": "pistol", "calibre": "9mm",
                 "markings": [{"text": "FN HERSTAL BELGIUM", "location": "slide"}]},
@@ -395,6 +395,40 @@ fi
 n=$(psql -At -c "SELECT count(*) FROM relay" reg_xh)
 [ "$n" = 3 ] && ok "the hub recorded 3 relays" || bad "hub relays" "$n"
 check "log verify of the hub" 0 "" "$REGCTL" --db dbname=reg_xh log verify --key xh-log.key
+
+# 8. Stopping while another State holds FR's question: FR gives it up at
+# once (the hop is carried on at the next start), rather than wait out its
+# client's time limit.
+gen at-server "/C=AT/O=Registry/CN=localhost" server || exit 1
+openssl genpkey -algorithm ed25519 -out at-sign.key 2>/dev/null
+openssl pkey -in at-sign.key -pubout -out at-sign.pub 2>/dev/null
+/usr/bin/python3 "$SRC/tests/mock_tracerd.py" at-server.pem at-server.key ca.pem at-sign.key \
+    AT/1 "$SRC/proto/examples/trace-response-not-found.json" at.port 2>> at.log &
+pids="$pids $!"
+i=0
+while [ ! -s at.port ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+printf '[peer.AT]\nurl = https://127.0.0.1:%s\nca_file = ca.pem\nsigning_key = AT/1 at-sign.pub\nlog_verifier = %s\n' \
+    "$(cat at.port)" "$vkey_BE" >> fr-peers.ini
+kill -HUP "$pid_FR"
+sleep 0.5
+request r8.json GKS0873 true AT mock:hang
+id8=$(idof r8.json)
+submit r8.json >/dev/null
+i=0
+while ! grep -q "event=hop request=$id8 status=acknowledged" fr.log && [ $i -lt 50 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+sleep 1
+t0=$(date +%s%N)
+stop FR
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+if grep -q "event=hop request=$id8 status=acknowledged" fr.log && [ "$ms" -lt 5000 ]; then
+	ok "FR stopped in $ms ms while AT held its question"
+else
+	bad "FR stops while a question is held" "$ms ms" "$(grep "$id8" fr.log)"
+fi
+start FR
+check "the held hop is carried on after the restart" 5 'acknowledged' chain "$id8" inv --wait 1
 
 # ---------------------------------------------------------------- bad input
 post() {	# post WHO FILE: FR daemon's answer status
