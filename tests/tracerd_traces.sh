@@ -249,7 +249,16 @@ problem unsupported-media-type 415 "$(post nl found.jws application/json)"
 printf 'not.a.jws' > x.jws; problem bad-request 400 "$(post nl x.jws)"
 head -c 3000 /dev/urandom > x.bin; problem bad-request 400 "$(post nl x.bin)"
 head -c 100000 /dev/zero | tr '\0' 'A' > big
-st=$(post nl big); [ "$st" = 413 ] && ok "body over body_max: 413" || bad too-large "HTTP $st"
+# libevent answers 413 and closes while the body may still be coming: the
+# client may then see the connection reset before the answer (HTTP 000).
+# Asked with Expect: 100-continue, so that the body waits for the verdict,
+# and a second time if the reset came first all the same.
+for i in 1 2 3; do
+	st=$(call nl POST /v1/traces -H "Content-Type: application/jose" \
+	    -H "Expect: 100-continue" --data-binary @big)
+	[ "$st" = 000 ] || break
+done
+[ "$st" = 413 ] && ok "body over body_max: 413" || bad too-large "HTTP $st"
 edit r.json; $JWS sign nl-sign.key NL/1 trace-request/1 r.json > x.jws
 problem bad-request 400 "$(call nl PUT /v1/traces -H 'Content-Type: application/jose' --data-binary @x.jws)"
 st=$(call nl GET /healthz); [ "$st" = 200 ] && ok "still serving after the bad input" || bad healthz "HTTP $st"
