@@ -102,6 +102,7 @@ reg_close(reg_ctx *ctx)
 		return;
 	if (ctx->conn != NULL)
 		PQfinish(ctx->conn);
+	reg__stmts_free(ctx);
 	free(ctx);
 }
 

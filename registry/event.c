@@ -147,7 +147,7 @@ reg__history_load(reg_ctx *ctx, const char *wid, struct reg__history *h,
 	int r;
 
 	memset(h, 0, sizeof(*h));
-	res = PQexecParams(ctx->conn, REG__HISTORY_SQL, 1, NULL, params, NULL, NULL, 0);
+	res = reg__exec(ctx, REG__HISTORY_SQL, 1, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = reg__fail_pg(err, ctx->conn, res, "cannot read the weapon's history");
 	else
@@ -168,8 +168,7 @@ lock_weapon(reg_ctx *ctx, const reg_uuid *w, reg_error *err)
 	int r = 0;
 
 	snprintf(key, sizeof(key), "%d", (int)k);
-	res = PQexecParams(ctx->conn, "SELECT pg_advisory_xact_lock(21061, $1::int)", 1,
-	    NULL, params, NULL, NULL, 0);
+	res = reg__exec(ctx, "SELECT pg_advisory_xact_lock(21061, $1::int)", 1, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = reg__fail_pg(err, ctx->conn, res, "cannot lock the weapon's history");
 	PQclear(res);
@@ -354,7 +353,7 @@ reg_event_add(reg_ctx *ctx, const reg_uuid *weapon, const struct reg_event_in *i
 		return r;
 	if ((r = lock_weapon(ctx, weapon, err)) != 0)
 		goto out;
-	res = PQexecParams(ctx->conn, "SELECT 1 FROM weapon WHERE id = $1", 1, NULL,
+	res = reg__exec(ctx, "SELECT 1 FROM weapon WHERE id = $1", 1,
 	    params, NULL, NULL, 0);
 	have = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
 	PQclear(res);
@@ -396,8 +395,8 @@ reg_event_correct(reg_ctx *ctx, const reg_uuid *event, const char *reason,
 	reg_uuid_format(event, eid);
 	if ((r = reg__tx_enter(ctx, &tx, err)) != 0)
 		return r;
-	res = PQexecParams(ctx->conn, "SELECT weapon_id::text, kind FROM event WHERE id = $1",
-	    1, NULL, params, NULL, NULL, 0);
+	res = reg__exec(ctx, "SELECT weapon_id::text, kind FROM event WHERE id = $1",
+	    1, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		r = PQresultStatus(res) != PGRES_TUPLES_OK ?
 		    reg__fail_pg(err, ctx->conn, res, "cannot look up the event") :

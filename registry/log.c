@@ -101,9 +101,9 @@ query_size(reg_ctx *ctx, uint64_t *size, reg_error *err)
 	PGresult *res;
 	int r = 0;
 
-	res = PQexecParams(ctx->conn,
+	res = reg__exec(ctx,
 	    "SELECT coalesce(max(idx) + 1, 0)::bigint FROM log_entry",
-	    0, NULL, NULL, NULL, NULL, 1);
+	    0, NULL, NULL, NULL, 1);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
 	    PQgetlength(res, 0, 0) != 8)
 		r = reg__fail_pg(err, ctx->conn, res, "cannot read the log's size");
@@ -148,9 +148,9 @@ fetch_subtrees(reg_ctx *ctx, const struct reg__subtree *st, size_t n,
 	arr[len++] = '}';
 	arr[len] = '\0';
 	params[0] = arr;
-	res = PQexecParams(ctx->conn,
+	res = reg__exec(ctx,
 	    "SELECT idx, nodes FROM log_entry WHERE idx = ANY($1::bigint[])",
-	    1, NULL, params, NULL, NULL, 1);
+	    1, params, NULL, NULL, 1);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot read the log's tree");
 		goto out;
@@ -391,6 +391,33 @@ out:
 }
 
 int
+reg__log_next_entry(reg_ctx *ctx, const void *leaf, size_t len, uint64_t *index,
+    uint8_t *nodes, size_t *nodes_len, reg_error *err)
+{
+	struct reg__frontier f;
+	struct reg_hash n[REG_MERKLE_MAX_LEVEL], leafhash;
+	int r, c;
+
+	if (!reg__in_tx(ctx))
+		return reg__fail(err, REG_EINTERNAL, "a leaf's entry is computed "
+		    "inside the transaction that writes it");
+	if (leaf == NULL && len != 0)
+		return reg__fail(err, REG_EINVAL, "the leaf has no data");
+	if (len > REG_LOG_LEAF_MAX)
+		return reg__fail(err, REG_ETOOBIG, "a leaf is %zu bytes; the limit is "
+		    "%u", len, REG_LOG_LEAF_MAX);
+	if ((r = lock_and_read_frontier(ctx, 0, &f, err)) != 0)
+		return r;
+	*index = f.size;
+	reg_merkle_leaf_hash(leaf, len, &leafhash);
+	if ((c = reg__frontier_append(&f, &leafhash, n)) < 0)
+		return reg__fail(err, c, "cannot extend the log's tree");
+	memcpy(nodes, n, 32 * (size_t)c);
+	*nodes_len = 32 * (size_t)c;
+	return 0;
+}
+
+int
 reg_log_append(reg_ctx *ctx, const void *leaf, size_t len, uint64_t *index,
     reg_error *err)
 {
@@ -576,9 +603,9 @@ latest_row(reg_ctx *ctx, PGresult **out, reg_error *err)
 	PGresult *res;
 
 	*out = NULL;
-	res = PQexecParams(ctx->conn,
+	res = reg__exec(ctx,
 	    "SELECT seq, size, root, note FROM log_checkpoint ORDER BY seq DESC LIMIT 1",
-	    0, NULL, NULL, NULL, NULL, 1);
+	    0, NULL, NULL, NULL, 1);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		int r = reg__fail_pg(err, ctx->conn, res, "cannot read checkpoints");
 
@@ -658,9 +685,9 @@ insert_checkpoint(reg_ctx *ctx, const reg_key *key, uint64_t size,
 	lens[0] = 0;
 	lens[1] = 32;
 	lens[2] = 0;
-	res = PQexecParams(ctx->conn,
+	res = reg__exec(ctx,
 	    "INSERT INTO log_checkpoint (size, root, note) VALUES ($1, $2, $3)",
-	    3, NULL, params, lens, fmts, 0);
+	    3, params, lens, fmts, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		r = reg__fail_pg(err, ctx->conn, res, "cannot store the checkpoint");
 out:
@@ -781,9 +808,9 @@ verify_checkpoints(reg_ctx *ctx, const reg_key *key, struct ckpt **out,
 
 	*out = NULL;
 	*nout = 0;
-	res = PQexecParams(ctx->conn,
+	res = reg__exec(ctx,
 	    "SELECT seq, size, root, note FROM log_checkpoint ORDER BY seq",
-	    0, NULL, NULL, NULL, NULL, 1);
+	    0, NULL, NULL, NULL, 1);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot read checkpoints");
 		goto out;

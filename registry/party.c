@@ -17,7 +17,7 @@ find_one(reg_ctx *ctx, const char *sql, const char *param, reg_uuid *out,
 	PGresult *res;
 	int r;
 
-	res = PQexecParams(ctx->conn, sql, 1, NULL, params, NULL, NULL, 0);
+	res = reg__exec(ctx, sql, 1, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = reg__fail_pg(err, ctx->conn, res, "cannot look up %s", what);
 	else if (PQntuples(res) == 0)

@@ -92,11 +92,23 @@ void reg__recseen_free(struct reg__recseen *s);
 int reg__records_verify(reg_ctx *ctx, const struct reg__recseen *seen,
     int64_t *bad_index, reg_error *err);
 
+/*
+ * Inside the caller's transaction, under the log's append lock (taken
+ * here): the index the leaf gets and the nodes its log_entry row keeps
+ * (32 * REG_LOG_NODES_MAX bytes at most), for a caller that inserts that
+ * row itself, in the statement that inserts its record (record.c).
+ */
+#define REG_LOG_NODES_MAX 64
+int reg__log_next_entry(reg_ctx *ctx, const void *leaf, size_t len,
+    uint64_t *index, uint8_t *nodes, size_t *nodes_len, reg_error *err);
+
 /* Transactions a write opens when the caller has none. */
 struct reg__tx {
 	int own;
 };
 int reg__tx_enter(reg_ctx *ctx, struct reg__tx *tx, reg_error *err);
+/* The same, then the log's append lock, in one round trip. */
+int reg__tx_enter_locked(reg_ctx *ctx, struct reg__tx *tx, reg_error *err);
 /* Commits an own transaction when r == 0, rolls it back otherwise; returns
  * r or the commit's failure. */
 int reg__tx_leave(reg_ctx *ctx, struct reg__tx *tx, int r, reg_error *err);

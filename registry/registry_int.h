@@ -13,7 +13,24 @@ struct reg_ctx {
 	struct pg_conn *conn;
 	unsigned flags;
 	unsigned prepared;	/* REG__PREP_* statements prepared on conn */
+	struct reg__stmt *stmts;	/* reg__exec()'s statements (stmt.c) */
+	int nstmts;
+	/* Country codes found in the country table on this connection, one
+	 * bit per code AA..ZZ: reference data, looked up once. */
+	unsigned char countries[(26 * 26 + 7) / 8];
 };
+
+/*
+ * PQexecParams() on the context's connection, with the statement prepared
+ * there the first time its text is seen (stmt.c).  Use it for statements
+ * run often; its text must not depend on the call's data (parameters do).
+ */
+struct pg_result;
+#define REG__STMT_MAX 96
+struct pg_result *reg__exec(reg_ctx *ctx, const char *sql, int n,
+    const char *const *values, const int *lengths, const int *formats,
+    int result_format);
+void reg__stmts_free(reg_ctx *ctx);
 
 #define REG__PREP_SHOW 0x1	/* weapon_show.c's queries */
 

@@ -71,38 +71,21 @@ bad:
 }
 
 /*
- * The canonical text of up to three RFC 3339 times (NULL stays NULL), by
- * the database's own parser: a time it refuses is REG_EINVAL.
+ * The canonical text of up to three RFC 3339 UTC times (NULL stays NULL),
+ * named field[i] in errors (REG_EINVAL).
  */
 static int
-times_canon(reg_ctx *ctx, const char *const in[3], char out[3][32],
-    reg_error *err)
+times_canon(const char *const field[3], const char *const in[3],
+    char out[3][32], reg_error *err)
 {
-	PGresult *res;
-	int i, r = 0;
+	int i, r;
 
 	for (i = 0; i < 3; i++) {
 		out[i][0] = '\0';
-		if (in[i] != NULL && (strlen(in[i]) < 20 || strlen(in[i]) > 35 ||
-		    in[i][strlen(in[i]) - 1] != 'Z'))
-			return reg__fail(err, REG_EINVAL, "'%.40s' is not an RFC 3339 "
-			    "UTC time", in[i]);
+		if (in[i] != NULL &&
+		    (r = reg__time_canon(field[i], in[i], out[i], err)) != 0)
+			return r;
 	}
-	res = PQexecParams(ctx->conn, "SELECT " TS("$1::timestamptz") ", "
-	    TS("$2::timestamptz") ", " TS("$3::timestamptz"), 3, NULL, in, NULL,
-	    NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		r = reg__fail(err, REG_EINVAL, "a time is not an RFC 3339 UTC time: %s",
-		    PQresultErrorMessage(res));
-		PQclear(res);
-		/* Inside a transaction the failed statement aborted it; the
-		 * caller rolls back. */
-		return r;
-	}
-	for (i = 0; i < 3; i++)
-		if (!PQgetisnull(res, 0, i))
-			snprintf(out[i], 32, "%s", PQgetvalue(res, 0, i));
-	PQclear(res);
 	return 0;
 }
 
@@ -112,6 +95,7 @@ reg_relay_receive(reg_ctx *ctx, const struct reg_relay_in *in,
 {
 	struct reg__tx tx;
 	char id[REG_UUID_STR], times[3][32];
+	static const char *const tname[3] = { "received_at", NULL, NULL };
 	const char *tin[3] = { NULL, NULL, NULL }, *v[8], *params[1];
 	PGresult *res;
 	int r;
@@ -138,14 +122,12 @@ reg_relay_receive(reg_ctx *ctx, const struct reg_relay_in *in,
 	tin[0] = in->received_at;
 	if (tin[0] == NULL)
 		return reg__fail(err, REG_EINVAL, "received_at is required");
-	if ((r = reg__tx_enter(ctx, &tx, err)) != 0)
-		return r;
 	/* Under the log's lock: one id is stored once, with one leaf. */
-	if ((r = reg__exec_cmd(ctx, REG__LOG_LOCK_SQL, err)) != 0)
+	if ((r = reg__tx_enter_locked(ctx, &tx, err)) != 0)
 		goto out;
 	params[0] = id;
-	res = PQexecParams(ctx->conn, "SELECT requesting_state::text, request_sha256, "
-	    "log_index FROM relay WHERE id = $1", 1, NULL, params, NULL, NULL, 0);
+	res = reg__exec(ctx, "SELECT requesting_state::text, request_sha256, "
+	    "log_index FROM relay WHERE id = $1", 1, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot look up relay %s", id);
 		PQclear(res);
@@ -167,7 +149,7 @@ reg_relay_receive(reg_ctx *ctx, const struct reg_relay_in *in,
 	    err)) != 0 ||
 	    (r = reg__check_country(ctx, "requested_state", in->requested_state, 0,
 	    err)) != 0 ||
-	    (r = times_canon(ctx, tin, times, err)) != 0)
+	    (r = times_canon(tname, tin, times, err)) != 0)
 		goto out;
 	v[0] = id;
 	v[1] = in->requesting_state;
@@ -191,6 +173,7 @@ reg_relay_status_add(reg_ctx *ctx, const char *request_id, const char *status,
 	struct reg__tx tx;
 	char id[REG_UUID_STR], rid[REG_UUID_STR], now[32], times[3][32], hs[16];
 	const char *tin[3] = { due_by, responded_at, NULL }, *v[8], *params[4];
+	static const char *const tname[3] = { "due_by", "responded_at", NULL };
 	PGresult *res;
 	reg_uuid u;
 	int r, own = strcmp(status ? status : "", "refused") == 0 ||
@@ -216,10 +199,8 @@ reg_relay_status_add(reg_ctx *ctx, const char *request_id, const char *status,
 	reg_uuid_format(&u, id);
 	reg__now_text(now);
 	snprintf(hs, sizeof(hs), "%d", http_status);
-	if ((r = reg__tx_enter(ctx, &tx, err)) != 0)
-		return r;
-	if ((r = reg__exec_cmd(ctx, REG__LOG_LOCK_SQL, err)) != 0 ||
-	    (r = times_canon(ctx, tin, times, err)) != 0)
+	if ((r = reg__tx_enter_locked(ctx, &tx, err)) != 0 ||
+	    (r = times_canon(tname, tin, times, err)) != 0)
 		goto out;
 	/*
 	 * Only changes are recorded: the status, due time or answer time
@@ -230,12 +211,12 @@ reg_relay_status_add(reg_ctx *ctx, const char *request_id, const char *status,
 	params[1] = status;
 	params[2] = times[0][0] ? times[0] : NULL;
 	params[3] = times[1][0] ? times[1] : NULL;
-	res = PQexecParams(ctx->conn, "SELECT (SELECT status = $2 AND "
+	res = reg__exec(ctx, "SELECT (SELECT status = $2 AND "
 	    "due_by IS NOT DISTINCT FROM $3::timestamptz AND "
 	    "responded_at IS NOT DISTINCT FROM $4::timestamptz "
 	    "FROM relay_status WHERE request_id = r.id ORDER BY log_index DESC "
 	    "LIMIT 1), (SELECT status FROM relay_status WHERE request_id = r.id "
-	    "ORDER BY log_index DESC LIMIT 1) FROM relay r WHERE r.id = $1", 4, NULL,
+	    "ORDER BY log_index DESC LIMIT 1) FROM relay r WHERE r.id = $1", 4,
 	    params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot look up relay %s", rid);
@@ -289,11 +270,11 @@ reg_relay_get(reg_ctx *ctx, const char *id, struct reg_relay *out,
 	memset(out, 0, sizeof(*out));
 	if ((r = uuid_canon("the request's id", id, rid, err)) != 0)
 		return r;
-	res = PQexecParams(ctx->conn, "SELECT r.id::text, r.requesting_state::text, "
+	res = reg__exec(ctx, "SELECT r.id::text, r.requesting_state::text, "
 	    "r.requested_state::text, r.caller, r.kid, r.priority, "
 	    TS("r.received_at") ", r.request_sha256, r.log_index, s.status, "
 	    TS("s.at") ", s.http_status, " TS("d.due_by") ", " TS("a.responded_at")
-	    " FROM relay r" LATEST " WHERE r.id = $1", 1, NULL, params, NULL, NULL, 0);
+	    " FROM relay r" LATEST " WHERE r.id = $1", 1, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot read relay %s", rid);
 		goto out;
@@ -335,12 +316,12 @@ reg_relay_counts(reg_ctx *ctx, struct reg_relay_count **out, size_t *n,
 		*open = 0;
 	if (overdue != NULL)
 		*overdue = 0;
-	res = PQexecParams(ctx->conn, "SELECT r.requesting_state::text, "
+	res = reg__exec(ctx, "SELECT r.requesting_state::text, "
 	    "r.requested_state::text, coalesce(s.status, 'received'), count(*), "
 	    "count(*) FILTER (WHERE coalesce(s.status, '') NOT IN " FINAL_SQL
 	    " AND d.due_by < now()), bool_or(coalesce(s.status, '') NOT IN "
 	    FINAL_SQL ") FROM relay r" LATEST " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-	    0, NULL, NULL, NULL, NULL, 0);
+	    0, NULL, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot count relays");
 		goto out;

@@ -51,10 +51,10 @@ find_hop(reg_ctx *ctx, const char *id, const char *digest, int *same,
 	PGresult *res;
 	int r = 0;
 
-	res = PQexecParams(ctx->conn, "SELECT coalesce(h.origin_sha256 = $2, false), "
+	res = reg__exec(ctx, "SELECT coalesce(h.origin_sha256 = $2, false), "
 	    "h.log_index, a.message FROM trace_hop h "
 	    "LEFT JOIN trace_hop_ack a ON a.hop_id = h.id WHERE h.id = $1",
-	    2, NULL, params, NULL, NULL, 0);
+	    2, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot look up hop %s", id);
 		goto out;
@@ -82,9 +82,9 @@ check_parent(reg_ctx *ctx, const char *parent, int hop, char root[REG_UUID_STR],
 	PGresult *res;
 	int r = 0;
 
-	res = PQexecParams(ctx->conn, "SELECT h.root_id::text, h.hop, EXISTS (SELECT 1 "
+	res = reg__exec(ctx, "SELECT h.root_id::text, h.hop, EXISTS (SELECT 1 "
 	    "FROM trace_hop c WHERE c.parent_id = h.id) FROM trace_hop h "
-	    "WHERE h.id = $1", 1, NULL, params, NULL, NULL, 0);
+	    "WHERE h.id = $1", 1, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = reg__fail_pg(err, ctx->conn, res, "cannot look up hop %s", parent);
 	else if (PQntuples(res) == 0)
@@ -117,8 +117,8 @@ store_ack(reg_ctx *ctx, const char *id, uint64_t idx, reg_trace_ack_cb ack_cb,
 	    REG_TRACE_ACK_MAX, err)) != 0)
 		return r;
 	params[1] = *ack;
-	res = PQexecParams(ctx->conn, "INSERT INTO trace_hop_ack (hop_id, message) "
-	    "VALUES ($1, $2)", 2, NULL, params, NULL, NULL, 0);
+	res = reg__exec(ctx, "INSERT INTO trace_hop_ack (hop_id, message) "
+	    "VALUES ($1, $2)", 2, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		r = reg__fail_pg(err, ctx->conn, res, "cannot store the acknowledgement "
 		    "of request %s", id);
@@ -206,11 +206,9 @@ reg_hop_add(reg_ctx *ctx, const struct reg_hop_in *in, reg_trace_ack_cb ack_cb,
 	    &odigest, err)) != 0) ||
 	    (r = reg__digest64(in->message, in->message_len, &mdigest, err)) != 0)
 		goto done;
-	if ((r = reg__tx_enter(ctx, &tx, err)) != 0)
-		goto done;
 	/* Under the log's lock, as reg_trace_receive(): one id, one hop; one
 	 * parent, one follow-up. */
-	if ((r = reg__exec_cmd(ctx, REG__LOG_LOCK_SQL, err)) != 0)
+	if ((r = reg__tx_enter_locked(ctx, &tx, err)) != 0)
 		goto out;
 	r = find_hop(ctx, id, odigest ? odigest : "", &same, &idx, &ack, err);
 	if (r == 0) {
@@ -332,7 +330,7 @@ reg_hop_event_add(reg_ctx *ctx, const char *hop_id, const char *kind,
 	if ((r = reg__tx_enter(ctx, &tx, err)) != 0)
 		goto done;
 	params[0] = hid;
-	res = PQexecParams(ctx->conn, "SELECT 1 FROM trace_hop WHERE id = $1", 1, NULL,
+	res = reg__exec(ctx, "SELECT 1 FROM trace_hop WHERE id = $1", 1,
 	    params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = reg__fail_pg(err, ctx->conn, res, "cannot look up hop %s", hid);
@@ -411,7 +409,7 @@ read_hops(reg_ctx *ctx, const char *sql, const char *id, struct reg_hop **out,
 	*n = 0;
 	if ((r = reg__uuid_canon("the hop's id", id, hid, err)) != 0)
 		return r;
-	res = PQexecParams(ctx->conn, sql, 1, NULL, params, NULL, NULL, 0);
+	res = reg__exec(ctx, sql, 1, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot read hop %s", hid);
 		goto out;
@@ -485,8 +483,8 @@ reg_hop_open(reg_ctx *ctx, reg_hop_open_cb cb, void *arg, reg_error *err)
 
 	if (cb == NULL)
 		return reg__fail(err, REG_EINVAL, "a callback is needed");
-	res = PQexecParams(ctx->conn, "SELECT h.id::text" OPEN_HOPS
-	    " ORDER BY h.log_index", 0, NULL, NULL, NULL, NULL, 0);
+	res = reg__exec(ctx, "SELECT h.id::text" OPEN_HOPS
+	    " ORDER BY h.log_index", 0, NULL, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot list open hops");
 		goto out;
@@ -510,11 +508,11 @@ reg_hop_counts(reg_ctx *ctx, long *open, long *overdue, reg_error *err)
 	int r = 0;
 
 	/* Waiting: open and not answered. */
-	res = PQexecParams(ctx->conn, "SELECT count(*), count(*) FILTER (WHERE now() > "
+	res = reg__exec(ctx, "SELECT count(*), count(*) FILTER (WHERE now() > "
 	    "coalesce((SELECT e.due_by FROM trace_hop_event e WHERE e.hop_id = h.id "
 	    "AND e.kind = 'acknowledged' ORDER BY e.log_index DESC LIMIT 1), h.due_by))"
 	    OPEN_HOPS " AND NOT EXISTS (SELECT 1 FROM trace_hop_event e "
-	    "WHERE e.hop_id = h.id AND e.kind = 'answered')", 0, NULL, NULL, NULL,
+	    "WHERE e.hop_id = h.id AND e.kind = 'answered')", 0, NULL, NULL,
 	    NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot count open hops");

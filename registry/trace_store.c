@@ -187,10 +187,10 @@ find_request(reg_ctx *ctx, const char *id, const char *digest, int *same,
 	PGresult *res;
 	int r = 0;
 
-	res = PQexecParams(ctx->conn, "SELECT " REG__SQL_SHA256("r.message") " = $2, "
+	res = reg__exec(ctx, "SELECT " REG__SQL_SHA256("r.message") " = $2, "
 	    "r.log_index, a.message FROM trace_request r "
 	    "LEFT JOIN trace_ack a ON a.request_id = r.id WHERE r.id = $1",
-	    2, NULL, params, NULL, NULL, 0);
+	    2, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot look up trace request %s", id);
 		goto out;
@@ -226,8 +226,8 @@ store_ack(reg_ctx *ctx, const char *id, uint64_t idx, reg_trace_ack_cb ack_cb,
 	    REG_TRACE_ACK_MAX, err)) != 0)
 		return r;
 	params[1] = *ack;
-	res = PQexecParams(ctx->conn, "INSERT INTO trace_ack (request_id, message) "
-	    "VALUES ($1, $2)", 2, NULL, params, NULL, NULL, 0);
+	res = reg__exec(ctx, "INSERT INTO trace_ack (request_id, message) "
+	    "VALUES ($1, $2)", 2, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		r = reg__fail_pg(err, ctx->conn, res, "cannot store the acknowledgement "
 		    "of trace request %s", id);
@@ -283,14 +283,12 @@ reg_trace_receive(reg_ctx *ctx, const struct reg_trace_in *in,
 		    due, received);
 	if ((r = reg__digest64(in->message, in->message_len, &digest, err)) != 0)
 		return r;
-	if ((r = reg__tx_enter(ctx, &tx, err)) != 0)
-		goto done;
 	/*
 	 * Under the log's lock, which every writer of a leaf takes, a request
 	 * with this id committed by another session is visible to the next
 	 * statement: one id is stored once, with one leaf.
 	 */
-	if ((r = reg__exec_cmd(ctx, REG__LOG_LOCK_SQL, err)) != 0)
+	if ((r = reg__tx_enter_locked(ctx, &tx, err)) != 0)
 		goto out;
 	r = find_request(ctx, id, digest, &same, &idx, &ack, err);
 	if (r == 0) {
@@ -334,7 +332,6 @@ out:
 			ack = NULL;	/* transferred */
 		}
 	}
-done:
 	free(ack);
 	reg_free(digest);
 	return r;
@@ -379,8 +376,7 @@ reg_trace_status_add(reg_ctx *ctx, const char *request_id, const char *status,
 	if ((r = reg__tx_enter(ctx, &tx, err)) != 0)
 		goto done;
 	params[0] = rid;
-	res = PQexecParams(ctx->conn, "SELECT 1 FROM trace_request WHERE id = $1", 1,
-	    NULL, params, NULL, NULL, 0);
+	res = reg__exec(ctx, "SELECT 1 FROM trace_request WHERE id = $1", 1, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = reg__fail_pg(err, ctx->conn, res, "cannot look up trace request %s",
 		    rid);
@@ -437,7 +433,7 @@ reg_trace_get(reg_ctx *ctx, const char *id, struct reg_trace **out,
 	*out = NULL;
 	if ((r = reg__uuid_canon("the request's id", id, rid, err)) != 0)
 		return r;
-	res = PQexecParams(ctx->conn,
+	res = reg__exec(ctx,
 	    "SELECT r.id::text, r.parent_id::text, r.requesting_state::text, "
 	    "r.requested_state::text, r.caller, r.kid, r.priority, "
 	    TS("r.received_at") ", " TS("r.due_by") ", r.message, a.message, "
@@ -449,7 +445,7 @@ reg_trace_get(reg_ctx *ctx, const char *id, struct reg_trace **out,
 	    " LEFT JOIN LATERAL (SELECT sp.response, sp.at FROM trace_status sp "
 	    "WHERE sp.request_id = r.id AND sp.response IS NOT NULL "
 	    "ORDER BY sp.log_index DESC LIMIT 1) p ON true WHERE r.id = $1",
-	    1, NULL, params, NULL, NULL, 0);
+	    1, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot read trace request %s", rid);
 		goto out;
@@ -509,9 +505,9 @@ reg_trace_open(reg_ctx *ctx, reg_trace_open_cb cb, void *arg, reg_error *err)
 
 	if (cb == NULL)
 		return reg__fail(err, REG_EINVAL, "a callback is needed");
-	res = PQexecParams(ctx->conn, "SELECT r.id::text, " TS("r.due_by")
+	res = reg__exec(ctx, "SELECT r.id::text, " TS("r.due_by")
 	    " FROM trace_request r" LATEST_STATUS OPEN_WHERE " ORDER BY r.log_index",
-	    0, NULL, NULL, NULL, NULL, 0);
+	    0, NULL, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot list open trace requests");
 		goto out;
@@ -534,9 +530,9 @@ reg_trace_counts(reg_ctx *ctx, long *open, long *overdue, reg_error *err)
 	PGresult *res;
 	int r = 0;
 
-	res = PQexecParams(ctx->conn, "SELECT count(*), "
+	res = reg__exec(ctx, "SELECT count(*), "
 	    "count(*) FILTER (WHERE now() > r.due_by) FROM trace_request r"
-	    LATEST_STATUS OPEN_WHERE, 0, NULL, NULL, NULL, NULL, 0);
+	    LATEST_STATUS OPEN_WHERE, 0, NULL, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot count open trace requests");
 		goto out;

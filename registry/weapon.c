@@ -41,8 +41,7 @@ check_type(reg_ctx *ctx, const char *type, reg_error *err)
 
 	if (type == NULL || *type == '\0')
 		return reg__fail(err, REG_EINVAL, "the weapon's type is required");
-	res = PQexecParams(ctx->conn, "SELECT 1 FROM weapon_type WHERE code = $1", 1,
-	    NULL, params, NULL, NULL, 0);
+	res = reg__exec(ctx, "SELECT 1 FROM weapon_type WHERE code = $1", 1, params, NULL, NULL, 0);
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
 	PQclear(res);
 	if (!ok)
@@ -59,7 +58,7 @@ weapon_exists(reg_ctx *ctx, const char *id, reg_error *err)
 	PGresult *res;
 	int ok;
 
-	res = PQexecParams(ctx->conn, "SELECT 1 FROM weapon WHERE id = $1", 1, NULL,
+	res = reg__exec(ctx, "SELECT 1 FROM weapon WHERE id = $1", 1,
 	    params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		int r = reg__fail_pg(err, ctx->conn, res, "cannot look up the weapon");

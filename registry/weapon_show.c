@@ -409,12 +409,12 @@ reg_weapon_find(reg_ctx *ctx, const char *serial, const char *manufacturer,
 	params[0] = norm;
 	params[1] = mid[0] ? mid : NULL;
 	params[2] = lim;
-	res = PQexecParams(ctx->conn,
+	res = reg__exec(ctx,
 	    "SELECT w.id::text, w.serial, m.name, w.model, w.type, w.calibre, "
 	    "w.country_of_manufacture::text, w.year_of_manufacture "
 	    "FROM weapon w LEFT JOIN manufacturer m ON m.id = w.manufacturer_id "
 	    "WHERE w.serial_norm = $1 AND ($2::uuid IS NULL OR w.manufacturer_id = $2) "
-	    "ORDER BY w.log_index LIMIT $3::int", 3, NULL, params, NULL, NULL, 0);
+	    "ORDER BY w.log_index LIMIT $3::int", 3, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot search weapons");
 		PQclear(res);

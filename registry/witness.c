@@ -112,9 +112,9 @@ find_checkpoint(reg_ctx *ctx, const struct reg_checkpoint *cp, char *seq,
 	snprintf(size, sizeof(size), "%" PRIu64, cp->size);
 	for (i = 0; i < 32; i++)
 		snprintf(root + 2 * i, 3, "%02x", cp->root.b[i]);
-	res = PQexecParams(ctx->conn, "SELECT seq::text, note FROM log_checkpoint "
+	res = reg__exec(ctx, "SELECT seq::text, note FROM log_checkpoint "
 	    "WHERE size = $1::bigint AND root = decode($2, 'hex') ORDER BY seq DESC",
-	    2, NULL, params, NULL, NULL, 0);
+	    2, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot read checkpoints");
 		PQclear(res);
@@ -217,10 +217,10 @@ reg_log_cosignature_add(reg_ctx *ctx, reg_key *const *witnesses, size_t n,
 		snprintf(witness, sizeof(witness), "%s+%08x",
 		    reg_key_name(lines[i].k), (unsigned)reg_cosig_key_id(lines[i].k));
 		snprintf(ts, sizeof(ts), "%" PRIu64, lines[i].ts);
-		res = PQexecParams(ctx->conn, "INSERT INTO log_cosignature "
+		res = reg__exec(ctx, "INSERT INTO log_cosignature "
 		    "(checkpoint, witness, line, signed_at) VALUES ($1::bigint, $2, $3, "
 		    "to_timestamp($4::bigint)) ON CONFLICT (checkpoint, line) DO NOTHING",
-		    4, NULL, params, NULL, NULL, 0);
+		    4, params, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			r = reg__fail_pg(err, ctx->conn, res, "cannot store a "
 			    "cosignature");
@@ -253,13 +253,13 @@ reg_log_latest_cosigned(reg_ctx *ctx, char **note, struct reg_checkpoint *cp,
 
 	*note = NULL;
 	/* One statement, so that the lines are those of the note read. */
-	res = PQexecParams(ctx->conn,
+	res = reg__exec(ctx,
 	    "WITH c AS (SELECT seq, note FROM log_checkpoint ORDER BY seq DESC "
 	    "LIMIT 1) SELECT c.note, k.line FROM c LEFT JOIN LATERAL ("
 	    "SELECT DISTINCT ON (witness) witness, line FROM log_cosignature "
 	    "WHERE checkpoint = c.seq ORDER BY witness, signed_at DESC, seq DESC "
 	    "LIMIT 99) k ON true ORDER BY k.witness",
-	    0, NULL, NULL, NULL, NULL, 0);
+	    0, NULL, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot read checkpoints");
 		PQclear(res);
@@ -322,7 +322,7 @@ reg_witness_peer_get(reg_ctx *ctx, const char *state, struct reg_witness_peer *o
 	int r = 0;
 
 	memset(out, 0, sizeof(*out));
-	res = PQexecParams(ctx->conn,
+	res = reg__exec(ctx,
 	    "SELECT c.note, extract(epoch FROM c.cosigned_at)::bigint::text, "
 	    "(SELECT count(*) FROM witness_alarm a WHERE a.state = $1)::text, "
 	    "(SELECT count(*) FROM witness_alarm a WHERE a.state = $1 AND NOT EXISTS "
@@ -334,7 +334,7 @@ reg_witness_peer_get(reg_ctx *ctx, const char *state, struct reg_witness_peer *o
 	    "LEFT JOIN LATERAL (SELECT extract(epoch FROM raised_at)::bigint::text "
 	    "AS at, reason FROM witness_alarm WHERE state = $1 ORDER BY seq DESC "
 	    "LIMIT 1) l ON true",
-	    1, NULL, params, NULL, NULL, 0);
+	    1, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot read what the witness "
 		    "knows of %s", state);
@@ -391,10 +391,10 @@ reg_witness_cosigned_add(reg_ctx *ctx, const char *state,
 	snprintf(size, sizeof(size), "%" PRIu64, cp->size);
 	snprintf(ts, sizeof(ts), "%" PRIu64, timestamp);
 	hex32(&cp->root, root);
-	res = PQexecParams(ctx->conn, "INSERT INTO witness_cosigned (state, origin, "
+	res = reg__exec(ctx, "INSERT INTO witness_cosigned (state, origin, "
 	    "size, root, note, line, cosigned_at) VALUES ($1, $2, $3::bigint, "
 	    "decode($4, 'hex'), $5, $6, to_timestamp($7::bigint))",
-	    7, NULL, params, NULL, NULL, 0);
+	    7, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		r = reg__fail_pg(err, ctx->conn, res, "cannot record the cosignature "
 		    "of %s's checkpoint", state);
@@ -418,13 +418,13 @@ reg_witness_alarm_add(reg_ctx *ctx, const char *state, const char *reason,
 	snprintf(size, sizeof(size), "%" PRIu64, seen->size);
 	hex32(&seen->root, root);
 	/* Not again for the same checkpoint while an alarm of it is open. */
-	res = PQexecParams(ctx->conn, "INSERT INTO witness_alarm (state, kind, "
+	res = reg__exec(ctx, "INSERT INTO witness_alarm (state, kind, "
 	    "reason, cosigned_note, seen_size, seen_root, seen_note) "
 	    "SELECT $1, 'fork', $2, $3, $4::bigint, decode($5, 'hex'), $6 "
 	    "WHERE NOT EXISTS (SELECT 1 FROM witness_alarm a WHERE a.state = $1 "
 	    "AND a.seen_size = $4::bigint AND a.seen_root = decode($5, 'hex') "
 	    "AND NOT EXISTS (SELECT 1 FROM witness_alarm_ack k WHERE k.alarm = a.seq))",
-	    6, NULL, params, NULL, NULL, 0);
+	    6, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		r = reg__fail_pg(err, ctx->conn, res, "cannot record the alarm of %s",
 		    state);

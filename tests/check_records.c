@@ -12,7 +12,10 @@
 #include <check.h>
 #include <jansson.h>
 
+#include <libpq-fe.h>
+
 #include "registry/registry.h"
+#include "registry_int.h"
 #include "testutil.h"
 
 static const char *ci;
@@ -644,6 +647,87 @@ START_TEST(tamper_private_identity_swap)
 }
 END_TEST
 
+/* One row of one column of a reg__exec() call, as text ("" on error). */
+static void
+exec_one(const char *sql, const char *param, char *out, size_t n)
+{
+	const char *params[1] = { param };
+	PGresult *res = reg__exec(ctx, sql, param ? 1 : 0, params, NULL, NULL, 0);
+
+	snprintf(out, n, "%s", PQresultStatus(res) == PGRES_TUPLES_OK &&
+	    PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "");
+	PQclear(res);
+}
+
+static int
+prepared_count(void)
+{
+	PGresult *res = PQexec(reg_conn(ctx),
+	    "SELECT count(*) FROM pg_prepared_statements");
+	int n = atoi(PQgetvalue(res, 0, 0));
+
+	PQclear(res);
+	return n;
+}
+
+START_TEST(statements_prepared_once)
+{
+	char buf[256], out[64];
+	PGresult *res;
+	int i, before;
+
+	/* Prepared the first time, executed the same afterwards. */
+	before = prepared_count();
+	exec_one("SELECT $1::int + 1", "41", out, sizeof(out));
+	ck_assert_str_eq(out, "42");
+	ck_assert_int_eq(prepared_count(), before + 1);
+	exec_one("SELECT $1::int + 1", "1", out, sizeof(out));
+	ck_assert_str_eq(out, "2");
+	ck_assert_int_eq(prepared_count(), before + 1);
+
+	/* A text built in the same buffer: compared whole, never taken for
+	 * the statement first seen at that address. */
+	snprintf(buf, sizeof(buf), "SELECT 'a' || $1::text");
+	exec_one(buf, "x", out, sizeof(out));
+	ck_assert_str_eq(out, "ax");
+	snprintf(buf, sizeof(buf), "SELECT 'b' || $1::text");
+	exec_one(buf, "x", out, sizeof(out));
+	ck_assert_str_eq(out, "bx");
+
+	/* Prepared inside a transaction rolled back: still there after. */
+	ck_assert(PQresultStatus(res = PQexec(reg_conn(ctx), "BEGIN")) ==
+	    PGRES_COMMAND_OK);
+	PQclear(res);
+	exec_one("SELECT $1::int * 3", "5", out, sizeof(out));
+	ck_assert_str_eq(out, "15");
+	PQclear(PQexec(reg_conn(ctx), "ROLLBACK"));
+	exec_one("SELECT $1::int * 3", "7", out, sizeof(out));
+	ck_assert_str_eq(out, "21");
+
+	/* A statement the server refuses: its error, and nothing kept. */
+	before = prepared_count();
+	res = reg__exec(ctx, "SELECT no_such_column FROM weapon", 0, NULL, NULL,
+	    NULL, 0);
+	ck_assert_int_eq(PQresultStatus(res), PGRES_FATAL_ERROR);
+	ck_assert_str_eq(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42703");
+	PQclear(res);
+	ck_assert_int_eq(prepared_count(), before);
+	exec_one("SELECT $1::int + 1", "9", out, sizeof(out));
+	ck_assert_str_eq(out, "10");
+
+	/* Past the cache's size, statements still run, unprepared. */
+	for (i = 0; i < REG__STMT_MAX + 10; i++) {
+		char want[16];
+
+		snprintf(buf, sizeof(buf), "SELECT %d + $1::int", i);
+		exec_one(buf, "1", out, sizeof(out));
+		snprintf(want, sizeof(want), "%d", i + 1);
+		ck_assert_str_eq(out, want);
+	}
+	ck_assert_int_eq(prepared_count(), REG__STMT_MAX);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -667,6 +751,7 @@ suite(void)
 	tcase_add_test(tc, tamper_record_delete);
 	tcase_add_test(tc, tamper_record_insert);
 	tcase_add_test(tc, tamper_private_identity_swap);
+	tcase_add_test(tc, statements_prepared_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
