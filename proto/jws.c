@@ -12,10 +12,12 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -172,6 +174,60 @@ proto_jws_key_from_public(const uint8_t pub[32], const char *kid,
 	    0, kid, out, err);
 }
 
+/*
+ * The two encodings of an Ed25519 key that openssl genpkey and every
+ * tool here write (RFC 8410): a PKCS #8 private key without attributes
+ * (48 bytes of DER) and a SubjectPublicKeyInfo (44 bytes), each a fixed
+ * prefix and the 32 bytes of the key.
+ */
+static const uint8_t ed25519_pkcs8[16] = {
+	0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70,
+	0x04, 0x22, 0x04, 0x20
+};
+static const uint8_t ed25519_spki[12] = {
+	0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00
+};
+
+/*
+ * An Ed25519 key in one of those encodings, read without OpenSSL's
+ * decoders (which take a millisecond a key, the most of a command's start
+ * when it loads a peers directory); NULL for anything else, which the
+ * decoders then read.
+ */
+static EVP_PKEY *
+ed25519_from_pem(const char *pem, size_t len, int *private)
+{
+	char *name = NULL, *header = NULL;
+	unsigned char *der = NULL;
+	long n = 0;
+	EVP_PKEY *pkey = NULL;
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+
+	if (b == NULL)
+		return NULL;
+	if (PEM_read_bio(b, &name, &header, &der, &n) == 1 && header[0] == '\0') {
+		if (strcmp(name, "PRIVATE KEY") == 0 && n == 48 &&
+		    memcmp(der, ed25519_pkcs8, sizeof(ed25519_pkcs8)) == 0) {
+			pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
+			    der + 16, 32);
+			*private = 1;
+		} else if (strcmp(name, "PUBLIC KEY") == 0 && n == 44 &&
+		    memcmp(der, ed25519_spki, sizeof(ed25519_spki)) == 0) {
+			pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
+			    der + 12, 32);
+			*private = 0;
+		}
+	}
+	ERR_clear_error();
+	if (der != NULL)
+		OPENSSL_cleanse(der, (size_t)n);
+	OPENSSL_free(der);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	BIO_free(b);
+	return pkey;
+}
+
 int
 proto_jws_key_from_pem(const char *pem, size_t len, const char *kid,
     proto_jws_key **out, proto_error *err)
@@ -181,8 +237,14 @@ proto_jws_key_from_pem(const char *pem, size_t len, const char *kid,
 	int private = 1;
 
 	*out = NULL;
+	if (len > INT_MAX)
+		return proto__fail(err, PROTO_EVALUE, "key", "not a PEM private or "
+		    "public key");
+	if ((pkey = ed25519_from_pem(pem, len, &private)) != NULL)
+		return key_new(pkey, private, kid, out, err);
 	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL)
 		return proto__fail(err, PROTO_ENOMEM, "", "out of memory");
+	private = 1;
 	pkey = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
 	if (pkey == NULL) {
 		(void)BIO_reset(b);

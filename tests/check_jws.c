@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "proto/proto.h"
 #include "testutil.h"
 
@@ -294,6 +297,105 @@ START_TEST(independent)
 }
 END_TEST
 
+/* A key as OpenSSL's own decoder reads it: its raw public key. */
+static void
+openssl_public(const char *pem, uint8_t out[32])
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	EVP_PKEY *k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+	size_t n = 32;
+
+	if (k == NULL) {
+		(void)BIO_reset(b);
+		k = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
+	}
+	ck_assert(k != NULL);
+	ck_assert(EVP_PKEY_get_raw_public_key(k, out, &n) == 1 && n == 32);
+	EVP_PKEY_free(k);
+	BIO_free(b);
+}
+
+/* Keys in PEM: the RFC 8410 encodings that every tool writes (read
+ * without OpenSSL's decoders) give the same key as the decoders; other
+ * encodings still go through them; other algorithms and damaged files
+ * are refused. */
+START_TEST(pem_keys)
+{
+	proto_error err = PROTO_ERROR_INIT;
+	proto_jws_key *priv = NULL, *pub = NULL, *k = NULL;
+	char cmd[1024], priv_pem[2048], pub_pem[2048], other[2048], *jws = NULL;
+	uint8_t a[32], b[32];
+	proto_jws *j = NULL;
+	char *dir = tu_tmpdir();
+
+	snprintf(cmd, sizeof(cmd), "openssl genpkey -algorithm ed25519 -out %s/k.pem "
+	    "&& openssl pkey -in %s/k.pem -pubout -out %s/p.pem && cat %s/k.pem",
+	    dir, dir, dir, dir);
+	ck_assert(tu_run(cmd, priv_pem, sizeof(priv_pem)) == 0);
+	snprintf(cmd, sizeof(cmd), "cat %s/p.pem", dir);
+	ck_assert(tu_run(cmd, pub_pem, sizeof(pub_pem)) == 0);
+	ck_assert(proto_jws_key_from_pem(priv_pem, strlen(priv_pem), "BE/1", &priv,
+	    &err) == 0);
+	ck_assert(proto_jws_key_private(priv));
+	ck_assert(proto_jws_key_from_pem(pub_pem, strlen(pub_pem), "BE/1", &pub,
+	    &err) == 0);
+	ck_assert(!proto_jws_key_private(pub));
+	ck_assert(proto_jws_key_public(priv, a) == 0);
+	openssl_public(priv_pem, b);
+	ck_assert(memcmp(a, b, 32) == 0);
+	ck_assert(proto_jws_key_public(pub, a) == 0);
+	ck_assert(memcmp(a, b, 32) == 0);
+	ck_assert(proto_jws_sign(priv, NULL, "x", 1, &jws, &err) == 0);
+	ck_assert(proto_jws_parse(jws, strlen(jws), &j, &err) == 0);
+	ck_assert_msg(proto_jws_verify(j, pub, &err) == 0, "%s", err.message);
+	proto_jws_free(j);
+	proto_free(jws);
+
+	/* The same private key as PKCS #1-style "traditional" text is not an
+	 * Ed25519 form; an encrypted one needs a password: both refused by
+	 * the decoders, with the file's error. */
+	snprintf(cmd, sizeof(cmd), "openssl pkey -in %s/k.pem -aes128 -passout "
+	    "pass:secret", dir);
+	ck_assert(tu_run(cmd, other, sizeof(other)) == 0);
+	ck_assert(proto_jws_key_from_pem(other, strlen(other), NULL, &k, &err) != 0);
+	ck_assert(k == NULL);
+
+	/* An X25519 key: the same shapes, another algorithm. */
+	snprintf(cmd, sizeof(cmd), "openssl genpkey -algorithm x25519");
+	ck_assert(tu_run(cmd, other, sizeof(other)) == 0);
+	memset(&err, 0, sizeof(err));
+	ck_assert(proto_jws_key_from_pem(other, strlen(other), NULL, &k, &err) != 0);
+	ck_assert(strstr(err.message, "not an Ed25519 key") != NULL);
+	snprintf(cmd, sizeof(cmd), "openssl genpkey -algorithm x25519 | "
+	    "openssl pkey -pubout");
+	ck_assert(tu_run(cmd, other, sizeof(other)) == 0);
+	ck_assert(proto_jws_key_from_pem(other, strlen(other), NULL, &k, &err) != 0);
+
+	/* The Ed25519 public key under the private key's label, and a body
+	 * cut short: refused. */
+	{
+		char *p = strstr(pub_pem, "PUBLIC KEY-----\n"), *q;
+
+		ck_assert(p != NULL);
+		snprintf(other, sizeof(other), "-----BEGIN PRIVATE KEY-----\n%.60s\n"
+		    "-----END PRIVATE KEY-----\n", p + 16);
+		ck_assert(proto_jws_key_from_pem(other, strlen(other), NULL, &k,
+		    &err) != 0);
+		snprintf(other, sizeof(other), "%s", priv_pem);
+		q = strchr(other, '\n');
+		ck_assert(q != NULL && strlen(q) > 20);
+		memmove(q + 1, q + 11, strlen(q + 11) + 1);
+		ck_assert(proto_jws_key_from_pem(other, strlen(other), NULL, &k,
+		    &err) != 0);
+	}
+	ck_assert(proto_jws_key_from_pem("", 0, NULL, &k, &err) != 0);
+	proto_jws_key_free(priv);
+	proto_jws_key_free(pub);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -307,6 +409,7 @@ main(void)
 	tcase_add_test(t, mutations);
 	tcase_add_test(t, malformed);
 	tcase_add_test(t, independent);
+	tcase_add_test(t, pem_keys);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
