@@ -391,14 +391,14 @@ out:
 }
 
 int
-reg__log_next_entry(reg_ctx *ctx, const void *leaf, size_t len, uint64_t *index,
-    uint8_t *nodes, size_t *nodes_len, reg_error *err)
+reg__log_next_entry(reg_ctx *ctx, int begin, const void *leaf, size_t len,
+    uint64_t *index, uint8_t *nodes, size_t *nodes_len, reg_error *err)
 {
 	struct reg__frontier f;
 	struct reg_hash n[REG_MERKLE_MAX_LEVEL], leafhash;
 	int r, c;
 
-	if (!reg__in_tx(ctx))
+	if (reg__in_tx(ctx) == begin)
 		return reg__fail(err, REG_EINTERNAL, "a leaf's entry is computed "
 		    "inside the transaction that writes it");
 	if (leaf == NULL && len != 0)
@@ -406,8 +406,11 @@ reg__log_next_entry(reg_ctx *ctx, const void *leaf, size_t len, uint64_t *index,
 	if (len > REG_LOG_LEAF_MAX)
 		return reg__fail(err, REG_ETOOBIG, "a leaf is %zu bytes; the limit is "
 		    "%u", len, REG_LOG_LEAF_MAX);
-	if ((r = lock_and_read_frontier(ctx, 0, &f, err)) != 0)
+	if ((r = lock_and_read_frontier(ctx, begin, &f, err)) != 0) {
+		if (begin && reg__in_tx(ctx))
+			(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
 		return r;
+	}
 	*index = f.size;
 	reg_merkle_leaf_hash(leaf, len, &leafhash);
 	if ((c = reg__frontier_append(&f, &leafhash, n)) < 0)

@@ -236,77 +236,164 @@ reg__record_classify(const uint8_t *leaf, size_t len)
 	return -1;
 }
 
+/* A record's INSERT with its parameters, ready to run. */
+struct record_stmt {
+	const char *params[REC_MAX_COLS + 4];
+	int lens[REC_MAX_COLS + 4], fmts[REC_MAX_COLS + 4], n;
+	const char *sql;
+	char idxs[24], together[2048];
+	uint8_t nodes[32 * REG_LOG_NODES_MAX];
+	char *leaf;
+	uint64_t idx;
+};
+
+/*
+ * Builds type's INSERT for values.  mode 0: the leaf is appended first, in
+ * its own transaction (the caller has none); 1: inside the caller's
+ * transaction, the statement inserts the leaf's log_entry row too; 2: the
+ * same in a transaction opened here (BEGIN, lock and frontier in one round
+ * trip).  Free st->leaf after.
+ */
+static int
+record_stmt(reg_ctx *ctx, const struct reg__recdef *def, const char *const *values,
+    const char *const *extra, const int *extralen, int mode,
+    struct record_stmt *st, reg_error *err)
+{
+	size_t len = 0, nodes_len = 0;
+	int i, r;
+
+	st->leaf = NULL;
+	st->sql = def->insert_sql;
+	if ((r = reg__record_leaf(def, values, &st->leaf, &len, err)) != 0)
+		return r;
+	if (mode == 0)
+		r = reg_log_append(ctx, st->leaf, len, &st->idx, err);
+	else
+		r = reg__log_next_entry(ctx, mode == 2, st->leaf, len, &st->idx,
+		    st->nodes, &nodes_len, err);
+	if (r != 0)
+		return r;
+	snprintf(st->idxs, sizeof(st->idxs), "%" PRIu64, st->idx);
+	for (i = 0; i < def->ncols; i++) {
+		st->params[i] = values[i];
+		st->lens[i] = 0;
+		st->fmts[i] = 0;
+	}
+	st->params[i] = st->idxs;
+	st->lens[i] = 0;
+	st->fmts[i] = 0;
+	st->n = def->ncols + 1;
+	for (i = 0; i < def->nextra; i++, st->n++) {
+		st->params[st->n] = extra[i];
+		st->lens[st->n] = extralen[i];
+		st->fmts[st->n] = 1;
+	}
+	if (mode == 0)
+		return 0;
+	/* The leaf's row, inserted by the record's statement: one round trip
+	 * less than appending it on its own. */
+	if (snprintf(st->together, sizeof(st->together), "WITH reg_leaf AS (INSERT "
+	    "INTO log_entry (idx, leaf, nodes) VALUES ($%d::bigint, $%d::bytea, "
+	    "$%d::bytea)) %s", def->ncols + 1, st->n + 1, st->n + 2,
+	    def->insert_sql) >= (int)sizeof(st->together))
+		return reg__fail(err, REG_EINTERNAL, "the %s's statement is too long",
+		    def->type);
+	st->sql = st->together;
+	st->params[st->n] = st->leaf;
+	st->lens[st->n] = (int)len;
+	st->fmts[st->n++] = 1;
+	st->params[st->n] = (const char *)st->nodes;
+	st->lens[st->n] = (int)nodes_len;
+	st->fmts[st->n++] = 1;
+	return 0;
+}
+
 int
 reg__record_write(reg_ctx *ctx, enum reg__rectype type,
     const char *const *values, const char *const *extra, const int *extralen,
     uint64_t *log_index, reg_error *err)
 {
 	const struct reg__recdef *def = &reg__recdefs[type];
-	const char *params[REC_MAX_COLS + 4];
-	int lens[REC_MAX_COLS + 4], fmts[REC_MAX_COLS + 4];
-	char idxs[24], *leaf = NULL, sql[2048];
-	uint8_t nodes[32 * REG_LOG_NODES_MAX];
-	size_t len = 0, nodes_len = 0;
-	const char *stmt = def->insert_sql;
-	uint64_t idx;
+	struct record_stmt st;
 	PGresult *res = NULL;
-	int i, n, r, together = reg__in_tx(ctx);
+	int r;
 
-	if ((r = reg__record_leaf(def, values, &leaf, &len, err)) != 0)
-		return r;
-	/*
-	 * Inside a transaction, the leaf's log_entry row is inserted by the
-	 * statement that inserts the record (one round trip less); alone,
-	 * the leaf is appended first, in its own transaction.
-	 */
-	if (together)
-		r = reg__log_next_entry(ctx, leaf, len, &idx, nodes, &nodes_len, err);
-	else
-		r = reg_log_append(ctx, leaf, len, &idx, err);
-	if (r != 0)
+	if ((r = record_stmt(ctx, def, values, extra, extralen, reg__in_tx(ctx) ? 1 : 0,
+	    &st, err)) != 0)
 		goto out;
-	snprintf(idxs, sizeof(idxs), "%" PRIu64, idx);
-	for (i = 0; i < def->ncols; i++) {
-		params[i] = values[i];
-		lens[i] = 0;
-		fmts[i] = 0;
-	}
-	params[i] = idxs;
-	lens[i] = 0;
-	fmts[i] = 0;
-	n = def->ncols + 1;
-	for (i = 0; i < def->nextra; i++, n++) {
-		params[n] = extra[i];
-		lens[n] = extralen[i];
-		fmts[n] = 1;
-	}
-	if (together) {
-		if (snprintf(sql, sizeof(sql), "WITH reg_leaf AS (INSERT INTO log_entry "
-		    "(idx, leaf, nodes) VALUES ($%d::bigint, $%d::bytea, $%d::bytea)) %s",
-		    def->ncols + 1, n + 1, n + 2, def->insert_sql) >= (int)sizeof(sql)) {
-			r = reg__fail(err, REG_EINTERNAL, "the %s's statement is too long",
-			    def->type);
-			goto out;
-		}
-		stmt = sql;
-		params[n] = leaf;
-		lens[n] = (int)len;
-		fmts[n++] = 1;
-		params[n] = (const char *)nodes;
-		lens[n] = (int)nodes_len;
-		fmts[n++] = 1;
-	}
-	res = reg__exec(ctx, stmt, n, params, lens, fmts, 0);
+	res = reg__exec(ctx, st.sql, st.n, st.params, st.lens, st.fmts, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot record the %s", def->type);
 		goto out;
 	}
 	if (log_index != NULL)
-		*log_index = idx;
+		*log_index = st.idx;
 	r = 0;
 out:
 	PQclear(res);
-	free(leaf);
+	free(st.leaf);
+	return r;
+}
+
+int
+reg__record_write_last(reg_ctx *ctx, struct reg__tx *tx, enum reg__rectype type,
+    const char *const *values, const char *const *extra, const int *extralen,
+    uint64_t *log_index, reg_error *err)
+{
+	const struct reg__recdef *def = &reg__recdefs[type];
+	struct record_stmt st;
+	char what[64];
+	int r;
+
+	if (!tx->own)
+		return reg__record_write(ctx, type, values, extra, extralen, log_index,
+		    err);
+	tx->own = 0;	/* committed here, or rolled back */
+	snprintf(what, sizeof(what), "cannot record the %s", def->type);
+	r = record_stmt(ctx, def, values, extra, extralen, 1, &st, err);
+	if (r == 0)
+		r = reg__exec_commit(ctx, st.sql, st.n, st.params, st.lens, st.fmts,
+		    what, err);
+	else
+		(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
+	free(st.leaf);
+	if (r == 0 && log_index != NULL)
+		*log_index = st.idx;
+	return r;
+}
+
+int
+reg__record_write_alone(reg_ctx *ctx, enum reg__rectype type,
+    const char *const *values, const char *const *extra, const int *extralen,
+    const char *missing, uint64_t *log_index, reg_error *err)
+{
+	const struct reg__recdef *def = &reg__recdefs[type];
+	reg_error e = REG_ERROR_INIT;
+	struct record_stmt st;
+	char what[64];
+	int r;
+
+	if (reg__in_tx(ctx))
+		return reg__record_write(ctx, type, values, extra, extralen, log_index,
+		    err);
+	snprintf(what, sizeof(what), "cannot record the %s", def->type);
+	r = record_stmt(ctx, def, values, extra, extralen, 2, &st, &e);
+	if (r == 0)
+		r = reg__exec_commit(ctx, st.sql, st.n, st.params, st.lens, st.fmts,
+		    what, &e);
+	else if (reg__in_tx(ctx))
+		(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
+	free(st.leaf);
+	if (r == 0) {
+		if (log_index != NULL)
+			*log_index = st.idx;
+		return 0;
+	}
+	/* foreign_key_violation: what the record refers to is not there. */
+	if (missing != NULL && strcmp(e.sqlstate, "23503") == 0)
+		return reg__fail(err, REG_ENOTFOUND, "%s", missing);
+	if (err != NULL && err->code == 0)
+		*err = e;
 	return r;
 }
 

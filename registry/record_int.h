@@ -58,6 +58,26 @@ struct reg__recdef {
 
 extern const struct reg__recdef reg__recdefs[REC_NTYPES];
 
+/*
+ * reg__record_write() as the last statement of the transaction tx: in an
+ * own transaction it is sent with COMMIT (one round trip), and tx->own is
+ * cleared (committed, or rolled back on failure).
+ */
+struct reg__tx;
+int reg__record_write_last(reg_ctx *ctx, struct reg__tx *tx,
+    enum reg__rectype type, const char *const *values, const char *const *extra,
+    const int *extralen, uint64_t *log_index, reg_error *err);
+
+/*
+ * Writes one record in a transaction of its own, in two round trips: BEGIN
+ * with the log's lock and frontier, then the record's row with its leaf
+ * and COMMIT, sent together.  With a transaction open, reg__record_write().
+ * A foreign key naming no row is REG_ENOTFOUND with the message missing.
+ */
+int reg__record_write_alone(reg_ctx *ctx, enum reg__rectype type,
+    const char *const *values, const char *const *extra, const int *extralen,
+    const char *missing, uint64_t *log_index, reg_error *err);
+
 /* Builds a record's leaf from its columns' canonical text (NULL = null). */
 int reg__record_leaf(const struct reg__recdef *def, const char *const *values,
     char **leaf, size_t *len, reg_error *err);
@@ -93,13 +113,15 @@ int reg__records_verify(reg_ctx *ctx, const struct reg__recseen *seen,
     int64_t *bad_index, reg_error *err);
 
 /*
- * Inside the caller's transaction, under the log's append lock (taken
- * here): the index the leaf gets and the nodes its log_entry row keeps
- * (32 * REG_LOG_NODES_MAX bytes at most), for a caller that inserts that
- * row itself, in the statement that inserts its record (record.c).
+ * Under the log's append lock (taken here): the index the leaf gets and the
+ * nodes its log_entry row keeps (32 * REG_LOG_NODES_MAX bytes at most),
+ * for a caller that inserts that row itself, in the statement that inserts
+ * its record (record.c).  Inside the caller's transaction; or, with begin,
+ * in a transaction opened here in the same round trip (rolled back when
+ * this fails).
  */
 #define REG_LOG_NODES_MAX 64
-int reg__log_next_entry(reg_ctx *ctx, const void *leaf, size_t len,
+int reg__log_next_entry(reg_ctx *ctx, int begin, const void *leaf, size_t len,
     uint64_t *index, uint8_t *nodes, size_t *nodes_len, reg_error *err);
 
 /* Transactions a write opens when the caller has none. */
@@ -112,6 +134,17 @@ int reg__tx_enter_locked(reg_ctx *ctx, struct reg__tx *tx, reg_error *err);
 /* Commits an own transaction when r == 0, rolls it back otherwise; returns
  * r or the commit's failure. */
 int reg__tx_leave(reg_ctx *ctx, struct reg__tx *tx, int r, reg_error *err);
+
+/*
+ * Stores the acknowledgement ack_cb writes for the record id just written
+ * at leaf idx, with sql ($1 id, $2 the message); what names the record in
+ * errors.  In an own transaction (tx->own), the insert is its last
+ * statement, sent with COMMIT (tx->own is then cleared: committed, or
+ * rolled back on failure).  *ack receives the message (free it).
+ */
+int reg__ack_store(reg_ctx *ctx, struct reg__tx *tx, const char *sql,
+    const char *what, const char *id, uint64_t idx, reg_trace_ack_cb ack_cb,
+    void *arg, char **ack, reg_error *err);
 
 /* The current time in canonical text. */
 void reg__now_text(char out[32]);

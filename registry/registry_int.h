@@ -31,6 +31,15 @@ struct pg_result *reg__exec(reg_ctx *ctx, const char *sql, int n,
     const char *const *values, const int *lengths, const int *formats,
     int result_format);
 void reg__stmts_free(reg_ctx *ctx);
+/*
+ * reg__exec() of a statement that ends a transaction, then COMMIT, sent
+ * together (libpq's pipeline mode): one round trip.  0 when both
+ * succeeded; otherwise the failure, named by what, is in err and the
+ * transaction rolled back.
+ */
+int reg__exec_commit(reg_ctx *ctx, const char *sql, int n,
+    const char *const *values, const int *lengths, const int *formats,
+    const char *what, reg_error *err);
 
 #define REG__PREP_SHOW 0x1	/* weapon_show.c's queries */
 

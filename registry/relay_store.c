@@ -159,7 +159,7 @@ reg_relay_receive(reg_ctx *ctx, const struct reg_relay_in *in,
 	v[5] = in->priority;
 	v[6] = times[0];
 	v[7] = in->request_sha256;
-	r = reg__record_write(ctx, REC_RELAY, v, NULL, NULL, log_index, err);
+	r = reg__record_write_last(ctx, &tx, REC_RELAY, v, NULL, NULL, log_index, err);
 out:
 	return reg__tx_leave(ctx, &tx, r, err);
 }
@@ -244,7 +244,8 @@ reg_relay_status_add(reg_ctx *ctx, const char *request_id, const char *status,
 	v[5] = times[0][0] ? times[0] : NULL;
 	v[6] = times[1][0] ? times[1] : NULL;
 	v[7] = document_sha256;
-	r = reg__record_write(ctx, REC_RELAY_STATUS, v, NULL, NULL, log_index, err);
+	r = reg__record_write_last(ctx, &tx, REC_RELAY_STATUS, v, NULL, NULL,
+	    log_index, err);
 	if (r == 0 && added != NULL)
 		*added = 1;
 out:

@@ -42,39 +42,126 @@ find(reg_ctx *ctx, const char *sql)
 	return NULL;
 }
 
-PGresult *
-reg__exec(reg_ctx *ctx, const char *sql, int n, const char *const *values,
-    const int *lengths, const int *formats, int result_format)
+/*
+ * sql's prepared statement, prepared now when it is new; NULL when the
+ * cache is full or memory short (run it unprepared), or when the server
+ * refused to prepare it (*refused then holds its error).
+ */
+static struct reg__stmt *
+prepared(reg_ctx *ctx, const char *sql, int n, PGresult **refused)
 {
 	struct reg__stmt *s = find(ctx, sql);
 	PGresult *res;
 
-	if (s == NULL && ctx->nstmts < REG__STMT_MAX) {
-		if (ctx->stmts == NULL &&
-		    (ctx->stmts = calloc(REG__STMT_MAX, sizeof(*ctx->stmts))) == NULL)
-			goto unprepared;
-		s = &ctx->stmts[ctx->nstmts];
-		if ((s->sql = strdup(sql)) == NULL)
-			goto unprepared;
-		snprintf(s->name, sizeof(s->name), "reg_%d", ctx->nstmts);
-		res = PQprepare(ctx->conn, s->name, sql, n, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			/* The error is the statement's own (or the aborted
-			 * transaction's): the caller reports it. */
-			free(s->sql);
-			s->sql = NULL;
-			return res;
-		}
-		PQclear(res);
-		s->seen = sql;
-		ctx->nstmts++;
+	*refused = NULL;
+	if (s != NULL || ctx->nstmts == REG__STMT_MAX)
+		return s;
+	if (ctx->stmts == NULL &&
+	    (ctx->stmts = calloc(REG__STMT_MAX, sizeof(*ctx->stmts))) == NULL)
+		return NULL;
+	s = &ctx->stmts[ctx->nstmts];
+	if ((s->sql = strdup(sql)) == NULL)
+		return NULL;
+	snprintf(s->name, sizeof(s->name), "reg_%d", ctx->nstmts);
+	res = PQprepare(ctx->conn, s->name, sql, n, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		/* The error is the statement's own (or the aborted
+		 * transaction's): the caller reports it. */
+		free(s->sql);
+		s->sql = NULL;
+		*refused = res;
+		return NULL;
 	}
+	PQclear(res);
+	s->seen = sql;
+	ctx->nstmts++;
+	return s;
+}
+
+PGresult *
+reg__exec(reg_ctx *ctx, const char *sql, int n, const char *const *values,
+    const int *lengths, const int *formats, int result_format)
+{
+	PGresult *refused;
+	struct reg__stmt *s = prepared(ctx, sql, n, &refused);
+
+	if (refused != NULL)
+		return refused;
 	if (s != NULL)
 		return PQexecPrepared(ctx->conn, s->name, n, values, lengths, formats,
 		    result_format);
-unprepared:
 	return PQexecParams(ctx->conn, sql, n, NULL, values, lengths, formats,
 	    result_format);
+}
+
+/* The first result of the pipeline's next query, the rest read; NULL when
+ * the connection failed. */
+static PGresult *
+next_result(PGconn *conn)
+{
+	PGresult *first = PQgetResult(conn), *more;
+
+	if (first == NULL)
+		return NULL;
+	while ((more = PQgetResult(conn)) != NULL)
+		PQclear(more);
+	return first;
+}
+
+int
+reg__exec_commit(reg_ctx *ctx, const char *sql, int n, const char *const *values,
+    const int *lengths, const int *formats, const char *what, reg_error *err)
+{
+	PGconn *conn = ctx->conn;
+	PGresult *refused, *res, *commit = NULL, *sync = NULL;
+	struct reg__stmt *s = prepared(ctx, sql, n, &refused);
+	int r = 0;
+
+	if (refused != NULL) {
+		r = reg__fail_pg(err, conn, refused, "%s", what);
+		PQclear(refused);
+		goto failed;
+	}
+	if (s == NULL || PQenterPipelineMode(conn) != 1) {
+		/* One after the other. */
+		res = reg__exec(ctx, sql, n, values, lengths, formats, 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		    PQresultStatus(res) != PGRES_TUPLES_OK)
+			r = reg__fail_pg(err, conn, res, "%s", what);
+		PQclear(res);
+		if (r != 0)
+			goto failed;
+		if ((r = reg__exec_cmd(ctx, "COMMIT", err)) != 0)
+			goto failed;
+		return 0;
+	}
+	if (PQsendQueryPrepared(conn, s->name, n, values, lengths, formats, 0) != 1 ||
+	    PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+	    PQpipelineSync(conn) != 1) {
+		r = reg__fail_pg(err, conn, NULL, "%s", what);
+		(void)PQexitPipelineMode(conn);
+		goto failed;
+	}
+	res = next_result(conn);
+	commit = next_result(conn);
+	if (res != NULL && commit != NULL)
+		sync = PQgetResult(conn);	/* PGRES_PIPELINE_SYNC */
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = reg__fail_pg(err, conn, res, "%s", what);
+	else if (PQresultStatus(commit) != PGRES_COMMAND_OK)
+		r = reg__fail_pg(err, conn, commit, "%s: the commit failed", what);
+	PQclear(res);
+	PQclear(commit);
+	PQclear(sync);
+	if (PQexitPipelineMode(conn) != 1 && r == 0)
+		r = reg__fail_pg(err, conn, NULL, "%s", what);
+	if (r == 0)
+		return 0;
+failed:
+	if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+		(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
+	return r;
 }
 
 void

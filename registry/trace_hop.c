@@ -101,32 +101,6 @@ check_parent(reg_ctx *ctx, const char *parent, int hop, char root[REG_UUID_STR],
 }
 
 static int
-store_ack(reg_ctx *ctx, const char *id, uint64_t idx, reg_trace_ack_cb ack_cb,
-    void *arg, char **ack, reg_error *err)
-{
-	reg_error cberr = REG_ERROR_INIT;
-	const char *params[2] = { id, NULL };
-	PGresult *res;
-	int r;
-
-	if ((*ack = ack_cb(arg, idx, &cberr)) == NULL)
-		return reg__fail(err, cberr.code < 0 ? cberr.code : REG_EINTERNAL,
-		    "cannot acknowledge request %s: %s", id, cberr.message[0] ?
-		    cberr.message : "no acknowledgement");
-	if ((r = reg__check_message("the acknowledgement", *ack, strlen(*ack),
-	    REG_TRACE_ACK_MAX, err)) != 0)
-		return r;
-	params[1] = *ack;
-	res = reg__exec(ctx, "INSERT INTO trace_hop_ack (hop_id, message) "
-	    "VALUES ($1, $2)", 2, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		r = reg__fail_pg(err, ctx->conn, res, "cannot store the acknowledgement "
-		    "of request %s", id);
-	PQclear(res);
-	return r;
-}
-
-static int
 check_hop_in(const struct reg_hop_in *in, reg_trace_ack_cb ack_cb, char id[],
     char parent[], char created[32], char due[32], reg_error *err)
 {
@@ -248,11 +222,16 @@ reg_hop_add(reg_ctx *ctx, const struct reg_hop_in *in, reg_trace_ack_cb ack_cb,
 	extralen[0] = in->origin ? (int)in->origin_len : 0;
 	extra[1] = in->message;
 	extralen[1] = (int)in->message_len;
-	if ((r = reg__record_write(ctx, REC_TRACE_HOP, v, extra, extralen, &idx,
-	    err)) != 0)
+	/* A follow-up hop has no acknowledgement of ours: its row ends the
+	 * transaction. */
+	if ((r = in->hop == 0 ? reg__record_write(ctx, REC_TRACE_HOP, v, extra,
+	    extralen, &idx, err) : reg__record_write_last(ctx, &tx, REC_TRACE_HOP, v,
+	    extra, extralen, &idx, err)) != 0)
 		goto out;
 	if (in->hop == 0)
-		r = store_ack(ctx, id, idx, ack_cb, arg, &ack, err);
+		r = reg__ack_store(ctx, &tx, "INSERT INTO trace_hop_ack (hop_id, "
+		    "message) VALUES ($1, $2)", "request", id, idx, ack_cb, arg, &ack,
+		    err);
 out:
 	r = reg__tx_leave(ctx, &tx, r, err);
 	if (r == 0 || r == REG_EEXIST) {
@@ -295,6 +274,7 @@ reg_hop_event_add(reg_ctx *ctx, const char *hop_id, const char *kind,
 {
 	struct reg__tx tx;
 	char id[REG_UUID_STR], hid[REG_UUID_STR], now[32], due[32], *digest = NULL;
+	char missing[64];
 	const char *v[8], *extra[1] = { NULL }, *params[1];
 	int extralen[1] = { 0 }, r;
 	PGresult *res;
@@ -327,6 +307,22 @@ reg_hop_event_add(reg_ctx *ctx, const char *hop_id, const char *kind,
 		goto done;
 	reg_uuid_format(&u, id);
 	reg__now_text(now);
+	v[0] = id;
+	v[1] = hid;
+	v[2] = kind;
+	v[3] = status;
+	v[4] = now;
+	v[5] = due[0] ? due : NULL;
+	v[6] = detail != NULL && *detail != '\0' ? detail : NULL;
+	v[7] = digest;
+	if (!reg__in_tx(ctx)) {
+		/* Alone: two round trips, the hop's foreign key telling an
+		 * unknown hop. */
+		snprintf(missing, sizeof(missing), "no hop %s", hid);
+		r = reg__record_write_alone(ctx, REC_TRACE_HOP_EVENT, v, extra, extralen,
+		    missing, log_index, err);
+		goto done;
+	}
 	if ((r = reg__tx_enter(ctx, &tx, err)) != 0)
 		goto done;
 	params[0] = hid;
@@ -339,14 +335,6 @@ reg_hop_event_add(reg_ctx *ctx, const char *hop_id, const char *kind,
 	PQclear(res);
 	if (r != 0)
 		goto out;
-	v[0] = id;
-	v[1] = hid;
-	v[2] = kind;
-	v[3] = status;
-	v[4] = now;
-	v[5] = due[0] ? due : NULL;
-	v[6] = detail != NULL && *detail != '\0' ? detail : NULL;
-	v[7] = digest;
 	r = reg__record_write(ctx, REC_TRACE_HOP_EVENT, v, extra, extralen, log_index,
 	    err);
 out:

@@ -208,29 +208,36 @@ out:
 	return r;
 }
 
-static int
-store_ack(reg_ctx *ctx, const char *id, uint64_t idx, reg_trace_ack_cb ack_cb,
+int
+reg__ack_store(reg_ctx *ctx, struct reg__tx *tx, const char *sql,
+    const char *what, const char *id, uint64_t idx, reg_trace_ack_cb ack_cb,
     void *arg, char **ack, reg_error *err)
 {
 	reg_error cberr = REG_ERROR_INIT;
 	const char *params[2] = { id, NULL };
+	char failed[128];
 	PGresult *res;
-	int r;
+	int r = 0;
 
 	*ack = ack_cb(arg, idx, &cberr);
 	if (*ack == NULL)
 		return reg__fail(err, cberr.code < 0 ? cberr.code : REG_EINTERNAL,
-		    "cannot acknowledge trace request %s: %s", id,
+		    "cannot acknowledge %s %s: %s", what, id,
 		    cberr.message[0] != '\0' ? cberr.message : "no acknowledgement");
 	if ((r = reg__check_message("the acknowledgement", *ack, strlen(*ack),
 	    REG_TRACE_ACK_MAX, err)) != 0)
 		return r;
 	params[1] = *ack;
-	res = reg__exec(ctx, "INSERT INTO trace_ack (request_id, message) "
-	    "VALUES ($1, $2)", 2, params, NULL, NULL, 0);
+	snprintf(failed, sizeof(failed), "cannot store the acknowledgement of %s %s",
+	    what, id);
+	if (tx->own) {
+		/* The transaction's last statement: committed with it. */
+		tx->own = 0;
+		return reg__exec_commit(ctx, sql, 2, params, NULL, NULL, failed, err);
+	}
+	res = reg__exec(ctx, sql, 2, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		r = reg__fail_pg(err, ctx->conn, res, "cannot store the acknowledgement "
-		    "of trace request %s", id);
+		r = reg__fail_pg(err, ctx->conn, res, "%s", failed);
 	PQclear(res);
 	return r;
 }
@@ -319,7 +326,8 @@ reg_trace_receive(reg_ctx *ctx, const struct reg_trace_in *in,
 	if ((r = reg__record_write(ctx, REC_TRACE_REQUEST, v, extra, extralen, &idx,
 	    err)) != 0)
 		goto out;
-	r = store_ack(ctx, id, idx, ack_cb, arg, &ack, err);
+	r = reg__ack_store(ctx, &tx, "INSERT INTO trace_ack (request_id, message) "
+	    "VALUES ($1, $2)", "trace request", id, idx, ack_cb, arg, &ack, err);
 out:
 	r = reg__tx_leave(ctx, &tx, r, err);
 	if (r == 0 || r == REG_EEXIST) {
@@ -344,6 +352,7 @@ reg_trace_status_add(reg_ctx *ctx, const char *request_id, const char *status,
 {
 	struct reg__tx tx;
 	char id[REG_UUID_STR], rid[REG_UUID_STR], now[32], *digest = NULL;
+	char missing[64];
 	const char *v[6], *extra[1] = { NULL }, *params[1];
 	int extralen[1] = { 0 }, r;
 	PGresult *res;
@@ -373,6 +382,20 @@ reg_trace_status_add(reg_ctx *ctx, const char *request_id, const char *status,
 		goto done;
 	reg_uuid_format(&u, id);
 	reg__now_text(now);
+	v[0] = id;
+	v[1] = rid;
+	v[2] = status;
+	v[3] = now;
+	v[4] = reasons_json;
+	v[5] = digest;
+	if (!reg__in_tx(ctx)) {
+		/* Alone: two round trips, the request's foreign key telling an
+		 * unknown request. */
+		snprintf(missing, sizeof(missing), "no trace request %s", rid);
+		r = reg__record_write_alone(ctx, REC_TRACE_STATUS, v, extra, extralen,
+		    missing, log_index, err);
+		goto done;
+	}
 	if ((r = reg__tx_enter(ctx, &tx, err)) != 0)
 		goto done;
 	params[0] = rid;
@@ -385,12 +408,6 @@ reg_trace_status_add(reg_ctx *ctx, const char *request_id, const char *status,
 	PQclear(res);
 	if (r != 0)
 		goto out;
-	v[0] = id;
-	v[1] = rid;
-	v[2] = status;
-	v[3] = now;
-	v[4] = reasons_json;
-	v[5] = digest;
 	r = reg__record_write(ctx, REC_TRACE_STATUS, v, extra, extralen, log_index,
 	    err);
 out:

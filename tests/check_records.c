@@ -728,6 +728,42 @@ START_TEST(statements_prepared_once)
 }
 END_TEST
 
+/* A transaction's last statement sent with its COMMIT: committed when it
+ * succeeds; rolled back, the connection usable, when it fails. */
+START_TEST(statement_with_commit)
+{
+	reg_error err = REG_ERROR_INIT;
+	const char *one[1] = { "1" };
+	char out[64];
+	int i;
+
+	PQclear(PQexec(reg_conn(ctx), "CREATE TEMP TABLE t (x int PRIMARY KEY)"));
+	for (i = 0; i < 2; i++) {
+		PQclear(PQexec(reg_conn(ctx), "BEGIN"));
+		PQclear(PQexec(reg_conn(ctx), i == 0 ? "INSERT INTO t VALUES (101)" :
+		    "INSERT INTO t VALUES (102)"));
+		reg_error_clear(&err);
+		if (i == 0) {
+			ck_assert_msg(reg__exec_commit(ctx, "INSERT INTO t VALUES ($1::int)",
+			    1, one, NULL, NULL, "cannot insert", &err) == 0, "%s",
+			    err.message);
+		} else {
+			/* The same key again: refused, and the row before it in the
+			 * transaction goes with it. */
+			ck_assert_int_eq(reg__exec_commit(ctx, "INSERT INTO t VALUES "
+			    "($1::int)", 1, one, NULL, NULL, "cannot insert", &err),
+			    REG_EDB);
+			ck_assert_str_eq(err.sqlstate, "23505");
+			ck_assert(strstr(err.message, "cannot insert") != NULL);
+		}
+		ck_assert_int_eq(PQtransactionStatus(reg_conn(ctx)), PQTRANS_IDLE);
+		ck_assert_int_eq(PQpipelineStatus(reg_conn(ctx)), PQ_PIPELINE_OFF);
+	}
+	exec_one("SELECT count(*) || ':' || sum(x) FROM t", NULL, out, sizeof(out));
+	ck_assert_str_eq(out, "2:102");
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -752,6 +788,7 @@ suite(void)
 	tcase_add_test(tc, tamper_record_insert);
 	tcase_add_test(tc, tamper_private_identity_swap);
 	tcase_add_test(tc, statements_prepared_once);
+	tcase_add_test(tc, statement_with_commit);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -352,8 +352,10 @@ st=$(post nl crash.jws)
 sleep 0.5
 kill -9 "$pid"; wait "$pid" 2>/dev/null; pid=""
 wait "$lockpid"
-st=$(psql -At -c "SELECT count(*) FROM trace_status WHERE request_id = '$cid'" traced)
-[ "$st" = 0 ] && ok "killed with the trace unfinished" || bad crash-state "$st status rows"
+# The in_progress status may stand (its insert went with its COMMIT before
+# the kill and ran when the lock went); the answer may not.
+st=$(psql -At -c "SELECT count(*) FROM trace_status WHERE request_id = '$cid' AND status <> 'in_progress'" traced)
+[ "$st" = 0 ] && ok "killed with the trace unfinished" || bad crash-state "$st answers stored"
 start
 i=0
 while :; do
@@ -391,7 +393,17 @@ sed -e 's/^header_timeout = 5/header_timeout = 5\nrate = 1\nburst = 3\nburst.FR 
 cp limits.ini tracerd.ini
 start
 codes=""
-for i in 1 2 3 4 5 6; do codes="$codes $(call nl GET "/v1/traces/$id/status")"; done
+rm -f limited.hdr
+for i in 1 2 3 4 5 6; do
+	c=$(call nl GET "/v1/traces/$id/status")
+	codes="$codes $c"
+	# The first refusal is the one checked (a slow machine may refill a
+	# token before the last call).
+	if [ "$c" = 429 ] && [ ! -f limited.hdr ]; then
+		cp out.hdr limited.hdr; cp out.body limited.body
+	fi
+done
+[ -f limited.hdr ] && cp limited.hdr out.hdr && cp limited.body out.body
 case "$codes" in
 *429*) grep -qi '^Retry-After: [1-9]' out.hdr && signed && grep -q 'rate-limited' out.json &&
 	ok "rate limited:$codes" || bad rate-limit "$codes" "$(cat out.hdr)" ;;
