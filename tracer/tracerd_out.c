@@ -182,6 +182,7 @@ slot_client(struct trd_worker *w, const struct trd_config *cf,
 /* ------------------------------------------------------------ hops */
 
 enum next { N_DONE, N_AGAIN, N_LATER, N_CHILD };
+#define HOP_STEPS_MAX 8		/* steps one job takes in a row */
 
 struct hop_job {
 	struct trd_daemon *d;
@@ -196,6 +197,13 @@ struct hop_job {
 	char child[37];
 	char outcome[48];		/* for the log and metrics */
 	char error[512];
+	/* Steps that made progress and were followed by the next one in the
+	 * same job (hop_job), for the log and metrics. */
+	int nsteps;
+	struct {
+		char id[37];
+		char outcome[48];
+	} steps[HOP_STEPS_MAX];
 };
 
 /* The name in a problem document's type, from a signed or plain body. */
@@ -705,9 +713,8 @@ out:
 }
 
 static void
-hop_job(struct trd_worker *w, void *arg)
+hop_step(struct trd_worker *w, struct hop_job *j)
 {
-	struct hop_job *j = arg;
 	const tr__peers *peers = j->peers->peers;
 	reg_error err = REG_ERROR_INIT;
 	const struct tr__peer *route;
@@ -753,6 +760,35 @@ hop_job(struct trd_worker *w, void *arg)
 	reg_hops_free(h, 1);
 }
 
+/*
+ * In the outbound pool: a hop's next step, and the steps after it while
+ * each makes progress (sent and acknowledged, answered, followed): one job
+ * carries a hop from its sending to the next hop's acknowledgement without
+ * going back through the queue and the event loop between steps.  A
+ * question held without an answer yet, a retry or the end goes back.
+ */
+static void
+hop_job(struct trd_worker *w, void *arg)
+{
+	struct hop_job *j = arg;
+
+	j->nsteps = 0;
+	for (;;) {
+		hop_step(w, j);
+		if ((j->next != N_AGAIN && j->next != N_CHILD) ||
+		    strcmp(j->outcome, "waiting") == 0 || j->error[0] != '\0' ||
+		    j->nsteps == HOP_STEPS_MAX || atomic_load(&j->d->cancel))
+			break;
+		memcpy(j->steps[j->nsteps].id, j->id, sizeof(j->id));
+		memcpy(j->steps[j->nsteps].outcome, j->outcome, sizeof(j->outcome));
+		j->nsteps++;
+		if (j->next == N_CHILD) {
+			memcpy(j->id, j->child, sizeof(j->id));
+			j->attempt = 0;
+		}
+	}
+}
+
 static void chain_wake(struct trd_daemon *d, const char *root);
 static void hop_start(struct trd_daemon *d, const char *id, int attempt);
 
@@ -781,8 +817,14 @@ hop_done(void *arg, int ran)
 	struct trd_daemon *d = j->d;
 	struct hop_timer *t;
 	struct timeval tv;
+	int i;
 
 	d->hops_running--;
+	for (i = 0; ran && i < j->nsteps; i++) {
+		trd_count(d, "tracerd_hops_total", "What became of requests sent to "
+		    "other States, by outcome.", "outcome", j->steps[i].outcome);
+		trd_log_event("hop", j->steps[i].id, j->steps[i].outcome, NULL);
+	}
 	if (ran && j->outcome[0] != '\0' && strcmp(j->outcome, "waiting") != 0)
 		trd_count(d, "tracerd_hops_total", "What became of requests sent to "
 		    "other States, by outcome.", "outcome", j->outcome);
