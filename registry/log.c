@@ -537,6 +537,71 @@ out:
 }
 
 int
+reg_log_prove_inclusions(reg_ctx *ctx, const uint64_t *index, size_t n,
+    uint64_t size, struct reg_proof **out, reg_error *err)
+{
+	struct reg__plan *p = NULL;
+	struct reg__subtree *st = NULL;
+	struct reg_hash *h = NULL;
+	size_t i, k, total = 0;
+	int r;
+
+	for (i = 0; i < n; i++)
+		out[i] = NULL;
+	if (n == 0)
+		return 0;
+	if (n > SIZE_MAX / sizeof(*p) / (REG_PLAN_MAX_NODES + 1))
+		return reg__fail(err, REG_ETOOBIG, "too many proofs at once");
+	if ((p = malloc(n * sizeof(*p))) == NULL ||
+	    (st = malloc(n * (REG_PLAN_MAX_NODES + 1) * sizeof(*st))) == NULL) {
+		r = reg__fail(err, REG_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* Every proof's nodes, then its leaf: one list, one query. */
+	for (i = 0; i < n; i++) {
+		if ((r = reg__plan_inclusion(index[i], size, &p[i], err)) != 0)
+			goto out;
+		memcpy(st + total, p[i].nodes, p[i].nnodes * sizeof(*st));
+		total += p[i].nnodes;
+		st[total].level = 0;
+		st[total].index = index[i];
+		total++;
+	}
+	if ((r = check_size(ctx, size, err)) != 0)
+		goto out;
+	if ((h = calloc(total, sizeof(*h))) == NULL) {
+		r = reg__fail(err, REG_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = fetch_subtrees(ctx, st, total, h, err)) != 0)
+		goto out;
+	for (i = 0, k = 0; i < n; i++) {
+		out[i] = calloc(1, sizeof(**out) + p[i].nelems * sizeof(struct reg_hash));
+		if (out[i] == NULL) {
+			r = reg__fail(err, REG_ENOMEM, "out of memory");
+			goto out;
+		}
+		out[i]->index = index[i];
+		out[i]->size = size;
+		out[i]->n = p[i].nelems;
+		reg__plan_finish(&p[i], h + k, out[i]->hashes);
+		k += p[i].nnodes;
+		out[i]->leaf_hash = h[k++];
+	}
+	r = 0;
+out:
+	if (r != 0)
+		for (i = 0; i < n; i++) {
+			free(out[i]);
+			out[i] = NULL;
+		}
+	free(h);
+	free(st);
+	free(p);
+	return r;
+}
+
+int
 reg_log_prove_consistency(reg_ctx *ctx, uint64_t old_size, uint64_t new_size,
     struct reg_proof **out, reg_error *err)
 {

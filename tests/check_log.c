@@ -197,6 +197,31 @@ START_TEST(proofs_verify_at_every_size)
 			    "inclusion %" PRIu64 " in %" PRIu64 ": %s", i, n, err.message);
 			reg_free(p);
 		}
+		/* The same proofs read together, in a shuffled order with a
+		 * repeat: equal to the ones read one by one. */
+		{
+			uint64_t idx[71];
+			struct reg_proof *all[71], *one = NULL;
+			size_t k, cnt = 0;
+
+			for (i = 0; i < n; i++)
+				idx[cnt++] = (i * 37) % n;
+			idx[cnt++] = 0;
+			ck_assert_int_eq(reg_log_prove_inclusions(ctx, idx, cnt, n, all,
+			    &err), 0);
+			for (k = 0; k < cnt; k++) {
+				ck_assert_int_eq(reg_log_prove_inclusion(ctx, idx[k], n, &one,
+				    &err), 0);
+				ck_assert_uint_eq(all[k]->index, idx[k]);
+				ck_assert_uint_eq(all[k]->size, n);
+				ck_assert_uint_eq(all[k]->n, one->n);
+				ck_assert(memcmp(&all[k]->leaf_hash, &one->leaf_hash, 32) == 0);
+				ck_assert(memcmp(all[k]->hashes, one->hashes,
+				    one->n * sizeof(one->hashes[0])) == 0);
+				reg_free(one);
+				reg_free(all[k]);
+			}
+		}
 		for (m = 1; m <= n; m++) {
 			ck_assert_int_eq(reg_log_prove_consistency(ctx, m, n, &p, &err), 0);
 			ck_assert_msg(reg_merkle_verify_consistency(m, n, &roots[m - 1],
@@ -204,6 +229,20 @@ START_TEST(proofs_verify_at_every_size)
 			    "consistency %" PRIu64 " to %" PRIu64 ": %s", m, n, err.message);
 			reg_free(p);
 		}
+	}
+	/* Refused whole: an index beyond the size, a size beyond the log. */
+	{
+		uint64_t idx[3] = { 1, 69, 70 };
+		struct reg_proof *all[3];
+
+		ck_assert_int_eq(reg_log_prove_inclusions(ctx, idx, 3, 70, all, &err),
+		    REG_ERANGE);
+		ck_assert(all[0] == NULL && all[1] == NULL && all[2] == NULL);
+		reg_error_clear(&err);
+		ck_assert_int_eq(reg_log_prove_inclusions(ctx, idx, 2, 71, all, &err),
+		    REG_ERANGE);
+		ck_assert(all[0] == NULL && all[1] == NULL);
+		ck_assert_int_eq(reg_log_prove_inclusions(ctx, idx, 0, 70, all, &err), 0);
 	}
 	reg_close(ctx);
 }

@@ -383,13 +383,17 @@ restrictions(struct out *o, proto_response *r)
 		    "policy");
 }
 
-/* Inclusion proofs of every disclosed event against the latest checkpoint. */
+/* Inclusion proofs of every disclosed event against the latest checkpoint,
+ * read together. */
 static int
 proofs(reg_ctx *ctx, struct out *o, proto_response *r, reg_error *err)
 {
 	struct reg_checkpoint cp;
+	struct proto_event **ev = NULL;
+	struct reg_proof **pr = NULL;
+	uint64_t *idx = NULL;
 	char *note = NULL;
-	size_t i, j, k;
+	size_t i, j, k, n = 0, cap = 0;
 	int rc;
 
 	rc = reg_log_latest_checkpoint(ctx, &note, &cp, err);
@@ -402,32 +406,51 @@ proofs(reg_ctx *ctx, struct out *o, proto_response *r, reg_error *err)
 	r->checkpoint = dup(o, note);
 	reg_free(note);
 	for (i = 0; i < r->n_candidates; i++)
+		cap += r->candidates[i].n_history;
+	if (cap == 0)
+		return 0;
+	if ((ev = calloc(cap, sizeof(*ev))) == NULL ||
+	    (idx = calloc(cap, sizeof(*idx))) == NULL ||
+	    (pr = calloc(cap, sizeof(*pr))) == NULL) {
+		rc = tr__fail(err, REG_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < r->n_candidates; i++)
 		for (j = 0; j < r->candidates[i].n_history; j++) {
 			struct proto_event *e = &r->candidates[i].history[j];
-			struct proto_inclusion_proof *ip;
-			struct reg_proof *p = NULL;
 
 			if ((uint64_t)e->log_index >= cp.size)
-				continue;
-			if ((rc = reg_log_prove_inclusion(ctx, (uint64_t)e->log_index,
-			    cp.size, &p, err)) != 0)
-				return rc;
-			if ((ip = zalloc(o, 1, sizeof(*ip))) == NULL ||
-			    (ip->hashes = zalloc(o, p->n, sizeof(*ip->hashes))) == NULL) {
-				free(ip);
-				reg_free(p);
-				return tr__fail(err, REG_ENOMEM, "out of memory");
-			}
-			ip->index = (int64_t)p->index;
-			ip->size = (int64_t)p->size;
-			memcpy(ip->leaf_hash.b, p->leaf_hash.b, 32);
-			for (k = 0; k < p->n; k++)
-				memcpy(ip->hashes[k].b, p->hashes[k].b, 32);
-			ip->n_hashes = p->n;
-			e->inclusion_proof = ip;
-			reg_free(p);
+				continue;	/* after the checkpoint */
+			ev[n] = e;
+			idx[n++] = (uint64_t)e->log_index;
 		}
-	return 0;
+	if ((rc = reg_log_prove_inclusions(ctx, idx, n, cp.size, pr, err)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct proto_inclusion_proof *ip;
+
+		if ((ip = zalloc(o, 1, sizeof(*ip))) == NULL ||
+		    (ip->hashes = zalloc(o, pr[i]->n, sizeof(*ip->hashes))) == NULL) {
+			free(ip);
+			rc = tr__fail(err, REG_ENOMEM, "out of memory");
+			goto out;
+		}
+		ip->index = (int64_t)pr[i]->index;
+		ip->size = (int64_t)pr[i]->size;
+		memcpy(ip->leaf_hash.b, pr[i]->leaf_hash.b, 32);
+		for (k = 0; k < pr[i]->n; k++)
+			memcpy(ip->hashes[k].b, pr[i]->hashes[k].b, 32);
+		ip->n_hashes = pr[i]->n;
+		ev[i]->inclusion_proof = ip;
+	}
+	rc = 0;
+out:
+	for (i = 0; pr != NULL && i < n; i++)
+		reg_free(pr[i]);
+	free(pr);
+	free(idx);
+	free(ev);
+	return rc;
 }
 
 int

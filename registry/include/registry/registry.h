@@ -423,6 +423,16 @@ struct reg_proof {
 };
 REG_API REG_WUR int reg_log_prove_inclusion(reg_ctx *ctx, uint64_t index,
     uint64_t size, struct reg_proof **out, reg_error *err);
+/*
+ * The inclusion proofs of n leaves in the tree of size leaves, read in two
+ * queries whatever n (the size, then every node the proofs need): out[i]
+ * receives the proof of index[i] (free each with reg_free()); nothing is
+ * left in out on failure.  REG_ERANGE for an index not below size, as
+ * reg_log_prove_inclusion().
+ */
+REG_API REG_WUR int reg_log_prove_inclusions(reg_ctx *ctx,
+    const uint64_t *index, size_t n, uint64_t size, struct reg_proof **out,
+    reg_error *err);
 REG_API REG_WUR int reg_log_prove_consistency(reg_ctx *ctx, uint64_t old_size,
     uint64_t new_size, struct reg_proof **out, reg_error *err);
 
