@@ -17,7 +17,10 @@
 #             one hop through the hub, timed as the chain is
 # Prints median and 99th percentile of each, the ratio of the chain's
 # median to the direct hop's, and where the chain's time goes, from the
-# times the daemons signed into it (median of each part).  Times include
+# times the daemons signed into it (median of each part), split at the end
+# into the time inside the daemons (hop 0 stored to the last answer
+# stored) and the rest, spent in the two tracectl processes (starting,
+# TLS, signing; reading, verifying and printing the chain).  Times include
 # starting tracectl twice per trace.
 #
 #   tests/bench/bench_chain.sh [N]      (make bench runs it; N default 50)
@@ -165,6 +168,8 @@ for line in open(sys.argv[1]):
         if i + 1 < len(hops):
             add("hop %d -> %d: answered -> next sent (FR)" % (i, i + 1), ms(hops[i + 1]["sent_at"]) - ms(h["answered_at"]))
     add("last answered -> tracectl chain done", t1 - ms(hops[-1]["answered_at"]))
+    add("in the daemons: hop 0 sent -> last answered", ms(hops[-1]["answered_at"]) - ms(hops[0]["sent_at"]))
+    add("in the tracectl processes: the rest", (t1 - t0) - (ms(hops[-1]["answered_at"]) - ms(hops[0]["sent_at"])))
 print("where the chain's time goes (median ms over %d chains):" % len(parts.get("last answered -> tracectl chain done", [])))
 for k, v in parts.items():
     print("  %-52s %7.1f" % (k, statistics.median(v)))
