@@ -406,11 +406,8 @@ reg__log_next_entry(reg_ctx *ctx, int begin, const void *leaf, size_t len,
 	if (len > REG_LOG_LEAF_MAX)
 		return reg__fail(err, REG_ETOOBIG, "a leaf is %zu bytes; the limit is "
 		    "%u", len, REG_LOG_LEAF_MAX);
-	if ((r = lock_and_read_frontier(ctx, begin, &f, err)) != 0) {
-		if (begin && reg__in_tx(ctx))
-			(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
+	if ((r = lock_and_read_frontier(ctx, begin, &f, err)) != 0)
 		return r;
-	}
 	*index = f.size;
 	reg_merkle_leaf_hash(leaf, len, &leafhash);
 	if ((c = reg__frontier_append(&f, &leafhash, n)) < 0)
@@ -512,28 +509,7 @@ int
 reg_log_prove_inclusion(reg_ctx *ctx, uint64_t index, uint64_t size,
     struct reg_proof **out, reg_error *err)
 {
-	struct reg__plan *p = NULL;
-	struct reg__subtree leaf;
-	int r;
-
-	*out = NULL;
-	p = malloc(sizeof(*p));
-	if (p == NULL)
-		return reg__fail(err, REG_ENOMEM, "out of memory");
-	if ((r = reg__plan_inclusion(index, size, p, err)) != 0)
-		goto out;
-	if ((r = prove(ctx, p, size, out, err)) != 0)
-		goto out;
-	(*out)->index = index;
-	leaf.level = 0;
-	leaf.index = index;
-	if ((r = fetch_subtrees(ctx, &leaf, 1, &(*out)->leaf_hash, err)) != 0) {
-		free(*out);
-		*out = NULL;
-	}
-out:
-	free(p);
-	return r;
+	return reg_log_prove_inclusions(ctx, &index, 1, size, out, err);
 }
 
 int

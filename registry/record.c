@@ -335,9 +335,14 @@ out:
 	return r;
 }
 
-int
-reg__record_write_last(reg_ctx *ctx, struct reg__tx *tx, enum reg__rectype type,
-    const char *const *values, const char *const *extra, const int *extralen,
+/*
+ * Writes the record with its leaf (record_stmt()'s mode 1 or 2) and
+ * commits, in the statement's round trip; the transaction is committed or
+ * rolled back.
+ */
+static int
+write_commit(reg_ctx *ctx, enum reg__rectype type, const char *const *values,
+    const char *const *extra, const int *extralen, int mode,
     uint64_t *log_index, reg_error *err)
 {
 	const struct reg__recdef *def = &reg__recdefs[type];
@@ -345,16 +350,12 @@ reg__record_write_last(reg_ctx *ctx, struct reg__tx *tx, enum reg__rectype type,
 	char what[64];
 	int r;
 
-	if (!tx->own)
-		return reg__record_write(ctx, type, values, extra, extralen, log_index,
-		    err);
-	tx->own = 0;	/* committed here, or rolled back */
 	snprintf(what, sizeof(what), "cannot record the %s", def->type);
-	r = record_stmt(ctx, def, values, extra, extralen, 1, &st, err);
+	r = record_stmt(ctx, def, values, extra, extralen, mode, &st, err);
 	if (r == 0)
 		r = reg__exec_commit(ctx, st.sql, st.n, st.params, st.lens, st.fmts,
 		    what, err);
-	else
+	else if (reg__in_tx(ctx))
 		(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
 	free(st.leaf);
 	if (r == 0 && log_index != NULL)
@@ -363,32 +364,31 @@ reg__record_write_last(reg_ctx *ctx, struct reg__tx *tx, enum reg__rectype type,
 }
 
 int
+reg__record_write_last(reg_ctx *ctx, struct reg__tx *tx, enum reg__rectype type,
+    const char *const *values, const char *const *extra, const int *extralen,
+    uint64_t *log_index, reg_error *err)
+{
+	if (!tx->own)
+		return reg__record_write(ctx, type, values, extra, extralen, log_index,
+		    err);
+	tx->own = 0;	/* committed here, or rolled back */
+	return write_commit(ctx, type, values, extra, extralen, 1, log_index, err);
+}
+
+int
 reg__record_write_alone(reg_ctx *ctx, enum reg__rectype type,
     const char *const *values, const char *const *extra, const int *extralen,
     const char *missing, uint64_t *log_index, reg_error *err)
 {
-	const struct reg__recdef *def = &reg__recdefs[type];
 	reg_error e = REG_ERROR_INIT;
-	struct record_stmt st;
-	char what[64];
 	int r;
 
 	if (reg__in_tx(ctx))
-		return reg__record_write(ctx, type, values, extra, extralen, log_index,
-		    err);
-	snprintf(what, sizeof(what), "cannot record the %s", def->type);
-	r = record_stmt(ctx, def, values, extra, extralen, 2, &st, &e);
-	if (r == 0)
-		r = reg__exec_commit(ctx, st.sql, st.n, st.params, st.lens, st.fmts,
-		    what, &e);
-	else if (reg__in_tx(ctx))
-		(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
-	free(st.leaf);
-	if (r == 0) {
-		if (log_index != NULL)
-			*log_index = st.idx;
+		return reg__fail(err, REG_EINTERNAL, "a record written alone needs "
+		    "no transaction open");
+	if ((r = write_commit(ctx, type, values, extra, extralen, 2, log_index,
+	    &e)) == 0)
 		return 0;
-	}
 	/* foreign_key_violation: what the record refers to is not there. */
 	if (missing != NULL && strcmp(e.sqlstate, "23503") == 0)
 		return reg__fail(err, REG_ENOTFOUND, "%s", missing);

@@ -69,10 +69,10 @@ int reg__record_write_last(reg_ctx *ctx, struct reg__tx *tx,
     const int *extralen, uint64_t *log_index, reg_error *err);
 
 /*
- * Writes one record in a transaction of its own, in two round trips: BEGIN
- * with the log's lock and frontier, then the record's row with its leaf
- * and COMMIT, sent together.  With a transaction open, reg__record_write().
- * A foreign key naming no row is REG_ENOTFOUND with the message missing.
+ * Writes one record in a transaction of its own (the caller has none), in
+ * two round trips: BEGIN with the log's lock and frontier, then the
+ * record's row with its leaf and COMMIT, sent together.  A foreign key
+ * naming no row is REG_ENOTFOUND with the message missing.
  */
 int reg__record_write_alone(reg_ctx *ctx, enum reg__rectype type,
     const char *const *values, const char *const *extra, const int *extralen,
@@ -117,8 +117,8 @@ int reg__records_verify(reg_ctx *ctx, const struct reg__recseen *seen,
  * nodes its log_entry row keeps (32 * REG_LOG_NODES_MAX bytes at most),
  * for a caller that inserts that row itself, in the statement that inserts
  * its record (record.c).  Inside the caller's transaction; or, with begin,
- * in a transaction opened here in the same round trip (rolled back when
- * this fails).
+ * in a transaction opened here in the same round trip (the caller rolls
+ * it back when this fails).
  */
 #define REG_LOG_NODES_MAX 64
 int reg__log_next_entry(reg_ctx *ctx, int begin, const void *leaf, size_t len,

@@ -10,9 +10,8 @@
  * statements outlive transactions (a rolled-back one included) and are
  * dropped with the connection, as the cache is with the context.
  *
- * Texts are compared whole (a pointer seen before is only a fast path), so
- * a caller may pass text it built; the cache holds REG__STMT_MAX texts and
- * runs any further one unprepared.
+ * Texts are compared whole, so a caller may pass text it built; the cache
+ * holds REG__STMT_MAX texts and runs any further one unprepared.
  */
 #include "config.h"
 
@@ -23,8 +22,7 @@
 #include "registry_int.h"
 
 struct reg__stmt {
-	const char *seen;	/* the caller's pointer when first seen */
-	char *sql;		/* its text */
+	char *sql;
 	char name[16];
 };
 
@@ -33,9 +31,6 @@ find(reg_ctx *ctx, const char *sql)
 {
 	int i;
 
-	for (i = 0; i < ctx->nstmts; i++)
-		if (ctx->stmts[i].seen == sql && strcmp(ctx->stmts[i].sql, sql) == 0)
-			return &ctx->stmts[i];
 	for (i = 0; i < ctx->nstmts; i++)
 		if (strcmp(ctx->stmts[i].sql, sql) == 0)
 			return &ctx->stmts[i];
@@ -73,7 +68,6 @@ prepared(reg_ctx *ctx, const char *sql, int n, PGresult **refused)
 		return NULL;
 	}
 	PQclear(res);
-	s->seen = sql;
 	ctx->nstmts++;
 	return s;
 }

@@ -810,6 +810,22 @@ on_hop_timer(evutil_socket_t fd, short what, void *arg)
 	free(t);
 }
 
+/* A step's outcome in tracerd_hops_total and the log (a question still
+ * waiting for its answer is neither). */
+static void
+step_seen(struct trd_daemon *d, const char *id, const char *outcome,
+    const char *error)
+{
+	if (strcmp(outcome, "waiting") == 0)
+		return;
+	if (outcome[0] != '\0')
+		trd_count(d, "tracerd_hops_total", "What became of requests sent to "
+		    "other States, by outcome.", "outcome", outcome);
+	if (outcome[0] != '\0' || error[0] != '\0')
+		trd_log_event("hop", id, outcome[0] ? outcome : "error",
+		    error[0] ? error : NULL);
+}
+
 static void
 hop_done(void *arg, int ran)
 {
@@ -820,18 +836,10 @@ hop_done(void *arg, int ran)
 	int i;
 
 	d->hops_running--;
-	for (i = 0; ran && i < j->nsteps; i++) {
-		trd_count(d, "tracerd_hops_total", "What became of requests sent to "
-		    "other States, by outcome.", "outcome", j->steps[i].outcome);
-		trd_log_event("hop", j->steps[i].id, j->steps[i].outcome, NULL);
-	}
-	if (ran && j->outcome[0] != '\0' && strcmp(j->outcome, "waiting") != 0)
-		trd_count(d, "tracerd_hops_total", "What became of requests sent to "
-		    "other States, by outcome.", "outcome", j->outcome);
-	if (ran && (j->outcome[0] != '\0' || j->error[0] != '\0') &&
-	    strcmp(j->outcome, "waiting") != 0)
-		trd_log_event("hop", j->id, j->outcome[0] ? j->outcome : "error",
-		    j->error[0] ? j->error : NULL);
+	for (i = 0; ran && i < j->nsteps; i++)
+		step_seen(d, j->steps[i].id, j->steps[i].outcome, "");
+	if (ran)
+		step_seen(d, j->id, j->outcome, j->error);
 	/* The chain ended here: the GETs held for it are answered. */
 	if (ran && j->changed && j->next == N_DONE) {
 		d->chain_ends++;
