@@ -294,6 +294,30 @@ submit r3.json >/dev/null
 check "not followed without follow_referrals" 0 'complete: not_followed in BE' \
     chain "$(idof r3.json)" inv --wait 30
 
+# 4b. Submit and follow in one command: the acknowledgement, then the
+# chain, checked as chain --wait checks it, on the same connection.
+follow() {	# follow OPTIONS FILE: tracectl submit as FR's investigator
+	"$TRACECTL" submit --url "$FRURL" --ca ca.pem --state FR --verify-key FR/1=fr-sign.pub \
+	    --cert inv.pem --key inv.key --sign-key inv-sign.key --kid FR/inv-1 "$@"
+}
+request r3b.json GKS0873
+check "submit --follow: acknowledged, then the chain, verified" 0 \
+    'complete: diversion in DE' follow --peers fr-peers.ini --follow 30 r3b.json
+follow --peers fr-peers.ini --follow 30 --json r3b.json > follow.out 2>&1
+if [ "$(wc -l < follow.out)" = 2 ] && head -1 follow.out | grep -q '"status":"acknowledged"' &&
+    tail -1 follow.out | grep -q '"schema":"trace-chain/1".*"complete":true'; then
+	ok "submit --follow --json: the acknowledgement, then the chain"
+else
+	bad "submit --follow --json" "$(cat follow.out)"
+fi
+check "submit --follow needs the peers directory" 2 '--peers FILE' follow --follow 30 r3b.json
+request r3c.json GKS0873 true BE
+check "submit --follow straight to BE: refused, tracectl wait advised" 2 'tracectl wait' \
+    "$TRACECTL" submit --url https://127.0.0.1:1 --ca ca.pem --state BE --peers fr-peers.ini \
+    --cert inv.pem --key inv.key --sign-key inv-sign.key --kid FR/inv-1 --follow 5 r3c.json
+check "chain --follow: refused, --wait advised" 2 'chain waits with --wait' \
+    chain "$id1" inv --follow 5
+
 # 5. A hop that declines: DE's policy now declines FR.
 printf '[registry]\nstate = DE\n[foreign.FR]\nanswer = no\ndecline_reason = Not without a court order.\n' > de-policy.ini
 eval "kill -HUP \$pid_DE"

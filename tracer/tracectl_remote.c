@@ -33,6 +33,7 @@ struct remote {
 	const char *peers_path, *cert, *key, *sign_path, *kid;
 	const char *save;
 	double timeout, interval;	/* chain: timeout 0 without --wait */
+	double follow;			/* submit --follow SECONDS, else 0 */
 	int json, pretty;
 	const char *arg;		/* FILE or ID */
 	/* Set by remote_open(). */
@@ -42,6 +43,8 @@ struct remote {
 	proto_jws_key *signer;		/* --sign-key, submit only */
 	tr__client *client;
 };
+
+static int chain_show(struct remote *rm, const char *id, double wait);
 
 /* Which of the optional options a command takes. */
 enum { R_SIGN = 1, R_WAIT = 2, R_CHAIN = 4 };
@@ -55,7 +58,15 @@ remote_usage(FILE *f, const char *cmd)
 		    "         [OPTIONS] FILE\n"
 		    "\n"
 		    "Signs the trace request in FILE ('-': standard input) and sends it to\n"
-		    "State XX's tracing daemon, then checks and shows its acknowledgement.\n");
+		    "State XX's tracing daemon, then checks and shows its acknowledgement.\n"
+		    "\n"
+		    "  --follow SECONDS    sent to this State's own daemon (--state is the\n"
+		    "                      requesting State): then wait this long (at most\n"
+		    "                      a day) for the chain to end, on the same\n"
+		    "                      connection, and show it checked, as " PROG " chain\n"
+		    "                      --wait does (needs --peers); exit as chain does.\n"
+		    "                      With --json, two lines: the acknowledgement, then\n"
+		    "                      the chain\n");
 	else if (strcmp(cmd, "status") == 0)
 		fprintf(f,
 		    "Usage: " PROG " status (--to XX | --url URL --ca FILE --state XX)\n"
@@ -167,7 +178,7 @@ remote_parse(struct remote *rm, unsigned takes, int argc, char **argv)
 {
 	enum { O_TO = 1, O_URL, O_CA, O_STATE, O_VKEY, O_PEERS, O_CERT, O_KEY,
 		O_SIGN, O_KID, O_JSON, O_TIMEOUT, O_INTERVAL, O_SAVE, O_PRETTY,
-		O_WAITS, O_HELP };
+		O_WAITS, O_FOLLOW, O_HELP };
 	static const struct option opts[] = {
 		{ "to", required_argument, NULL, O_TO },
 		{ "url", required_argument, NULL, O_URL },
@@ -185,6 +196,7 @@ remote_parse(struct remote *rm, unsigned takes, int argc, char **argv)
 		{ "save", required_argument, NULL, O_SAVE },
 		{ "pretty", no_argument, NULL, O_PRETTY },
 		{ "wait", required_argument, NULL, O_WAITS },
+		{ "follow", required_argument, NULL, O_FOLLOW },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -226,6 +238,16 @@ remote_parse(struct remote *rm, unsigned takes, int argc, char **argv)
 				return usage_error(rm, "--wait is an option of chain only");
 			if ((rm->timeout = seconds(optarg, 86400)) < 0)
 				return usage_error(rm, "--wait must be a number of seconds "
+				    "above 0, at most a day");
+			break;
+		case O_FOLLOW:
+			if (!(takes & R_SIGN))
+				return usage_error(rm, "--follow is an option of submit "
+				    "only; %s", (takes & R_CHAIN) ? "chain waits with --wait" :
+				    (takes & R_WAIT) ? "wait waits with --timeout" :
+				    "wait for an answer with " PROG " wait");
+			if ((rm->follow = seconds(optarg, 86400)) < 0)
+				return usage_error(rm, "--follow must be a number of seconds "
 				    "above 0, at most a day");
 			break;
 		case O_TIMEOUT:
@@ -279,6 +301,9 @@ remote_parse(struct remote *rm, unsigned takes, int argc, char **argv)
 	if ((takes & R_SIGN) && (rm->sign_path == NULL || rm->kid == NULL))
 		return usage_error(rm, "a request is sent signed: --sign-key FILE "
 		    "--kid KID, or TRACER_SIGN_KEY and TRACER_KID");
+	if (rm->follow > 0 && rm->peers_path == NULL)
+		return usage_error(rm, "--follow checks each hop's answer with the "
+		    "peers directory: --peers FILE or TRACER_PEERS");
 	return -1;
 }
 
@@ -664,6 +689,14 @@ tracectl_submit(int argc, char **argv)
 		rc = EX_USAGE;
 		goto out;
 	}
+	if (rm.follow > 0 && strcmp(req->requesting_state, rm.state) != 0) {
+		fprintf(stderr, PROG " submit: %s: --follow follows the chain that "
+		    "%s's own daemon sends on, and this goes straight to %s; wait for "
+		    "its answer with " PROG " wait, or send the request to %s's daemon\n",
+		    file, req->requesting_state, rm.state, req->requesting_state);
+		rc = EX_USAGE;
+		goto out;
+	}
 	if (strncmp(rm.kid, req->requesting_state, 2) != 0 || rm.kid[2] != '/') {
 		fprintf(stderr, PROG " submit: --kid %s is not a key of %s, the "
 		    "requesting State; sign with a kid of %s (%s/...)\n", rm.kid,
@@ -671,7 +704,7 @@ tracectl_submit(int argc, char **argv)
 		rc = EX_USAGE;
 		goto out;
 	}
-	if ((rc = remote_open(&rm, 0)) >= 0)
+	if ((rc = remote_open(&rm, rm.follow > 0 ? rm.follow + 5 : 0)) >= 0)
 		goto out;
 	rc = EX_FAIL;
 	/* Signed in canonical form (proto/README.md, section 12). */
@@ -712,6 +745,9 @@ tracectl_submit(int argc, char **argv)
 		print_ack(rm.state, ack);
 	}
 	rc = fflush(stdout) == 0 ? EX_OK : EX_FAIL;
+	/* The chain, on the same connection. */
+	if (rc == EX_OK && rm.follow > 0)
+		rc = chain_show(&rm, req->id, rm.follow);
 out:
 	proto_ack_free(ack);
 	proto_jws_free(jws);
@@ -1024,7 +1060,7 @@ print_answer(const proto_response *resp)
 /* Asks once for the chain; *doc its verified payload.  -1 to go on, else
  * the exit status. */
 static int
-ask_chain(struct remote *rm, int hold, json_t **doc)
+ask_chain(struct remote *rm, const char *id, int hold, json_t **doc)
 {
 	struct tr__client_answer ans = { .retry_after = -1 };
 	reg_error err = REG_ERROR_INIT;
@@ -1037,10 +1073,9 @@ ask_chain(struct remote *rm, int hold, json_t **doc)
 
 	*doc = NULL;
 	if (hold > 0)
-		snprintf(path, sizeof(path), "/v1/traces/%s/chain?wait=%d", rm->arg,
-		    hold);
+		snprintf(path, sizeof(path), "/v1/traces/%s/chain?wait=%d", id, hold);
 	else
-		snprintf(path, sizeof(path), "/v1/traces/%s/chain", rm->arg);
+		snprintf(path, sizeof(path), "/v1/traces/%s/chain", id);
 	if (tr__client_get(rm->client, path, &ans, &err) != 0) {
 		cli_report(rm->prog, &err);
 		return EX_FAIL;
@@ -1052,9 +1087,9 @@ ask_chain(struct remote *rm, int hold, json_t **doc)
 	if (cty == NULL || strcmp(cty, "trace-chain/1") != 0 ||
 	    (*doc = json_loadb((const char *)p, n, 0, NULL)) == NULL ||
 	    !json_is_array(json_object_get(*doc, "hops")) ||
-	    strcmp(jstr(*doc, "id"), rm->arg) != 0) {
-		fprintf(stderr, PROG " chain: %s's daemon did not answer with the "
-		    "chain of %s (trace-chain/1)\n", rm->state, rm->arg);
+	    strcmp(jstr(*doc, "id"), id) != 0) {
+		fprintf(stderr, "%s: %s's daemon did not answer with the chain of %s "
+		    "(trace-chain/1)\n", rm->prog, rm->state, id);
 		json_decref(*doc);
 		*doc = NULL;
 		rc = EX_BADREQ;
@@ -1065,31 +1100,24 @@ out:
 	return rc;
 }
 
-int
-tracectl_chain(int argc, char **argv)
+/*
+ * Asks the daemon for the chain of request id, within wait seconds (0: once)
+ * until it ends, then checks every hop's answer and prints the chain.
+ * Returns the exit status.
+ */
+static int
+chain_show(struct remote *rm, const char *id, double wait)
 {
-	struct remote rm = { .cmd = "chain" };
 	json_t *doc = NULL, *last = NULL, *hops, *h, *end;
 	struct tracectl_verified v;
-	double deadline;
+	double deadline = cli_now() + wait;
 	size_t i, nsig = 0, nproofs = 0;
 	int rc, bad = 0, complete;
 	char why[700];
 
-	if ((rc = remote_parse(&rm, R_CHAIN, argc, argv)) >= 0)
-		return rc;
-	if (!id_valid(rm.arg))
-		return usage_error(&rm, "%s is not a request id (a UUID in lower "
-		    "case)", rm.arg);
-	if (rm.peers_path == NULL)
-		return usage_error(&rm, "the answers are checked with the peers "
-		    "directory: --peers FILE or TRACER_PEERS");
-	if ((rc = remote_open(&rm, rm.timeout > 0 ? rm.timeout : 30)) >= 0)
-		goto out;
-	deadline = cli_now() + rm.timeout;
 	for (;;) {
 		/* The daemon holds each question until the chain ends, within
-		 * what is left of --wait: asked again at once after a change, a
+		 * what is left of the wait: asked again at once after a change, a
 		 * last time when under a second is left, and after a pause when
 		 * the same chain came back at once (a daemon that does not hold
 		 * questions is not asked in a busy loop). */
@@ -1097,7 +1125,7 @@ tracectl_chain(int argc, char **argv)
 		int hold = (int)(deadline - t0);
 		json_t *hops_before = last != NULL ? json_object_get(last, "hops") : NULL;
 
-		if ((rc = ask_chain(&rm, hold > 30 ? 30 : hold, &doc)) >= 0)
+		if ((rc = ask_chain(rm, id, hold > 30 ? 30 : hold, &doc)) >= 0)
 			goto out;
 		complete = json_is_true(json_object_get(doc, "complete"));
 		if (complete || hold < 1 || cli_now() >= deadline)
@@ -1111,8 +1139,8 @@ tracectl_chain(int argc, char **argv)
 	}
 	hops = json_object_get(doc, "hops");
 	end = json_object_get(doc, "end");
-	if (!rm.json) {
-		printf("Chain of request %s, asked by %s: %zu hop%s, ", rm.arg,
+	if (!rm->json) {
+		printf("Chain of request %s, asked by %s: %zu hop%s, ", id,
 		    jstr(doc, "requesting_state"), json_array_size(hops),
 		    json_array_size(hops) == 1 ? "" : "s");
 		if (complete) {
@@ -1135,7 +1163,7 @@ tracectl_chain(int argc, char **argv)
 		int vr = -1;
 
 		if (*text != '\0') {
-			vr = tracectl_verify_response(rm.peers, text, strlen(text), &resp,
+			vr = tracectl_verify_response(rm->peers, text, strlen(text), &resp,
 			    &v, why, sizeof(why));
 			if (vr == EX_OK && (strcmp(resp->id, jstr(h, "request_id")) != 0 ||
 			    strcmp(resp->responding_state, jstr(h, "requested_state")) != 0)) {
@@ -1150,7 +1178,7 @@ tracectl_chain(int argc, char **argv)
 				bad = 1;
 			}
 		}
-		if (!rm.json) {
+		if (!rm->json) {
 			printf("%-3lld %-5s %-4s %-12s %-16s ",
 			    (long long)json_integer_value(json_object_get(h, "hop")),
 			    jstr(h, "requested_state"), *jstr(h, "via") ? jstr(h, "via") :
@@ -1173,12 +1201,12 @@ tracectl_chain(int argc, char **argv)
 			if (vr == EX_OK)
 				print_answer(resp);
 		} else if (vr >= 0 && vr != EX_OK) {
-			fprintf(stderr, PROG " chain: hop %zu (%s): %s\n", i,
+			fprintf(stderr, "%s: hop %zu (%s): %s\n", rm->prog, i,
 			    jstr(h, "requested_state"), why);
 		}
 		proto_response_free(resp);
 	}
-	if (rm.json) {
+	if (rm->json) {
 		char *out = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
 		if (out != NULL)
@@ -1194,6 +1222,25 @@ tracectl_chain(int argc, char **argv)
 out:
 	json_decref(last);
 	json_decref(doc);
+	return rc;
+}
+
+int
+tracectl_chain(int argc, char **argv)
+{
+	struct remote rm = { .cmd = "chain" };
+	int rc;
+
+	if ((rc = remote_parse(&rm, R_CHAIN, argc, argv)) >= 0)
+		return rc;
+	if (!id_valid(rm.arg))
+		return usage_error(&rm, "%s is not a request id (a UUID in lower "
+		    "case)", rm.arg);
+	if (rm.peers_path == NULL)
+		return usage_error(&rm, "the answers are checked with the peers "
+		    "directory: --peers FILE or TRACER_PEERS");
+	if ((rc = remote_open(&rm, rm.timeout > 0 ? rm.timeout : 30)) < 0)
+		rc = chain_show(&rm, rm.arg, rm.timeout);
 	remote_close(&rm);
 	return rc;
 }
