@@ -103,6 +103,7 @@ reg_close(reg_ctx *ctx)
 	if (ctx->conn != NULL)
 		PQfinish(ctx->conn);
 	reg__stmts_free(ctx);
+	free(ctx->frontier);
 	free(ctx);
 }
 

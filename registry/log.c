@@ -20,8 +20,9 @@
 
 /*
  * The committed size and, for each bit b set in it, the hash kept at level
- * b in row ((size >> b) << b) - 1: the frontier.  Text results (it runs in
- * a multi-statement string), hashes in hex.
+ * b in row ((size >> b) << b) - 1: the frontier.  Text results, hashes in
+ * hex.  Prepared (reg__exec_locked()): planning it took longer than running
+ * it.
  */
 #define FRONTIER_SQL \
 	"WITH s AS (SELECT max(idx) + 1 AS n FROM log_entry) " \
@@ -31,7 +32,6 @@
 	"WHERE s.n IS NOT NULL AND (s.n >> b) & 1 = 1"
 
 /* Transaction-scoped advisory locks (any constants will do). */
-#define LOG_LOCK_SQL REG__LOG_LOCK_SQL
 #define CKPT_LOCK_SQL "SELECT pg_advisory_xact_lock(7238294713)"
 #define APPEND_BATCH_MAX 100000
 
@@ -189,42 +189,27 @@ out:
 }
 
 /*
- * Takes the append lock (opening a transaction first when begin is set)
- * and reads the frontier of the committed log, in one round trip: the
- * statements take no data, and in READ COMMITTED the query after the lock
- * sees every leaf committed before the lock was granted.  The frontier of
- * size n is kept in the rows ((n >> b) << b) - 1 for each bit b set in n.
+ * The frontier from FRONTIER_SQL's result res (PGRES_TUPLES_OK).  The
+ * frontier of size n is kept in the rows ((n >> b) << b) - 1 for each bit b
+ * set in n.
  */
 static int
-lock_and_read_frontier(reg_ctx *ctx, int begin, struct reg__frontier *f,
+frontier_read(reg_ctx *ctx, PGresult *res, struct reg__frontier *f,
     reg_error *err)
 {
-	static const char *const sql[2] = {
-		LOG_LOCK_SQL "; " FRONTIER_SQL,
-		"BEGIN; " LOG_LOCK_SQL "; " FRONTIER_SQL
-	};
-	PGresult *res = NULL;
 	uint64_t size;
-	int r = REG_EDB, rows, i, j;
+	int rows, i, j;
 
+	(void)ctx;
 	reg__frontier_init(f);
-	res = PQexec(ctx->conn, sql[begin ? 1 : 0]);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		r = reg__fail_pg(err, ctx->conn, res, "cannot lock the log for appending");
-		goto out;
-	}
 	rows = PQntuples(res);
-	if (rows == 0) {
-		r = 0;	/* an empty log */
-		goto out;
-	}
+	if (rows == 0)
+		return 0;	/* an empty log */
 	size = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
 	f->count = reg__merkle_decompose(0, size, f->st);
-	if (f->count < 0) {
-		r = reg__fail(err, REG_EINTERNAL, "cannot decompose a tree of %" PRIu64
-		    " leaves", size);
-		goto out;
-	}
+	if (f->count < 0)
+		return reg__fail(err, REG_EINTERNAL, "cannot decompose a tree of %"
+		    PRIu64 " leaves", size);
 	f->size = size;
 	for (i = 0; i < f->count; i++) {
 		uint64_t want = subtree_row(&f->st[i]);
@@ -233,21 +218,83 @@ lock_and_read_frontier(reg_ctx *ctx, int begin, struct reg__frontier *f,
 			if (!PQgetisnull(res, j, 1) &&
 			    strtoull(PQgetvalue(res, j, 1), NULL, 10) == want)
 				break;
-		if (j == rows) {
-			r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " is missing from "
-			    "the log: the stored log is damaged; run 'regctl log verify'", want);
-			goto out;
-		}
-		if (unhex32(PQgetvalue(res, j, 2), &f->h[i]) != 0) {
-			r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " lacks the hash of "
-			    "its level-%u subtree: the stored log is damaged; run "
+		if (j == rows)
+			return reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " is missing "
+			    "from the log: the stored log is damaged; run 'regctl log "
+			    "verify'", want);
+		if (unhex32(PQgetvalue(res, j, 2), &f->h[i]) != 0)
+			return reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " lacks the hash "
+			    "of its level-%u subtree: the stored log is damaged; run "
 			    "'regctl log verify'", want, f->st[i].level);
-			goto out;
-		}
 	}
-	r = 0;
-out:
+	return 0;
+}
+
+void
+reg__frontier_forget(reg_ctx *ctx)
+{
+	ctx->frontier_kept = 0;
+}
+
+/*
+ * Takes the append lock (opening a transaction first when begin is set)
+ * and reads the frontier of the committed log, in one round trip: in READ
+ * COMMITTED the query after the lock sees every leaf committed before the
+ * lock was granted.  In a transaction whose frontier reg__tx_enter_find()
+ * kept (under the lock already), that frontier, once.
+ */
+static int
+lock_and_read_frontier(reg_ctx *ctx, int begin, struct reg__frontier *f,
+    reg_error *err)
+{
+	const struct reg__query q = { FRONTIER_SQL, 0, NULL };
+	PGresult *res = NULL;
+	int r;
+
+	if (!begin && ctx->frontier_kept && reg__in_tx(ctx)) {
+		*f = *ctx->frontier;
+		ctx->frontier_kept = 0;
+		return 0;
+	}
+	if (reg__exec_locked(ctx, begin, &q, 1, &res) != 0)
+		return reg__fail_pg(err, ctx->conn, NULL, "cannot lock the log for "
+		    "appending");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = reg__fail_pg(err, ctx->conn, res, "cannot lock the log for appending");
+	else
+		r = frontier_read(ctx, res, f, err);
 	PQclear(res);
+	return r;
+}
+
+int
+reg__tx_enter_find(reg_ctx *ctx, struct reg__tx *tx, const char *sql, int n,
+    const char *const *values, PGresult **found, reg_error *err)
+{
+	const struct reg__query q[2] = { { sql, n, values }, { FRONTIER_SQL, 0, NULL } };
+	PGresult *res[2];
+	int r;
+
+	*found = NULL;
+	tx->own = !reg__in_tx(ctx);
+	if (ctx->frontier == NULL &&
+	    (ctx->frontier = malloc(sizeof(*ctx->frontier))) == NULL)
+		return reg__fail(err, REG_ENOMEM, "out of memory");
+	if (reg__exec_locked(ctx, tx->own, q, 2, res) != 0)
+		return reg__fail_pg(err, ctx->conn, NULL, "cannot lock the log");
+	if (PQresultStatus(res[0]) != PGRES_TUPLES_OK) {
+		r = reg__fail_pg(err, ctx->conn, res[0], "cannot look up what is "
+		    "stored");
+	} else if (PQresultStatus(res[1]) != PGRES_TUPLES_OK) {
+		r = reg__fail_pg(err, ctx->conn, res[1], "cannot lock the log for "
+		    "appending");
+	} else if ((r = frontier_read(ctx, res[1], ctx->frontier, err)) == 0) {
+		ctx->frontier_kept = 1;
+		*found = res[0];
+		res[0] = NULL;
+	}
+	PQclear(res[0]);
+	PQclear(res[1]);
 	return r;
 }
 

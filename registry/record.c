@@ -569,6 +569,8 @@ reg__tx_enter_locked(reg_ctx *ctx, struct reg__tx *tx, reg_error *err)
 int
 reg__tx_leave(reg_ctx *ctx, struct reg__tx *tx, int r, reg_error *err)
 {
+	/* A frontier kept and not used is not kept past its writer. */
+	reg__frontier_forget(ctx);
 	if (!tx->own)
 		return r;
 	tx->own = 0;

@@ -18,7 +18,15 @@ struct reg_ctx {
 	/* Country codes found in the country table on this connection, one
 	 * bit per code AA..ZZ: reference data, looked up once. */
 	unsigned char countries[(26 * 26 + 7) / 8];
+	/* The log's frontier as read under its lock in the open transaction
+	 * (reg__tx_enter_find()), kept for the next leaf appended in it; any
+	 * transaction command forgets it (reg__frontier_forget()). */
+	struct reg__frontier *frontier;
+	int frontier_kept;
 };
+
+/* Forgets the kept frontier (log.c). */
+void reg__frontier_forget(reg_ctx *ctx);
 
 /*
  * PQexecParams() on the context's connection, with the statement prepared
@@ -37,6 +45,23 @@ void reg__stmts_free(reg_ctx *ctx);
  * succeeded; otherwise the failure, named by what, is in err and the
  * transaction rolled back.
  */
+/*
+ * When begin, BEGIN; then the log's lock (REG__LOG_LOCK_SQL) and the nq
+ * (at most REG__LOCKED_MAX) statements q, prepared as reg__exec() prepares
+ * them: sent together (pipeline mode), one round trip.  Returns 0 with
+ * res[i] each statement's result (to PQclear()): when BEGIN or the lock
+ * failed, res[0] is its failure and the rest NULL; after a failed
+ * statement the others are the pipeline's aborted results.  -1 when the
+ * connection failed (res all NULL).  Forgets the kept frontier.
+ */
+#define REG__LOCKED_MAX 4
+struct reg__query {
+	const char *sql;
+	int n;
+	const char *const *values;
+};
+int reg__exec_locked(reg_ctx *ctx, int begin, const struct reg__query *q,
+    int nq, struct pg_result **res);
 int reg__exec_commit(reg_ctx *ctx, const char *sql, int n,
     const char *const *values, const int *lengths, const int *formats,
     const char *what, reg_error *err);

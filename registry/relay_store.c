@@ -123,16 +123,11 @@ reg_relay_receive(reg_ctx *ctx, const struct reg_relay_in *in,
 	if (tin[0] == NULL)
 		return reg__fail(err, REG_EINVAL, "received_at is required");
 	/* Under the log's lock: one id is stored once, with one leaf. */
-	if ((r = reg__tx_enter_locked(ctx, &tx, err)) != 0)
-		goto out;
 	params[0] = id;
-	res = reg__exec(ctx, "SELECT requesting_state::text, request_sha256, "
-	    "log_index FROM relay WHERE id = $1", 1, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		r = reg__fail_pg(err, ctx->conn, res, "cannot look up relay %s", id);
-		PQclear(res);
+	if ((r = reg__tx_enter_find(ctx, &tx, "SELECT requesting_state::text, "
+	    "request_sha256, log_index FROM relay WHERE id = $1", 1, params, &res,
+	    err)) != 0)
 		goto out;
-	}
 	if (PQntuples(res) == 1) {
 		if (same != NULL)
 			*same = strcmp(PQgetvalue(res, 0, 0), in->requesting_state) == 0 &&
@@ -199,30 +194,27 @@ reg_relay_status_add(reg_ctx *ctx, const char *request_id, const char *status,
 	reg_uuid_format(&u, id);
 	reg__now_text(now);
 	snprintf(hs, sizeof(hs), "%d", http_status);
-	if ((r = reg__tx_enter_locked(ctx, &tx, err)) != 0 ||
-	    (r = times_canon(tname, tin, times, err)) != 0)
+	tx.own = 0;
+	if ((r = times_canon(tname, tin, times, err)) != 0)
 		goto out;
 	/*
 	 * Only changes are recorded: the status, due time or answer time
 	 * differ from the latest.  The hub's own outcomes (refused,
 	 * unavailable) count only until the requested State acknowledged.
+	 * Looked up as the transaction starts, under the log's lock.
 	 */
 	params[0] = rid;
 	params[1] = status;
 	params[2] = times[0][0] ? times[0] : NULL;
 	params[3] = times[1][0] ? times[1] : NULL;
-	res = reg__exec(ctx, "SELECT (SELECT status = $2 AND "
+	if ((r = reg__tx_enter_find(ctx, &tx, "SELECT (SELECT status = $2 AND "
 	    "due_by IS NOT DISTINCT FROM $3::timestamptz AND "
 	    "responded_at IS NOT DISTINCT FROM $4::timestamptz "
 	    "FROM relay_status WHERE request_id = r.id ORDER BY log_index DESC "
 	    "LIMIT 1), (SELECT status FROM relay_status WHERE request_id = r.id "
 	    "ORDER BY log_index DESC LIMIT 1) FROM relay r WHERE r.id = $1", 4,
-	    params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		r = reg__fail_pg(err, ctx->conn, res, "cannot look up relay %s", rid);
-		PQclear(res);
+	    params, &res, err)) != 0)
 		goto out;
-	}
 	if (PQntuples(res) == 0) {
 		PQclear(res);
 		r = reg__fail(err, REG_ENOTFOUND, "no relay %s", rid);

@@ -111,6 +111,7 @@ reg__exec_commit(reg_ctx *ctx, const char *sql, int n, const char *const *values
 	struct reg__stmt *s = prepared(ctx, sql, n, &refused);
 	int r = 0;
 
+	reg__frontier_forget(ctx);
 	if (refused != NULL) {
 		r = reg__fail_pg(err, conn, refused, "%s", what);
 		PQclear(refused);
@@ -156,6 +157,107 @@ failed:
 	if (PQtransactionStatus(conn) != PQTRANS_IDLE)
 		(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
 	return r;
+}
+
+int
+reg__exec_locked(reg_ctx *ctx, int begin, const struct reg__query *q, int nq,
+    PGresult **res)
+{
+	PGconn *conn = ctx->conn;
+	PGresult *refused;
+	struct reg__stmt *s[REG__LOCKED_MAX];
+	int i, n, k;
+
+	reg__frontier_forget(ctx);
+	for (i = 0; i < nq; i++)
+		res[i] = NULL;
+	if (nq < 1 || nq > REG__LOCKED_MAX)
+		return -1;
+	for (i = 0; i < nq; i++) {
+		s[i] = prepared(ctx, q[i].sql, q[i].n, &refused);
+		if (refused != NULL) {
+			res[i] = refused;
+			return 0;
+		}
+	}
+	for (i = 0; i < nq; i++)
+		if (s[i] == NULL)
+			break;
+	if (i < nq || PQenterPipelineMode(conn) != 1) {
+		/* One after the other. */
+		const char *lead[2] = { "BEGIN", REG__LOG_LOCK_SQL };
+		PGresult *r;
+
+		for (k = begin ? 0 : 1; k < 2; k++) {
+			r = PQexec(conn, lead[k]);
+			if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+			    PQresultStatus(r) != PGRES_TUPLES_OK) {
+				res[0] = r;
+				return 0;
+			}
+			PQclear(r);
+		}
+		for (i = 0; i < nq; i++) {
+			res[i] = reg__exec(ctx, q[i].sql, q[i].n, q[i].values, NULL, NULL, 0);
+			if (PQresultStatus(res[i]) != PGRES_TUPLES_OK &&
+			    PQresultStatus(res[i]) != PGRES_COMMAND_OK)
+				break;
+		}
+		return 0;
+	}
+	if (begin && PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL,
+	    0) != 1)
+		goto lost;
+	if (PQsendQueryParams(conn, REG__LOG_LOCK_SQL, 0, NULL, NULL, NULL, NULL,
+	    0) != 1)
+		goto lost;
+	for (i = 0; i < nq; i++)
+		if (PQsendQueryPrepared(conn, s[i]->name, q[i].n, q[i].values, NULL,
+		    NULL, 0) != 1)
+			goto lost;
+	if (PQpipelineSync(conn) != 1)
+		goto lost;
+	/* BEGIN's and the lock's results, then the statements': the first
+	 * that failed stands for both. */
+	n = begin ? 2 : 1;
+	for (k = 0; k < n; k++) {
+		PGresult *r = next_result(conn);
+
+		if (r == NULL)
+			goto drain;
+		if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+		    PQresultStatus(r) != PGRES_TUPLES_OK && res[0] == NULL)
+			res[0] = r;
+		else
+			PQclear(r);
+	}
+	k = res[0] != NULL;	/* BEGIN or the lock failed: the rest aborted */
+	for (i = 0; i < nq; i++) {
+		PGresult *r = next_result(conn);
+
+		if (r == NULL)
+			goto drain;
+		if (k)
+			PQclear(r);
+		else
+			res[i] = r;
+	}
+	PQclear(PQgetResult(conn));	/* PGRES_PIPELINE_SYNC */
+	if (PQexitPipelineMode(conn) != 1)
+		goto lost;
+	return 0;
+drain:
+	for (i = 0; i < nq; i++) {
+		PQclear(res[i]);
+		res[i] = NULL;
+	}
+lost:
+	(void)PQexitPipelineMode(conn);
+	for (i = 0; i < nq; i++) {
+		PQclear(res[i]);
+		res[i] = NULL;
+	}
+	return -1;
 }
 
 void

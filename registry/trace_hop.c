@@ -41,24 +41,22 @@ static const char *const kinds[] = {
 	LATEST("acknowledged", "ak") LATEST("answered", "an") \
 	LATEST("refused", "rf") LATEST("ended", "en")
 
-/* Looks up hop id under the log's lock: 0 (with *same whether its origin
- * has digest digest, and its acknowledgement), or REG_ENOTFOUND. */
+/* Enters the transaction and looks up hop id under the log's lock, in one
+ * round trip: 0 (with *same whether its origin has digest digest, and its
+ * acknowledgement), or REG_ENOTFOUND. */
 static int
-find_hop(reg_ctx *ctx, const char *id, const char *digest, int *same,
-    uint64_t *idx, char **ack, reg_error *err)
+find_hop(reg_ctx *ctx, struct reg__tx *tx, const char *id, const char *digest,
+    int *same, uint64_t *idx, char **ack, reg_error *err)
 {
 	const char *params[2] = { id, digest };
-	PGresult *res;
-	int r = 0;
+	PGresult *res = NULL;
+	int r;
 
-	res = reg__exec(ctx, "SELECT coalesce(h.origin_sha256 = $2, false), "
-	    "h.log_index, a.message FROM trace_hop h "
+	if ((r = reg__tx_enter_find(ctx, tx, "SELECT coalesce(h.origin_sha256 = "
+	    "$2, false), h.log_index, a.message FROM trace_hop h "
 	    "LEFT JOIN trace_hop_ack a ON a.hop_id = h.id WHERE h.id = $1",
-	    2, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		r = reg__fail_pg(err, ctx->conn, res, "cannot look up hop %s", id);
+	    2, params, &res, err)) != 0)
 		goto out;
-	}
 	if (PQntuples(res) == 0) {
 		r = REG_ENOTFOUND;
 		goto out;
@@ -182,9 +180,7 @@ reg_hop_add(reg_ctx *ctx, const struct reg_hop_in *in, reg_trace_ack_cb ack_cb,
 		goto done;
 	/* Under the log's lock, as reg_trace_receive(): one id, one hop; one
 	 * parent, one follow-up. */
-	if ((r = reg__tx_enter_locked(ctx, &tx, err)) != 0)
-		goto out;
-	r = find_hop(ctx, id, odigest ? odigest : "", &same, &idx, &ack, err);
+	r = find_hop(ctx, &tx, id, odigest ? odigest : "", &same, &idx, &ack, err);
 	if (r == 0) {
 		r = reg__fail(err, REG_EEXIST, "hop %s is stored already (leaf %" PRIu64
 		    ") %s", id, idx, same ? "with the same request" :

@@ -180,21 +180,19 @@ text_u64(const char *s)
  * REG_ENOTFOUND when none.
  */
 static int
-find_request(reg_ctx *ctx, const char *id, const char *digest, int *same,
-    uint64_t *idx, char **ack, reg_error *err)
+find_request(reg_ctx *ctx, struct reg__tx *tx, const char *id,
+    const char *digest, int *same, uint64_t *idx, char **ack, reg_error *err)
 {
 	const char *params[2] = { id, digest };
-	PGresult *res;
-	int r = 0;
+	PGresult *res = NULL;
+	int r;
 
-	res = reg__exec(ctx, "SELECT " REG__SQL_SHA256("r.message") " = $2, "
-	    "r.log_index, a.message FROM trace_request r "
+	/* Entering the transaction, under the log's lock: one round trip. */
+	if ((r = reg__tx_enter_find(ctx, tx, "SELECT " REG__SQL_SHA256("r.message")
+	    " = $2, r.log_index, a.message FROM trace_request r "
 	    "LEFT JOIN trace_ack a ON a.request_id = r.id WHERE r.id = $1",
-	    2, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		r = reg__fail_pg(err, ctx->conn, res, "cannot look up trace request %s", id);
+	    2, params, &res, err)) != 0)
 		goto out;
-	}
 	if (PQntuples(res) == 0) {
 		r = REG_ENOTFOUND;
 		goto out;
@@ -295,9 +293,7 @@ reg_trace_receive(reg_ctx *ctx, const struct reg_trace_in *in,
 	 * with this id committed by another session is visible to the next
 	 * statement: one id is stored once, with one leaf.
 	 */
-	if ((r = reg__tx_enter_locked(ctx, &tx, err)) != 0)
-		goto out;
-	r = find_request(ctx, id, digest, &same, &idx, &ack, err);
+	r = find_request(ctx, &tx, id, digest, &same, &idx, &ack, err);
 	if (r == 0) {
 		r = reg__fail(err, REG_EEXIST, "trace request %s is stored already (leaf %"
 		    PRIu64 ") %s", id, idx, same ? "with the same message" :

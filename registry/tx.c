@@ -8,9 +8,11 @@
 int
 reg__exec_cmd(reg_ctx *ctx, const char *sql, reg_error *err)
 {
-	PGresult *res = PQexec(ctx->conn, sql);
+	PGresult *res;
 	int r = 0;
 
+	reg__frontier_forget(ctx);	/* BEGIN, COMMIT, ROLLBACK: another transaction */
+	res = PQexec(ctx->conn, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = reg__fail_pg(err, ctx->conn, res, "%s failed", sql);

@@ -216,6 +216,45 @@ leaf_has(uint64_t index, const uint8_t *leaf, size_t len, void *arg)
 	return 1;
 }
 
+/*
+ * A request stored reads the log's frontier with its lookup and keeps it
+ * for its own leaf: inside a caller's transaction, between leaves appended
+ * otherwise, after a repeat that appended nothing, and after a rollback,
+ * every leaf still lands where the tree says.
+ */
+START_TEST(frontier_kept_for_one_leaf)
+{
+	reg_error err = REG_ERROR_INIT;
+	struct reg_trace_in a = request(ID_A, MSG_A), b = request(ID_B, MSG_B);
+	struct reg_trace_in c = request(ID_C, MSG_A);
+	struct acks ac = { 0, 0 };
+	uint64_t idx, n0 = log_size(), i1, i2, i3;
+	int same;
+
+	ck_assert(reg_tx_begin(ctx, &err) == 0);
+	i1 = receive(&a);
+	ck_assert(reg_log_append(ctx, "between", 7, &i2, &err) == 0);
+	ck_assert_int_eq(reg_trace_receive(ctx, &a, ack_cb, &ac, &idx, &same, NULL,
+	    &err), REG_EEXIST);
+	ck_assert(reg_log_append(ctx, "after the repeat", 16, &i3, &err) == 0);
+	idx = receive(&b);
+	ck_assert_msg(reg_tx_commit(ctx, &err) == 0, "%s", err.message);
+	ck_assert_uint_eq(i1, n0);
+	ck_assert_uint_eq(i2, n0 + 1);
+	ck_assert_uint_eq(i3, n0 + 2);
+	ck_assert_uint_eq(idx, n0 + 3);
+	/* Rolled back: the next writer reads the frontier again. */
+	ck_assert(reg_tx_begin(ctx, &err) == 0);
+	(void)receive(&c);
+	ck_assert(reg_tx_rollback(ctx, &err) == 0);
+	ck_assert(reg_log_append(ctx, "after the rollback", 18, &i1, &err) == 0);
+	ck_assert_uint_eq(i1, n0 + 4);
+	ck_assert_uint_eq(receive(&c), n0 + 5);
+	ck_assert_uint_eq(log_size(), n0 + 6);
+	verify_ok();
+}
+END_TEST
+
 START_TEST(leaf_seals_message_digest)
 {
 	reg_error err = REG_ERROR_INIT;
@@ -695,6 +734,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, receive_once_per_id);
+	tcase_add_test(tc, frontier_kept_for_one_leaf);
 	tcase_add_test(tc, leaf_seals_message_digest);
 	tcase_add_test(tc, status_changes_and_get);
 	tcase_add_test(tc, get_unknown);

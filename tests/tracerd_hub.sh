@@ -357,6 +357,17 @@ s=$(psql -At -c "SELECT requesting_state || '>' || requested_state || ' ' || cal
 [ "$s" = "NL>BE NL peer tracing.nl.example NL/1" ] && ok "relay metadata: $s" || bad relay "$s"
 due=$(psql -At -c "SELECT count(*) FROM relay_status WHERE request_id = '$id' AND due_by IS NOT NULL AND responded_at IS NOT NULL" hub)
 [ "$due" -ge 1 ] && ok "due_by and responded_at recorded from BE's signed documents" || bad due "$due"
+# After a restart the hub knows its relays from its database alone.
+kill -TERM "$hpid"; wait "$hpid" 2>/dev/null; hpid=""
+"$TRACERD" --config hub.ini 2>> hub.log &
+hpid=$!
+wait_up "$hport"
+st=$(call nl "$hport" GET "/v1/traces/$id")
+[ "$st" = 200 ] && cmp -s out.body resp.jws &&
+    ok "after the hub's restart: the answer, the relay read from its database" ||
+    bad restart-get "HTTP $st" "$(cat out.body)"
+st=$(call fr "$hport" GET "/v1/traces/$id")
+problem xh not-found 404 "$st"
 kill -TERM "$hpid"; wait "$hpid" 2>/dev/null; hpid=""
 pg_dump hub > hub.sql
 payload=$(cut -d. -f2 found.jws | cut -c1-40)

@@ -310,6 +310,14 @@ $JWS sign nl-sign.key NL/1 trace-request/1 held.json > held.jws
 hold_traces 3
 st=$(post nl held.jws)
 t0=$(date +%s.%N)
+# Held too, each on its own connection: BE's liaison office for the
+# response, NL for the status only.
+for w in liaison:/v1/traces/$hid nl:/v1/traces/$hid/status; do
+	curl -s --cacert ca.pem --cert "${w%%:*}.pem" --key "${w%%:*}.key" \
+	    -o "held-${w%%:*}.body" -w '%{http_code}' "https://127.0.0.1:$port${w#*:}?wait=20" \
+	    > "held-${w%%:*}.code" &
+	heldpids="${heldpids:-} $!"
+done
 st=$(call nl GET "/v1/traces/$hid?wait=1")
 t1=$(date +%s.%N)
 signed && grep -q '^trace-ack/1' out.cty && python3 -c "import sys; sys.exit(not 0.8 < $t1 - $t0 < 2.5)" &&
@@ -319,6 +327,16 @@ t2=$(date +%s.%N)
 signed && grep -q '^trace-response/1' out.cty && python3 -c "import sys; sys.exit(not $t2 - $t0 < 6)" &&
     ok "?wait=20: the response once written" || bad wait-20 "HTTP $st, $t0 .. $t2" "$(cat out.body)"
 wait "$lockpid"
+for p in $heldpids; do wait "$p"; done
+printf '%s' "$(psql -At -c "SELECT response FROM trace_status WHERE request_id = '$hid' AND response IS NOT NULL" traced)" > held-stored
+cmp -s out.body held-stored && [ "$(cat held-liaison.code)" = 200 ] && cmp -s held-liaison.body held-stored &&
+    ok "the held answers: the response as stored, byte for byte" ||
+    bad held-bytes "liaison HTTP $(cat held-liaison.code)" "$(head -c 300 held-liaison.body)"
+cp held-nl.body out.body
+[ "$(cat held-nl.code)" = 200 ] && signed && grep -q '^trace-ack/1' out.cty &&
+    [ "$(field status)" = answered ] &&
+    ok "a held question for the status only: the status, answered" ||
+    bad held-status "HTTP $(cat held-nl.code)" "$(cat out.body)"
 problem bad-request 400 "$(call nl GET "/v1/traces/$hid?wait=61")"
 problem bad-request 400 "$(call nl GET "/v1/traces/$hid?wait=1&x=2")"
 

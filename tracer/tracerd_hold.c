@@ -23,8 +23,10 @@ struct trd_held {
 	struct trd_held *next;
 };
 
+/* Takes h off its list and answers its call: with answer(c, id, flag, arg)
+ * when given, else by its resume function. */
 static void
-release(struct trd_held *h)
+release_with(struct trd_held *h, trd_answer_fn answer, void *arg)
 {
 	struct trd_holds *list = h->list;
 	struct trd_held **pp;
@@ -37,8 +39,17 @@ release(struct trd_held *h)
 	list->n--;
 	event_free(h->timer);
 	h->c->wait = 0;
-	h->resume(h->c, h->id, h->flag);
+	if (answer != NULL)
+		answer(h->c, h->id, h->flag, arg);
+	else
+		h->resume(h->c, h->id, h->flag);
 	free(h);
+}
+
+static void
+release(struct trd_held *h)
+{
+	release_with(h, NULL, NULL);
 }
 
 static void
@@ -88,6 +99,19 @@ trd_holds_wake(struct trd_holds *list, const char *key)
 		next = h->next;
 		if (strcmp(h->key, key) == 0)
 			release(h);
+	}
+}
+
+void
+trd_holds_answer(struct trd_holds *list, const char *key, trd_answer_fn answer,
+    void *arg)
+{
+	struct trd_held *h, *next;
+
+	for (h = list->head; h != NULL; h = next) {
+		next = h->next;
+		if (strcmp(h->key, key) == 0)
+			release_with(h, answer, arg);
 	}
 }
 

@@ -137,6 +137,12 @@ typedef void (*trd_resume_fn)(struct trd_call *c, const char *id, int flag);
 int trd_hold(struct trd_holds *list, struct trd_call *c, const char *key,
     const char *id, int flag, trd_resume_fn resume);
 void trd_holds_wake(struct trd_holds *list, const char *key);
+/* The same, but each call is answered by answer(c, id, flag, arg), which
+ * has what it needs in arg, instead of being read again. */
+typedef void (*trd_answer_fn)(struct trd_call *c, const char *id, int flag,
+    void *arg);
+void trd_holds_answer(struct trd_holds *list, const char *key,
+    trd_answer_fn answer, void *arg);
 void trd_holds_wake_all(struct trd_holds *list);
 
 /* The running daemon. */
@@ -174,6 +180,9 @@ struct trd_daemon {
 	atomic_int cancel;		/* set at stop: outbound calls give up */
 	unsigned long chain_ends;	/* chains that ended, ever */
 	struct trd_holds chain_waiters;	/* chains' GETs waiting for a change */
+	/* Hub: the relays recorded lately, who sent them to whom
+	 * (tracerd_hub.c), or NULL. */
+	struct trd_relay_seen *relays_seen;
 };
 
 struct trd_policy_ref *trd_policy_hold(struct trd_daemon *d);
@@ -326,6 +335,7 @@ void trd_peers_release(struct trd_peers_ref *ref);
 void trd_hub_post(struct trd_call *c);
 void trd_hub_get(struct trd_call *c, const char *id, int status_only);
 void trd_hub_slot_free(void *slot);
+void trd_hub_free(struct trd_daemon *d);
 int trd_hub_scrape(reg_ctx *db, char **text, reg_error *err);
 int trd_hub_start(const struct trd_config *cf, const tr__peers *peers,
     reg_error *err);

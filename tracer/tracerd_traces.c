@@ -453,6 +453,11 @@ struct trace {
 	char error[512];
 	char status[16];
 	int rc;
+	/* The answer stored, signed, for the GETs held for it; and whose
+	 * request it answers (may_read()). */
+	char *answer;
+	char requesting_state[3];
+	char caller[301];
 };
 
 /* The status a trace request takes from its response's status. */
@@ -562,6 +567,11 @@ trace_job(struct trd_worker *w, void *arg)
 	    NULL, &err) != 0)
 		goto fail;
 	t->rc = 0;
+	/* Kept for the held GETs: answered without reading it back. */
+	if ((t->answer = strdup(jws)) != NULL) {
+		memcpy(t->requesting_state, stored->requesting_state, 3);
+		snprintf(t->caller, sizeof(t->caller), "%s", stored->caller);
+	}
 	goto out;
 fail:
 	t->rc = err.code ? err.code : REG_EIO;
@@ -577,6 +587,8 @@ out:
 }
 
 static void wake(struct trd_daemon *d, const char *id);
+static void answer_held(struct trd_call *c, const char *id, int status_only,
+    void *arg);
 
 struct retry {
 	struct trd_daemon *d;
@@ -619,7 +631,10 @@ trace_done(void *arg, int ran)
 
 	t->d->traces_running--;
 	t->d->traces_finished++;
-	wake(t->d, t->id);
+	if (ran && t->rc == 0 && t->answer != NULL)
+		trd_holds_answer(&t->d->waiters, t->id, answer_held, t);
+	else
+		wake(t->d, t->id);
 	if (ran)
 		trd_count(t->d, "tracerd_traces_completed_total", "Traces finished, "
 		    "by the request's new status.", "status", t->rc == 0 ? t->status :
@@ -632,6 +647,7 @@ trace_done(void *arg, int ran)
 	    !t->d->stopping)
 		retry_later(t->d, t->id);
 	trd_policy_release(t->policy);
+	free(t->answer);
 	free(t);
 }
 
@@ -728,20 +744,41 @@ get_job(struct trd_worker *w, void *arg)
 		snprintf(g->error, sizeof(g->error), "%.400s", err.message);
 }
 
-/* Who may read a trace request: the State that sent it, and this State's
- * own liaison office and auditors. */
+/* Who may read a trace request (of requesting_state, received from
+ * caller): the State that sent it, and this State's own liaison office
+ * and auditors. */
 static int
-may_read(const struct trd_call *c, const struct reg_trace *t)
+may_read(const struct trd_call *c, const char *requesting_state,
+    const char *caller)
 {
 	if (strcmp(c->id.role, "peer") == 0)
-		return strcmp(c->id.state, t->requesting_state) == 0;
+		return strcmp(c->id.state, requesting_state) == 0;
 	/* A hub reads the requests it relayed (caller "XH hub NAME"). */
 	if (strcmp(c->id.role, "hub") == 0)
-		return strncmp(t->caller, c->id.state, 2) == 0 &&
-		    strncmp(t->caller + 2, " hub ", 5) == 0;
+		return strncmp(caller, c->id.state, 2) == 0 &&
+		    strncmp(caller + 2, " hub ", 5) == 0;
 	if (strcmp(c->id.state, c->d->cf.state) != 0)
 		return 0;
 	return strcmp(c->id.role, "liaison") == 0 || strcmp(c->id.role, "auditor") == 0;
+}
+
+/*
+ * A GET held for trace id's answer, answered with the answer just stored
+ * (arg, a struct trace): the bytes a read of the store would give.  A
+ * question for the status only, or from a caller who may not read it, is
+ * read again as after any wake.
+ */
+static void
+answer_held(struct trd_call *c, const char *id, int status_only, void *arg)
+{
+	const struct trace *t = arg;
+
+	if (status_only || !may_read(c, t->requesting_state, t->caller)) {
+		start_get(c, id, status_only);
+		return;
+	}
+	snprintf(c->note, sizeof(c->note), "%s", t->status);
+	trd_reply(c, 200, "application/jose", t->answer, strlen(t->answer), NULL);
 }
 
 static void
@@ -763,7 +800,7 @@ get_done(void *arg, int ran)
 		trd_log_event("error", g->id, NULL, g->error);
 		trd_problem(c, "unavailable", "the registry's database cannot be "
 		    "reached; try again later", NULL);
-	} else if (!may_read(c, g->t)) {
+	} else if (!may_read(c, g->t->requesting_state, g->t->caller)) {
 		/* Said as not found, so that a State learns nothing of others'
 		 * requests, not even that they exist. */
 		trd_problem(c, "not-found", "no trace request with this id that "
