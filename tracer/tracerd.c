@@ -867,6 +867,7 @@ out:
 	tr__ratelimit_free(d.rl);
 	trd_out_free(&d);
 	trd_hub_free(&d);
+	trd_traces_free(&d);
 	if (d.peers_ref != NULL)
 		trd_peers_release(d.peers_ref);
 	else

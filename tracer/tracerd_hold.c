@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,10 +24,8 @@ struct trd_held {
 	struct trd_held *next;
 };
 
-/* Takes h off its list and answers its call: with answer(c, id, flag, arg)
- * when given, else by its resume function. */
 static void
-release_with(struct trd_held *h, trd_answer_fn answer, void *arg)
+release(struct trd_held *h)
 {
 	struct trd_holds *list = h->list;
 	struct trd_held **pp;
@@ -39,17 +38,8 @@ release_with(struct trd_held *h, trd_answer_fn answer, void *arg)
 	list->n--;
 	event_free(h->timer);
 	h->c->wait = 0;
-	if (answer != NULL)
-		answer(h->c, h->id, h->flag, arg);
-	else
-		h->resume(h->c, h->id, h->flag);
+	h->resume(h->c, h->id, h->flag);
 	free(h);
-}
-
-static void
-release(struct trd_held *h)
-{
-	release_with(h, NULL, NULL);
 }
 
 static void
@@ -103,21 +93,18 @@ trd_holds_wake(struct trd_holds *list, const char *key)
 }
 
 void
-trd_holds_answer(struct trd_holds *list, const char *key, trd_answer_fn answer,
-    void *arg)
-{
-	struct trd_held *h, *next;
-
-	for (h = list->head; h != NULL; h = next) {
-		next = h->next;
-		if (strcmp(h->key, key) == 0)
-			release_with(h, answer, arg);
-	}
-}
-
-void
 trd_holds_wake_all(struct trd_holds *list)
 {
 	while (list->head != NULL)
 		release(list->head);
+}
+
+unsigned
+trd_id_slot(const char *id, unsigned n)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *id != '\0'; id++)
+		h = (h ^ (unsigned char)*id) * 16777619u;
+	return h % n;
 }

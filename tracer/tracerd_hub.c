@@ -227,14 +227,10 @@ struct trd_relay_seen {
 static struct trd_relay_seen *
 seen_slot(struct trd_daemon *d, const char *id)
 {
-	uint32_t h = 2166136261u;
-
 	if (d->relays_seen == NULL &&
 	    (d->relays_seen = calloc(RELAYS_SEEN, sizeof(*d->relays_seen))) == NULL)
 		return NULL;
-	for (; *id != '\0'; id++)
-		h = (h ^ (unsigned char)*id) * 16777619u;
-	return &d->relays_seen[h % RELAYS_SEEN];
+	return &d->relays_seen[trd_id_slot(id, RELAYS_SEEN)];
 }
 
 static void

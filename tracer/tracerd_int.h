@@ -137,12 +137,8 @@ typedef void (*trd_resume_fn)(struct trd_call *c, const char *id, int flag);
 int trd_hold(struct trd_holds *list, struct trd_call *c, const char *key,
     const char *id, int flag, trd_resume_fn resume);
 void trd_holds_wake(struct trd_holds *list, const char *key);
-/* The same, but each call is answered by answer(c, id, flag, arg), which
- * has what it needs in arg, instead of being read again. */
-typedef void (*trd_answer_fn)(struct trd_call *c, const char *id, int flag,
-    void *arg);
-void trd_holds_answer(struct trd_holds *list, const char *key,
-    trd_answer_fn answer, void *arg);
+/* The slot of a table of n slots that a request id takes (FNV-1a). */
+unsigned trd_id_slot(const char *id, unsigned n);
 void trd_holds_wake_all(struct trd_holds *list);
 
 /* The running daemon. */
@@ -183,6 +179,8 @@ struct trd_daemon {
 	/* Hub: the relays recorded lately, who sent them to whom
 	 * (tracerd_hub.c), or NULL. */
 	struct trd_relay_seen *relays_seen;
+	/* The answers stored lately (tracerd_traces.c), or NULL. */
+	struct trd_answer_kept *answers;
 };
 
 struct trd_policy_ref *trd_policy_hold(struct trd_daemon *d);
@@ -336,6 +334,7 @@ void trd_hub_post(struct trd_call *c);
 void trd_hub_get(struct trd_call *c, const char *id, int status_only);
 void trd_hub_slot_free(void *slot);
 void trd_hub_free(struct trd_daemon *d);
+void trd_traces_free(struct trd_daemon *d);
 int trd_hub_scrape(reg_ctx *db, char **text, reg_error *err);
 int trd_hub_start(const struct trd_config *cf, const tr__peers *peers,
     reg_error *err);

@@ -197,6 +197,11 @@ struct hop_job {
 	char child[37];
 	char outcome[48];		/* for the log and metrics */
 	char error[512];
+	/* The hop as this job last read or changed it, for its next step:
+	 * a step that stored its progress sets it here rather than reading
+	 * the hop back (NULL: read it). */
+	struct reg_hop *h;
+	int reread;			/* h is not to be trusted: read it */
 	/* Steps that made progress and were followed by the next one in the
 	 * same job (hop_job), for the log and metrics. */
 	int nsteps;
@@ -314,7 +319,7 @@ sent_request(const char *message, proto_request **req)
 
 /* Sends h's request; the acknowledgement stored, or a refusal. */
 static void
-hop_send(struct trd_worker *w, struct hop_job *j, const struct reg_hop *h,
+hop_send(struct trd_worker *w, struct hop_job *j, struct reg_hop *h,
     tr__client *cl, const tr__peers *peers)
 {
 	struct tr__client_answer a = { 0 };
@@ -366,6 +371,9 @@ hop_send(struct trd_worker *w, struct hop_job *j, const struct reg_hop *h,
 		snprintf(j->error, sizeof(j->error), "%.400s", err.message);
 		goto later;
 	}
+	/* What the next step needs of it: acknowledged. */
+	snprintf(h->acked_at, sizeof(h->acked_at), "%s", ack->received_at);
+	snprintf(h->ack_status, sizeof(h->ack_status), "%s", ack->status);
 	j->changed = 1;
 	j->attempt = 0;
 	snprintf(j->outcome, sizeof(j->outcome), "acknowledged");
@@ -385,7 +393,7 @@ out:
 
 /* Asks for h's answer, holding up to poll seconds; the answer stored. */
 static void
-hop_poll(struct trd_worker *w, struct hop_job *j, const struct reg_hop *h,
+hop_poll(struct trd_worker *w, struct hop_job *j, struct reg_hop *h,
     tr__client *cl, const tr__peers *peers)
 {
 	struct tr__client_answer a = { 0 };
@@ -456,6 +464,13 @@ hop_poll(struct trd_worker *w, struct hop_job *j, const struct reg_hop *h,
 		snprintf(j->error, sizeof(j->error), "%.400s", err.message);
 		goto later;
 	}
+	/* What the next step needs of it: the answer, as stored.  Without
+	 * memory for it, the next step reads it back. */
+	free(h->response);
+	if ((h->response = strdup(a.body)) != NULL)
+		snprintf(h->answer_status, sizeof(h->answer_status), "%s", resp->status);
+	else
+		j->reread = 1;
 	j->changed = 1;
 	snprintf(j->outcome, sizeof(j->outcome), "answered");
 	j->next = N_AGAIN;		/* to follow it */
@@ -729,7 +744,13 @@ hop_step(struct trd_worker *w, struct hop_job *j)
 		j->attempt++;
 		return;
 	}
-	if (reg_hop_get(w->db, j->id, &h, &err) != 0) {
+	if (j->h != NULL && (j->reread || strcmp(j->h->id, j->id) != 0)) {
+		reg_hops_free(j->h, 1);
+		j->h = NULL;
+	}
+	j->reread = 0;
+	if (j->h == NULL && reg_hop_get(w->db, j->id, &j->h, &err) != 0) {
+		j->h = NULL;
 		snprintf(j->error, sizeof(j->error), "%.400s", err.message);
 		if (err.code == REG_ENOTFOUND || err.code == REG_EINVAL)
 			j->next = N_DONE;
@@ -737,6 +758,7 @@ hop_step(struct trd_worker *w, struct hop_job *j)
 			j->attempt++;
 		return;
 	}
+	h = j->h;
 	snprintf(j->root, sizeof(j->root), "%s", h->root_id);
 	if (h->refusal[0] != '\0' || h->end[0] != '\0' || h->followed) {
 		j->next = N_DONE;
@@ -757,7 +779,12 @@ hop_step(struct trd_worker *w, struct hop_job *j)
 	} else {
 		hop_poll(w, j, h, cl, peers);
 	}
-	reg_hops_free(h, 1);
+	/* Kept for the next step only when this one stored its progress
+	 * and said what it became. */
+	if (!j->changed || (j->next != N_AGAIN)) {
+		reg_hops_free(j->h, 1);
+		j->h = NULL;
+	}
 }
 
 /*
@@ -787,6 +814,8 @@ hop_job(struct trd_worker *w, void *arg)
 			j->attempt = 0;
 		}
 	}
+	reg_hops_free(j->h, 1);
+	j->h = NULL;
 }
 
 static void chain_wake(struct trd_daemon *d, const char *root);

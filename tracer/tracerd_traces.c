@@ -587,8 +587,7 @@ out:
 }
 
 static void wake(struct trd_daemon *d, const char *id);
-static void answer_held(struct trd_call *c, const char *id, int status_only,
-    void *arg);
+static void kept_add(struct trd_daemon *d, struct trace *t);
 
 struct retry {
 	struct trd_daemon *d;
@@ -632,9 +631,8 @@ trace_done(void *arg, int ran)
 	t->d->traces_running--;
 	t->d->traces_finished++;
 	if (ran && t->rc == 0 && t->answer != NULL)
-		trd_holds_answer(&t->d->waiters, t->id, answer_held, t);
-	else
-		wake(t->d, t->id);
+		kept_add(t->d, t);
+	wake(t->d, t->id);
 	if (ran)
 		trd_count(t->d, "tracerd_traces_completed_total", "Traces finished, "
 		    "by the request's new status.", "status", t->rc == 0 ? t->status :
@@ -763,22 +761,64 @@ may_read(const struct trd_call *c, const char *requesting_state,
 }
 
 /*
- * A GET held for trace id's answer, answered with the answer just stored
- * (arg, a struct trace): the bytes a read of the store would give.  A
- * question for the status only, or from a caller who may not read it, is
- * read again as after any wake.
+ * The answers this daemon stored lately, signed, as a read of the store
+ * gives them: a GET for one (held for it, or come as it was stored) is
+ * answered without reading it back.  An answer is final; a trace is
+ * answered once.  Direct-mapped, a newer answer taking an older one's
+ * slot; used on the event loop's thread only.
  */
-static void
-answer_held(struct trd_call *c, const char *id, int status_only, void *arg)
-{
-	const struct trace *t = arg;
+#define ANSWERS_KEPT 256
+struct trd_answer_kept {
+	char id[37];
+	char requesting_state[3];
+	char caller[301];
+	char status[16];
+	char *answer;
+};
 
-	if (status_only || !may_read(c, t->requesting_state, t->caller)) {
-		start_get(c, id, status_only);
+static struct trd_answer_kept *
+kept_slot(struct trd_daemon *d, const char *id)
+{
+	if (d->answers == NULL &&
+	    (d->answers = calloc(ANSWERS_KEPT, sizeof(*d->answers))) == NULL)
+		return NULL;
+	return &d->answers[trd_id_slot(id, ANSWERS_KEPT)];
+}
+
+/* Keeps t's answer (taken from t). */
+static void
+kept_add(struct trd_daemon *d, struct trace *t)
+{
+	struct trd_answer_kept *k = kept_slot(d, t->id);
+
+	if (k == NULL)
 		return;
-	}
-	snprintf(c->note, sizeof(c->note), "%s", t->status);
-	trd_reply(c, 200, "application/jose", t->answer, strlen(t->answer), NULL);
+	free(k->answer);
+	snprintf(k->id, sizeof(k->id), "%s", t->id);
+	memcpy(k->requesting_state, t->requesting_state, 3);
+	snprintf(k->caller, sizeof(k->caller), "%s", t->caller);
+	snprintf(k->status, sizeof(k->status), "%s", t->status);
+	k->answer = t->answer;
+	t->answer = NULL;
+}
+
+static const struct trd_answer_kept *
+kept_find(struct trd_daemon *d, const char *id)
+{
+	const struct trd_answer_kept *k = kept_slot(d, id);
+
+	return k != NULL && k->answer != NULL && strcmp(k->id, id) == 0 ? k : NULL;
+}
+
+void
+trd_traces_free(struct trd_daemon *d)
+{
+	int i;
+
+	for (i = 0; d->answers != NULL && i < ANSWERS_KEPT; i++)
+		free(d->answers[i].answer);
+	free(d->answers);
+	d->answers = NULL;
 }
 
 static void
@@ -836,8 +876,21 @@ get_done(void *arg, int ran)
 static void
 start_get(struct trd_call *c, const char *id, int status_only)
 {
+	const struct trd_answer_kept *k;
 	struct get *g;
 
+	/* An answer stored lately: as the store would give it. */
+	if (!status_only && (k = kept_find(c->d, id)) != NULL) {
+		if (!may_read(c, k->requesting_state, k->caller)) {
+			trd_problem(c, "not-found", "no trace request with this id that "
+			    "you may read", NULL);
+			return;
+		}
+		snprintf(c->note, sizeof(c->note), "%s", k->status);
+		trd_reply(c, 200, "application/jose", k->answer, strlen(k->answer),
+		    NULL);
+		return;
+	}
 	if ((g = calloc(1, sizeof(*g))) == NULL) {
 		trd_problem(c, "unavailable", "out of memory", NULL);
 		return;
