@@ -202,6 +202,7 @@ struct hop_job {
 	 * the hop back (NULL: read it). */
 	struct reg_hop *h;
 	int reread;			/* h is not to be trusted: read it */
+	struct reg_hop *seed;		/* N_CHILD: the hop just added, as added */
 	/* Steps that made progress and were followed by the next one in the
 	 * same job (hop_job), for the log and metrics. */
 	int nsteps;
@@ -318,6 +319,36 @@ sent_request(const char *message, proto_request **req)
 }
 
 /* Sends h's request; the acknowledgement stored, or a refusal. */
+/*
+ * A hop as reg_hop_add() just stored it from in, for its first step (a
+ * send): what that step reads of it, without reading it back.  NULL
+ * without memory (the step then reads it).
+ */
+static struct reg_hop *
+hop_seed(const struct reg_hop_in *in, const char *root)
+{
+	struct reg_hop *h = calloc(1, sizeof(*h));
+
+	if (h == NULL || (h->message = strdup(in->message)) == NULL) {
+		free(h);
+		return NULL;
+	}
+	snprintf(h->id, sizeof(h->id), "%s", in->id);
+	snprintf(h->root_id, sizeof(h->root_id), "%s", root);
+	snprintf(h->parent_id, sizeof(h->parent_id), "%s", in->parent_id ?
+	    in->parent_id : "");
+	h->hop = in->hop;
+	snprintf(h->requesting_state, sizeof(h->requesting_state), "%s",
+	    in->requesting_state);
+	snprintf(h->requested_state, sizeof(h->requested_state), "%s",
+	    in->requested_state);
+	snprintf(h->via, sizeof(h->via), "%s", in->via ? in->via : "");
+	snprintf(h->priority, sizeof(h->priority), "%s", in->priority);
+	snprintf(h->created_at, sizeof(h->created_at), "%s", in->created_at);
+	snprintf(h->due_by, sizeof(h->due_by), "%s", in->due_by);
+	return h;
+}
+
 static void
 hop_send(struct trd_worker *w, struct hop_job *j, struct reg_hop *h,
     tr__client *cl, const tr__peers *peers)
@@ -712,6 +743,7 @@ hop_follow(struct trd_worker *w, struct hop_job *j, const struct reg_hop *h,
 	j->changed = 1;
 	snprintf(j->outcome, sizeof(j->outcome), "followed");
 	j->next = N_CHILD;
+	j->seed = hop_seed(&in, h->root_id);
 	goto out;
 fail:
 	snprintf(j->error, sizeof(j->error), "%.400s", err.message);
@@ -780,10 +812,14 @@ hop_step(struct trd_worker *w, struct hop_job *j)
 		hop_poll(w, j, h, cl, peers);
 	}
 	/* Kept for the next step only when this one stored its progress
-	 * and said what it became. */
-	if (!j->changed || (j->next != N_AGAIN)) {
+	 * and said what it became; a hop just added is its own next step's. */
+	if (!j->changed || j->next != N_AGAIN) {
 		reg_hops_free(j->h, 1);
 		j->h = NULL;
+	}
+	if (j->next == N_CHILD) {
+		j->h = j->seed;
+		j->seed = NULL;
 	}
 }
 
@@ -815,11 +851,13 @@ hop_job(struct trd_worker *w, void *arg)
 		}
 	}
 	reg_hops_free(j->h, 1);
-	j->h = NULL;
+	reg_hops_free(j->seed, 1);
+	j->h = j->seed = NULL;
 }
 
 static void chain_wake(struct trd_daemon *d, const char *root);
-static void hop_start(struct trd_daemon *d, const char *id, int attempt);
+static void hop_start(struct trd_daemon *d, const char *id, int attempt,
+    struct reg_hop *seed);
 
 struct hop_timer {
 	struct trd_daemon *d;
@@ -835,7 +873,7 @@ on_hop_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (!t->d->stopping)
-		hop_start(t->d, t->id, t->attempt);
+		hop_start(t->d, t->id, t->attempt, NULL);
 	free(t);
 }
 
@@ -880,10 +918,10 @@ hop_done(void *arg, int ran)
 		case N_DONE:
 			break;
 		case N_CHILD:
-			hop_start(d, j->child, 0);
+			hop_start(d, j->child, 0, NULL);
 			break;
 		case N_AGAIN:
-			hop_start(d, j->id, 0);
+			hop_start(d, j->id, 0, NULL);
 			break;
 		case N_LATER:
 			if ((t = calloc(1, sizeof(*t))) == NULL)
@@ -904,11 +942,13 @@ hop_done(void *arg, int ran)
 }
 
 static void
-hop_start(struct trd_daemon *d, const char *id, int attempt)
+hop_start(struct trd_daemon *d, const char *id, int attempt,
+    struct reg_hop *seed)
 {
 	struct hop_job *j = calloc(1, sizeof(*j));
 
 	if (j == NULL) {
+		reg_hops_free(seed, 1);
 		trd_log_event("hop", id, "error", "out of memory; the request is sent "
 		    "at the next start");
 		return;
@@ -916,6 +956,7 @@ hop_start(struct trd_daemon *d, const char *id, int attempt)
 	j->d = d;
 	snprintf(j->id, sizeof(j->id), "%s", id);
 	j->attempt = attempt;
+	j->h = seed;	/* the hop as just stored: its first step needs no read */
 	j->peers = trd_peers_hold(d);
 	d->hops_running++;
 	if (trd_pool_submit(d->outbound, hop_job, hop_done, j) != 0) {
@@ -923,6 +964,7 @@ hop_start(struct trd_daemon *d, const char *id, int attempt)
 		    "request is sent at the next start");
 		d->hops_running--;
 		trd_peers_release(j->peers);
+		reg_hops_free(j->h, 1);
 		free(j);
 	}
 }
@@ -930,7 +972,7 @@ hop_start(struct trd_daemon *d, const char *id, int attempt)
 static int
 resume_one(void *arg, const char *id)
 {
-	hop_start(arg, id, 0);
+	hop_start(arg, id, 0, NULL);
 	return 0;
 }
 
@@ -983,6 +1025,7 @@ struct post {
 	char created_at[32], due_by[32];
 	int rc, same;
 	char *ack;
+	struct reg_hop *seed;		/* the hop as stored, for its first step */
 	char error[512];
 };
 
@@ -993,6 +1036,7 @@ post_free(struct post *p)
 	free(p->origin);
 	proto_free(p->message);
 	free(p->ack);
+	reg_hops_free(p->seed, 1);
 	free(p);
 }
 
@@ -1032,6 +1076,8 @@ store_job(struct trd_worker *w, void *arg)
 	p->rc = reg_hop_add(w->db, &in, sign_ack, p, NULL, &p->same, &p->ack, &err);
 	if (p->rc != 0 && p->rc != REG_EEXIST)
 		snprintf(p->error, sizeof(p->error), "%.400s", err.message);
+	else if (p->rc == 0)
+		p->seed = hop_seed(&in, in.id);
 }
 
 static void
@@ -1051,8 +1097,10 @@ store_done(void *arg, int ran)
 		snprintf(c->note, sizeof(c->note), "%s", p->rc == 0 ? "forwarded" :
 		    "repeat");
 		trd_reply(c, 202, "application/jose", p->ack, strlen(p->ack), location);
-		if (p->rc == 0)
-			hop_start(p->d, p->req->id, 0);
+		if (p->rc == 0) {
+			hop_start(p->d, p->req->id, 0, p->seed);
+			p->seed = NULL;
+		}
 	} else if (p->rc == REG_EIO) {
 		trd_log_event("error", p->req->id, NULL, p->error);
 		trd_problem(c, "unavailable", "the registry's database cannot be "
