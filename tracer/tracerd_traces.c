@@ -211,7 +211,8 @@ store_job(struct trd_worker *w, void *arg)
 		snprintf(p->error, sizeof(p->error), "%.400s", err.message);
 }
 
-static void trace_start(struct trd_daemon *d, const char *id);
+static void trace_start(struct trd_daemon *d, const char *id,
+    proto_request *req, const char *caller);
 
 static void
 store_done(void *arg, int ran)
@@ -229,8 +230,10 @@ store_done(void *arg, int ran)
 	} else if (p->rc == 0 || p->rc == REG_EEXIST) {
 		snprintf(c->note, sizeof(c->note), "%s", p->rc == 0 ? "stored" : "repeat");
 		trd_reply(c, 202, "application/jose", p->ack, strlen(p->ack), location);
-		if (p->rc == 0)
-			trace_start(p->d, p->req->id);
+		if (p->rc == 0) {
+			trace_start(p->d, p->req->id, p->req, p->caller);
+			p->req = NULL;	/* the trace's */
+		}
 	} else if (p->rc == REG_EIO) {
 		trd_log_event("error", p->req->id, NULL, p->error);
 		trd_problem(c, "unavailable", "the registry's database cannot be "
@@ -458,6 +461,9 @@ struct trace {
 	char *answer;
 	char requesting_state[3];
 	char caller[301];
+	/* A request just received and stored (acknowledged), as parsed: the
+	 * trace starts from it without reading it back.  NULL: read it. */
+	proto_request *req;
 };
 
 /* The status a trace request takes from its response's status. */
@@ -525,26 +531,35 @@ trace_job(struct trd_worker *w, void *arg)
 		s->policy_gen = t->policy->gen;
 		w->slot = s;
 	}
-	if (reg_trace_get(w->db, t->id, &stored, &err) != 0)
-		goto fail;
-	if (strcmp(stored->status, "acknowledged") != 0 &&
-	    strcmp(stored->status, "in_progress") != 0) {
-		/* Answered already (a resumed trace that another worker, or the
-		 * daemon before its restart, finished). */
-		snprintf(t->status, sizeof(t->status), "%s", stored->status);
-		t->rc = 0;
-		goto out;
+	if (t->req != NULL) {
+		/* Received and stored a moment ago, acknowledged. */
+		req = t->req;
+		t->req = NULL;
+	} else {
+		if (reg_trace_get(w->db, t->id, &stored, &err) != 0)
+			goto fail;
+		if (strcmp(stored->status, "acknowledged") != 0 &&
+		    strcmp(stored->status, "in_progress") != 0) {
+			/* Answered already (a resumed trace that another worker,
+			 * or the daemon before its restart, finished). */
+			snprintf(t->status, sizeof(t->status), "%s", stored->status);
+			t->rc = 0;
+			goto out;
+		}
+		memcpy(t->requesting_state, stored->requesting_state, 3);
+		snprintf(t->caller, sizeof(t->caller), "%s", stored->caller);
+		/* The stored message is the request as received and verified. */
+		if (proto_jws_parse(stored->message, strlen(stored->message), &j,
+		    &perr) != 0 ||
+		    (payload = proto_jws_payload(j, &plen)) == NULL ||
+		    proto_request_parse((const char *)payload, plen, &req, &perr) != 0) {
+			t->rc = REG_EINVAL;
+			snprintf(t->error, sizeof(t->error), "the stored request does "
+			    "not parse: %.400s", perr.message);
+			goto out;
+		}
 	}
-	/* The stored message is the request as received and verified. */
-	if (proto_jws_parse(stored->message, strlen(stored->message), &j, &perr) != 0 ||
-	    (payload = proto_jws_payload(j, &plen)) == NULL ||
-	    proto_request_parse((const char *)payload, plen, &req, &perr) != 0) {
-		t->rc = REG_EINVAL;
-		snprintf(t->error, sizeof(t->error), "the stored request does not "
-		    "parse: %.400s", perr.message);
-		goto out;
-	}
-	if (strcmp(stored->status, "in_progress") != 0 &&
+	if ((stored == NULL || strcmp(stored->status, "in_progress") != 0) &&
 	    reg_trace_status_add(w->db, t->id, "in_progress", NULL, NULL, 0, NULL,
 	    &err) != 0)
 		goto fail;
@@ -567,11 +582,8 @@ trace_job(struct trd_worker *w, void *arg)
 	    NULL, &err) != 0)
 		goto fail;
 	t->rc = 0;
-	/* Kept for the held GETs: answered without reading it back. */
-	if ((t->answer = strdup(jws)) != NULL) {
-		memcpy(t->requesting_state, stored->requesting_state, 3);
-		snprintf(t->caller, sizeof(t->caller), "%s", stored->caller);
-	}
+	/* Kept for the GETs that come for it (kept_add()). */
+	t->answer = strdup(jws);
 	goto out;
 fail:
 	t->rc = err.code ? err.code : REG_EIO;
@@ -602,7 +614,7 @@ on_retry(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (!r->d->stopping)
-		trace_start(r->d, r->id);
+		trace_start(r->d, r->id, NULL, NULL);
 	free(r);
 }
 
@@ -646,21 +658,32 @@ trace_done(void *arg, int ran)
 		retry_later(t->d, t->id);
 	trd_policy_release(t->policy);
 	free(t->answer);
+	proto_request_free(t->req);
 	free(t);
 }
 
+/* Starts the trace of request id: from req (taken, with its requesting
+ * State and caller) when it was just received and stored, else (NULL) as
+ * the store has it. */
 static void
-trace_start(struct trd_daemon *d, const char *id)
+trace_start(struct trd_daemon *d, const char *id, proto_request *req,
+    const char *caller)
 {
 	struct trace *t = calloc(1, sizeof(*t));
 
 	if (t == NULL) {
+		proto_request_free(req);
 		trd_log_event("trace", id, "error", "out of memory; the trace runs at the "
 		    "next start");
 		return;
 	}
 	t->d = d;
 	snprintf(t->id, sizeof(t->id), "%s", id);
+	if ((t->req = req) != NULL) {
+		snprintf(t->requesting_state, sizeof(t->requesting_state), "%s",
+		    req->requesting_state);
+		snprintf(t->caller, sizeof(t->caller), "%s", caller);
+	}
 	t->policy = trd_policy_hold(d);
 	d->traces_running++;
 	if (trd_pool_submit(d->tracers, trace_job, trace_done, t) != 0) {
@@ -668,6 +691,7 @@ trace_start(struct trd_daemon *d, const char *id)
 		    "runs at the next start");
 		d->traces_running--;
 		trd_policy_release(t->policy);
+		proto_request_free(t->req);
 		free(t);
 	}
 }
@@ -678,7 +702,7 @@ static int
 resume_one(void *arg, const char *id, const char *due_by)
 {
 	(void)due_by;
-	trace_start(arg, id);
+	trace_start(arg, id, NULL, NULL);
 	return 0;
 }
 
