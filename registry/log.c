@@ -194,13 +194,11 @@ out:
  * set in n.
  */
 static int
-frontier_read(reg_ctx *ctx, PGresult *res, struct reg__frontier *f,
-    reg_error *err)
+frontier_read(PGresult *res, struct reg__frontier *f, reg_error *err)
 {
 	uint64_t size;
 	int rows, i, j;
 
-	(void)ctx;
 	reg__frontier_init(f);
 	rows = PQntuples(res);
 	if (rows == 0)
@@ -262,7 +260,7 @@ lock_and_read_frontier(reg_ctx *ctx, int begin, struct reg__frontier *f,
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = reg__fail_pg(err, ctx->conn, res, "cannot lock the log for appending");
 	else
-		r = frontier_read(ctx, res, f, err);
+		r = frontier_read(res, f, err);
 	PQclear(res);
 	return r;
 }
@@ -288,7 +286,7 @@ reg__tx_enter_find(reg_ctx *ctx, struct reg__tx *tx, const char *sql, int n,
 	} else if (PQresultStatus(res[1]) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res[1], "cannot lock the log for "
 		    "appending");
-	} else if ((r = frontier_read(ctx, res[1], ctx->frontier, err)) == 0) {
+	} else if ((r = frontier_read(res[1], ctx->frontier, err)) == 0) {
 		ctx->frontier_kept = 1;
 		*found = res[0];
 		res[0] = NULL;

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -745,9 +746,17 @@ tracectl_submit(int argc, char **argv)
 		print_ack(rm.state, ack);
 	}
 	rc = fflush(stdout) == 0 ? EX_OK : EX_FAIL;
-	/* The chain, on the same connection. */
-	if (rc == EX_OK && rm.follow > 0)
-		rc = chain_show(&rm, req->id, rm.follow);
+	/* The chain, on the same connection, under the id as the daemon
+	 * writes it (lower case). */
+	if (rc == EX_OK && rm.follow > 0) {
+		char id[40];
+		size_t i;
+
+		snprintf(id, sizeof(id), "%s", req->id);
+		for (i = 0; id[i] != '\0'; i++)
+			id[i] = (char)tolower((unsigned char)id[i]);
+		rc = chain_show(&rm, id, rm.follow);
+	}
 out:
 	proto_ack_free(ack);
 	proto_jws_free(jws);

@@ -318,7 +318,6 @@ sent_request(const char *message, proto_request **req)
 	return r;
 }
 
-/* Sends h's request; the acknowledgement stored, or a refusal. */
 /*
  * A hop as reg_hop_add() just stored it from in, for its first step (a
  * send): what that step reads of it, without reading it back.  NULL
@@ -349,6 +348,7 @@ hop_seed(const struct reg_hop_in *in, const char *root)
 	return h;
 }
 
+/* Sends h's request; the acknowledgement stored, or a refusal. */
 static void
 hop_send(struct trd_worker *w, struct hop_job *j, struct reg_hop *h,
     tr__client *cl, const tr__peers *peers)
@@ -938,6 +938,8 @@ hop_done(void *arg, int ran)
 		}
 	}
 	trd_peers_release(j->peers);
+	reg_hops_free(j->h, 1);		/* a job that did not run */
+	reg_hops_free(j->seed, 1);
 	free(j);
 }
 
