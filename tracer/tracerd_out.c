@@ -203,6 +203,7 @@ struct hop_job {
 	struct reg_hop *h;
 	int reread;			/* h is not to be trusted: read it */
 	struct reg_hop *seed;		/* N_CHILD: the hop just added, as added */
+	proto_response *resp;		/* h's answer as the last step parsed it */
 	/* Steps that made progress and were followed by the next one in the
 	 * same job (hop_job), for the log and metrics. */
 	int nsteps;
@@ -498,10 +499,14 @@ hop_poll(struct trd_worker *w, struct hop_job *j, struct reg_hop *h,
 	/* What the next step needs of it: the answer, as stored.  Without
 	 * memory for it, the next step reads it back. */
 	free(h->response);
-	if ((h->response = strdup(a.body)) != NULL)
+	if ((h->response = strdup(a.body)) != NULL) {
 		snprintf(h->answer_status, sizeof(h->answer_status), "%s", resp->status);
-	else
+		proto_response_free(j->resp);
+		j->resp = resp;		/* parsed already: the next step's */
+		resp = NULL;
+	} else {
 		j->reread = 1;
+	}
 	j->changed = 1;
 	snprintf(j->outcome, sizeof(j->outcome), "answered");
 	j->next = N_AGAIN;		/* to follow it */
@@ -638,8 +643,11 @@ hop_follow(struct trd_worker *w, struct hop_job *j, const struct reg_hop *h,
 	reg_uuid u;
 	size_t n, nchain = 0, i;
 
-	if (proto_jws_parse(h->response, strlen(h->response), &jws, &perr) != 0 ||
-	    (p = proto_jws_payload(jws, &n)) == NULL ||
+	if (j->resp != NULL) {
+		resp = j->resp;	/* as the step that stored it parsed it */
+		j->resp = NULL;
+	} else if (proto_jws_parse(h->response, strlen(h->response), &jws,
+	    &perr) != 0 || (p = proto_jws_payload(jws, &n)) == NULL ||
 	    proto_response_parse((const char *)p, n, &resp, &perr) != 0) {
 		ended(w, j, h->id, "unreadable", "the stored answer does not parse");
 		goto out;
@@ -780,6 +788,10 @@ hop_step(struct trd_worker *w, struct hop_job *j)
 		reg_hops_free(j->h, 1);
 		j->h = NULL;
 	}
+	if (j->h == NULL) {
+		proto_response_free(j->resp);
+		j->resp = NULL;
+	}
 	j->reread = 0;
 	if (j->h == NULL && reg_hop_get(w->db, j->id, &j->h, &err) != 0) {
 		j->h = NULL;
@@ -816,6 +828,8 @@ hop_step(struct trd_worker *w, struct hop_job *j)
 	if (!j->changed || j->next != N_AGAIN) {
 		reg_hops_free(j->h, 1);
 		j->h = NULL;
+		proto_response_free(j->resp);
+		j->resp = NULL;
 	}
 	if (j->next == N_CHILD) {
 		j->h = j->seed;
@@ -852,7 +866,9 @@ hop_job(struct trd_worker *w, void *arg)
 	}
 	reg_hops_free(j->h, 1);
 	reg_hops_free(j->seed, 1);
+	proto_response_free(j->resp);
 	j->h = j->seed = NULL;
+	j->resp = NULL;
 }
 
 static void chain_wake(struct trd_daemon *d, const char *root);
@@ -940,6 +956,7 @@ hop_done(void *arg, int ran)
 	trd_peers_release(j->peers);
 	reg_hops_free(j->h, 1);		/* a job that did not run */
 	reg_hops_free(j->seed, 1);
+	proto_response_free(j->resp);
 	free(j);
 }
 
