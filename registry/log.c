@@ -266,8 +266,9 @@ lock_and_read_frontier(reg_ctx *ctx, int begin, struct reg__frontier *f,
 }
 
 int
-reg__tx_enter_find(reg_ctx *ctx, struct reg__tx *tx, const char *sql, int n,
-    const char *const *values, PGresult **found, reg_error *err)
+reg__tx_enter_find(reg_ctx *ctx, struct reg__tx *tx, const char *what,
+    const char *sql, int n, const char *const *values, PGresult **found,
+    reg_error *err)
 {
 	const struct reg__query q[2] = { { sql, n, values }, { FRONTIER_SQL, 0, NULL } };
 	PGresult *res[2];
@@ -281,8 +282,7 @@ reg__tx_enter_find(reg_ctx *ctx, struct reg__tx *tx, const char *sql, int n,
 	if (reg__exec_locked(ctx, tx->own, q, 2, res) != 0)
 		return reg__fail_pg(err, ctx->conn, NULL, "cannot lock the log");
 	if (PQresultStatus(res[0]) != PGRES_TUPLES_OK) {
-		r = reg__fail_pg(err, ctx->conn, res[0], "cannot look up what is "
-		    "stored");
+		r = reg__fail_pg(err, ctx->conn, res[0], "cannot look up %s", what);
 	} else if (PQresultStatus(res[1]) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res[1], "cannot lock the log for "
 		    "appending");

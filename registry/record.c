@@ -559,14 +559,6 @@ reg__tx_enter(reg_ctx *ctx, struct reg__tx *tx, reg_error *err)
 }
 
 int
-reg__tx_enter_locked(reg_ctx *ctx, struct reg__tx *tx, reg_error *err)
-{
-	tx->own = !reg__in_tx(ctx);
-	return reg__exec_cmd(ctx, tx->own ? "BEGIN; " REG__LOG_LOCK_SQL :
-	    REG__LOG_LOCK_SQL, err);
-}
-
-int
 reg__tx_leave(reg_ctx *ctx, struct reg__tx *tx, int r, reg_error *err)
 {
 	/* A frontier kept and not used is not kept past its writer. */

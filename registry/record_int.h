@@ -129,17 +129,17 @@ struct reg__tx {
 	int own;
 };
 int reg__tx_enter(reg_ctx *ctx, struct reg__tx *tx, reg_error *err);
-/* The same, then the log's append lock, in one round trip. */
-int reg__tx_enter_locked(reg_ctx *ctx, struct reg__tx *tx, reg_error *err);
 /*
- * The same, then the statement sql (n parameters, values) that looks up
- * what is stored already, and the log's frontier, kept for the next leaf
- * appended in the transaction: one round trip.  0 with *found the
- * lookup's rows (PQclear() it); else the failure in err (the caller
- * leaves the transaction as after any failure).
+ * The same, then the log's append lock, the statement sql (n parameters,
+ * values) that looks up what (a relay, a hop, ...) is stored already, and
+ * the log's frontier, kept for the next leaf appended in the transaction:
+ * one round trip.  0 with *found the lookup's rows (PQclear() it); else
+ * the failure in err (the caller leaves the transaction as after any
+ * failure).
  */
-int reg__tx_enter_find(reg_ctx *ctx, struct reg__tx *tx, const char *sql,
-    int n, const char *const *values, struct pg_result **found, reg_error *err);
+int reg__tx_enter_find(reg_ctx *ctx, struct reg__tx *tx, const char *what,
+    const char *sql, int n, const char *const *values, struct pg_result **found,
+    reg_error *err);
 /* Commits an own transaction when r == 0, rolls it back otherwise; returns
  * r or the commit's failure. */
 int reg__tx_leave(reg_ctx *ctx, struct reg__tx *tx, int r, reg_error *err);

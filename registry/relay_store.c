@@ -124,9 +124,9 @@ reg_relay_receive(reg_ctx *ctx, const struct reg_relay_in *in,
 		return reg__fail(err, REG_EINVAL, "received_at is required");
 	/* Under the log's lock: one id is stored once, with one leaf. */
 	params[0] = id;
-	if ((r = reg__tx_enter_find(ctx, &tx, "SELECT requesting_state::text, "
-	    "request_sha256, log_index FROM relay WHERE id = $1", 1, params, &res,
-	    err)) != 0)
+	if ((r = reg__tx_enter_find(ctx, &tx, "the relay", "SELECT "
+	    "requesting_state::text, request_sha256, log_index FROM relay WHERE "
+	    "id = $1", 1, params, &res, err)) != 0)
 		goto out;
 	if (PQntuples(res) == 1) {
 		if (same != NULL)
@@ -165,7 +165,7 @@ reg_relay_status_add(reg_ctx *ctx, const char *request_id, const char *status,
     const char *document_sha256, int *added, uint64_t *log_index,
     reg_error *err)
 {
-	struct reg__tx tx;
+	struct reg__tx tx = { 0 };
 	char id[REG_UUID_STR], rid[REG_UUID_STR], now[32], times[3][32], hs[16];
 	const char *tin[3] = { due_by, responded_at, NULL }, *v[8], *params[4];
 	static const char *const tname[3] = { "due_by", "responded_at", NULL };
@@ -194,7 +194,6 @@ reg_relay_status_add(reg_ctx *ctx, const char *request_id, const char *status,
 	reg_uuid_format(&u, id);
 	reg__now_text(now);
 	snprintf(hs, sizeof(hs), "%d", http_status);
-	tx.own = 0;
 	if ((r = times_canon(tname, tin, times, err)) != 0)
 		goto out;
 	/*
@@ -207,7 +206,8 @@ reg_relay_status_add(reg_ctx *ctx, const char *request_id, const char *status,
 	params[1] = status;
 	params[2] = times[0][0] ? times[0] : NULL;
 	params[3] = times[1][0] ? times[1] : NULL;
-	if ((r = reg__tx_enter_find(ctx, &tx, "SELECT (SELECT status = $2 AND "
+	if ((r = reg__tx_enter_find(ctx, &tx, "the relay's status",
+	    "SELECT (SELECT status = $2 AND "
 	    "due_by IS NOT DISTINCT FROM $3::timestamptz AND "
 	    "responded_at IS NOT DISTINCT FROM $4::timestamptz "
 	    "FROM relay_status WHERE request_id = r.id ORDER BY log_index DESC "

@@ -52,8 +52,9 @@ find_hop(reg_ctx *ctx, struct reg__tx *tx, const char *id, const char *digest,
 	PGresult *res = NULL;
 	int r;
 
-	if ((r = reg__tx_enter_find(ctx, tx, "SELECT coalesce(h.origin_sha256 = "
-	    "$2, false), h.log_index, a.message FROM trace_hop h "
+	if ((r = reg__tx_enter_find(ctx, tx, "the hop",
+	    "SELECT coalesce(h.origin_sha256 = $2, false), h.log_index, "
+	    "a.message FROM trace_hop h "
 	    "LEFT JOIN trace_hop_ack a ON a.hop_id = h.id WHERE h.id = $1",
 	    2, params, &res, err)) != 0)
 		goto out;

@@ -188,8 +188,9 @@ find_request(reg_ctx *ctx, struct reg__tx *tx, const char *id,
 	int r;
 
 	/* Entering the transaction, under the log's lock: one round trip. */
-	if ((r = reg__tx_enter_find(ctx, tx, "SELECT " REG__SQL_SHA256("r.message")
-	    " = $2, r.log_index, a.message FROM trace_request r "
+	if ((r = reg__tx_enter_find(ctx, tx, "the trace request",
+	    "SELECT " REG__SQL_SHA256("r.message") " = $2, r.log_index, "
+	    "a.message FROM trace_request r "
 	    "LEFT JOIN trace_ack a ON a.request_id = r.id WHERE r.id = $1",
 	    2, params, &res, err)) != 0)
 		goto out;

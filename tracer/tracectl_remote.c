@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -746,17 +745,10 @@ tracectl_submit(int argc, char **argv)
 		print_ack(rm.state, ack);
 	}
 	rc = fflush(stdout) == 0 ? EX_OK : EX_FAIL;
-	/* The chain, on the same connection, under the id as the daemon
-	 * writes it (lower case). */
-	if (rc == EX_OK && rm.follow > 0) {
-		char id[40];
-		size_t i;
-
-		snprintf(id, sizeof(id), "%s", req->id);
-		for (i = 0; id[i] != '\0'; i++)
-			id[i] = (char)tolower((unsigned char)id[i]);
-		rc = chain_show(&rm, id, rm.follow);
-	}
+	/* The chain, on the same connection (the codec takes ids in lower
+	 * case only, as the daemon writes them). */
+	if (rc == EX_OK && rm.follow > 0)
+		rc = chain_show(&rm, req->id, rm.follow);
 out:
 	proto_ack_free(ack);
 	proto_jws_free(jws);

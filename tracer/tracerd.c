@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -234,6 +235,18 @@ policy_ref(tr_policy *p)
 		ref->refs = 1;		/* the daemon's own */
 	}
 	return ref;
+}
+
+void *
+trd_id_table_slot(void **table, unsigned n, size_t size, const char *id)
+{
+	uint32_t h = 2166136261u;
+
+	if (*table == NULL && (*table = calloc(n, size)) == NULL)
+		return NULL;
+	for (; *id != '\0'; id++)
+		h = (h ^ (unsigned char)*id) * 16777619u;
+	return (char *)*table + (size_t)(h % n) * size;
 }
 
 /* ------------------------------------------------------------ HTTP */

@@ -7,7 +7,6 @@
  */
 #include "config.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,14 +96,4 @@ trd_holds_wake_all(struct trd_holds *list)
 {
 	while (list->head != NULL)
 		release(list->head);
-}
-
-unsigned
-trd_id_slot(const char *id, unsigned n)
-{
-	uint32_t h = 2166136261u;	/* FNV-1a */
-
-	for (; *id != '\0'; id++)
-		h = (h ^ (unsigned char)*id) * 16777619u;
-	return h % n;
 }

@@ -224,19 +224,11 @@ struct trd_relay_seen {
 	char from[3], to[3];
 };
 
-static struct trd_relay_seen *
-seen_slot(struct trd_daemon *d, const char *id)
-{
-	if (d->relays_seen == NULL &&
-	    (d->relays_seen = calloc(RELAYS_SEEN, sizeof(*d->relays_seen))) == NULL)
-		return NULL;
-	return &d->relays_seen[trd_id_slot(id, RELAYS_SEEN)];
-}
-
 static void
 seen_add(struct trd_daemon *d, const char *id, const char *from, const char *to)
 {
-	struct trd_relay_seen *s = seen_slot(d, id);
+	struct trd_relay_seen *s = trd_id_table_slot(&d->relays_seen,
+	    RELAYS_SEEN, sizeof(*s), id);
 
 	if (s == NULL)
 		return;
@@ -248,7 +240,8 @@ seen_add(struct trd_daemon *d, const char *id, const char *from, const char *to)
 static const struct trd_relay_seen *
 seen_find(struct trd_daemon *d, const char *id)
 {
-	const struct trd_relay_seen *s = seen_slot(d, id);
+	const struct trd_relay_seen *s = trd_id_table_slot(&d->relays_seen,
+	    RELAYS_SEEN, sizeof(*s), id);
 
 	return s != NULL && strcmp(s->id, id) == 0 ? s : NULL;
 }

@@ -137,9 +137,15 @@ typedef void (*trd_resume_fn)(struct trd_call *c, const char *id, int flag);
 int trd_hold(struct trd_holds *list, struct trd_call *c, const char *key,
     const char *id, int flag, trd_resume_fn resume);
 void trd_holds_wake(struct trd_holds *list, const char *key);
-/* The slot of a table of n slots that a request id takes (FNV-1a). */
-unsigned trd_id_slot(const char *id, unsigned n);
 void trd_holds_wake_all(struct trd_holds *list);
+
+/*
+ * The slot that request id takes in *table, n slots of size bytes each,
+ * direct-mapped by a hash of id (FNV-1a); the table is allocated, zeroed,
+ * at the first call.  NULL without memory.  For the daemon's small tables
+ * of what it did lately, used on the event loop's thread only.
+ */
+void *trd_id_table_slot(void **table, unsigned n, size_t size, const char *id);
 
 /* The running daemon. */
 struct trd_daemon {
@@ -176,11 +182,12 @@ struct trd_daemon {
 	atomic_int cancel;		/* set at stop: outbound calls give up */
 	unsigned long chain_ends;	/* chains that ended, ever */
 	struct trd_holds chain_waiters;	/* chains' GETs waiting for a change */
-	/* Hub: the relays recorded lately, who sent them to whom
-	 * (tracerd_hub.c), or NULL. */
-	struct trd_relay_seen *relays_seen;
-	/* The answers stored lately (tracerd_traces.c), or NULL. */
-	struct trd_answer_kept *answers;
+	/* Tables by request id (trd_id_table_slot()), or NULL: the hub's
+	 * relays recorded lately, who sent them to whom (tracerd_hub.c,
+	 * struct trd_relay_seen), and the answers stored lately
+	 * (tracerd_traces.c, struct trd_answer_kept). */
+	void *relays_seen;
+	void *answers;
 };
 
 struct trd_policy_ref *trd_policy_hold(struct trd_daemon *d);

@@ -803,10 +803,8 @@ struct trd_answer_kept {
 static struct trd_answer_kept *
 kept_slot(struct trd_daemon *d, const char *id)
 {
-	if (d->answers == NULL &&
-	    (d->answers = calloc(ANSWERS_KEPT, sizeof(*d->answers))) == NULL)
-		return NULL;
-	return &d->answers[trd_id_slot(id, ANSWERS_KEPT)];
+	return trd_id_table_slot(&d->answers, ANSWERS_KEPT,
+	    sizeof(struct trd_answer_kept), id);
 }
 
 /* Keeps t's answer (taken from t). */
@@ -837,11 +835,12 @@ kept_find(struct trd_daemon *d, const char *id)
 void
 trd_traces_free(struct trd_daemon *d)
 {
+	struct trd_answer_kept *k = d->answers;
 	int i;
 
-	for (i = 0; d->answers != NULL && i < ANSWERS_KEPT; i++)
-		free(d->answers[i].answer);
-	free(d->answers);
+	for (i = 0; k != NULL && i < ANSWERS_KEPT; i++)
+		free(k[i].answer);
+	free(k);
 	d->answers = NULL;
 }
 
