@@ -19,6 +19,9 @@
  *    percentile.  Every acknowledgement and answer must be a JWS of the
  *    right type; every 100th of each is verified with the daemon's key and
  *    checked against its request.  Any failure makes the run fail.
+ *  - The ceiling that the signatures alone put on that ratio: a trace's
+ *    Ed25519 signs and verifies (signature_floor()) timed on one core in
+ *    the same run, times the cores, against the same pgbench figure.
  *  - The daemon's resident memory (VmRSS) before and after 1,000 more TLS
  *    connections, each after one GET /healthz and then left idle.
  *
@@ -566,6 +569,54 @@ out:
 	return NULL;
 }
 
+/*
+ * The signatures a trace needs, timed on one core with the keys and the
+ * code of the run: the client signs its request; the daemon verifies it,
+ * signs the acknowledgement and signs the answer; the client verifies one
+ * acknowledgement and one answer in VERIFY_EVERY.  Their CPU time alone
+ * caps the traces a second this machine's cores can do, whatever else a
+ * trace costs; *cap_tps is that ceiling, *us the CPU time of one trace's
+ * signatures.
+ */
+static void
+signature_floor(const char *dir, const proto_request *req, double *sign_us,
+    double *verify_us, double *us, double *cap_tps)
+{
+	proto_error perr = PROTO_ERROR_INIT;
+	proto_jws_key *k;
+	proto_jws *j = NULL;
+	char path[4300], *json = NULL, *msg = NULL;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN), n;
+	double t;
+
+	snprintf(path, sizeof(path), "%s/be-sign.key", dir);
+	k = jws_key(path, "BE/1");
+	if (proto_request_to_json(req, &json, &perr) != 0)
+		bench_die("request", perr.message);
+	t = bench_now();
+	for (n = 0; n == 0 || bench_now() - t < 0.5; n++) {
+		proto_free(msg);
+		msg = NULL;
+		if (proto_jws_sign(k, PROTO_SCHEMA_REQUEST, json, strlen(json), &msg,
+		    &perr) != 0)
+			bench_die("sign", perr.message);
+	}
+	*sign_us = (bench_now() - t) * 1e6 / (double)n;
+	if (proto_jws_parse(msg, strlen(msg), &j, &perr) != 0)
+		bench_die("parse", perr.message);
+	t = bench_now();
+	for (n = 0; n == 0 || bench_now() - t < 0.5; n++)
+		if (proto_jws_verify(j, k, &perr) != 0)
+			bench_die("verify", perr.message);
+	*verify_us = (bench_now() - t) * 1e6 / (double)n;
+	*us = 3.0 * *sign_us + (1.0 + 2.0 / VERIFY_EVERY) * *verify_us;
+	*cap_tps = (double)(cores > 0 ? cores : 1) * 1e6 / *us;
+	proto_jws_free(j);
+	proto_free(msg);
+	proto_free(json);
+	proto_jws_key_free(k);
+}
+
 struct figures {
 	double tps, ack_median, ack_p99, trace_median, trace_p99, gets_per_trace;
 	long traces, errors, verified_acks, verified_answers, found, ambiguous, other;
@@ -922,7 +973,7 @@ main(void)
 	char dir[4200], corpus[4300], cmd[9000];
 	size_t nreqs, i;
 	long derrors;
-	double pg, hz_median, hz_p99;
+	double pg, hz_median, hz_p99, sign_us, verify_us, sig_us, sig_cap;
 	int port, st;
 
 	bench_prog = "bench_tracerd";
@@ -963,6 +1014,13 @@ main(void)
 	    "p99 %.2f ms\n", HEALTHZ, hz_median, hz_p99);
 	fflush(stdout);
 	pg = bench_pgbench(clients, (int)seconds);
+	signature_floor(dir, reqs[0], &sign_us, &verify_us, &sig_us, &sig_cap);
+	printf("  signatures alone (Ed25519, one core): sign %.1f us, verify %.1f us; "
+	    "a trace's 3 signs and %.2f verifies take %.0f us of CPU, so %ld cores "
+	    "can do at most %.0f traces/s = %.3f x pgbench -S\n", sign_us,
+	    verify_us, 1.0 + 2.0 / VERIFY_EVERY, sig_us,
+	    sysconf(_SC_NPROCESSORS_ONLN), sig_cap, sig_cap / pg);
+	fflush(stdout);
 	throughput(tls, port, dir, reqs, nreqs, clients, warmup, seconds, poll_us,
 	    &f);
 	printf("  pgbench -S -M prepared: %.0f tps; exact traces (POST, then GET "
@@ -987,9 +1045,10 @@ main(void)
 	derrors = daemon_errors();
 	st = daemon_stop();
 	printf("tracerd at %ld weapons, %d clients: %.1f traces/s = %.4f x pgbench "
-	    "-S (%s 0.3); ack median %.2f ms, p99 %.2f ms; %.1f KiB an idle TLS "
+	    "-S (%s 0.3; signatures alone cap it at %.3f); ack median %.2f ms, p99 %.2f ms; %.1f KiB an idle TLS "
 	    "connection; %ld errors, daemon %ld error lines, exit %d\n", weapons,
 	    clients, f.tps, f.tps / pg, f.tps / pg >= 0.3 ? "meets" : "MISSES",
+	    sig_cap / pg,
 	    f.ack_median, f.ack_p99, (double)(m.after - m.before) / IDLE_CONNS,
 	    f.errors, derrors, st);
 	for (i = 0; i < nreqs; i++)
