@@ -265,7 +265,7 @@ registry_setup(void)
 	reg_ctx *ctx = NULL;
 	reg_key *key = NULL;
 	struct reg_written w;
-	reg_uuid acme, boreal, mfa, mfb, dealer, person, police, kenya, wid, destr;
+	reg_uuid acme, boreal, mfa, mfb, dealer, person, police, kenya, wid, destr, twin;
 	struct reg_event_in ex;
 
 	ci = tu_db_migrated();
@@ -366,6 +366,17 @@ registry_setup(void)
 	wid = weapon(ctx, "W11", "Acme Arms Works", "P-10", "pistol", "9x19mm",
 	    "AB555591", "NL", 2018);
 	event(ctx, &wid, "manufacture", "2018-01-01", NULL, &mfa);
+	/* Two serials of one search key (D reads as 0, 7 as 1), the first's
+	 * history going on after the second was registered; dates before and
+	 * after 2000 and on leap days. */
+	wid = weapon(ctx, "W12", "Acme Arms Works", "P-10", "pistol", "9x19mm",
+	    "TWD71234", "NL", 1899);
+	event(ctx, &wid, "manufacture", "1899-12-31", NULL, &mfa);
+	twin = wid;
+	wid = weapon(ctx, "W13", "Borealis Waffenfabrik", "M9", "pistol", "9x19mm",
+	    "TW011234", "DE", 2000);
+	event(ctx, &wid, "manufacture", "2000-02-29", NULL, &mfb);
+	event(ctx, &twin, "domestic_transfer", "1960-02-29", &mfa, &dealer);
 	/* More weapons than one search reads, and one rifle among them. */
 	must(reg_tx_begin(ctx, &err), &err);
 	for (int i = 0; i < 230; i++) {
@@ -827,6 +838,185 @@ START_TEST(proofs)
 }
 END_TEST
 
+/* ------------------------------------------------------------ read model */
+
+#define STR_EQ(x, y) do { \
+	ck_assert_msg(((x) == NULL) == ((y) == NULL), "%s: %s / %s", #x, \
+	    (x) ? (x) : "(null)", (y) ? (y) : "(null)"); \
+	if ((x) != NULL) \
+		ck_assert_str_eq((x), (y)); \
+} while (0)
+
+/* Two reads of the same weapons are the same, field by field. */
+static void
+same_cands(const struct tr__cands *p, const struct tr__cands *q)
+{
+	int i, k;
+
+	ck_assert_int_eq(p->n, q->n);
+	for (i = 0; i < p->n; i++) {
+		const struct tr__cand *x = &p->c[i], *y = &q->c[i];
+
+		ck_assert_str_eq(x->id, y->id);
+		ck_assert_str_eq(x->via, y->via);
+		STR_EQ(x->matched, y->matched);
+		ck_assert_str_eq(x->manufacturer_id, y->manufacturer_id);
+		STR_EQ(x->model, y->model);
+		ck_assert_str_eq(x->type, y->type);
+		STR_EQ(x->calibre, y->calibre);
+		STR_EQ(x->serial, y->serial);
+		ck_assert_str_eq(x->country, y->country);
+		ck_assert_int_eq(x->year, y->year);
+		STR_EQ(x->imports, y->imports);
+		ck_assert_int_eq(x->detailed, y->detailed);
+		ck_assert_int_eq(x->nmarks, y->nmarks);
+		for (k = 0; k < x->nmarks; k++) {
+			ck_assert_str_eq(x->marks[k].kind, y->marks[k].kind);
+			STR_EQ(x->marks[k].text, y->marks[k].text);
+			ck_assert_str_eq(x->marks[k].location, y->marks[k].location);
+			ck_assert_str_eq(x->marks[k].country, y->marks[k].country);
+			ck_assert_int_eq(x->marks[k].year, y->marks[k].year);
+			STR_EQ(x->marks[k].new_serial, y->marks[k].new_serial);
+		}
+		ck_assert_int_eq(x->ncomps, y->ncomps);
+		for (k = 0; k < x->ncomps; k++) {
+			ck_assert_str_eq(x->comps[k].kind, y->comps[k].kind);
+			STR_EQ(x->comps[k].serial, y->comps[k].serial);
+		}
+		ck_assert_int_eq(x->nev, y->nev);
+		for (k = 0; k < x->nev; k++) {
+			const struct tr__event *e = &x->ev[k], *f = &y->ev[k];
+
+			ck_assert_str_eq(e->id, f->id);
+			ck_assert_int_eq(e->seq, f->seq);
+			ck_assert_str_eq(e->kind, f->kind);
+			ck_assert_str_eq(e->date, f->date);
+			ck_assert_str_eq(e->from_id, f->from_id);
+			ck_assert_str_eq(e->to_id, f->to_id);
+			STR_EQ(e->licence_number, f->licence_number);
+			ck_assert_str_eq(e->licence_issued, f->licence_issued);
+			ck_assert_str_eq(e->licence_expires, f->licence_expires);
+			STR_EQ(e->euc, f->euc);
+			ck_assert_str_eq(e->export_country, f->export_country);
+			ck_assert_str_eq(e->import_country, f->import_country);
+			STR_EQ(e->transit, f->transit);
+			STR_EQ(e->final_recipient, f->final_recipient);
+			STR_EQ(e->certificate, f->certificate);
+			ck_assert_str_eq(e->corrects, f->corrects);
+			STR_EQ(e->reason, f->reason);
+			STR_EQ(e->note, f->note);
+			ck_assert_int_eq(e->log_index, f->log_index);
+		}
+	}
+}
+
+/* Reads key both ways and checks that they agree; the number read. */
+static int
+both_ways(const char *key)
+{
+	reg_error err = REG_ERROR_INIT;
+	struct tr__arena a = { NULL, 0 }, b = { NULL, 0 };
+	struct tr__cands p = { NULL, 0, 0 }, q = { NULL, 0, 0 };
+	int t1 = 0, t2 = 0, n;
+
+	must(tr__db_by_key(ctx, &a, key, &p, &t1, &err), &err);
+	must(tr__db_by_key_records(ctx, &b, key, &q, &t2, &err), &err);
+	ck_assert_int_eq(t1, t2);
+	same_cands(&p, &q);
+	n = p.n;
+	free(p.c);
+	free(q.c);
+	tr__arena_free(&a);
+	tr__arena_free(&b);
+	return n;
+}
+
+/*
+ * The read model (trace_row) holds every record of the registry once, as
+ * the triggers wrote them, and a weapon read from it is the weapon read
+ * from the records: every weapon of the registry, field by field.
+ */
+START_TEST(read_model)
+{
+	reg_error err = REG_ERROR_INIT;
+	char *v, *w;
+	int i, nkeys, found = 0;
+	long fallbacks;
+	PGresult *res;
+
+	must(tr__db_prepare(ctx, &err), &err);
+	fallbacks = tr__db_rows_fallbacks;
+	v = tu_query1(ci, "SELECT (SELECT count(*) FROM weapon) + (SELECT count(*) "
+	    "FROM marking) + (SELECT count(*) FROM component) + (SELECT count(*) "
+	    "FROM event)");
+	w = tu_query1(ci, "SELECT count(*) FROM trace_row");
+	ck_assert_str_eq(v, w);
+	ck_assert_int_gt(atoi(v), 20);
+	free(v);
+	free(w);
+	/* Components, import markings, corrections and transits are among them. */
+	v = tu_query1(ci, "SELECT count(DISTINCT kind) || ':' || count(*) FILTER "
+	    "(WHERE corrects IS NOT NULL) FROM trace_row");
+	ck_assert_str_eq(v, "4:1");
+	free(v);
+	res = PQexec(reg_conn(ctx), "SELECT DISTINCT translate(serial_norm, 'D7', '01') "
+	    "FROM weapon ORDER BY 1");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	nkeys = PQntuples(res);
+	for (i = 0; i < nkeys; i++)
+		found += both_ways(PQgetvalue(res, i, 0));
+	PQclear(res);
+	v = tu_query1(ci, "SELECT count(*) FROM weapon");
+	ck_assert_int_eq(found, atoi(v));
+	free(v);
+	ck_assert_int_eq(both_ways("NOSUCHSERIAL9"), 0);
+	ck_assert_int_eq(both_ways("TW011234"), 2);
+	{
+		struct tr__arena a = { NULL, 0 };
+		struct tr__cands p = { NULL, 0, 0 };
+		int t = 0;
+
+		must(tr__db_by_key(ctx, &a, "TW011234", &p, &t, &err), &err);
+		ck_assert_str_eq(p.c[0].ev[0].date, "1899-12-31");
+		ck_assert_str_eq(p.c[0].ev[1].date, "1960-02-29");
+		ck_assert_str_eq(p.c[1].ev[0].date, "2000-02-29");
+		free(p.c);
+		tr__arena_free(&a);
+	}
+	/* All of them from the read model. */
+	ck_assert_int_eq(tr__db_rows_fallbacks, fallbacks);
+}
+END_TEST
+
+/* Rows that are not a weapon's whole records (here a second weapon row
+ * that only the owner could write) are not believed: the weapon is read
+ * from its records. */
+START_TEST(read_model_not_whole)
+{
+	reg_error err = REG_ERROR_INIT;
+	struct tr__arena a = { NULL, 0 };
+	struct tr__cands p = { NULL, 0, 0 };
+	int t = 0;
+	long fallbacks;
+
+	must(tr__db_prepare(ctx, &err), &err);
+	tu_exec(ci, "INSERT INTO trace_row (key, weapon_id, kind, log_index, model, "
+	    "type, serial, country) SELECT key, weapon_id, 'w', log_index, 'Forged', "
+	    "type, serial, country FROM trace_row WHERE kind = 'w' AND key = "
+	    "(SELECT translate(serial_norm, 'D7', '01') FROM weapon "
+	    "WHERE serial = 'AC990001')");
+	fallbacks = tr__db_rows_fallbacks;
+	must(tr__db_by_key(ctx, &a, "AC990001", &p, &t, &err), &err);
+	ck_assert_int_eq(tr__db_rows_fallbacks, fallbacks + 1);
+	ck_assert_int_eq(p.n, 1);
+	ck_assert_str_ne(p.c[0].model, "Forged");
+	ck_assert_int_eq(p.c[0].ncomps, 1);
+	ck_assert_int_eq(both_ways("AC990001"), 1);
+	free(p.c);
+	tr__arena_free(&a);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -856,6 +1046,8 @@ suite(void)
 	tcase_add_test(t, importer_and_component);
 	tcase_add_test(t, declined);
 	tcase_add_test(t, proofs);
+	tcase_add_test(t, read_model);
+	tcase_add_test(t, read_model_not_whole);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -22,6 +22,10 @@ struct tr_engine {
 	struct tr_options opt;
 	struct tr__maker_alias *aliases;
 	int naliases;
+	struct by_norm {		/* the aliases in the order of norm */
+		const char *norm;
+		int i;
+	} *by_norm;
 	time_t aliases_read;
 	struct tr__party_cache *parties;
 };
@@ -34,6 +38,42 @@ struct tr_engine {
 #define MARGIN_DISAGREE 0.25	/* ... when the best disagrees with the request
 				 * on a field (a year one off, another model) */
 #define LISTED 0.25		/* ambiguous: those this close to the best */
+
+static int
+by_norm_cmp(const void *x, const void *y)
+{
+	const struct by_norm *p = x, *q = y;
+	int c = strcmp(p->norm, q->norm);
+
+	return c != 0 ? c : p->i - q->i;
+}
+
+/* (Re)reads the manufacturers' names and codes, and orders them by their
+ * normalised form for maker_lookup(). */
+static int
+aliases_read(tr_engine *e, reg_error *err)
+{
+	struct tr__maker_alias *al;
+	struct by_norm *order;
+	int n, i, r;
+
+	if ((r = tr__db_aliases(e->ctx, &al, &n, err)) != 0)
+		return r;
+	if ((order = malloc((size_t)(n ? n : 1) * sizeof(*order))) == NULL) {
+		free(al);
+		return tr__fail(err, REG_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++)
+		order[i] = (struct by_norm){ al[i].norm, i };
+	qsort(order, (size_t)n, sizeof(*order), by_norm_cmp);
+	free(e->aliases);
+	free(e->by_norm);
+	e->aliases = al;
+	e->naliases = n;
+	e->by_norm = order;
+	e->aliases_read = time(NULL);
+	return 0;
+}
 
 int
 tr_engine_new(reg_ctx *ctx, const tr_policy *policy, const reg_pii_keyring *kr,
@@ -64,11 +104,10 @@ tr_engine_new(reg_ctx *ctx, const tr_policy *policy, const reg_pii_keyring *kr,
 		return tr__fail(err, REG_ENOMEM, "out of memory");
 	}
 	if ((r = tr__db_prepare(ctx, err)) != 0 ||
-	    (r = tr__db_aliases(ctx, &e->aliases, &e->naliases, err)) != 0) {
+	    (r = aliases_read(e, err)) != 0) {
 		tr_engine_free(e);
 		return r;
 	}
-	e->aliases_read = time(NULL);
 	*out = e;
 	return 0;
 }
@@ -79,6 +118,7 @@ tr_engine_free(tr_engine *e)
 	if (e == NULL)
 		return;
 	free(e->aliases);
+	free(e->by_norm);
 	tr__party_cache_free(e->parties);
 	free(e);
 }
@@ -151,9 +191,19 @@ maker_lookup(tr_engine *e, const char *norm, const char *upper,
 	size_t n = strlen(norm), an;
 	int i, limit = n >= 8 ? 2 : n >= 4 ? 1 : 0;
 
-	for (i = 0; i < e->naliases; i++)
-		if (strcmp(e->aliases[i].norm, norm) == 0)
-			maker_add(m, e->aliases[i].manufacturer_id);
+	int lo = 0, hi = e->naliases;
+
+	/* The names and codes written so, in the order they were read. */
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (strcmp(e->by_norm[mid].norm, norm) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < e->naliases && strcmp(e->by_norm[lo].norm, norm) == 0; lo++)
+		maker_add(m, e->aliases[e->by_norm[lo].i].manufacturer_id);
 	if (m->nids > 0 || limit == 0)
 		return;
 	/* A near spelling of a name (not of a code): one or two letters
@@ -192,15 +242,8 @@ resolve_maker(tr_engine *e, const char *name, struct maker *m, reg_error *err)
 	maker_lookup(e, norm, upper, m);
 	if ((m->nids == 0 || m->fuzzy) && time(NULL) != e->aliases_read) {
 		/* Perhaps recorded since the engine read the names. */
-		struct tr__maker_alias *al;
-		int n;
-
-		if ((r = tr__db_aliases(e->ctx, &al, &n, err)) != 0)
+		if ((r = aliases_read(e, err)) != 0)
 			return r;
-		free(e->aliases);
-		e->aliases = al;
-		e->naliases = n;
-		e->aliases_read = time(NULL);
 		memset(m->ids, 0, sizeof(m->ids));
 		m->nids = m->fuzzy = 0;
 		maker_lookup(e, norm, upper, m);

@@ -1,9 +1,14 @@
 /*
  * The engine's queries.  Every query is parameterised.
  *
- * The common case, a serial read whole, is one query: the weapons whose
- * serial has the search key, each with its markings and components (as
- * JSON arrays) and one row per event.  The other searches (unreadable
+ * The common case, a serial read whole, is one query: the rows of the
+ * trace engine's read model (trace_row, migration 0011) under the search
+ * key, each weapon, marking, component and event record once; one probe of
+ * one index.  Should more rows share the key than are read at once, the
+ * same comes from the records themselves: the weapons with the key, each
+ * with its markings and components (as JSON arrays) and one row per event,
+ * which the candidates of the other searches are also read with by id.
+ * The other searches (unreadable
  * positions, one edit, components' and importers' serials) answer light
  * candidate rows for scoring; the details of the ones to answer follow by
  * id.  Parties are read by id into a cache that lives as long as the engine
@@ -77,11 +82,32 @@
 #define NEAR(k) "(" k " LIKE $3 OR " k " LIKE $4 OR " k " LIKE $5 OR " k \
 	" LIKE $6) AND levenshtein_less_equal(" k ", $1, 2) <= 2"
 
-enum { S_KEY, S_IDS, S_OTHER, S_PARTIES, S_ALIASES, NSTMT };
+/*
+ * The read model's rows under a search key, in no order (read_rows()
+ * orders them): every column but the key, as they are stored, so that the
+ * server has nothing to compute (dates are written by the session's
+ * DateStyle, ISO):
+ *  0 kind (w, m, c, e), 1 weapon id, 2 manufacturer_id, 3 model, 4 type,
+ *  5 calibre, 6 serial, 7 country, 8 year, 9 text, 10 location,
+ *  11 new serial, 12 event id ... 30 log index: the event's columns in
+ *  DETAIL_COLS's order from 12 on (its 13, the event's kind, is every
+ *  record's own kind).
+ */
+#define ROW_EVENT 12
+#define ROWS_SQL \
+	"SELECT kind, weapon_id, manufacturer_id, model, type, calibre, serial, " \
+	"country, year, text, location, new_serial, id, seq, what, event_date, " \
+	"from_party, to_party, licence_number, licence_issued, licence_expires, " \
+	"euc_ref, export_country, import_country, transit, final_recipient, " \
+	"certificate, corrects, reason, note, log_index FROM trace_row " \
+	"WHERE key = $1 LIMIT 5001"
+
+enum { S_ROWS, S_KEY, S_IDS, S_OTHER, S_PARTIES, S_ALIASES, NSTMT };
 
 static const struct {
 	const char *name, *sql;
 } stmt[NSTMT] = {
+	[S_ROWS] = { "tr_rows", ROWS_SQL },
 	[S_KEY] = { "tr_key", DETAIL_COLS "WHERE " KEY("w.serial_norm") " = $1"
 	    DETAIL_ORDER },
 	[S_IDS] = { "tr_ids", DETAIL_COLS "WHERE w.id = ANY ($1::uuid[])"
@@ -166,15 +192,125 @@ tr__db_prepare(reg_ctx *ctx, reg_error *err)
 static char *
 val(struct tr__arena *a, PGresult *res, int row, int col)
 {
-	return PQgetisnull(res, row, col) ? NULL :
-	    tr__strdup(a, PQgetvalue(res, row, col));
+	size_t n;
+	char *p;
+
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	n = (size_t)PQgetlength(res, row, col);
+	if ((p = tr__alloc(a, n + 1)) != NULL)
+		memcpy(p, PQgetvalue(res, row, col), n);
+	return p;
 }
 
+/*
+ * Results come as text, but for the read model's rows, which come in
+ * binary (PostgreSQL's send formats) so that the server need not write
+ * uuids and dates out as text: these helpers read either.
+ */
+#define OID_INT8 20
+#define OID_INT2 21
+#define OID_INT4 23
+#define OID_DATE 1082
+#define OID_UUID 2950
+
+/* A big-endian integer of n bytes. */
+static long long
+be_int(const unsigned char *p, int n)
+{
+	unsigned long long v = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	if (n < 8 && n > 0 && (p[0] & 0x80))
+		v |= ~0ULL << (8 * n);		/* negative: extend the sign */
+	return (long long)v;
+}
+
+/* An integer column's value; 0 for NULL. */
+static long long
+intval(PGresult *res, int row, int col)
+{
+	int n = PQgetlength(res, row, col);
+
+	if (PQgetisnull(res, row, col))
+		return 0;
+	if (PQfformat(res, col) == 0)
+		return strtoll(PQgetvalue(res, row, col), NULL, 10);
+	return n == 2 || n == 4 || n == 8 ?
+	    be_int((const unsigned char *)PQgetvalue(res, row, col), n) : 0;
+}
+
+/* A date as days from 2000-01-01 (PostgreSQL's date_send) as YYYY-MM-DD
+ * (the proleptic Gregorian calendar, as PostgreSQL's ISO DateStyle). */
+static void
+date_text(char *out, size_t outlen, long long days)
+{
+	long long z, era, doe, yoe, y, doy, mp, d, m;
+
+	if (days == 0x7fffffffLL || days == -0x7fffffffLL - 1) {
+		snprintf(out, outlen, "%s", days > 0 ? "infinity" : "-infinity");
+		return;
+	}
+	/* Days from 0000-03-01 (H. Hinnant's civil_from_days). */
+	z = days + 10957 + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	snprintf(out, outlen, "%04lld-%02lld-%02lld", y + (m <= 2), m, d);
+}
+
+/* A uuid's 16 bytes as text, lower case. */
+static void
+uuid_text(char *out, size_t outlen, const unsigned char *b)
+{
+	static const char hex[] = "0123456789abcdef";
+	char t[37];
+	int i, o = 0;
+
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			t[o++] = '-';
+		t[o++] = hex[b[i] >> 4];
+		t[o++] = hex[b[i] & 15];
+	}
+	t[o] = '\0';
+	snprintf(out, outlen, "%s", t);
+}
+
+/* The column's value as text into out, cut to fit; "" for NULL. */
 static void
 fixed(char *out, size_t outlen, PGresult *res, int row, int col)
 {
-	snprintf(out, outlen, "%s", PQgetisnull(res, row, col) ? "" :
-	    PQgetvalue(res, row, col));
+	size_t n = (size_t)PQgetlength(res, row, col);
+	const char *v = PQgetvalue(res, row, col);
+
+	if (PQfformat(res, col) == 1 && !PQgetisnull(res, row, col)) {
+		Oid type = PQftype(res, col);
+
+		if (type == OID_UUID && n == 16) {
+			uuid_text(out, outlen, (const unsigned char *)v);
+			return;
+		}
+		if (type == OID_DATE && n == 4) {
+			date_text(out, outlen, be_int((const unsigned char *)v, 4));
+			return;
+		}
+		if (type == OID_INT2 || type == OID_INT4 || type == OID_INT8) {
+			snprintf(out, outlen, "%lld", intval(res, row, col));
+			return;
+		}
+	}
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, v, n);
+	out[n] = '\0';
 }
 
 static int
@@ -225,6 +361,17 @@ jfixed(char *out, size_t outlen, json_t *arr, size_t i)
 	snprintf(out, outlen, "%s", json_is_string(v) ? json_string_value(v) : "");
 }
 
+/* The import summary so far ("CC:YYYY,..."), with mk if it is an import
+ * marking. */
+static char *
+import_summary(struct tr__arena *a, char *imports, const struct tr__marking *mk)
+{
+	if (strcmp(mk->kind, "import") != 0)
+		return imports;
+	return imports == NULL ? tr__printf(a, "%s:%d", mk->country, mk->year) :
+	    tr__printf(a, "%s,%s:%d", imports, mk->country, mk->year);
+}
+
 /* Fills c's markings, components and import summary from row's JSON. */
 static void
 marks(struct tr__arena *a, struct tr__cand *c, PGresult *res, int row)
@@ -245,10 +392,7 @@ marks(struct tr__arena *a, struct tr__cand *c, PGresult *res, int row)
 		jfixed(mk->country, sizeof(mk->country), x, 3);
 		mk->year = (int)json_integer_value(json_array_get(x, 4));
 		mk->new_serial = jstr(a, x, 5);
-		if (strcmp(mk->kind, "import") == 0)
-			imports = imports == NULL ?
-			    tr__printf(a, "%s:%d", mk->country, mk->year) :
-			    tr__printf(a, "%s,%s:%d", imports, mk->country, mk->year);
+		imports = import_summary(a, imports, mk);
 	}
 	c->nmarks = c->marks ? (int)n : 0;
 	c->imports = imports;
@@ -264,31 +408,32 @@ marks(struct tr__arena *a, struct tr__cand *c, PGresult *res, int row)
 	json_decref(k);
 }
 
-/* Reads row's event columns into e (party pointers come later). */
+/* Reads row's event columns, from column b on in DETAIL_COLS's order (its
+ * 11 on), into e (party pointers come later). */
 static void
-event(struct tr__arena *a, struct tr__event *e, PGresult *res, int row)
+event(struct tr__arena *a, struct tr__event *e, PGresult *res, int row, int b)
 {
-	fixed(e->id, sizeof(e->id), res, row, 11);
-	e->seq = atoi(PQgetvalue(res, row, 12));
-	fixed(e->kind, sizeof(e->kind), res, row, 13);
-	fixed(e->date, sizeof(e->date), res, row, 14);
-	fixed(e->from_id, sizeof(e->from_id), res, row, 15);
-	fixed(e->to_id, sizeof(e->to_id), res, row, 16);
-	e->licence_number = val(a, res, row, 17);
-	fixed(e->licence_issued, sizeof(e->licence_issued), res, row, 18);
-	fixed(e->licence_expires, sizeof(e->licence_expires), res, row, 19);
-	e->euc = val(a, res, row, 20);
-	fixed(e->export_country, sizeof(e->export_country), res, row, 21);
-	fixed(e->import_country, sizeof(e->import_country), res, row, 22);
-	e->transit = val(a, res, row, 23);
+	fixed(e->id, sizeof(e->id), res, row, b);
+	e->seq = (int)intval(res, row, b + 1);
+	fixed(e->kind, sizeof(e->kind), res, row, b + 2);
+	fixed(e->date, sizeof(e->date), res, row, b + 3);
+	fixed(e->from_id, sizeof(e->from_id), res, row, b + 4);
+	fixed(e->to_id, sizeof(e->to_id), res, row, b + 5);
+	e->licence_number = val(a, res, row, b + 6);
+	fixed(e->licence_issued, sizeof(e->licence_issued), res, row, b + 7);
+	fixed(e->licence_expires, sizeof(e->licence_expires), res, row, b + 8);
+	e->euc = val(a, res, row, b + 9);
+	fixed(e->export_country, sizeof(e->export_country), res, row, b + 10);
+	fixed(e->import_country, sizeof(e->import_country), res, row, b + 11);
+	e->transit = val(a, res, row, b + 12);
 	if (e->transit != NULL && e->transit[0] == '\0')
 		e->transit = NULL;
-	e->final_recipient = val(a, res, row, 24);
-	e->certificate = val(a, res, row, 25);
-	fixed(e->corrects, sizeof(e->corrects), res, row, 26);
-	e->reason = val(a, res, row, 27);
-	e->note = val(a, res, row, 28);
-	e->log_index = strtoll(PQgetvalue(res, row, 29), NULL, 10);
+	e->final_recipient = val(a, res, row, b + 13);
+	e->certificate = val(a, res, row, b + 14);
+	fixed(e->corrects, sizeof(e->corrects), res, row, b + 15);
+	e->reason = val(a, res, row, b + 16);
+	e->note = val(a, res, row, b + 17);
+	e->log_index = intval(res, row, b + 18);
 }
 
 /*
@@ -331,9 +476,128 @@ read_details(struct tr__arena *a, PGresult *res, struct tr__cands *out,
 		c->nev = PQgetisnull(res, i, 11) ? 0 : j - i;
 		c->ev = tr__alloc(a, (size_t)(c->nev ? c->nev : 1) * sizeof(*c->ev));
 		for (k = 0; c->ev != NULL && k < c->nev; k++)
-			event(a, &c->ev[k], res, i + k);
+			event(a, &c->ev[k], res, i + k, 11);
 		if (c->ev == NULL)
 			c->nev = 0;
+		c->detailed = 1;
+	}
+	return a->failed ? tr__fail(err, REG_ENOMEM, "out of memory") : 0;
+}
+
+/* A read-model row, as read_rows() orders them. */
+struct row_ref {
+	int row;
+	const char *weapon;	/* the weapon's id, as it came */
+	int wlen;
+	int kind;		/* KINDS's index */
+	long long order;	/* markings, components: log index; events: seq */
+};
+
+static const char KINDS[] = "wmce";
+
+/* Orders two rows' weapon ids (as text, or in binary: 16 bytes). */
+static int
+same_weapon(const struct row_ref *p, const struct row_ref *q)
+{
+	int c = memcmp(p->weapon, q->weapon, (size_t)(p->wlen < q->wlen ?
+	    p->wlen : q->wlen));
+
+	return c != 0 ? c : p->wlen - q->wlen;
+}
+
+static int
+row_cmp(const void *x, const void *y)
+{
+	const struct row_ref *p = x, *q = y;
+	int c = same_weapon(p, q);
+
+	if (c != 0)
+		return c;
+	if (p->kind != q->kind)
+		return p->kind - q->kind;
+	return (p->order > q->order) - (p->order < q->order);
+}
+
+/*
+ * Reads the read model's rows: a candidate for each weapon, in the order of
+ * their ids, with its markings and components in the order they were
+ * recorded and its events in sequence, as read_details() reads the same
+ * weapons from DETAIL_COLS.  1 when the rows are not a weapon's whole
+ * records (a row without its weapon's, a weapon twice): the caller reads
+ * the records themselves.
+ */
+static int
+read_rows(struct tr__arena *a, PGresult *res, struct tr__cands *out,
+    reg_error *err)
+{
+	int rows = PQntuples(res), i, j, k, n[4];
+	struct row_ref *r = tr__alloc(a, (size_t)(rows ? rows : 1) * sizeof(*r));
+
+	if (r == NULL)
+		return tr__fail(err, REG_ENOMEM, "out of memory");
+	for (i = 0; i < rows; i++) {
+		const char *kind = PQgetvalue(res, i, 0), *at;
+
+		if (kind[0] == '\0' || (at = strchr(KINDS, kind[0])) == NULL)
+			return 1;
+		r[i].row = i;
+		r[i].weapon = PQgetvalue(res, i, 1);
+		r[i].wlen = PQgetlength(res, i, 1);
+		r[i].kind = (int)(at - KINDS);
+		r[i].order = intval(res, i, r[i].kind == 3 ? ROW_EVENT + 1 :
+		    ROW_EVENT + 18);
+	}
+	qsort(r, (size_t)rows, sizeof(*r), row_cmp);
+	for (i = 0; i < rows; i = j) {
+		struct tr__cand *c;
+		int w = r[i].row;
+		char *imports = NULL;
+
+		memset(n, 0, sizeof(n));
+		for (j = i; j < rows && same_weapon(&r[j], &r[i]) == 0; j++)
+			n[r[j].kind]++;
+		if (n[0] != 1)
+			return 1;
+		if (cands_add(out, &c) != 0)
+			return tr__fail(err, REG_ENOMEM, "out of memory");
+		fixed(c->id, sizeof(c->id), res, w, 1);
+		snprintf(c->via, sizeof(c->via), "serial");
+		c->matched = val(a, res, w, 6);
+		fixed(c->manufacturer_id, sizeof(c->manufacturer_id), res, w, 2);
+		c->model = val(a, res, w, 3);
+		fixed(c->type, sizeof(c->type), res, w, 4);
+		c->calibre = val(a, res, w, 5);
+		c->serial = val(a, res, w, 6);
+		fixed(c->country, sizeof(c->country), res, w, 7);
+		c->year = (int)intval(res, w, 8);
+		c->marks = tr__alloc(a, (size_t)(n[1] ? n[1] : 1) * sizeof(*c->marks));
+		c->comps = tr__alloc(a, (size_t)(n[2] ? n[2] : 1) * sizeof(*c->comps));
+		c->ev = tr__alloc(a, (size_t)(n[3] ? n[3] : 1) * sizeof(*c->ev));
+		if (c->marks == NULL || c->comps == NULL || c->ev == NULL)
+			return tr__fail(err, REG_ENOMEM, "out of memory");
+		for (k = i + 1; k < j; k++) {
+			int row = r[k].row;
+
+			if (r[k].kind == 1) {
+				struct tr__marking *mk = &c->marks[c->nmarks++];
+
+				fixed(mk->kind, sizeof(mk->kind), res, row, ROW_EVENT + 2);
+				mk->text = val(a, res, row, 9);
+				fixed(mk->location, sizeof(mk->location), res, row, 10);
+				fixed(mk->country, sizeof(mk->country), res, row, 7);
+				mk->year = (int)intval(res, row, 8);
+				mk->new_serial = val(a, res, row, 11);
+				imports = import_summary(a, imports, mk);
+			} else if (r[k].kind == 2) {
+				struct tr__component *cp = &c->comps[c->ncomps++];
+
+				fixed(cp->kind, sizeof(cp->kind), res, row, ROW_EVENT + 2);
+				cp->serial = val(a, res, row, 6);
+			} else {
+				event(a, &c->ev[c->nev++], res, row, ROW_EVENT);
+			}
+		}
+		c->imports = imports;
 		c->detailed = 1;
 	}
 	return a->failed ? tr__fail(err, REG_ENOMEM, "out of memory") : 0;
@@ -364,8 +628,10 @@ read_cands(struct tr__arena *a, PGresult *res, struct tr__cands *out,
 	return a->failed ? tr__fail(err, REG_ENOMEM, "out of memory") : 0;
 }
 
+_Atomic long tr__db_rows_fallbacks;
+
 int
-tr__db_by_key(reg_ctx *ctx, struct tr__arena *a, const char *key,
+tr__db_by_key_records(reg_ctx *ctx, struct tr__arena *a, const char *key,
     struct tr__cands *out, int *truncated, reg_error *err)
 {
 	PGconn *conn = reg_conn(ctx);
@@ -387,6 +653,29 @@ tr__db_by_key(reg_ctx *ctx, struct tr__arena *a, const char *key,
 	}
 	PQclear(res);
 	return r;
+}
+
+int
+tr__db_by_key(reg_ctx *ctx, struct tr__arena *a, const char *key,
+    struct tr__cands *out, int *truncated, reg_error *err)
+{
+	PGconn *conn = reg_conn(ctx);
+	const char *params[1] = { key };
+	PGresult *res;
+	int r = 1, before = out->n;
+
+	res = PQexecPrepared(conn, stmt[S_ROWS].name, 1, params, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = fail_pg(err, conn, res, "cannot search the registry");
+	else if (PQntuples(res) <= TR__ROWS_MAX)
+		r = read_rows(a, res, out, err);
+	PQclear(res);
+	if (r != 1)
+		return r;
+	/* More rows than are read at once, or not whole: from the records. */
+	tr__db_rows_fallbacks++;
+	out->n = before;
+	return tr__db_by_key_records(ctx, a, key, out, truncated, err);
 }
 
 /*
@@ -701,43 +990,48 @@ tr__db_parties(reg_ctx *ctx, struct tr__party_cache *pc, struct tr__cand **list,
     int n, reg_error *err)
 {
 	struct tr__arena a = { NULL, 0 };
-	const char **miss = NULL;
-	int i, k, nmiss = 0, cap = 0, r = 0, pass;
+	struct miss {
+		const char *id;
+		struct tr__party **dst;
+	} *miss = NULL;
+	int i, k, s, nmiss = 0, cap = 0, r = 0;
 
-	/* Pass 0 collects the parties the cache lacks; pass 1 points at them. */
-	for (pass = 0; pass < 2 && r == 0; pass++) {
-		for (i = 0; i < n; i++)
-			for (k = 0; k < list[i]->nev; k++) {
-				struct tr__event *e = &list[i]->ev[k];
-				const char *ids[2] = { e->from_id, e->to_id };
-				struct tr__party **dst[2] = { &e->from, &e->to };
-				int s;
+	/* The parties the cache holds now; the others once read. */
+	for (i = 0; i < n; i++)
+		for (k = 0; k < list[i]->nev; k++) {
+			struct tr__event *e = &list[i]->ev[k];
+			const char *ids[2] = { e->from_id, e->to_id };
+			struct tr__party **dst[2] = { &e->from, &e->to };
 
-				for (s = 0; s < 2; s++) {
-					if (ids[s][0] == '\0')
-						continue;
-					*dst[s] = cache_get(pc, ids[s]);
-					if (pass == 1 || *dst[s] != NULL)
-						continue;
-					if (nmiss == cap) {
-						const char **m;
+			for (s = 0; s < 2; s++) {
+				if (ids[s][0] == '\0' ||
+				    (*dst[s] = cache_get(pc, ids[s])) != NULL)
+					continue;
+				if (nmiss == cap) {
+					struct miss *m;
 
-						cap = cap ? cap * 2 : 32;
-						if ((m = realloc(miss, (size_t)cap * sizeof(*m))) == NULL) {
-							free(miss);
-							return tr__fail(err, REG_ENOMEM, "out of memory");
-						}
-						miss = m;
+					cap = cap ? cap * 2 : 32;
+					if ((m = realloc(miss, (size_t)cap * sizeof(*m))) == NULL) {
+						free(miss);
+						return tr__fail(err, REG_ENOMEM, "out of memory");
 					}
-					miss[nmiss++] = ids[s];
+					miss = m;
 				}
+				miss[nmiss++] = (struct miss){ ids[s], dst[s] };
 			}
-		if (pass == 0 && nmiss > 0) {
-			char *arr = uuid_array(&a, miss, nmiss);
-
-			r = arr == NULL ? tr__fail(err, REG_ENOMEM, "out of memory") :
-			    read_parties(ctx, pc, arr, err);
 		}
+	if (nmiss > 0) {
+		const char **ids = tr__alloc(&a, (size_t)nmiss * sizeof(*ids));
+		char *arr = NULL;
+
+		for (i = 0; ids != NULL && i < nmiss; i++)
+			ids[i] = miss[i].id;
+		if (ids != NULL)
+			arr = uuid_array(&a, ids, nmiss);
+		r = arr == NULL ? tr__fail(err, REG_ENOMEM, "out of memory") :
+		    read_parties(ctx, pc, arr, err);
+		for (i = 0; r == 0 && i < nmiss; i++)
+			*miss[i].dst = cache_get(pc, miss[i].id);
 	}
 	free(miss);
 	tr__arena_free(&a);

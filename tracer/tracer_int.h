@@ -192,10 +192,18 @@ void tr__party_cache_trim(struct tr__party_cache *pc);
 int tr__db_prepare(reg_ctx *ctx, reg_error *err);
 /*
  * The weapons whose own serial has the search key key, each with its
- * markings, components and history (one query).  *truncated is set when
- * there were too many to read them all.
+ * markings, components and history: from the read model (trace_row, one
+ * index probe), or, when more rows share the key than are read at once,
+ * from the records.  *truncated is set when there were too many to read
+ * them all.
  */
 int tr__db_by_key(reg_ctx *ctx, struct tr__arena *a, const char *key,
+    struct tr__cands *out, int *truncated, reg_error *err);
+/* How often tr__db_by_key() read the records because the read model's
+ * rows were too many or not whole (a diagnostic, for the tests). */
+extern _Atomic long tr__db_rows_fallbacks;
+/* The same from the records themselves (one query joining them). */
+int tr__db_by_key_records(reg_ctx *ctx, struct tr__arena *a, const char *key,
     struct tr__cands *out, int *truncated, reg_error *err);
 /*
  * Candidates (without details) whose component serials, or with imports
