@@ -249,6 +249,57 @@ expect_same(const char *conninfo, const char *sql)
 	free(v);
 }
 
+/*
+ * The trace engine's read model (migration 0011) repeats every record,
+ * whether imported with COPY or written through the API, field for field
+ * under its weapon's serial's search key, and nothing else.
+ */
+static void
+read_model_whole(const char *conninfo)
+{
+	expect_same(conninfo, "SELECT count(*) = (SELECT count(*) FROM weapon) + "
+	    "(SELECT count(*) FROM marking) + (SELECT count(*) FROM component) + "
+	    "(SELECT count(*) FROM event) FROM trace_row");
+	expect_same(conninfo, "SELECT count(*) = (SELECT count(*) FROM weapon) "
+	    "FROM weapon w JOIN trace_row t ON t.kind = 'w' AND t.weapon_id = w.id "
+	    "AND t.key = translate(w.serial_norm, 'D7', '01') "
+	    "AND t.log_index = w.log_index "
+	    "AND t.manufacturer_id IS NOT DISTINCT FROM w.manufacturer_id "
+	    "AND t.model IS NOT DISTINCT FROM w.model AND t.type = w.type "
+	    "AND t.calibre IS NOT DISTINCT FROM w.calibre AND t.serial = w.serial "
+	    "AND t.country = w.country_of_manufacture "
+	    "AND t.year IS NOT DISTINCT FROM w.year_of_manufacture");
+	expect_same(conninfo, "SELECT count(*) = (SELECT count(*) FROM marking) "
+	    "FROM marking m JOIN weapon w ON w.id = m.weapon_id JOIN trace_row t "
+	    "ON t.kind = 'm' AND t.weapon_id = m.weapon_id "
+	    "AND t.key = translate(w.serial_norm, 'D7', '01') "
+	    "AND t.log_index = m.log_index AND t.what = m.kind AND t.text = m.text "
+	    "AND t.location IS NOT DISTINCT FROM m.location "
+	    "AND t.country IS NOT DISTINCT FROM m.country "
+	    "AND t.year IS NOT DISTINCT FROM m.year "
+	    "AND t.new_serial IS NOT DISTINCT FROM m.new_serial");
+	expect_same(conninfo, "SELECT count(*) = (SELECT count(*) FROM event) "
+	    "FROM event e JOIN weapon w ON w.id = e.weapon_id JOIN trace_row t "
+	    "ON t.kind = 'e' AND t.weapon_id = e.weapon_id "
+	    "AND t.key = translate(w.serial_norm, 'D7', '01') "
+	    "AND t.log_index = e.log_index AND t.id = e.id AND t.seq = e.seq "
+	    "AND t.what = e.kind AND t.event_date = e.event_date "
+	    "AND t.from_party IS NOT DISTINCT FROM e.from_party "
+	    "AND t.to_party IS NOT DISTINCT FROM e.to_party "
+	    "AND t.licence_number IS NOT DISTINCT FROM e.licence_number "
+	    "AND t.licence_issued IS NOT DISTINCT FROM e.licence_issued "
+	    "AND t.licence_expires IS NOT DISTINCT FROM e.licence_expires "
+	    "AND t.euc_ref IS NOT DISTINCT FROM e.euc_ref "
+	    "AND t.export_country IS NOT DISTINCT FROM e.export_country "
+	    "AND t.import_country IS NOT DISTINCT FROM e.import_country "
+	    "AND t.transit = array_to_string(e.transit_countries, ',') "
+	    "AND t.final_recipient IS NOT DISTINCT FROM e.final_recipient "
+	    "AND t.certificate IS NOT DISTINCT FROM e.certificate "
+	    "AND t.corrects IS NOT DISTINCT FROM e.corrects "
+	    "AND t.reason IS NOT DISTINCT FROM e.reason "
+	    "AND t.note IS NOT DISTINCT FROM e.note");
+}
+
 /* A BOM, CRLF line ends, quoted fields with commas and doubled quotes, an
  * alternative code without a manufacturer, a blank line at the end. */
 static const char good_weapons[] =
@@ -379,6 +430,7 @@ START_TEST(import_good_files)
 	}
 	reg_close(ctx);
 	verify(ci);
+	read_model_whole(ci);
 	rejects_free(&rj);
 }
 END_TEST
@@ -620,6 +672,7 @@ START_TEST(history_across_batches)
 	    "'P-D1' FROM event e JOIN weapon w ON w.id = e.weapon_id "
 	    "JOIN party p ON p.id = e.to_party WHERE w.office_ref = 'W-4'");
 	verify(ci);
+	read_model_whole(ci);
 	free(wid);
 	rejects_free(&rj);
 }
@@ -778,6 +831,7 @@ START_TEST(killed_and_run_again)
 	}
 	verify(ci);
 	verify(clean);
+	read_model_whole(ci);
 	/* A weapon's seq numbers have no gaps and start at 1. */
 	snprintf(sql, sizeof(sql), "SELECT bool_and(n = m) FROM (SELECT count(*) AS n, "
 	    "max(seq) AS m FROM event GROUP BY weapon_id) s");

@@ -263,7 +263,19 @@ date_text(char *out, size_t outlen, long long days)
 	mp = (5 * doy + 2) / 153;
 	d = doy - (153 * mp + 2) / 5 + 1;
 	m = mp < 10 ? mp + 3 : mp - 9;
-	snprintf(out, outlen, "%04lld-%02lld-%02lld", y + (m <= 2), m, d);
+	y += m <= 2;
+	if (y < 0 || y > 9999) {	/* not a year of the registry's records */
+		snprintf(out, outlen, "%lld-%02lld-%02lld", y, m, d);
+		return;
+	}
+	{
+		char t[11] = { (char)('0' + y / 1000), (char)('0' + y / 100 % 10),
+			(char)('0' + y / 10 % 10), (char)('0' + y % 10), '-',
+			(char)('0' + m / 10), (char)('0' + m % 10), '-',
+			(char)('0' + d / 10), (char)('0' + d % 10), '\0' };
+
+		tr__copy(out, outlen, t);
+	}
 }
 
 /* A uuid's 16 bytes as text, lower case. */
@@ -281,7 +293,7 @@ uuid_text(char *out, size_t outlen, const unsigned char *b)
 		t[o++] = hex[b[i] & 15];
 	}
 	t[o] = '\0';
-	snprintf(out, outlen, "%s", t);
+	tr__copy(out, outlen, t);
 }
 
 /* The column's value as text into out, cut to fit; "" for NULL. */

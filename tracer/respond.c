@@ -92,8 +92,8 @@ party(struct out *o, const struct tr__party *p)
 	}
 	if ((d = zalloc(o, 1, sizeof(*d))) == NULL)
 		return NULL;
-	snprintf(d->kind, sizeof(d->kind), "%s", p->kind);
-	snprintf(d->country, sizeof(d->country), "%s", p->country);
+	tr__copy(d->kind, sizeof(d->kind), p->kind);
+	tr__copy(d->country, sizeof(d->country), p->country);
 	if (!private) {
 		d->name = dup(o, p->name ? p->name : "(unnamed)");
 		d->region = dup(o, p->region);
@@ -144,8 +144,8 @@ licence(struct out *o, const char *number, const char *issued,
 	if ((l = zalloc(o, 1, sizeof(*l))) == NULL)
 		return NULL;
 	l->number = dup(o, number);
-	snprintf(l->issued, sizeof(l->issued), "%s", issued);
-	snprintf(l->expires, sizeof(l->expires), "%s", expires);
+	tr__copy(l->issued, sizeof(l->issued), issued);
+	tr__copy(l->expires, sizeof(l->expires), expires);
 	return l;
 }
 
@@ -197,15 +197,15 @@ static void
 event(struct out *o, const struct tr__event *e, struct proto_event *d)
 {
 	d->seq = e->seq;
-	snprintf(d->kind, sizeof(d->kind), "%s", e->kind);
-	snprintf(d->date, sizeof(d->date), "%s", e->date);
+	tr__copy(d->kind, sizeof(d->kind), e->kind);
+	tr__copy(d->date, sizeof(d->date), e->date);
 	d->from = party(o, e->from);
 	d->to = party(o, e->to);
 	d->licence = licence(o, e->licence_number, e->licence_issued,
 	    e->licence_expires);
 	d->end_user_certificate = euc(o, e->euc);
-	snprintf(d->export_country, sizeof(d->export_country), "%s", e->export_country);
-	snprintf(d->import_country, sizeof(d->import_country), "%s", e->import_country);
+	tr__copy(d->export_country, sizeof(d->export_country), e->export_country);
+	tr__copy(d->import_country, sizeof(d->import_country), e->import_country);
 	transit(o, e->transit, &d->transit_countries, &d->n_transit_countries);
 	d->final_recipient = dup(o, e->final_recipient);
 	d->certificate = dup(o, e->certificate);
@@ -247,15 +247,15 @@ candidate(struct out *o, const struct tr__cand *c, struct proto_candidate *d)
 		d->reasons[i] = dup_cut(o, c->reasons[i], 500);
 	d->n_reasons = d->reasons ? (size_t)c->nreasons : 0;
 	if (o->aud->weapon_id)
-		snprintf(w->id, sizeof(w->id), "%s", c->id);
+		tr__copy(w->id, sizeof(w->id), c->id);
 	else
 		o->withheld |= W_WEAPON_IDS;
 	w->serial = dup(o, c->serial);
 	w->manufacturer = dup(o, c->manufacturer);
 	w->model = dup(o, c->model);
-	snprintf(w->type, sizeof(w->type), "%s", c->type);
+	tr__copy(w->type, sizeof(w->type), c->type);
 	w->calibre = dup(o, c->calibre);
-	snprintf(w->country_of_manufacture, sizeof(w->country_of_manufacture), "%s",
+	tr__copy(w->country_of_manufacture, sizeof(w->country_of_manufacture),
 	    c->country);
 	w->year_of_manufacture = c->year;
 	n = c->nmarks > 64 ? 64 : c->nmarks;
@@ -264,9 +264,9 @@ candidate(struct out *o, const struct tr__cand *c, struct proto_candidate *d)
 			struct proto_marking *m = &w->markings[i];
 
 			m->text = dup(o, c->marks[i].text);
-			snprintf(m->kind, sizeof(m->kind), "%s", c->marks[i].kind);
-			snprintf(m->location, sizeof(m->location), "%s", c->marks[i].location);
-			snprintf(m->country, sizeof(m->country), "%s", c->marks[i].country);
+			tr__copy(m->kind, sizeof(m->kind), c->marks[i].kind);
+			tr__copy(m->location, sizeof(m->location), c->marks[i].location);
+			tr__copy(m->country, sizeof(m->country), c->marks[i].country);
 			m->year = c->marks[i].year;
 		}
 		w->n_markings = (size_t)n;
@@ -274,7 +274,7 @@ candidate(struct out *o, const struct tr__cand *c, struct proto_candidate *d)
 	n = c->ncomps > 16 ? 16 : c->ncomps;
 	if (n > 0 && (w->components = zalloc(o, (size_t)n, sizeof(*w->components)))) {
 		for (i = 0; i < n; i++) {
-			snprintf(w->components[i].kind, sizeof(w->components[i].kind), "%s",
+			tr__copy(w->components[i].kind, sizeof(w->components[i].kind),
 			    c->comps[i].kind);
 			w->components[i].serial = dup(o, c->comps[i].serial);
 		}
@@ -295,9 +295,9 @@ candidate(struct out *o, const struct tr__cand *c, struct proto_candidate *d)
 			    &c->ev[ch->finding_event] : NULL;
 
 			v->last_legal_seq = seq_of(c, ch->last_legal);
-			snprintf(v->finding, sizeof(v->finding), "%s", ch->finding);
+			tr__copy(v->finding, sizeof(v->finding), ch->finding);
 			v->event_seq = seq_of(c, ch->finding_event);
-			snprintf(v->date, sizeof(v->date), "%s", fe ? fe->date : "");
+			tr__copy(v->date, sizeof(v->date), fe ? fe->date : "");
 			v->details = o->failed ? NULL : malloc(400);
 			if (v->details != NULL)
 				snprintf(v->details, 400, "Last legal event: %s on %s (event "
@@ -313,9 +313,8 @@ candidate(struct out *o, const struct tr__cand *c, struct proto_candidate *d)
 		struct proto_referral *rf = zalloc(o, 1, sizeof(*rf));
 
 		if (rf != NULL) {
-			snprintf(rf->importing_state, sizeof(rf->importing_state), "%s",
-			    x->import_country);
-			snprintf(rf->export_date, sizeof(rf->export_date), "%s", x->date);
+			tr__copy(rf->importing_state, sizeof(rf->importing_state), x->import_country);
+			tr__copy(rf->export_date, sizeof(rf->export_date), x->date);
 			rf->event_seq = x->seq;
 			rf->licence = licence(o, x->licence_number, x->licence_issued,
 			    x->licence_expires);
@@ -342,9 +341,9 @@ restrict_add(struct out *o, proto_response *r, const char *kind,
 	r->restrictions = x;
 	x = &x[r->n_restrictions++];
 	memset(x, 0, sizeof(*x));
-	snprintf(x->kind, sizeof(x->kind), "%s", kind);
+	tr__copy(x->kind, sizeof(x->kind), kind);
 	x->scope = dup(o, scope);
-	snprintf(x->reason, sizeof(x->reason), "%s", reason);
+	tr__copy(x->reason, sizeof(x->reason), reason);
 }
 
 static void
@@ -467,16 +466,16 @@ tr__respond(reg_ctx *ctx, const tr_policy *policy, const reg_pii_keyring *kr,
 	*out = NULL;
 	if ((r = proto_response_new()) == NULL)
 		return tr__fail(err, REG_ENOMEM, "out of memory");
-	snprintf(r->id, sizeof(r->id), "%s", req->id);
-	snprintf(r->responding_state, sizeof(r->responding_state), "%s", policy->state);
+	tr__copy(r->id, sizeof(r->id), req->id);
+	tr__copy(r->responding_state, sizeof(r->responding_state), policy->state);
 	r->responding_authority.name = dup(&o, policy->authority);
 	r->responding_authority.contact.name = dup(&o, policy->contact_name);
 	if (policy->contact_email[0] != '\0')
 		r->responding_authority.contact.email = dup(&o, policy->contact_email);
 	if (policy->contact_phone[0] != '\0')
 		r->responding_authority.contact.phone = dup(&o, policy->contact_phone);
-	snprintf(r->responded_at, sizeof(r->responded_at), "%s", ans->responded_at);
-	snprintf(r->status, sizeof(r->status), "%s", ans->status);
+	tr__copy(r->responded_at, sizeof(r->responded_at), ans->responded_at);
+	tr__copy(r->status, sizeof(r->status), ans->status);
 	if (ans->status_reason != NULL)
 		reasons[n++] = ans->status_reason;
 	if (ans->note != NULL)

@@ -28,6 +28,8 @@ struct tr__arena {
 };
 void *tr__alloc(struct tr__arena *a, size_t n);	/* zeroed */
 char *tr__strdup(struct tr__arena *a, const char *s);	/* NULL stays NULL */
+/* src into dst of size bytes, cut to fit (snprintf's "%s" without its cost). */
+void tr__copy(char *dst, size_t size, const char *src);
 char *tr__printf(struct tr__arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void tr__arena_free(struct tr__arena *a);

@@ -74,6 +74,19 @@ tr__strdup(struct tr__arena *a, const char *s)
 	return p;
 }
 
+void
+tr__copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (size == 0)
+		return;
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 char *
 tr__printf(struct tr__arena *a, const char *fmt, ...)
 {
