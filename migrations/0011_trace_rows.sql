@@ -52,6 +52,14 @@ CREATE TABLE trace_row (
 CREATE INDEX trace_row_key ON trace_row USING hash (key);
 COMMENT ON TABLE trace_row IS 'The trace engine''s read model: each weapon, marking, component and event record repeated under its weapon''s serial search key; written only by triggers.';
 
+-- The search key of a weapon's serial, looked up by the weapon's id: one
+-- probe of the primary key for each row of a statement, whatever its size
+-- (a join of a statement's rows with weapon may be planned as a scan of
+-- every weapon, which a batch of an import cannot afford).
+CREATE FUNCTION reg_trace_key(weapon_id uuid) RETURNS text
+	LANGUAGE sql STABLE STRICT PARALLEL SAFE
+	RETURN (SELECT translate(w.serial_norm, 'D7', '01') FROM weapon w WHERE w.id = $1);
+
 CREATE FUNCTION reg_trace_rows_weapon() RETURNS trigger LANGUAGE plpgsql
 	SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
@@ -70,9 +78,9 @@ CREATE FUNCTION reg_trace_rows_marking() RETURNS trigger LANGUAGE plpgsql
 BEGIN
 	INSERT INTO trace_row (key, weapon_id, kind, log_index, what, text,
 		location, country, year, new_serial)
-	SELECT translate(w.serial_norm, 'D7', '01'), n.weapon_id, 'm', n.log_index,
-		n.kind, n.text, n.location, n.country, n.year, n.new_serial
-	FROM new_rows n JOIN weapon w ON w.id = n.weapon_id;
+	SELECT reg_trace_key(n.weapon_id), n.weapon_id, 'm', n.log_index, n.kind,
+		n.text, n.location, n.country, n.year, n.new_serial
+	FROM new_rows n;
 	RETURN NULL;
 END
 $$;
@@ -81,9 +89,9 @@ CREATE FUNCTION reg_trace_rows_component() RETURNS trigger LANGUAGE plpgsql
 	SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
 	INSERT INTO trace_row (key, weapon_id, kind, log_index, what, serial)
-	SELECT translate(w.serial_norm, 'D7', '01'), n.weapon_id, 'c', n.log_index,
-		n.kind, n.serial
-	FROM new_rows n JOIN weapon w ON w.id = n.weapon_id;
+	SELECT reg_trace_key(n.weapon_id), n.weapon_id, 'c', n.log_index, n.kind,
+		n.serial
+	FROM new_rows n;
 	RETURN NULL;
 END
 $$;
@@ -95,12 +103,12 @@ BEGIN
 		event_date, from_party, to_party, licence_number, licence_issued,
 		licence_expires, euc_ref, export_country, import_country,
 		transit, final_recipient, certificate, corrects, reason, note)
-	SELECT translate(w.serial_norm, 'D7', '01'), n.weapon_id, 'e', n.log_index,
+	SELECT reg_trace_key(n.weapon_id), n.weapon_id, 'e', n.log_index,
 		n.id, n.seq, n.kind, n.event_date, n.from_party, n.to_party,
 		n.licence_number, n.licence_issued, n.licence_expires, n.euc_ref,
 		n.export_country, n.import_country, array_to_string(n.transit_countries, ','),
 		n.final_recipient, n.certificate, n.corrects, n.reason, n.note
-	FROM new_rows n JOIN weapon w ON w.id = n.weapon_id;
+	FROM new_rows n;
 	RETURN NULL;
 END
 $$;

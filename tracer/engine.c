@@ -189,9 +189,7 @@ maker_lookup(tr_engine *e, const char *norm, const char *upper,
     struct maker *m)
 {
 	size_t n = strlen(norm), an;
-	int i, limit = n >= 8 ? 2 : n >= 4 ? 1 : 0;
-
-	int lo = 0, hi = e->naliases;
+	int i, limit = n >= 8 ? 2 : n >= 4 ? 1 : 0, lo = 0, hi = e->naliases;
 
 	/* The names and codes written so, in the order they were read. */
 	while (lo < hi) {
