@@ -1,10 +1,11 @@
 /*
  * The engine's queries.  Every query is parameterised.
  *
- * The common case, a serial read whole, is one query: the rows of the
- * trace engine's read model (trace_row, migration 0011) under the search
- * key, each weapon, marking, component and event record once; one probe of
- * one index.  Should more rows share the key than are read at once, the
+ * The common case, a serial read whole, is one query: the weapons of the
+ * trace engine's read model (trace_weapon, migration 0012) under the
+ * search key, each one row holding its weapon, marking, component and
+ * event records; one probe of one index.  Should more records share the
+ * key than are read at once, or should they not read back, the
  * same comes from the records themselves: the weapons with the key, each
  * with its markings and components (as JSON arrays) and one row per event,
  * which the candidates of the other searches are also read with by id.
@@ -16,6 +17,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,10 +85,11 @@
 	" LIKE $6) AND levenshtein_less_equal(" k ", $1, 2) <= 2"
 
 /*
- * The read model's rows under a search key, in no order (read_rows()
- * orders them): every column but the key, as they are stored, so that the
- * server has nothing to compute (dates are written by the session's
- * DateStyle, ISO):
+ * The read model's weapons under a search key (trace_weapon, migration
+ * 0012): each one value, its records as an array of trace_rec literals,
+ * sent in binary (an array's send format: the elements as they are
+ * stored, the server writes nothing out).  unpack() makes them one row per
+ * record, the columns of trace_rec:
  *  0 kind (w, m, c, e), 1 weapon id, 2 manufacturer_id, 3 model, 4 type,
  *  5 calibre, 6 serial, 7 country, 8 year, 9 text, 10 location,
  *  11 new serial, 12 event id ... 30 log index: the event's columns in
@@ -94,13 +97,8 @@
  *  record's own kind).
  */
 #define ROW_EVENT 12
-#define ROWS_SQL \
-	"SELECT kind, weapon_id, manufacturer_id, model, type, calibre, serial, " \
-	"country, year, text, location, new_serial, id, seq, what, event_date, " \
-	"from_party, to_party, licence_number, licence_issued, licence_expires, " \
-	"euc_ref, export_country, import_country, transit, final_recipient, " \
-	"certificate, corrects, reason, note, log_index FROM trace_row " \
-	"WHERE key = $1 LIMIT 5001"
+#define ROW_COLS 31
+#define ROWS_SQL "SELECT recs FROM trace_weapon WHERE key = $1 LIMIT 5001"
 
 enum { S_ROWS, S_KEY, S_IDS, S_OTHER, S_PARTIES, S_ALIASES, NSTMT };
 
@@ -203,125 +201,87 @@ val(struct tr__arena *a, PGresult *res, int row, int col)
 	return p;
 }
 
-/*
- * Results come as text, but for the read model's rows, which come in
- * binary (PostgreSQL's send formats) so that the server need not write
- * uuids and dates out as text: these helpers read either.
- */
-#define OID_INT8 20
-#define OID_INT2 21
-#define OID_INT4 23
-#define OID_DATE 1082
-#define OID_UUID 2950
-
-/* A big-endian integer of n bytes. */
-static long long
-be_int(const unsigned char *p, int n)
-{
-	unsigned long long v = 0;
-	int i;
-
-	for (i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	if (n < 8 && n > 0 && (p[0] & 0x80))
-		v |= ~0ULL << (8 * n);		/* negative: extend the sign */
-	return (long long)v;
-}
-
-/* An integer column's value; 0 for NULL. */
-static long long
-intval(PGresult *res, int row, int col)
-{
-	int n = PQgetlength(res, row, col);
-
-	if (PQgetisnull(res, row, col))
-		return 0;
-	if (PQfformat(res, col) == 0)
-		return strtoll(PQgetvalue(res, row, col), NULL, 10);
-	return n == 2 || n == 4 || n == 8 ?
-	    be_int((const unsigned char *)PQgetvalue(res, row, col), n) : 0;
-}
-
-/* A date as days from 2000-01-01 (PostgreSQL's date_send) as YYYY-MM-DD
- * (the proleptic Gregorian calendar, as PostgreSQL's ISO DateStyle). */
-static void
-date_text(char *out, size_t outlen, long long days)
-{
-	long long z, era, doe, yoe, y, doy, mp, d, m;
-
-	if (days == 0x7fffffffLL || days == -0x7fffffffLL - 1) {
-		snprintf(out, outlen, "%s", days > 0 ? "infinity" : "-infinity");
-		return;
-	}
-	/* Days from 0000-03-01 (H. Hinnant's civil_from_days). */
-	z = days + 10957 + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	if (y < 0 || y > 9999) {	/* not a year of the registry's records */
-		snprintf(out, outlen, "%lld-%02lld-%02lld", y, m, d);
-		return;
-	}
-	{
-		char t[11] = { (char)('0' + y / 1000), (char)('0' + y / 100 % 10),
-			(char)('0' + y / 10 % 10), (char)('0' + y % 10), '-',
-			(char)('0' + m / 10), (char)('0' + m % 10), '-',
-			(char)('0' + d / 10), (char)('0' + d % 10), '\0' };
-
-		tr__copy(out, outlen, t);
-	}
-}
-
-/* A uuid's 16 bytes as text, lower case. */
-static void
-uuid_text(char *out, size_t outlen, const unsigned char *b)
-{
-	static const char hex[] = "0123456789abcdef";
-	char t[37];
-	int i, o = 0;
-
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			t[o++] = '-';
-		t[o++] = hex[b[i] >> 4];
-		t[o++] = hex[b[i] & 15];
-	}
-	t[o] = '\0';
-	tr__copy(out, outlen, t);
-}
-
 /* The column's value as text into out, cut to fit; "" for NULL. */
 static void
 fixed(char *out, size_t outlen, PGresult *res, int row, int col)
 {
 	size_t n = (size_t)PQgetlength(res, row, col);
-	const char *v = PQgetvalue(res, row, col);
 
-	if (PQfformat(res, col) == 1 && !PQgetisnull(res, row, col)) {
-		Oid type = PQftype(res, col);
-
-		if (type == OID_UUID && n == 16) {
-			uuid_text(out, outlen, (const unsigned char *)v);
-			return;
-		}
-		if (type == OID_DATE && n == 4) {
-			date_text(out, outlen, be_int((const unsigned char *)v, 4));
-			return;
-		}
-		if (type == OID_INT2 || type == OID_INT4 || type == OID_INT8) {
-			snprintf(out, outlen, "%lld", intval(res, row, col));
-			return;
-		}
-	}
 	if (n >= outlen)
 		n = outlen - 1;
-	memcpy(out, v, n);
+	memcpy(out, PQgetvalue(res, row, col), n);
+	out[n] = '\0';
+}
+
+/*
+ * Where event() and read_rows() take values from: a result's columns, or
+ * the read model's records unpacked into cells (rows of ROW_COLS), each
+ * pointing into the result or, unescaped, into the arena; v NULL for NULL.
+ */
+struct cell {
+	const char *v;
+	int len;
+};
+struct src {
+	PGresult *res;
+	const struct cell *cells;
+};
+
+static const char *
+get(const struct src *s, int row, int col, int *len)
+{
+	if (s->cells != NULL) {
+		const struct cell *c = &s->cells[(size_t)row * ROW_COLS + (size_t)col];
+
+		*len = c->len;
+		return c->v;
+	}
+	*len = PQgetlength(s->res, row, col);
+	return PQgetisnull(s->res, row, col) ? NULL : PQgetvalue(s->res, row, col);
+}
+
+static char *
+sval(struct tr__arena *a, const struct src *s, int row, int col)
+{
+	int n;
+	const char *v = get(s, row, col, &n);
+	char *p;
+
+	if (v == NULL)
+		return NULL;
+	if ((p = tr__alloc(a, (size_t)n + 1)) != NULL)
+		memcpy(p, v, (size_t)n);
+	return p;
+}
+
+/* A decimal integer's value; 0 for NULL or for what is not one. */
+static long long
+sint(const struct src *s, int row, int col)
+{
+	int n, i = 0, neg;
+	const char *v = get(s, row, col, &n);
+	unsigned long long x = 0;
+
+	if (v == NULL || n == 0)
+		return 0;
+	if ((neg = v[0] == '-'))
+		i++;
+	for (; i < n && v[i] >= '0' && v[i] <= '9' && x < 1000000000000000000ULL; i++)
+		x = x * 10 + (unsigned long long)(v[i] - '0');
+	return neg ? -(long long)x : (long long)x;
+}
+
+static void
+sfixed(char *out, size_t outlen, const struct src *s, int row, int col)
+{
+	int n;
+	const char *v = get(s, row, col, &n);
+
+	if (v == NULL)
+		n = 0;
+	if ((size_t)n >= outlen)
+		n = (int)outlen - 1;
+	memcpy(out, v != NULL ? v : "", (size_t)n);
 	out[n] = '\0';
 }
 
@@ -423,29 +383,47 @@ marks(struct tr__arena *a, struct tr__cand *c, PGresult *res, int row)
 /* Reads row's event columns, from column b on in DETAIL_COLS's order (its
  * 11 on), into e (party pointers come later). */
 static void
-event(struct tr__arena *a, struct tr__event *e, PGresult *res, int row, int b)
+event(struct tr__arena *a, struct tr__event *e, const struct src *s, int row, int b)
 {
-	fixed(e->id, sizeof(e->id), res, row, b);
-	e->seq = (int)intval(res, row, b + 1);
-	fixed(e->kind, sizeof(e->kind), res, row, b + 2);
-	fixed(e->date, sizeof(e->date), res, row, b + 3);
-	fixed(e->from_id, sizeof(e->from_id), res, row, b + 4);
-	fixed(e->to_id, sizeof(e->to_id), res, row, b + 5);
-	e->licence_number = val(a, res, row, b + 6);
-	fixed(e->licence_issued, sizeof(e->licence_issued), res, row, b + 7);
-	fixed(e->licence_expires, sizeof(e->licence_expires), res, row, b + 8);
-	e->euc = val(a, res, row, b + 9);
-	fixed(e->export_country, sizeof(e->export_country), res, row, b + 10);
-	fixed(e->import_country, sizeof(e->import_country), res, row, b + 11);
-	e->transit = val(a, res, row, b + 12);
+	sfixed(e->id, sizeof(e->id), s, row, b);
+	e->seq = (int)sint(s, row, b + 1);
+	sfixed(e->kind, sizeof(e->kind), s, row, b + 2);
+	sfixed(e->date, sizeof(e->date), s, row, b + 3);
+	sfixed(e->from_id, sizeof(e->from_id), s, row, b + 4);
+	sfixed(e->to_id, sizeof(e->to_id), s, row, b + 5);
+	e->licence_number = sval(a, s, row, b + 6);
+	sfixed(e->licence_issued, sizeof(e->licence_issued), s, row, b + 7);
+	sfixed(e->licence_expires, sizeof(e->licence_expires), s, row, b + 8);
+	e->euc = sval(a, s, row, b + 9);
+	sfixed(e->export_country, sizeof(e->export_country), s, row, b + 10);
+	sfixed(e->import_country, sizeof(e->import_country), s, row, b + 11);
+	e->transit = sval(a, s, row, b + 12);
 	if (e->transit != NULL && e->transit[0] == '\0')
 		e->transit = NULL;
-	e->final_recipient = val(a, res, row, b + 13);
-	e->certificate = val(a, res, row, b + 14);
-	fixed(e->corrects, sizeof(e->corrects), res, row, b + 15);
-	e->reason = val(a, res, row, b + 16);
-	e->note = val(a, res, row, b + 17);
-	e->log_index = intval(res, row, b + 18);
+	e->final_recipient = sval(a, s, row, b + 13);
+	e->certificate = sval(a, s, row, b + 14);
+	sfixed(e->corrects, sizeof(e->corrects), s, row, b + 15);
+	e->reason = sval(a, s, row, b + 16);
+	e->note = sval(a, s, row, b + 17);
+	e->log_index = sint(s, row, b + 18);
+}
+
+/* Reads a weapon found by its serial: its id and manufacturer's from
+ * columns id and maker, the rest from columns 3 (model) to 8 (year). */
+static void
+identity(struct tr__arena *a, struct tr__cand *c, const struct src *s, int row,
+    int id, int maker)
+{
+	sfixed(c->id, sizeof(c->id), s, row, id);
+	snprintf(c->via, sizeof(c->via), "serial");
+	c->matched = sval(a, s, row, 6);
+	sfixed(c->manufacturer_id, sizeof(c->manufacturer_id), s, row, maker);
+	c->model = sval(a, s, row, 3);
+	sfixed(c->type, sizeof(c->type), s, row, 4);
+	c->calibre = sval(a, s, row, 5);
+	c->serial = sval(a, s, row, 6);
+	sfixed(c->country, sizeof(c->country), s, row, 7);
+	c->year = (int)sint(s, row, 8);
 }
 
 /*
@@ -456,6 +434,7 @@ static int
 read_details(struct tr__arena *a, PGresult *res, struct tr__cands *out,
     struct tr__cand **list, int nlist, reg_error *err)
 {
+	const struct src src = { res, NULL };
 	int i, j, k, rows = PQntuples(res);
 
 	for (i = 0; i < rows; i = j) {
@@ -473,22 +452,13 @@ read_details(struct tr__arena *a, PGresult *res, struct tr__cands *out,
 		} else {
 			if (cands_add(out, &c) != 0)
 				return tr__fail(err, REG_ENOMEM, "out of memory");
-			fixed(c->id, sizeof(c->id), res, i, 0);
-			snprintf(c->via, sizeof(c->via), "serial");
-			c->matched = val(a, res, i, 6);
-			fixed(c->manufacturer_id, sizeof(c->manufacturer_id), res, i, 1);
-			c->model = val(a, res, i, 3);
-			fixed(c->type, sizeof(c->type), res, i, 4);
-			c->calibre = val(a, res, i, 5);
-			c->serial = val(a, res, i, 6);
-			fixed(c->country, sizeof(c->country), res, i, 7);
-			c->year = PQgetisnull(res, i, 8) ? 0 : atoi(PQgetvalue(res, i, 8));
+			identity(a, c, &src, i, 0, 1);
 		}
 		marks(a, c, res, i);
 		c->nev = PQgetisnull(res, i, 11) ? 0 : j - i;
 		c->ev = tr__alloc(a, (size_t)(c->nev ? c->nev : 1) * sizeof(*c->ev));
 		for (k = 0; c->ev != NULL && k < c->nev; k++)
-			event(a, &c->ev[k], res, i + k, 11);
+			event(a, &c->ev[k], &src, i + k, 11);
 		if (c->ev == NULL)
 			c->nev = 0;
 		c->detailed = 1;
@@ -539,24 +509,24 @@ row_cmp(const void *x, const void *y)
  * the records themselves.
  */
 static int
-read_rows(struct tr__arena *a, PGresult *res, struct tr__cands *out,
-    reg_error *err)
+read_rows(struct tr__arena *a, const struct src *s, int rows,
+    struct tr__cands *out, reg_error *err)
 {
-	int rows = PQntuples(res), i, j, k, n[4];
+	int i, j, k, n[4];
 	struct row_ref *r = tr__alloc(a, (size_t)(rows ? rows : 1) * sizeof(*r));
 
 	if (r == NULL)
 		return tr__fail(err, REG_ENOMEM, "out of memory");
 	for (i = 0; i < rows; i++) {
-		const char *kind = PQgetvalue(res, i, 0), *at;
+		int len;
+		const char *kind = get(s, i, 0, &len), *at;
 
-		if (kind[0] == '\0' || (at = strchr(KINDS, kind[0])) == NULL)
+		if (kind == NULL || len != 1 || (at = strchr(KINDS, kind[0])) == NULL ||
+		    (r[i].weapon = get(s, i, 1, &r[i].wlen)) == NULL)
 			return 1;
 		r[i].row = i;
-		r[i].weapon = PQgetvalue(res, i, 1);
-		r[i].wlen = PQgetlength(res, i, 1);
 		r[i].kind = (int)(at - KINDS);
-		r[i].order = intval(res, i, r[i].kind == 3 ? ROW_EVENT + 1 :
+		r[i].order = sint(s, i, r[i].kind == 3 ? ROW_EVENT + 1 :
 		    ROW_EVENT + 18);
 	}
 	qsort(r, (size_t)rows, sizeof(*r), row_cmp);
@@ -572,16 +542,7 @@ read_rows(struct tr__arena *a, PGresult *res, struct tr__cands *out,
 			return 1;
 		if (cands_add(out, &c) != 0)
 			return tr__fail(err, REG_ENOMEM, "out of memory");
-		fixed(c->id, sizeof(c->id), res, w, 1);
-		snprintf(c->via, sizeof(c->via), "serial");
-		c->matched = val(a, res, w, 6);
-		fixed(c->manufacturer_id, sizeof(c->manufacturer_id), res, w, 2);
-		c->model = val(a, res, w, 3);
-		fixed(c->type, sizeof(c->type), res, w, 4);
-		c->calibre = val(a, res, w, 5);
-		c->serial = val(a, res, w, 6);
-		fixed(c->country, sizeof(c->country), res, w, 7);
-		c->year = (int)intval(res, w, 8);
+		identity(a, c, s, w, 1, 2);
 		c->marks = tr__alloc(a, (size_t)(n[1] ? n[1] : 1) * sizeof(*c->marks));
 		c->comps = tr__alloc(a, (size_t)(n[2] ? n[2] : 1) * sizeof(*c->comps));
 		c->ev = tr__alloc(a, (size_t)(n[3] ? n[3] : 1) * sizeof(*c->ev));
@@ -593,20 +554,20 @@ read_rows(struct tr__arena *a, PGresult *res, struct tr__cands *out,
 			if (r[k].kind == 1) {
 				struct tr__marking *mk = &c->marks[c->nmarks++];
 
-				fixed(mk->kind, sizeof(mk->kind), res, row, ROW_EVENT + 2);
-				mk->text = val(a, res, row, 9);
-				fixed(mk->location, sizeof(mk->location), res, row, 10);
-				fixed(mk->country, sizeof(mk->country), res, row, 7);
-				mk->year = (int)intval(res, row, 8);
-				mk->new_serial = val(a, res, row, 11);
+				sfixed(mk->kind, sizeof(mk->kind), s, row, ROW_EVENT + 2);
+				mk->text = sval(a, s, row, 9);
+				sfixed(mk->location, sizeof(mk->location), s, row, 10);
+				sfixed(mk->country, sizeof(mk->country), s, row, 7);
+				mk->year = (int)sint(s, row, 8);
+				mk->new_serial = sval(a, s, row, 11);
 				imports = import_summary(a, imports, mk);
 			} else if (r[k].kind == 2) {
 				struct tr__component *cp = &c->comps[c->ncomps++];
 
-				fixed(cp->kind, sizeof(cp->kind), res, row, ROW_EVENT + 2);
-				cp->serial = val(a, res, row, 6);
+				sfixed(cp->kind, sizeof(cp->kind), s, row, ROW_EVENT + 2);
+				cp->serial = sval(a, s, row, 6);
 			} else {
-				event(a, &c->ev[c->nev++], res, row, ROW_EVENT);
+				event(a, &c->ev[c->nev++], s, row, ROW_EVENT);
 			}
 		}
 		c->imports = imports;
@@ -638,6 +599,135 @@ read_cands(struct tr__arena *a, PGresult *res, struct tr__cands *out,
 		c->imports = val(a, res, i, 11);
 	}
 	return a->failed ? tr__fail(err, REG_ENOMEM, "out of memory") : 0;
+}
+
+/*
+ * Reads a trace_rec literal (record_out's text: "(f,f,...)", a field quoted
+ * when it must be, with "" and \ escaping in it; nothing for NULL) of len
+ * bytes into ROW_COLS cells: a plain field points into p, a quoted one is
+ * copied unescaped into the arena.  1 when it is not one, -1 out of memory.
+ */
+static int
+read_record(struct tr__arena *a, struct cell *cells, const char *p, size_t len)
+{
+	size_t i = 1, end = len - 1;
+	int col = 0;
+
+	if (len < 2 || p[0] != '(' || p[end] != ')')
+		return 1;
+	for (;;) {
+		size_t start = i;
+		struct cell *c;
+
+		if (col == ROW_COLS)
+			return 1;
+		c = &cells[col++];
+		while (i < end && p[i] != ',' && p[i] != '"' && p[i] != '\\')
+			i++;
+		if (i < end && p[i] != ',') {
+			char *buf = tr__alloc(a, end - start);
+			size_t n = 0;
+			int quoted = 0;
+
+			if (buf == NULL)
+				return -1;
+			for (i = start; i < end && (quoted || p[i] != ','); ) {
+				if (p[i] == '"' && quoted && i + 1 < end && p[i + 1] == '"') {
+					buf[n++] = '"';
+					i += 2;
+				} else if (p[i] == '"') {
+					quoted = !quoted;
+					i++;
+				} else if (p[i] == '\\' && i + 1 < end) {
+					buf[n++] = p[i + 1];
+					i += 2;
+				} else {
+					buf[n++] = p[i++];
+				}
+			}
+			if (quoted)
+				return 1;
+			c->v = buf;
+			c->len = (int)n;
+		} else {
+			c->v = i == start ? NULL : p + start;
+			c->len = (int)(i - start);
+		}
+		if (i >= end)
+			break;
+		i++;				/* the comma */
+	}
+	return col == ROW_COLS ? 0 : 1;
+}
+
+/* A big-endian int32 of an array's send format. */
+static int32_t
+get32(const unsigned char *p)
+{
+	return (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3]);
+}
+
+/* The number of elements of row i's array (one dimension of text, its
+ * send format), or -1 when it is not one. */
+static int32_t
+elements(PGresult *res, int i)
+{
+	const unsigned char *p = (const unsigned char *)PQgetvalue(res, i, 0);
+	int32_t n;
+
+	if (PQgetisnull(res, i, 0) || PQgetlength(res, i, 0) < 20 ||
+	    get32(p) != 1 || get32(p + 8) != 25 || (n = get32(p + 12)) < 1)
+		return -1;
+	return n;
+}
+
+/*
+ * The read model's weapons (one text[] of trace_rec literals each, in
+ * binary) as one row of ROW_COLS cells per record into *cells, *nrecs of
+ * them.  0 done, 1 when they are not what the read model writes or more
+ * than TR__ROWS_MAX records (the records are then read), -1 out of memory.
+ */
+static int
+unpack(struct tr__arena *a, PGresult *res, struct cell **cells, int *nrecs)
+{
+	int i, k, total = 0, rec = 0, r;
+	struct cell *c;
+
+	for (i = 0; i < PQntuples(res); i++) {
+		int32_t n = elements(res, i);
+
+		if (n < 0 || n > TR__ROWS_MAX - total)
+			return 1;
+		total += n;
+	}
+	c = tr__alloc(a, (size_t)(total ? total : 1) * ROW_COLS * sizeof(*c));
+	if (c == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++) {
+		const char *p = PQgetvalue(res, i, 0);
+		size_t len = (size_t)PQgetlength(res, i, 0), at = 20;
+		int32_t n = elements(res, i);
+
+		for (k = 0; k < n; k++) {
+			int32_t el;
+
+			if (len - at < 4 ||
+			    (el = get32((const unsigned char *)p + at)) < 0 ||
+			    (size_t)el > len - at - 4)
+				return 1;
+			at += 4;
+			r = read_record(a, &c[(size_t)rec++ * ROW_COLS], p + at, (size_t)el);
+			if (r != 0)
+				return r;
+			at += (size_t)el;
+		}
+		if (at != len)
+			return 1;
+	}
+	*cells = c;
+	*nrecs = rec;
+	return 0;
 }
 
 _Atomic long tr__db_rows_fallbacks;
@@ -677,10 +767,20 @@ tr__db_by_key(reg_ctx *ctx, struct tr__arena *a, const char *key,
 	int r = 1, before = out->n;
 
 	res = PQexecPrepared(conn, stmt[S_ROWS].name, 1, params, NULL, NULL, 1);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = fail_pg(err, conn, res, "cannot search the registry");
-	else if (PQntuples(res) <= TR__ROWS_MAX)
-		r = read_rows(a, res, out, err);
+	} else {
+		struct cell *cells = NULL;
+		int nrecs = 0;
+
+		if ((r = unpack(a, res, &cells, &nrecs)) == 0) {
+			const struct src s = { NULL, cells };
+
+			r = read_rows(a, &s, nrecs, out, err);
+		} else if (r < 0) {
+			r = tr__fail(err, REG_ENOMEM, "out of memory");
+		}
+	}
 	PQclear(res);
 	if (r != 1)
 		return r;

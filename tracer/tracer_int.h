@@ -194,9 +194,9 @@ void tr__party_cache_trim(struct tr__party_cache *pc);
 int tr__db_prepare(reg_ctx *ctx, reg_error *err);
 /*
  * The weapons whose own serial has the search key key, each with its
- * markings, components and history: from the read model (trace_row, one
- * index probe), or, when more rows share the key than are read at once,
- * from the records.  *truncated is set when there were too many to read
+ * markings, components and history: from the read model (trace_weapon,
+ * one index probe, a row per weapon), or, when more records share the key
+ * than are read at once or they do not read back, from the records.  *truncated is set when there were too many to read
  * them all.
  */
 int tr__db_by_key(reg_ctx *ctx, struct tr__arena *a, const char *key,
