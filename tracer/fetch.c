@@ -477,7 +477,7 @@ struct row_ref {
 
 static const char KINDS[] = "wmce";
 
-/* Orders two rows' weapon ids (as text, or in binary: 16 bytes). */
+/* Orders two records' weapon ids (as text). */
 static int
 same_weapon(const struct row_ref *p, const struct row_ref *q)
 {
@@ -521,7 +521,8 @@ read_rows(struct tr__arena *a, const struct src *s, int rows,
 		int len;
 		const char *kind = get(s, i, 0, &len), *at;
 
-		if (kind == NULL || len != 1 || (at = strchr(KINDS, kind[0])) == NULL ||
+		if (kind == NULL || len != 1 || kind[0] == '\0' ||
+		    (at = strchr(KINDS, kind[0])) == NULL ||
 		    (r[i].weapon = get(s, i, 1, &r[i].wlen)) == NULL)
 			return 1;
 		r[i].row = i;
