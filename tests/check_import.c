@@ -250,7 +250,7 @@ expect_same(const char *conninfo, const char *sql)
 }
 
 /*
- * The trace engine's read model (migration 0012, seen through its view
+ * The trace engine's read model (migration 0011, seen through its view
  * trace_row one record per row) repeats every record,
  * whether imported with COPY or written through the API, field for field
  * under its weapon's serial's search key, and nothing else.

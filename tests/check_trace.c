@@ -987,6 +987,20 @@ START_TEST(read_model)
 	}
 	/* All of them from the read model. */
 	ck_assert_int_eq(tr__db_rows_fallbacks, fallbacks);
+	/* The application reads it, and may not write it, directly or through
+	 * the function that the triggers append with. */
+	{
+		char msg[512];
+
+		ck_assert_int_eq(tu_try_exec(ci, "SET ROLE registry_app; "
+		    "SELECT count(*) FROM trace_row", msg, sizeof(msg)), 0);
+		ck_assert_int_ne(tu_try_exec(ci, "SET ROLE registry_app; "
+		    "UPDATE trace_weapon SET recs = '{}'", msg, sizeof(msg)), 0);
+		ck_assert_int_ne(tu_try_exec(ci, "SET ROLE registry_app; "
+		    "SELECT reg_trace_weapon_add(ARRAY(SELECT r::trace_rec "
+		    "FROM trace_weapon, unnest(recs) r LIMIT 1))", msg, sizeof(msg)), 0);
+		ck_assert_msg(strstr(msg, "permission denied") != NULL, "%s", msg);
+	}
 }
 END_TEST
 

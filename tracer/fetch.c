@@ -2,7 +2,7 @@
  * The engine's queries.  Every query is parameterised.
  *
  * The common case, a serial read whole, is one query: the weapons of the
- * trace engine's read model (trace_weapon, migration 0012) under the
+ * trace engine's read model (trace_weapon, migration 0011) under the
  * search key, each one row holding its weapon, marking, component and
  * event records; one probe of one index.  Should more records share the
  * key than are read at once, or should they not read back, the
@@ -86,7 +86,7 @@
 
 /*
  * The read model's weapons under a search key (trace_weapon, migration
- * 0012): each one value, its records as an array of trace_rec literals,
+ * 0011): each one value, its records as an array of trace_rec literals,
  * sent in binary (an array's send format: the elements as they are
  * stored, the server writes nothing out).  unpack() makes them one row per
  * record, the columns of trace_rec:
@@ -187,36 +187,10 @@ tr__db_prepare(reg_ctx *ctx, reg_error *err)
 	return r;
 }
 
-static char *
-val(struct tr__arena *a, PGresult *res, int row, int col)
-{
-	size_t n;
-	char *p;
-
-	if (PQgetisnull(res, row, col))
-		return NULL;
-	n = (size_t)PQgetlength(res, row, col);
-	if ((p = tr__alloc(a, n + 1)) != NULL)
-		memcpy(p, PQgetvalue(res, row, col), n);
-	return p;
-}
-
-/* The column's value as text into out, cut to fit; "" for NULL. */
-static void
-fixed(char *out, size_t outlen, PGresult *res, int row, int col)
-{
-	size_t n = (size_t)PQgetlength(res, row, col);
-
-	if (n >= outlen)
-		n = outlen - 1;
-	memcpy(out, PQgetvalue(res, row, col), n);
-	out[n] = '\0';
-}
-
 /*
- * Where event() and read_rows() take values from: a result's columns, or
- * the read model's records unpacked into cells (rows of ROW_COLS), each
- * pointing into the result or, unescaped, into the arena; v NULL for NULL.
+ * Where values are read from: a result's columns, or the read model's
+ * records unpacked into cells (rows of ROW_COLS), each pointing into the
+ * result or, unescaped, into the arena; v NULL for NULL.
  */
 struct cell {
 	const char *v;
@@ -240,6 +214,7 @@ get(const struct src *s, int row, int col, int *len)
 	return PQgetisnull(s->res, row, col) ? NULL : PQgetvalue(s->res, row, col);
 }
 
+/* The value, copied into the arena; NULL for NULL. */
 static char *
 sval(struct tr__arena *a, const struct src *s, int row, int col)
 {
@@ -271,6 +246,7 @@ sint(const struct src *s, int row, int col)
 	return neg ? -(long long)x : (long long)x;
 }
 
+/* The value as text into out, cut to fit; "" for NULL. */
 static void
 sfixed(char *out, size_t outlen, const struct src *s, int row, int col)
 {
@@ -283,6 +259,23 @@ sfixed(char *out, size_t outlen, const struct src *s, int row, int col)
 		n = (int)outlen - 1;
 	memcpy(out, v != NULL ? v : "", (size_t)n);
 	out[n] = '\0';
+}
+
+/* The same of a result's column. */
+static char *
+val(struct tr__arena *a, PGresult *res, int row, int col)
+{
+	const struct src s = { res, NULL };
+
+	return sval(a, &s, row, col);
+}
+
+static void
+fixed(char *out, size_t outlen, PGresult *res, int row, int col)
+{
+	const struct src s = { res, NULL };
+
+	sfixed(out, outlen, &s, row, col);
 }
 
 static int
