@@ -153,7 +153,7 @@ outbound = 2
 key = $l-log.key
 checkpoint_interval = 1
 [domestic]
-signing_key = FR/inv-1 inv-sign.pub
+signing_key = FR/inv-1 inv-sign.pub sha256:$(openssl x509 -in inv.pem -noout -fingerprint -sha256 | sed 's/.*=//')
 poll = 2
 retry_max = 1
 send_due = 3

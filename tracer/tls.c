@@ -6,7 +6,8 @@
  * certificate's subject: C (the State) and OU (the role: "peer" for another
  * State's daemon, else investigator, clerk, liaison or auditor; or "hub"
  * for a liaison hub, whose C is an ISO 3166-1 user-assigned code, which no
- * State has, and only then).
+ * State has, and only then); the caller itself is the certificate (its
+ * SHA-256), not the CN, which any certificate of the same CA may repeat.
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -126,23 +128,61 @@ fail:
 static const char *const roles[] = { "peer", "investigator", "clerk", "liaison",
 	"auditor", "hub", NULL };
 
+/*
+ * The subject's one entry of nid in UTF-8, whole, into buf (len bytes with
+ * the NUL): its length, 0 when there is none (optional), or -1 when there
+ * are two, or it does not fit, or holds a NUL or another control
+ * character.  Nothing is cut short, so that two names that differ compare
+ * different however long they are.
+ */
+static int
+subject_entry(X509_NAME *name, int nid, char *buf, size_t len)
+{
+	int i = X509_NAME_get_index_by_NID(name, nid, -1), n;
+	unsigned char *u = NULL;
+
+	buf[0] = '\0';
+	if (i < 0)
+		return 0;
+	if (X509_NAME_get_index_by_NID(name, nid, i) >= 0)
+		return -1;
+	n = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(
+	    X509_NAME_get_entry(name, i)));
+	if (n < 0 || (size_t)n >= len) {
+		OPENSSL_free(u);
+		ERR_clear_error();
+		return -1;
+	}
+	for (int k = 0; k < n; k++)
+		if (u[k] < 0x20 || u[k] == 0x7f) {
+			OPENSSL_free(u);
+			return -1;
+		}
+	memcpy(buf, u, (size_t)n);
+	buf[n] = '\0';
+	OPENSSL_free(u);
+	return n;
+}
+
 int
 trd_tls_identity(SSL *ssl, struct trd_identity *id)
 {
+	static const char hex[] = "0123456789abcdef";
 	X509 *cert = SSL_get1_peer_certificate(ssl);
 	X509_NAME *name;
-	char c[8] = "", ou[32] = "", cn[128] = "";
+	char c[8], ou[32], cn[TRD_NAME_MAX + 1];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
 	int i, r = -1;
 
 	memset(id, 0, sizeof(*id));
 	if (cert == NULL || SSL_get_verify_result(ssl) != X509_V_OK)
 		goto out;
 	name = X509_get_subject_name(cert);
-	if (X509_NAME_get_text_by_NID(name, NID_countryName, c, sizeof(c)) != 2 ||
-	    X509_NAME_get_text_by_NID(name, NID_organizationalUnitName, ou,
-	    sizeof(ou)) < 1)
+	if (subject_entry(name, NID_countryName, c, sizeof(c)) != 2 ||
+	    subject_entry(name, NID_organizationalUnitName, ou, sizeof(ou)) < 1 ||
+	    subject_entry(name, NID_commonName, cn, sizeof(cn)) < 0)
 		goto out;
-	(void)X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof(cn));
 	for (i = 0; roles[i] != NULL; i++)
 		if (strcmp(ou, roles[i]) == 0)
 			break;
@@ -154,11 +194,24 @@ trd_tls_identity(SSL *ssl, struct trd_identity *id)
 	    !proto_country_valid(c) && !(tr__country_user_assigned(c) &&
 	    (strcmp(ou, "auditor") == 0 || strcmp(ou, "liaison") == 0)))
 		goto out;
-	snprintf(id->state, sizeof(id->state), "%s", c);
-	snprintf(id->role, sizeof(id->role), "%s", ou);
-	snprintf(id->name, sizeof(id->name), "%s", cn);
+	/* The caller is its certificate: two with one subject are two
+	 * callers. */
+	if (X509_digest(cert, EVP_sha256(), md, &mdlen) != 1 || mdlen != 32) {
+		ERR_clear_error();
+		goto out;
+	}
+	for (unsigned k = 0; k < mdlen; k++) {
+		id->fp[2 * k] = hex[md[k] >> 4];
+		id->fp[2 * k + 1] = hex[md[k] & 15];
+	}
+	id->fp[64] = '\0';
+	memcpy(id->state, c, sizeof(id->state));	/* two letters: checked */
+	memcpy(id->role, roles[i], strlen(roles[i]) + 1);
+	memcpy(id->name, cn, sizeof(cn));
 	r = 0;
 out:
+	if (r != 0)
+		memset(id, 0, sizeof(*id));
 	X509_free(cert);
 	return r;
 }

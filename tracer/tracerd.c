@@ -442,7 +442,8 @@ trace_path(const char *path, char id[37], int *status_only, int *chain)
 }
 
 /* The caller's share: a peer State's daemons share one bucket, a domestic
- * user has one of their own.  A refusal answers 429. */
+ * user has one of their own, by certificate (a name is not unique, and
+ * would be cut to fit).  A refusal answers 429. */
 static int
 rate_ok(struct trd_call *c)
 {
@@ -454,8 +455,7 @@ rate_ok(struct trd_call *c)
 	if (strcmp(c->id.role, "peer") == 0)
 		snprintf(key, sizeof(key), "%s", c->id.state);
 	else
-		snprintf(key, sizeof(key), "%s/%s/%.40s", c->id.state, c->id.role,
-		    c->id.name);
+		snprintf(key, sizeof(key), "%s/%.60s", c->id.state, c->id.fp);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	r = tr__ratelimit_take(c->d->rl, key, (double)now.tv_sec +
 	    (double)now.tv_nsec / 1e9, &retry);

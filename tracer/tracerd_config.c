@@ -20,7 +20,7 @@
  *              peers = XX YY ... (in the peers directory), interval = S
  *   [deadlines] urgent = HOURS, routine = HOURS, and per requesting State
  *              urgent.XX = HOURS, routine.XX = HOURS
- *   [domestic] signing_key = KID FILE (repeatable), follow_referrals = yes|no,
+ *   [domestic] signing_key = KID FILE sha256:CERT (repeatable), follow_referrals = yes|no,
  *              max_hops = N, poll = S, retry_max = S, send_due = S
  *
  * [tls] client_certificate and client_key are what the daemon shows when it
@@ -33,6 +33,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -40,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ini.h>
 
@@ -169,22 +171,61 @@ trd_config_deadline(const struct trd_config *cf, const char *state, int urgent)
 	return urgent ? cf->urgent_hours : cf->routine_hours;
 }
 
-/* "KID FILE": a domestic user's signing key; the kid names this State,
- * which [daemon] state may give later, so it is checked when loaded. */
+/* The certificate fingerprint "sha256:HEX" at the end of v (64 hex
+ * digits, in either case, pairs may be separated by ':' as openssl x509
+ * -fingerprint -sha256 writes them) into fp in lower case: the length of
+ * v before it (spaces dropped), or 0 when v does not end in one. */
+static size_t
+cert_fingerprint(const char *v, char fp[65])
+{
+	const char *sp = strrchr(v, ' '), *h;
+	size_t n = 0;
+
+	if (sp == NULL || strncasecmp(sp + 1, "sha256:", 7) != 0)
+		return 0;
+	for (h = sp + 8; *h != '\0'; h++) {
+		if (*h == ':' && n > 0 && n % 2 == 0 && h[1] != '\0' && h[1] != ':')
+			continue;
+		if (!isxdigit((unsigned char)*h) || n == 64)
+			return 0;
+		fp[n++] = (char)tolower((unsigned char)*h);
+	}
+	if (n != 64)
+		return 0;
+	fp[64] = '\0';
+	while (sp > v && sp[-1] == ' ')
+		sp--;
+	return (size_t)(sp - v);
+}
+
+/* "KID FILE sha256:CERT": a domestic user's signing key and the
+ * certificate it belongs to, so that it signs only over that user's
+ * connection; the kid names this State, which [daemon] state may give
+ * later, so it is checked when loaded. */
 static int
-domestic_key(struct parse *ps, const char *v)
+domestic_key(struct parse *ps, const char *line)
 {
 	struct trd_domestic_key *k;
-	const char *sp = strchr(v, ' ');
-	size_t klen;
+	char v[2 * TRD_PATH_MAX], fp[65];
+	const char *sp;
+	size_t klen, vlen;
 	int j;
+
+	if ((vlen = cert_fingerprint(line, fp)) == 0 || vlen >= sizeof(v))
+		return fail(ps, "signing_key must be KID FILE sha256:CERT: the key's "
+		    "id (XX/...), its public key's PEM file and the SHA-256 of the "
+		    "certificate of the user whose key it is (openssl x509 -noout "
+		    "-fingerprint -sha256 -in user.pem)");
+	memcpy(v, line, vlen);
+	v[vlen] = '\0';
+	sp = strchr(v, ' ');
 
 	if (ps->cf->n_domestic_keys == TRD_DOMESTIC_KEYS_MAX)
 		return fail(ps, "more than %d signing_key lines in [domestic]",
 		    TRD_DOMESTIC_KEYS_MAX);
 	if (sp == NULL || sp == v || (klen = (size_t)(sp - v)) > 200)
-		return fail(ps, "signing_key must be KID FILE: the key's id (XX/...) "
-		    "and its public key's PEM file");
+		return fail(ps, "signing_key must be KID FILE sha256:CERT: the key's "
+		    "id (XX/...) and its public key's PEM file");
 	while (*sp == ' ')
 		sp++;
 	if (*sp == '\0')
@@ -192,6 +233,7 @@ domestic_key(struct parse *ps, const char *v)
 	k = &ps->cf->domestic_keys[ps->cf->n_domestic_keys];
 	memcpy(k->kid, v, klen);
 	k->kid[klen] = '\0';
+	memcpy(k->fp, fp, sizeof(k->fp));
 	for (j = 0; j < ps->cf->n_domestic_keys; j++)
 		if (strcmp(ps->cf->domestic_keys[j].kid, k->kid) == 0)
 			return fail(ps, "signing_key %.40s is given twice", k->kid);

@@ -548,6 +548,9 @@ trd_hub_post(struct trd_call *c)
 	struct relay *r;
 	struct timespec now;
 
+	if (!trd_access(c))
+		return;
+	/* Beyond the table: a State the hub reaches directly. */
 	from = strcmp(c->id.role, "peer") == 0 ? tr__peers_get(d->peers, c->id.state) :
 	    NULL;
 	if (from == NULL || from->via[0] != '\0' || from->hub) {
@@ -675,11 +678,8 @@ trd_hub_get(struct trd_call *c, const char *id, int status_only)
 	char *end;
 	long s;
 
-	if (strcmp(c->id.role, "peer") != 0) {
-		trd_problem(c, "forbidden", "a relayed request is read by the State "
-		    "that sent it through the hub", NULL);
+	if (!trd_access(c))
 		return;
-	}
 	/* The same rule as a State's daemon: wait=S (0 to 60) or nothing. */
 	if (q != NULL && *q != '\0' && (strncmp(q, "wait=", 5) != 0 || q[5] < '0' ||
 	    q[5] > '9' || (s = strtol(q + 5, &end, 10)) < 0 || s > 60 || *end != '\0')) {

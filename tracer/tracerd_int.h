@@ -82,6 +82,8 @@ struct trd_config {
 	struct trd_domestic_key {
 		char kid[201];
 		char path[TRD_PATH_MAX];
+		char fp[65];		/* the user's certificate: SHA-256 of
+					 * its DER, lower-case hex */
 	} domestic_keys[TRD_DOMESTIC_KEYS_MAX];
 	int n_domestic_keys;
 };
@@ -99,16 +101,39 @@ int trd_config_load(const char *path, struct trd_config *cf, reg_error *err);
 /* The TLS context of cf: TLS 1.3 only, client certificates required. */
 int trd_tls_context(const struct trd_config *cf, SSL_CTX **out, reg_error *err);
 
-/* Who is calling, from the verified client certificate's subject. */
+/* Who is calling, from the verified client certificate: its subject
+ * names the State and role, the certificate itself the user. */
+#define TRD_NAME_MAX 256		/* bytes of a CN in UTF-8: 64 characters
+					 * (RFC 5280's ub-common-name) of 4 */
 struct trd_identity {
 	char state[3];			/* C */
 	char role[16];			/* OU: peer, investigator, clerk, liaison,
 					 * auditor; or hub (C user-assigned) */
-	char name[128];			/* CN */
+	char name[TRD_NAME_MAX + 1];	/* CN in UTF-8, whole, or "" */
+	char fp[65];			/* SHA-256 of the certificate's DER, in
+					 * lower-case hex: who the caller is */
 };
 /* 0 and *id filled, or -1 for a certificate that names no valid State and
- * role. */
+ * role, or whose subject has C, OU or CN twice, or a CN that is longer
+ * than TRD_NAME_MAX bytes in UTF-8 or holds a control character. */
 int trd_tls_identity(SSL *ssl, struct trd_identity *id);
+
+struct trd_call;
+/*
+ * Who may call what (tracerd_access.c, proto/README.md 13.3): 1 when c's
+ * caller may call c->route, else 0 with c answered forbidden.
+ */
+int trd_access(struct trd_call *c);
+/* Whether c's caller is one of this State's investigators or its liaison
+ * office, who send requests to other States (tracerd_out.c). */
+int trd_access_domestic(const struct trd_call *c);
+/* A domestic caller as stored with what they submit (at most
+ * TRD_CALLER_MAX bytes): "FR investigator sha256:HEX NAME", the name cut
+ * to fit at a character's start; trd_caller_is() compares everything up
+ * to the name, so that only the same certificate matches. */
+#define TRD_CALLER_MAX 300
+void trd_caller_text(const struct trd_identity *id, char *out, size_t len);
+int trd_caller_is(const struct trd_identity *id, const char *stored);
 
 
 /* The policy in force, shared by the trace jobs that started under it;

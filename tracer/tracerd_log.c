@@ -3,7 +3,8 @@
  * checkpoint as the C2SP signed note, and inclusion and consistency proofs
  * in the JSON shape of `regctl log prove-*` (reg_proof_json()).  Proofs are
  * not signed: they prove themselves against a signed checkpoint.  Read by
- * peer States, this State's liaison office and its auditors.
+ * the peers directory's States, this State's liaison office and its
+ * auditors (tracerd_access.c).
  */
 #include "config.h"
 
@@ -159,12 +160,6 @@ start(struct trd_call *c, enum what what)
 {
 	struct logjob *j;
 
-	if (strcmp(c->id.role, "peer") != 0 && strcmp(c->id.role, "liaison") != 0 &&
-	    strcmp(c->id.role, "auditor") != 0) {
-		trd_problem(c, "forbidden", "the audit log is served to peer States, "
-		    "the liaison office and auditors", NULL);
-		return;
-	}
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		trd_problem(c, "unavailable", "out of memory", NULL);
 		return;
@@ -185,6 +180,8 @@ trd_log_checkpoint(struct trd_call *c)
 {
 	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(c->req));
 
+	if (!trd_access(c))
+		return;
 	if (q != NULL && q[0] != '\0') {
 		trd_problem(c, "bad-request", "the checkpoint takes no parameters",
 		    NULL);
@@ -196,13 +193,15 @@ trd_log_checkpoint(struct trd_call *c)
 void
 trd_log_inclusion(struct trd_call *c)
 {
-	start(c, INCLUSION);
+	if (trd_access(c))
+		start(c, INCLUSION);
 }
 
 void
 trd_log_consistency(struct trd_call *c)
 {
-	start(c, CONSISTENCY);
+	if (trd_access(c))
+		start(c, CONSISTENCY);
 }
 
 /* ------------------------------------------------------------ checkpoints */

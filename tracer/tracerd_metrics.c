@@ -138,12 +138,8 @@ trd_metrics_get(struct trd_call *c)
 {
 	struct scrape *s;
 
-	if (strcmp(c->id.state, c->d->cf.state) != 0 ||
-	    (strcmp(c->id.role, "auditor") != 0 && strcmp(c->id.role, "liaison") != 0)) {
-		trd_problem(c, "forbidden", "the metrics are for this State's "
-		    "auditors and liaison office", NULL);
+	if (!trd_access(c))
 		return;
-	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		trd_problem(c, "unavailable", "out of memory", NULL);
 		return;

@@ -100,6 +100,19 @@ trd_out_init(struct trd_daemon *d, reg_error *err)
 	return 0;
 }
 
+/* The certificate (SHA-256, hex) that the domestic key kid belongs to,
+ * or NULL. */
+static const char *
+domestic_key_cert(const struct trd_daemon *d, const char *kid)
+{
+	int i;
+
+	for (i = 0; i < d->n_domestic; i++)
+		if (strcmp(proto_jws_key_kid(d->domestic[i]), kid) == 0)
+			return d->cf.domestic_keys[i].fp;
+	return NULL;
+}
+
 static const proto_jws_key *
 domestic_key(const struct trd_daemon *d, const char *kid)
 {
@@ -1038,7 +1051,7 @@ struct post {
 	char *origin;			/* as received */
 	size_t origin_len;
 	char *message;			/* as sent on */
-	char caller[300];
+	char caller[TRD_CALLER_MAX + 1];	/* trd_caller_text() */
 	char kid[201];
 	char via[3];
 	char created_at[32], due_by[32];
@@ -1166,6 +1179,7 @@ trd_out_post(struct trd_call *c)
 	const struct tr__peer *route;
 	proto_jws *jws = NULL;
 	const uint8_t *payload;
+	const char *cert;
 	struct timespec now;
 	struct post *p;
 	size_t plen;
@@ -1180,6 +1194,15 @@ trd_out_post(struct trd_call *c)
 	    "user's key of this kid is configured ([domestic] signing_key)",
 	    &p->origin, &p->origin_len, &p->req, p->kid) != 0)
 		goto fail;
+	/* A user's key is theirs only: signed with it over another user's
+	 * connection, a request is refused before anything is stored. */
+	if ((cert = domestic_key_cert(d, p->kid)) == NULL ||
+	    strcmp(cert, c->id.fp) != 0) {
+		trd_problem(c, "forbidden", "the signing key names another user's "
+		    "certificate ([domestic] signing_key): sign with your own key",
+		    NULL);
+		goto fail;
+	}
 	if (strcmp(p->req->requested_state, d->cf.state) == 0) {
 		trd_problem(c, "wrong-state", "a request to this State is traced "
 		    "here with 'tracectl local'; this endpoint sends requests to "
@@ -1200,8 +1223,9 @@ trd_out_post(struct trd_call *c)
 		    "the request cannot be sent on", NULL);
 		goto fail;
 	}
-	snprintf(p->caller, sizeof(p->caller), "%s %s %s", c->id.state, c->id.role,
-	    c->id.name[0] ? c->id.name : "-");
+	/* Who submitted it is the certificate; only the same one reads the
+	 * chain (may_read_chain()). */
+	trd_caller_text(&c->id, p->caller, sizeof(p->caller));
 	proto_jws_free(jws);
 	jws = NULL;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -1380,21 +1404,19 @@ chain_doc(const struct trd_daemon *d, const struct reg_hop *hops, size_t n)
 	return out;
 }
 
-/* Who may read a chain: this State's liaison office and auditors, and the
- * user who submitted it. */
+/* Who may read a chain (beyond trd_access()'s table): this State's
+ * liaison office and auditors, and the certificate that submitted it.  A
+ * chain stored before submitters were recorded by certificate ("FR
+ * investigator NAME") names nobody that a certificate can prove to be. */
 static int
 may_read_chain(const struct trd_call *c, const struct reg_hop *root)
 {
-	char who[300];
-
 	if (strcmp(c->id.state, c->d->cf.state) != 0 ||
 	    strcmp(c->id.role, "peer") == 0)
 		return 0;
 	if (strcmp(c->id.role, "liaison") == 0 || strcmp(c->id.role, "auditor") == 0)
 		return 1;
-	snprintf(who, sizeof(who), "%s %s %s", c->id.state, c->id.role,
-	    c->id.name[0] ? c->id.name : "-");
-	return strcmp(who, root->submitted_by) == 0;
+	return trd_caller_is(&c->id, root->submitted_by);
 }
 
 static void
@@ -1462,12 +1484,8 @@ trd_out_chain_get(struct trd_call *c, const char *id)
 	char lower[37], *end = NULL;
 	long s;
 
-	if (strcmp(c->id.state, c->d->cf.state) != 0 ||
-	    strcmp(c->id.role, "peer") == 0 || strcmp(c->id.role, "clerk") == 0) {
-		trd_problem(c, "forbidden", "a chain is read by this State's liaison "
-		    "office and auditors, and by the user who asked", NULL);
+	if (!trd_access(c))
 		return;
-	}
 	if (q != NULL && *q != '\0') {
 		s = -1;
 		if (strncmp(q, "wait=", 5) == 0 && q[5] >= '0' && q[5] <= '9')

@@ -387,8 +387,9 @@ trd_traces_post(struct trd_call *c)
 	const struct tr__peer *hub = strcmp(c->id.role, "hub") == 0 ?
 	    tr__peers_get(d->peers, c->id.state) : NULL;
 
-	if ((strcmp(c->id.role, "investigator") == 0 ||
-	    strcmp(c->id.role, "liaison") == 0) && strcmp(c->id.state, d->cf.state) == 0) {
+	if (!trd_access(c))
+		return;
+	if (trd_access_domestic(c)) {
 		/* A domestic request to another State, sent on through this
 		 * daemon (tracerd_out.c). */
 		trd_out_post(c);
@@ -398,12 +399,6 @@ trd_traces_post(struct trd_call *c)
 	 * requests (proto/README.md 13.5). */
 	if (hub != NULL && !hub->hub)
 		hub = NULL;
-	if (strcmp(c->id.role, "peer") != 0 && hub == NULL) {
-		trd_problem(c, "forbidden", "trace requests are sent here by peer "
-		    "States' daemons and liaison hubs, and by this State's "
-		    "investigators and liaison office for another State", NULL);
-		return;
-	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		trd_problem(c, "unavailable", "out of memory", NULL);
 		return;
@@ -950,13 +945,8 @@ trd_traces_get(struct trd_call *c, const char *id, int status_only)
 {
 	char lower[37];
 
-	if (strcmp(c->id.role, "peer") != 0 && strcmp(c->id.role, "liaison") != 0 &&
-	    strcmp(c->id.role, "auditor") != 0 && strcmp(c->id.role, "hub") != 0) {
-		trd_problem(c, "forbidden", "trace requests are read by the State "
-		    "that sent them, and by this State's liaison office and "
-		    "auditors", NULL);
+	if (!trd_access(c))
 		return;
-	}
 	if (wait_param(c) != 0) {
 		trd_problem(c, "bad-request", "a trace's status takes one parameter, "
 		    "wait=S: the seconds (0 to 60) to wait for the answer", NULL);

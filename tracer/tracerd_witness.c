@@ -610,11 +610,8 @@ trd_log_cosignature_post(struct trd_call *c)
 	size_t len = evbuffer_get_length(in);
 	struct cosjob *j;
 
-	if (strcmp(c->id.role, "peer") != 0) {
-		trd_problem(c, "forbidden", "cosignatures come from peer States' "
-		    "daemons", NULL);
+	if (!trd_access(c))
 		return;
-	}
 	if (ct == NULL || strncmp(ct, "text/plain", 10) != 0 ||
 	    (ct[10] != '\0' && ct[10] != ';')) {
 		trd_problem(c, "unsupported-media-type", "a cosignature body is "
@@ -763,12 +760,8 @@ trd_witness_get(struct trd_call *c)
 	struct trd_witness *w = c->d->witness;
 	struct statjob *j;
 
-	if (strcmp(c->id.state, c->d->cf.state) != 0 ||
-	    (strcmp(c->id.role, "auditor") != 0 && strcmp(c->id.role, "liaison") != 0)) {
-		trd_problem(c, "forbidden", "the witness's status is for this State's "
-		    "auditors and liaison office", NULL);
+	if (!trd_access(c))
 		return;
-	}
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		trd_problem(c, "unavailable", "out of memory", NULL);
 		return;

@@ -267,7 +267,10 @@ write_config() {
 			echo "retry = 2"
 			if [ $s = FR ]; then
 				echo "[domestic]"
-				echo "signing_key = FR/investigator-1 investigator-1.pub"
+				# The key signs only over the investigator's own
+				# connection: bound to the certificate's SHA-256.
+				echo "signing_key = FR/investigator-1 investigator-1.pub sha256:$(openssl x509 \
+				    -in "$PKI/investigator-FR.pem" -noout -fingerprint -sha256 | sed 's/.*=//')"
 				echo "follow_referrals = yes"
 				echo "max_hops = 8"
 				echo "poll = ${DEMO_POLL:-20}"
