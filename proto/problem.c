@@ -35,6 +35,7 @@ static const struct {
 	{ "internal", 500, "Internal error" },
 	{ "unknown-witness", 403, "Unknown witness" },
 	{ "bad-cosignature", 422, "Bad cosignature" },
+	{ "not-implemented", 501, "Not implemented" },
 };
 
 #define NTYPES (sizeof(problem_types) / sizeof(problem_types[0]))

@@ -1999,7 +1999,7 @@ START_TEST(test_problem_types)
 		json_decref(doc);
 	}
 	free(readme);
-	ck_assert_uint_eq(n, 18);
+	ck_assert_uint_eq(n, 19);
 }
 END_TEST
 

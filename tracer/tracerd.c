@@ -292,6 +292,7 @@ trd_reply(struct trd_call *c, int status, const char *ctype, const void *body,
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	if (b != NULL && body != NULL && len > 0)
 		evbuffer_add(b, body, len);
+	trd_http_answering(c->req);
 	evhttp_send_reply(c->req, status, NULL, b);
 	if (b != NULL)
 		evbuffer_free(b);
@@ -392,15 +393,6 @@ trd_call_submit(struct trd_call *c, trd_job_fn fn, trd_done_fn done, void *arg)
 	return -1;
 }
 
-static SSL *
-request_ssl(struct evhttp_request *req)
-{
-	struct evhttp_connection *conn = evhttp_request_get_connection(req);
-	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
-
-	return bev ? bufferevent_openssl_get_ssl(bev) : NULL;
-}
-
 static const char *
 method_name(enum evhttp_cmd_type m)
 {
@@ -475,12 +467,13 @@ on_request(struct evhttp_request *req, void *arg)
 	struct trd_daemon *d = arg;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
-	SSL *ssl = request_ssl(req);
+	SSL *ssl = trd_http_ssl(req);
 	struct trd_call *c = calloc(1, sizeof(*c));
 	char id[37];
 	int get = m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD, status_only, chain;
 
 	if (c == NULL) {
+		trd_http_answering(req);
 		evhttp_send_error(req, 503, NULL);
 		return;
 	}
@@ -595,6 +588,16 @@ on_connection(struct event_base *base, void *arg)
 	if (bev != NULL)
 		trd_conn_open(d, bev, ssl);
 	return bev;
+}
+
+/* Every connection is read through the strict HTTP/1.1 framing of
+ * tracerd_http.c before evhttp sees it. */
+static struct bufferevent *
+on_connection_http(struct event_base *base, void *arg)
+{
+	struct bufferevent *bev = on_connection(base, arg);
+
+	return bev != NULL ? trd_http_wrap(arg, bev) : NULL;
 }
 
 /* ------------------------------------------------------------ signals */
@@ -796,11 +799,13 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err.message);
 		goto out;
 	}
-	evhttp_set_bevcb(d.http, on_connection, &d);
+	evhttp_set_bevcb(d.http, on_connection_http, &d);
 	evhttp_set_gencb(d.http, on_request, &d);
 	evhttp_set_max_body_size(d.http, (ev_ssize_t)d.cf.body_max);
 	evhttp_set_max_headers_size(d.http, 16384);
-	evhttp_set_timeout(d.http, d.cf.header_timeout);
+	/* header_timeout is kept by tracerd_http.c, which answers 408;
+	 * evhttp's own timer (a silent close) only behind it. */
+	evhttp_set_timeout(d.http, d.cf.header_timeout + d.cf.idle_timeout);
 	/* Every method reaches on_request, which refuses the wrong ones with
 	 * a problem document rather than evhttp's page. */
 	evhttp_set_allowed_methods(d.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |

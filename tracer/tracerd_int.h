@@ -279,6 +279,19 @@ void trd_conn_open(struct trd_daemon *d, struct bufferevent *bev, SSL *ssl);
 struct trd_conn *trd_conn_hold(SSL *ssl);
 void trd_conn_release(struct trd_conn *conn);
 
+/*
+ * HTTP/1.1 framing (tracerd_http.c): trd_http_wrap() puts a strict reader
+ * over a connection's TLS bufferevent (freed, with NULL returned, when it
+ * cannot); evhttp gets only sound requests, and the first fault is
+ * answered with a problem document (400, 408, 413, 501) after the requests
+ * before it, and the connection closed.  trd_http_ssl() is the TLS session
+ * of a request; trd_http_answering() is called just before a request is
+ * answered.
+ */
+struct bufferevent *trd_http_wrap(struct trd_daemon *d, struct bufferevent *tls);
+SSL *trd_http_ssl(struct evhttp_request *req);
+void trd_http_answering(struct evhttp_request *req);
+
 /* In a job: 0 when the worker has its connection, else REG_EIO with the
  * reason in error. */
 int trd_job_db(const struct trd_worker *w, char *error, size_t len);
