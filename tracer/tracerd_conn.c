@@ -367,7 +367,11 @@ static void
 on_info(const SSL *ssl, int where, int ret)
 {
 	struct trd_conn *conn = SSL_get_ex_data(ssl, conn_index);
-	unsigned long e;
+	/* A fatal error is queued before its alert is sent; as for
+	 * SSL_get_error(), the queue is empty otherwise.  It stays queued for
+	 * the bufferevent. */
+	unsigned long e = ERR_peek_error();
+	const char *text = e != 0 ? ERR_reason_error_string(e) : NULL;
 
 	if (conn == NULL || conn->bev == NULL)
 		return;
@@ -378,23 +382,26 @@ on_info(const SSL *ssl, int where, int ret)
 	}
 	if (conn->authenticated || conn->reason != NULL)
 		return;
-	if ((where & SSL_CB_WRITE_ALERT) == SSL_CB_WRITE_ALERT &&
+	if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING &&
+	    ((where & SSL_CB_WRITE_ALERT) == SSL_CB_WRITE_ALERT ||
+	    where == SSL_CB_ACCEPT_EXIT)) {
+		conn->reason = "closed";	/* by the peer, half-way */
+	} else if ((where & SSL_CB_WRITE_ALERT) == SSL_CB_WRITE_ALERT &&
 	    (ret >> 8) == SSL3_AL_FATAL) {
 		if ((ret & 0xff) == SSL_AD_CERTIFICATE_REQUIRED) {
 			conn->reason = "no-certificate";
 		} else {
 			conn->reason = "protocol-error";
-			snprintf(conn->detail, sizeof(conn->detail), "alert %s",
-			    SSL_alert_desc_string_long(ret));
+			snprintf(conn->detail, sizeof(conn->detail), "alert %s%s%s",
+			    SSL_alert_desc_string_long(ret), text ? ": " : "",
+			    text ? text : "");
 		}
-	} else if (where == SSL_CB_ACCEPT_EXIT && ret <= 0 &&
-	    SSL_want(ssl) == SSL_NOTHING && (e = ERR_peek_last_error()) != 0) {
-		/* A fatal error with no alert sent (bytes that are not TLS).
-		 * The error stays queued for the bufferevent. */
+	} else if (where == SSL_CB_ACCEPT_EXIT && ret <= 0 && e != 0) {
+		/* Fatal, with no alert sent (bytes that are not TLS). */
 		conn->reason = "protocol-error";
 		snprintf(conn->detail, sizeof(conn->detail), "%s",
-		    ERR_reason_error_string(e) != NULL ? ERR_reason_error_string(e) :
-		    "fatal TLS error");
+		    text != NULL ? text : "fatal TLS error");
 	}
 }
 
