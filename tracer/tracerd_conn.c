@@ -282,11 +282,13 @@ shed_handshake(struct trd_conn *newest)
 			victim = c;
 			break;
 		}
+	/* Never the newest: evhttp has not yet given its bufferevent the
+	 * callbacks that would close it.  With more than max_handshakes (at
+	 * least 1) there is another. */
 	if (victim == NULL)
 		victim = handshaking.head != newest ? handshaking.head : newest->next;
-	if (victim == NULL)
-		victim = newest;
-	shed(victim, "shed");
+	if (victim != NULL)
+		shed(victim, "shed");
 }
 
 static void
