@@ -63,6 +63,7 @@ struct trd_conn {
 	int pending;			/* calls not yet answered */
 	int authenticated;		/* the handshake completed */
 	int closing;			/* a close was asked for */
+	int armed;			/* the handshake's deadline is set */
 	const char *reason;		/* why the handshake failed, or NULL */
 	char detail[96];		/* more of it, or "" */
 	char peer[64];			/* "ADDR:PORT", or "" until known */
@@ -178,11 +179,18 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 static void
 log_refusal(struct trd_daemon *d, struct trd_conn *conn)
 {
-	const char *reason = conn->reason != NULL ? conn->reason : "closed";
 	time_t now = time(NULL);
 	struct timespec t1;
+	const char *reason;
 	long ms;
 
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (long)(t1.tv_sec - conn->t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - conn->t0.tv_nsec) / 1000000;
+	/* Closed with no reason of its own: by the peer, or by evhttp's read
+	 * timeout (header_timeout) when it is the shorter. */
+	reason = conn->reason != NULL ? conn->reason :
+	    ms >= (long)d->cf.header_timeout * 1000 ? "timeout" : "closed";
 	trd_count(d, "tracerd_tls_refused_total", "TLS handshakes that let no "
 	    "caller in, by reason.", "reason", reason);
 	if (now != refusals.second) {
@@ -201,9 +209,6 @@ log_refusal(struct trd_daemon *d, struct trd_conn *conn)
 		return;
 	}
 	refusals.lines++;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (long)(t1.tv_sec - conn->t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - conn->t0.tv_nsec) / 1000000;
 	/* The detail is OpenSSL's static text, quoted as it is. */
 	trd_logline("event=tls-refused peer=%s reason=%s ms=%ld%s%s%s",
 	    conn->peer[0] != '\0' ? conn->peer : "-", reason, ms,
@@ -429,6 +434,14 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (conn->bev == NULL || conn->closing)
 		return;
+	if (!conn->authenticated && !conn->armed) {
+		/* The first turn of the loop: evhttp has given the bufferevent
+		 * its socket, whose peer the log will name. */
+		conn->armed = 1;
+		conn_peer(conn, bufferevent_getfd(conn->bev));
+		arm(conn, d->cf.handshake_timeout);
+		return;
+	}
 	if (!conn->authenticated) {
 		shed(conn, "timeout");
 		return;
@@ -463,7 +476,7 @@ trd_conn_open(struct trd_daemon *d, struct bufferevent *bev, SSL *ssl)
 	SSL_set_verify(ssl, SSL_get_verify_mode(ssl), on_verify);
 	d->connections++;
 	list_add(&handshaking, conn);
-	arm(conn, d->cf.handshake_timeout);
+	arm(conn, 0);
 	if (handshaking.n > d->cf.max_handshakes)
 		shed_handshake(conn);
 }
