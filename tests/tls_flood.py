@@ -9,6 +9,11 @@ loopback, with authenticated callers timed while it runs
       TLS, a connection that never starts TLS (closed after DEADLINE).
       Prints one line "NAME ok|FAIL detail" per probe.
 
+  tls_flood.py full PORT N
+      N authenticated keep-alive connections, each after one call, then
+      one more caller: it must be served, and the connection idle the
+      longest closed to make room.  Prints "ok detail" or "FAIL detail".
+
   tls_flood.py flood PORT SECONDS IDLE HALF NOCERT_RATE CALLERS
       Keeps IDLE TCP connections that never send a byte and HALF that sent
       half a ClientHello open for SECONDS, opening a new one (at most 100
@@ -281,10 +286,60 @@ def flood(seconds, idle, half, nocert_rate, callers):
         "auth_errors": auth["errors"]}))
 
 
+def http_get(s):
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    resp = b""
+    while b"\r\n\r\nok\n" not in resp:
+        b = s.recv(4096)
+        if not b:
+            break
+        resp += b
+    return resp.startswith(b"HTTP/1.1 200 ")
+
+
+def full(n):
+    ctx = tls_ctx("nl")
+    conns = []
+    for i in range(n):
+        s = ctx.wrap_socket(socket.create_connection((HOST, PORT), 5),
+                            server_hostname="localhost")
+        s.settimeout(5)
+        if not http_get(s):
+            print("FAIL keep-alive connection %d not served" % i)
+            return
+        conns.append(s)
+        time.sleep(0.01)
+    try:
+        s = ctx.wrap_socket(socket.create_connection((HOST, PORT), 5),
+                            server_hostname="localhost")
+        s.settimeout(5)
+        served = http_get(s)
+    except (ssl.SSLError, OSError) as e:
+        served = False
+    time.sleep(0.5)
+    closed = []
+    for i, c in enumerate(conns):
+        c.setblocking(False)
+        try:
+            if c.recv(100) == b"":
+                closed.append(i)
+        except (ssl.SSLWantReadError, BlockingIOError):
+            pass
+        except (ssl.SSLError, OSError):
+            closed.append(i)
+    for c in conns:
+        c.close()
+    good = served and closed == [0]
+    print("%s new caller %s with %d connections open; closed: %s" % (
+        "ok" if good else "FAIL", "served" if served else "NOT served", n, closed))
+
+
 if __name__ == "__main__":
     PORT = int(sys.argv[2])
     if sys.argv[1] == "probe":
         probe(float(sys.argv[3]))
+    elif sys.argv[1] == "full":
+        full(int(sys.argv[3]))
     else:
         flood(float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]),
               float(sys.argv[6]), int(sys.argv[7]))

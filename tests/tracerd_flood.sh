@@ -77,6 +77,15 @@ while read -r name res detail; do
 done < probe.out
 [ "$(wc -l < probe.out)" -eq 5 ] || bad probes "$(cat probe.out)"
 
+# ---------------------------------------------------------------- all places taken
+# max_connections (50) callers keep their connections open: one more is
+# served, the connection idle the longest closed for it.
+out=$($FLOOD full "$port" 50 2>&1)
+case "$out" in
+ok*) ok "max_connections: $out" ;;
+*) bad "max_connections: a new caller served" "$out" ;;
+esac
+
 # ---------------------------------------------------------------- the flood
 # 150 idle and 100 half-open connections kept open (each closed one
 # replaced) and 10 connections a second without a certificate, for 14
