@@ -664,12 +664,14 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 
 /* ------------------------------------------------------------ main */
 
-/* Room for max_connections sockets, the pools' connections and files. */
+/* Room for max_connections and max_handshakes sockets, the pools'
+ * connections and files. */
 static void
 raise_fd_limit(const struct trd_config *cf)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)cf->max_connections + (rlim_t)cf->pool_size +
+	rlim_t want = (rlim_t)cf->max_connections + (rlim_t)cf->max_handshakes +
+	    (rlim_t)cf->pool_size +
 	    (rlim_t)cf->trace_workers + 64;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)

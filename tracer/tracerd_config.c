@@ -10,7 +10,9 @@
  *   [policy]   file = FILE
  *   [limits]   body_max = BYTES, header_timeout = S, idle_timeout = S,
  *              max_connections = N, rate = PER_SECOND, burst = N,
- *              queue_max = N, and per peer State rate.XX, burst.XX
+ *              queue_max = N, and per peer State rate.XX, burst.XX;
+ *              max_handshakes = N, handshake_timeout = S,
+ *              handshake_log_rate = LINES (a second)
  *   [workers]  pool = N (connections answering at once), traces = N,
  *              retry = S (a trace the database failed is tried again)
  *   [log]      key = FILE (the log's note key, regctl key generate),
@@ -75,6 +77,9 @@ static const struct key {
 	{ "limits", "header_timeout", K_INT, F(header_timeout), 1, 600, 0 },
 	{ "limits", "idle_timeout", K_INT, F(idle_timeout), 1, 86400, 0 },
 	{ "limits", "max_connections", K_INT, F(max_connections), 1, 100000, 0 },
+	{ "limits", "max_handshakes", K_INT, F(max_handshakes), 1, 100000, 0 },
+	{ "limits", "handshake_timeout", K_INT, F(handshake_timeout), 1, 600, 0 },
+	{ "limits", "handshake_log_rate", K_INT, F(handshake_log_rate), 1, 100000, 0 },
 	{ "limits", "rate", K_INT, F(rate), 1, 100000, 0 },
 	{ "limits", "burst", K_INT, F(burst), 1, 1000000, 0 },
 	{ "limits", "queue_max", K_INT, F(queue_max), 1, 1000000, 0 },
@@ -436,6 +441,9 @@ trd_config_load(const char *path, struct trd_config *cf, reg_error *err)
 	cf->header_timeout = 10;
 	cf->idle_timeout = 60;
 	cf->max_connections = 4096;
+	cf->max_handshakes = 256;
+	cf->handshake_timeout = 5;
+	cf->handshake_log_rate = 10;
 	cf->rate = 20;
 	cf->burst = 100;
 	cf->queue_max = 10000;

@@ -42,7 +42,13 @@ struct trd_config {
 	long body_max;			/* [limits] body_max, bytes */
 	int header_timeout;		/* [limits] header_timeout, seconds */
 	int idle_timeout;		/* [limits] idle_timeout, seconds */
-	int max_connections;		/* [limits] max_connections */
+	int max_connections;		/* [limits] max_connections: of
+					 * authenticated callers */
+	int max_handshakes;		/* [limits] max_handshakes: connections
+					 * in their TLS handshake */
+	int handshake_timeout;		/* [limits] handshake_timeout, seconds */
+	int handshake_log_rate;		/* [limits] handshake_log_rate: lines a
+					 * second of refused handshakes */
 	int rate;			/* [limits] rate: requests a second a caller */
 	int burst;			/* [limits] burst */
 	int queue_max;			/* [limits] queue_max: jobs waiting a pool */
@@ -268,10 +274,15 @@ void trd_timestamp(const struct timespec *t, char out[32]);
 
 /*
  * Connections (tracerd_conn.c): each TLS connection has a record, found
- * from its SSL object, that counts its requests in flight and closes it
- * when it has been idle, or has not completed a request, for idle_timeout
- * seconds, or at once when max_connections are open.  The record lives
- * until the connection is freed and its last call answered.
+ * from its SSL object, that counts its requests in flight.  A connection
+ * in its TLS handshake has handshake_timeout seconds, and at most
+ * max_handshakes are kept (the oldest that has not sent its ClientHello
+ * closed first, never the newest); an authenticated one is closed when it
+ * has been idle, or has not completed a request, for idle_timeout seconds,
+ * and at most max_connections are kept (the one idle the longest closed
+ * for a new one).  Every handshake that lets no caller in is logged, at
+ * most handshake_log_rate lines a second.  The record lives until the
+ * connection is freed and its last call answered.
  */
 struct trd_conn;
 int trd_conn_init(reg_error *err);
