@@ -69,6 +69,7 @@ cleanup() {
 	done
 	for n in $nets; do ip netns del "$n" 2>/dev/null; done
 	rm -rf "$T"
+	say "cleaned up"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -146,6 +147,8 @@ for k in be nl de fr xh inv; do
 	chmod 600 $k-sign.key || exit 1
 done
 
+say "clusters and PKI made"
+
 # ---------------------------------------------------------------- registries
 for s in $ALL; do
 	l=$(lc $s)
@@ -200,7 +203,7 @@ for s in $ALL; do
 	"$REGCTL" --db "$(db $l)" log checkpoint --key $l-log.key >/dev/null ||
 	    echo "FAIL checkpoint $s"
 done
-say "set up: namespaces, 5 clusters, PKI, records"
+say "records made"
 
 # ---------------------------------------------------------------- daemons
 url_of() { echo "https://$(ip_of $1):$PORT"; }
