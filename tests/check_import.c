@@ -953,6 +953,12 @@ hf_row(struct hfile *h, int good, const char *rest, size_t n, int noterm)
 	else
 		h->bad[h->line] = 1;
 	h->ndata++;
+	/* A bad row may hold line breaks: its lines are bad too. */
+	for (; n == 0 && (rest = strchr(rest, '\n')) != NULL; rest++) {
+		ck_assert(!good);
+		h->bad[++h->line] = 1;
+		h->ndata++;
+	}
 }
 
 #define HGOOD ",FN,FAL,rifle,7.62mm,S-1,BE,1960,M-1,,"
@@ -1055,11 +1061,18 @@ hostile_file(int tc, struct hfile *h)
 		hf_row(h, 0, ",\"FN\",FAL,rifle,,S-1,BE,,M-1,,\",x", 0, 0);
 		hf_row(h, 1, HGOOD, 0, 0);
 		break;
+	case 8:		/* quoted fields over lines: two, and too many */
+		hf_row(h, 0, ",FN,\"two\nlines\",rifle,,S-1,BE,,M-1,,", 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		hf_row(h, 0, ",FN,\"FAL\n1\n2\n3\n4\n5\n6\n7\n8\n9\",rifle,,S-1,BE,,"
+		    "M-1,,", 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		break;
 	}
 	hf_row(h, 1, HGOOD, 0, 1);
 }
 
-#define HOSTILE_CASES 8
+#define HOSTILE_CASES 9
 
 START_TEST(hostile_files_lose_no_line)
 {
@@ -1070,7 +1083,7 @@ START_TEST(hostile_files_lose_no_line)
 	ssize_t n;
 	struct hfile h;
 	unsigned long a, b, k;
-	int st, imported = 0, rejected = 0, pos, nul_seen = 0;
+	int st, imported = 0, rejected = 0, pos, nul_seen = 0, multi = 0;
 	PGconn *db;
 	PGresult *res;
 	FILE *f;
@@ -1116,6 +1129,7 @@ START_TEST(hostile_files_lose_no_line)
 		    _i);
 		if (sscanf(line, "lines %lu-%lu: %n", &a, &b, &pos) == 2 && pos > 0) {
 			ck_assert_msg(a < b, "case %d: %s", _i, line);
+			multi++;
 		} else {
 			pos = 0;
 			ck_assert_msg(sscanf(line, "line %lu: %n", &a, &pos) == 1 &&
@@ -1150,6 +1164,7 @@ START_TEST(hostile_files_lose_no_line)
 		    "the reject file (imported %d, rejected %d, of %d lines)", _i, k,
 		    imported, rejected, h.ndata);
 	ck_assert_int_eq(imported + rejected, h.ndata);
+	ck_assert_int_eq(multi, _i == 8 ? 1 : 0);
 	if (_i == 0 || _i == 2)
 		ck_assert_msg(nul_seen == (_i == 0 ? 1 : 2), "case %d: a row with a "
 		    "NUL byte is not whole in the reject file", _i);
