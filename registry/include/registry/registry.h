@@ -46,7 +46,9 @@ enum {
 	REG_EEXIST = -12,	/* already exists */
 	REG_ETOOBIG = -13,	/* input over a documented limit */
 	REG_ERULE = -14,	/* a record rule refused the write */
-	REG_EINTERNAL = -15	/* internal error (a bug) */
+	REG_EINTERNAL = -15,	/* internal error (a bug) */
+	REG_EUNAVAIL = -16	/* the database went away (connection lost,
+				 * server shutting down): try again later */
 };
 
 #define REG_ERROR_MSG_MAX 1024
@@ -92,6 +94,13 @@ REG_API void reg_close(reg_ctx *ctx);
 /* The libpq connection, for programs that need it (status display). */
 struct pg_conn;
 REG_API struct pg_conn *reg_conn(reg_ctx *ctx);
+
+/*
+ * Asks the database a trivial question, to learn whether it answers (a
+ * readiness check).  Returns 0, REG_EUNAVAIL when the connection is lost or
+ * the server is shutting down, or REG_EDB.
+ */
+REG_API REG_WUR int reg_ping(reg_ctx *ctx, reg_error *err);
 
 /* Migrations. */
 typedef struct reg_migration_status {
