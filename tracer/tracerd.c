@@ -390,15 +390,6 @@ trd_db_unavailable(int rc)
 }
 
 int
-trd_call_submit(struct trd_call *c, trd_job_fn fn, trd_done_fn done, void *arg)
-{
-	if (trd_pool_submit(c->d->pool, fn, done, arg) == 0)
-		return 0;
-	trd_problem(c, "unavailable", "the daemon is too busy; try again later", NULL);
-	return -1;
-}
-
-int
 trd_call_submit_read(struct trd_call *c, trd_job_fn fn, trd_done_fn done,
     void *arg)
 {
@@ -458,6 +449,15 @@ ready_get(struct trd_call *c)
 	r->c = c;
 	if (trd_call_submit_read(c, ready_job, ready_done, r) != 0)
 		free(r);
+}
+
+int
+trd_call_submit(struct trd_call *c, trd_job_fn fn, trd_done_fn done, void *arg)
+{
+	if (trd_pool_submit(c->d->pool, fn, done, arg) == 0)
+		return 0;
+	trd_problem(c, "unavailable", "the daemon is too busy; try again later", NULL);
+	return -1;
 }
 
 static SSL *
