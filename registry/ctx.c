@@ -7,7 +7,8 @@
 
 #include "registry_int.h"
 
-/* Runs a fixed statement that takes no data; returns 0 or REG_EDB. */
+/* Runs a fixed statement that takes no data; returns 0 or reg__fail_pg()'s
+ * code. */
 static int
 exec_fixed(PGconn *conn, const char *sql, reg_error *err)
 {
@@ -111,4 +112,12 @@ struct pg_conn *
 reg_conn(reg_ctx *ctx)
 {
 	return ctx->conn;
+}
+
+int
+reg_ping(reg_ctx *ctx, reg_error *err)
+{
+	if (ctx == NULL)
+		return reg__fail(err, REG_EINVAL, "no database");
+	return exec_fixed(ctx->conn, "SELECT 1", err);
 }

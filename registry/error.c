@@ -30,6 +30,7 @@ reg_strerror(int code)
 	case REG_ETOOBIG:	return "over a size limit";
 	case REG_ERULE:		return "refused by a record rule";
 	case REG_EINTERNAL:	return "internal error";
+	case REG_EUNAVAIL:	return "the database is unavailable";
 	default:		return "unknown error";
 	}
 }
@@ -91,6 +92,27 @@ reg__fail(reg_error *err, int code, const char *fmt, ...)
 	return code;
 }
 
+/*
+ * REG_EUNAVAIL when a failure says the database went away rather than
+ * refused: the connection is broken, or the SQLSTATE is of class 08
+ * (connection exception) or 57P01 to 57P03 (admin shutdown, crash
+ * shutdown, cannot connect now); else REG_EDB.
+ */
+static int
+pg_code(struct pg_conn *conn, const struct pg_result *res)
+{
+	const char *state = res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (conn != NULL && PQstatus(conn) == CONNECTION_BAD)
+		return REG_EUNAVAIL;
+	if (state != NULL && (strncmp(state, "08", 2) == 0 ||
+	    strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
+	    strcmp(state, "57P03") == 0))
+		return REG_EUNAVAIL;
+	return REG_EDB;
+}
+
 int
 reg__fail_pg(reg_error *err, struct pg_conn *conn,
     const struct pg_result *res, const char *fmt, ...)
@@ -98,11 +120,12 @@ reg__fail_pg(reg_error *err, struct pg_conn *conn,
 	va_list ap;
 	const char *msg = NULL, *state = NULL;
 	size_t len;
+	int code = pg_code(conn, res);
 
 	if (err == NULL || err->code != 0)
-		return REG_EDB;
+		return code;
 	va_start(ap, fmt);
-	vfill(err, REG_EDB, fmt, ap);
+	vfill(err, code, fmt, ap);
 	va_end(ap);
 	if (res != NULL) {
 		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
@@ -120,7 +143,7 @@ reg__fail_pg(reg_error *err, struct pg_conn *conn,
 	}
 	if (state != NULL && strlen(state) == 5)
 		memcpy(err->sqlstate, state, 6);
-	return REG_EDB;
+	return code;
 }
 
 void

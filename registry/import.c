@@ -36,6 +36,8 @@
 #include "record_int.h"
 
 #define IMP_LINE_MAX		65536	/* bytes in a line, and in a record */
+#define IMP_RECORD_LINES	8	/* lines one record (a quoted field with
+					 * line breaks) may span */
 #define IMP_BATCH_DEFAULT	5000
 #define IMP_BATCH_MAX		50000	/* a weapon row makes two leaves, and the
 					 * log takes 100000 in one call */
@@ -354,11 +356,16 @@ struct pbline {
 	int overlong;
 };
 
-/* Physical lines of the input, without their terminator. */
+/*
+ * Physical lines of the input, without their terminator.  Lines end in LF
+ * (a CR before it is dropped), or in CR alone when the first line of the
+ * input ends so (files from old Macintosh programs); term says which.
+ */
 struct reader {
 	FILE *in;
 	char *buf;
 	size_t start, end;		/* unread bytes are buf[start..end) */
+	char term;			/* '\n' or '\r'; 0 until the first read */
 	int eof, discarding;
 	uint64_t lineno;		/* lines read from the input so far */
 	uint64_t bytes;			/* bytes consumed from the input */
@@ -382,7 +389,7 @@ reader_discard(struct reader *r)
 	size_t n;
 
 	while (r->discarding) {
-		nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+		nl = memchr(r->buf + r->start, r->term, r->end - r->start);
 		if (nl != NULL) {
 			r->bytes += (size_t)(nl - (r->buf + r->start)) + 1;
 			r->start = (size_t)(nl - r->buf) + 1;
@@ -403,6 +410,36 @@ reader_discard(struct reader *r)
 			r->eof = 1;
 		}
 	}
+	return 0;
+}
+
+/*
+ * Decides how lines end from the first line end in the input: a CR not
+ * followed by LF makes CR the terminator, anything else LF.  Fills the
+ * buffer first, so that a line end within IMP_READ_CHUNK bytes is seen.
+ * Returns 0 or -1 on a read error.
+ */
+static int
+reader_init_term(struct reader *r)
+{
+	const char *cr, *lf;
+	size_t n;
+
+	while (!r->eof && r->end < IMP_READ_CHUNK) {
+		n = fread(r->buf + r->end, 1, IMP_READ_CHUNK - r->end, r->in);
+		r->end += n;
+		if (n == 0) {
+			if (ferror(r->in))
+				return -1;
+			r->eof = 1;
+		}
+	}
+	cr = memchr(r->buf, '\r', r->end);
+	lf = memchr(r->buf, '\n', r->end);
+	r->term = '\n';
+	if (cr != NULL && (lf == NULL || cr < lf) &&
+	    (size_t)(cr - r->buf) + 1 < r->end && cr[1] != '\n')
+		r->term = '\r';
 	return 0;
 }
 
@@ -430,10 +467,12 @@ reader_next(struct reader *r, struct line *l)
 		l->overlong = e->overlong;
 		return 1;
 	}
+	if (r->term == 0 && reader_init_term(r) != 0)
+		return -1;
 	if (reader_discard(r) != 0)
 		return -1;
 	for (;;) {
-		nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+		nl = memchr(r->buf + r->start, r->term, r->end - r->start);
 		if (nl != NULL) {
 			l->p = r->buf + r->start;
 			l->len = (size_t)(nl - l->p);
@@ -478,7 +517,7 @@ reader_next(struct reader *r, struct line *l)
 	}
 	l->no = ++r->lineno;
 	l->overlong = 0;
-	if (l->len > 0 && l->p[l->len - 1] == '\r')
+	if (r->term == '\n' && l->len > 0 && l->p[l->len - 1] == '\r')
 		l->len--;
 	if (l->len > IMP_LINE_MAX) {
 		l->len = IMP_LINE_MAX;
@@ -493,7 +532,8 @@ reader_next(struct reader *r, struct line *l)
 
 /*
  * Hands lines back to be read again before anything else: the lines of
- * text (joined by newlines, numbered from no), then cur (may be NULL).
+ * text (joined by the input's line terminator, numbered from no), then cur
+ * (may be NULL).
  * Returns 0 or -1 when out of memory.
  */
 static int
@@ -506,14 +546,14 @@ reader_push(struct reader *r, const char *text, size_t len, int have_text,
 
 	if (have_text)
 		for (n = 1, i = 0; i < len; i++)
-			n += text[i] == '\n';
+			n += text[i] == r->term;
 	if (cur != NULL)
 		n++;
 	npb = calloc(n + (r->npb - r->ipb) + 1, sizeof(*npb));
 	if (npb == NULL)
 		return -1;
 	for (off = 0; have_text && off <= len; off += ll + 1) {
-		nl = memchr(text + off, '\n', len - off);
+		nl = memchr(text + off, r->term, len - off);
 		ll = nl != NULL ? (size_t)(nl - (text + off)) : len - off;
 		npb[k].p = malloc(ll + 1);
 		if (npb[k].p == NULL)
@@ -570,8 +610,11 @@ struct csvrec {
 	const char *f[IMP_MAX_FIELDS];
 	size_t nf;			/* fields seen, also beyond IMP_MAX_FIELDS */
 	int done, nomem;
-	struct ibuf raw;		/* the record's lines, joined by newlines */
+	struct ibuf raw;		/* the record's lines, joined by the line
+					 * terminator */
 	uint64_t first;			/* the record's first line */
+	size_t nlines;			/* lines in raw */
+	size_t off[IMP_RECORD_LINES];	/* where each line starts in raw */
 };
 
 /* RFC 4180: spaces are part of a field, and only the newline ends a row
@@ -584,9 +627,15 @@ csv_no_space(unsigned char c)
 }
 
 static int
-csv_newline(unsigned char c)
+csv_lf(unsigned char c)
 {
 	return c == '\n';
+}
+
+static int
+csv_cr(unsigned char c)
+{
+	return c == '\r';
 }
 
 static void
@@ -613,18 +662,71 @@ on_row(int c, void *arg)
 	cr->done = 1;
 }
 
+/* Sets p up for RFC 4180 with rows ending in term. */
 static int
-csvrec_reset(struct csvrec *cr)
+csv_start(struct csv_parser *p, char term)
+{
+	if (csv_init(p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+		return -1;
+	csv_set_space_func(p, csv_no_space);
+	csv_set_term_func(p, term == '\r' ? csv_cr : csv_lf);
+	return 0;
+}
+
+static int
+csvrec_reset(struct csvrec *cr, char term)
 {
 	if (cr->p_ok)
 		csv_free(&cr->p);
 	cr->p_ok = 0;
-	if (csv_init(&cr->p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+	if (csv_start(&cr->p, term) != 0)
 		return -1;
 	cr->p_ok = 1;
-	csv_set_space_func(&cr->p, csv_no_space);
-	csv_set_term_func(&cr->p, csv_newline);
 	return 0;
+}
+
+/* Counts the fields of a row parsed alone (see line_is_row()). */
+struct rowcount {
+	size_t nf;
+	int done;
+};
+
+static void
+rc_field(void *s, size_t len, void *arg)
+{
+	(void)s;
+	(void)len;
+	((struct rowcount *)arg)->nf++;
+}
+
+static void
+rc_row(int c, void *arg)
+{
+	(void)c;
+	((struct rowcount *)arg)->done = 1;
+}
+
+/*
+ * Whether the n bytes at s, read alone, are one whole valid row of nfields
+ * fields: 1 or 0, or -1 when out of memory.
+ */
+static int
+line_is_row(const char *s, size_t n, char term, size_t nfields)
+{
+	struct csv_parser p;
+	struct rowcount rc = { 0, 0 };
+	size_t used;
+	int r;
+
+	if (csv_start(&p, term) != 0)
+		return -1;
+	used = csv_parse(&p, s, n, rc_field, rc_row, &rc);
+	if (used == n)
+		used += csv_parse(&p, &term, 1, rc_field, rc_row, &rc);
+	r = csv_error(&p) == CSV_ENOMEM ? -1 :
+	    used == n + 1 && rc.done && rc.nf == nfields;
+	csv_free(&p);
+	return r;
 }
 
 /* Whether the n bytes at s are valid UTF-8. */
@@ -653,8 +755,10 @@ enum { ROW_NEW, ROW_REJECT, ROW_SKIP, ROW_IMPORT };
 
 /* One data row of the batch. */
 struct row {
-	uint64_t line;
-	const char *raw;
+	uint64_t line;			/* its first line */
+	uint64_t last;			/* its last line */
+	const char *raw;		/* may hold NUL bytes: rawlen says how long */
+	size_t rawlen;
 	const char **f;			/* the fields, or NULL for a bad record */
 	int state;			/* ROW_* */
 	const char *why;		/* why it was rejected */
@@ -731,7 +835,8 @@ struct imp {
 /* ------------------------------------------------------------ reading records */
 
 struct record {
-	uint64_t line;
+	uint64_t line;			/* its first line */
+	uint64_t last;			/* its last line */
 	const char *raw;		/* valid until the next record is read */
 	size_t rawlen;
 	const char *why;		/* NULL, or why the record is bad */
@@ -739,28 +844,56 @@ struct record {
 };
 
 /*
- * A record whose quoted field does not close (at the end of the input, or
- * within IMP_LINE_MAX bytes): only its first line is rejected, and the
- * lines after it (and cur, which did not fit) are read again, so that one
- * stray quote costs one row.
+ * A record of several lines that is bad as a whole because of a quoted
+ * field opened on its first line (one that does not close at the end of
+ * the input, or within IMP_LINE_MAX bytes or IMP_RECORD_LINES lines, or
+ * that closes into something that is not a row of the header's fields, or
+ * that would take in a line that is a row of its own): only its first line
+ * is rejected, and the lines after it (and cur, which did not fit) are
+ * read again, so that one stray quote costs one row.
  */
 static int
-unclosed(struct imp *im, struct record *rec, const struct line *cur,
+split_first(struct imp *im, struct record *rec, const struct line *cur,
     const char *why)
 {
 	struct csvrec *cr = &im->cr;
-	const char *nl = memchr(cr->raw.p, '\n', cr->raw.len);
-	size_t firstlen = nl != NULL ? (size_t)(nl - cr->raw.p) : cr->raw.len;
+	size_t firstlen = cr->nlines > 1 ? cr->off[1] - 1 : cr->raw.len;
 
-	if (reader_push(&im->rd, nl != NULL ? nl + 1 : NULL,
-	    nl != NULL ? cr->raw.len - firstlen - 1 : 0, nl != NULL, cr->first + 1,
-	    cur) != 0 || csvrec_reset(cr) != 0)
+	if (reader_push(&im->rd, cr->raw.p + firstlen + 1,
+	    cr->nlines > 1 ? cr->raw.len - firstlen - 1 : 0, cr->nlines > 1,
+	    cr->first + 1, cur) != 0 || csvrec_reset(cr, im->rd.term) != 0)
 		return reg__fail(im->err, REG_ENOMEM, "out of memory");
-	rec->line = cr->first;
+	rec->line = rec->last = cr->first;
 	rec->raw = cr->raw.p;
 	rec->rawlen = firstlen;
-	rec->why = why;
+	if (why != rec->whybuf)
+		snprintf(rec->whybuf, sizeof(rec->whybuf), "%s", why);
+	rec->why = rec->whybuf;
 	return 1;
+}
+
+/*
+ * A whole record of several lines: 1 when one of the lines after the first
+ * is a row of its own (which the quoted field opened on the first line
+ * would take in), 0 when none is, -1 when out of memory.
+ */
+static int
+takes_in_a_row(struct imp *im, uint64_t *which)
+{
+	struct csvrec *cr = &im->cr;
+	size_t i, end;
+	int r;
+
+	for (i = 1; i < cr->nlines; i++) {
+		end = i + 1 < cr->nlines ? cr->off[i + 1] - 1 : cr->raw.len;
+		r = line_is_row(cr->raw.p + cr->off[i], end - cr->off[i],
+		    im->rd.term, im->nfields);
+		if (r != 0) {
+			*which = cr->first + i;
+			return r;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -772,11 +905,13 @@ next_record(struct imp *im, struct record *rec)
 {
 	struct csvrec *cr = &im->cr;
 	struct line l;
+	uint64_t which;
 	size_t used;
 	int r;
 
 	cr->raw.len = 0;
 	cr->nf = 0;
+	cr->nlines = 0;
 	cr->done = cr->nomem = 0;
 	rec->why = NULL;
 	for (;;) {
@@ -785,52 +920,81 @@ next_record(struct imp *im, struct record *rec)
 			return reg__fail(im->err, REG_EIO, "cannot read the CSV input: %s",
 			    strerror(errno));
 		if (r == 0) {
-			if (cr->raw.len == 0)
+			if (cr->nlines == 0)
 				return 0;
-			return unclosed(im, rec, NULL, "a quoted field is not closed "
+			return split_first(im, rec, NULL, "a quoted field is not closed "
 			    "before the end of the input");
 		}
 		if (l.overlong) {
-			if (cr->raw.len > 0)
-				return unclosed(im, rec, &l, "a quoted field is not "
+			if (cr->nlines > 0)
+				return split_first(im, rec, &l, "a quoted field is not "
 				    "closed within 65536 bytes");
-			rec->line = l.no;
+			rec->line = rec->last = l.no;
 			rec->raw = l.p;
 			rec->rawlen = l.len;
 			rec->why = "the line is over 65536 bytes";
 			return 1;
 		}
-		if (cr->raw.len == 0) {
+		if (cr->nlines == 0) {
 			if (l.len == 0)
 				continue;	/* a blank line between records */
 			cr->first = l.no;
+		} else if (cr->nlines == IMP_RECORD_LINES) {
+			snprintf(rec->whybuf, sizeof(rec->whybuf), "a quoted field is "
+			    "not closed within %d lines", IMP_RECORD_LINES);
+			return split_first(im, rec, &l, rec->whybuf);
 		} else if (cr->raw.len + 1 + l.len > IMP_LINE_MAX) {
-			return unclosed(im, rec, &l, "a quoted field is not closed "
+			return split_first(im, rec, &l, "a quoted field is not closed "
 			    "within 65536 bytes");
 		} else {
-			ibuf_addc(&cr->raw, '\n');
+			ibuf_addc(&cr->raw, im->rd.term);
 		}
+		cr->off[cr->nlines++] = cr->raw.len;
 		ibuf_add(&cr->raw, l.p, l.len);
 		if (cr->raw.failed)
 			return reg__fail(im->err, REG_ENOMEM, "out of memory");
 		used = csv_parse(&cr->p, l.p, l.len, on_field, on_row, cr);
 		if (used == l.len)
-			used += csv_parse(&cr->p, "\n", 1, on_field, on_row, cr);
+			used += csv_parse(&cr->p, &im->rd.term, 1, on_field, on_row, cr);
 		if (cr->nomem || csv_error(&cr->p) == CSV_ENOMEM)
 			return reg__fail(im->err, REG_ENOMEM, "out of memory");
 		if (used != l.len + 1) {
-			if (csvrec_reset(cr) != 0)
+			if (cr->nlines > 1) {
+				snprintf(rec->whybuf, sizeof(rec->whybuf), "not valid CSV "
+				    "(RFC 4180): a quoted field opened on this line closes "
+				    "with a quote out of place on line %" PRIu64, l.no);
+				return split_first(im, rec, NULL, rec->whybuf);
+			}
+			if (csvrec_reset(cr, im->rd.term) != 0)
 				return reg__fail(im->err, REG_ENOMEM, "out of memory");
 			snprintf(rec->whybuf, sizeof(rec->whybuf), "not valid CSV "
-			    "(RFC 4180): a quote out of place at byte %zu%s", used + 1,
-			    l.no != cr->first ? " of its last line" : "");
+			    "(RFC 4180): a quote out of place at byte %zu", used + 1);
 			rec->why = rec->whybuf;
 			break;
 		}
 		if (cr->done)
 			break;
 	}
+	if (rec->why == NULL && cr->nlines > 1 && im->nfields > 0) {
+		if (cr->nf != im->nfields) {
+			snprintf(rec->whybuf, sizeof(rec->whybuf), "a quoted field opened "
+			    "on this line runs to line %" PRIu64 " and leaves %zu fields; "
+			    "the header has %zu", cr->first + cr->nlines - 1, cr->nf,
+			    im->nfields);
+			return split_first(im, rec, NULL, rec->whybuf);
+		}
+		r = takes_in_a_row(im, &which);
+		if (r < 0)
+			return reg__fail(im->err, REG_ENOMEM, "out of memory");
+		if (r > 0) {
+			snprintf(rec->whybuf, sizeof(rec->whybuf), "a quoted field opened "
+			    "on this line would take in line %" PRIu64 ", a row of its own",
+			    which);
+			return split_first(im, rec, NULL, rec->whybuf);
+		}
+	}
 	rec->line = cr->first;
+	rec->last = cr->first + cr->nlines - 1;
 	rec->raw = cr->raw.p;
 	rec->rawlen = cr->raw.len;
 	if (rec->why != NULL)
@@ -914,7 +1078,9 @@ batch_fill(struct imp *im)
 		rw = &im->rows[im->nrows++];
 		memset(rw, 0, sizeof(*rw));
 		rw->line = rec.line;
+		rw->last = rec.last;
 		rw->raw = pool_strndup(&im->pool, rec.raw, rec.rawlen);
+		rw->rawlen = rec.rawlen;
 		if (rec.why != NULL) {
 			rw->state = ROW_REJECT;
 			rw->why = pool_strdup(&im->pool, rec.why);
@@ -2241,8 +2407,18 @@ report:
 			break;
 		default:
 			im->st.rejected++;
-			if (im->opts != NULL && im->opts->reject != NULL)
+			if (im->opts != NULL && im->opts->reject_record != NULL) {
+				struct reg_import_reject rj;
+
+				rj.line = rw->line;
+				rj.last_line = rw->last;
+				rj.why = rw->why;
+				rj.raw = rw->raw;
+				rj.rawlen = rw->rawlen;
+				im->opts->reject_record(&rj, im->opts->arg);
+			} else if (im->opts != NULL && im->opts->reject != NULL) {
 				im->opts->reject(rw->line, rw->why, rw->raw, im->opts->arg);
+			}
 			break;
 		}
 		im->st.rows++;
@@ -2316,8 +2492,16 @@ reg_import_csv(reg_ctx *ctx, FILE *in, const struct reg_import_opts *opts,
 	im->rows = calloc(im->batch_rows, sizeof(*im->rows));
 	im->leaves = calloc(2 * im->batch_rows, sizeof(*im->leaves));
 	im->cr.pool = &im->pool;
-	if (im->rd.buf == NULL || im->rows == NULL || im->leaves == NULL ||
-	    csvrec_reset(&im->cr) != 0) {
+	if (im->rd.buf == NULL || im->rows == NULL || im->leaves == NULL) {
+		r = reg__fail(err, REG_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (reader_init_term(&im->rd) != 0) {
+		r = reg__fail(err, REG_EIO, "cannot read the CSV input: %s",
+		    strerror(errno));
+		goto out;
+	}
+	if (csvrec_reset(&im->cr, im->rd.term) != 0) {
 		r = reg__fail(err, REG_ENOMEM, "out of memory");
 		goto out;
 	}

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,43 +43,99 @@ import_help(void)
 	    "already recorded is skipped, so running a file again, also after an\n"
 	    "interruption, gives the result of one clean run.  A bad row is reported\n"
 	    "as 'line N: reason: row' (to FILE with --reject-file, else to standard\n"
-	    "error) and the other rows go in.  The last line says how many rows were\n"
+	    "error; control bytes, invalid UTF-8 and '\\' escaped) and the other\n"
+	    "rows go in; every line but the header and blank lines is imported,\n"
+	    "skipped or rejected.  The last line says how many rows were\n"
 	    "imported, skipped and rejected.  Exit status 0 when the file was\n"
 	    "processed, also with rejected rows; 1 when the import failed.\n"
 	    "See regctl(1), IMPORT.\n");
 }
 
 /*
- * Writes s: a line break as \n, so that a reject stays one line, and on
- * standard error the other control characters as '?', so that a file cannot
- * steer the terminal.  The reject file keeps the bytes as read.
+ * The length of the valid UTF-8 sequence at s (of n bytes) that is not a
+ * control character (C1: U+0080 to U+009F), or 0.
+ */
+static size_t
+utf8_printable(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+	size_t k, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		k = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		k = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		k = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (n < k)
+		return 0;
+	for (i = 1; i < k; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
+		return 0;
+	return k;
+}
+
+/*
+ * Writes the n bytes at s so that a reject stays one line of valid UTF-8
+ * that shows every byte as read, and cannot steer a terminal: a backslash
+ * as \\, LF, CR and tab as \n, \r and \t, any other control character
+ * (C0, DEL, C1) and any byte that is not part of valid UTF-8 as \xHH.
+ * NUL bytes are bytes like the others.
  */
 static void
-put_text(FILE *f, const char *s)
+put_escaped(FILE *f, const char *s, size_t n)
 {
-	for (; *s != '\0'; s++) {
-		if (*s == '\n')
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	while (i < n) {
+		if (p[i] == '\\')
+			fputs("\\\\", f);
+		else if (p[i] == '\n')
 			fputs("\\n", f);
-		else if (f == stderr && ((unsigned char)*s < 0x20 || *s == 0x7f))
-			fputc('?', f);
-		else
-			fputc(*s, f);
+		else if (p[i] == '\r')
+			fputs("\\r", f);
+		else if (p[i] == '\t')
+			fputs("\\t", f);
+		else if (p[i] >= 0x20 && p[i] < 0x7f)
+			fputc(p[i], f);
+		else if (p[i] >= 0x80 && (k = utf8_printable(p + i, n - i)) > 0) {
+			fwrite(p + i, 1, k, f);
+			i += k;
+			continue;
+		} else
+			fprintf(f, "\\x%02x", p[i]);
+		i++;
 	}
 }
 
-/* Writes one reject: "line N: reason: the row as read". */
+/*
+ * Writes one reject: "line N: reason: the row" ("lines N-M: " for a row
+ * whose quoted field spans lines), escaped by put_escaped().
+ */
 static void
-on_reject(uint64_t line, const char *why, const char *raw, void *arg)
+on_reject(const struct reg_import_reject *rj, void *arg)
 {
 	struct import_ui *ui = arg;
 	FILE *f = ui->rejects != NULL ? ui->rejects : stderr;
 
 	if (f == stderr && ui->prog.tty)
 		fputc('\n', stderr);	/* below the progress line */
-	fprintf(f, "line %llu: ", (unsigned long long)line);
-	put_text(f, why);
+	if (rj->last_line > rj->line)
+		fprintf(f, "lines %llu-%llu: ", (unsigned long long)rj->line,
+		    (unsigned long long)rj->last_line);
+	else
+		fprintf(f, "line %llu: ", (unsigned long long)rj->line);
+	put_escaped(f, rj->why, strlen(rj->why));
 	fputs(": ", f);
-	put_text(f, raw);
+	put_escaped(f, rj->raw, rj->rawlen);
 	if (fputc('\n', f) == EOF)
 		ui->reject_failed = 1;
 }
@@ -168,7 +225,7 @@ regctl_import(struct regctl_common *c, int argc, char **argv)
 	}
 	memset(&io, 0, sizeof(io));
 	io.batch_rows = (size_t)batch;
-	io.reject = on_reject;
+	io.reject_record = on_reject;
 	io.progress = on_progress;
 	io.arg = &ui;
 	cli_progress_start(&ui.prog, "import rows", 0);

@@ -78,7 +78,9 @@ int reg__fail(reg_error *err, int code, const char *fmt, ...)
 /*
  * Records a database failure: the message is fmt's text, then ": " and
  * libpq's message for res (or for the connection when res is NULL), with
- * the SQLSTATE kept.  Returns REG_EDB.
+ * the SQLSTATE kept.  Returns REG_EUNAVAIL when the database went away
+ * (the connection is broken, SQLSTATE class 08, or 57P01 to 57P03: the
+ * server shuts down or is starting), else REG_EDB.
  */
 struct pg_result;
 int reg__fail_pg(reg_error *err, struct pg_conn *conn,

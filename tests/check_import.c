@@ -895,6 +895,283 @@ START_TEST(regctl_import_command)
 }
 END_TEST
 
+/*
+ * Hostile files through regctl import: every data line of the input ends
+ * up either imported or named in the reject file (by "line N: " or
+ * "lines N-M: "), never both and never neither; a good row next to a bad
+ * one is imported; a NUL byte or a control byte in a rejected row reaches
+ * the reject file escaped, with the rest of the row after it.
+ *
+ * Each data line's office reference is G<case>-<line> for a row that must
+ * go in and B<case>-<line> for one that must be rejected.
+ */
+struct hfile {
+	char *p;
+	size_t len, cap;
+	int tc;				/* the case */
+	const char *term;		/* the line terminator */
+	int line;			/* the last line written */
+	char good[256];			/* good[n]: line n must be imported */
+	char bad[256];			/* bad[n]: line n must be rejected */
+	int ndata;			/* data lines (not the header) */
+};
+
+static void
+hf_add(struct hfile *h, const void *s, size_t n)
+{
+	if (h->len + n + 1 > h->cap) {
+		h->cap = (h->len + n + 1) * 2;
+		h->p = realloc(h->p, h->cap);
+		ck_assert(h->p != NULL);
+	}
+	memcpy(h->p + h->len, s, n);
+	h->len += n;
+}
+
+static void
+hf_adds(struct hfile *h, const char *s)
+{
+	hf_add(h, s, strlen(s));
+}
+
+/* One data line: its office reference, then rest (n bytes, or a string
+ * when n is 0), then the terminator unless noterm. */
+static void
+hf_row(struct hfile *h, int good, const char *rest, size_t n, int noterm)
+{
+	char ref[32];
+
+	h->line++;
+	ck_assert(h->line < 256);
+	snprintf(ref, sizeof(ref), "%c%d-%d", good ? 'G' : 'B', h->tc, h->line);
+	hf_adds(h, ref);
+	hf_add(h, rest, n > 0 ? n : strlen(rest));
+	if (!noterm)
+		hf_adds(h, h->term);
+	if (good)
+		h->good[h->line] = 1;
+	else
+		h->bad[h->line] = 1;
+	h->ndata++;
+	/* A bad row may hold line breaks: its lines are bad too. */
+	for (; n == 0 && (rest = strchr(rest, '\n')) != NULL; rest++) {
+		ck_assert(!good);
+		h->bad[++h->line] = 1;
+		h->ndata++;
+	}
+}
+
+#define HGOOD ",FN,FAL,rifle,7.62mm,S-1,BE,1960,M-1,,"
+#define HNUL ",FN,F\0AL,rifle,,S-1,BE,,M-1,,"
+#define HNULQ ",FN,\"F\0AL\",rifle,,S-1,BE,,M-1,,"
+
+static void
+hostile_file(int tc, struct hfile *h)
+{
+	char *big;
+	int i;
+
+	memset(h, 0, sizeof(*h));
+	h->tc = tc;
+	h->term = tc == 3 ? "\r" : tc == 6 ? "\r\n" : "\n";
+	if (tc == 6)
+		hf_adds(h, "\xef\xbb\xbf");
+	hf_adds(h, WEAPONS_HEADER);
+	if (tc == 3 || tc == 6) {
+		h->len--;
+		hf_adds(h, h->term);
+	}
+	h->line = 1;
+	hf_row(h, 1, HGOOD, 0, 0);
+	switch (tc) {
+	case 0:		/* a stray quote closed by a later row's quote */
+		hf_row(h, 0, ",FN,\"FAL,rifle,,S-1,BE,,M-1,,", 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		hf_row(h, 0, ",FN,FAL,rifle,,\"S\"-1,BE,,M-1,,", 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		hf_row(h, 0, ",FN,FA\"L,rifle,,S-1,BE,,M-1,,", 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		/* A stray quote, a row with a NUL byte, good rows and a
+		 * quote that closes the field and makes a row of the right
+		 * number of fields. */
+		hf_row(h, 0, ",FN,\"FAL,rifle,,S-1,BE,,M-1,,", 0, 0);
+		hf_row(h, 0, HNUL, sizeof(HNUL) - 1, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		hf_row(h, 0, "\",rifle,,S-1,BE,,M-1,,", 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		break;
+	case 1:		/* unterminated quotes, the last one at the end */
+		hf_row(h, 0, ",FN,\"FAL,rifle,,S-1,BE,,M-1,,", 0, 0);
+		for (i = 0; i < 20; i++)
+			hf_row(h, 1, HGOOD, 0, 0);
+		hf_row(h, 0, ",FN,FAL,rifle,,S-1,BE,,\"M-1,,", 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		hf_row(h, 0, ",FN,FAL,rifle,,S-1,BE,,\"M-1,,", 0, 1);
+		return;
+	case 2:		/* NUL bytes and control bytes in fields */
+		hf_row(h, 0, HNUL, sizeof(HNUL) - 1, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		hf_row(h, 0, HNULQ, sizeof(HNULQ) - 1, 0);
+		hf_row(h, 0, ",FN,FAL\x01\x1b[2J,rifle,,S-1,BE,,M-1,,", 0, 0);
+		hf_row(h, 0, "\0\0\0", 3, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		break;
+	case 3:		/* CR-only line ends */
+		hf_row(h, 1, HGOOD, 0, 0);
+		hf_row(h, 0, ",FN,FAL,rifle,,S-1,QQ,,M-1,,", 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		break;
+	case 4:		/* very long lines, also inside a quoted field */
+		big = malloc(200001);
+		ck_assert(big != NULL);
+		memset(big, 'x', 200000);
+		big[200000] = '\0';
+		memcpy(big, ",FN,", 4);
+		hf_row(h, 0, big, 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		big[4] = '"';
+		hf_row(h, 0, big, 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		hf_row(h, 0, ",FN,\"FAL,rifle,,S-1,BE,,M-1,,", 0, 0);
+		for (i = 0; i < 3; i++)
+			hf_row(h, 0, big + 8, 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		free(big);
+		break;
+	case 5:		/* invalid UTF-8 */
+		hf_row(h, 0, ",FN,F\xff\xfe,rifle,,S-1,BE,,M-1,,", 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		hf_row(h, 0, ",FN,\xc0\xaf,rifle,,S-1,BE,,M-1,,", 0, 0);
+		hf_row(h, 0, ",FN,\xed\xa0\x80,rifle,,S-1,BE,,M-1,,", 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		break;
+	case 6:		/* a BOM, CRLF, a stray CR */
+		hf_row(h, 1, HGOOD, 0, 0);
+		hf_row(h, 0, ",FN,FAL\r,rifle,,S-1,BE,,M-1,,", 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		break;
+	case 7:		/* more and fewer fields */
+		hf_row(h, 0, ",FN,FAL,rifle,,S-1,BE,,M-1,", 0, 0);
+		hf_row(h, 0, ",FN,FAL,rifle,,S-1,BE,,M-1,,,", 0, 0);
+		hf_row(h, 0, "", 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		hf_row(h, 0, ",\"FN\",FAL,rifle,,S-1,BE,,M-1,,\",x", 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		break;
+	case 8:		/* quoted fields over lines: two, and too many */
+		hf_row(h, 0, ",FN,\"two\nlines\",rifle,,S-1,BE,,M-1,,", 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		hf_row(h, 0, ",FN,\"FAL\n1\n2\n3\n4\n5\n6\n7\n8\n9\",rifle,,S-1,BE,,"
+		    "M-1,,", 0, 0);
+		hf_row(h, 1, HGOOD, 0, 0);
+		break;
+	}
+	hf_row(h, 1, HGOOD, 0, 1);
+}
+
+#define HOSTILE_CASES 9
+
+START_TEST(hostile_files_lose_no_line)
+{
+	char cmd[16384], out[8192], path[4200], rej[4200], sql[256];
+	const char *bld = getenv("REG_TEST_BUILDDIR");
+	char seen[256], *line = NULL, *v;
+	size_t cap = 0;
+	ssize_t n;
+	struct hfile h;
+	unsigned long a, b, k;
+	int st, imported = 0, rejected = 0, pos, nul_seen = 0, multi = 0;
+	PGconn *db;
+	PGresult *res;
+	FILE *f;
+
+	hostile_file(_i, &h);
+	memset(seen, 0, sizeof(seen));
+	snprintf(path, sizeof(path), "%s/hostile.csv", tmpdir);
+	snprintf(rej, sizeof(rej), "%s/hostile.rej", tmpdir);
+	f = fopen(path, "wb");
+	ck_assert(f != NULL);
+	ck_assert(fwrite(h.p, 1, h.len, f) == h.len);
+	ck_assert(fclose(f) == 0);
+	snprintf(cmd, sizeof(cmd), "%s/regctl import --db '%s' --batch 3 "
+	    "--reject-file %s %s", bld ? bld : ".", ci, rej, path);
+	st = tu_run(cmd, out, sizeof(out));
+	ck_assert_msg(st == 0, "case %d: %s", _i, out);
+
+	/* The rows imported, by the line in their office reference. */
+	db = tu_connect(ci);
+	snprintf(sql, sizeof(sql), "SELECT office_ref FROM weapon WHERE office_ref "
+	    "LIKE '_%d-%%'", _i);
+	res = PQexec(db, sql);
+	ck_assert(PQresultStatus(res) == PGRES_TUPLES_OK);
+	for (pos = 0; pos < PQntuples(res); pos++) {
+		v = PQgetvalue(res, pos, 0);
+		k = strtoul(strchr(v, '-') + 1, NULL, 10);
+		ck_assert_msg(k >= 2 && k <= (unsigned long)h.line && !seen[k],
+		    "case %d: %s imported twice or from nowhere", _i, v);
+		ck_assert_msg(h.good[k], "case %d: bad line %lu was imported", _i, k);
+		seen[k] = 1;
+		imported++;
+	}
+	PQclear(res);
+	PQfinish(db);
+
+	/* The reject file: one line per reject, naming its input lines. */
+	f = fopen(rej, "rb");
+	ck_assert(f != NULL);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		ck_assert_msg(memchr(line, '\0', (size_t)n) == NULL, "case %d: a NUL "
+		    "byte in the reject file", _i);
+		ck_assert_msg(line[n - 1] == '\n', "case %d: reject line unterminated",
+		    _i);
+		if (sscanf(line, "lines %lu-%lu: %n", &a, &b, &pos) == 2 && pos > 0) {
+			ck_assert_msg(a < b, "case %d: %s", _i, line);
+			multi++;
+		} else {
+			pos = 0;
+			ck_assert_msg(sscanf(line, "line %lu: %n", &a, &pos) == 1 &&
+			    pos > 0, "case %d: a reject that names no line: %.200s", _i,
+			    line);
+			b = a;
+		}
+		for (k = a; k <= b; k++) {
+			ck_assert_msg(k >= 2 && k <= (unsigned long)h.line, "case %d: "
+			    "reject of line %lu, not in the input: %.200s", _i, k, line);
+			ck_assert_msg(!seen[k], "case %d: line %lu imported or rejected "
+			    "twice: %.200s", _i, k, line);
+			ck_assert_msg(!h.good[k], "case %d: good line %lu rejected: %.300s",
+			    _i, k, line);
+			seen[k] = 1;
+			rejected++;
+		}
+		if (strstr(line, "F\\x00AL") != NULL &&
+		    strstr(line, ",rifle,,S-1,BE,,M-1,,") != NULL)
+			nul_seen++;
+		/* No control byte and no byte that UTF-8 never has. */
+		for (k = 0; k + 1 < (unsigned long)n; k++)
+			ck_assert_msg((unsigned char)line[k] >= 0x20 && line[k] != 0x7f &&
+			    (unsigned char)line[k] != 0xc0 && (unsigned char)line[k] != 0xc1 &&
+			    (unsigned char)line[k] < 0xf5, "case %d: byte 0x%02x unescaped "
+			    "in the reject file: %.200s", _i, (unsigned char)line[k], line);
+	}
+	free(line);
+	fclose(f);
+	for (k = 2; k <= (unsigned long)h.line; k++)
+		ck_assert_msg(seen[k], "case %d: line %lu neither imported nor in "
+		    "the reject file (imported %d, rejected %d, of %d lines)", _i, k,
+		    imported, rejected, h.ndata);
+	ck_assert_int_eq(imported + rejected, h.ndata);
+	ck_assert_int_eq(multi, _i == 8 ? 1 : 0);
+	if (_i == 0 || _i == 2)
+		ck_assert_msg(nul_seen == (_i == 0 ? 1 : 2), "case %d: a row with a "
+		    "NUL byte is not whole in the reject file", _i);
+	free(h.p);
+}
+END_TEST
+
 static Suite *
 import_suite(void)
 {
@@ -912,6 +1189,7 @@ import_suite(void)
 	tcase_add_test(tc, leaves_of_any_text);
 	tcase_add_test(tc, killed_and_run_again);
 	tcase_add_test(tc, regctl_import_command);
+	tcase_add_loop_test(tc, hostile_files_lose_no_line, 0, HOSTILE_CASES);
 	suite_add_tcase(s, tc);
 	return s;
 }

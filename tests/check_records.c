@@ -764,6 +764,33 @@ START_TEST(statement_with_commit)
 }
 END_TEST
 
+/*
+ * A connection that the server ends (an administrator's termination, as at
+ * a shutdown or restart) fails with REG_EUNAVAIL, not REG_EDB, so that a
+ * daemon can tell "try again" from a refusal; reg_ping says the same, and
+ * answers 0 on a live connection.
+ */
+START_TEST(lost_connection_is_unavailable)
+{
+	reg_error err = REG_ERROR_INIT;
+	char sql[128];
+	uint64_t n;
+	int r;
+
+	ck_assert_msg(reg_ping(ctx, &err) == 0, "%s", err.message);
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)",
+	    PQbackendPID(reg_conn(ctx)));
+	tu_exec(ci, sql);
+	r = reg_log_size(ctx, &n, &err);
+	ck_assert_msg(r == REG_EUNAVAIL && err.code == REG_EUNAVAIL, "reg_log_size "
+	    "on a terminated connection: %d (%s), wanted REG_EUNAVAIL", r,
+	    err.message);
+	ck_assert_str_eq(reg_strerror(REG_EUNAVAIL), "the database is unavailable");
+	reg_error_clear(&err);
+	ck_assert_int_eq(reg_ping(ctx, &err), REG_EUNAVAIL);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -789,6 +816,7 @@ suite(void)
 	tcase_add_test(tc, tamper_private_identity_swap);
 	tcase_add_test(tc, statements_prepared_once);
 	tcase_add_test(tc, statement_with_commit);
+	tcase_add_test(tc, lost_connection_is_unavailable);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -222,7 +222,7 @@ import(reg_ctx *ctx, const char *path, const char *what, int show, char *msg,
 {
 	reg_error err = REG_ERROR_INIT;
 	struct progress p = { what, now(), show };
-	struct reg_import_opts o = { 10000, on_reject, on_progress, &p };
+	struct reg_import_opts o = { 10000, on_reject, on_progress, &p, NULL };
 	struct reg_import_stats st;
 	FILE *fp;
 	int r;

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,11 +22,13 @@
 #include "pool.h"
 
 #define POOL_WORKERS_MAX 64
+#define RECONNECT_MS 250	/* between attempts while the database is down */
 
 struct job {
 	trd_job_fn fn;
 	trd_done_fn done;
 	void *arg;
+	int read;			/* may run again (trd_pool_submit_read) */
 	struct job *next;
 };
 
@@ -34,8 +37,9 @@ struct worker {
 	trd_pool *pool;
 	pthread_t thread;
 	int started;
-	time_t last_try;		/* last connection attempt */
+	int64_t last_try;		/* last connection attempt, monotonic ms */
 	int up;				/* w.db != NULL, for trd_pool_stats */
+	int fatal;			/* w.db's server said FATAL (on_notice) */
 };
 
 struct trd_pool {
@@ -53,14 +57,75 @@ struct trd_pool {
 	struct event *ev;
 };
 
+/*
+ * Takes the notices of a worker's connection instead of libpq's default
+ * (which prints them on standard error, outside the daemon's log format):
+ * a FATAL one, which an idle connection receives when its server shuts
+ * down, marks the connection as going away.
+ */
 static void
-try_connect(struct worker *wk)
+on_notice(void *arg, const PGresult *res)
+{
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+
+	if (sev != NULL && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
+		*(int *)arg = 1;
+}
+
+/*
+ * Whether an idle connection still stands.  A server that restarted or
+ * shut down has sent the connection a FATAL message and closed it, which
+ * libpq learns only when it reads: the socket is readable then, and
+ * reading takes the message and then the end of the stream, which makes
+ * the status CONNECTION_BAD.  Without anything to read this costs one
+ * poll().
+ */
+static int
+conn_alive(struct worker *wk, PGconn *conn)
+{
+	struct pollfd pfd;
+	PGnotify *n;
+	int i;
+
+	if (PQstatus(conn) != CONNECTION_OK || (pfd.fd = PQsocket(conn)) < 0)
+		return 0;
+	PQsetNoticeReceiver(conn, on_notice, &wk->fatal);
+	for (i = 0; i < 8 && !wk->fatal; i++) {
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) <= 0)
+			break;
+		if (PQconsumeInput(conn) == 0)
+			return 0;
+		while ((n = PQnotifies(conn)) != NULL)
+			PQfreemem(n);
+	}
+	return !wk->fatal && PQstatus(conn) == CONNECTION_OK;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * Makes sure the worker has a connection that stands: a broken one is
+ * dropped with the job code's state, and a new one made, at most once in
+ * RECONNECT_MS unless now_again (a job's connection just broke: the server
+ * may well be back already).
+ */
+static void
+try_connect(struct worker *wk, int now_again)
 {
 	reg_error err = REG_ERROR_INIT;
-	time_t now = time(NULL);
+	int64_t now = now_ms();
 
 	if (wk->w.db != NULL) {
-		if (PQstatus(reg_conn(wk->w.db)) == CONNECTION_OK)
+		if (conn_alive(wk, reg_conn(wk->w.db)))
 			return;
 		/* The connection broke: a new one, and the job code's state
 		 * (prepared statements, caches) goes with the old one. */
@@ -70,9 +135,10 @@ try_connect(struct worker *wk)
 			wk->pool->slot_free(wk->w.slot);
 		wk->w.slot = NULL;
 	}
-	if (wk->last_try == now)
+	if (wk->last_try != 0 && now - wk->last_try < RECONNECT_MS && !now_again)
 		return;
 	wk->last_try = now;
+	wk->fatal = 0;
 	if (reg_open(wk->pool->conninfo, 0, &wk->w.db, &err) != 0) {
 		wk->w.db = NULL;
 		snprintf(wk->w.db_error, sizeof(wk->w.db_error), "%.200s", err.message);
@@ -91,8 +157,32 @@ worker_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
-		while (p->head == NULL && !p->stopping)
-			pthread_cond_wait(&p->cv, &p->mu);
+		while (p->head == NULL && !p->stopping) {
+			struct timespec until;
+
+			if (wk->w.db != NULL || wk->last_try == 0) {
+				pthread_cond_wait(&p->cv, &p->mu);
+				continue;
+			}
+			/* A worker that lost its connection (or never got one)
+			 * makes a new one in the background, so that the first
+			 * jobs after the database comes back find it made.  A
+			 * worker that never had a job connects at its first. */
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += RECONNECT_MS * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			if (pthread_cond_timedwait(&p->cv, &p->mu, &until) ==
+			    ETIMEDOUT && p->head == NULL && !p->stopping) {
+				pthread_mutex_unlock(&p->mu);
+				try_connect(wk, 0);
+				__atomic_store_n(&wk->up, wk->w.db != NULL,
+				    __ATOMIC_RELAXED);
+				pthread_mutex_lock(&p->mu);
+			}
+		}
 		if (p->stopping) {
 			pthread_mutex_unlock(&p->mu);
 			break;
@@ -105,9 +195,20 @@ worker_main(void *arg)
 		p->busy++;
 		pthread_mutex_unlock(&p->mu);
 
-		try_connect(wk);
+		try_connect(wk, 0);
 		__atomic_store_n(&wk->up, wk->w.db != NULL, __ATOMIC_RELAXED);
 		j->fn(&wk->w, j->arg);
+		/* The connection broke under the job (the server restarted or
+		 * stopped): a read runs once more on a new connection; every
+		 * job's worker reconnects now rather than at its next job. */
+		if (wk->w.db != NULL && (wk->fatal ||
+		    PQstatus(reg_conn(wk->w.db)) != CONNECTION_OK)) {
+			try_connect(wk, 1);
+			if (j->read && wk->w.db != NULL)
+				j->fn(&wk->w, j->arg);
+			__atomic_store_n(&wk->up, wk->w.db != NULL,
+			    __ATOMIC_RELAXED);
+		}
 
 		pthread_mutex_lock(&p->mu);
 		p->busy--;
@@ -209,8 +310,8 @@ trd_pool_new(struct event_base *base, const char *name, const char *conninfo,
 	return 0;
 }
 
-int
-trd_pool_submit(trd_pool *p, trd_job_fn fn, trd_done_fn done, void *arg)
+static int
+submit(trd_pool *p, trd_job_fn fn, trd_done_fn done, void *arg, int read)
 {
 	struct job *j;
 
@@ -225,6 +326,7 @@ trd_pool_submit(trd_pool *p, trd_job_fn fn, trd_done_fn done, void *arg)
 	j->fn = fn;
 	j->done = done;
 	j->arg = arg;
+	j->read = read;
 	pthread_mutex_lock(&p->mu);
 	if (p->tail != NULL)
 		p->tail->next = j;
@@ -235,6 +337,18 @@ trd_pool_submit(trd_pool *p, trd_job_fn fn, trd_done_fn done, void *arg)
 	pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	return 0;
+}
+
+int
+trd_pool_submit(trd_pool *p, trd_job_fn fn, trd_done_fn done, void *arg)
+{
+	return submit(p, fn, done, arg, 0);
+}
+
+int
+trd_pool_submit_read(trd_pool *p, trd_job_fn fn, trd_done_fn done, void *arg)
+{
+	return submit(p, fn, done, arg, 1);
 }
 
 void

@@ -22,8 +22,9 @@
 typedef struct trd_pool trd_pool;
 
 /* A worker as a job sees it: its connection (NULL while the database is
- * unreachable; the worker tries to reconnect before each job, at most once
- * a second) and a slot for the job code's own state (e.g. a trace engine),
+ * unreachable; the worker checks that its connection stands before each
+ * job and makes a new one, at most once a second, and at once after a job
+ * during which the connection broke) and a slot for the job code's own state (e.g. a trace engine),
  * freed by the pool's slot_free when the worker stops. */
 struct trd_worker {
 	reg_ctx *db;
@@ -51,6 +52,11 @@ int trd_pool_new(struct event_base *base, const char *name, const char *conninfo
 /* Queues a job.  Returns 0, or -1 when the queue is full or the pool is
  * stopping (the job is then not run and done is not called). */
 int trd_pool_submit(trd_pool *p, trd_job_fn fn, trd_done_fn done, void *arg);
+/* As trd_pool_submit, for a job that only reads and may run twice: when
+ * the connection breaks during it (the server restarted), it runs once
+ * more on a new connection.  fn must set all its results on each run. */
+int trd_pool_submit_read(trd_pool *p, trd_job_fn fn, trd_done_fn done,
+    void *arg);
 
 /* Workers running a job, jobs waiting, and workers without a connection. */
 void trd_pool_stats(trd_pool *p, int *busy, int *queued, int *disconnected);

@@ -385,6 +385,74 @@ trd_job_db(const struct trd_worker *w, char *error, size_t len)
 }
 
 int
+trd_db_unavailable(int rc)
+{
+	return rc == REG_EIO || rc == REG_EUNAVAIL || rc == REG_ECONNECT;
+}
+
+int
+trd_call_submit_read(struct trd_call *c, trd_job_fn fn, trd_done_fn done,
+    void *arg)
+{
+	if (trd_pool_submit_read(c->d->pool, fn, done, arg) == 0)
+		return 0;
+	trd_problem(c, "unavailable", "the daemon is too busy; try again later", NULL);
+	return -1;
+}
+
+/* ------------------------------------------------------------ readiness */
+
+/* GET /readyz: whether the daemon can serve, its database included. */
+struct ready {
+	struct trd_call *c;
+	int rc;
+	char error[512];
+};
+
+static void
+ready_job(struct trd_worker *w, void *arg)
+{
+	struct ready *r = arg;
+	reg_error err = REG_ERROR_INIT;
+
+	if ((r->rc = trd_job_db(w, r->error, sizeof(r->error))) != 0)
+		return;
+	if ((r->rc = reg_ping(w->db, &err)) != 0)
+		snprintf(r->error, sizeof(r->error), "%.400s", err.message);
+}
+
+static void
+ready_done(void *arg, int ran)
+{
+	struct ready *r = arg;
+
+	if (!ran) {
+		trd_problem(r->c, "unavailable", "the daemon is stopping", NULL);
+	} else if (r->rc != 0) {
+		trd_log_event("error", NULL, NULL, r->error);
+		trd_problem(r->c, "unavailable", "the registry's database cannot be "
+		    "reached; try again later", NULL);
+	} else {
+		trd_reply(r->c, 200, "text/plain", "ready\n", 6, NULL);
+	}
+	free(r);
+}
+
+static void
+ready_get(struct trd_call *c)
+{
+	struct ready *r = calloc(1, sizeof(*r));
+
+	if (r == NULL) {
+		trd_problem(c, "unavailable", "out of memory", NULL);
+		return;
+	}
+	r->c = c;
+	if (trd_call_submit_read(c, ready_job, ready_done, r) != 0)
+		free(r);
+}
+
+int
 trd_call_submit(struct trd_call *c, trd_job_fn fn, trd_done_fn done, void *arg)
 {
 	if (trd_pool_submit(c->d->pool, fn, done, arg) == 0)
@@ -501,7 +569,8 @@ on_request(struct evhttp_request *req, void *arg)
 		trd_problem(c, "unavailable", "the daemon is stopping", NULL);
 		return;
 	}
-	if (strcmp(path, "/healthz") != 0 && !rate_ok(c))
+	if (strcmp(path, "/healthz") != 0 && strcmp(path, "/readyz") != 0 &&
+	    !rate_ok(c))
 		return;
 	if (strcmp(path, "/healthz") == 0) {
 		c->route = "/healthz";
@@ -510,6 +579,13 @@ on_request(struct evhttp_request *req, void *arg)
 			    "only", NULL);
 		else
 			trd_reply(c, 200, "text/plain", "ok\n", 3, NULL);
+	} else if (strcmp(path, "/readyz") == 0) {
+		c->route = "/readyz";
+		if (!get)
+			trd_problem(c, "bad-request", "/readyz answers GET and HEAD "
+			    "only", NULL);
+		else
+			ready_get(c);
 	} else if (strcmp(path, "/v1/traces") == 0) {
 		c->route = "/v1/traces";
 		if (m != EVHTTP_REQ_POST)

@@ -525,7 +525,7 @@ post_done(void *arg, int ran)
 	} else if (r->rc == REG_EEXIST) {
 		trd_problem(c, "conflict", "a different request with this id was "
 		    "relayed before; a new request needs a new id", "id");
-	} else if (r->db_failed && r->rc == REG_EIO) {
+	} else if (r->db_failed && trd_db_unavailable(r->rc)) {
 		trd_log_event("error", r->id, NULL, r->error);
 		trd_problem(c, "unavailable", "the hub's database cannot be reached; "
 		    "try again later", NULL);

@@ -310,6 +310,15 @@ int trd_job_db(const struct trd_worker *w, char *error, size_t len);
 /* Queues a call's job on the database pool: 0, or -1 when the pool
  * refuses it, the call then answered 503 (the caller frees arg). */
 int trd_call_submit(struct trd_call *c, trd_job_fn fn, trd_done_fn done, void *arg);
+/* The same for a job that only reads (trd_pool_submit_read): it runs once
+ * more on a new connection when its connection breaks under it. */
+int trd_call_submit_read(struct trd_call *c, trd_job_fn fn, trd_done_fn done,
+    void *arg);
+
+/* Whether a job's failure rc says the database cannot be reached now (no
+ * connection, a connection lost, a server shutting down or starting): the
+ * call then answers 503 with Retry-After, never 500. */
+int trd_db_unavailable(int rc);
 
 /* Metrics (GET /metrics) and counters of the daemon's own events. */
 void trd_metrics_get(struct trd_call *c);

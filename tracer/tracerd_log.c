@@ -171,7 +171,7 @@ start(struct trd_call *c, enum what what)
 		free(j);
 		return;
 	}
-	if (trd_call_submit(c, log_job, log_done, j) != 0)
+	if (trd_call_submit_read(c, log_job, log_done, j) != 0)
 		free(j);
 }
 

@@ -1133,7 +1133,7 @@ store_done(void *arg, int ran)
 			hop_start(p->d, p->req->id, 0, p->seed);
 			p->seed = NULL;
 		}
-	} else if (p->rc == REG_EIO) {
+	} else if (trd_db_unavailable(p->rc)) {
 		trd_log_event("error", p->req->id, NULL, p->error);
 		trd_problem(c, "unavailable", "the registry's database cannot be "
 		    "reached; try again later", NULL);
@@ -1473,7 +1473,7 @@ chain_start(struct trd_call *c, const char *id)
 	g->c = c;
 	snprintf(g->id, sizeof(g->id), "%s", id);
 	g->ends = c->d->chain_ends;
-	if (trd_call_submit(c, chain_job, chain_done, g) != 0)
+	if (trd_call_submit_read(c, chain_job, chain_done, g) != 0)
 		free(g);
 }
 

@@ -234,7 +234,7 @@ store_done(void *arg, int ran)
 			trace_start(p->d, p->req->id, p->req, p->caller);
 			p->req = NULL;	/* the trace's */
 		}
-	} else if (p->rc == REG_EIO) {
+	} else if (trd_db_unavailable(p->rc)) {
 		trd_log_event("error", p->req->id, NULL, p->error);
 		trd_problem(c, "unavailable", "the registry's database cannot be "
 		    "reached; try again later", NULL);
@@ -648,7 +648,7 @@ trace_done(void *arg, int ran)
 		trd_log_event("trace", t->id, t->status, NULL);
 	else if (ran)
 		trd_log_event("trace", t->id, "error", t->error);
-	if (ran && (t->rc == REG_EIO || t->rc == REG_EDB || t->rc == REG_ECONNECT) &&
+	if (ran && (trd_db_unavailable(t->rc) || t->rc == REG_EDB) &&
 	    !t->d->stopping)
 		retry_later(t->d, t->id);
 	trd_policy_release(t->policy);
@@ -917,7 +917,7 @@ start_get(struct trd_call *c, const char *id, int status_only)
 	snprintf(g->id, sizeof(g->id), "%s", id);
 	g->status_only = status_only;
 	g->finished = c->d->traces_finished;
-	if (trd_call_submit(c, get_job, get_done, g) != 0)
+	if (trd_call_submit_read(c, get_job, get_done, g) != 0)
 		free(g);
 }
 

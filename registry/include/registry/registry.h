@@ -46,7 +46,9 @@ enum {
 	REG_EEXIST = -12,	/* already exists */
 	REG_ETOOBIG = -13,	/* input over a documented limit */
 	REG_ERULE = -14,	/* a record rule refused the write */
-	REG_EINTERNAL = -15	/* internal error (a bug) */
+	REG_EINTERNAL = -15,	/* internal error (a bug) */
+	REG_EUNAVAIL = -16	/* the database went away (connection lost,
+				 * server shutting down): try again later */
 };
 
 #define REG_ERROR_MSG_MAX 1024
@@ -92,6 +94,13 @@ REG_API void reg_close(reg_ctx *ctx);
 /* The libpq connection, for programs that need it (status display). */
 struct pg_conn;
 REG_API struct pg_conn *reg_conn(reg_ctx *ctx);
+
+/*
+ * Asks the database a trivial question, to learn whether it answers (a
+ * readiness check).  Returns 0, REG_EUNAVAIL when the connection is lost or
+ * the server is shutting down, or REG_EDB.
+ */
+REG_API REG_WUR int reg_ping(reg_ctx *ctx, reg_error *err);
 
 /* Migrations. */
 typedef struct reg_migration_status {
@@ -663,7 +672,11 @@ REG_API REG_WUR int reg_weapon_find(reg_ctx *ctx, const char *serial,
  * office reference, so that rows already imported are skipped and running a
  * file again, also after an interruption, gives the same result as one clean
  * run.  A bad row is reported (line number and why) to the reject callback
- * and the good rows go in.
+ * and the good rows go in.  Every line of the input but the header and
+ * blank lines ends up a row imported, skipped or rejected: a quoted field
+ * may span at most 8 lines, and a stray quote rejects only the line where
+ * it opens a field (the lines after it are read again).  Lines end in LF,
+ * CRLF, or CR alone when the first line ends so.
  */
 struct reg_import_stats {
 	uint64_t rows;		/* data rows read */
@@ -671,8 +684,22 @@ struct reg_import_stats {
 	uint64_t skipped;	/* rows already in the registry */
 	uint64_t rejected;	/* bad rows */
 };
+/* A rejected row: raw holds rawlen bytes as read (NUL bytes included; a
+ * row of several lines has them joined by the input's line terminator),
+ * followed by a NUL; all valid during the callback only. */
+struct reg_import_reject {
+	uint64_t line;		/* the row's first line (1 is the header) */
+	uint64_t last_line;	/* its last line: line unless a quoted field
+				 * spans lines */
+	const char *why;
+	const char *raw;
+	size_t rawlen;
+};
+/* raw_line ends at a NUL byte in it: reject_record sees all of it. */
 typedef void (*reg_import_reject_cb)(uint64_t line, const char *why,
     const char *raw_line, void *arg);
+typedef void (*reg_import_reject_record_cb)(const struct reg_import_reject *rj,
+    void *arg);
 typedef void (*reg_import_progress_cb)(const struct reg_import_stats *st,
     uint64_t bytes_read, void *arg);
 struct reg_import_opts {
@@ -680,6 +707,8 @@ struct reg_import_opts {
 	reg_import_reject_cb reject;	/* may be NULL */
 	reg_import_progress_cb progress;	/* after each batch; may be NULL */
 	void *arg;
+	/* Called instead of reject when not NULL. */
+	reg_import_reject_record_cb reject_record;
 };
 REG_API REG_WUR int reg_import_csv(reg_ctx *ctx, FILE *in,
     const struct reg_import_opts *opts, struct reg_import_stats *stats,
