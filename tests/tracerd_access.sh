@@ -139,6 +139,7 @@ expect() {
 		witness) got=$(cell $role GET /v1/witness) ;;
 		metrics) got=$(cell $role GET /metrics) ;;
 		healthz) got=$(cell $role GET /healthz) ;;
+		readyz) got=$(cell $role GET /readyz) ;;
 		post) got=$(cell $role POST /v1/traces -H 'Content-Type: text/plain' \
 		    --data-binary 'x') ;;
 		get) got=$(cell $role GET /v1/traces/$ID) ;;
@@ -167,6 +168,7 @@ expect cosignature "$W"     "$W"     "$F"       "$F" "$F"     "$F"        "$F"  
 expect witness     "$F"     "$F"     "$F"       "$F" "$F"     "$A"        "$A"        "$F"    "$F"      "$F"        "$F"        "$F"
 expect metrics     "$F"     "$F"     "$F"       "$F" "$F"     "$A"        "$A"        "$F"    "$F"      "$F"        "$F"        "$F"
 expect healthz     "$A"     "$A"     "$A"       "$A" "$A"     "$A"        "$A"        "$A"    "$A"      "$A"        "$A"        "$A"
+expect readyz      "$A"     "$A"     "$A"       "$A" "$A"     "$A"        "$A"        "$A"    "$A"      "$A"        "$A"        "$A"
 # Trace requests: from peers and hubs of the directory, and this State's
 # investigators and liaison office (to another State); the media type is
 # checked once the caller may send.

@@ -441,9 +441,11 @@ ready_done(void *arg, int ran)
 static void
 ready_get(struct trd_call *c)
 {
-	struct ready *r = calloc(1, sizeof(*r));
+	struct ready *r;
 
-	if (r == NULL) {
+	if (!trd_access(c))
+		return;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		trd_problem(c, "unavailable", "out of memory", NULL);
 		return;
 	}

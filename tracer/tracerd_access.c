@@ -10,10 +10,10 @@
  *                 this State's own users (C this daemon's State)
  *
  * Anyone else (a peer or hub missing from the directory, another State's
- * users) is a stranger and may call /healthz only.  What a handler checks
- * beyond the table (that a peer reads only the requests its State sent, an
- * investigator only the chains of the certificate that submitted them)
- * depends on the record asked for, and answers not-found.
+ * users) is a stranger and may call /healthz and /readyz only.  What a
+ * handler checks beyond the table (that a peer reads only the requests its
+ * State sent, an investigator only the chains of the certificate that
+ * submitted them) depends on the record asked for, and answers not-found.
  */
 #include "config.h"
 
@@ -40,6 +40,7 @@ static const struct rule {
 	const char *who;
 } rules[] = {
 	{ "/healthz", K_ANY, K_ANY, "anyone" },
+	{ "/readyz", K_ANY, K_ANY, "anyone" },
 	{ "/v1/traces", K_PEER | K_HUB | K_INVESTIGATOR | K_LIAISON, K_PEER,
 	    "trace requests are sent here by the daemons of the peers "
 	    "directory's States and hubs, and by this State's investigators "
