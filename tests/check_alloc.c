@@ -15,6 +15,20 @@
  * the plain build) and by LeakSanitizer in the sanitizer build.  libpq
  * allocates inside its shared library, out of reach.
  *
+ * One kind of allocation is not failed: the growth of the buffer in
+ * which jansson's parser keeps the token it reads.  jansson 2.14 (and its
+ * master as of 2026) ignores that failure (load.c: lex_save() drops
+ * strbuffer_append_byte()'s result), so the byte is lost: a string loses a
+ * character and the parse succeeds (a request's "characters" read as
+ * "haracters"), and when the lost byte is a string's closing quote,
+ * lex_scan_string() copies past the end of its buffer and corrupts the
+ * heap.  No caller can see either, so no code of ours can refuse it; it is
+ * jansson's open issue #362 (fixes proposed in its pull requests #735 and
+ * #747).  The test finds those allocations by how jansson's string buffer
+ * grows (a new buffer, then the old one freed, see lexer_free()), in the
+ * run without failures, and lets exactly them succeed; every other
+ * allocation of jansson's, OpenSSL's and the project's is failed.
+ *
  * CHECK_ALLOC_MAX (default 100000) bounds n per operation.
  */
 #include "config.h"
@@ -53,6 +67,24 @@ static unsigned long fail_at;	/* the one to fail, or 0 */
 static int failed;		/* whether it was failed */
 static int in_jansson;		/* jansson's allocator is calling */
 static int failed_jansson;	/* the failed one was jansson's */
+static int exempt;		/* the n-th was a lexer buffer's growth */
+
+/*
+ * jansson's parser's token buffer: made first in each json_load*() call
+ * (strbuffer_init()), grown by allocating a larger one and freeing the
+ * old.  In the run without failures, the allocations that replace it are
+ * noted by their number; the last free of the buffer in a parse is
+ * lex_close()'s, so the allocation before it is no growth.
+ */
+#define GROWTHS_MAX 4096
+static int recording;		/* noting growths in this run */
+static int in_load;		/* inside json_load*() */
+static void *lex_buf;		/* the parser's token buffer */
+static void *last_ptr;		/* jansson's last allocation in the parse */
+static unsigned long last_n;	/* and its number */
+static unsigned long pending;	/* a growth, unless the parse ends next */
+static unsigned long growths[GROWTHS_MAX];
+static size_t ngrowths;
 
 /* The live allocations of the run: an open-addressing table of pointers. */
 #define LIVE_SLOTS (1u << 20)
@@ -106,6 +138,11 @@ inject(void)
 	if (!armed)
 		return 0;
 	if (++count == fail_at) {
+		for (size_t i = 0; i < ngrowths; i++)
+			if (growths[i] == count) {
+				exempt = 1;
+				return 0;
+			}
 		failed = 1;
 		failed_jansson = in_jansson;
 		return 1;
@@ -215,7 +252,77 @@ jansson_malloc(size_t n)
 	in_jansson = 1;
 	p = __wrap_malloc(n);
 	in_jansson = 0;
+	if (armed && in_load && p != NULL) {
+		if (lex_buf == NULL) {
+			lex_buf = p;
+		} else {
+			last_ptr = p;
+			last_n = count;
+		}
+	}
 	return p;
+}
+
+/* A free by jansson: when it is of the token buffer, the allocation just
+ * before made its successor (or the parse is ending: see load_end()). */
+static void
+jansson_free(void *p)
+{
+	if (armed && in_load && p != NULL && p == lex_buf) {
+		/* (No Check assertion here: it would allocate.) */
+		if (recording && pending != 0 && ngrowths < GROWTHS_MAX)
+			growths[ngrowths++] = pending;
+		pending = last_n;
+		lex_buf = last_ptr;
+		last_ptr = NULL;
+		last_n = 0;
+	}
+	__wrap_free(p);
+}
+
+static void
+load_begin(void)
+{
+	in_load = 1;
+	lex_buf = last_ptr = NULL;
+	last_n = pending = 0;
+}
+
+static void
+load_end(void)
+{
+	in_load = 0;
+	pending = 0;	/* lex_close()'s free: no growth */
+}
+
+json_t *__real_json_loadb(const char *buf, size_t len, size_t flags,
+    json_error_t *error);
+json_t *__wrap_json_loadb(const char *buf, size_t len, size_t flags,
+    json_error_t *error);
+json_t *__real_json_loads(const char *s, size_t flags, json_error_t *error);
+json_t *__wrap_json_loads(const char *s, size_t flags, json_error_t *error);
+
+json_t *
+__wrap_json_loadb(const char *buf, size_t len, size_t flags,
+    json_error_t *error)
+{
+	json_t *j;
+
+	load_begin();
+	j = __real_json_loadb(buf, len, flags, error);
+	load_end();
+	return j;
+}
+
+json_t *
+__wrap_json_loads(const char *s, size_t flags, json_error_t *error)
+{
+	json_t *j;
+
+	load_begin();
+	j = __real_json_loads(s, flags, error);
+	load_end();
+	return j;
 }
 
 /* Before anything allocates: OpenSSL takes its hooks only then. */
@@ -223,7 +330,7 @@ __attribute__((constructor)) static void
 hooks(void)
 {
 	CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free);
-	json_set_alloc_funcs(jansson_malloc, __wrap_free);
+	json_set_alloc_funcs(jansson_malloc, jansson_free);
 }
 
 /* ------------------------------------------------------------ the loop */
@@ -265,7 +372,7 @@ run(op_fn op, void *arg, unsigned long n, char **out)
 
 	count = 0;
 	fail_at = n;
-	failed = failed_jansson = 0;
+	failed = failed_jansson = exempt = 0;
 	nlive = 0;
 	memset(live, 0, LIVE_SLOTS * sizeof(*live));
 	*out = NULL;
@@ -292,8 +399,13 @@ torture(const char *what, op_fn op, void *arg)
 	r = run(op, arg, 0, &base);
 	ck_assert_msg(r == 0, "%s: fails without failures: %d (%s)", what, r, why);
 	__real_free(base);
+	ngrowths = 0;
+	recording = 1;
 	r = run(op, arg, 0, &base);
+	recording = 0;
 	ck_assert_msg(r == 0, "%s: fails without failures: %d (%s)", what, r, why);
+	ck_assert_msg(ngrowths < GROWTHS_MAX, "%s: over %d growths of jansson's "
+	    "token buffer", what, GROWTHS_MAX);
 	ck_assert_msg(nlive == 0, "%s: leaves %zu allocations without failures",
 	    what, nlive);
 	total = count;
@@ -304,7 +416,8 @@ torture(const char *what, op_fn op, void *arg)
 		if (!failed) {
 			ck_assert_msg(r == 0, "%s: fails at n=%lu with no failure: %d "
 			    "(%s)", what, n, r, why);
-			break;
+			if (!exempt)
+				break;
 		}
 		if (r == 0 && !((base == NULL && out == NULL) ||
 		    (base != NULL && out != NULL && strcmp(base, out) == 0))) {
@@ -319,8 +432,8 @@ torture(const char *what, op_fn op, void *arg)
 	}
 	__real_free(out);
 	__real_free(base);
-	fprintf(stderr, "check_alloc: %s: %lu allocations, each failed in turn\n",
-	    what, total);
+	fprintf(stderr, "check_alloc: %s: %lu allocations, each failed in turn "
+	    "but %zu growths of jansson's token buffer\n", what, total, ngrowths);
 }
 
 /* ------------------------------------------------------------ documents */
@@ -374,26 +487,8 @@ doc(const char *file, op_fn op)
 	free(text);
 }
 
-/*
- * The cases that do not hold yet (issue 17's report names each with its
- * n): run only with CHECK_ALLOC_ALL=1 until they are fixed.
- */
-static int
-open_faults(void)
-{
-	const char *e = getenv("CHECK_ALLOC_ALL");
-
-	return e != NULL && strcmp(e, "1") == 0;
-}
-
 START_TEST(documents)
 {
-	/* jansson 2.14's lexer drops a character of a string when its buffer
-	 * cannot grow (load.c: lex_save() ignores strbuffer_append_byte()'s
-	 * failure), so a request parses with a string cut (n=198); later, a
-	 * heap corruption in json_delete() at n=533. */
-	if (!open_faults())
-		return;
 	doc("proto/examples/trace-request-partly-restored.json", op_request);
 	doc("proto/examples/trace-request-obliterated.json", op_request);
 	doc("proto/examples/trace-response-found-referral.json", op_response);
