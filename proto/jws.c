@@ -310,10 +310,14 @@ proto_jws_sign(const proto_jws_key *k, const char *cty, const void *payload,
 		    2 * PROTO_DOC_MAX);
 	/* The protected header, members in a fixed order. */
 	h = json_pack("{ss}", "alg", "EdDSA");
-	if (h != NULL && k->kid[0])
-		json_object_set_new(h, "kid", json_string(k->kid));
-	if (h != NULL && cty != NULL)
-		json_object_set_new(h, "cty", json_string(cty));
+	/* A member that cannot be added fails the signing: a header without
+	 * its kid or cty must never be signed. */
+	if (h != NULL && ((k->kid[0] &&
+	    json_object_set_new(h, "kid", json_string(k->kid)) != 0) ||
+	    (cty != NULL && json_object_set_new(h, "cty", json_string(cty)) != 0))) {
+		json_decref(h);
+		h = NULL;
+	}
 	hj = h ? json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(h);
 	if (hj == NULL)

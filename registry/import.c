@@ -33,6 +33,7 @@
 #include <csv.h>
 #include <libpq-fe.h>
 
+#include "import_int.h"
 #include "record_int.h"
 
 #define IMP_LINE_MAX		65536	/* bytes in a line, and in a record */
@@ -2524,6 +2525,95 @@ reg_import_csv(reg_ctx *ctx, FILE *in, const struct reg_import_opts *opts,
 			goto out;
 	}
 	r = 0;
+out:
+	if (stats != NULL)
+		*stats = im->st;
+	imp_free(im);
+	return r;
+}
+
+/* ------------------------------------------------------------ without a database */
+
+int
+reg__import_check(FILE *in, const struct reg__import_ref *ref,
+    const struct reg_import_opts *opts, struct reg_import_stats *stats,
+    reg_error *err)
+{
+	struct imp *im = NULL;
+	struct row *rw;
+	const char *c;
+	char *k, *v;
+	size_t i;
+	int r;
+
+	if (stats != NULL)
+		memset(stats, 0, sizeof(*stats));
+	if (in == NULL || ref == NULL)
+		return reg__fail(err, REG_EINVAL, "no input or no reference data");
+	if (opts != NULL && opts->batch_rows > IMP_BATCH_MAX)
+		return reg__fail(err, REG_ERANGE, "batches of %zu rows: the limit is %d",
+		    opts->batch_rows, IMP_BATCH_MAX);
+	if ((im = calloc(1, sizeof(*im))) == NULL)
+		return reg__fail(err, REG_ENOMEM, "out of memory");
+	im->err = err;
+	im->opts = opts;
+	im->batch_rows = opts != NULL && opts->batch_rows > 0 ? opts->batch_rows :
+	    IMP_BATCH_DEFAULT;
+	im->rd.in = in;
+	im->rd.buf = malloc(IMP_READ_CHUNK);
+	im->rows = calloc(im->batch_rows, sizeof(*im->rows));
+	im->cr.pool = &im->pool;
+	if (im->rd.buf == NULL || im->rows == NULL || csvrec_reset(&im->cr) != 0) {
+		r = reg__fail(err, REG_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = read_header(im)) != 0)
+		goto out;
+	for (c = ref->countries; c != NULL && c[0] != '\0' && c[1] != '\0'; c += 2)
+		if (c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z')
+			im->countries[c[0] - 'A'][c[1] - 'A'] = 1;
+	for (i = 0; ref->types != NULL && ref->types[i] != NULL; i++) {
+		k = pool_strdup(&im->refpool, ref->types[i]);
+		if (k == NULL || smap_put(&im->types, k, k) != 0)
+			goto nomem;
+	}
+	for (i = 0; ref->makers != NULL && ref->makers[i] != NULL &&
+	    ref->makers[i + 1] != NULL; i += 2) {
+		k = pool_strdup(&im->refpool, ref->makers[i]);
+		v = pool_strdup(&im->refpool, ref->makers[i + 1]);
+		if (k == NULL || v == NULL || smap_put(&im->maker_alias, k, v) != 0 ||
+		    smap_put(&im->maker_id, v, v) != 0)
+			goto nomem;
+	}
+	for (;;) {
+		if ((r = batch_fill(im)) != 0)
+			goto out;
+		if (im->nrows == 0)
+			break;
+		for (i = 0; i < im->nrows; i++) {
+			rw = &im->rows[i];
+			if (rw->state == ROW_NEW) {
+				if (im->format == FMT_WEAPONS)
+					weapon_check(im, rw);
+				else
+					event_check(im, rw);
+				if (im->pool.failed)
+					goto nomem;
+			}
+			if (rw->state == ROW_NEW) {
+				im->st.imported++;
+			} else {
+				im->st.rejected++;
+				if (opts != NULL && opts->reject != NULL)
+					opts->reject(rw->line, rw->why, rw->raw, opts->arg);
+			}
+			im->st.rows++;
+		}
+	}
+	r = 0;
+	goto out;
+nomem:
+	r = reg__fail(err, REG_ENOMEM, "out of memory");
 out:
 	if (stats != NULL)
 		*stats = im->st;

@@ -297,13 +297,20 @@ cands_add(struct tr__cands *cs, struct tr__cand **out)
 	return 0;
 }
 
-/* A JSON array of arrays of strings, numbers or nulls, as a column. */
+/* A JSON array of arrays of strings, numbers or nulls, as a column.  A
+ * value that does not load (out of memory) marks the arena failed: it must
+ * never read as an empty list, which would drop a weapon's markings or
+ * components from a signed answer. */
 static json_t *
-json_col(PGresult *res, int row, int col)
+json_col(struct tr__arena *a, PGresult *res, int row, int col)
 {
+	json_t *j;
+
 	if (PQgetisnull(res, row, col))
 		return NULL;
-	return json_loads(PQgetvalue(res, row, col), 0, NULL);
+	if ((j = json_loads(PQgetvalue(res, row, col), 0, NULL)) == NULL)
+		a->failed = 1;
+	return j;
 }
 
 static char *
@@ -341,7 +348,7 @@ import_summary(struct tr__arena *a, char *imports, const struct tr__marking *mk)
 static void
 marks(struct tr__arena *a, struct tr__cand *c, PGresult *res, int row)
 {
-	json_t *m = json_col(res, row, 9), *k = json_col(res, row, 10), *x;
+	json_t *m = json_col(a, res, row, 9), *k = json_col(a, res, row, 10), *x;
 	size_t i, n;
 	char *imports = NULL;
 

@@ -298,7 +298,9 @@ candidate(struct out *o, const struct tr__cand *c, struct proto_candidate *d)
 			tr__copy(v->finding, sizeof(v->finding), ch->finding);
 			v->event_seq = seq_of(c, ch->finding_event);
 			tr__copy(v->date, sizeof(v->date), fe ? fe->date : "");
-			v->details = o->failed ? NULL : malloc(400);
+			/* A failed allocation fails the answer: never one
+			 * that leaves the finding unexplained. */
+			v->details = o->failed ? NULL : zalloc(o, 400, 1);
 			if (v->details != NULL)
 				snprintf(v->details, 400, "Last legal event: %s on %s (event "
 				    "%d); %s%s%s.", c->ev[ch->last_legal].kind,
