@@ -2350,6 +2350,25 @@ out:
 
 /* ------------------------------------------------------------ batches */
 
+/* Counts rw as rejected and hands it to the caller's reject callback. */
+static void
+report_reject(struct imp *im, const struct row *rw)
+{
+	struct reg_import_reject rj;
+
+	im->st.rejected++;
+	if (im->opts != NULL && im->opts->reject_record != NULL) {
+		rj.line = rw->line;
+		rj.last_line = rw->last;
+		rj.why = rw->why;
+		rj.raw = rw->raw;
+		rj.rawlen = rw->rawlen;
+		im->opts->reject_record(&rj, im->opts->arg);
+	} else if (im->opts != NULL && im->opts->reject != NULL) {
+		im->opts->reject(rw->line, rw->why, rw->raw, im->opts->arg);
+	}
+}
+
 /* Checks, writes and commits one batch, then reports it. */
 static int
 batch_run(struct imp *im)
@@ -2407,19 +2426,7 @@ report:
 			im->st.skipped++;
 			break;
 		default:
-			im->st.rejected++;
-			if (im->opts != NULL && im->opts->reject_record != NULL) {
-				struct reg_import_reject rj;
-
-				rj.line = rw->line;
-				rj.last_line = rw->last;
-				rj.why = rw->why;
-				rj.raw = rw->raw;
-				rj.rawlen = rw->rawlen;
-				im->opts->reject_record(&rj, im->opts->arg);
-			} else if (im->opts != NULL && im->opts->reject != NULL) {
-				im->opts->reject(rw->line, rw->why, rw->raw, im->opts->arg);
-			}
+			report_reject(im, rw);
 			break;
 		}
 		im->st.rows++;
@@ -2536,8 +2543,8 @@ out:
 
 int
 reg__import_check(FILE *in, const struct reg__import_ref *ref,
-    const struct reg_import_opts *opts, struct reg_import_stats *stats,
-    reg_error *err)
+    const struct reg_import_opts *opts, reg__import_good_cb good,
+    struct reg_import_stats *stats, reg_error *err)
 {
 	struct imp *im = NULL;
 	struct row *rw;
@@ -2563,7 +2570,16 @@ reg__import_check(FILE *in, const struct reg__import_ref *ref,
 	im->rd.buf = malloc(IMP_READ_CHUNK);
 	im->rows = calloc(im->batch_rows, sizeof(*im->rows));
 	im->cr.pool = &im->pool;
-	if (im->rd.buf == NULL || im->rows == NULL || csvrec_reset(&im->cr) != 0) {
+	if (im->rd.buf == NULL || im->rows == NULL) {
+		r = reg__fail(err, REG_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (reader_init_term(&im->rd) != 0) {
+		r = reg__fail(err, REG_EIO, "cannot read the CSV input: %s",
+		    strerror(errno));
+		goto out;
+	}
+	if (csvrec_reset(&im->cr, im->rd.term) != 0) {
 		r = reg__fail(err, REG_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -2602,10 +2618,11 @@ reg__import_check(FILE *in, const struct reg__import_ref *ref,
 			}
 			if (rw->state == ROW_NEW) {
 				im->st.imported++;
+				if (good != NULL)
+					good(rw->line, rw->last, opts != NULL ?
+					    opts->arg : NULL);
 			} else {
-				im->st.rejected++;
-				if (opts != NULL && opts->reject != NULL)
-					opts->reject(rw->line, rw->why, rw->raw, opts->arg);
+				report_reject(im, rw);
 			}
 			im->st.rows++;
 		}
