@@ -44,7 +44,8 @@ log_job(struct trd_worker *w, void *arg)
 	switch (j->what) {
 	case CHECKPOINT:
 		/* With the cosignatures its witnesses gave it. */
-		j->rc = reg_log_latest_cosigned(w->db, &j->text, NULL, &err);
+		j->rc = reg_log_latest_cosigned(w->db,
+		    (uint32_t)j->c->d->cf.cosignature_skew, &j->text, NULL, &err);
 		break;
 	case INCLUSION:
 	case CONSISTENCY:
