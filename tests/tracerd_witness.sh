@@ -161,6 +161,12 @@ call() {
 # is NAME: out.body is a problem document of type NAME (signed by the
 # daemon: its payload is read, not verified; tracerd_traces.sh checks the
 # signatures of problems).
+# The detail of the problem in out.body.
+detail() {
+	python3 -c "import base64,json
+b=open('out.body').read().strip().split('.')[1]
+print(json.loads(base64.urlsafe_b64decode(b+'='*(-len(b)%4))).get('detail',''))" 2>/dev/null
+}
 is() {
 	python3 -c "import base64,json,sys
 b=open('out.body').read().strip().split('.')[1]
@@ -255,6 +261,18 @@ st=$(call nlpeer "$aport" POST /v1/log/cosignature -H 'Content-Type: application
 [ "$st" = 415 ] && ok "other media type refused (415)" || bad "media type" "HTTP $st"
 st=$(call beaudit "$aport" POST /v1/log/cosignature -H 'Content-Type: text/plain' --data-binary @unknown.txt)
 [ "$st" = 403 ] && is forbidden && ok "only peers deliver cosignatures" || bad "auditor post" "HTTP $st"
+# Issue 17, finding 8: B's key, dated ten years ahead or in 1970: refused
+# as bad-cosignature (422) naming the clock, and nothing is stored.
+n=$(psql -At -c "SELECT count(*) FROM log_cosignature" wa)
+for when in "$((ts + 315619200))" 1; do
+	line9=$($COSIG sign bwit.key "$when" good.note | tail -1)
+	body good.note "$line9" > when.txt
+	st=$(call nlpeer "$aport" POST /v1/log/cosignature -H 'Content-Type: text/plain' --data-binary @when.txt)
+	[ "$st" = 422 ] && is bad-cosignature && detail | grep -q cosignature_skew &&
+	    [ "$(psql -At -c "SELECT count(*) FROM log_cosignature" wa)" = "$n" ] &&
+	    ok "a cosignature dated $when is refused (422) and not stored" ||
+	    bad "cosignature dated $when" "HTTP $st" "$(detail)"
+done
 # A valid one from the test's own copy of B's key is taken (204), once.
 body good.note "$line" > valid.txt
 st=$(call nlpeer "$aport" POST /v1/log/cosignature -H 'Content-Type: text/plain' --data-binary @valid.txt)
