@@ -1227,6 +1227,100 @@ out:
 	return r;
 }
 
+/*
+ * Every checkpoint a witness cosigned (log_cosignature, when the schema
+ * has it) must still be stored: a cosignature of a checkpoint with no row
+ * means the row was removed, which the witness's word proves.
+ */
+static int
+verify_cosigned(reg_ctx *ctx, struct reg_log_report *rep, reg_error *err)
+{
+	PGresult *res;
+	int r = 0;
+
+	res = reg__exec(ctx, "SELECT to_regclass('log_cosignature') IS NOT NULL",
+	    0, NULL, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot read cosignatures");
+		PQclear(res);
+		return r;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		PQclear(res);
+		return 0;
+	}
+	PQclear(res);
+	res = reg__exec(ctx, "SELECT c.checkpoint::text, c.witness, c.seq::text, "
+	    REG__SQL_TS("c.signed_at") " FROM log_cosignature c WHERE NOT EXISTS "
+	    "(SELECT 1 FROM log_checkpoint k WHERE k.seq = c.checkpoint) "
+	    "ORDER BY c.checkpoint DESC, c.seq LIMIT 1", 0, NULL, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot read cosignatures");
+	} else if (PQntuples(res) == 1) {
+		rep->bad_checkpoint = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		r = reg__fail(err, REG_EVERIFY, "checkpoint %s is missing from "
+		    "log_checkpoint, but witness %s cosigned it at %s "
+		    "(log_cosignature %s): a checkpoint was removed",
+		    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 2));
+	}
+	PQclear(res);
+	return r;
+}
+
+int
+reg_log_verify_served(reg_ctx *ctx, const reg_key *key, const char *note,
+    int64_t *seq, reg_error *err)
+{
+	struct reg_checkpoint cp;
+	PGresult *res;
+	char *text = NULL, sz[24], *root64 = NULL;
+	const char *params[2];
+	int lens[2] = { 0, 32 }, fmts[2] = { 0, 1 };
+	int r;
+
+	if (seq != NULL)
+		*seq = -1;
+	if (note == NULL)
+		return reg__fail(err, REG_EINVAL, "no served checkpoint to check");
+	if ((r = reg_note_verify(key, note, strlen(note), &text, err)) != 0 ||
+	    (r = reg_checkpoint_parse(text, strlen(text), &cp, err)) != 0)
+		goto out;
+	if (strcmp(cp.origin, reg_key_name(key)) != 0) {
+		r = reg__fail(err, REG_EVERIFY, "the served checkpoint's origin %s "
+		    "is not the log's, %s", cp.origin, reg_key_name(key));
+		goto out;
+	}
+	snprintf(sz, sizeof(sz), "%" PRIu64, cp.size);
+	params[0] = sz;
+	params[1] = (const char *)cp.root.b;
+	res = reg__exec(ctx, "SELECT (SELECT min(seq) FROM log_checkpoint WHERE "
+	    "size = $1::bigint AND root = $2::bytea)::text, "
+	    "(SELECT max(size) FROM log_checkpoint)::text", 2, params, lens, fmts,
+	    0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot read checkpoints");
+		PQclear(res);
+		goto out;
+	}
+	if (PQgetisnull(res, 0, 0)) {
+		if (reg_base64_encode(cp.root.b, 32, &root64, NULL) != 0)
+			root64 = NULL;
+		r = reg__fail(err, REG_EVERIFY, "the checkpoint of size %" PRIu64
+		    " (root %s) that the daemon served is missing from "
+		    "log_checkpoint, whose newest has size %s: a checkpoint was "
+		    "removed", cp.size, root64 != NULL ? root64 : "?",
+		    PQgetisnull(res, 0, 1) ? "none" : PQgetvalue(res, 0, 1));
+	} else if (seq != NULL) {
+		*seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	}
+	PQclear(res);
+out:
+	reg_free(root64);
+	reg_free(text);
+	return r;
+}
+
 int
 reg_log_verify(reg_ctx *ctx, const reg_key *key, struct reg_log_report *rep,
     reg_error *err)
@@ -1254,7 +1348,8 @@ reg_log_verify(reg_ctx *ctx, const reg_key *key, struct reg_log_report *rep,
 	/* One snapshot for the whole check. */
 	if ((r = reg__exec_cmd(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err)) != 0)
 		return r;
-	if ((r = verify_checkpoints(ctx, key, &ck, &nck, rep, err)) != 0)
+	if ((r = verify_checkpoints(ctx, key, &ck, &nck, rep, err)) != 0 ||
+	    (r = verify_cosigned(ctx, rep, err)) != 0)
 		goto out;
 	reg__frontier_init(&f);
 	/* A checkpoint of the empty tree. */

@@ -615,6 +615,37 @@ START_TEST(verify_names_deleted_cosigned_checkpoint)
 }
 END_TEST
 
+/*
+ * The same deletion with no witness: the checkpoint the daemon served,
+ * kept outside the database ([log] served), names it.
+ */
+START_TEST(verify_names_deleted_served_checkpoint)
+{
+	reg_ctx *ctx = prepared_log();
+	reg_error err = REG_ERROR_INIT;
+	char *note = NULL;
+	int64_t seq = 0;
+
+	ck_assert_int_eq(reg_log_latest_checkpoint(ctx, &note, NULL, &err), 0);
+	ck_assert_msg(reg_log_verify_served(ctx, key, note, &seq, &err) == 0, "%s",
+	    err.message);
+	ck_assert_int_eq(seq, 2);
+	tamper("DELETE FROM log_checkpoint WHERE seq = 2");
+	ck_assert_int_eq(reg_log_verify_served(ctx, key, note, &seq, &err),
+	    REG_EVERIFY);
+	ck_assert_int_eq(seq, -1);
+	ck_assert_msg(strstr(err.message, "checkpoint of size 20") != NULL &&
+	    strstr(err.message, "newest has size 10") != NULL, "%s", err.message);
+	/* A note the log did not sign proves nothing. */
+	reg_error_clear(&err);
+	note[0] = note[0] == 'x' ? 'y' : 'x';
+	ck_assert_int_eq(reg_log_verify_served(ctx, key, note, &seq, &err),
+	    REG_EVERIFY);
+	reg_free(note);
+	reg_close(ctx);
+}
+END_TEST
+
 START_TEST(checkpoint_refuses_altered_tree)
 {
 	reg_ctx *ctx = prepared_log();
@@ -868,6 +899,7 @@ suite(void)
 	tcase_add_test(tc, tamper_checkpoint_other_key);
 	tcase_add_test(tc, fork_caught_against_kept_checkpoint);
 	tcase_add_test(tc, verify_names_deleted_cosigned_checkpoint);
+	tcase_add_test(tc, verify_names_deleted_served_checkpoint);
 	suite_add_tcase(s, tc);
 	return s;
 }

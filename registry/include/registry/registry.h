@@ -506,11 +506,22 @@ struct reg_log_report {
  * Verifies the whole log: every leaf hash against its leaf, every stored
  * node against its children, no gap in the indexes, every checkpoint's
  * signature by key (a public key is enough), its root against the stored
- * tree, and sizes that never shrink.  Returns 0 when everything holds, or
+ * tree, and sizes that never shrink, and that every checkpoint a witness
+ * cosigned is still stored.  Returns 0 when everything holds, or
  * REG_EVERIFY with the first failure named in err and in *rep.
  */
 REG_API REG_WUR int reg_log_verify(reg_ctx *ctx, const reg_key *key,
     struct reg_log_report *rep, reg_error *err);
+/*
+ * Checks a checkpoint the log served (a signed note kept outside the
+ * database, e.g. the file of tracerd's [log] served): it must be signed by
+ * key, name key's origin and still be stored.  A removed checkpoint is
+ * REG_EVERIFY naming its size and root; *seq (may be NULL) receives the
+ * stored checkpoint's seq, else -1.  reg_log_verify() itself also fails
+ * when a witness's stored cosignature names a checkpoint that is gone.
+ */
+REG_API REG_WUR int reg_log_verify_served(reg_ctx *ctx, const reg_key *key,
+    const char *note, int64_t *seq, reg_error *err);
 
 /*
  * UUIDs (RFC 9562).  New records get version 7 (time-ordered).
