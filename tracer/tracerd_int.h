@@ -164,6 +164,9 @@ struct trd_daemon {
 	struct event *ev_checkpoint;
 	int checkpointing;		/* a checkpoint job is queued */
 	uint64_t checkpoint_size;	/* of the latest checkpoint signed */
+	/* Why the last checkpoint was refused (the log failed its check
+	 * before signing), or "": the log endpoints answer 500 meanwhile. */
+	char log_refused[300];
 	tr__peers *peers;		/* peers_ref->peers, or NULL */
 	struct trd_peers_ref *peers_ref;
 	struct trd_witness *witness;	/* tracerd_witness.c, or NULL */
