@@ -151,7 +151,7 @@ find_checkpoint(reg_ctx *ctx, const struct reg_checkpoint *cp, char *seq,
  */
 static int
 check_times(reg_ctx *ctx, const char *seq, const uint64_t *ts,
-    reg_key *const *keys, size_t nlines, uint32_t skew, reg_error *err)
+    const reg_key *const *keys, size_t nlines, uint32_t skew, reg_error *err)
 {
 	const char *params[1] = { seq };
 	PGresult *res;
@@ -196,7 +196,7 @@ reg_log_cosignature_add(reg_ctx *ctx, reg_key *const *witnesses, size_t n,
     const char *body, size_t len, uint32_t skew, size_t *stored,
     reg_error *err)
 {
-	reg_key *keys[REG_COSIG_LINES_MAX];
+	const reg_key *keys[REG_COSIG_LINES_MAX];
 	uint64_t times[REG_COSIG_LINES_MAX];
 	struct reg__note_sigs it;
 	struct reg_checkpoint cp;
@@ -259,7 +259,7 @@ reg_log_cosignature_add(reg_ctx *ctx, reg_key *const *witnesses, size_t n,
 		memcpy(vnote + notelen, lines[i].line, ll + 1);
 		if ((r = reg_cosig_verify(lines[i].k, vnote, &lines[i].ts, err)) != 0)
 			goto out;
-		keys[i] = (reg_key *)lines[i].k;
+		keys[i] = lines[i].k;
 		times[i] = lines[i].ts;
 	}
 	if ((r = check_times(ctx, seq, times, keys, nlines, skew, err)) != 0)
