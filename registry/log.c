@@ -791,6 +791,8 @@ out:
 
 /* Leaves sampled per round trip (each needs a proof plan). */
 #define SAMPLE_CHUNK 256
+/* New leaves read per query before a checkpoint is signed. */
+#define CHECK_PAGE 10000
 
 /*
  * The leaves [from, size) added since the latest checkpoint (of size from
@@ -812,7 +814,7 @@ check_new_leaves(reg_ctx *ctx, uint64_t from, const struct reg_hash *from_root,
 	const char *params[2] = { a, b };
 	int64_t bad = -1;
 	uint64_t want = from;
-	int r = 0, st, c, type;
+	int r = 0, c, type;
 
 	memset(&seen, 0, sizeof(seen));
 	reg__frontier_init(&f);
@@ -830,50 +832,56 @@ check_new_leaves(reg_ctx *ctx, uint64_t from, const struct reg_hash *from_root,
 		return reg__fail(err, REG_EVERIFY, "the stored tree of %" PRIu64
 		    " leaves no longer has the latest checkpoint's root: the log was "
 		    "altered; run 'regctl log verify'", from);
-	snprintf(a, sizeof(a), "%" PRIu64, from);
-	snprintf(b, sizeof(b), "%" PRIu64, size);
-	if (PQsendQueryParams(ctx->conn, "SELECT idx, leaf, nodes FROM log_entry "
-	    "WHERE idx >= $1 AND idx < $2 ORDER BY idx", 2, NULL, params, NULL,
-	    NULL, 1) != 1)
-		return reg__fail_pg(err, ctx->conn, NULL, "cannot read the log");
-	PQsetSingleRowMode(ctx->conn);
-	while ((res = PQgetResult(ctx->conn)) != NULL) {
-		st = PQresultStatus(res);
-		if (st == PGRES_SINGLE_TUPLE && r == 0) {
-			uint64_t idx = be64(PQgetvalue(res, 0, 0));
-			const char *leaf = PQgetvalue(res, 0, 1);
-			size_t len = (size_t)PQgetlength(res, 0, 1);
-			const char *nodes = PQgetvalue(res, 0, 2);
-			size_t nlen = (size_t)PQgetlength(res, 0, 2);
+	/* Pages of rows by index: one result each, not one per row. */
+	while (r == 0 && want < size) {
+		uint64_t end = size - want < CHECK_PAGE ? size : want + CHECK_PAGE;
+		int row, rows;
+
+		snprintf(a, sizeof(a), "%" PRIu64, want);
+		snprintf(b, sizeof(b), "%" PRIu64, end);
+		res = reg__exec(ctx, "SELECT idx, leaf, nodes FROM log_entry "
+		    "WHERE idx >= $1 AND idx < $2 ORDER BY idx", 2, params, NULL,
+		    NULL, 1);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			r = reg__fail_pg(err, ctx->conn, res, "cannot read the log");
+			PQclear(res);
+			break;
+		}
+		rows = PQntuples(res);
+		for (row = 0; row < rows && r == 0; row++) {
+			uint64_t idx = be64(PQgetvalue(res, row, 0));
+			const char *leaf = PQgetvalue(res, row, 1);
+			size_t len = (size_t)PQgetlength(res, row, 1);
+			const char *nodes = PQgetvalue(res, row, 2);
+			size_t nlen = (size_t)PQgetlength(res, row, 2);
 
 			if (idx != want) {
 				r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " is "
 				    "missing from the log", want);
-				goto next;
+				break;
 			}
 			reg_merkle_leaf_hash(leaf, len, &h);
 			c = reg__frontier_append(&f, &h, computed);
 			if (c < 0) {
 				r = reg__fail(err, c, "cannot extend the log's tree");
-				goto next;
+				break;
 			}
 			if (nlen != 32u * (size_t)c ||
 			    memcmp(computed, nodes, nlen) != 0) {
 				r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 ": its "
 				    "bytes do not have its stored hashes: the log was "
 				    "altered", idx);
-				goto next;
+				break;
 			}
 			type = reg__record_classify((const uint8_t *)leaf, len);
 			if (type >= 0 && reg__recseen_add(&seen, type, idx) != 0)
 				r = reg__fail(err, REG_ENOMEM, "out of memory");
 			want = idx + 1;
-		} else if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE &&
-		    r == 0) {
-			r = reg__fail_pg(err, ctx->conn, res, "cannot read the log");
 		}
-next:
 		PQclear(res);
+		if (r == 0 && want != end)
+			r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " is missing "
+			    "from the log", want);
 	}
 	if (r == 0 && want != size)
 		r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " is missing from "

@@ -772,6 +772,38 @@ START_TEST(checkpoint_signs_untouched_records)
 }
 END_TEST
 
+/* A sample smaller than the log is drawn at random: a log that holds
+ * signs at every size of sample; sample 0 checks the new leaves only. */
+START_TEST(checkpoint_sample_sizes)
+{
+	reg_ctx *ctx = app();
+	reg_error err = REG_ERROR_INIT;
+	struct reg_checkpoint cp;
+	static const uint64_t samples[] = { 0, 1, 7, 256, 257, 600, 100000 };
+	size_t i;
+
+	append_n(ctx, 500, "s");
+	ck_assert_msg(reg_log_checkpoint(ctx, key, NULL, NULL, &err) == 0, "%s",
+	    err.message);
+	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		append_n(ctx, 3, "t");
+		ck_assert_msg(reg_log_checkpoint_checked(ctx, key, samples[i], NULL,
+		    &cp, &err) == 0, "sample %" PRIu64 ": %s", samples[i],
+		    err.message);
+		ck_assert_uint_eq(cp.size, 500 + 3 * (i + 1));
+	}
+	/* An old leaf edited, sample 0: only the new leaves are checked. */
+	tamper("UPDATE log_entry SET leaf = 'forged' WHERE idx = 3");
+	append_n(ctx, 1, "u");
+	ck_assert_int_eq(reg_log_checkpoint_checked(ctx, key, 0, NULL, NULL, &err), 0);
+	append_n(ctx, 1, "v");
+	ck_assert_int_eq(reg_log_checkpoint_checked(ctx, key, 100000, NULL, NULL,
+	    &err), REG_EVERIFY);
+	ck_assert_msg(strstr(err.message, "leaf 3:") != NULL, "%s", err.message);
+	reg_close(ctx);
+}
+END_TEST
+
 /* Several processes append at once, each in its own transactions, some
  * rolling back: the committed leaves are gapless and the tree verifies. */
 START_TEST(concurrent_writers)
@@ -884,6 +916,7 @@ suite(void)
 	tcase_add_test(tc, checkpoint_refuses_edited_new_leaf);
 	tcase_add_test(tc, checkpoint_refuses_edited_new_record);
 	tcase_add_test(tc, checkpoint_signs_untouched_records);
+	tcase_add_test(tc, checkpoint_sample_sizes);
 	tcase_add_test(tc, entries_in_order);
 	tcase_add_test(tc, concurrent_writers);
 	suite_add_tcase(s, tc);
