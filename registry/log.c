@@ -13,6 +13,7 @@
 
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "merkle_int.h"
 #include "record_int.h"
@@ -786,13 +787,252 @@ out:
 	return r;
 }
 
+/* ------------------------------------------------- before signing */
+
+/* Leaves sampled per round trip (each needs a proof plan). */
+#define SAMPLE_CHUNK 256
+/* New leaves read per query before a checkpoint is signed. */
+#define CHECK_PAGE 10000
+
+/*
+ * The leaves [from, size) added since the latest checkpoint (of size from
+ * and root from_root), before they are signed: each leaf's bytes against
+ * its stored hash, its stored subtree hashes against those recomputed, the
+ * tree of from leaves (from stored hashes) against from_root and the new
+ * root recomputed from the new leaves on top of it (into *root), and the
+ * record row behind each record leaf re-encoded to the leaf.
+ */
+static int
+check_new_leaves(reg_ctx *ctx, uint64_t from, const struct reg_hash *from_root,
+    uint64_t size, struct reg_hash *root, reg_error *err)
+{
+	struct reg__frontier f;
+	struct reg_hash computed[REG_MERKLE_MAX_LEVEL], h;
+	struct reg__recseen seen;
+	PGresult *res;
+	char a[24], b[24];
+	const char *params[2] = { a, b };
+	int64_t bad = -1;
+	uint64_t want = from;
+	int r = 0, c, type;
+
+	memset(&seen, 0, sizeof(seen));
+	reg__frontier_init(&f);
+	if (from > 0) {
+		f.count = reg__merkle_decompose(0, from, f.st);
+		if (f.count < 0)
+			return reg__fail(err, REG_EINTERNAL, "cannot decompose a tree "
+			    "of %" PRIu64 " leaves", from);
+		f.size = from;
+		if ((r = fetch_subtrees(ctx, f.st, (size_t)f.count, f.h, err)) != 0)
+			return r;
+	}
+	reg__frontier_root(&f, &h);
+	if (memcmp(h.b, from_root->b, 32) != 0)
+		return reg__fail(err, REG_EVERIFY, "the stored tree of %" PRIu64
+		    " leaves no longer has the latest checkpoint's root: the log was "
+		    "altered; run 'regctl log verify'", from);
+	/* Pages of rows by index: one result each, not one per row. */
+	while (r == 0 && want < size) {
+		uint64_t end = size - want < CHECK_PAGE ? size : want + CHECK_PAGE;
+		int row, rows;
+
+		snprintf(a, sizeof(a), "%" PRIu64, want);
+		snprintf(b, sizeof(b), "%" PRIu64, end);
+		res = reg__exec(ctx, "SELECT idx, leaf, nodes FROM log_entry "
+		    "WHERE idx >= $1 AND idx < $2 ORDER BY idx", 2, params, NULL,
+		    NULL, 1);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			r = reg__fail_pg(err, ctx->conn, res, "cannot read the log");
+			PQclear(res);
+			break;
+		}
+		rows = PQntuples(res);
+		for (row = 0; row < rows && r == 0; row++) {
+			uint64_t idx = be64(PQgetvalue(res, row, 0));
+			const char *leaf = PQgetvalue(res, row, 1);
+			size_t len = (size_t)PQgetlength(res, row, 1);
+			const char *nodes = PQgetvalue(res, row, 2);
+			size_t nlen = (size_t)PQgetlength(res, row, 2);
+
+			if (idx != want) {
+				r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " is "
+				    "missing from the log", want);
+				break;
+			}
+			reg_merkle_leaf_hash(leaf, len, &h);
+			c = reg__frontier_append(&f, &h, computed);
+			if (c < 0) {
+				r = reg__fail(err, c, "cannot extend the log's tree");
+				break;
+			}
+			if (nlen != 32u * (size_t)c ||
+			    memcmp(computed, nodes, nlen) != 0) {
+				r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 ": its "
+				    "bytes do not have its stored hashes: the log was "
+				    "altered", idx);
+				break;
+			}
+			type = reg__record_classify((const uint8_t *)leaf, len);
+			if (type >= 0 && reg__recseen_add(&seen, type, idx) != 0)
+				r = reg__fail(err, REG_ENOMEM, "out of memory");
+			want = idx + 1;
+		}
+		PQclear(res);
+		if (r == 0 && want != end)
+			r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " is missing "
+			    "from the log", want);
+	}
+	if (r == 0 && want != size)
+		r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " is missing from "
+		    "the log", want);
+	if (r == 0)
+		r = reg__records_check(ctx, &seen, &bad, err);
+	if (r == 0)
+		reg__frontier_root(&f, root);
+	reg__recseen_free(&seen);
+	return r;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * n leaves of the tree of size leaves at idx[] (ascending, distinct): each
+ * leaf's bytes hashed and proven against root with the stored tree, and
+ * the record row behind each record leaf re-encoded to the leaf.
+ */
+static int
+check_old_leaves(reg_ctx *ctx, const uint64_t *idx, size_t n, uint64_t size,
+    const struct reg_hash *root, reg_error *err)
+{
+	struct reg_proof **pr = NULL;
+	struct reg__recseen seen;
+	struct reg_hash h;
+	PGresult *res = NULL;
+	char *arr = NULL;
+	const char *params[1];
+	size_t i, len = 0, cap = n * 21 + 3;
+	int64_t bad = -1;
+	int r = REG_ENOMEM, row, type;
+
+	memset(&seen, 0, sizeof(seen));
+	if ((pr = calloc(n, sizeof(*pr))) == NULL || (arr = malloc(cap)) == NULL)
+		goto out;
+	arr[len++] = '{';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(arr + len, cap - len, "%s%" PRIu64,
+		    i ? "," : "", idx[i]);
+	arr[len++] = '}';
+	arr[len] = '\0';
+	params[0] = arr;
+	res = reg__exec(ctx, "SELECT idx, leaf FROM log_entry WHERE idx = "
+	    "ANY($1::bigint[]) ORDER BY idx", 1, params, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot read the log");
+		goto out;
+	}
+	if ((r = reg_log_prove_inclusions(ctx, idx, n, size, pr, err)) != 0)
+		goto out;
+	for (i = 0, row = 0; i < n; i++, row++) {
+		if (row >= PQntuples(res) || PQgetlength(res, row, 0) != 8 ||
+		    be64(PQgetvalue(res, row, 0)) != idx[i]) {
+			r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " is missing "
+			    "from the log", idx[i]);
+			goto out;
+		}
+		reg_merkle_leaf_hash(PQgetvalue(res, row, 1),
+		    (size_t)PQgetlength(res, row, 1), &h);
+		if (reg_merkle_verify_inclusion(idx[i], size, &h, pr[i]->hashes,
+		    pr[i]->n, root, NULL) != 0) {
+			r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 ": its bytes "
+			    "are not what the latest checkpoint (size %" PRIu64 ") "
+			    "sealed: the log was altered", idx[i], size);
+			goto out;
+		}
+		type = reg__record_classify((const uint8_t *)PQgetvalue(res, row,
+		    1), (size_t)PQgetlength(res, row, 1));
+		if (type >= 0 && reg__recseen_add(&seen, type, idx[i]) != 0) {
+			r = reg__fail(err, REG_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	r = reg__records_check(ctx, &seen, &bad, err);
+out:
+	if (r == REG_ENOMEM)
+		r = reg__fail(err, REG_ENOMEM, "out of memory");
+	if (pr != NULL)
+		for (i = 0; i < n; i++)
+			free(pr[i]);
+	free(pr);
+	free(arr);
+	PQclear(res);
+	reg__recseen_free(&seen);
+	return r;
+}
+
+/*
+ * sample leaves of the tree of size leaves, drawn at random (all of them
+ * when sample >= size), checked by check_old_leaves() against root.
+ */
+static int
+check_sample(reg_ctx *ctx, uint64_t size, const struct reg_hash *root,
+    uint64_t sample, reg_error *err)
+{
+	uint64_t idx[SAMPLE_CHUNK], rnd[SAMPLE_CHUNK];
+	uint64_t done = 0, k, i, n;
+	int r;
+
+	if (size == 0 || sample == 0)
+		return 0;
+	if (sample > size)
+		sample = size;
+	while (done < sample) {
+		k = sample - done < SAMPLE_CHUNK ? sample - done : SAMPLE_CHUNK;
+		if (sample == size) {
+			for (i = 0; i < k; i++)
+				idx[i] = done + i;
+		} else {
+			if (RAND_bytes((unsigned char *)rnd, (int)(k *
+			    sizeof(rnd[0]))) != 1)
+				return reg__fail(err, REG_ECRYPTO, "cannot draw "
+				    "leaves to check");
+			for (i = 0; i < k; i++)
+				idx[i] = rnd[i] % size;
+			qsort(idx, (size_t)k, sizeof(idx[0]), cmp_u64);
+		}
+		/* Distinct, for the proofs' single query. */
+		for (i = 0, n = 0; i < k; i++)
+			if (n == 0 || idx[n - 1] != idx[i])
+				idx[n++] = idx[i];
+		if ((r = check_old_leaves(ctx, idx, (size_t)n, size, root,
+		    err)) != 0)
+			return r;
+		done += k;
+	}
+	return 0;
+}
+
 int
 reg_log_checkpoint(reg_ctx *ctx, const reg_key *key, char **note,
     struct reg_checkpoint *cp, reg_error *err)
 {
+	return reg_log_checkpoint_checked(ctx, key, REG_LOG_CHECK_SAMPLE_DEFAULT,
+	    note, cp, err);
+}
+
+int
+reg_log_checkpoint_checked(reg_ctx *ctx, const reg_key *key, uint64_t sample,
+    char **note, struct reg_checkpoint *cp, reg_error *err)
+{
 	PGresult *res = NULL;
-	struct reg_hash root;
-	uint64_t size, last_size;
+	struct reg_hash root, last_root, new_root;
+	uint64_t size, last_size = 0;
 	int r, own_tx = 0;
 
 	if (note != NULL)
@@ -829,9 +1069,32 @@ reg_log_checkpoint(reg_ctx *ctx, const reg_key *key, char **note,
 		}
 		if (last_size == size)
 			goto done;
+		last_root = root;
+	} else {
+		struct reg__frontier f;
+
+		reg__frontier_init(&f);
+		reg__frontier_root(&f, &last_root);
 	}
-	if ((r = reg_log_root(ctx, size, &root, err)) != 0 ||
-	    (r = insert_checkpoint(ctx, key, size, &root, err)) != 0)
+	/*
+	 * Never sign over edited leaves (issue 17): the new leaves and their
+	 * records, and a sample of the old ones, must hold; the root signed
+	 * is the one recomputed from the new leaves, which the stored tree
+	 * must agree with.
+	 */
+	if ((r = check_new_leaves(ctx, last_size, &last_root, size, &new_root,
+	    err)) != 0 ||
+	    (r = check_sample(ctx, last_size, &last_root, sample, err)) != 0)
+		goto refused;
+	if ((r = reg_log_root(ctx, size, &root, err)) != 0)
+		goto out;
+	if (memcmp(root.b, new_root.b, 32) != 0) {
+		r = reg__fail(err, REG_EVERIFY, "the stored tree's root of %" PRIu64
+		    " leaves is not the one its leaves give: the log was altered",
+		    size);
+		goto refused;
+	}
+	if ((r = insert_checkpoint(ctx, key, size, &root, err)) != 0)
 		goto out;
 	PQclear(res);
 	if ((r = latest_row(ctx, &res, err)) != 0)
@@ -841,6 +1104,14 @@ done:
 		goto out;
 	own_tx = 0;
 	r = reg__exec_cmd(ctx, "COMMIT", err);
+	goto out;
+refused:
+	if (r == REG_EVERIFY && err != NULL) {
+		size_t l = strlen(err->message);
+
+		snprintf(err->message + l, sizeof(err->message) - l, "; no "
+		    "checkpoint was signed");
+	}
 out:
 	if (own_tx)
 		(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
@@ -964,6 +1235,100 @@ out:
 	return r;
 }
 
+/*
+ * Every checkpoint a witness cosigned (log_cosignature, when the schema
+ * has it) must still be stored: a cosignature of a checkpoint with no row
+ * means the row was removed, which the witness's word proves.
+ */
+static int
+verify_cosigned(reg_ctx *ctx, struct reg_log_report *rep, reg_error *err)
+{
+	PGresult *res;
+	int r = 0;
+
+	res = reg__exec(ctx, "SELECT to_regclass('log_cosignature') IS NOT NULL",
+	    0, NULL, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot read cosignatures");
+		PQclear(res);
+		return r;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		PQclear(res);
+		return 0;
+	}
+	PQclear(res);
+	res = reg__exec(ctx, "SELECT c.checkpoint::text, c.witness, c.seq::text, "
+	    REG__SQL_TS("c.signed_at") " FROM log_cosignature c WHERE NOT EXISTS "
+	    "(SELECT 1 FROM log_checkpoint k WHERE k.seq = c.checkpoint) "
+	    "ORDER BY c.checkpoint DESC, c.seq LIMIT 1", 0, NULL, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot read cosignatures");
+	} else if (PQntuples(res) == 1) {
+		rep->bad_checkpoint = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		r = reg__fail(err, REG_EVERIFY, "checkpoint %s is missing from "
+		    "log_checkpoint, but witness %s cosigned it at %s "
+		    "(log_cosignature %s): a checkpoint was removed",
+		    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 2));
+	}
+	PQclear(res);
+	return r;
+}
+
+int
+reg_log_verify_served(reg_ctx *ctx, const reg_key *key, const char *note,
+    int64_t *seq, reg_error *err)
+{
+	struct reg_checkpoint cp;
+	PGresult *res;
+	char *text = NULL, sz[24], *root64 = NULL;
+	const char *params[2];
+	int lens[2] = { 0, 32 }, fmts[2] = { 0, 1 };
+	int r;
+
+	if (seq != NULL)
+		*seq = -1;
+	if (note == NULL)
+		return reg__fail(err, REG_EINVAL, "no served checkpoint to check");
+	if ((r = reg_note_verify(key, note, strlen(note), &text, err)) != 0 ||
+	    (r = reg_checkpoint_parse(text, strlen(text), &cp, err)) != 0)
+		goto out;
+	if (strcmp(cp.origin, reg_key_name(key)) != 0) {
+		r = reg__fail(err, REG_EVERIFY, "the served checkpoint's origin %s "
+		    "is not the log's, %s", cp.origin, reg_key_name(key));
+		goto out;
+	}
+	snprintf(sz, sizeof(sz), "%" PRIu64, cp.size);
+	params[0] = sz;
+	params[1] = (const char *)cp.root.b;
+	res = reg__exec(ctx, "SELECT (SELECT min(seq) FROM log_checkpoint WHERE "
+	    "size = $1::bigint AND root = $2::bytea)::text, "
+	    "(SELECT max(size) FROM log_checkpoint)::text", 2, params, lens, fmts,
+	    0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot read checkpoints");
+		PQclear(res);
+		goto out;
+	}
+	if (PQgetisnull(res, 0, 0)) {
+		if (reg_base64_encode(cp.root.b, 32, &root64, NULL) != 0)
+			root64 = NULL;
+		r = reg__fail(err, REG_EVERIFY, "the checkpoint of size %" PRIu64
+		    " (root %s) that the daemon served is missing from "
+		    "log_checkpoint, whose newest has size %s: a checkpoint was "
+		    "removed", cp.size, root64 != NULL ? root64 : "?",
+		    PQgetisnull(res, 0, 1) ? "none" : PQgetvalue(res, 0, 1));
+	} else if (seq != NULL) {
+		*seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	}
+	PQclear(res);
+out:
+	reg_free(root64);
+	reg_free(text);
+	return r;
+}
+
 int
 reg_log_verify(reg_ctx *ctx, const reg_key *key, struct reg_log_report *rep,
     reg_error *err)
@@ -991,7 +1356,8 @@ reg_log_verify(reg_ctx *ctx, const reg_key *key, struct reg_log_report *rep,
 	/* One snapshot for the whole check. */
 	if ((r = reg__exec_cmd(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err)) != 0)
 		return r;
-	if ((r = verify_checkpoints(ctx, key, &ck, &nck, rep, err)) != 0)
+	if ((r = verify_checkpoints(ctx, key, &ck, &nck, rep, err)) != 0 ||
+	    (r = verify_cosigned(ctx, rep, err)) != 0)
 		goto out;
 	reg__frontier_init(&f);
 	/* A checkpoint of the empty tree. */

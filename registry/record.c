@@ -548,6 +548,116 @@ reg__records_verify(reg_ctx *ctx, const struct reg__recseen *seen,
 	return 0;
 }
 
+/* Record leaves checked by one query, at most. */
+#define CHECK_CHUNK 10000
+
+/*
+ * Checks the rows of type's table sealed at idx[0..n) (ascending): each
+ * row is there and re-encodes to its stored leaf.
+ */
+static int
+check_chunk(reg_ctx *ctx, int type, const uint64_t *idx, size_t n,
+    int64_t *bad_index, reg_error *err)
+{
+	static const char order[] = " ORDER BY r.log_index";
+	const struct reg__recdef *def = &reg__recdefs[type];
+	const char *values[REC_MAX_COLS], *params[1];
+	size_t sl = strlen(def->select_sql), ol = sizeof(order) - 1, i, len = 0;
+	size_t cap = n * 21 + 3, leaflen, k = 0;
+	char *sql = NULL, *arr = NULL, *leaf = NULL;
+	PGresult *res = NULL;
+	int r = REG_ENOMEM, row, rows, c;
+
+	/* The table's verification query, for these leaves only. */
+	REG_ASSERT(sl > ol && strcmp(def->select_sql + sl - ol, order) == 0);
+	if ((sql = malloc(sl + 64)) == NULL || (arr = malloc(cap)) == NULL)
+		goto out;
+	snprintf(sql, sl + 64, "%.*s WHERE r.log_index = ANY($1::bigint[])%s",
+	    (int)(sl - ol), def->select_sql, order);
+	arr[len++] = '{';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(arr + len, cap - len, "%s%" PRIu64,
+		    i ? "," : "", idx[i]);
+	arr[len++] = '}';
+	arr[len] = '\0';
+	params[0] = arr;
+	res = reg__exec(ctx, sql, 1, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot read %s records",
+		    def->table);
+		goto out;
+	}
+	rows = PQntuples(res);
+	for (row = 0; row < rows || k < n; row++, k++) {
+		uint64_t li = row < rows ?
+		    text_u64(PQgetvalue(res, row, def->ncols)) : UINT64_MAX;
+		size_t blen = 0;
+		unsigned char *b;
+
+		if (k < n && idx[k] < li) {
+			*bad_index = (int64_t)idx[k];
+			r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 " seals a %s "
+			    "record that is missing from table %s: a record was "
+			    "removed", idx[k], def->type, def->table);
+			goto out;
+		}
+		if (k >= n || idx[k] != li) {
+			/* ANY() gave a row of another index: cannot be. */
+			r = reg__fail(err, REG_EINTERNAL, "table %s gave a row of "
+			    "leaf %" PRIu64 " not asked for", def->table, li);
+			goto out;
+		}
+		for (c = 0; c < def->ncols; c++)
+			values[c] = PQgetisnull(res, row, c) ? NULL :
+			    PQgetvalue(res, row, c);
+		free(leaf);
+		leaf = NULL;
+		if (reg__record_leaf(def, values, &leaf, &leaflen, err) != 0) {
+			*bad_index = (int64_t)li;
+			r = REG_EVERIFY;
+			goto out;
+		}
+		b = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row,
+		    def->ncols + 1), &blen);
+		if (b == NULL || blen != leaflen || memcmp(b, leaf, leaflen) != 0) {
+			PQfreemem(b);
+			*bad_index = (int64_t)li;
+			r = reg__fail(err, REG_EVERIFY, "leaf %" PRIu64 ": table %s, "
+			    "record %s differs from what the leaf sealed: it was "
+			    "altered", li, def->table, PQgetvalue(res, row, 0));
+			goto out;
+		}
+		PQfreemem(b);
+	}
+	r = 0;
+out:
+	if (r == REG_ENOMEM)
+		r = reg__fail(err, REG_ENOMEM, "out of memory");
+	PQclear(res);
+	free(leaf);
+	free(arr);
+	free(sql);
+	return r;
+}
+
+int
+reg__records_check(reg_ctx *ctx, const struct reg__recseen *seen,
+    int64_t *bad_index, reg_error *err)
+{
+	size_t i, n;
+	int t, r;
+
+	for (t = 0; t < REC_NTYPES; t++)
+		for (i = 0; i < seen->n[t]; i += n) {
+			n = seen->n[t] - i < CHECK_CHUNK ? seen->n[t] - i :
+			    CHECK_CHUNK;
+			if ((r = check_chunk(ctx, t, seen->idx[t] + i, n,
+			    bad_index, err)) != 0)
+				return r;
+		}
+	return 0;
+}
+
 int
 reg__tx_enter(reg_ctx *ctx, struct reg__tx *tx, reg_error *err)
 {

@@ -113,6 +113,15 @@ int reg__records_verify(reg_ctx *ctx, const struct reg__recseen *seen,
     int64_t *bad_index, reg_error *err);
 
 /*
+ * Checks the record rows behind the record leaves in seen (each type's
+ * indexes ascending, one table query per 10000): each row is there and
+ * re-encodes to the leaf stored at its index.  REG_EVERIFY names the leaf
+ * (and sets *bad_index).  Used before a checkpoint is signed.
+ */
+int reg__records_check(reg_ctx *ctx, const struct reg__recseen *seen,
+    int64_t *bad_index, reg_error *err);
+
+/*
  * Under the log's append lock (taken here): the index the leaf gets and the
  * nodes its log_entry row keeps (32 * REG_LOG_NODES_MAX bytes at most),
  * for a caller that inserts that row itself, in the statement that inserts

@@ -16,6 +16,8 @@ struct logopts {
 	const char *verifier;
 	const char *data_file;
 	const char *start, *end, *index, *size, *from, *to;
+	const char *served;		/* verify --served FILE */
+	const char *sample;		/* checkpoint --sample N */
 };
 
 /* A decimal uint64 with nothing else around it. */
@@ -135,8 +137,13 @@ cmd_checkpoint(reg_ctx *ctx, struct logopts *o, reg_error *err)
 	char *note = NULL;
 	int r;
 
+	uint64_t sample = REG_LOG_CHECK_SAMPLE_DEFAULT;
+
+	if (o->sample != NULL && parse_u64("--sample", o->sample, &sample) != 0)
+		return REG_EINVAL;
 	if ((r = regctl_key_load(o->key, &key, err)) == 0 &&
-	    (r = reg_log_checkpoint(ctx, key, &note, NULL, err)) == 0)
+	    (r = reg_log_checkpoint_checked(ctx, key, sample, &note, NULL,
+	    err)) == 0)
 		fputs(note, stdout);
 	reg_free(note);
 	reg_key_free(key);
@@ -218,6 +225,42 @@ out:
 	return r;
 }
 
+/* The signed note in file path (at most 64 KiB); free *out. */
+static int
+read_note(const char *path, char **out, reg_error *err)
+{
+	FILE *f;
+	char *buf;
+	size_t n;
+
+	*out = NULL;
+	if ((f = fopen(path, "rb")) == NULL) {
+		err->code = REG_EIO;
+		snprintf(err->message, sizeof(err->message), "cannot open %s: %s",
+		    path, strerror(errno));
+		return REG_EIO;
+	}
+	if ((buf = malloc(65537)) == NULL) {
+		fclose(f);
+		err->code = REG_ENOMEM;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return REG_ENOMEM;
+	}
+	n = fread(buf, 1, 65537, f);
+	if (ferror(f) || n > 65536) {
+		fclose(f);
+		free(buf);
+		err->code = REG_EINVAL;
+		snprintf(err->message, sizeof(err->message), "cannot read a signed "
+		    "note of at most 64 KiB from %s", path);
+		return REG_EINVAL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*out = buf;
+	return 0;
+}
+
 static int
 cmd_verify(reg_ctx *ctx, struct logopts *o, reg_error *err)
 {
@@ -232,6 +275,15 @@ cmd_verify(reg_ctx *ctx, struct logopts *o, reg_error *err)
 	if (r != 0)
 		return r;
 	r = reg_log_verify(ctx, key, &rep, err);
+	/* The checkpoint the daemon served (tracerd [log] served) must still
+	 * be there: a removed newest checkpoint leaves no trace otherwise. */
+	if (r == 0 && o->served != NULL) {
+		char *note = NULL;
+
+		if ((r = read_note(o->served, &note, err)) == 0)
+			r = reg_log_verify_served(ctx, key, note, NULL, err);
+		free(note);
+	}
 	reg_key_free(key);
 	if (r == 0)
 		printf("log verified: %" PRIu64 " entries, %" PRIu64
@@ -247,11 +299,11 @@ static const struct logcmd {
 	const char *usage;
 } logcmds[] = {
 	{ "append", cmd_append, "append [--data-file FILE]   append one leaf (stdin by default); print its index" },
-	{ "checkpoint", cmd_checkpoint, "checkpoint [--key FILE]     sign a checkpoint if the log grew; print the latest" },
+	{ "checkpoint", cmd_checkpoint, "checkpoint [--key FILE] [--sample N]   check the new leaves and N old ones, sign a checkpoint if the log grew; print the latest" },
 	{ "entries", cmd_entries, "entries --start I --end J   leaves I <= index < J, one JSON object a line" },
 	{ "prove-inclusion", cmd_inclusion, "prove-inclusion --index I [--size N]" },
 	{ "prove-consistency", cmd_consistency, "prove-consistency --from M [--to N]" },
-	{ "verify", cmd_verify, "verify [--key FILE | --verifier VKEY]   check every leaf, node and checkpoint" },
+	{ "verify", cmd_verify, "verify [--key FILE | --verifier VKEY] [--served FILE]   check every leaf, node and checkpoint" },
 	{ NULL, NULL, NULL }
 };
 
@@ -288,6 +340,8 @@ regctl_log(struct regctl_common *c, int argc, char **argv)
 		{ "size", required_argument, NULL, 'n' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "to", required_argument, NULL, 'T' },
+		{ "served", required_argument, NULL, 'S' },
+		{ "sample", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -310,6 +364,8 @@ regctl_log(struct regctl_common *c, int argc, char **argv)
 		case 'n': o.size = optarg; break;
 		case 'F': o.from = optarg; break;
 		case 'T': o.to = optarg; break;
+		case 'S': o.served = optarg; break;
+		case 'N': o.sample = optarg; break;
 		case 'h': return log_help();
 		default: return regctl_usage("log", "bad option");
 		}

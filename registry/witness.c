@@ -143,10 +143,61 @@ find_checkpoint(reg_ctx *ctx, const struct reg_checkpoint *cp, char *seq,
 	return r;
 }
 
+/*
+ * Checks each line's timestamp against this log's clock (the database's,
+ * which also dated the checkpoint): at most skew seconds ahead of now, and
+ * not more than skew seconds before the checkpoint it cosigns was signed
+ * (a witness cannot have cosigned a checkpoint before it existed).
+ */
+static int
+check_times(reg_ctx *ctx, const char *seq, const uint64_t *ts,
+    const reg_key *const *keys, size_t nlines, uint32_t skew, reg_error *err)
+{
+	const char *params[1] = { seq };
+	PGresult *res;
+	int64_t now, made;
+	size_t i;
+	int r = 0;
+
+	res = reg__exec(ctx, "SELECT extract(epoch FROM now())::bigint::text, "
+	    "extract(epoch FROM created_at)::bigint::text FROM log_checkpoint "
+	    "WHERE seq = $1::bigint", 1, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot read the time of "
+		    "checkpoint %s", seq);
+		PQclear(res);
+		return r;
+	}
+	now = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	made = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+	for (i = 0; i < nlines; i++) {
+		/* ts[i] <= 2^63 - 1 (reg_cosig_verify()). */
+		if ((int64_t)ts[i] > now && (int64_t)ts[i] - now > (int64_t)skew)
+			return reg__fail(err, REG_ERANGE, "the cosignature by %s+%08x "
+			    "is dated %" PRIu64 ", %" PRId64 " seconds in the future of "
+			    "this log's clock (at most %" PRIu32 " are allowed: [log] "
+			    "cosignature_skew)", reg_key_name(keys[i]),
+			    (unsigned)reg_cosig_key_id(keys[i]), ts[i],
+			    (int64_t)ts[i] - now, skew);
+		if ((int64_t)ts[i] < made && made - (int64_t)ts[i] > (int64_t)skew)
+			return reg__fail(err, REG_ERANGE, "the cosignature by %s+%08x "
+			    "is dated %" PRIu64 ", %" PRId64 " seconds before checkpoint "
+			    "%s that it cosigns was signed (at most %" PRIu32 " are "
+			    "allowed: [log] cosignature_skew)", reg_key_name(keys[i]),
+			    (unsigned)reg_cosig_key_id(keys[i]), ts[i],
+			    made - (int64_t)ts[i], seq, skew);
+	}
+	return 0;
+}
+
 int
 reg_log_cosignature_add(reg_ctx *ctx, reg_key *const *witnesses, size_t n,
-    const char *body, size_t len, size_t *stored, reg_error *err)
+    const char *body, size_t len, uint32_t skew, size_t *stored,
+    reg_error *err)
 {
+	const reg_key *keys[REG_COSIG_LINES_MAX];
+	uint64_t times[REG_COSIG_LINES_MAX];
 	struct reg__note_sigs it;
 	struct reg_checkpoint cp;
 	struct {
@@ -208,7 +259,11 @@ reg_log_cosignature_add(reg_ctx *ctx, reg_key *const *witnesses, size_t n,
 		memcpy(vnote + notelen, lines[i].line, ll + 1);
 		if ((r = reg_cosig_verify(lines[i].k, vnote, &lines[i].ts, err)) != 0)
 			goto out;
+		keys[i] = lines[i].k;
+		times[i] = lines[i].ts;
 	}
+	if ((r = check_times(ctx, seq, times, keys, nlines, skew, err)) != 0)
+		goto out;
 	for (i = 0; i < nlines; i++) {
 		char witness[REG_KEY_NAME_MAX + 16], ts[24];
 		const char *params[4] = { seq, witness, lines[i].line, ts };
@@ -242,24 +297,36 @@ out:
 }
 
 int
-reg_log_latest_cosigned(reg_ctx *ctx, char **note, struct reg_checkpoint *cp,
-    reg_error *err)
+reg_log_latest_cosigned(reg_ctx *ctx, uint32_t skew, char **note,
+    struct reg_checkpoint *cp, reg_error *err)
 {
 	PGresult *res;
 	const char *text, *end;
+	char sk[16];
+	const char *params[1] = { sk };
 	size_t len, cap, i, n;
 	char *s;
 	int r;
 
 	*note = NULL;
-	/* One statement, so that the lines are those of the note read. */
+	snprintf(sk, sizeof(sk), "%" PRIu32, skew);
+	/*
+	 * One statement, so that the lines are those of the note read.  Of
+	 * each witness, the cosignature that arrived last (its timestamp is
+	 * the witness's word, its arrival the log's), and only one dated
+	 * within skew of its arrival and of the checkpoint's signing: a row
+	 * dated in the future, which an older version or a hostile superuser
+	 * left, is never served and never hides the ones after it.
+	 */
 	res = reg__exec(ctx,
-	    "WITH c AS (SELECT seq, note FROM log_checkpoint ORDER BY seq DESC "
-	    "LIMIT 1) SELECT c.note, k.line FROM c LEFT JOIN LATERAL ("
+	    "WITH c AS (SELECT seq, note, created_at FROM log_checkpoint ORDER BY "
+	    "seq DESC LIMIT 1) SELECT c.note, k.line FROM c LEFT JOIN LATERAL ("
 	    "SELECT DISTINCT ON (witness) witness, line FROM log_cosignature "
-	    "WHERE checkpoint = c.seq ORDER BY witness, signed_at DESC, seq DESC "
-	    "LIMIT 99) k ON true ORDER BY k.witness",
-	    0, NULL, NULL, NULL, 0);
+	    "WHERE checkpoint = c.seq "
+	    "AND signed_at <= received_at + $1::bigint * interval '1 second' "
+	    "AND signed_at >= c.created_at - $1::bigint * interval '1 second' "
+	    "ORDER BY witness, seq DESC LIMIT 99) k ON true ORDER BY k.witness",
+	    1, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = reg__fail_pg(err, ctx->conn, res, "cannot read checkpoints");
 		PQclear(res);

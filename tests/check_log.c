@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
@@ -573,6 +574,78 @@ START_TEST(fork_caught_against_kept_checkpoint)
 }
 END_TEST
 
+/*
+ * Issue 17, finding 9: deleting the newest checkpoint row (as a superuser,
+ * triggers and foreign keys off) went unnoticed by reg_log_verify().  A
+ * witness's cosignature of it stays in log_cosignature and names it.
+ */
+START_TEST(verify_names_deleted_cosigned_checkpoint)
+{
+	reg_ctx *ctx = prepared_log();
+	reg_error err = REG_ERROR_INIT;
+	reg_key *wit = NULL, *pub = NULL, *keys[1];
+	char path[4200], *note = NULL, *line = NULL, *v = NULL, *body;
+	size_t tl;
+
+	snprintf(path, sizeof(path), "%s/wit.key", tmpdir);
+	ck_assert_int_eq(reg_key_generate("witness.example/w", path, &err), 0);
+	ck_assert_int_eq(reg_key_load(path, &wit, &err), 0);
+	ck_assert_int_eq(reg_cosig_verifier(wit, &v, &err), 0);
+	ck_assert_int_eq(reg_cosig_key_from_verifier(v, &pub, &err), 0);
+	keys[0] = pub;
+	ck_assert_int_eq(reg_log_latest_checkpoint(ctx, &note, NULL, &err), 0);
+	ck_assert_int_eq(reg_cosign(wit, note, (uint64_t)time(NULL), &line, &err), 0);
+	tl = (size_t)(strstr(note, "\n\n") - note) + 2;
+	body = malloc(tl + strlen(line) + 1);
+	ck_assert_ptr_nonnull(body);
+	memcpy(body, note, tl);
+	strcpy(body + tl, line);
+	ck_assert_msg(reg_log_cosignature_add(ctx, keys, 1, body, strlen(body),
+	    REG_COSIG_SKEW_DEFAULT, NULL, &err) == 0, "%s", err.message);
+
+	tamper("DELETE FROM log_checkpoint WHERE seq = 2");
+	expect_caught(ctx, -1, 2, "checkpoint 2");
+	free(body);
+	reg_free(line);
+	reg_free(note);
+	reg_free(v);
+	reg_key_free(pub);
+	reg_key_free(wit);
+	reg_close(ctx);
+}
+END_TEST
+
+/*
+ * The same deletion with no witness: the checkpoint the daemon served,
+ * kept outside the database ([log] served), names it.
+ */
+START_TEST(verify_names_deleted_served_checkpoint)
+{
+	reg_ctx *ctx = prepared_log();
+	reg_error err = REG_ERROR_INIT;
+	char *note = NULL;
+	int64_t seq = 0;
+
+	ck_assert_int_eq(reg_log_latest_checkpoint(ctx, &note, NULL, &err), 0);
+	ck_assert_msg(reg_log_verify_served(ctx, key, note, &seq, &err) == 0, "%s",
+	    err.message);
+	ck_assert_int_eq(seq, 2);
+	tamper("DELETE FROM log_checkpoint WHERE seq = 2");
+	ck_assert_int_eq(reg_log_verify_served(ctx, key, note, &seq, &err),
+	    REG_EVERIFY);
+	ck_assert_int_eq(seq, -1);
+	ck_assert_msg(strstr(err.message, "checkpoint of size 20") != NULL &&
+	    strstr(err.message, "newest has size 10") != NULL, "%s", err.message);
+	/* A note the log did not sign proves nothing. */
+	reg_error_clear(&err);
+	note[0] = note[0] == 'x' ? 'y' : 'x';
+	ck_assert_int_eq(reg_log_verify_served(ctx, key, note, &seq, &err),
+	    REG_EVERIFY);
+	reg_free(note);
+	reg_close(ctx);
+}
+END_TEST
+
 START_TEST(checkpoint_refuses_altered_tree)
 {
 	reg_ctx *ctx = prepared_log();
@@ -589,6 +662,144 @@ START_TEST(checkpoint_refuses_altered_tree)
 	ck_assert_msg(strstr(err.message, "no longer has the root of checkpoint 2") != NULL,
 	    "%s", err.message);
 	ck_assert_ptr_null(note);
+	reg_close(ctx);
+}
+END_TEST
+
+/*
+ * Issue 17, finding 9: the daemon kept signing checkpoints over edited
+ * leaves.  Before it signs, the log checks the leaves added since the
+ * latest checkpoint (bytes against their hashes, the new root recomputed
+ * from them, the records behind them re-encoded) and a sample of older
+ * ones (all of them here: fewer than REG_LOG_CHECK_SAMPLE_DEFAULT).
+ */
+
+/* Three manufacturers (each a record and its first alias: leaves 0..5),
+ * a checkpoint, one more (leaves 6 and 7) not yet in a checkpoint. */
+static reg_ctx *
+records_log(void)
+{
+	reg_ctx *ctx = app();
+	reg_error err = REG_ERROR_INIT;
+	static const char *const names[] = { "Alpha Arms", "Beta Guns", "Gamma Works",
+		"Delta Steel" };
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		ck_assert_msg(reg_manufacturer_add(ctx, names[i], "BE", NULL, &err) == 0,
+		    "%s", err.message);
+		if (i == 2)
+			ck_assert_msg(reg_log_checkpoint(ctx, key, NULL, NULL, &err) == 0,
+			    "%s", err.message);
+	}
+	return ctx;
+}
+
+/* The next checkpoint is refused naming words, and nothing is signed. */
+static void
+expect_refused(reg_ctx *ctx, const char *words)
+{
+	reg_error err = REG_ERROR_INIT;
+	char *note = NULL, *n;
+	int r;
+
+	r = reg_log_checkpoint(ctx, key, &note, NULL, &err);
+	ck_assert_msg(r == REG_EVERIFY, "a checkpoint was signed over an edited log "
+	    "(%d): %s", r, note != NULL ? note : err.message);
+	ck_assert_msg(strstr(err.message, words) != NULL, "message: %s", err.message);
+	ck_assert_ptr_null(note);
+	n = tu_query1(ci, "SELECT count(*) FROM log_checkpoint");
+	ck_assert_str_eq(n, "1");
+	free(n);
+}
+
+START_TEST(checkpoint_refuses_edited_old_record)
+{
+	reg_ctx *ctx = records_log();
+
+	tamper("UPDATE manufacturer SET name = 'Forged Arms' WHERE log_index = 2");
+	expect_refused(ctx, "leaf 2");
+	reg_close(ctx);
+}
+END_TEST
+
+START_TEST(checkpoint_refuses_edited_old_leaf)
+{
+	reg_ctx *ctx = records_log();
+
+	/* Leaf and its record edited alike, the leaf's hash left: the
+	 * checkpoint's root no longer proves the leaf. */
+	tamper("UPDATE manufacturer SET name = 'Forged Arms' WHERE log_index = 0; "
+	    "UPDATE log_entry SET leaf = convert_to(replace(convert_from(leaf, 'UTF8'), "
+	    "'Alpha Arms', 'Forged Arms'), 'UTF8') WHERE idx = 0");
+	expect_refused(ctx, "leaf 0");
+	reg_close(ctx);
+}
+END_TEST
+
+START_TEST(checkpoint_refuses_edited_new_leaf)
+{
+	reg_ctx *ctx = records_log();
+
+	tamper("UPDATE manufacturer SET name = 'Forged Steel' WHERE log_index = 6; "
+	    "UPDATE log_entry SET leaf = convert_to(replace(convert_from(leaf, 'UTF8'), "
+	    "'Delta Steel', 'Forged Steel'), 'UTF8') WHERE idx = 6");
+	expect_refused(ctx, "leaf 6");
+	reg_close(ctx);
+}
+END_TEST
+
+START_TEST(checkpoint_refuses_edited_new_record)
+{
+	reg_ctx *ctx = records_log();
+
+	tamper("UPDATE manufacturer SET name = 'Forged Steel' WHERE log_index = 6");
+	expect_refused(ctx, "leaf 6");
+	reg_close(ctx);
+}
+END_TEST
+
+START_TEST(checkpoint_signs_untouched_records)
+{
+	reg_ctx *ctx = records_log();
+	reg_error err = REG_ERROR_INIT;
+	struct reg_checkpoint cp;
+
+	ck_assert_msg(reg_log_checkpoint(ctx, key, NULL, &cp, &err) == 0, "%s",
+	    err.message);
+	ck_assert_uint_eq(cp.size, 8);
+	reg_close(ctx);
+}
+END_TEST
+
+/* A sample smaller than the log is drawn at random: a log that holds
+ * signs at every size of sample; sample 0 checks the new leaves only. */
+START_TEST(checkpoint_sample_sizes)
+{
+	reg_ctx *ctx = app();
+	reg_error err = REG_ERROR_INIT;
+	struct reg_checkpoint cp;
+	static const uint64_t samples[] = { 0, 1, 7, 256, 257, 600, 100000 };
+	size_t i;
+
+	append_n(ctx, 500, "s");
+	ck_assert_msg(reg_log_checkpoint(ctx, key, NULL, NULL, &err) == 0, "%s",
+	    err.message);
+	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		append_n(ctx, 3, "t");
+		ck_assert_msg(reg_log_checkpoint_checked(ctx, key, samples[i], NULL,
+		    &cp, &err) == 0, "sample %" PRIu64 ": %s", samples[i],
+		    err.message);
+		ck_assert_uint_eq(cp.size, 500 + 3 * (i + 1));
+	}
+	/* An old leaf edited, sample 0: only the new leaves are checked. */
+	tamper("UPDATE log_entry SET leaf = 'forged' WHERE idx = 3");
+	append_n(ctx, 1, "u");
+	ck_assert_int_eq(reg_log_checkpoint_checked(ctx, key, 0, NULL, NULL, &err), 0);
+	append_n(ctx, 1, "v");
+	ck_assert_int_eq(reg_log_checkpoint_checked(ctx, key, 100000, NULL, NULL,
+	    &err), REG_EVERIFY);
+	ck_assert_msg(strstr(err.message, "leaf 3:") != NULL, "%s", err.message);
 	reg_close(ctx);
 }
 END_TEST
@@ -700,6 +911,12 @@ suite(void)
 	tcase_add_test(tc, append_only_for_everyone);
 	tcase_add_test(tc, checkpoint_signed_and_made_on_growth);
 	tcase_add_test(tc, checkpoint_refuses_altered_tree);
+	tcase_add_test(tc, checkpoint_refuses_edited_old_record);
+	tcase_add_test(tc, checkpoint_refuses_edited_old_leaf);
+	tcase_add_test(tc, checkpoint_refuses_edited_new_leaf);
+	tcase_add_test(tc, checkpoint_refuses_edited_new_record);
+	tcase_add_test(tc, checkpoint_signs_untouched_records);
+	tcase_add_test(tc, checkpoint_sample_sizes);
 	tcase_add_test(tc, entries_in_order);
 	tcase_add_test(tc, concurrent_writers);
 	suite_add_tcase(s, tc);
@@ -714,6 +931,8 @@ suite(void)
 	tcase_add_test(tc, tamper_stored_node);
 	tcase_add_test(tc, tamper_checkpoint_other_key);
 	tcase_add_test(tc, fork_caught_against_kept_checkpoint);
+	tcase_add_test(tc, verify_names_deleted_cosigned_checkpoint);
+	tcase_add_test(tc, verify_names_deleted_served_checkpoint);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -13,11 +13,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <check.h>
 
 #include "registry/registry.h"
 #include "testutil.h"
+
+/* The library's calls as this test uses them. */
+#define COSIGNATURE_ADD(ctx, keys, b, stored, err) \
+	reg_log_cosignature_add(ctx, keys, 1, b, strlen(b), \
+	    REG_COSIG_SKEW_DEFAULT, stored, err)
+#define LATEST_COSIGNED(ctx, note, err) \
+	reg_log_latest_cosigned(ctx, REG_COSIG_SKEW_DEFAULT, note, NULL, err)
 
 static char *dir;
 static reg_key *log_key, *wit, *wit_pub, *other;
@@ -337,7 +345,7 @@ START_TEST(test_log_cosignatures)
 	reg_key *keys[1] = { wit_pub };
 	char *note = NULL, *served = NULL, *b, *fake, *fb;
 	size_t stored = 9;
-	uint64_t ts = 0;
+	uint64_t ts = 0, now = (uint64_t)time(NULL);
 
 	ck_assert_msg(reg_open(conninfo, 0, &ctx, &err) == 0, "%s", err.message);
 	ck_assert(reg_log_append(ctx, "a", 1, NULL, &err) == 0);
@@ -345,43 +353,45 @@ START_TEST(test_log_cosignatures)
 	ck_assert_msg(reg_log_checkpoint(ctx, log_key, &note, &cp, &err) == 0, "%s",
 	    err.message);
 	/* No cosignature yet: the note as signed. */
-	ck_assert(reg_log_latest_cosigned(ctx, &served, NULL, &err) == 0);
+	ck_assert(reg_log_latest_cosigned(ctx, REG_COSIG_SKEW_DEFAULT, &served,
+	    NULL, &err) == 0);
 	ck_assert_str_eq(served, note);
 	reg_free(served);
 
-	b = body_of(note, wit, 1700000000);
-	ck_assert_msg(reg_log_cosignature_add(ctx, keys, 1, b, strlen(b), &stored,
-	    &err) == 0, "%s", err.message);
+	b = body_of(note, wit, now);
+	ck_assert_msg(reg_log_cosignature_add(ctx, keys, 1, b, strlen(b),
+	    REG_COSIG_SKEW_DEFAULT, &stored, &err) == 0, "%s", err.message);
 	ck_assert_uint_eq(stored, 1);
-	ck_assert(reg_log_cosignature_add(ctx, keys, 1, b, strlen(b), &stored,
-	    &err) == 0);
+	ck_assert(reg_log_cosignature_add(ctx, keys, 1, b, strlen(b),
+	    REG_COSIG_SKEW_DEFAULT, &stored, &err) == 0);
 	ck_assert_uint_eq(stored, 0);
-	ck_assert(reg_log_latest_cosigned(ctx, &served, &cp, &err) == 0);
+	ck_assert(reg_log_latest_cosigned(ctx, REG_COSIG_SKEW_DEFAULT, &served,
+	    &cp, &err) == 0);
 	ck_assert_uint_eq(cp.size, 2);
 	ck_assert(reg_cosig_verify(wit_pub, served, &ts, &err) == 0);
-	ck_assert_uint_eq(ts, 1700000000);
+	ck_assert_uint_eq(ts, now);
 	ck_assert(reg_note_verify(log_key, served, strlen(served), NULL, &err) == 0);
 	reg_free(served);
 	free(b);
 
 	/* Another witness, a checkpoint never signed, a bad signature. */
-	b = body_of(note, other, 1700000000);
+	b = body_of(note, other, now);
 	reg_error_clear(&err);
-	ck_assert_int_eq(reg_log_cosignature_add(ctx, keys, 1, b, strlen(b), NULL,
-	    &err), REG_EKEY);
+	ck_assert_int_eq(reg_log_cosignature_add(ctx, keys, 1, b, strlen(b),
+	    REG_COSIG_SKEW_DEFAULT, NULL, &err), REG_EKEY);
 	free(b);
 	fake = signed_checkpoint(2, 9);
-	fb = body_of(fake, wit, 1700000000);
+	fb = body_of(fake, wit, now);
 	reg_error_clear(&err);
-	ck_assert_int_eq(reg_log_cosignature_add(ctx, keys, 1, fb, strlen(fb), NULL,
-	    &err), REG_ENOTFOUND);
+	ck_assert_int_eq(reg_log_cosignature_add(ctx, keys, 1, fb, strlen(fb),
+	    REG_COSIG_SKEW_DEFAULT, NULL, &err), REG_ENOTFOUND);
 	free(fb);
 	reg_free(fake);
-	b = body_of(note, wit, 1700000005);
+	b = body_of(note, wit, now + 5);
 	b[strlen(b) - 10] = b[strlen(b) - 10] == 'A' ? 'B' : 'A';
 	reg_error_clear(&err);
-	ck_assert_int_eq(reg_log_cosignature_add(ctx, keys, 1, b, strlen(b), NULL,
-	    &err), REG_EVERIFY);
+	ck_assert_int_eq(reg_log_cosignature_add(ctx, keys, 1, b, strlen(b),
+	    REG_COSIG_SKEW_DEFAULT, NULL, &err), REG_EVERIFY);
 	free(b);
 	b = tu_query1(conninfo, "SELECT count(*) FROM log_cosignature");
 	ck_assert_str_eq(b, "1");
@@ -391,8 +401,103 @@ START_TEST(test_log_cosignatures)
 	ck_assert(reg_log_append(ctx, "c", 1, NULL, &err) == 0);
 	reg_free(note);
 	ck_assert(reg_log_checkpoint(ctx, log_key, &note, NULL, &err) == 0);
-	ck_assert(reg_log_latest_cosigned(ctx, &served, NULL, &err) == 0);
+	ck_assert(reg_log_latest_cosigned(ctx, REG_COSIG_SKEW_DEFAULT, &served,
+	    NULL, &err) == 0);
 	ck_assert_str_eq(served, note);
+	reg_free(served);
+	reg_free(note);
+	reg_close(ctx);
+}
+END_TEST
+
+/*
+ * Issue 17, finding 8: a cosignature's timestamp is when the witness
+ * cosigned (c2sp.org/tlog-cosignature), so one dated ten years ahead or in
+ * 1970 (before the checkpoint it cosigns was signed) is refused and
+ * nothing is stored; and a future-dated row already stored (as a hostile
+ * superuser or an older version left it) never hides the witness's later
+ * cosignatures.
+ */
+START_TEST(test_cosignature_time)
+{
+	reg_error err = REG_ERROR_INIT;
+	const char *conninfo = tu_db_migrated();
+	reg_ctx *ctx = NULL;
+	reg_key *keys[1] = { wit_pub };
+	char *note = NULL, *served = NULL, *b, *n;
+	uint64_t now = (uint64_t)time(NULL), ts = 0;
+	const uint64_t ten_years = 10ull * 366 * 86400;
+	size_t stored = 9;
+	int r;
+
+	ck_assert_msg(reg_open(conninfo, 0, &ctx, &err) == 0, "%s", err.message);
+	ck_assert(reg_log_append(ctx, "a", 1, NULL, &err) == 0);
+	ck_assert_msg(reg_log_checkpoint(ctx, log_key, &note, NULL, &err) == 0, "%s",
+	    err.message);
+
+	/* Ten years ahead: refused, nothing stored. */
+	b = body_of(note, wit, now + ten_years);
+	r = COSIGNATURE_ADD(ctx, keys, b, &stored, &err);
+	ck_assert_msg(r == REG_ERANGE, "a cosignature dated ten years ahead was "
+	    "taken (%d, stored %zu)", r, stored);
+	ck_assert_msg(strstr(err.message, "future") != NULL, "%s", err.message);
+	free(b);
+	/* In 1970, long before the checkpoint was signed: refused. */
+	reg_error_clear(&err);
+	b = body_of(note, wit, 1);
+	r = COSIGNATURE_ADD(ctx, keys, b, &stored, &err);
+	ck_assert_msg(r == REG_ERANGE, "a cosignature dated 1970 was taken (%d)", r);
+	ck_assert_msg(strstr(err.message, "before") != NULL, "%s", err.message);
+	free(b);
+	n = tu_query1(conninfo, "SELECT count(*) FROM log_cosignature");
+	ck_assert_msg(strcmp(n, "0") == 0, "%s refused cosignatures were stored", n);
+	free(n);
+
+	/* Within the skew: taken. */
+	reg_error_clear(&err);
+	b = body_of(note, wit, now - 5);
+	ck_assert_msg(COSIGNATURE_ADD(ctx, keys, b, &stored, &err) == 0, "%s",
+	    err.message);
+	ck_assert_uint_eq(stored, 1);
+	free(b);
+
+	/* A future-dated row already in the table (written around the
+	 * library, as a hostile superuser could), then the witness's later
+	 * cosignature: the later one is served. */
+	b = body_of(note, wit, now + ten_years);
+	{
+		const char *line = strstr(b, "\n\n") + 2;
+		PGconn *c = tu_connect(conninfo);
+		const char *params[3];
+		char fut[24], who[128];
+		PGresult *res;
+
+		snprintf(fut, sizeof(fut), "%llu", (unsigned long long)(now + ten_years));
+		params[0] = line;
+		params[1] = fut;
+		params[2] = who;
+		snprintf(who, sizeof(who), "%s+%08x", reg_key_name(wit),
+		    (unsigned)reg_cosig_key_id(wit));
+		res = PQexecParams(c, "INSERT INTO log_cosignature (checkpoint, "
+		    "witness, line, signed_at) SELECT max(seq), $3, $1, "
+		    "to_timestamp($2::bigint) FROM log_checkpoint", 3,
+		    NULL, params, NULL, NULL, 0);
+		ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "%s",
+		    PQerrorMessage(c));
+		PQclear(res);
+		PQfinish(c);
+	}
+	free(b);
+	b = body_of(note, wit, now + 1);
+	ck_assert_msg(COSIGNATURE_ADD(ctx, keys, b, &stored, &err) == 0, "%s",
+	    err.message);
+	free(b);
+	ck_assert(LATEST_COSIGNED(ctx, &served, &err) == 0);
+	ck_assert_msg(reg_cosig_verify(wit_pub, served, &ts, &err) == 0, "%s",
+	    err.message);
+	ck_assert_msg(ts == now + 1, "the log serves the cosignature dated %llu, "
+	    "not the witness's latest (%llu)", (unsigned long long)ts,
+	    (unsigned long long)(now + 1));
 	reg_free(served);
 	reg_free(note);
 	reg_close(ctx);
@@ -491,6 +596,7 @@ witness_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_log_cosignatures);
 	tcase_add_test(tc, test_witness_record);
+	tcase_add_test(tc, test_cosignature_time);
 	suite_add_tcase(s, tc);
 	return s;
 }

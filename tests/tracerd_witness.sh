@@ -161,6 +161,12 @@ call() {
 # is NAME: out.body is a problem document of type NAME (signed by the
 # daemon: its payload is read, not verified; tracerd_traces.sh checks the
 # signatures of problems).
+# The detail of the problem in out.body.
+detail() {
+	python3 -c "import base64,json
+b=open('out.body').read().strip().split('.')[1]
+print(json.loads(base64.urlsafe_b64decode(b+'='*(-len(b)%4))).get('detail',''))" 2>/dev/null
+}
 is() {
 	python3 -c "import base64,json,sys
 b=open('out.body').read().strip().split('.')[1]
@@ -255,6 +261,18 @@ st=$(call nlpeer "$aport" POST /v1/log/cosignature -H 'Content-Type: application
 [ "$st" = 415 ] && ok "other media type refused (415)" || bad "media type" "HTTP $st"
 st=$(call beaudit "$aport" POST /v1/log/cosignature -H 'Content-Type: text/plain' --data-binary @unknown.txt)
 [ "$st" = 403 ] && is forbidden && ok "only peers deliver cosignatures" || bad "auditor post" "HTTP $st"
+# Issue 17, finding 8: B's key, dated ten years ahead or in 1970: refused
+# as bad-cosignature (422) naming the clock, and nothing is stored.
+n=$(psql -At -c "SELECT count(*) FROM log_cosignature" wa)
+for when in "$((ts + 315619200))" 1; do
+	line9=$($COSIG sign bwit.key "$when" good.note | tail -1)
+	body good.note "$line9" > when.txt
+	st=$(call nlpeer "$aport" POST /v1/log/cosignature -H 'Content-Type: text/plain' --data-binary @when.txt)
+	[ "$st" = 422 ] && is bad-cosignature && detail | grep -q cosignature_skew &&
+	    [ "$(psql -At -c "SELECT count(*) FROM log_cosignature" wa)" = "$n" ] &&
+	    ok "a cosignature dated $when is refused (422) and not stored" ||
+	    bad "cosignature dated $when" "HTTP $st" "$(detail)"
+done
 # A valid one from the test's own copy of B's key is taken (204), once.
 body good.note "$line" > valid.txt
 st=$(call nlpeer "$aport" POST /v1/log/cosignature -H 'Content-Type: text/plain' --data-binary @valid.txt)
@@ -350,6 +368,56 @@ st=$(call nlaudit "$bport" GET /v1/witness)
 python3 -c "import json; d=json.load(open('out.body')); p=d['peers'][0]
 assert p['cosigned']['size']==6 and p['alarms']==1 and not p['forked'], d" &&
     ok "after B's restart: cosigned at 6, one alarm (acknowledged)" || bad "restart" "$(cat out.body)"
+
+# ---------------------------------------------------------------- issue 17
+# Finding 9: A records the newest checkpoint it served outside the
+# database ([log] served); a superuser who removes the newest checkpoint
+# row is named by 'regctl log verify --served', and A then serves nothing
+# of its log (500).  And A refuses to sign over an edited record.
+stop_a
+aconf wa
+printf 'served = a-served.note\n' >> a.ini
+"$TRACERD" --config a.ini 2>> a.log &
+apid=$!
+up "$aport"
+st=$(call nlpeer "$aport" GET /v1/log/checkpoint)
+[ "$st" = 200 ] && [ "$(sed -n 2p a-served.note)" = "$(sed -n 2p out.body)" ] &&
+    ok "A records the checkpoint it served ([log] served)" || bad "served file" "HTTP $st" "$(cat a-served.note)"
+"$REGCTL" --db dbname=wa log verify --key alog.key --served a-served.note > v.out 2>&1 &&
+    ok "regctl log verify --served: the served checkpoint is stored" || bad "verify served" "$(cat v.out)"
+newest=$(psql -At -c "SELECT max(seq) FROM log_checkpoint" wa)
+psql -q -c "SET session_replication_role = replica; DELETE FROM log_checkpoint WHERE seq = $newest" wa >/dev/null
+"$REGCTL" --db dbname=wa log verify --key alog.key > v.out 2>&1
+[ $? = 1 ] && grep -q "checkpoint $newest is missing from log_checkpoint, but witness nl.example/witness" v.out &&
+    ok "the removed checkpoint $newest is named by B's stored cosignature" || bad "verify cosigned" "$(cat v.out)"
+psql -q -c "SET session_replication_role = replica; DELETE FROM log_cosignature WHERE checkpoint = $newest" wa >/dev/null
+"$REGCTL" --db dbname=wa log verify --key alog.key --served a-served.note > v.out 2>&1
+[ $? = 1 ] && grep -q "checkpoint of size $(sed -n 2p a-served.note) .* that the daemon served is missing" v.out &&
+    ok "and, its cosignatures removed too, by the checkpoint A served" || bad "verify served removed" "$(cat v.out)"
+st=$(call nlpeer "$aport" GET /v1/log/checkpoint)
+[ "$st" = 500 ] && is internal && grep -q 'event=checkpoint status=refused' a.log &&
+    ok "A serves no checkpoint older than the one it served (500, logged)" || bad "serve after removal" "HTTP $st"
+stop_a
+psql -q -c "CREATE DATABASE wa_edit" postgres >/dev/null && "$REGCTL" --db dbname=wa_edit migrate >/dev/null &&
+"$REGCTL" --db dbname=wa_edit manufacturer add --name "Alpha Arms" --country BE >/dev/null &&
+"$REGCTL" --db dbname=wa_edit log checkpoint --key alog.key >/dev/null || bad "wa_edit"
+aconf wa_edit
+"$TRACERD" --config a.ini 2>> a.log &
+apid=$!
+up "$aport"
+psql -q -c "SET session_replication_role = replica; UPDATE manufacturer SET name = 'Forged Arms'" wa_edit >/dev/null
+"$REGCTL" --db dbname=wa_edit manufacturer add --name "Beta Guns" --country BE >/dev/null
+if wait_for 10 grep -q 'event=checkpoint status=refused what=".*leaf 0: table manufacturer' a.log; then
+	ok "A refuses to sign over an edited record, and logs it"
+else
+	bad "refuse to sign" "$(grep event=checkpoint a.log | tail -3)"
+fi
+st=$(call nlpeer "$aport" GET /v1/log/checkpoint)
+[ "$st" = 500 ] && is internal && [ "$(psql -At -c "SELECT count(*) FROM log_checkpoint" wa_edit)" = 1 ] &&
+    ok "nothing signed; the log endpoints answer 500 internal" || bad "after refusal" "HTTP $st"
+"$REGCTL" --db dbname=wa_edit log checkpoint --key alog.key > v.out 2>&1
+[ $? = 1 ] && grep -q 'no checkpoint was signed' v.out && ok "regctl log checkpoint refuses too" ||
+    bad "regctl checkpoint" "$(cat v.out)"
 
 # ---------------------------------------------------------------- config
 cp b.ini bad.ini

@@ -17,7 +17,8 @@
  *              retry = S (a trace the database failed is tried again)
  *   [log]      key = FILE (the log's note key, regctl key generate),
  *              checkpoint_interval = S, witness = VKEY (repeatable: the
- *              witnesses whose cosignatures the log takes)
+ *              witnesses whose cosignatures the log takes),
+ *              cosignature_skew = S, checkpoint_sample = N, served = FILE
  *   [witness]  key = FILE (the witness's key, regctl key generate),
  *              peers = XX YY ... (in the peers directory), interval = S
  *   [deadlines] urgent = HOURS, routine = HOURS, and per requesting State
@@ -94,6 +95,9 @@ static const struct key {
 	{ "domestic", "send_due", K_INT, F(send_due), 1, 30 * 86400, 0 },
 	{ "log", "key", K_PATH, F(log_key), 0, 0, 0 },
 	{ "log", "checkpoint_interval", K_INT, F(checkpoint_interval), 1, 86400, 0 },
+	{ "log", "cosignature_skew", K_INT, F(cosignature_skew), 1, 86400, 0 },
+	{ "log", "checkpoint_sample", K_INT, F(checkpoint_sample), 0, 1000000, 0 },
+	{ "log", "served", K_PATH, F(served_file), 0, 0, 0 },
 	{ "witness", "key", K_PATH, F(witness_key), 0, 0, 0 },
 	{ "witness", "interval", K_INT, F(witness_interval), 1, 86400, 0 },
 	{ "deadlines", "urgent", K_INT, F(urgent_hours), 1, 24 * 366, 0 },
@@ -451,6 +455,8 @@ trd_config_load(const char *path, struct trd_config *cf, reg_error *err)
 	cf->trace_workers = 2;
 	cf->retry_seconds = 10;
 	cf->checkpoint_interval = 60;
+	cf->cosignature_skew = REG_COSIG_SKEW_DEFAULT;
+	cf->checkpoint_sample = REG_LOG_CHECK_SAMPLE_DEFAULT;
 	cf->witness_interval = 60;
 	cf->urgent_hours = 24;
 	cf->routine_hours = 5 * 24;

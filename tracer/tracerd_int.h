@@ -57,6 +57,12 @@ struct trd_config {
 	int retry_seconds;		/* [workers] retry */
 	char log_key[TRD_PATH_MAX];	/* [log] key, or "" */
 	int checkpoint_interval;	/* [log] checkpoint_interval, seconds */
+	/* Issue 17: [log] cosignature_skew (seconds a witness's clock may be
+	 * off), checkpoint_sample (old leaves checked before each checkpoint)
+	 * and served (the file of the newest checkpoint served, or ""). */
+	int cosignature_skew;
+	int checkpoint_sample;
+	char served_file[TRD_PATH_MAX];
 	/* [log] witness: the witnesses' verifier keys whose cosignatures the
 	 * log takes (tracerd_witness.c). */
 	char log_witnesses[TRD_LOG_WITNESSES_MAX][TRD_VKEY_MAX];
@@ -189,6 +195,9 @@ struct trd_daemon {
 	struct event *ev_checkpoint;
 	int checkpointing;		/* a checkpoint job is queued */
 	uint64_t checkpoint_size;	/* of the latest checkpoint signed */
+	/* Why the last checkpoint was refused (the log failed its check
+	 * before signing), or "": the log endpoints answer 500 meanwhile. */
+	char log_refused[300];
 	tr__peers *peers;		/* peers_ref->peers, or NULL */
 	struct trd_peers_ref *peers_ref;
 	struct trd_witness *witness;	/* tracerd_witness.c, or NULL */

@@ -563,7 +563,8 @@ cos_job(struct trd_worker *w, void *arg)
 	if ((j->rc = trd_job_db(w, j->error, sizeof(j->error))) != 0)
 		return;
 	j->rc = reg_log_cosignature_add(w->db, wi->log_witnesses,
-	    wi->n_log_witnesses, j->body, j->len, &j->stored, &err);
+	    wi->n_log_witnesses, j->body, j->len,
+	    (uint32_t)j->c->d->cf.cosignature_skew, &j->stored, &err);
 	if (j->rc != 0)
 		snprintf(j->error, sizeof(j->error), "%.400s", err.message);
 }
@@ -588,7 +589,9 @@ cos_done(void *arg, int ran)
 		trd_logline("event=cosignature state=%s status=refused what=\"%s\"",
 		    c->id.state, q);
 		trd_problem(c, "unknown-witness", j->error, NULL);
-	} else if (j->rc == REG_ENOTFOUND || j->rc == REG_EVERIFY) {
+	} else if (j->rc == REG_ENOTFOUND || j->rc == REG_EVERIFY ||
+	    j->rc == REG_ERANGE) {
+		/* REG_ERANGE: dated outside [log] cosignature_skew. */
 		trd_logline("event=cosignature state=%s status=refused what=\"%s\"",
 		    c->id.state, q);
 		trd_problem(c, "bad-cosignature", j->error, NULL);

@@ -330,17 +330,24 @@ REG_API REG_WUR int reg_cosig_body_parse(const char *body, size_t len,
  * log's own stored checkpoint of the body's origin, size and root.  A line
  * of a witness not among them is REG_EKEY; a checkpoint this log never
  * signed is REG_ENOTFOUND; a cosignature that does not verify is
- * REG_EVERIFY; nothing is stored then.  A cosignature already stored is
- * not stored twice.  *stored (may be NULL) receives the lines newly stored.
+ * REG_EVERIFY; a cosignature dated more than skew seconds after the
+ * database's clock, or more than skew seconds before the checkpoint was
+ * signed, is REG_ERANGE (c2sp.org/tlog-cosignature: the timestamp is when
+ * the witness cosigned; REG_COSIG_SKEW_DEFAULT is a sensible skew);
+ * nothing is stored then.  A cosignature already stored is not stored
+ * twice.  *stored (may be NULL) receives the lines newly stored.
  */
+#define REG_COSIG_SKEW_DEFAULT 600
 REG_API REG_WUR int reg_log_cosignature_add(reg_ctx *ctx,
     reg_key *const *witnesses, size_t n, const char *body, size_t len,
-    size_t *stored, reg_error *err);
+    uint32_t skew, size_t *stored, reg_error *err);
 /* As reg_log_latest_checkpoint(), with the latest cosignature of each
  * witness gathered for that checkpoint appended to the note as signature
- * lines. */
-REG_API REG_WUR int reg_log_latest_cosigned(reg_ctx *ctx, char **note,
-    struct reg_checkpoint *cp, reg_error *err);
+ * lines: of each witness the one that arrived last among those dated
+ * within skew seconds of their arrival and not more than skew seconds
+ * before the checkpoint was signed. */
+REG_API REG_WUR int reg_log_latest_cosigned(reg_ctx *ctx, uint32_t skew,
+    char **note, struct reg_checkpoint *cp, reg_error *err);
 
 /* What a witness knows of one peer State's log (its own tables). */
 struct reg_witness_peer {
@@ -476,6 +483,21 @@ REG_API REG_WUR int reg_log_entries(reg_ctx *ctx, uint64_t start, uint64_t end,
  */
 REG_API REG_WUR int reg_log_checkpoint(reg_ctx *ctx, const reg_key *key,
     char **note, struct reg_checkpoint *cp, reg_error *err);
+/*
+ * As reg_log_checkpoint(), checking the log before it signs: every leaf
+ * added since the latest checkpoint against its stored hash and subtree
+ * hashes, the new root recomputed from those leaves on top of the latest
+ * checkpoint's tree, each record row behind them re-encoded to its leaf;
+ * and sample leaves of the latest checkpoint's tree drawn at random, each
+ * re-hashed and proven against the latest checkpoint's root, with its
+ * record re-encoded.  A mismatch signs nothing and is REG_EVERIFY naming
+ * the leaf (run `regctl log verify`).  reg_log_checkpoint() samples
+ * REG_LOG_CHECK_SAMPLE_DEFAULT leaves.
+ */
+#define REG_LOG_CHECK_SAMPLE_DEFAULT 64
+REG_API REG_WUR int reg_log_checkpoint_checked(reg_ctx *ctx,
+    const reg_key *key, uint64_t sample, char **note,
+    struct reg_checkpoint *cp, reg_error *err);
 /* The latest stored checkpoint, without making one (REG_ENOTFOUND if
  * none). */
 REG_API REG_WUR int reg_log_latest_checkpoint(reg_ctx *ctx, char **note,
@@ -493,11 +515,22 @@ struct reg_log_report {
  * Verifies the whole log: every leaf hash against its leaf, every stored
  * node against its children, no gap in the indexes, every checkpoint's
  * signature by key (a public key is enough), its root against the stored
- * tree, and sizes that never shrink.  Returns 0 when everything holds, or
+ * tree, and sizes that never shrink, and that every checkpoint a witness
+ * cosigned is still stored.  Returns 0 when everything holds, or
  * REG_EVERIFY with the first failure named in err and in *rep.
  */
 REG_API REG_WUR int reg_log_verify(reg_ctx *ctx, const reg_key *key,
     struct reg_log_report *rep, reg_error *err);
+/*
+ * Checks a checkpoint the log served (a signed note kept outside the
+ * database, e.g. the file of tracerd's [log] served): it must be signed by
+ * key, name key's origin and still be stored.  A removed checkpoint is
+ * REG_EVERIFY naming its size and root; *seq (may be NULL) receives the
+ * stored checkpoint's seq, else -1.  reg_log_verify() itself also fails
+ * when a witness's stored cosignature names a checkpoint that is gone.
+ */
+REG_API REG_WUR int reg_log_verify_served(reg_ctx *ctx, const reg_key *key,
+    const char *note, int64_t *seq, reg_error *err);
 
 /*
  * UUIDs (RFC 9562).  New records get version 7 (time-ordered).
