@@ -66,6 +66,7 @@ directory = peers.ini
 [log]
 key = $logkey
 checkpoint_interval = 10
+served = served.note
 INI
 # A trace request from NL for a weapon of the sample records, misread
 # (O for 0, I for 1), with a new id each time.

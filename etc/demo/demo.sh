@@ -249,6 +249,9 @@ write_config() {
 			echo "[log]"
 			echo "key = log.key"
 			echo "checkpoint_interval = ${DEMO_CHECKPOINT_INTERVAL:-2}"
+			# The newest checkpoint served, kept outside the database
+			# (regctl log verify --served).
+			echo "served = served.note"
 			if is_witness $s; then
 				for w in $WITNESSES; do
 					[ $w = $s ] || echo "witness = $(cat "$DEMO_DIR/$w/witness.vkey")"
