@@ -1,0 +1,443 @@
+/*
+ * The trace engine's read model (trace_weapon, migration 0011) against the
+ * records it copies.
+ *
+ * The read model is written by triggers, not sealed in the log: a
+ * superuser can rewrite it without touching a record.  Two checks keep it
+ * honest.
+ *
+ *  - reg__readmodel_verify(), the last step of reg_log_verify(): every
+ *    weapon's row is derived again from the records (which the log
+ *    verification has just checked against their leaves, in the same
+ *    snapshot) and compared with the stored row record by record, in the
+ *    trace engine's own reading of the stored literals.  One streamed
+ *    query, one weapon in memory at a time.
+ *
+ *  - reg_weapon_records(), for the trace engine at answer time: every
+ *    record of the weapons it is about to answer about, each with its leaf
+ *    derived again from its row and compared with the stored leaf and the
+ *    stored leaf hash, so that the engine can compare what it serves with
+ *    what the log proves.  One query.
+ *
+ * Neither trusts a function of the database that a superuser could
+ * redefine (reg_trace_rec(), the triggers): the records are read column by
+ * column and the comparison is made here.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <openssl/crypto.h>
+
+#include "record_int.h"
+
+/* ------------------------------------------------------ the read model */
+
+/* trace_rec's fields, in its order (migration 0011). */
+#define RM_COLS 31
+#define RM_LOG_INDEX 30
+static const char *const rm_field[RM_COLS] = {
+	"kind", "weapon_id", "manufacturer_id", "model", "type", "calibre",
+	"serial", "country", "year", "text", "location", "new_serial", "id",
+	"seq", "what", "event_date", "from_party", "to_party", "licence_number",
+	"licence_issued", "licence_expires", "euc_ref", "export_country",
+	"import_country", "transit", "final_recipient", "certificate",
+	"corrects", "reason", "note", "log_index"
+};
+
+#define N2 "NULL, NULL"
+#define N5 "NULL, NULL, NULL, NULL, NULL"
+#define N15 N5 ", " N5 ", " N5
+
+/*
+ * Each weapon (or each read-model row without one): the search key and
+ * the records as the read model should hold them, each a JSON array of
+ * trace_rec's fields as text in its order; and the row the read model
+ * holds, its literals as a JSON array of strings.  The records' fields are
+ * written as migration 0011's reg_trace_rec() writes them (DateStyle ISO,
+ * which the caller sets).
+ */
+static const char rm_sql[] =
+    "SELECT coalesce(w.id, t.weapon_id)::text, "
+    "translate(w.serial_norm, 'D7', '01'), "
+    "CASE WHEN w.id IS NOT NULL THEN json_build_array(json_build_array('w', "
+    "w.id::text, w.manufacturer_id::text, w.model, w.type, w.calibre, w.serial, "
+    "w.country_of_manufacture::text, w.year_of_manufacture::text, " N5 ", "
+    N15 ", NULL, w.log_index::text)) END, "
+    "(SELECT json_agg(x.r ORDER BY x.i) FROM ("
+    "SELECT m.log_index, json_build_array('m', m.weapon_id::text, " N5 ", "
+    "m.country::text, m.year::text, m.text, m.location, m.new_serial, " N2 ", "
+    "m.kind, " N15 ", m.log_index::text) FROM marking m WHERE m.weapon_id = w.id "
+    "UNION ALL SELECT c.log_index, json_build_array('c', c.weapon_id::text, "
+    "NULL, NULL, NULL, NULL, c.serial, " N5 ", " N2 ", c.kind, " N15 ", "
+    "c.log_index::text) FROM component c WHERE c.weapon_id = w.id "
+    "UNION ALL SELECT e.log_index, json_build_array('e', e.weapon_id::text, "
+    N5 ", " N5 ", e.id::text, e.seq::text, e.kind, e.event_date::text, "
+    "e.from_party::text, e.to_party::text, e.licence_number, "
+    "e.licence_issued::text, e.licence_expires::text, e.euc_ref, "
+    "e.export_country::text, e.import_country::text, "
+    "array_to_string(e.transit_countries, ','), e.final_recipient, "
+    "e.certificate, e.corrects::text, e.reason, e.note, e.log_index::text) "
+    "FROM event e WHERE e.weapon_id = w.id) AS x (i, r)), "
+    "t.weapon_id IS NOT NULL, t.key, to_json(t.recs) "
+    "FROM weapon w FULL JOIN trace_weapon t ON t.weapon_id = w.id";
+
+/* One record: its fields (v NULL for NULL) and log index. */
+struct rm_rec {
+	const char *v[RM_COLS];
+	size_t len[RM_COLS];
+	long long li;		/* -1 when it has none that reads */
+	char *buf;		/* unescaped fields of a stored literal */
+};
+
+static long long
+rm_index(const struct rm_rec *r)
+{
+	const char *v = r->v[RM_LOG_INDEX];
+	long long x = 0;
+	size_t i;
+
+	if (v == NULL || r->len[RM_LOG_INDEX] == 0 || r->len[RM_LOG_INDEX] > 18)
+		return -1;
+	for (i = 0; i < r->len[RM_LOG_INDEX]; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		x = x * 10 + (v[i] - '0');
+	}
+	return x;
+}
+
+/*
+ * Reads a trace_rec literal as the trace engine reads it (tracer/fetch.c,
+ * read_record()): "(f,f,...)", a field quoted when it must be, "" and \
+ * escaping inside; nothing for NULL.  0, or 1 when it is not one.
+ */
+static int
+rm_parse(struct rm_rec *out, const char *p, size_t len)
+{
+	size_t i = 1, end = len - 1, n = 0;
+	int col = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->li = -1;
+	if (len < 2 || p[0] != '(' || p[end] != ')')
+		return 1;
+	if ((out->buf = malloc(len)) == NULL)
+		return -1;
+	for (;;) {
+		size_t start = i;
+
+		if (col == RM_COLS)
+			return 1;
+		while (i < end && p[i] != ',' && p[i] != '"' && p[i] != '\\')
+			i++;
+		if (i < end && p[i] != ',') {
+			int quoted = 0;
+			size_t from = n;
+
+			for (i = start; i < end && (quoted || p[i] != ','); ) {
+				if (p[i] == '"' && quoted && i + 1 < end && p[i + 1] == '"') {
+					out->buf[n++] = '"';
+					i += 2;
+				} else if (p[i] == '"') {
+					quoted = !quoted;
+					i++;
+				} else if (p[i] == '\\' && i + 1 < end) {
+					out->buf[n++] = p[i + 1];
+					i += 2;
+				} else {
+					out->buf[n++] = p[i++];
+				}
+			}
+			if (quoted)
+				return 1;
+			out->v[col] = out->buf + from;
+			out->len[col] = n - from;
+		} else {
+			out->v[col] = i == start ? NULL : p + start;
+			out->len[col] = i - start;
+		}
+		col++;
+		if (i >= end)
+			break;
+		i++;				/* the comma */
+	}
+	if (col != RM_COLS)
+		return 1;
+	out->li = rm_index(out);
+	return 0;
+}
+
+static int
+rm_cmp(const void *x, const void *y)
+{
+	const struct rm_rec *p = x, *q = y;
+
+	return (p->li > q->li) - (p->li < q->li);
+}
+
+/* A record named for a message: "event (seq 3)", "marking (import)". */
+static void
+rm_name(const struct rm_rec *r, char *out, size_t outlen)
+{
+	char kind = r->v[0] != NULL && r->len[0] == 1 ? r->v[0][0] : '?';
+	int wl = r->v[14] != NULL && r->len[14] < 40 ? (int)r->len[14] : 0;
+	int sl = r->v[13] != NULL && r->len[13] < 12 ? (int)r->len[13] : 0;
+
+	if (kind == 'w')
+		snprintf(out, outlen, "weapon record");
+	else if (kind == 'm')
+		snprintf(out, outlen, "marking (%.*s)", wl, wl ? r->v[14] : "");
+	else if (kind == 'c')
+		snprintf(out, outlen, "component (%.*s)", wl, wl ? r->v[14] : "");
+	else if (kind == 'e')
+		snprintf(out, outlen, "event (seq %.*s)", sl, sl ? r->v[13] : "?");
+	else
+		snprintf(out, outlen, "record of kind '%c'", kind);
+}
+
+/* A field's value for a message, cut short. */
+static void
+rm_show(const struct rm_rec *r, int col, char *out, size_t outlen)
+{
+	if (r->v[col] == NULL)
+		snprintf(out, outlen, "NULL");
+	else
+		snprintf(out, outlen, "'%.*s'%s", r->len[col] > 60 ? 60 :
+		    (int)r->len[col], r->v[col], r->len[col] > 60 ? "..." : "");
+}
+
+/* What was found so far. */
+struct rm_state {
+	char first[700];	/* the first difference */
+	int64_t first_index;	/* its leaf, or -1 */
+	uint64_t weapons;	/* weapons compared */
+	uint64_t differ;	/* weapons that differ */
+};
+
+static void
+rm_differ(struct rm_state *st, int64_t li, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+rm_differ(struct rm_state *st, int64_t li, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (st->first[0] != '\0')
+		return;
+	va_start(ap, fmt);
+	vsnprintf(st->first, sizeof(st->first), fmt, ap);
+	va_end(ap);
+	st->first_index = li;
+}
+
+/*
+ * Compares one weapon's records (want, from the records, nw of them) with
+ * its read-model row (have, nh): both sorted by log index here.  1 when
+ * they differ (the first difference noted in st), 0 when they agree.
+ */
+static int
+rm_compare(struct rm_state *st, const char *id, struct rm_rec *want, size_t nw,
+    struct rm_rec *have, size_t nh)
+{
+	char what[64], a[80], b[80];
+	size_t i = 0, k = 0;
+	int c;
+
+	qsort(want, nw, sizeof(*want), rm_cmp);
+	qsort(have, nh, sizeof(*have), rm_cmp);
+	while (i < nw || k < nh) {
+		if (k < nh && have[k].li < 0) {
+			rm_differ(st, -1, "read model (trace_weapon), weapon %s: a record "
+			    "without a log index that reads, not in the records", id);
+			return 1;
+		}
+		if (k >= nh || (i < nw && want[i].li < have[k].li)) {
+			rm_name(&want[i], what, sizeof(what));
+			rm_differ(st, want[i].li, "read model (trace_weapon), weapon %s: "
+			    "its %s at leaf %lld is missing from the read model", id, what,
+			    want[i].li);
+			return 1;
+		}
+		if (i >= nw || have[k].li < want[i].li) {
+			rm_name(&have[k], what, sizeof(what));
+			rm_differ(st, have[k].li, "read model (trace_weapon), weapon %s: "
+			    "it holds a%s %s at leaf %lld that is not in the records", id,
+			    k > 0 && have[k - 1].li == have[k].li ? " second" : "", what,
+			    have[k].li);
+			return 1;
+		}
+		for (c = 0; c < RM_COLS; c++)
+			if ((want[i].v[c] == NULL) != (have[k].v[c] == NULL) ||
+			    want[i].len[c] != have[k].len[c] || (want[i].v[c] != NULL &&
+			    memcmp(want[i].v[c], have[k].v[c], want[i].len[c]) != 0)) {
+				rm_name(&want[i], what, sizeof(what));
+				rm_show(&have[k], c, a, sizeof(a));
+				rm_show(&want[i], c, b, sizeof(b));
+				rm_differ(st, want[i].li, "read model (trace_weapon), weapon "
+				    "%s: its %s at leaf %lld differs from the records in %s: "
+				    "%s where the records have %s", id, what, want[i].li,
+				    rm_field[c], a, b);
+				return 1;
+			}
+		i++;
+		k++;
+	}
+	return 0;
+}
+
+/* Compares one row of rm_sql's result.  0, or REG_ENOMEM. */
+static int
+rm_row(struct rm_state *st, PGresult *res)
+{
+	const char *id = PQgetvalue(res, 0, 0);
+	json_t *w = NULL, *o = NULL, *h = NULL, *x;
+	struct rm_rec *want = NULL, *have = NULL;
+	size_t nw = 0, nh = 0, i, j, n;
+	int r = 0, differ = 0, hasrow = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+
+	st->weapons++;
+	if (PQgetisnull(res, 0, 2)) {
+		rm_differ(st, -1, "read model (trace_weapon): it has a row for weapon "
+		    "%s, which the records do not have", id);
+		st->differ++;
+		return 0;
+	}
+	if (!hasrow) {
+		rm_differ(st, -1, "read model (trace_weapon): weapon %s has no row in "
+		    "it", id);
+		st->differ++;
+		return 0;
+	}
+	if (strcmp(PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 5)) != 0 ||
+	    PQgetisnull(res, 0, 5)) {
+		rm_differ(st, -1, "read model (trace_weapon), weapon %s: its row is "
+		    "under search key '%.40s' where its serial's key is '%.40s'", id,
+		    PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 1));
+		differ = 1;
+	}
+	w = json_loads(PQgetvalue(res, 0, 2), 0, NULL);
+	if (!PQgetisnull(res, 0, 3))
+		o = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
+	if (!PQgetisnull(res, 0, 6))
+		h = json_loads(PQgetvalue(res, 0, 6), 0, NULL);
+	n = json_array_size(w) + json_array_size(o);
+	if (w == NULL || (!PQgetisnull(res, 0, 3) && o == NULL) ||
+	    (want = calloc(n ? n : 1, sizeof(*want))) == NULL ||
+	    (have = calloc(json_array_size(h) ? json_array_size(h) : 1,
+	    sizeof(*have))) == NULL) {
+		r = REG_ENOMEM;
+		goto out;
+	}
+	/* The records, as the read model should hold them. */
+	for (j = 0; j < 2; j++) {
+		json_t *arr = j == 0 ? w : o;
+
+		json_array_foreach(arr, i, x) {
+			struct rm_rec *rec = &want[nw++];
+			int c;
+
+			rec->li = -1;
+			for (c = 0; c < RM_COLS; c++) {
+				json_t *v = json_array_get(x, (size_t)c);
+
+				if (json_is_string(v)) {
+					rec->v[c] = json_string_value(v);
+					rec->len[c] = json_string_length(v);
+				}
+			}
+			rec->li = rm_index(rec);
+		}
+	}
+	/* The row as stored, read as the engine reads it. */
+	if (!differ && !json_is_array(h)) {
+		rm_differ(st, -1, "read model (trace_weapon), weapon %s: its row "
+		    "holds no array of records", id);
+		differ = 1;
+	}
+	if (!differ) {
+		json_array_foreach(h, i, x) {
+			int pr = json_is_string(x) ? rm_parse(&have[nh],
+			    json_string_value(x), json_string_length(x)) : 1;
+
+			nh++;
+			if (pr < 0) {
+				r = REG_ENOMEM;
+				goto out;
+			}
+			if (pr > 0) {
+				rm_differ(st, -1, "read model (trace_weapon), weapon %s: "
+				    "its record %zu is not a record literal", id, i + 1);
+				differ = 1;
+				break;
+			}
+		}
+	}
+	if (!differ)
+		differ = rm_compare(st, id, want, nw, have, nh);
+	if (differ)
+		st->differ++;
+out:
+	for (i = 0; have != NULL && i < nh; i++)
+		free(have[i].buf);
+	free(have);
+	free(want);
+	json_decref(w);
+	json_decref(o);
+	json_decref(h);
+	return r;
+}
+
+int
+reg__readmodel_verify(reg_ctx *ctx, int64_t *bad_index, reg_error *err)
+{
+	struct rm_state st;
+	PGresult *res;
+	int r = 0, s;
+
+	memset(&st, 0, sizeof(st));
+	st.first_index = -1;
+	/* Databases of an older schema have no read model. */
+	res = reg__exec(ctx, "SELECT to_regclass('trace_weapon') IS NOT NULL", 0,
+	    NULL, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot look up the read model");
+		PQclear(res);
+		return r;
+	}
+	s = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!s)
+		return 0;
+	/* Dates as the triggers write them. */
+	if ((r = reg__exec_cmd(ctx, "SET LOCAL DateStyle = 'ISO, YMD'", err)) != 0)
+		return r;
+	if (PQsendQueryParams(ctx->conn, rm_sql, 0, NULL, NULL, NULL, NULL, 0) != 1)
+		return reg__fail_pg(err, ctx->conn, NULL, "cannot read the read model");
+	PQsetSingleRowMode(ctx->conn);
+	while ((res = PQgetResult(ctx->conn)) != NULL) {
+		s = PQresultStatus(res);
+		if (s == PGRES_SINGLE_TUPLE && r == 0) {
+			if (rm_row(&st, res) != 0)
+				r = reg__fail(err, REG_ENOMEM, "out of memory");
+		} else if (s != PGRES_TUPLES_OK && s != PGRES_SINGLE_TUPLE && r == 0) {
+			r = reg__fail_pg(err, ctx->conn, res, "cannot read the read model");
+		}
+		PQclear(res);
+	}
+	if (r == 0 && st.differ > 0) {
+		if (st.first_index >= 0)
+			*bad_index = st.first_index;
+		r = reg__fail(err, REG_EVERIFY, "%s (%" PRIu64 " of %" PRIu64
+		    " weapons differ from their records)", st.first, st.differ,
+		    st.weapons);
+	}
+	return r;
+}
