@@ -441,3 +441,176 @@ reg__readmodel_verify(reg_ctx *ctx, int64_t *bad_index, reg_error *err)
 	}
 	return r;
 }
+
+/* ------------------------------------------------- a weapon's records */
+
+/* The record types a weapon has, the column naming the weapon in each. */
+static const struct {
+	enum reg__rectype type;
+	const char *weapon_col;
+} wr_types[] = {
+	{ REC_WEAPON, "r.id" },
+	{ REC_MARKING, "r.weapon_id" },
+	{ REC_COMPONENT, "r.weapon_id" },
+	{ REC_EVENT, "r.weapon_id" },
+};
+#define WR_NTYPES (sizeof(wr_types) / sizeof(wr_types[0]))
+#define WR_COLS 21		/* the most columns of the four (event's) */
+
+/*
+ * One query for the four tables, made from their canonical SELECTs
+ * (record.c): per record, its type (wr_types' index), the weapon, its
+ * columns padded with NULLs to WR_COLS, its log index, the stored leaf and
+ * the stored leaf hash, in the order of the log.  Results come in binary:
+ * every column is text but the log index, the leaf and its hash.  NULL when out of memory
+ * (the caller frees the text).
+ */
+static char *
+wr_sql(void)
+{
+	static const char tail[] = " , r.log_index, l.leaf FROM ";
+	size_t cap = 16384, len = 0, t;
+	char *sql = malloc(cap);
+	int k;
+
+	if (sql == NULL)
+		return NULL;
+	sql[0] = '\0';
+	for (t = 0; t < WR_NTYPES; t++) {
+		const struct reg__recdef *def = &reg__recdefs[wr_types[t].type];
+		const char *cols = def->select_sql + strlen("SELECT ");
+		const char *end = strstr(cols, tail);
+		int n;
+
+		REG_ASSERT(strncmp(def->select_sql, "SELECT ", 7) == 0 && end != NULL &&
+		    def->ncols <= WR_COLS);
+		n = snprintf(sql + len, cap - len, "%sSELECT '%zu'::text, %s::text, %.*s",
+		    t > 0 ? " UNION ALL " : "", t, wr_types[t].weapon_col,
+		    (int)(end - cols), cols);
+		REG_ASSERT(n > 0 && (size_t)n < cap - len);
+		len += (size_t)n;
+		for (k = def->ncols; k < WR_COLS; k++) {
+			n = snprintf(sql + len, cap - len, ", NULL");
+			REG_ASSERT(n > 0 && (size_t)n < cap - len);
+			len += (size_t)n;
+		}
+		n = snprintf(sql + len, cap - len, ", r.log_index, l.leaf, "
+		    "substring(l.nodes FROM 1 FOR 32) FROM %s r LEFT JOIN log_entry l "
+		    "ON l.idx = r.log_index WHERE %s = ANY ($1::uuid[])", def->table,
+		    wr_types[t].weapon_col);
+		REG_ASSERT(n > 0 && (size_t)n < cap - len);
+		len += (size_t)n;
+	}
+	k = snprintf(sql + len, cap - len, " ORDER BY %d", 2 + WR_COLS + 1);
+	REG_ASSERT(k > 0 && (size_t)k < cap - len);
+	return sql;
+}
+
+const char *
+reg_weapon_record_value(const struct reg_weapon_record *rec, const char *col)
+{
+	int i;
+
+	for (i = 0; i < rec->ncols; i++)
+		if (strcmp(rec->cols[i], col) == 0)
+			return rec->values[i];
+	return NULL;
+}
+
+int
+reg_weapon_records(reg_ctx *ctx, const char *const *ids, size_t n,
+    reg_weapon_record_cb cb, void *arg, reg_error *err)
+{
+	const char *values[WR_COLS], *params[1];
+	char *sql = NULL, *arr = NULL, *leaf = NULL;
+	PGresult *res = NULL;
+	size_t i, len = 0, leaflen = 0;
+	int r = 0, row, c;
+
+	if (n == 0)
+		return 0;
+	if (n > 1000 || ids == NULL)
+		return reg__fail(err, REG_EINVAL, "at most 1000 weapons at once");
+	if ((arr = malloc(n * (REG_UUID_STR + 1) + 3)) == NULL ||
+	    (sql = wr_sql()) == NULL) {
+		r = reg__fail(err, REG_ENOMEM, "out of memory");
+		goto out;
+	}
+	arr[len++] = '{';
+	for (i = 0; i < n; i++) {
+		reg_uuid u;
+
+		if (reg_uuid_parse(ids[i], &u, NULL) != 0) {
+			r = reg__fail(err, REG_EINVAL, "'%.40s' is not a weapon id", ids[i]);
+			goto out;
+		}
+		if (i > 0)
+			arr[len++] = ',';
+		reg_uuid_format(&u, arr + len);
+		len += REG_UUID_STR - 1;
+	}
+	arr[len++] = '}';
+	arr[len] = '\0';
+	params[0] = arr;
+	res = reg__exec(ctx, sql, 1, params, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = reg__fail_pg(err, ctx->conn, res, "cannot read the weapons' records");
+		goto out;
+	}
+	for (row = 0; row < PQntuples(res) && r == 0; row++) {
+		size_t t = (size_t)atoi(PQgetvalue(res, row, 0));
+		const struct reg__recdef *def;
+		struct reg_weapon_record rec;
+		const unsigned char *b = (const unsigned char *)PQgetvalue(res, row,
+		    2 + WR_COLS);
+		uint64_t idx = 0;
+		char li[24];
+		int lc = 2 + WR_COLS + 1;
+
+		REG_ASSERT(t < WR_NTYPES && PQgetlength(res, row, 2 + WR_COLS) == 8);
+		for (c = 0; c < 8; c++)
+			idx = idx << 8 | b[c];
+		snprintf(li, sizeof(li), "%" PRIu64, idx);
+		def = &reg__recdefs[wr_types[t].type];
+		for (c = 0; c < def->ncols; c++)
+			values[c] = PQgetisnull(res, row, 2 + c) ? NULL :
+			    PQgetvalue(res, row, 2 + c);
+		if (PQgetisnull(res, row, lc)) {
+			r = reg__fail(err, REG_EVERIFY, "table %s, record %s: its leaf %s "
+			    "is not in the log", def->table, values[0], li);
+			break;
+		}
+		free(leaf);
+		leaf = NULL;
+		if ((r = reg__record_leaf(def, values, &leaf, &leaflen, err)) != 0)
+			break;
+		if ((size_t)PQgetlength(res, row, lc) != leaflen ||
+		    memcmp(PQgetvalue(res, row, lc), leaf, leaflen) != 0) {
+			r = reg__fail(err, REG_EVERIFY, "table %s, record %s (leaf %s): "
+			    "the row differs from what was sealed: it was altered",
+			    def->table, values[0], li);
+			break;
+		}
+		memset(&rec, 0, sizeof(rec));
+		reg_merkle_leaf_hash(leaf, leaflen, &rec.leaf_hash);
+		if (PQgetlength(res, row, lc + 1) != 32 ||
+		    memcmp(PQgetvalue(res, row, lc + 1), rec.leaf_hash.b, 32) != 0) {
+			r = reg__fail(err, REG_EVERIFY, "table %s, record %s: leaf %s does "
+			    "not have its stored hash", def->table, values[0], li);
+			break;
+		}
+		rec.weapon_id = PQgetvalue(res, row, 1);
+		rec.type = def->type;
+		rec.log_index = idx;
+		rec.ncols = def->ncols;
+		rec.cols = def->cols;
+		rec.values = values;
+		r = cb(arg, &rec);
+	}
+out:
+	PQclear(res);
+	free(leaf);
+	free(arr);
+	free(sql);
+	return r;
+}

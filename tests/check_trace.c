@@ -1117,6 +1117,7 @@ tamper_setup(void)
 {
 	registry_setup();
 	tu_exec(ci, "CREATE TABLE pristine_rm AS SELECT * FROM trace_weapon");
+	tu_exec(ci, "CREATE TABLE pristine_nodes AS SELECT idx, nodes FROM log_entry");
 }
 
 /* Before each test: the read model and the export as they were written
@@ -1129,6 +1130,9 @@ tamper_conn_setup(void)
 	    "SELECT * FROM pristine_rm");
 	tu_exec(ci, "SET session_replication_role = replica; UPDATE event SET "
 	    "import_country = 'KE' WHERE kind = 'export' AND weapon_id = " W3);
+	tu_exec(ci, "SET session_replication_role = replica; UPDATE log_entry l "
+	    "SET nodes = p.nodes FROM pristine_nodes p WHERE p.idx = l.idx AND "
+	    "p.nodes <> l.nodes");
 }
 
 /* reg_log_verify() of the fixture's registry: its code, its message in
@@ -1218,6 +1222,8 @@ START_TEST(trace_keeps_export_dropped_from_read_model)
 	size_t i;
 	int exports = 0;
 
+	long before = tr__readmodel_mismatches;
+
 	tu_exec(ci, W3_RM "(SELECT array_agg(r) FROM unnest(recs) r WHERE "
 	    "(r::trace_rec).what IS DISTINCT FROM 'export') WHERE weapon_id = " W3);
 	if (trace_w3(&r, &err) == 0) {
@@ -1234,8 +1240,53 @@ START_TEST(trace_keeps_export_dropped_from_read_model)
 		ck_assert_str_eq(c->referral->importing_state, "KE");
 		ck_assert_int_eq(c->n_history, 3);
 	} else {
-		ck_assert_int_eq(err.code, REG_EVERIFY);
+		ck_abort_msg("refused: %s", err.message);
 	}
+	/* Answered from the records, once the read model was found wrong. */
+	ck_assert_int_eq(tr__readmodel_mismatches, before + 1);
+	proto_response_free(r);
+}
+END_TEST
+
+/* Untampered, the answer is the read model's (no second reading), every
+ * event checked against its leaf, every proof from that leaf. */
+START_TEST(trace_checked_untampered)
+{
+	reg_error err = REG_ERROR_INIT;
+	proto_response *r = NULL;
+	long before = tr__readmodel_mismatches, fallbacks = tr__db_rows_fallbacks;
+	size_t i;
+
+	must(trace_w3(&r, &err), &err);
+	ck_assert_str_eq(r->status, "found");
+	ck_assert_int_eq(r->candidates[0].n_history, 3);
+	for (i = 0; i < r->candidates[0].n_history; i++)
+		ck_assert_ptr_nonnull(r->candidates[0].history[i].inclusion_proof);
+	ck_assert_int_eq(tr__readmodel_mismatches, before);
+	ck_assert_int_eq(tr__db_rows_fallbacks, fallbacks);
+	proto_response_free(r);
+}
+END_TEST
+
+/* A stored hash of the tree beside the export's leaf altered: the export's
+ * inclusion proof, made from the stored tree, no longer leads to the
+ * checkpoint's root, and the trace is refused rather than signed with it. */
+START_TEST(trace_refuses_proof_from_altered_tree)
+{
+	reg_error err = REG_ERROR_INIT;
+	proto_response *r = NULL;
+	int rc;
+
+	/* The subtree of two leaves beside the export's pair, kept with its
+	 * right leaf (odd: the second hash it keeps). */
+	tu_exec(ci, "SET session_replication_role = replica; UPDATE log_entry SET "
+	    "nodes = overlay(nodes PLACING sha256('x'::bytea) FROM 33 FOR 32) "
+	    "WHERE idx = (SELECT (log_index # 2) | 1 FROM event WHERE kind = "
+	    "'export' AND weapon_id = " W3 ")");
+	rc = trace_w3(&r, &err);
+	ck_assert_msg(rc == REG_EVERIFY, "not refused (%d): %s", rc, err.message);
+	ck_assert_msg(strstr(err.message, "inclusion proof") != NULL, "%s",
+	    err.message);
 	proto_response_free(r);
 }
 END_TEST
@@ -1261,10 +1312,11 @@ START_TEST(trace_refuses_edited_event)
 		    strcmp(c->referral->importing_state, "KE") != 0,
 		    "the read model's copy of the edited export is served as proven "
 		    "(referral to %s)", c->referral->importing_state);
-	} else {
-		ck_assert_int_eq(rc, REG_EVERIFY);
-		ck_assert_msg(strstr(err.message, "leaf") != NULL, "%s", err.message);
 	}
+	/* Refused, naming the altered record. */
+	ck_assert_msg(rc == REG_EVERIFY, "not refused (%d): %s", rc, err.message);
+	ck_assert_msg(strstr(err.message, "table event") != NULL &&
+	    strstr(err.message, "altered") != NULL, "%s", err.message);
 	proto_response_free(r);
 	tu_exec(ci, "SET session_replication_role = replica; UPDATE event SET "
 	    "import_country = 'KE' WHERE kind = 'export' AND weapon_id = " W3);
@@ -1310,6 +1362,8 @@ suite(void)
 	tcase_add_unchecked_fixture(t, tamper_setup, registry_teardown);
 	tcase_add_checked_fixture(t, tamper_conn_setup, conn_teardown);
 	tcase_add_test(t, verify_names_read_model_difference);
+	tcase_add_test(t, trace_checked_untampered);
+	tcase_add_test(t, trace_refuses_proof_from_altered_tree);
 	tcase_add_test(t, trace_keeps_export_dropped_from_read_model);
 	tcase_add_test(t, trace_refuses_edited_event);
 	suite_add_tcase(s, t);

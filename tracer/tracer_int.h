@@ -114,6 +114,8 @@ struct tr__event {
 	char *reason;
 	char *note;
 	int64_t log_index;
+	struct reg_hash leaf_hash;	/* of its leaf, by tr__check_answer() */
+	int sealed;			/* ... which compared it with the leaf */
 	int corrects_seq;		/* filled by tr__chain_analyse */
 	int corrected_by_seq;
 };
@@ -229,6 +231,26 @@ int tr__db_near(reg_ctx *ctx, struct tr__arena *a, const char *key,
 /* Reads the details of the candidates list[0..n) that have none yet. */
 int tr__db_details(reg_ctx *ctx, struct tr__arena *a, struct tr__cand **list,
     int n, reg_error *err);
+/*
+ * Compares what will be served of the candidates list[0..n) (their
+ * identity, markings, components and events, wherever they were read
+ * from) with their records as the log sealed them (reg_weapon_records():
+ * each record's leaf derived again from its row equals the stored leaf):
+ * every record there is served, nothing served is not there, and every
+ * field served is the sealed one.  Each event gets its leaf's hash, for
+ * its inclusion proof to be checked against.  0 when all agree;
+ * REG_EVERIFY when they do not (err names the first difference): *records
+ * is then 1 when the records themselves do not hold (an altered row, a
+ * leaf that is not its hash's; nothing can be answered), 0 when only what
+ * was read differs from them (the read model; reading the records again
+ * may answer).
+ */
+int tr__check_answer(reg_ctx *ctx, struct tr__cand **list, int n,
+    int *records, reg_error *err);
+/* How often a trace found the read model's copy of a weapon not what the
+ * log sealed and read the records instead (for the tests and metrics). */
+extern _Atomic long tr__readmodel_mismatches;
+
 /* Points the events of list[0..n) at their parties, reading the ones the
  * cache lacks. */
 int tr__db_parties(reg_ctx *ctx, struct tr__party_cache *pc,
