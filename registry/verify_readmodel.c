@@ -27,6 +27,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,37 +57,43 @@ static const char *const rm_field[RM_COLS] = {
 #define N15 N5 ", " N5 ", " N5
 
 /*
- * Each weapon (or each read-model row without one): the search key and
- * the records as the read model should hold them, each a JSON array of
- * trace_rec's fields as text in its order; and the row the read model
- * holds, its literals as a JSON array of strings.  The records' fields are
- * written as migration 0011's reg_trace_rec() writes them (DateStyle ISO,
- * which the caller sets).
+ * The weapons whose read-model row may differ from their records: the
+ * records' literals are written here as migration 0011's reg_trace_rec()
+ * writes them (anonymous rows of the same values, so the same text by
+ * record_out, with DateStyle ISO, which the caller sets) and the arrays are
+ * compared in the order of the log.  The records come as one merge of the
+ * four tables' weapon-id indexes, grouped one weapon at a time, so that
+ * memory stays bounded; only the weapons that differ are sent, with both
+ * arrays (as JSON arrays of strings) for rm_row() to name the difference:
+ *  0 weapon id, 1 its serial's key, 2 it has records, 3 their literals,
+ *  4 it has a row, 5 the row's key, 6 the row's literals.
+ * A row whose records are only in another order is sent too, and found
+ * equal.
  */
 static const char rm_sql[] =
-    "SELECT coalesce(w.id, t.weapon_id)::text, "
-    "translate(w.serial_norm, 'D7', '01'), "
-    "CASE WHEN w.id IS NOT NULL THEN json_build_array(json_build_array('w', "
-    "w.id::text, w.manufacturer_id::text, w.model, w.type, w.calibre, w.serial, "
-    "w.country_of_manufacture::text, w.year_of_manufacture::text, " N5 ", "
-    N15 ", NULL, w.log_index::text)) END, "
-    "(SELECT json_agg(x.r ORDER BY x.i) FROM ("
-    "SELECT m.log_index, json_build_array('m', m.weapon_id::text, " N5 ", "
-    "m.country::text, m.year::text, m.text, m.location, m.new_serial, " N2 ", "
-    "m.kind, " N15 ", m.log_index::text) FROM marking m WHERE m.weapon_id = w.id "
-    "UNION ALL SELECT c.log_index, json_build_array('c', c.weapon_id::text, "
+    "SELECT coalesce(d.wid, t.weapon_id)::text, d.key, d.wid IS NOT NULL, "
+    "to_json(d.recs), t.weapon_id IS NOT NULL, t.key, to_json(t.recs) "
+    "FROM (SELECT u.wid, max(u.key) AS key, array_agg(u.r ORDER BY u.li) AS recs "
+    "FROM (SELECT w.id AS wid, translate(w.serial_norm, 'D7', '01') AS key, "
+    "w.log_index AS li, ROW('w', w.id, w.manufacturer_id, w.model, w.type, "
+    "w.calibre, w.serial, w.country_of_manufacture::text, w.year_of_manufacture, "
+    N5 ", " N15 ", NULL, w.log_index)::text AS r FROM weapon w "
+    "UNION ALL SELECT m.weapon_id, NULL, m.log_index, ROW('m', m.weapon_id, "
+    N5 ", m.country::text, m.year, m.text, m.location, m.new_serial, " N2 ", "
+    "m.kind, " N15 ", m.log_index)::text FROM marking m "
+    "UNION ALL SELECT c.weapon_id, NULL, c.log_index, ROW('c', c.weapon_id, "
     "NULL, NULL, NULL, NULL, c.serial, " N5 ", " N2 ", c.kind, " N15 ", "
-    "c.log_index::text) FROM component c WHERE c.weapon_id = w.id "
-    "UNION ALL SELECT e.log_index, json_build_array('e', e.weapon_id::text, "
-    N5 ", " N5 ", e.id::text, e.seq::text, e.kind, e.event_date::text, "
-    "e.from_party::text, e.to_party::text, e.licence_number, "
-    "e.licence_issued::text, e.licence_expires::text, e.euc_ref, "
+    "c.log_index)::text FROM component c "
+    "UNION ALL SELECT e.weapon_id, NULL, e.log_index, ROW('e', e.weapon_id, "
+    N5 ", " N5 ", e.id, e.seq, e.kind, e.event_date, e.from_party, e.to_party, "
+    "e.licence_number, e.licence_issued, e.licence_expires, e.euc_ref, "
     "e.export_country::text, e.import_country::text, "
     "array_to_string(e.transit_countries, ','), e.final_recipient, "
-    "e.certificate, e.corrects::text, e.reason, e.note, e.log_index::text) "
-    "FROM event e WHERE e.weapon_id = w.id) AS x (i, r)), "
-    "t.weapon_id IS NOT NULL, t.key, to_json(t.recs) "
-    "FROM weapon w FULL JOIN trace_weapon t ON t.weapon_id = w.id";
+    "e.certificate, e.corrects, e.reason, e.note, e.log_index)::text "
+    "FROM event e) AS u GROUP BY u.wid) AS d "
+    "FULL JOIN trace_weapon t ON t.weapon_id = d.wid "
+    "WHERE d.wid IS NULL OR t.weapon_id IS NULL OR t.key IS DISTINCT FROM d.key "
+    "OR t.recs IS DISTINCT FROM d.recs";
 
 /* One record: its fields (v NULL for NULL) and log index. */
 struct rm_rec {
@@ -217,7 +224,6 @@ rm_show(const struct rm_rec *r, int col, char *out, size_t outlen)
 struct rm_state {
 	char first[700];	/* the first difference */
 	int64_t first_index;	/* its leaf, or -1 */
-	uint64_t weapons;	/* weapons compared */
 	uint64_t differ;	/* weapons that differ */
 };
 
@@ -293,104 +299,97 @@ rm_compare(struct rm_state *st, const char *id, struct rm_rec *want, size_t nw,
 	return 0;
 }
 
-/* Compares one row of rm_sql's result.  0, or REG_ENOMEM. */
+/* Parses a JSON array of literals (as rm_sql sends them) into *out, *n
+ * of them.  0; 1 when one is not a literal (its number in *bad); -1 out of
+ * memory. */
+static int
+rm_parse_all(json_t *arr, struct rm_rec **out, size_t *n, size_t *bad)
+{
+	size_t i, cap = json_array_size(arr);
+	json_t *x;
+	int r;
+
+	*n = 0;
+	if ((*out = calloc(cap ? cap : 1, sizeof(**out))) == NULL)
+		return -1;
+	json_array_foreach(arr, i, x) {
+		r = json_is_string(x) ? rm_parse(&(*out)[*n], json_string_value(x),
+		    json_string_length(x)) : 1;
+		(*n)++;
+		if (r != 0) {
+			*bad = i + 1;
+			return r;
+		}
+	}
+	return 0;
+}
+
+static void
+rm_free_all(struct rm_rec *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; r != NULL && i < n; i++)
+		free(r[i].buf);
+	free(r);
+}
+
+/* Names the difference of one row of rm_sql's result.  0, or REG_ENOMEM. */
 static int
 rm_row(struct rm_state *st, PGresult *res)
 {
 	const char *id = PQgetvalue(res, 0, 0);
-	json_t *w = NULL, *o = NULL, *h = NULL, *x;
+	json_t *w = NULL, *h = NULL;
 	struct rm_rec *want = NULL, *have = NULL;
-	size_t nw = 0, nh = 0, i, j, n;
-	int r = 0, differ = 0, hasrow = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+	size_t nw = 0, nh = 0, bad = 0;
+	int r = 0, differ = 0, pr;
 
-	st->weapons++;
-	if (PQgetisnull(res, 0, 2)) {
+	if (strcmp(PQgetvalue(res, 0, 2), "t") != 0) {
 		rm_differ(st, -1, "read model (trace_weapon): it has a row for weapon "
 		    "%s, which the records do not have", id);
 		st->differ++;
 		return 0;
 	}
-	if (!hasrow) {
+	if (strcmp(PQgetvalue(res, 0, 4), "t") != 0) {
 		rm_differ(st, -1, "read model (trace_weapon): weapon %s has no row in "
 		    "it", id);
 		st->differ++;
 		return 0;
 	}
-	if (strcmp(PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 5)) != 0 ||
-	    PQgetisnull(res, 0, 5)) {
+	if (PQgetisnull(res, 0, 5) ||
+	    strcmp(PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 5)) != 0) {
 		rm_differ(st, -1, "read model (trace_weapon), weapon %s: its row is "
 		    "under search key '%.40s' where its serial's key is '%.40s'", id,
 		    PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 1));
-		differ = 1;
+		st->differ++;
+		return 0;
 	}
-	w = json_loads(PQgetvalue(res, 0, 2), 0, NULL);
-	if (!PQgetisnull(res, 0, 3))
-		o = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
-	if (!PQgetisnull(res, 0, 6))
-		h = json_loads(PQgetvalue(res, 0, 6), 0, NULL);
-	n = json_array_size(w) + json_array_size(o);
-	if (w == NULL || (!PQgetisnull(res, 0, 3) && o == NULL) ||
-	    (want = calloc(n ? n : 1, sizeof(*want))) == NULL ||
-	    (have = calloc(json_array_size(h) ? json_array_size(h) : 1,
-	    sizeof(*have))) == NULL) {
-		r = REG_ENOMEM;
+	w = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
+	h = PQgetisnull(res, 0, 6) ? NULL : json_loads(PQgetvalue(res, 0, 6), 0, NULL);
+	if (w == NULL || rm_parse_all(w, &want, &nw, &bad) != 0) {
+		r = REG_ENOMEM;		/* made here: always literals */
 		goto out;
 	}
-	/* The records, as the read model should hold them. */
-	for (j = 0; j < 2; j++) {
-		json_t *arr = j == 0 ? w : o;
-
-		json_array_foreach(arr, i, x) {
-			struct rm_rec *rec = &want[nw++];
-			int c;
-
-			rec->li = -1;
-			for (c = 0; c < RM_COLS; c++) {
-				json_t *v = json_array_get(x, (size_t)c);
-
-				if (json_is_string(v)) {
-					rec->v[c] = json_string_value(v);
-					rec->len[c] = json_string_length(v);
-				}
-			}
-			rec->li = rm_index(rec);
-		}
-	}
-	/* The row as stored, read as the engine reads it. */
-	if (!differ && !json_is_array(h)) {
+	if (!json_is_array(h)) {
 		rm_differ(st, -1, "read model (trace_weapon), weapon %s: its row "
 		    "holds no array of records", id);
 		differ = 1;
-	}
-	if (!differ) {
-		json_array_foreach(h, i, x) {
-			int pr = json_is_string(x) ? rm_parse(&have[nh],
-			    json_string_value(x), json_string_length(x)) : 1;
-
-			nh++;
-			if (pr < 0) {
-				r = REG_ENOMEM;
-				goto out;
-			}
-			if (pr > 0) {
-				rm_differ(st, -1, "read model (trace_weapon), weapon %s: "
-				    "its record %zu is not a record literal", id, i + 1);
-				differ = 1;
-				break;
-			}
-		}
-	}
-	if (!differ)
+	} else if ((pr = rm_parse_all(h, &have, &nh, &bad)) < 0) {
+		r = REG_ENOMEM;
+		goto out;
+	} else if (pr > 0) {
+		rm_differ(st, -1, "read model (trace_weapon), weapon %s: its record "
+		    "%zu is not a record literal", id, bad);
+		differ = 1;
+	} else {
 		differ = rm_compare(st, id, want, nw, have, nh);
+	}
 	if (differ)
 		st->differ++;
 out:
-	for (i = 0; have != NULL && i < nh; i++)
-		free(have[i].buf);
-	free(have);
-	free(want);
+	rm_free_all(have, nh);
+	rm_free_all(want, nw);
 	json_decref(w);
-	json_decref(o);
 	json_decref(h);
 	return r;
 }
@@ -435,9 +434,9 @@ reg__readmodel_verify(reg_ctx *ctx, int64_t *bad_index, reg_error *err)
 	if (r == 0 && st.differ > 0) {
 		if (st.first_index >= 0)
 			*bad_index = st.first_index;
-		r = reg__fail(err, REG_EVERIFY, "%s (%" PRIu64 " of %" PRIu64
-		    " weapons differ from their records)", st.first, st.differ,
-		    st.weapons);
+		r = reg__fail(err, REG_EVERIFY, "%s (%" PRIu64 " weapon%s differ%s "
+		    "from their records)", st.first, st.differ, st.differ == 1 ? "" :
+		    "s", st.differ == 1 ? "s" : "");
 	}
 	return r;
 }
@@ -459,7 +458,10 @@ static const struct {
 
 /*
  * One query for the four tables, made from their canonical SELECTs
- * (record.c): per record, its type (wr_types' index), the weapon, its
+ * (record.c), for one weapon (a scalar parameter: after its first runs
+ * the server keeps one generic plan; with an array of weapons it planned
+ * every run again, which took four times as long as the run): per record,
+ * its type (wr_types' index), the weapon, its
  * columns padded with NULLs to WR_COLS, its log index, the stored leaf and
  * the stored leaf hash, in the order of the log.  Results come in binary:
  * every column is text but the log index, the leaf and its hash.  NULL when out of memory
@@ -496,7 +498,7 @@ wr_sql(void)
 		}
 		n = snprintf(sql + len, cap - len, ", r.log_index, l.leaf, "
 		    "substring(l.nodes FROM 1 FOR 32) FROM %s r LEFT JOIN log_entry l "
-		    "ON l.idx = r.log_index WHERE %s = ANY ($1::uuid[])", def->table,
+		    "ON l.idx = r.log_index WHERE %s = $1::uuid", def->table,
 		    wr_types[t].weapon_col);
 		REG_ASSERT(n > 0 && (size_t)n < cap - len);
 		len += (size_t)n;
@@ -504,6 +506,81 @@ wr_sql(void)
 	k = snprintf(sql + len, cap - len, " ORDER BY %d", 2 + WR_COLS + 1);
 	REG_ASSERT(k > 0 && (size_t)k < cap - len);
 	return sql;
+}
+
+/* wr_sql()'s text, made once (the first callers may race to make it:
+ * one keeps theirs, the others free theirs). */
+static _Atomic(char *) wr_sql_text;
+
+static const char *
+wr_sql_once(void)
+{
+	char *sql = atomic_load(&wr_sql_text), *expected = NULL;
+
+	if (sql != NULL)
+		return sql;
+	if ((sql = wr_sql()) == NULL)
+		return NULL;
+	if (!atomic_compare_exchange_strong(&wr_sql_text, &expected, sql)) {
+		free(sql);
+		sql = expected;
+	}
+	return sql;
+}
+
+/*
+ * A record's leaf as reg__record_leaf() writes it, made without jansson
+ * for the common case: every value printable ASCII without '"' or '\\'
+ * (which JSON writes as it is).  Then the leaf is {"_r":"type","_v":1,
+ * and the columns in the order of their names (none sorts before "_"),
+ * compact.  0 with *len; 1 when a value is not so simple, or it would not
+ * fit in cap bytes (the caller asks reg__record_leaf() then).
+ */
+static int
+wr_leaf_fast(const struct reg__recdef *def, const char *const *values,
+    char *out, size_t cap, size_t *len)
+{
+	int order[REC_MAX_COLS], i, j, k;
+	size_t n = 0, m;
+	const char *p;
+
+	for (i = 0; i < def->ncols; i++) {
+		for (p = values[i]; p != NULL && *p != '\0'; p++)
+			if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\')
+				return 1;
+		/* Insertion into the order of the names. */
+		for (j = i; j > 0 && strcmp(def->cols[order[j - 1]], def->cols[i]) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+#define PUT(s, l) do { \
+	if ((l) > cap - n) \
+		return 1; \
+	memcpy(out + n, (s), (l)); \
+	n += (l); \
+} while (0)
+#define PUTS(lit) PUT(lit, sizeof(lit) - 1)
+	PUTS("{\"_r\":\"");
+	PUT(def->type, strlen(def->type));
+	PUTS("\",\"_v\":1");
+	for (k = 0; k < def->ncols; k++) {
+		i = order[k];
+		PUTS(",\"");
+		PUT(def->cols[i], strlen(def->cols[i]));
+		if (values[i] == NULL) {
+			PUTS("\":null");
+		} else {
+			PUTS("\":\"");
+			m = strlen(values[i]);
+			PUT(values[i], m);
+			PUTS("\"");
+		}
+	}
+	PUTS("}");
+#undef PUT
+#undef PUTS
+	*len = n;
+	return 0;
 }
 
 const char *
@@ -521,96 +598,93 @@ int
 reg_weapon_records(reg_ctx *ctx, const char *const *ids, size_t n,
     reg_weapon_record_cb cb, void *arg, reg_error *err)
 {
-	const char *values[WR_COLS], *params[1];
-	char *sql = NULL, *arr = NULL, *leaf = NULL;
+	const char *values[WR_COLS], *params[1], *sql;
+	char *leaf = NULL, id[REG_UUID_STR], fast[REG_LOG_LEAF_MAX];
 	PGresult *res = NULL;
-	size_t i, len = 0, leaflen = 0;
+	size_t i, leaflen = 0;
 	int r = 0, row, c;
 
 	if (n == 0)
 		return 0;
 	if (n > 1000 || ids == NULL)
 		return reg__fail(err, REG_EINVAL, "at most 1000 weapons at once");
-	if ((arr = malloc(n * (REG_UUID_STR + 1) + 3)) == NULL ||
-	    (sql = wr_sql()) == NULL) {
-		r = reg__fail(err, REG_ENOMEM, "out of memory");
-		goto out;
-	}
-	arr[len++] = '{';
-	for (i = 0; i < n; i++) {
+	if ((sql = wr_sql_once()) == NULL)
+		return reg__fail(err, REG_ENOMEM, "out of memory");
+	for (i = 0; i < n && r == 0; i++) {
 		reg_uuid u;
 
 		if (reg_uuid_parse(ids[i], &u, NULL) != 0) {
 			r = reg__fail(err, REG_EINVAL, "'%.40s' is not a weapon id", ids[i]);
-			goto out;
+			break;
 		}
-		if (i > 0)
-			arr[len++] = ',';
-		reg_uuid_format(&u, arr + len);
-		len += REG_UUID_STR - 1;
-	}
-	arr[len++] = '}';
-	arr[len] = '\0';
-	params[0] = arr;
-	res = reg__exec(ctx, sql, 1, params, NULL, NULL, 1);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		r = reg__fail_pg(err, ctx->conn, res, "cannot read the weapons' records");
-		goto out;
-	}
-	for (row = 0; row < PQntuples(res) && r == 0; row++) {
-		size_t t = (size_t)atoi(PQgetvalue(res, row, 0));
-		const struct reg__recdef *def;
-		struct reg_weapon_record rec;
-		const unsigned char *b = (const unsigned char *)PQgetvalue(res, row,
-		    2 + WR_COLS);
-		uint64_t idx = 0;
-		char li[24];
-		int lc = 2 + WR_COLS + 1;
+		reg_uuid_format(&u, id);
+		params[0] = id;
+		PQclear(res);
+		res = reg__exec(ctx, sql, 1, params, NULL, NULL, 1);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			r = reg__fail_pg(err, ctx->conn, res, "cannot read the records of "
+			    "weapon %s", id);
+			break;
+		}
+		for (row = 0; row < PQntuples(res) && r == 0; row++) {
+			size_t t = (size_t)atoi(PQgetvalue(res, row, 0));
+			const struct reg__recdef *def;
+			struct reg_weapon_record rec;
+			const unsigned char *b = (const unsigned char *)PQgetvalue(res, row,
+			    2 + WR_COLS);
+			uint64_t idx = 0;
+			char li[24];
+			int lc = 2 + WR_COLS + 1;
 
-		REG_ASSERT(t < WR_NTYPES && PQgetlength(res, row, 2 + WR_COLS) == 8);
-		for (c = 0; c < 8; c++)
-			idx = idx << 8 | b[c];
-		snprintf(li, sizeof(li), "%" PRIu64, idx);
-		def = &reg__recdefs[wr_types[t].type];
-		for (c = 0; c < def->ncols; c++)
-			values[c] = PQgetisnull(res, row, 2 + c) ? NULL :
-			    PQgetvalue(res, row, 2 + c);
-		if (PQgetisnull(res, row, lc)) {
-			r = reg__fail(err, REG_EVERIFY, "table %s, record %s: its leaf %s "
-			    "is not in the log", def->table, values[0], li);
-			break;
+			REG_ASSERT(t < WR_NTYPES && PQgetlength(res, row, 2 + WR_COLS) == 8);
+			for (c = 0; c < 8; c++)
+				idx = idx << 8 | b[c];
+			snprintf(li, sizeof(li), "%" PRIu64, idx);
+			def = &reg__recdefs[wr_types[t].type];
+			for (c = 0; c < def->ncols; c++)
+				values[c] = PQgetisnull(res, row, 2 + c) ? NULL :
+				    PQgetvalue(res, row, 2 + c);
+			if (PQgetisnull(res, row, lc)) {
+				r = reg__fail(err, REG_EVERIFY, "table %s, record %s: its leaf "
+				    "%s is not in the log", def->table, values[0], li);
+				break;
+			}
+			/* The leaf made again from the row: quickly when its values
+			 * are simple and it comes out as stored; else as it was
+			 * made when the row was written. */
+			free(leaf);
+			leaf = NULL;
+			if ((wr_leaf_fast(def, values, fast, sizeof(fast), &leaflen) != 0 ||
+			    (size_t)PQgetlength(res, row, lc) != leaflen ||
+			    memcmp(PQgetvalue(res, row, lc), fast, leaflen) != 0) &&
+			    (r = reg__record_leaf(def, values, &leaf, &leaflen, err)) != 0)
+				break;
+			if ((size_t)PQgetlength(res, row, lc) != leaflen ||
+			    memcmp(PQgetvalue(res, row, lc), leaf ? leaf : fast,
+			    leaflen) != 0) {
+				r = reg__fail(err, REG_EVERIFY, "table %s, record %s (leaf %s): "
+				    "the row differs from what was sealed: it was altered",
+				    def->table, values[0], li);
+				break;
+			}
+			memset(&rec, 0, sizeof(rec));
+			reg_merkle_leaf_hash(leaf ? leaf : fast, leaflen, &rec.leaf_hash);
+			if (PQgetlength(res, row, lc + 1) != 32 ||
+			    memcmp(PQgetvalue(res, row, lc + 1), rec.leaf_hash.b, 32) != 0) {
+				r = reg__fail(err, REG_EVERIFY, "table %s, record %s: leaf %s "
+				    "does not have its stored hash", def->table, values[0], li);
+				break;
+			}
+			rec.weapon_id = PQgetvalue(res, row, 1);
+			rec.type = def->type;
+			rec.log_index = idx;
+			rec.ncols = def->ncols;
+			rec.cols = def->cols;
+			rec.values = values;
+			r = cb(arg, &rec);
 		}
-		free(leaf);
-		leaf = NULL;
-		if ((r = reg__record_leaf(def, values, &leaf, &leaflen, err)) != 0)
-			break;
-		if ((size_t)PQgetlength(res, row, lc) != leaflen ||
-		    memcmp(PQgetvalue(res, row, lc), leaf, leaflen) != 0) {
-			r = reg__fail(err, REG_EVERIFY, "table %s, record %s (leaf %s): "
-			    "the row differs from what was sealed: it was altered",
-			    def->table, values[0], li);
-			break;
-		}
-		memset(&rec, 0, sizeof(rec));
-		reg_merkle_leaf_hash(leaf, leaflen, &rec.leaf_hash);
-		if (PQgetlength(res, row, lc + 1) != 32 ||
-		    memcmp(PQgetvalue(res, row, lc + 1), rec.leaf_hash.b, 32) != 0) {
-			r = reg__fail(err, REG_EVERIFY, "table %s, record %s: leaf %s does "
-			    "not have its stored hash", def->table, values[0], li);
-			break;
-		}
-		rec.weapon_id = PQgetvalue(res, row, 1);
-		rec.type = def->type;
-		rec.log_index = idx;
-		rec.ncols = def->ncols;
-		rec.cols = def->cols;
-		rec.values = values;
-		r = cb(arg, &rec);
 	}
-out:
 	PQclear(res);
 	free(leaf);
-	free(arr);
-	free(sql);
 	return r;
 }
