@@ -9,19 +9,21 @@
  *  - reg__readmodel_verify(), the last step of reg_log_verify(): every
  *    weapon's row is derived again from the records (which the log
  *    verification has just checked against their leaves, in the same
- *    snapshot) and compared with the stored row record by record, in the
- *    trace engine's own reading of the stored literals.  One streamed
- *    query, one weapon in memory at a time.
+ *    snapshot) and compared with the stored row.  The server compares the
+ *    literals (one merge of the four tables' weapon-id indexes, grouped a
+ *    weapon at a time) and sends only the weapons that differ; each is
+ *    then read here record by record, as the trace engine reads the
+ *    literals, to name the record, its leaf and the field.
  *
  *  - reg_weapon_records(), for the trace engine at answer time: every
- *    record of the weapons it is about to answer about, each with its leaf
+ *    record of a weapon it is about to answer about, each with its leaf
  *    derived again from its row and compared with the stored leaf and the
  *    stored leaf hash, so that the engine can compare what it serves with
- *    what the log proves.  One query.
+ *    what the log proves.  One query per weapon.
  *
  * Neither trusts a function of the database that a superuser could
- * redefine (reg_trace_rec(), the triggers): the records are read column by
- * column and the comparison is made here.
+ * redefine (reg_trace_rec(), the triggers): the records' literals are
+ * written by the server's own row output, and leaves are made here.
  */
 #include "config.h"
 
@@ -34,7 +36,6 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
-#include <openssl/crypto.h>
 
 #include "record_int.h"
 
@@ -434,9 +435,9 @@ reg__readmodel_verify(reg_ctx *ctx, int64_t *bad_index, reg_error *err)
 	if (r == 0 && st.differ > 0) {
 		if (st.first_index >= 0)
 			*bad_index = st.first_index;
-		r = reg__fail(err, REG_EVERIFY, "%s (%" PRIu64 " weapon%s differ%s "
-		    "from their records)", st.first, st.differ, st.differ == 1 ? "" :
-		    "s", st.differ == 1 ? "s" : "");
+		r = reg__fail(err, REG_EVERIFY, "%s (%" PRIu64 " %s from %s records)",
+		    st.first, st.differ, st.differ == 1 ? "weapon differs" :
+		    "weapons differ", st.differ == 1 ? "its" : "their");
 	}
 	return r;
 }
