@@ -228,16 +228,21 @@ tr__check_answer(reg_ctx *ctx, struct tr__cand **list, int n, int *records,
 		free(k.s);
 		return tr__fail(err, REG_ENOMEM, "out of memory");
 	}
-	k.n = n;
+	/* The read model's candidates were held against their leaves as
+	 * they were read (tr__db_by_key()); the others are read again. */
 	for (i = 0; i < n; i++) {
 		int j;
 
-		k.s[i].c = list[i];
-		ids[i] = list[i]->id;
+		if (list[i]->sealed)
+			continue;
+		k.s[k.n].c = list[i];
+		ids[k.n++] = list[i]->id;
 		for (j = 0; j < list[i]->nev; j++)
 			list[i]->ev[j].sealed = 0;
 	}
-	r = reg_weapon_records(ctx, ids, (size_t)n, one_record, &k, err);
+	n = k.n;
+	r = n == 0 ? 0 :
+	    reg_weapon_records(ctx, ids, (size_t)n, one_record, &k, err);
 	if (r == REG_EVERIFY) {
 		/* A record that does not hold: the registry was altered. */
 		*records = 1;
@@ -270,4 +275,175 @@ out:
 	free(ids);
 	free(k.s);
 	return r;
+}
+
+/* ------------------------------------------------ leaves, read directly */
+
+/* The value of a hex digit, or -1. */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Four hex digits at p (at least 4 bytes), or -1. */
+static long
+hex4(const char *p)
+{
+	long v = 0;
+	int i, d;
+
+	for (i = 0; i < 4; i++) {
+		if ((d = hexval(p[i])) < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/*
+ * A JSON string from p (at the opening quote) to end, decoded to UTF-8
+ * into out (room for as many bytes as the string has); *next is past the
+ * closing quote.  0, or -1 when it is not one.
+ */
+static int
+json_string_at(const char *p, const char *end, char *out, size_t *outlen,
+    const char **next)
+{
+	size_t n = 0;
+
+	if (p >= end || *p++ != '"')
+		return -1;
+	while (p < end && *p != '"') {
+		unsigned char ch = (unsigned char)*p;
+		long u, lo;
+
+		if (ch < 0x20)
+			return -1;
+		if (ch != '\\') {
+			out[n++] = *p++;
+			continue;
+		}
+		if (end - p < 2)
+			return -1;
+		switch (p[1]) {
+		case '"': case '\\': case '/':
+			out[n++] = p[1];
+			p += 2;
+			continue;
+		case 'b': out[n++] = '\b'; p += 2; continue;
+		case 'f': out[n++] = '\f'; p += 2; continue;
+		case 'n': out[n++] = '\n'; p += 2; continue;
+		case 'r': out[n++] = '\r'; p += 2; continue;
+		case 't': out[n++] = '\t'; p += 2; continue;
+		case 'u': break;
+		default: return -1;
+		}
+		if (end - p < 6 || (u = hex4(p + 2)) < 0)
+			return -1;
+		p += 6;
+		if (u >= 0xd800 && u < 0xdc00) {
+			if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+			    (lo = hex4(p + 2)) < 0xdc00 || lo > 0xdfff)
+				return -1;
+			p += 6;
+			u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+		} else if (u >= 0xdc00 && u <= 0xdfff) {
+			return -1;
+		}
+		/* Six escaped bytes (twelve for a pair) always hold what they
+		 * decode to. */
+		if (u < 0x80) {
+			out[n++] = (char)u;
+		} else if (u < 0x800) {
+			out[n++] = (char)(0xc0 | (u >> 6));
+			out[n++] = (char)(0x80 | (u & 0x3f));
+		} else if (u < 0x10000) {
+			out[n++] = (char)(0xe0 | (u >> 12));
+			out[n++] = (char)(0x80 | ((u >> 6) & 0x3f));
+			out[n++] = (char)(0x80 | (u & 0x3f));
+		} else {
+			out[n++] = (char)(0xf0 | (u >> 18));
+			out[n++] = (char)(0x80 | ((u >> 12) & 0x3f));
+			out[n++] = (char)(0x80 | ((u >> 6) & 0x3f));
+			out[n++] = (char)(0x80 | (u & 0x3f));
+		}
+	}
+	if (p >= end)
+		return -1;
+	*outlen = n;
+	*next = p + 1;
+	return 0;
+}
+
+int
+tr__leaf_parse(struct tr__leaf *l, const char *p, size_t len, char *buf)
+{
+	const char *end = p + len, *next;
+	size_t n, used = 0;
+
+	l->n = 0;
+	if (len < 2 || p[0] != '{' || end[-1] != '}')
+		return -1;
+	p++;
+	while (p < end - 1) {
+		int i = l->n;
+
+		if (i == TR__LEAF_KEYS)
+			return -1;
+		/* A key: a column's name, never escaped. */
+		if (*p != '"' || (next = memchr(p + 1, '"', (size_t)(end - p - 1))) == NULL)
+			return -1;
+		l->key[i] = p + 1;
+		l->klen[i] = (size_t)(next - p - 1);
+		p = next + 1;
+		if (p >= end || *p++ != ':')
+			return -1;
+		if (p < end && *p == '"') {
+			if (json_string_at(p, end, buf + used, &n, &next) != 0)
+				return -1;
+			l->val[i] = buf + used;
+			l->vlen[i] = n;
+			used += n;
+			p = next;
+		} else if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
+			l->val[i] = NULL;
+			l->vlen[i] = 0;
+			p += 4;
+		} else {
+			/* A number ("_v"), kept as its text. */
+			l->val[i] = p;
+			while (p < end && ((*p >= '0' && *p <= '9') || *p == '-'))
+				p++;
+			l->vlen[i] = (size_t)(p - l->val[i]);
+			if (l->vlen[i] == 0)
+				return -1;
+		}
+		l->n++;
+		if (p < end - 1 && *p++ != ',')
+			return -1;
+	}
+	return p == end - 1 ? 0 : -1;
+}
+
+int
+tr__leaf_get(const struct tr__leaf *l, const char *key, const char **val,
+    size_t *len)
+{
+	size_t kl = strlen(key);
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->klen[i] == kl && memcmp(l->key[i], key, kl) == 0) {
+			*val = l->val[i];
+			*len = l->vlen[i];
+			return 1;
+		}
+	return 0;
 }

@@ -171,6 +171,8 @@ struct tr__cand {
 	int ncomps;
 	struct tr__event *ev;
 	int nev;
+	int sealed;			/* all of it compared with its leaves as
+					 * it was read (tr__db_by_key()) */
 	struct tr__chain chain;
 };
 
@@ -247,6 +249,24 @@ int tr__db_details(reg_ctx *ctx, struct tr__arena *a, struct tr__cand **list,
  */
 int tr__check_answer(reg_ctx *ctx, struct tr__cand **list, int n,
     int *records, reg_error *err);
+/*
+ * A leaf as its columns: each key (a column's name, or "_r", "_v") with its
+ * value decoded from JSON (NULL for null; a number as its text).
+ * tr__leaf_parse() reads the len bytes at p, decoding strings into buf
+ * (len bytes at least), which with p must outlive l; 0, or -1 when it is
+ * not a leaf's JSON.  tr__leaf_get(): 1 with the value of key, 0 when
+ * there is no such key.
+ */
+#define TR__LEAF_KEYS 32
+struct tr__leaf {
+	int n;
+	const char *key[TR__LEAF_KEYS], *val[TR__LEAF_KEYS];
+	size_t klen[TR__LEAF_KEYS], vlen[TR__LEAF_KEYS];
+};
+int tr__leaf_parse(struct tr__leaf *l, const char *p, size_t len, char *buf);
+int tr__leaf_get(const struct tr__leaf *l, const char *key, const char **val,
+    size_t *len);
+
 /* How often a trace found the read model's copy of a weapon not what the
  * log sealed and read the records instead (for the tests and metrics). */
 extern _Atomic long tr__readmodel_mismatches;
