@@ -1248,6 +1248,56 @@ START_TEST(trace_keeps_export_dropped_from_read_model)
 }
 END_TEST
 
+/* Every way of making the read model differ from the records (those log
+ * verify names above, the weapon's row gone or under another key among
+ * them): the trace sees it in the statement that reads the row, answers
+ * from the records, and answers what the log sealed. */
+START_TEST(trace_answers_sealed_over_any_tampered_read_model)
+{
+	static const char *const tamper[] = {
+		W3_RM "(SELECT array_agg(r) FROM unnest(recs) r WHERE "
+		"(r::trace_rec).what IS DISTINCT FROM 'export') WHERE weapon_id = " W3,
+		W3_RM "(SELECT array_agg(CASE WHEN (r::trace_rec).what = 'export' "
+		"THEN replace(r, ',KE,', ',US,') ELSE r END) FROM unnest(recs) r) "
+		"WHERE weapon_id = " W3,
+		W3_RM "recs || replace(recs[2], ',2,', ',9,') WHERE weapon_id = " W3,
+		/* The weapon's model changed in its own record. */
+		W3_RM "array_prepend(regexp_replace(recs[1], "
+		"'^(\\(w,[^,]*,[^,]*,)[^,]*,', '\\1Forged,'), recs[2:]) "
+		"WHERE weapon_id = " W3,
+		"UPDATE trace_weapon SET key = 'X1' WHERE weapon_id = " W3,
+		"DELETE FROM trace_weapon WHERE weapon_id = " W3,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(tamper) / sizeof(tamper[0]); i++) {
+		reg_error err = REG_ERROR_INIT;
+		proto_response *r = NULL;
+		const struct proto_candidate *c;
+		long before = tr__readmodel_mismatches;
+		size_t j;
+
+		tu_exec(ci, tamper[i]);
+		must(trace_w3(&r, &err), &err);
+		ck_assert_msg(strcmp(r->status, "found") == 0, "%s: %s", tamper[i],
+		    r->status);
+		c = &r->candidates[0];
+		ck_assert_msg(c->n_history == 3 && c->referral != NULL &&
+		    strcmp(c->referral->importing_state, "KE") == 0 &&
+		    (c->weapon.model == NULL || strcmp(c->weapon.model, "Forged") != 0),
+		    "%s: %d events, referral %s", tamper[i], (int)c->n_history,
+		    c->referral ? c->referral->importing_state : "none");
+		for (j = 0; j < c->n_history; j++)
+			ck_assert_ptr_nonnull(c->history[j].inclusion_proof);
+		ck_assert_msg(tr__readmodel_mismatches == before + 1, "%s: not seen",
+		    tamper[i]);
+		proto_response_free(r);
+		tu_exec(ci, "DELETE FROM trace_weapon; INSERT INTO trace_weapon "
+		    "SELECT * FROM pristine_rm");
+	}
+}
+END_TEST
+
 /* Untampered, the answer is the read model's (no second reading), every
  * event checked against its leaf, every proof from that leaf. */
 START_TEST(trace_checked_untampered)
@@ -1374,6 +1424,7 @@ suite(void)
 	tcase_add_test(t, trace_checked_untampered);
 	tcase_add_test(t, trace_refuses_proof_from_altered_tree);
 	tcase_add_test(t, trace_keeps_export_dropped_from_read_model);
+	tcase_add_test(t, trace_answers_sealed_over_any_tampered_read_model);
 	tcase_add_test(t, trace_serves_sealed_over_edited_event);
 	suite_add_tcase(s, t);
 	return s;

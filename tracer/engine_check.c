@@ -5,14 +5,20 @@
  * triggers write and nothing seals: a superuser could remove an export
  * from it, and the signed answer would then leave out the export and its
  * referral while every event it does show still has a proof that holds.
- * So before an answer is written, the records of every weapon it answers
- * about are read from the record tables with their leaves (one query,
- * reg_weapon_records(), which derives each leaf again from its row and
- * compares it with the stored leaf and its hash), and everything that will
- * be served is compared with them, field by field, in both directions:
- * each record of the weapon is served, and each thing served is a record.
- * The events' leaf hashes are kept for respond.c, which checks each
- * inclusion proof against them and against the checkpoint's root.
+ * So nothing is served that the log does not hold.  A serial read whole
+ * is held against the log's leaves in the statement that reads the read
+ * model (tracer/fetch.c, check_leaves(): the leaves of the weapon's records
+ * as the record tables list them come with the row, and every served
+ * field is compared with its leaf, every leaf with its stored hash).  The
+ * other candidates, and those read from the records after a mismatch, are
+ * checked here before an answer is written: the records of every weapon
+ * not yet held are read with their leaves (reg_weapon_records(), which
+ * derives each leaf again from its row and compares it with the stored
+ * leaf and its hash), and everything that will be served is compared with
+ * them, field by field, in both directions: each record of the weapon is
+ * served, and each thing served is a record.  Either way each event keeps
+ * its leaf's hash for respond.c, which checks each inclusion proof against
+ * it and against the checkpoint's root.  Below: the leaf reader.
  */
 #include "config.h"
 

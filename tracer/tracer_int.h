@@ -199,8 +199,13 @@ int tr__db_prepare(reg_ctx *ctx, reg_error *err);
 /*
  * The weapons whose own serial has the search key key, each with its
  * markings, components and history: from the read model (trace_weapon,
- * one index probe, a row per weapon), or, when more records share the key
- * than are read at once or they do not read back, from the records.  *truncated is set when there were too many to read
+ * one index probe, a row per weapon), held in the same statement against
+ * the log's leaves of the weapons' records (every served field as its
+ * leaf has it, every record served, every weapon with the key; such
+ * candidates are marked sealed, their events get their leaves' hashes);
+ * or, when more records share the key than are read at once, they do not
+ * read back, or they differ from the leaves (tr__readmodel_mismatches),
+ * from the records.  *truncated is set when there were too many to read
  * them all.
  */
 int tr__db_by_key(reg_ctx *ctx, struct tr__arena *a, const char *key,
@@ -234,7 +239,8 @@ int tr__db_near(reg_ctx *ctx, struct tr__arena *a, const char *key,
 int tr__db_details(reg_ctx *ctx, struct tr__arena *a, struct tr__cand **list,
     int n, reg_error *err);
 /*
- * Compares what will be served of the candidates list[0..n) (their
+ * Compares what will be served of the candidates list[0..n) that are not
+ * sealed yet (their
  * identity, markings, components and events, wherever they were read
  * from) with their records as the log sealed them (reg_weapon_records():
  * each record's leaf derived again from its row equals the stored leaf):
