@@ -1458,6 +1458,10 @@ next:
 	/* Every record row against the leaf that sealed it. */
 	if (r == 0)
 		r = reg__records_verify(ctx, &seen, &rep->bad_index, err);
+	/* The read model that traces are answered from, against the records
+	 * just verified. */
+	if (r == 0)
+		r = reg__readmodel_verify(ctx, &rep->bad_index, err);
 out:
 	(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
 	reg__recseen_free(&seen);

@@ -122,6 +122,15 @@ int reg__records_check(reg_ctx *ctx, const struct reg__recseen *seen,
     int64_t *bad_index, reg_error *err);
 
 /*
+ * Checks the trace engine's read model (trace_weapon) against the records,
+ * after reg__records_verify() in the same snapshot: every weapon's row
+ * derived again from its records equals the stored one, record by record.
+ * REG_EVERIFY names the first weapon, record and field that differ, and
+ * *bad_index its leaf when there is one (verify_readmodel.c).
+ */
+int reg__readmodel_verify(reg_ctx *ctx, int64_t *bad_index, reg_error *err);
+
+/*
  * Under the log's append lock (taken here): the index the leaf gets and the
  * nodes its log_entry row keeps (32 * REG_LOG_NODES_MAX bytes at most),
  * for a caller that inserts that row itself, in the statement that inserts

@@ -1093,6 +1093,296 @@ START_TEST(read_model_order)
 }
 END_TEST
 
+
+/* ------------------------------------------------- a tampered read model */
+
+/*
+ * The read model is only a copy of the records: a superuser can rewrite it
+ * (no trigger guards it) and, with the append-only triggers off
+ * (session_replication_role = replica), edit a record too.  "log verify"
+ * re-derives the copy from the verified records and names the difference;
+ * the engine never answers from a copy that disagrees with the records'
+ * leaves.  Each test restores what it changed (the cases share one
+ * registry).
+ */
+
+/* The weapon of serial AC770011 (exported to Kenya), in SQL. */
+#define W3 "(SELECT id FROM weapon WHERE serial = 'AC770011')"
+#define W3_RM "UPDATE trace_weapon SET recs = "
+
+/* The registry, with a copy of its read model taken as the triggers wrote
+ * it. */
+static void
+tamper_setup(void)
+{
+	registry_setup();
+	tu_exec(ci, "CREATE TABLE pristine_rm AS SELECT * FROM trace_weapon");
+	tu_exec(ci, "CREATE TABLE pristine_nodes AS SELECT idx, nodes FROM log_entry");
+}
+
+/* Before each test: the read model and the export as they were written
+ * (a failed test leaves them tampered). */
+static void
+tamper_conn_setup(void)
+{
+	conn_setup();
+	tu_exec(ci, "DELETE FROM trace_weapon; INSERT INTO trace_weapon "
+	    "SELECT * FROM pristine_rm");
+	tu_exec(ci, "SET session_replication_role = replica; UPDATE event SET "
+	    "import_country = 'KE' WHERE kind = 'export' AND weapon_id = " W3);
+	tu_exec(ci, "SET session_replication_role = replica; UPDATE log_entry l "
+	    "SET nodes = p.nodes FROM pristine_nodes p WHERE p.idx = l.idx AND "
+	    "p.nodes <> l.nodes");
+}
+
+/* reg_log_verify() of the fixture's registry: its code, its message in
+ * msg. */
+static int
+log_verify(char *msg, size_t msglen)
+{
+	reg_error err = REG_ERROR_INIT;
+	struct reg_log_report rep;
+	reg_key *key = NULL;
+	int r;
+
+	must(reg_key_load(keypath, &key, &err), &err);
+	r = reg_log_verify(ctx, key, &rep, &err);
+	snprintf(msg, msglen, "%s", err.message);
+	reg_key_free(key);
+	return r;
+}
+
+/* Traces AC770011 with proofs: REG_EVERIFY or 0 with the response in *out. */
+static int
+trace_w3(proto_response **out, reg_error *err)
+{
+	struct tr_options opt = { 0, 1 };
+	proto_request *req = request("AC770011", "type=rifle", NULL);
+	tr_engine *e = NULL;
+	int r;
+
+	*out = NULL;
+	must(tr_engine_new(ctx, policy, kr, &opt, &e, err), err);
+	r = tr_trace(e, req, out, err);
+	tr_engine_free(e);
+	proto_request_free(req);
+	return r;
+}
+
+/* Every way of making the read model differ from the records is named by
+ * log verify: which weapon, which record, and how. */
+START_TEST(verify_names_read_model_difference)
+{
+	static const struct {
+		const char *sql, *want;
+	} tamper[] = {
+		/* The export removed from the weapon's records. */
+		{ W3_RM "(SELECT array_agg(r) FROM unnest(recs) r WHERE "
+		  "(r::trace_rec).what IS DISTINCT FROM 'export') WHERE weapon_id = " W3,
+		  "event (seq 3) at leaf" },
+		/* The export's importing State changed. */
+		{ W3_RM "(SELECT array_agg(CASE WHEN (r::trace_rec).what = 'export' "
+		  "THEN replace(r, ',KE,', ',US,') ELSE r END) FROM unnest(recs) r) "
+		  "WHERE weapon_id = " W3, "import_country" },
+		/* A record added that the records do not have. */
+		{ W3_RM "recs || replace(recs[2], ',2,', ',9,') WHERE weapon_id = " W3,
+		  "not in the records" },
+		/* The weapon's row under another search key. */
+		{ "UPDATE trace_weapon SET key = 'X1' WHERE weapon_id = " W3, "key" },
+		/* The weapon's row gone. */
+		{ "DELETE FROM trace_weapon WHERE weapon_id = " W3, "no row" },
+	};
+	char msg[1024], *id = tu_query1(ci, "SELECT " W3 "::text");
+	size_t i;
+
+	ck_assert_int_eq(log_verify(msg, sizeof(msg)), 0);
+	for (i = 0; i < sizeof(tamper) / sizeof(tamper[0]); i++) {
+		tu_exec(ci, tamper[i].sql);
+		ck_assert_msg(log_verify(msg, sizeof(msg)) == REG_EVERIFY,
+		    "log verify passes with the read model tampered: %s", tamper[i].sql);
+		ck_assert_msg(strstr(msg, id) != NULL, "%s: does not name weapon %s",
+		    msg, id);
+		ck_assert_msg(strstr(msg, tamper[i].want) != NULL, "%s: does not say %s",
+		    msg, tamper[i].want);
+		tu_exec(ci, "DELETE FROM trace_weapon; INSERT INTO trace_weapon "
+		    "SELECT * FROM pristine_rm");
+		ck_assert_int_eq(log_verify(msg, sizeof(msg)), 0);
+	}
+	free(id);
+}
+END_TEST
+
+/* The export removed from the read model: the trace still reports the
+ * export, with its proof, and the referral to Kenya. */
+START_TEST(trace_keeps_export_dropped_from_read_model)
+{
+	reg_error err = REG_ERROR_INIT;
+	proto_response *r = NULL;
+	const struct proto_candidate *c;
+	size_t i;
+	int exports = 0;
+
+	long before = tr__readmodel_mismatches;
+
+	tu_exec(ci, W3_RM "(SELECT array_agg(r) FROM unnest(recs) r WHERE "
+	    "(r::trace_rec).what IS DISTINCT FROM 'export') WHERE weapon_id = " W3);
+	if (trace_w3(&r, &err) == 0) {
+		ck_assert_str_eq(r->status, "found");
+		c = &r->candidates[0];
+		for (i = 0; i < c->n_history; i++)
+			if (strcmp(c->history[i].kind, "export") == 0) {
+				exports++;
+				ck_assert_ptr_nonnull(c->history[i].inclusion_proof);
+			}
+		ck_assert_msg(exports == 1 && c->referral != NULL,
+		    "the signed answer drops the export (%d events, referral %s)",
+		    (int)c->n_history, c->referral ? c->referral->importing_state : "none");
+		ck_assert_str_eq(c->referral->importing_state, "KE");
+		ck_assert_int_eq(c->n_history, 3);
+	} else {
+		ck_abort_msg("refused: %s", err.message);
+	}
+	/* Answered from the records, once the read model was found wrong. */
+	ck_assert_int_eq(tr__readmodel_mismatches, before + 1);
+	proto_response_free(r);
+}
+END_TEST
+
+/* Every way of making the read model differ from the records (those log
+ * verify names above, the weapon's row gone or under another key among
+ * them): the trace sees it in the statement that reads the row, answers
+ * from the records, and answers what the log sealed. */
+START_TEST(trace_answers_sealed_over_any_tampered_read_model)
+{
+	static const char *const tamper[] = {
+		W3_RM "(SELECT array_agg(r) FROM unnest(recs) r WHERE "
+		"(r::trace_rec).what IS DISTINCT FROM 'export') WHERE weapon_id = " W3,
+		W3_RM "(SELECT array_agg(CASE WHEN (r::trace_rec).what = 'export' "
+		"THEN replace(r, ',KE,', ',US,') ELSE r END) FROM unnest(recs) r) "
+		"WHERE weapon_id = " W3,
+		W3_RM "recs || replace(recs[2], ',2,', ',9,') WHERE weapon_id = " W3,
+		/* The weapon's model changed in its own record. */
+		W3_RM "array_prepend(regexp_replace(recs[1], "
+		"'^(\\(w,[^,]*,[^,]*,)[^,]*,', '\\1Forged,'), recs[2:]) "
+		"WHERE weapon_id = " W3,
+		"UPDATE trace_weapon SET key = 'X1' WHERE weapon_id = " W3,
+		"DELETE FROM trace_weapon WHERE weapon_id = " W3,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(tamper) / sizeof(tamper[0]); i++) {
+		reg_error err = REG_ERROR_INIT;
+		proto_response *r = NULL;
+		const struct proto_candidate *c;
+		long before = tr__readmodel_mismatches;
+		size_t j;
+
+		tu_exec(ci, tamper[i]);
+		must(trace_w3(&r, &err), &err);
+		ck_assert_msg(strcmp(r->status, "found") == 0, "%s: %s", tamper[i],
+		    r->status);
+		c = &r->candidates[0];
+		ck_assert_msg(c->n_history == 3 && c->referral != NULL &&
+		    strcmp(c->referral->importing_state, "KE") == 0 &&
+		    (c->weapon.model == NULL || strcmp(c->weapon.model, "Forged") != 0),
+		    "%s: %d events, referral %s", tamper[i], (int)c->n_history,
+		    c->referral ? c->referral->importing_state : "none");
+		for (j = 0; j < c->n_history; j++)
+			ck_assert_ptr_nonnull(c->history[j].inclusion_proof);
+		ck_assert_msg(tr__readmodel_mismatches == before + 1, "%s: not seen",
+		    tamper[i]);
+		proto_response_free(r);
+		tu_exec(ci, "DELETE FROM trace_weapon; INSERT INTO trace_weapon "
+		    "SELECT * FROM pristine_rm");
+	}
+}
+END_TEST
+
+/* Untampered, the answer is the read model's (no second reading), every
+ * event checked against its leaf, every proof from that leaf. */
+START_TEST(trace_checked_untampered)
+{
+	reg_error err = REG_ERROR_INIT;
+	proto_response *r = NULL;
+	long before = tr__readmodel_mismatches, fallbacks = tr__db_rows_fallbacks;
+	size_t i;
+
+	must(trace_w3(&r, &err), &err);
+	ck_assert_str_eq(r->status, "found");
+	ck_assert_int_eq(r->candidates[0].n_history, 3);
+	for (i = 0; i < r->candidates[0].n_history; i++)
+		ck_assert_ptr_nonnull(r->candidates[0].history[i].inclusion_proof);
+	ck_assert_int_eq(tr__readmodel_mismatches, before);
+	ck_assert_int_eq(tr__db_rows_fallbacks, fallbacks);
+	proto_response_free(r);
+}
+END_TEST
+
+/* A stored hash of the tree beside the export's leaf altered: the export's
+ * inclusion proof, made from the stored tree, no longer leads to the
+ * checkpoint's root, and the trace is refused rather than signed with it. */
+START_TEST(trace_refuses_proof_from_altered_tree)
+{
+	reg_error err = REG_ERROR_INIT;
+	proto_response *r = NULL;
+	int rc;
+
+	/* The subtree of two leaves beside the export's pair, kept with its
+	 * right leaf (odd: the second hash it keeps). */
+	tu_exec(ci, "SET session_replication_role = replica; UPDATE log_entry SET "
+	    "nodes = overlay(nodes PLACING sha256('x'::bytea) FROM 33 FOR 32) "
+	    "WHERE idx = (SELECT (log_index # 2) | 1 FROM event WHERE kind = "
+	    "'export' AND weapon_id = " W3 ")");
+	rc = trace_w3(&r, &err);
+	ck_assert_msg(rc == REG_EVERIFY, "not refused (%d): %s", rc, err.message);
+	ck_assert_msg(strstr(err.message, "inclusion proof") != NULL, "%s",
+	    err.message);
+	proto_response_free(r);
+}
+END_TEST
+
+/*
+ * An event row edited (by a superuser with the triggers off) while the read
+ * model and the log still agree: log verify fails naming the row, and the
+ * trace serves what the log sealed (the export to Kenya, with its proof
+ * from the sealed leaf), never the edited row's value.  (Refusing here
+ * would mean reading every answered record again at each trace, the cost
+ * the read model exists to avoid; what is signed is exactly what the
+ * State's signed log proves.)
+ */
+START_TEST(trace_serves_sealed_over_edited_event)
+{
+	reg_error err = REG_ERROR_INIT;
+	proto_response *r = NULL;
+	const struct proto_candidate *c;
+	char msg[1024];
+	size_t i;
+	int exports = 0;
+
+	tu_exec(ci, "SET session_replication_role = replica; UPDATE event SET "
+	    "import_country = 'US' WHERE kind = 'export' AND weapon_id = " W3);
+	ck_assert_int_eq(log_verify(msg, sizeof(msg)), REG_EVERIFY);
+	ck_assert_msg(strstr(msg, "event") != NULL, "%s", msg);
+	must(trace_w3(&r, &err), &err);
+	ck_assert_str_eq(r->status, "found");
+	c = &r->candidates[0];
+	ck_assert_msg(c->referral != NULL &&
+	    strcmp(c->referral->importing_state, "KE") == 0,
+	    "the edited row is served, not the sealed leaf (referral to %s)",
+	    c->referral ? c->referral->importing_state : "none");
+	for (i = 0; i < c->n_history; i++)
+		if (strcmp(c->history[i].kind, "export") == 0) {
+			exports++;
+			ck_assert_ptr_nonnull(c->history[i].inclusion_proof);
+		}
+	ck_assert_int_eq(exports, 1);
+	proto_response_free(r);
+	tu_exec(ci, "SET session_replication_role = replica; UPDATE event SET "
+	    "import_country = 'KE' WHERE kind = 'export' AND weapon_id = " W3);
+	ck_assert_int_eq(log_verify(msg, sizeof(msg)), 0);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -1125,6 +1415,17 @@ suite(void)
 	tcase_add_test(t, read_model);
 	tcase_add_test(t, read_model_not_whole);
 	tcase_add_test(t, read_model_order);
+	suite_add_tcase(s, t);
+	t = tcase_create("tampered");
+	tcase_set_timeout(t, 60);
+	tcase_add_unchecked_fixture(t, tamper_setup, registry_teardown);
+	tcase_add_checked_fixture(t, tamper_conn_setup, conn_teardown);
+	tcase_add_test(t, verify_names_read_model_difference);
+	tcase_add_test(t, trace_checked_untampered);
+	tcase_add_test(t, trace_refuses_proof_from_altered_tree);
+	tcase_add_test(t, trace_keeps_export_dropped_from_read_model);
+	tcase_add_test(t, trace_answers_sealed_over_any_tampered_read_model);
+	tcase_add_test(t, trace_serves_sealed_over_edited_event);
 	suite_add_tcase(s, t);
 	return s;
 }

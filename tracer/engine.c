@@ -561,10 +561,20 @@ narrow(tr_engine *e, struct tr__arena *a, const proto_request *req,
 	return 0;
 }
 
+/* A serial's weapons by key: from the read model, or with records from the
+ * records alone. */
+static int
+by_key(tr_engine *e, struct tr__arena *a, const char *key, int records,
+    struct tr__cands *cs, int *truncated, reg_error *err)
+{
+	return records ? tr__db_by_key_records(e->ctx, a, key, cs, truncated, err) :
+	    tr__db_by_key(e->ctx, a, key, cs, truncated, err);
+}
+
 static int
 search(tr_engine *e, struct tr__arena *a, const proto_request *req,
-    const struct tr__query *q, const struct maker *mk, struct tr__cands *cs,
-    int *truncated, reg_error *err)
+    const struct tr__query *q, const struct maker *mk, int records,
+    struct tr__cands *cs, int *truncated, reg_error *err)
 {
 	char like[TR__SERIAL_MAX];
 	int r, before, imports = has_import(req);
@@ -580,7 +590,7 @@ search(tr_engine *e, struct tr__arena *a, const proto_request *req,
 		    truncated, err)) != 0)
 			return r;
 	} else {
-		if ((r = tr__db_by_key(e->ctx, a, q->key, cs, truncated, err)) != 0)
+		if ((r = by_key(e, a, q->key, records, cs, truncated, err)) != 0)
 			return r;
 		if (imports && (r = tr__db_by_other_serials(e->ctx, a, q->key, 1, cs,
 		    err)) != 0)
@@ -596,7 +606,7 @@ search(tr_engine *e, struct tr__arena *a, const proto_request *req,
 		    cq.wildcards || cq.known < 3)
 			continue;
 		before = cs->n;
-		if ((r = tr__db_by_key(e->ctx, a, cq.key, cs, truncated, err)) != 0 ||
+		if ((r = by_key(e, a, cq.key, records, cs, truncated, err)) != 0 ||
 		    (r = tr__db_by_other_serials(e->ctx, a, cq.key, 0, cs, err)) != 0)
 			return r;
 		score_from(e, a, req, &cq, mk, cs, before);
@@ -643,7 +653,7 @@ tr_trace(tr_engine *e, const proto_request *req, proto_response **out,
 	struct tr__query q;
 	struct maker mk;
 	struct tr__answer ans;
-	int r, truncated = 0, i;
+	int r, truncated = 0, i, records = 0, altered;
 
 	*out = NULL;
 	memset(&ans, 0, sizeof(ans));
@@ -671,8 +681,9 @@ tr_trace(tr_engine *e, const proto_request *req, proto_response **out,
 		    "more than a hundred characters besides");
 		goto respond;
 	}
+again:
 	if ((r = resolve_maker(e, req->weapon.manufacturer, &mk, err)) != 0 ||
-	    (r = search(e, &a, req, &q, &mk, &cs, &truncated, err)) != 0)
+	    (r = search(e, &a, req, &q, &mk, records, &cs, &truncated, err)) != 0)
 		goto out;
 	if (mk.given && !mk.known)
 		ans.note = tr__printf(&a, "the manufacturer '%s' is not known here: "
@@ -714,7 +725,30 @@ tr_trace(tr_engine *e, const proto_request *req, proto_response **out,
 
 		for (i = 0; i < ans.nlisted; i++)
 			list[i] = &cs.c[i];
-		if ((r = tr__db_details(e->ctx, &a, list, ans.nlisted, err)) != 0 ||
+		if ((r = tr__db_details(e->ctx, &a, list, ans.nlisted, err)) != 0)
+			goto out;
+		/*
+		 * Only what the log sealed is answered.  When what was read
+		 * (the read model) is not, the trace is made again from the
+		 * records alone, which were just found to hold: candidates,
+		 * scores and status as they say.  When the records do not
+		 * hold either, nothing is answered: the caller sees
+		 * REG_EVERIFY naming the record (tracerd: a 500 and a log
+		 * line).
+		 */
+		r = tr__check_answer(e->ctx, list, ans.nlisted, &altered, err);
+		if (r == REG_EVERIFY && !altered && !records) {
+			tr__readmodel_mismatches++;
+			reg_error_clear(err);
+			records = 1;
+			free(cs.c);
+			memset(&cs, 0, sizeof(cs));
+			truncated = 0;
+			memset(&ans, 0, sizeof(ans));
+			now_rfc3339(ans.responded_at);
+			goto again;
+		}
+		if (r != 0 ||
 		    (r = tr__db_parties(e->ctx, e->parties, list, ans.nlisted, err)) != 0)
 			goto out;
 		for (i = 0; i < ans.nlisted; i++)

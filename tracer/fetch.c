@@ -98,7 +98,26 @@
  */
 #define ROW_EVENT 12
 #define ROW_COLS 31
-#define ROWS_SQL "SELECT recs FROM trace_weapon WHERE key = $1 LIMIT 5001"
+#define ROW_LOG_INDEX 30
+/*
+ * With each weapon's row come, in the same statement, the log's leaves of
+ * the weapon's records as the record tables list them (their log indexes,
+ * through the weapon-id indexes), each as one bytea: its index (8 bytes,
+ * big-endian), the leaf hash the log stores with it (the first 32 bytes of
+ * its nodes, which inclusion proofs start from) and the leaf; and the
+ * number of weapons the record table has under the key.  A key without
+ * rows still gives one row (recs NULL), for that number.  check_leaves()
+ * then holds what is served against the leaves.
+ */
+#define ROWS_SQL \
+	"SELECT t.recs, ARRAY(SELECT int8send(l.idx) || substr(l.nodes, 1, 32) " \
+	"|| l.leaf FROM (SELECT w.log_index FROM weapon w WHERE w.id = t.weapon_id " \
+	"UNION ALL SELECT m.log_index FROM marking m WHERE m.weapon_id = t.weapon_id " \
+	"UNION ALL SELECT c.log_index FROM component c WHERE c.weapon_id = t.weapon_id " \
+	"UNION ALL SELECT e.log_index FROM event e WHERE e.weapon_id = t.weapon_id) " \
+	"AS b (li) JOIN log_entry l ON l.idx = b.li), n.weapons " \
+	"FROM (SELECT count(*) AS weapons FROM weapon WHERE " KEY("serial_norm") \
+	" = $1) AS n LEFT JOIN trace_weapon t ON t.key = $1 LIMIT 5001"
 
 enum { S_ROWS, S_KEY, S_IDS, S_OTHER, S_PARTIES, S_ALIASES, NSTMT };
 
@@ -698,6 +717,8 @@ unpack(struct tr__arena *a, PGresult *res, struct cell **cells, int *nrecs)
 	for (i = 0; i < PQntuples(res); i++) {
 		int32_t n = elements(res, i);
 
+		if (PQgetisnull(res, i, 0) && PQntuples(res) == 1)
+			n = 0;			/* no row under the key */
 		if (n < 0 || n > TR__ROWS_MAX - total)
 			return 1;
 		total += n;
@@ -710,6 +731,8 @@ unpack(struct tr__arena *a, PGresult *res, struct cell **cells, int *nrecs)
 		size_t len = (size_t)PQgetlength(res, i, 0), at = 20;
 		int32_t n = elements(res, i);
 
+		if (PQgetisnull(res, i, 0))
+			continue;
 		for (k = 0; k < n; k++) {
 			int32_t el;
 
@@ -729,6 +752,257 @@ unpack(struct tr__arena *a, PGresult *res, struct cell **cells, int *nrecs)
 	*cells = c;
 	*nrecs = rec;
 	return 0;
+}
+
+/* ------------------------------------------- the read model's leaves */
+
+/* One leaf that came with the read model's rows. */
+struct leafref {
+	uint64_t idx;
+	const unsigned char *hash;	/* the hash stored with it (32 bytes) */
+	const char *leaf;
+	size_t len;
+	int used;			/* a served record is this leaf's */
+};
+
+static int
+leaf_cmp(const void *x, const void *y)
+{
+	const struct leafref *p = x, *q = y;
+
+	return (p->idx > q->idx) - (p->idx < q->idx);
+}
+
+static struct leafref *
+leaf_find(struct leafref *l, int n, uint64_t idx)
+{
+	struct leafref k;
+
+	k.idx = idx;
+	return bsearch(&k, l, (size_t)n, sizeof(*l), leaf_cmp);
+}
+
+/* Which cell of a record is which column of its leaf, by kind. */
+struct field {
+	int cell;
+	const char *col;
+};
+static const struct field weapon_fields[] = {
+	{ 1, "id" }, { 2, "manufacturer_id" }, { 3, "model" }, { 4, "type" },
+	{ 5, "calibre" }, { 6, "serial" }, { 7, "country_of_manufacture" },
+	{ 8, "year_of_manufacture" }, { -1, NULL }
+};
+static const struct field marking_fields[] = {
+	{ 1, "weapon_id" }, { 14, "kind" }, { 9, "text" }, { 10, "location" },
+	{ 7, "country" }, { 8, "year" }, { 11, "new_serial" }, { -1, NULL }
+};
+static const struct field component_fields[] = {
+	{ 1, "weapon_id" }, { 14, "kind" }, { 6, "serial" }, { -1, NULL }
+};
+static const struct field event_fields[] = {
+	{ 1, "weapon_id" }, { 12, "id" }, { 13, "seq" }, { 14, "kind" },
+	{ 15, "event_date" }, { 16, "from_party" }, { 17, "to_party" },
+	{ 18, "licence_number" }, { 19, "licence_issued" },
+	{ 20, "licence_expires" }, { 21, "euc_ref" }, { 22, "export_country" },
+	{ 23, "import_country" }, { 24, "transit_countries" },
+	{ 25, "final_recipient" }, { 26, "certificate" }, { 27, "corrects" },
+	{ 28, "reason" }, { 29, "note" }, { -1, NULL }
+};
+
+/* A leaf's value against a cell (NULL against NULL, or the same bytes). */
+static int
+same_cell(const struct cell *c, const char *v, size_t n)
+{
+	if (c->v == NULL || v == NULL)
+		return c->v == NULL && v == NULL;
+	return (size_t)c->len == n && memcmp(c->v, v, n) == 0;
+}
+
+/* A cell's unsigned decimal value; -1 when it is not one. */
+static long long
+cell_index(const struct cell *c)
+{
+	long long x = 0;
+	int i;
+
+	if (c->v == NULL || c->len == 0 || c->len > 18)
+		return -1;
+	for (i = 0; i < c->len; i++) {
+		if (c->v[i] < '0' || c->v[i] > '9')
+			return -1;
+		x = x * 10 + (c->v[i] - '0');
+	}
+	return x;
+}
+
+/* The leaves of row i (a bytea[] in its send format) into l from *n on;
+ * with l NULL only counted.  0, or 1 when they are not what was asked. */
+static int
+row_leaves(PGresult *res, int i, struct leafref *l, int *n)
+{
+	const unsigned char *p = (const unsigned char *)PQgetvalue(res, i, 1);
+	size_t len = (size_t)PQgetlength(res, i, 1), at;
+	int32_t k, cnt;
+
+	if (PQgetisnull(res, i, 1) || len < 12)
+		return 1;
+	if (get32(p) == 0)
+		return 0;			/* empty */
+	if (get32(p) != 1 || get32(p + 8) != 17 || len < 20 ||
+	    (cnt = get32(p + 12)) < 0)
+		return 1;
+	at = 20;
+	for (k = 0; k < cnt; k++) {
+		int32_t el;
+
+		if (len - at < 4 || (el = get32(p + at)) < 40 ||
+		    (size_t)el > len - at - 4)
+			return 1;
+		at += 4;
+		if (l != NULL) {
+			struct leafref *r = &l[*n];
+			uint64_t idx = 0;
+			int b;
+
+			for (b = 0; b < 8; b++)
+				idx = idx << 8 | p[at + (size_t)b];
+			r->idx = idx;
+			r->hash = p + at + 8;
+			r->leaf = (const char *)p + at + 40;
+			r->len = (size_t)el - 40;
+			r->used = 0;
+		}
+		(*n)++;
+		at += (size_t)el;
+	}
+	return at == len ? 0 : 1;
+}
+
+/* The number of weapons with the key, as the statement counted them. */
+static long long
+weapons_under_key(PGresult *res)
+{
+	const unsigned char *p = (const unsigned char *)PQgetvalue(res, 0, 2);
+	uint64_t x = 0;
+	int b;
+
+	if (PQntuples(res) < 1 || PQgetisnull(res, 0, 2) ||
+	    PQgetlength(res, 0, 2) != 8)
+		return -1;
+	for (b = 0; b < 8; b++)
+		x = x << 8 | p[b];
+	return (long long)x;
+}
+
+/*
+ * Holds the read model's records (cells, nrecs of them) against the leaves
+ * that came with them: every leaf is its stored hash's; every record is
+ * the leaf at its log index, of its kind and weapon, with every field
+ * served as the leaf has it; every leaf is a served record's (none of the
+ * weapon's records is left out); a weapon's serial has the key; and the
+ * records' weapons are all the weapons with the key.  *leaves (in the
+ * arena, pointing into res) gets the leaves by index, for the events'
+ * hashes.  0 when all hold, 1 when something differs (the records are then
+ * read), -1 out of memory.
+ */
+static int
+check_leaves(struct tr__arena *a, PGresult *res, const struct cell *cells,
+    int nrecs, const char *key, struct leafref **leaves, int *nleaves)
+{
+	struct leafref *l;
+	struct tr__leaf lf;
+	int i, n = 0, weapons = 0;
+	char *buf;
+
+	for (i = 0; i < PQntuples(res); i++)
+		if (row_leaves(res, i, NULL, &n) != 0)
+			return 1;
+	if ((l = tr__alloc(a, (size_t)(n ? n : 1) * sizeof(*l))) == NULL)
+		return -1;
+	n = 0;
+	for (i = 0; i < PQntuples(res); i++)
+		(void)row_leaves(res, i, l, &n);
+	for (i = 0; i < n; i++) {
+		struct reg_hash h;
+
+		reg_merkle_leaf_hash(l[i].leaf, l[i].len, &h);
+		if (memcmp(h.b, l[i].hash, 32) != 0)
+			return 1;
+	}
+	qsort(l, (size_t)n, sizeof(*l), leaf_cmp);
+	for (i = 1; i < n; i++)
+		if (l[i].idx == l[i - 1].idx)
+			return 1;
+	for (i = 0; i < nrecs; i++) {
+		const struct cell *c = &cells[(size_t)i * ROW_COLS];
+		const struct field *f;
+		const char *type, *v;
+		long long li = cell_index(&c[ROW_LOG_INDEX]);
+		struct leafref *r;
+		size_t vl;
+
+		if (li < 0 || (r = leaf_find(l, n, (uint64_t)li)) == NULL || r->used)
+			return 1;
+		r->used = 1;
+		switch (c[0].v != NULL && c[0].len == 1 ? c[0].v[0] : 0) {
+		case 'w': type = "weapon"; f = weapon_fields; weapons++; break;
+		case 'm': type = "marking"; f = marking_fields; break;
+		case 'c': type = "component"; f = component_fields; break;
+		case 'e': type = "event"; f = event_fields; break;
+		default: return 1;
+		}
+		if ((buf = tr__alloc(a, r->len ? r->len : 1)) == NULL)
+			return -1;
+		if (tr__leaf_parse(&lf, r->leaf, r->len, buf) != 0 ||
+		    !tr__leaf_get(&lf, "_r", &v, &vl) || v == NULL ||
+		    vl != strlen(type) || memcmp(v, type, vl) != 0)
+			return 1;
+		for (; f->col != NULL; f++)
+			if (!tr__leaf_get(&lf, f->col, &v, &vl) ||
+			    !same_cell(&c[f->cell], v, vl))
+				return 1;
+		/* A weapon is served for its own serial's key only. */
+		if (type[0] == 'w') {
+			size_t k;
+
+			if (!tr__leaf_get(&lf, "serial_norm", &v, &vl) || v == NULL ||
+			    vl != strlen(key))
+				return 1;
+			for (k = 0; k < vl; k++)
+				if ((v[k] == 'D' ? '0' : v[k] == '7' ? '1' : v[k]) != key[k])
+					return 1;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (!l[i].used)
+			return 1;
+	if (weapons != weapons_under_key(res))
+		return 1;
+	*leaves = l;
+	*nleaves = n;
+	return 0;
+}
+
+/* The candidates from first on, read from the read model and held against
+ * their leaves: each event gets its leaf's hash. */
+static void
+seal(struct tr__cands *cs, int first, struct leafref *l, int n)
+{
+	int i, j;
+
+	for (i = first; i < cs->n; i++) {
+		struct tr__cand *c = &cs->c[i];
+
+		for (j = 0; j < c->nev; j++) {
+			struct leafref *r = leaf_find(l, n, (uint64_t)c->ev[j].log_index);
+
+			if (r == NULL)
+				return;		/* cannot be: each event is a leaf's */
+			memcpy(c->ev[j].leaf_hash.b, r->hash, 32);
+			c->ev[j].sealed = 1;
+		}
+		c->sealed = 1;
+	}
 }
 
 _Atomic long tr__db_rows_fallbacks;
@@ -765,28 +1039,44 @@ tr__db_by_key(reg_ctx *ctx, struct tr__arena *a, const char *key,
 	PGconn *conn = reg_conn(ctx);
 	const char *params[1] = { key };
 	PGresult *res;
-	int r = 1, before = out->n;
+	int r = 1, before = out->n, mismatch = 0;
 
 	res = PQexecPrepared(conn, stmt[S_ROWS].name, 1, params, NULL, NULL, 1);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = fail_pg(err, conn, res, "cannot search the registry");
 	} else {
 		struct cell *cells = NULL;
-		int nrecs = 0;
+		struct leafref *leaves = NULL;
+		struct src s = { NULL, NULL };
+		int nrecs = 0, nleaves = 0;
 
+		/* Whole rows first (else the records are read: a fallback),
+		 * then what they say against the leaves (else the records are
+		 * read: a mismatch). */
 		if ((r = unpack(a, res, &cells, &nrecs)) == 0) {
-			const struct src s = { NULL, cells };
-
+			s.cells = cells;
 			r = read_rows(a, &s, nrecs, out, err);
-		} else if (r < 0) {
-			r = tr__fail(err, REG_ENOMEM, "out of memory");
 		}
+		if (r == 0) {
+			if ((r = check_leaves(a, res, cells, nrecs, key, &leaves,
+			    &nleaves)) == 0)
+				seal(out, before, leaves, nleaves);
+			else if (r == 1)
+				mismatch = 1;
+		}
+		if (r == -1)
+			r = tr__fail(err, REG_ENOMEM, "out of memory");
 	}
 	PQclear(res);
 	if (r != 1)
 		return r;
-	/* More rows than are read at once, or not whole: from the records. */
-	tr__db_rows_fallbacks++;
+	/* More rows than are read at once, not whole, or not what the log
+	 * sealed: from the records (which tr__check_answer() then holds
+	 * against their leaves). */
+	if (mismatch)
+		tr__readmodel_mismatches++;
+	else
+		tr__db_rows_fallbacks++;
 	out->n = before;
 	return tr__db_by_key_records(ctx, a, key, out, truncated, err);
 }

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -385,11 +386,15 @@ restrictions(struct out *o, proto_response *r)
 }
 
 /* Inclusion proofs of every disclosed event against the latest checkpoint,
- * read together. */
+ * read together.  Each must lead from the leaf hash of the event's record,
+ * as the engine checked it against the row (tr__check_answer()), to the
+ * checkpoint's root: a proof that does not is never signed. */
 static int
-proofs(reg_ctx *ctx, struct out *o, proto_response *r, reg_error *err)
+proofs(reg_ctx *ctx, struct out *o, const struct tr__answer *ans,
+    proto_response *r, reg_error *err)
 {
 	struct reg_checkpoint cp;
+	const struct tr__event **tev = NULL;
 	struct proto_event **ev = NULL;
 	struct reg_proof **pr = NULL;
 	uint64_t *idx = NULL;
@@ -411,6 +416,7 @@ proofs(reg_ctx *ctx, struct out *o, proto_response *r, reg_error *err)
 	if (cap == 0)
 		return 0;
 	if ((ev = calloc(cap, sizeof(*ev))) == NULL ||
+	    (tev = calloc(cap, sizeof(*tev))) == NULL ||
 	    (idx = calloc(cap, sizeof(*idx))) == NULL ||
 	    (pr = calloc(cap, sizeof(*pr))) == NULL) {
 		rc = tr__fail(err, REG_ENOMEM, "out of memory");
@@ -423,13 +429,26 @@ proofs(reg_ctx *ctx, struct out *o, proto_response *r, reg_error *err)
 			if ((uint64_t)e->log_index >= cp.size)
 				continue;	/* after the checkpoint */
 			ev[n] = e;
+			tev[n] = &ans->cands[i].ev[j];	/* history is ev in order */
 			idx[n++] = (uint64_t)e->log_index;
 		}
 	if ((rc = reg_log_prove_inclusions(ctx, idx, n, cp.size, pr, err)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		struct proto_inclusion_proof *ip;
+		reg_error e2 = REG_ERROR_INIT;
 
+		if (!tev[i]->sealed || tev[i]->log_index != ev[i]->log_index ||
+		    memcmp(pr[i]->leaf_hash.b, tev[i]->leaf_hash.b, 32) != 0 ||
+		    reg_merkle_verify_inclusion(pr[i]->index, pr[i]->size,
+		    &pr[i]->leaf_hash, pr[i]->hashes, pr[i]->n, &cp.root, &e2) != 0) {
+			rc = tr__fail(err, REG_EVERIFY, "the inclusion proof of leaf %"
+			    PRIu64 " (event %s) does not lead from its record's leaf to "
+			    "the root of checkpoint %" PRIu64 ": the stored tree was "
+			    "altered%s%s", pr[i]->index, tev[i]->id, cp.size,
+			    e2.message[0] ? ": " : "", e2.message);
+			goto out;
+		}
 		if ((ip = zalloc(o, 1, sizeof(*ip))) == NULL ||
 		    (ip->hashes = zalloc(o, pr[i]->n, sizeof(*ip->hashes))) == NULL) {
 			free(ip);
@@ -450,6 +469,7 @@ out:
 		reg_free(pr[i]);
 	free(pr);
 	free(idx);
+	free(tev);
 	free(ev);
 	return rc;
 }
@@ -497,7 +517,7 @@ tr__respond(reg_ctx *ctx, const tr_policy *policy, const reg_pii_keyring *kr,
 	}
 	restrictions(&o, r);
 	if (!o.failed && opt->proofs && r->n_candidates > 0)
-		rc = proofs(ctx, &o, r, err);
+		rc = proofs(ctx, &o, ans, r, err);
 	if (rc == 0 && o.failed)
 		rc = tr__fail(err, REG_ENOMEM, "out of memory");
 	if (rc != 0) {

@@ -114,6 +114,8 @@ struct tr__event {
 	char *reason;
 	char *note;
 	int64_t log_index;
+	struct reg_hash leaf_hash;	/* of its leaf, by tr__check_answer() */
+	int sealed;			/* ... which compared it with the leaf */
 	int corrects_seq;		/* filled by tr__chain_analyse */
 	int corrected_by_seq;
 };
@@ -169,6 +171,8 @@ struct tr__cand {
 	int ncomps;
 	struct tr__event *ev;
 	int nev;
+	int sealed;			/* all of it compared with its leaves as
+					 * it was read (tr__db_by_key()) */
 	struct tr__chain chain;
 };
 
@@ -195,8 +199,13 @@ int tr__db_prepare(reg_ctx *ctx, reg_error *err);
 /*
  * The weapons whose own serial has the search key key, each with its
  * markings, components and history: from the read model (trace_weapon,
- * one index probe, a row per weapon), or, when more records share the key
- * than are read at once or they do not read back, from the records.  *truncated is set when there were too many to read
+ * one index probe, a row per weapon), held in the same statement against
+ * the log's leaves of the weapons' records (every served field as its
+ * leaf has it, every record served, every weapon with the key; such
+ * candidates are marked sealed, their events get their leaves' hashes);
+ * or, when more records share the key than are read at once, they do not
+ * read back, or they differ from the leaves (tr__readmodel_mismatches),
+ * from the records.  *truncated is set when there were too many to read
  * them all.
  */
 int tr__db_by_key(reg_ctx *ctx, struct tr__arena *a, const char *key,
@@ -229,6 +238,45 @@ int tr__db_near(reg_ctx *ctx, struct tr__arena *a, const char *key,
 /* Reads the details of the candidates list[0..n) that have none yet. */
 int tr__db_details(reg_ctx *ctx, struct tr__arena *a, struct tr__cand **list,
     int n, reg_error *err);
+/*
+ * Compares what will be served of the candidates list[0..n) that are not
+ * sealed yet (their
+ * identity, markings, components and events, wherever they were read
+ * from) with their records as the log sealed them (reg_weapon_records():
+ * each record's leaf derived again from its row equals the stored leaf):
+ * every record there is served, nothing served is not there, and every
+ * field served is the sealed one.  Each event gets its leaf's hash, for
+ * its inclusion proof to be checked against.  0 when all agree;
+ * REG_EVERIFY when they do not (err names the first difference): *records
+ * is then 1 when the records themselves do not hold (an altered row, a
+ * leaf that is not its hash's; nothing can be answered), 0 when only what
+ * was read differs from them (the read model; reading the records again
+ * may answer).
+ */
+int tr__check_answer(reg_ctx *ctx, struct tr__cand **list, int n,
+    int *records, reg_error *err);
+/*
+ * A leaf as its columns: each key (a column's name, or "_r", "_v") with its
+ * value decoded from JSON (NULL for null; a number as its text).
+ * tr__leaf_parse() reads the len bytes at p, decoding strings into buf
+ * (len bytes at least), which with p must outlive l; 0, or -1 when it is
+ * not a leaf's JSON.  tr__leaf_get(): 1 with the value of key, 0 when
+ * there is no such key.
+ */
+#define TR__LEAF_KEYS 32
+struct tr__leaf {
+	int n;
+	const char *key[TR__LEAF_KEYS], *val[TR__LEAF_KEYS];
+	size_t klen[TR__LEAF_KEYS], vlen[TR__LEAF_KEYS];
+};
+int tr__leaf_parse(struct tr__leaf *l, const char *p, size_t len, char *buf);
+int tr__leaf_get(const struct tr__leaf *l, const char *key, const char **val,
+    size_t *len);
+
+/* How often a trace found the read model's copy of a weapon not what the
+ * log sealed and read the records instead (for the tests and metrics). */
+extern _Atomic long tr__readmodel_mismatches;
+
 /* Points the events of list[0..n) at their parties, reading the ones the
  * cache lacks. */
 int tr__db_parties(reg_ctx *ctx, struct tr__party_cache *pc,

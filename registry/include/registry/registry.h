@@ -698,6 +698,36 @@ REG_API REG_WUR int reg_weapon_find(reg_ctx *ctx, const char *serial,
     const char *manufacturer, int limit, char **json, reg_error *err);
 
 /*
+ * Every record of the weapons ids[0..n) (n at most 1000; ids in 8-4-4-4-12
+ * form), read from the record tables and each checked against the leaf
+ * that sealed it: its leaf derived again from the row equals the stored
+ * leaf, whose hash is the stored leaf hash.  For each record, in the order
+ * of the log, cb gets its weapon, type ("weapon", "marking", "component"
+ * or "event"), leaf index, the leaf's columns with their canonical text
+ * (NULL for null; valid during the call only) and the leaf's hash.  Returns
+ * 0; REG_EVERIFY naming the table, record and leaf when a record does not
+ * hold (then nothing about it reached cb); or what cb returned when it was
+ * not 0, at once.  The trace engine uses it to serve only what the log
+ * proves (not its read model's copy alone).
+ */
+struct reg_weapon_record {
+	const char *weapon_id;
+	const char *type;
+	uint64_t log_index;
+	int ncols;
+	const char *const *cols;
+	const char *const *values;
+	struct reg_hash leaf_hash;
+};
+typedef int (*reg_weapon_record_cb)(void *arg,
+    const struct reg_weapon_record *rec);
+REG_API REG_WUR int reg_weapon_records(reg_ctx *ctx, const char *const *ids,
+    size_t n, reg_weapon_record_cb cb, void *arg, reg_error *err);
+/* The value of column col of rec, or NULL (null, or no such column). */
+REG_API const char *reg_weapon_record_value(const struct reg_weapon_record *rec,
+    const char *col);
+
+/*
  * Bulk import of CSV files (RFC 4180, UTF-8, header line first): weapons
  * with their manufacture marking, or events, told apart by the header (see
  * regctl(1), IMPORT).  Rows are streamed to the database with COPY in
