@@ -260,7 +260,7 @@ INI
 done
 cat >> fr.ini <<INI
 [domestic]
-signing_key = FR/inv-1 inv-sign.pub
+signing_key = FR/inv-1 inv-sign.pub sha256:$(openssl x509 -in inv.pem -noout -fingerprint -sha256 | sed "s/.*=//")
 poll = 2
 retry_max = 1
 send_due = 3
