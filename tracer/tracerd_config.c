@@ -25,6 +25,9 @@
  *              urgent.XX = HOURS, routine.XX = HOURS
  *   [domestic] signing_key = KID FILE sha256:CERT (repeatable), follow_referrals = yes|no,
  *              max_hops = N, poll = S, retry_max = S, send_due = S
+ *   [outbound] per_state_in_flight = N, breaker_failures = N,
+ *              breaker_min = S, breaker_max = S (calls to one State; a hub's
+ *              relays too)
  *
  * [tls] client_certificate and client_key are what the daemon shows when it
  * calls other daemons (default: certificate and key); [workers] outbound the
@@ -93,6 +96,10 @@ static const struct key {
 	{ "domestic", "poll", K_INT, F(poll_seconds), 1, 60, 0 },
 	{ "domestic", "retry_max", K_INT, F(retry_max), 1, 3600, 0 },
 	{ "domestic", "send_due", K_INT, F(send_due), 1, 30 * 86400, 0 },
+	{ "outbound", "per_state_in_flight", K_INT, F(per_state_in_flight), 1, 64, 0 },
+	{ "outbound", "breaker_failures", K_INT, F(breaker_failures), 1, 1000, 0 },
+	{ "outbound", "breaker_min", K_INT, F(breaker_min), 1, 3600, 0 },
+	{ "outbound", "breaker_max", K_INT, F(breaker_max), 1, 86400, 0 },
 	{ "log", "key", K_PATH, F(log_key), 0, 0, 0 },
 	{ "log", "checkpoint_interval", K_INT, F(checkpoint_interval), 1, 86400, 0 },
 	{ "log", "cosignature_skew", K_INT, F(cosignature_skew), 1, 86400, 0 },
@@ -465,6 +472,9 @@ trd_config_load(const char *path, struct trd_config *cf, reg_error *err)
 	cf->max_hops = 8;
 	cf->poll_seconds = 20;
 	cf->retry_max = 300;
+	cf->breaker_failures = 3;
+	cf->breaker_min = 1;
+	cf->breaker_max = 60;
 	snprintf(cf->path, sizeof(cf->path), "%s", path);
 	if (realpath(path, real) == NULL)
 		return tr__fail(err, errno == ENOENT ? REG_ENOTFOUND : REG_EIO,
@@ -486,6 +496,9 @@ trd_config_load(const char *path, struct trd_config *cf, reg_error *err)
 		if (keys[i].required && !ps.seen[i])
 			return tr__fail(err, REG_EINVAL, "%s: [%s] %s is required", path,
 			    keys[i].section, keys[i].name);
+	if (cf->breaker_max < cf->breaker_min)
+		return tr__fail(err, REG_EINVAL, "%s: [outbound] breaker_max (%d) is "
+		    "below breaker_min (%d)", path, cf->breaker_max, cf->breaker_min);
 	if (cf->hub && !tr__country_user_assigned(cf->state))
 		return tr__fail(err, REG_EINVAL, "%s:%d: a hub's state is its ISO "
 		    "3166-1 user-assigned code (AA, QM to QZ, XA to XZ, ZZ), not a "

@@ -197,6 +197,14 @@ struct relay {
 	char kid[201];
 	char received_at[32];
 	char sha256[48];
+	/* Its turn for a call to the requested State (trd_gate). */
+	trd_pool *pool;
+	trd_job_fn fn;
+	trd_done_fn done;
+	int gated;			/* d->out_gate entered */
+	int no_forward;			/* the State is paused: record only */
+	int tried;			/* a call was made: its result counts */
+	int retry_after;		/* for the hub's own 503, or 0 */
 	/* Results of the jobs. */
 	int rc;				/* 0, or a REG_E* code */
 	int db_failed;			/* rc is the database's, not X's */
@@ -274,16 +282,108 @@ sha256_b64(const void *data, size_t len, char out[48])
 	EVP_EncodeBlock((unsigned char *)out, md, sizeof(md));
 }
 
-static int
+/* The relay's call to the requested State ended (or never began): its
+ * turn goes to the next relay to that State, its result to the State's
+ * circuit breaker. */
+static void
+relay_leave(struct relay *r, int ran)
+{
+	if (!r->gated)
+		return;
+	r->gated = 0;
+	trd_gate_leave(r->d->out_gate, r->to.code, !ran || !r->tried ? 0 :
+	    r->forwarded ? 1 : atomic_load(&r->d->cancel) ? 0 : -1);
+}
+
+static void
+relay_busy(struct relay *r, const char *detail)
+{
+	r->c->retry_after = 5;
+	trd_problem(r->c, "unavailable", detail, NULL);
+	relay_free(r);
+}
+
+static void post_job(struct trd_worker *w, void *arg);
+static void post_done(void *arg, int ran);
+
+/* The requested State is paused after failed calls: a POST's receipt and
+ * the State's unavailability are recorded (as when a call fails), a GET is
+ * refused at once; either way with the hub's own 503 and Retry-After. */
+static void
+relay_paused(struct relay *r)
+{
+	int pause = 1;
+
+	trd_gate_paused(r->d->out_gate, r->to.code, &pause);
+	r->retry_after = pause > 0 ? pause : 1;
+	if (r->post) {
+		r->no_forward = 1;
+		if (trd_pool_submit(r->d->pool, post_job, post_done, r) == 0)
+			return;
+		relay_busy(r, "the hub is too busy; try again later");
+		return;
+	}
+	r->c->retry_after = r->retry_after;
+	trd_count(r->d, "tracerd_hub_unavailable_total", "Forwardings that "
+	    "could not reach the requested State, by that State.", "state",
+	    r->to.code);
+	trd_problem(r->c, "unavailable", "the requested State does not answer "
+	    "the hub now; send the same message again after the Retry-After "
+	    "header's seconds", NULL);
+	relay_free(r);
+}
+
+static void
+relay_queue(struct relay *r)
+{
+	if (trd_pool_submit(r->pool, r->fn, r->done, r) == 0)
+		return;
+	relay_leave(r, 0);
+	relay_busy(r, "the hub is too busy; try again later");
+}
+
+/* A relay that waited for its State's turn. */
+static void
+relay_go(void *arg, const char *code, int go)
+{
+	struct relay *r = arg;
+
+	(void)code;
+	if (go == TRD_GATE_GO) {
+		r->gated = 1;
+		relay_queue(r);
+	} else if (go == TRD_GATE_PAUSED) {
+		relay_paused(r);
+	} else {
+		relay_busy(r, go == TRD_GATE_STOPPING ? "the hub is stopping" :
+		    "the hub has too many requests for this State in hand; try "
+		    "again later");
+	}
+}
+
+/* Queues a forwarding to r->to: at once, or in its State's turn (at most
+ * [outbound] per_state_in_flight at once, none while the State is paused),
+ * so that a State that does not answer never holds every relay worker. */
+static void
 relay_submit(struct trd_call *c, trd_pool *pool, trd_job_fn fn, trd_done_fn done,
     struct relay *r)
 {
-	if (trd_pool_submit(pool, fn, done, r) == 0)
-		return 0;
-	c->retry_after = 5;
-	trd_problem(c, "unavailable", "the hub is too busy; try again later", NULL);
-	relay_free(r);
-	return -1;
+	(void)c;
+	r->pool = pool;
+	r->fn = fn;
+	r->done = done;
+	switch (trd_gate_enter(r->d->out_gate, r->to.code, relay_go, r)) {
+	case TRD_GATE_GO:
+		r->gated = 1;
+		relay_queue(r);
+		break;
+	case TRD_GATE_WAIT:
+		break;
+	default:
+		relay_go(r, r->to.code, trd_gate_paused(r->d->out_gate, r->to.code,
+		    NULL) ? TRD_GATE_PAUSED : TRD_GATE_STOPPING);
+		break;
+	}
 }
 
 /* In the relay pool: sends the request to X and reads its answer. */
@@ -293,12 +393,14 @@ forward(struct trd_worker *w, struct relay *r)
 	reg_error err = REG_ERROR_INIT;
 	tr__client *cl;
 
-	if (client_for(w, &r->d->cf, &r->d->cancel, &r->to, &cl, &err) == 0)
+	if (client_for(w, &r->d->cf, &r->d->cancel, &r->to, &cl, &err) == 0) {
+		r->tried = 1;
 		r->rc = r->post ? tr__client_post(cl, r->path, "application/jose",
 		    r->message, r->message_len, &r->ans, &err) :
 		    tr__client_get(cl, r->path, &r->ans, &err);
-	else
+	} else {
 		r->rc = err.code;
+	}
 	if (r->rc == 0)
 		r->forwarded = 1;
 	else
@@ -427,7 +529,7 @@ forwarded(struct relay *r)
 		    "hub now; send the same message again after the Retry-After "
 		    "header's seconds", r->to.code);
 		/* The problem is the hub's own, signed by the hub. */
-		c->retry_after = HUB_RETRY_AFTER;
+		c->retry_after = r->retry_after > 0 ? r->retry_after : HUB_RETRY_AFTER;
 		if (r->post) {
 			snprintf(r->status, sizeof(r->status), "unavailable");
 			r->http_status = 0;
@@ -511,6 +613,11 @@ post_job(struct trd_worker *w, void *arg)
 		return;
 	}
 	r->db_failed = 0;
+	if (r->no_forward) {
+		snprintf(r->error, sizeof(r->error), "%s is paused after failed "
+		    "calls", r->to.code);
+		return;
+	}
 	forward(w, r);
 }
 
@@ -520,6 +627,7 @@ post_done(void *arg, int ran)
 	struct relay *r = arg;
 	struct trd_call *c = r->c;
 
+	relay_leave(r, ran);
 	if (!ran) {
 		trd_problem(c, "unavailable", "the hub is stopping", NULL);
 	} else if (r->rc == REG_EEXIST) {
@@ -616,6 +724,7 @@ get_forward_done(void *arg, int ran)
 {
 	struct relay *r = arg;
 
+	relay_leave(r, ran);
 	if (!ran) {
 		trd_problem(r->c, "unavailable", "the hub is stopping", NULL);
 		relay_free(r);

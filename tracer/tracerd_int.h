@@ -90,6 +90,12 @@ struct trd_config {
 	int poll_seconds;		/* [domestic] poll */
 	int retry_max;			/* [domestic] retry_max, seconds */
 	int send_due;			/* [domestic] send_due, seconds, or 0 */
+	/* Calls to other States, by State (tracerd_gate.c). */
+	int per_state_in_flight;	/* [outbound] per_state_in_flight, 0: half
+					 * the workers (at least 1) */
+	int breaker_failures;		/* [outbound] breaker_failures */
+	int breaker_min;		/* [outbound] breaker_min, seconds */
+	int breaker_max;		/* [outbound] breaker_max, seconds */
 	/* [domestic] signing_key = KID FILE: the domestic users' keys. */
 	struct trd_domestic_key {
 		char kid[201];
@@ -184,6 +190,48 @@ void trd_holds_wake_all(struct trd_holds *list);
  */
 void *trd_id_table_slot(void **table, unsigned n, size_t size, const char *id);
 
+/*
+ * Calls to other daemons gated by destination State (tracerd_gate.c):
+ * at most limit calls in flight to one State, the rest waiting in that
+ * State's queue in order while calls to other States go on; after
+ * failures failed calls in a row (no connection, no answer in time) the
+ * State's calls pause for pause_min seconds, doubling up to pause_max
+ * while the one call let through after each pause fails too.  With
+ * wait_max, a waiter is refused (TRD_GATE_TOO_LONG) after wait_max
+ * seconds; with drop_paused, waiters and new calls are refused
+ * (TRD_GATE_PAUSED) while the State is paused.  Loop's thread only.
+ */
+struct trd_gate;
+#define TRD_HUB_WAIT_MAX 10	/* seconds a relay waits for its State's turn */
+enum {
+	TRD_GATE_GO = 1,		/* the call may start (a slot is taken) */
+	TRD_GATE_WAIT = 0,		/* queued: run() is called later */
+	TRD_GATE_STOPPING = -1,		/* the gate stops, or no memory */
+	TRD_GATE_PAUSED = -2,		/* drop_paused: the State is paused */
+	TRD_GATE_TOO_LONG = -3		/* waited wait_max seconds */
+};
+/* A waiter's turn (TRD_GATE_GO, its slot taken) or refusal (< 0). */
+typedef void (*trd_gate_fn)(void *arg, const char *code, int go);
+int trd_gate_new(struct event_base *base, const char *name, int limit,
+    int failures, int pause_min, int pause_max, int wait_max, int drop_paused,
+    struct trd_gate **out);
+/* TRD_GATE_GO (the caller makes its call, then trd_gate_leave()),
+ * TRD_GATE_WAIT (run(arg, code, go) later), or a refusal (< 0). */
+int trd_gate_enter(struct trd_gate *g, const char *code, trd_gate_fn run,
+    void *arg);
+/* A call to code that entered ended: result 1 answered, -1 failed (no
+ * connection, no answer in time), 0 no call was made. */
+void trd_gate_leave(struct trd_gate *g, const char *code, int result);
+/* 1 while code's calls are paused; *seconds the pause (may be NULL). */
+int trd_gate_paused(struct trd_gate *g, const char *code, int *seconds);
+/* No more calls start (trd_gate_leave() still counts); every waiter is
+ * refused (TRD_GATE_STOPPING). */
+void trd_gate_stop(struct trd_gate *g);
+/* Refuses every waiter (TRD_GATE_STOPPING) and frees g; accepts NULL. */
+void trd_gate_free(struct trd_gate *g);
+/* The gate's metrics in the Prometheus text format (malloc'd), or NULL. */
+char *trd_gate_metrics(const struct trd_gate *g);
+
 /* The running daemon. */
 struct trd_daemon {
 	struct trd_config cf;
@@ -219,6 +267,7 @@ struct trd_daemon {
 	proto_jws_key *domestic[TRD_DOMESTIC_KEYS_MAX];
 	int n_domestic;
 	long hops_running;
+	struct trd_gate *out_gate;	/* hops by State; the hub's relays */
 	atomic_int cancel;		/* set at stop: outbound calls give up */
 	unsigned long chain_ends;	/* chains that ended, ever */
 	struct trd_holds chain_waiters;	/* chains' GETs waiting for a change */

@@ -116,7 +116,23 @@ scrape_done(void *arg, int ran)
 		trd_log_event("error", NULL, NULL, err.message);
 		trd_problem(c, "internal", "cannot write the metrics", NULL);
 	} else {
-		char *all = s->hub != NULL ? malloc(len + strlen(s->hub) + 1) : NULL;
+		char *all;
+
+		/* Calls to other States by State: paused, in flight, waiting
+		 * (tracerd_gate.c), after the hub's relays' metrics if any. */
+		if (d->out_gate != NULL && (all = trd_gate_metrics(d->out_gate)) != NULL) {
+			char *both = malloc((s->hub ? strlen(s->hub) : 0) +
+			    strlen(all) + 1);
+
+			if (both != NULL) {
+				snprintf(both, (s->hub ? strlen(s->hub) : 0) +
+				    strlen(all) + 1, "%s%s", s->hub ? s->hub : "", all);
+				free(s->hub);
+				s->hub = both;
+			}
+			free(all);
+		}
+		all = s->hub != NULL ? malloc(len + strlen(s->hub) + 1) : NULL;
 
 		if (all != NULL) {
 			memcpy(all, text, len);

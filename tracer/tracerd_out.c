@@ -194,7 +194,9 @@ slot_client(struct trd_worker *w, const struct trd_config *cf,
 
 /* ------------------------------------------------------------ hops */
 
-enum next { N_DONE, N_AGAIN, N_LATER, N_CHILD };
+/* N_DEFER: the hop's State is not the one whose call this job may make
+ * (trd_gate): it goes back to wait for a call to its State. */
+enum next { N_DONE, N_AGAIN, N_LATER, N_CHILD, N_DEFER };
 #define HOP_STEPS_MAX 8		/* steps one job takes in a row */
 
 struct hop_job {
@@ -203,6 +205,12 @@ struct hop_job {
 	char id[37];
 	char root[37];
 	int attempt;			/* failures in a row */
+	char gate[3];			/* the State whose call it may make
+					 * (d->out_gate entered), or "" */
+	char dest[3];			/* the State of the hop last read */
+	char child_dest[3];		/* N_CHILD: the next hop's State */
+	int net;			/* the last call: 1 answered, -1 no
+					 * connection or no answer, 0 none */
 	/* the job's result */
 	enum next next;
 	int delay;			/* N_LATER: seconds */
@@ -380,10 +388,12 @@ hop_send(struct trd_worker *w, struct hop_job *j, struct reg_hop *h,
 
 	if (tr__client_post(cl, "/v1/traces", "application/jose", h->message,
 	    strlen(h->message), &a, &err) != 0) {
+		j->net = atomic_load(&j->d->cancel) ? 0 : -1;
 		snprintf(j->error, sizeof(j->error), "sending to %s: %.400s",
 		    h->requested_state, err.message);
 		goto later;
 	}
+	j->net = 1;
 	if (transient(a.status)) {
 		snprintf(j->error, sizeof(j->error), "%s answered %ld", h->requested_state,
 		    a.status);
@@ -456,10 +466,12 @@ hop_poll(struct trd_worker *w, struct hop_job *j, struct reg_hop *h,
 	    j->d->cf.poll_seconds);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (tr__client_get(cl, path, &a, &err) != 0) {
+		j->net = atomic_load(&j->d->cancel) ? 0 : -1;
 		snprintf(j->error, sizeof(j->error), "asking %s: %.400s",
 		    h->requested_state, err.message);
 		goto later;
 	}
+	j->net = 1;
 	if (transient(a.status)) {
 		snprintf(j->error, sizeof(j->error), "%s answered %ld", h->requested_state,
 		    a.status);
@@ -764,6 +776,8 @@ hop_follow(struct trd_worker *w, struct hop_job *j, const struct reg_hop *h,
 	j->changed = 1;
 	snprintf(j->outcome, sizeof(j->outcome), "followed");
 	j->next = N_CHILD;
+	memcpy(j->child_dest, in.requested_state, 2);
+	j->child_dest[2] = '\0';
 	j->seed = hop_seed(&in, h->root_id);
 	goto out;
 fail:
@@ -817,6 +831,7 @@ hop_step(struct trd_worker *w, struct hop_job *j)
 	}
 	h = j->h;
 	snprintf(j->root, sizeof(j->root), "%s", h->root_id);
+	snprintf(j->dest, sizeof(j->dest), "%.2s", h->requested_state);
 	if (h->refusal[0] != '\0' || h->end[0] != '\0' || h->followed) {
 		j->next = N_DONE;
 	} else if (h->answer_status[0] != '\0') {
@@ -828,6 +843,10 @@ hop_step(struct trd_worker *w, struct hop_job *j)
 		    "directory", h->requested_state);
 		j->attempt++;
 		j->delay = j->d->cf.retry_max;
+	} else if (strcmp(j->gate, j->dest) != 0) {
+		/* A call to a State is made only in its turn (trd_gate): at
+		 * most a few at once, none while it is paused. */
+		j->next = N_DEFER;
 	} else if ((cl = slot_client(w, &j->d->cf, &j->d->cancel, route, j->error,
 	    sizeof(j->error))) == NULL) {
 		j->attempt++;
@@ -886,11 +905,12 @@ hop_job(struct trd_worker *w, void *arg)
 
 static void chain_wake(struct trd_daemon *d, const char *root);
 static void hop_start(struct trd_daemon *d, const char *id, int attempt,
-    struct reg_hop *seed);
+    struct reg_hop *seed, const char *dest);
 
 struct hop_timer {
 	struct trd_daemon *d;
 	char id[37];
+	char dest[3];
 	int attempt;
 };
 
@@ -902,7 +922,7 @@ on_hop_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (!t->d->stopping)
-		hop_start(t->d, t->id, t->attempt, NULL);
+		hop_start(t->d, t->id, t->attempt, NULL, t->dest);
 	free(t);
 }
 
@@ -932,6 +952,11 @@ hop_done(void *arg, int ran)
 	int i;
 
 	d->hops_running--;
+	/* The call's slot goes to the next job waiting for its State (which
+	 * so goes before this hop's own next step), and its result to the
+	 * State's circuit breaker. */
+	if (j->gate[0] != '\0')
+		trd_gate_leave(d->out_gate, j->gate, ran ? j->net : 0);
 	for (i = 0; ran && i < j->nsteps; i++)
 		step_seen(d, j->steps[i].id, j->steps[i].outcome, "");
 	if (ran)
@@ -947,16 +972,20 @@ hop_done(void *arg, int ran)
 		case N_DONE:
 			break;
 		case N_CHILD:
-			hop_start(d, j->child, 0, NULL);
+			hop_start(d, j->child, 0, NULL, j->child_dest);
 			break;
 		case N_AGAIN:
-			hop_start(d, j->id, 0, NULL);
+			hop_start(d, j->id, 0, NULL, j->dest);
+			break;
+		case N_DEFER:
+			hop_start(d, j->id, j->attempt, NULL, j->dest);
 			break;
 		case N_LATER:
 			if ((t = calloc(1, sizeof(*t))) == NULL)
 				break;
 			t->d = d;
 			memcpy(t->id, j->id, sizeof(t->id));
+			memcpy(t->dest, j->dest, sizeof(t->dest));
 			t->attempt = j->attempt;
 			tv.tv_sec = j->delay > 0 ? j->delay : 1;
 			tv.tv_usec = 0;
@@ -974,8 +1003,53 @@ hop_done(void *arg, int ran)
 }
 
 static void
+hop_drop(struct hop_job *j)
+{
+	j->d->hops_running--;
+	trd_peers_release(j->peers);
+	reg_hops_free(j->h, 1);
+	free(j);
+}
+
+/* Queues j on the outbound pool. */
+static void
+hop_submit(struct hop_job *j)
+{
+	struct trd_daemon *d = j->d;
+
+	j->peers = trd_peers_hold(d);
+	if (trd_pool_submit(d->outbound, hop_job, hop_done, j) != 0) {
+		trd_log_event("hop", j->id, "error", "the outbound queue is full; the "
+		    "request is sent at the next start");
+		if (j->gate[0] != '\0')
+			trd_gate_leave(d->out_gate, j->gate, 0);
+		hop_drop(j);
+	}
+}
+
+/* A hop that waited for its State's turn: it goes, or (the daemon stops)
+ * it stays in the database for the next start. */
+static void
+hop_go(void *arg, const char *code, int go)
+{
+	struct hop_job *j = arg;
+
+	if (go != TRD_GATE_GO) {
+		hop_drop(j);
+		return;
+	}
+	snprintf(j->gate, sizeof(j->gate), "%.2s", code);
+	hop_submit(j);
+}
+
+/*
+ * Carries hop id on: dest, when known, is its State, whose call it waits
+ * for (trd_gate) without holding a worker; a hop of unknown State is read
+ * first (hop_step() then sends it back with its State, N_DEFER).
+ */
+static void
 hop_start(struct trd_daemon *d, const char *id, int attempt,
-    struct reg_hop *seed)
+    struct reg_hop *seed, const char *dest)
 {
 	struct hop_job *j = calloc(1, sizeof(*j));
 
@@ -989,22 +1063,29 @@ hop_start(struct trd_daemon *d, const char *id, int attempt,
 	snprintf(j->id, sizeof(j->id), "%s", id);
 	j->attempt = attempt;
 	j->h = seed;	/* the hop as just stored: its first step needs no read */
-	j->peers = trd_peers_hold(d);
 	d->hops_running++;
-	if (trd_pool_submit(d->outbound, hop_job, hop_done, j) != 0) {
-		trd_log_event("hop", id, "error", "the outbound queue is full; the "
-		    "request is sent at the next start");
-		d->hops_running--;
-		trd_peers_release(j->peers);
-		reg_hops_free(j->h, 1);
-		free(j);
+	if (dest != NULL && dest[0] != '\0' && d->out_gate != NULL) {
+		switch (trd_gate_enter(d->out_gate, dest, hop_go, j)) {
+		case TRD_GATE_GO:
+			snprintf(j->gate, sizeof(j->gate), "%.2s", dest);
+			break;
+		case TRD_GATE_WAIT:
+			return;
+		default:
+			if (d->stopping) {
+				hop_drop(j);
+				return;
+			}
+			break;	/* without memory: read, and sent back */
+		}
 	}
+	hop_submit(j);
 }
 
 static int
 resume_one(void *arg, const char *id)
 {
-	hop_start(arg, id, 0, NULL);
+	hop_start(arg, id, 0, NULL, NULL);
 	return 0;
 }
 
@@ -1016,6 +1097,12 @@ trd_out_start(struct trd_daemon *d, reg_error *err)
 	char what[64];
 	int r;
 
+	if (trd_gate_new(d->base, d->cf.hub ? "relay" : "outbound",
+	    d->cf.per_state_in_flight > 0 ? d->cf.per_state_in_flight :
+	    (d->cf.hub ? d->cf.trace_workers : d->cf.outbound_workers) / 2,
+	    d->cf.breaker_failures, d->cf.breaker_min, d->cf.breaker_max,
+	    d->cf.hub ? TRD_HUB_WAIT_MAX : 0, d->cf.hub, &d->out_gate) != 0)
+		return tr__fail(err, REG_ENOMEM, "out of memory");
 	if (d->cf.hub)		/* a hub sends nothing of its own */
 		return 0;
 	if ((r = trd_pool_new(d->base, "outbound", d->cf.database,
@@ -1130,7 +1217,8 @@ store_done(void *arg, int ran)
 		    "repeat");
 		trd_reply(c, 202, "application/jose", p->ack, strlen(p->ack), location);
 		if (p->rc == 0) {
-			hop_start(p->d, p->req->id, 0, p->seed);
+			hop_start(p->d, p->req->id, 0, p->seed,
+			    p->req->requested_state);
 			p->seed = NULL;
 		}
 	} else if (trd_db_unavailable(p->rc)) {
@@ -1271,6 +1359,8 @@ void
 trd_out_stop(struct trd_daemon *d)
 {
 	trd_holds_wake_all(&d->chain_waiters);
+	/* Hops waiting for their State's turn stay in the database. */
+	trd_gate_stop(d->out_gate);
 	/* A worker holding a question for an answer gives it up: the hop is
 	 * carried on at the next start. */
 	atomic_store(&d->cancel, 1);
@@ -1286,6 +1376,8 @@ trd_out_free(struct trd_daemon *d)
 	for (i = 0; i < d->n_domestic; i++)
 		proto_jws_key_free(d->domestic[i]);
 	d->n_domestic = 0;
+	trd_gate_free(d->out_gate);
+	d->out_gate = NULL;
 }
 
 static void
