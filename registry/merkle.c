@@ -124,6 +124,12 @@ reg_merkle_leaf_hash(const void *leaf, size_t len, struct reg_hash *out)
 	REG_ASSERT(r == 0);
 }
 
+int
+reg_merkle_leaf_hash_r(const void *leaf, size_t len, struct reg_hash *out)
+{
+	return leaf_hash(leaf, len, out);
+}
+
 void
 reg_merkle_node_hash(const struct reg_hash *left,
     const struct reg_hash *right, struct reg_hash *out)

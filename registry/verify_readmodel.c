@@ -669,7 +669,12 @@ reg_weapon_records(reg_ctx *ctx, const char *const *ids, size_t n,
 				break;
 			}
 			memset(&rec, 0, sizeof(rec));
-			reg_merkle_leaf_hash(leaf ? leaf : fast, leaflen, &rec.leaf_hash);
+			if (reg_merkle_leaf_hash_r(leaf ? leaf : fast, leaflen,
+			    &rec.leaf_hash) != 0) {
+				r = reg__fail(err, REG_ECRYPTO, "cannot hash leaf %s: out of "
+				    "memory", li);
+				break;
+			}
 			if (PQgetlength(res, row, lc + 1) != 32 ||
 			    memcmp(PQgetvalue(res, row, lc + 1), rec.leaf_hash.b, 32) != 0) {
 				r = reg__fail(err, REG_EVERIFY, "table %s, record %s: leaf %s "

@@ -925,7 +925,8 @@ check_leaves(struct tr__arena *a, PGresult *res, const struct cell *cells,
 	for (i = 0; i < n; i++) {
 		struct reg_hash h;
 
-		reg_merkle_leaf_hash(l[i].leaf, l[i].len, &h);
+		if (reg_merkle_leaf_hash_r(l[i].leaf, l[i].len, &h) != 0)
+			return -1;
 		if (memcmp(h.b, l[i].hash, 32) != 0)
 			return 1;
 	}

@@ -139,8 +139,13 @@ REG_API REG_WUR int reg_migrate_status(reg_ctx *ctx, const char *dir,
  * RFC 6962 / RFC 9162 Merkle tree hashing.
  */
 
-/* Leaf hash: SHA-256(0x00 || leaf). */
+/* Leaf hash: SHA-256(0x00 || leaf).  OpenSSL failing (out of memory)
+ * aborts, for callers that cannot report it. */
 REG_API void reg_merkle_leaf_hash(const void *leaf, size_t len,
+    struct reg_hash *out);
+/* The same, for callers that can report a failure: 0, or REG_ECRYPTO when
+ * OpenSSL could not hash (out of memory). */
+REG_API REG_WUR int reg_merkle_leaf_hash_r(const void *leaf, size_t len,
     struct reg_hash *out);
 /* Interior node hash: SHA-256(0x01 || left || right). */
 REG_API void reg_merkle_node_hash(const struct reg_hash *left,
