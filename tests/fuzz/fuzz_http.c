@@ -27,7 +27,8 @@
  * - evhttp answers exactly the requests passed whole, in order, each with
  *   the handler's answer (never one of its own refusals), and sees in
  *   each the method, target, headers and body length the parser above
- *   found.
+ *   found; and each request's URI, written by evhttp_uri_join(), parses
+ *   again and writes the same.
  */
 #include "config.h"
 
@@ -450,12 +451,41 @@ method_name(enum evhttp_cmd_type m)
 	}
 }
 
+/* The request's URI, written with evhttp_uri_join(), parses again (as
+ * leniently as evhttp reads request targets) and writes the same; its
+ * query's parameters read as tracerd_log.c reads them. */
+static void
+uri_round_trip(const struct evhttp_uri *u)
+{
+	char a[65536], b[65536];
+	const char *q = evhttp_uri_get_query(u);
+	struct evhttp_uri *u2;
+	struct evkeyvalq params;
+	struct evkeyval *kv;
+
+	TAILQ_INIT(&params);
+	if (q != NULL && evhttp_parse_query_str(q, &params) == 0)
+		TAILQ_FOREACH(kv, &params, next)
+			FUZZ_CHECK(kv->key != NULL && kv->value != NULL, "a parameter");
+	evhttp_clear_headers(&params);
+	if (evhttp_uri_join((struct evhttp_uri *)u, a, sizeof(a)) == NULL)
+		return;
+	u2 = evhttp_uri_parse_with_flags(a, EVHTTP_URI_NONCONFORMANT);
+	FUZZ_CHECK(u2 != NULL, "a written URI does not parse: %s", a);
+	FUZZ_CHECK(evhttp_uri_join(u2, b, sizeof(b)) != NULL && strcmp(a, b) == 0,
+	    "the URI %s writes back as %s", a, b);
+	evhttp_uri_free(u2);
+}
+
 static void
 handle(struct evhttp_request *req, void *arg)
 {
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
 	struct evkeyval *kv;
 
 	(void)arg;
+	FUZZ_CHECK(u != NULL, "evhttp passed a request without its URI");
+	uri_round_trip(u);
 	if (nseen <= REQ_MAX) {
 		struct seen *w = &seen[nseen];
 
