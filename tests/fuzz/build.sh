@@ -44,7 +44,7 @@ proto="error validate iso3166 walk document common request history response ack
 	problem jws"
 tracer="util serial names ini policy peers signing fetch chain engine respond
 	metrics ratelimit client tracectl tracectl_remote tracectl_witness
-	tracerd_config"
+	tracerd_config tracerd_http_read"
 
 mkdir -p "$out/obj"
 # One compile: $1 the source, $2 the object, then extra flags.
