@@ -2467,6 +2467,41 @@ imp_free(struct imp *im)
 	free(im);
 }
 
+/*
+ * The importer's state for in, its buffers made (the leaves' only when
+ * with_leaves: the check without a database writes none), its line end
+ * chosen and its header read.  *out is set even on failure, for
+ * imp_free().
+ */
+static int
+imp_open(struct imp **out, FILE *in, const struct reg_import_opts *opts,
+    int with_leaves, reg_error *err)
+{
+	struct imp *im;
+
+	if ((*out = im = calloc(1, sizeof(*im))) == NULL)
+		return reg__fail(err, REG_ENOMEM, "out of memory");
+	im->err = err;
+	im->opts = opts;
+	im->batch_rows = opts != NULL && opts->batch_rows > 0 ? opts->batch_rows :
+	    IMP_BATCH_DEFAULT;
+	im->rd.in = in;
+	im->rd.buf = malloc(IMP_READ_CHUNK);
+	im->rows = calloc(im->batch_rows, sizeof(*im->rows));
+	if (with_leaves)
+		im->leaves = calloc(2 * im->batch_rows, sizeof(*im->leaves));
+	im->cr.pool = &im->pool;
+	if (im->rd.buf == NULL || im->rows == NULL ||
+	    (with_leaves && im->leaves == NULL))
+		return reg__fail(err, REG_ENOMEM, "out of memory");
+	if (reader_init_term(&im->rd) != 0)
+		return reg__fail(err, REG_EIO, "cannot read the CSV input: %s",
+		    strerror(errno));
+	if (csvrec_reset(&im->cr, im->rd.term) != 0)
+		return reg__fail(err, REG_ENOMEM, "out of memory");
+	return read_header(im);
+}
+
 int
 reg_import_csv(reg_ctx *ctx, FILE *in, const struct reg_import_opts *opts,
     struct reg_import_stats *stats, reg_error *err)
@@ -2486,35 +2521,10 @@ reg_import_csv(reg_ctx *ctx, FILE *in, const struct reg_import_opts *opts,
 		    "transactions of its own; commit first");
 	REG_ASSERT(strcmp(reg__recdefs[REC_EVENT].cols[EVENT_TRANSIT_COL],
 	    "transit_countries") == 0);
-	im = calloc(1, sizeof(*im));
-	if (im == NULL)
-		return reg__fail(err, REG_ENOMEM, "out of memory");
+	if ((r = imp_open(&im, in, opts, 1, err)) != 0)
+		goto out;
 	im->ctx = ctx;
-	im->err = err;
 	leaf_keys_init(im->keys);
-	im->opts = opts;
-	im->batch_rows = opts != NULL && opts->batch_rows > 0 ? opts->batch_rows :
-	    IMP_BATCH_DEFAULT;
-	im->rd.in = in;
-	im->rd.buf = malloc(IMP_READ_CHUNK);
-	im->rows = calloc(im->batch_rows, sizeof(*im->rows));
-	im->leaves = calloc(2 * im->batch_rows, sizeof(*im->leaves));
-	im->cr.pool = &im->pool;
-	if (im->rd.buf == NULL || im->rows == NULL || im->leaves == NULL) {
-		r = reg__fail(err, REG_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (reader_init_term(&im->rd) != 0) {
-		r = reg__fail(err, REG_EIO, "cannot read the CSV input: %s",
-		    strerror(errno));
-		goto out;
-	}
-	if (csvrec_reset(&im->cr, im->rd.term) != 0) {
-		r = reg__fail(err, REG_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((r = read_header(im)) != 0)
-		goto out;
 	if (im->format == FMT_WEAPONS) {
 		copy_sql(im->copy_sql[0], sizeof(im->copy_sql[0]), REC_WEAPON);
 		copy_sql(im->copy_sql[1], sizeof(im->copy_sql[1]), REC_MARKING);
@@ -2533,7 +2543,7 @@ reg_import_csv(reg_ctx *ctx, FILE *in, const struct reg_import_opts *opts,
 	}
 	r = 0;
 out:
-	if (stats != NULL)
+	if (stats != NULL && im != NULL)
 		*stats = im->st;
 	imp_free(im);
 	return r;
@@ -2560,30 +2570,7 @@ reg__import_check(FILE *in, const struct reg__import_ref *ref,
 	if (opts != NULL && opts->batch_rows > IMP_BATCH_MAX)
 		return reg__fail(err, REG_ERANGE, "batches of %zu rows: the limit is %d",
 		    opts->batch_rows, IMP_BATCH_MAX);
-	if ((im = calloc(1, sizeof(*im))) == NULL)
-		return reg__fail(err, REG_ENOMEM, "out of memory");
-	im->err = err;
-	im->opts = opts;
-	im->batch_rows = opts != NULL && opts->batch_rows > 0 ? opts->batch_rows :
-	    IMP_BATCH_DEFAULT;
-	im->rd.in = in;
-	im->rd.buf = malloc(IMP_READ_CHUNK);
-	im->rows = calloc(im->batch_rows, sizeof(*im->rows));
-	im->cr.pool = &im->pool;
-	if (im->rd.buf == NULL || im->rows == NULL) {
-		r = reg__fail(err, REG_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (reader_init_term(&im->rd) != 0) {
-		r = reg__fail(err, REG_EIO, "cannot read the CSV input: %s",
-		    strerror(errno));
-		goto out;
-	}
-	if (csvrec_reset(&im->cr, im->rd.term) != 0) {
-		r = reg__fail(err, REG_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((r = read_header(im)) != 0)
+	if ((r = imp_open(&im, in, opts, 0, err)) != 0)
 		goto out;
 	for (c = ref->countries; c != NULL && c[0] != '\0' && c[1] != '\0'; c += 2)
 		if (c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z')
@@ -2632,7 +2619,7 @@ reg__import_check(FILE *in, const struct reg__import_ref *ref,
 nomem:
 	r = reg__fail(err, REG_ENOMEM, "out of memory");
 out:
-	if (stats != NULL)
+	if (stats != NULL && im != NULL)
 		*stats = im->st;
 	imp_free(im);
 	return r;
