@@ -41,3 +41,16 @@ pki_init() {
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# Waits until the daemon at URL answers GET /healthz to the caller WHO
+# (WHO.pem and WHO.key, the daemon trusted through ca.pem), polling every
+# tenth of a second TRIES times at most (default 100); 1 if it never does.
+wait_healthz() {
+	_wh_n=0
+	while ! curl -s -m 2 -o /dev/null --cacert ca.pem --cert "$2.pem" \
+	    --key "$2.key" "$1/healthz"; do
+		_wh_n=$((_wh_n + 1))
+		[ "$_wh_n" -lt "${3:-100}" ] || return 1
+		sleep 0.1
+	done
+}

@@ -93,9 +93,7 @@ checkpoint_interval = 1
 INI
 "$TRACERD" --config tracerd.ini 2>> daemon.log &
 pid=$!
-i=0
-while ! curl -s -o /dev/null --cacert ca.pem --cert own_auditor.pem --key own_auditor.key \
-    "https://127.0.0.1:$port/healthz" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+wait_healthz "https://127.0.0.1:$port" own_auditor
 
 # cell WHO METHOD PATH [curl options]: "STATUS TYPE" of the answer, TYPE the
 # problem's name (from the signed or plain problem document) or "-".

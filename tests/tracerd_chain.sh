@@ -169,9 +169,7 @@ start() {	# start STATE
 	"$TRACERD" --config $sl.ini 2>> $sl.log &
 	eval "pid_$1=$!"
 	pids="$pids $!"
-	i=0
-	while ! curl -s -o /dev/null --cacert ca.pem --cert fr.pem --key fr.key \
-	    "https://127.0.0.1:$p/healthz" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	wait_healthz "https://127.0.0.1:$p" fr
 }
 stop() {	# stop STATE
 	eval "kill \$pid_$1"

@@ -100,9 +100,7 @@ refused config-missing "client_ca is required"
 # ---------------------------------------------------------------- serving
 "$TRACERD" --config tracerd.ini 2> daemon.log &
 pid=$!
-i=0
-while ! curl -s -o /dev/null --cacert ca.pem --cert inspector.pem --key inspector.key \
-    "https://127.0.0.1:$port/healthz" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wait_healthz "https://127.0.0.1:$port" inspector 50
 call() {	# call CLIENT PATH [curl options]: prints "HTTP-STATUS body"
 	c=$1 path=$2
 	shift 2

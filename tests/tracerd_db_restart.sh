@@ -107,9 +107,7 @@ done
 
 "$TRACERD" --config tracerd.ini 2>> daemon.log &
 pid=$!
-i=0
-while ! curl -s -o /dev/null --cacert ca.pem --cert nl.pem --key nl.key \
-    "https://127.0.0.1:$port/healthz" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+wait_healthz "https://127.0.0.1:$port" nl
 
 # call METHOD PATH [curl options]: prints the HTTP status; headers in
 # out.hdr, body in out.body.

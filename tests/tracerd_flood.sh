@@ -58,10 +58,8 @@ handshake_log_rate = 5
 INI
 "$TRACERD" --config tracerd.ini 2>> daemon.log &
 pid=$!
-i=0
-while ! curl -s -o /dev/null --cacert ca.pem --cert nl.pem --key nl.key \
-    "https://127.0.0.1:$port/healthz" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ $i -lt 100 ] && ok "started" || { bad start "$(cat daemon.log)"; exit 1; }
+wait_healthz "https://127.0.0.1:$port" nl && ok "started" ||
+    { bad start "$(cat daemon.log)"; exit 1; }
 
 # ---------------------------------------------------------------- each reason
 # One refusal of each kind, slowly enough to be logged.

@@ -50,9 +50,7 @@ traces = 1
 INI
 "$TRACERD" --config tracerd.ini 2>> daemon.log &
 pid=$!
-i=0
-while ! curl -s -m 2 -o /dev/null --cacert ca.pem --cert nl.pem --key nl.key \
-    "https://127.0.0.1:$port/healthz" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+wait_healthz "https://127.0.0.1:$port" nl
 
 /usr/bin/python3 - "$port" <<'PY'
 import json, socket, ssl, sys, time

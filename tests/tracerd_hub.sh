@@ -159,9 +159,7 @@ out=$("$TRACERD" --config hub.ini --check 2>&1) && printf '%s' "$out" | grep -q 
     ok "hub configuration: $out" || bad hub-check "$out"
 
 wait_up() {	# wait_up PORT
-	i=0
-	while ! curl -s -o /dev/null --cacert ca.pem --cert nl.pem --key nl.key \
-	    "https://127.0.0.1:$1/healthz" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	wait_healthz "https://127.0.0.1:$1" nl
 }
 start_be() { "$TRACERD" --config be.ini 2>> be.log & xpid=$!; wait_up "$bport"; }
 start_be

@@ -115,9 +115,7 @@ signing_key = FR/long-a la-sign.pub sha256:$(fp long_a)
 signing_key = FR/long-b lb-sign.pub SHA256:$(fp long_b colons)" > tracerd.ini
 "$TRACERD" --config tracerd.ini 2>> daemon.log &
 pid=$!
-i=0
-while ! curl -s -o /dev/null --cacert ca.pem --cert liaison.pem --key liaison.key \
-    "https://127.0.0.1:$port/healthz" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+wait_healthz "https://127.0.0.1:$port" liaison
 
 # call WHO METHOD PATH [curl options]: prints the HTTP status; body in out.body.
 call() {

@@ -135,9 +135,7 @@ peers = BE
 interval = 1
 INI
 up() {	# up PORT: waits for the daemon's /healthz
-	i=0
-	while ! curl -s -o /dev/null --cacert ca.pem --cert nlpeer.pem --key nlpeer.key \
-	    "https://127.0.0.1:$1/healthz" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	wait_healthz "https://127.0.0.1:$1" nlpeer
 }
 start_a() {
 	aconf "$1"
