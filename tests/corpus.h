@@ -2,7 +2,7 @@
  * The generated trace corpus (tests/gen_corpus.py): loading it into a
  * registry through libregistry, reading its requests with their ground
  * truth, and scoring the engine's answers by kind of damage.  Shared by
- * tests/check_corpus.c and tests/bench/bench_trace.c.
+ * tests/tracer/check_corpus.c and tests/bench/bench_trace.c.
  */
 #ifndef TESTS_CORPUS_H
 #define TESTS_CORPUS_H

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """An independent implementation of witness cosignatures, for
-tests/check_cosign.c: C2SP tlog-cosignature, Ed25519 type cosignature/v1,
+tests/registry/check_cosign.c: C2SP tlog-cosignature, Ed25519 type cosignature/v1,
 written from the specification text on the Python "cryptography" package,
 sharing no code with libregistry.
 

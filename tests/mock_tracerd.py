@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A stand-in for a State's tracing daemon, for tests/tracectl_net.sh.
+"""A stand-in for a State's tracing daemon, for tests/tracer/tracectl_net.sh.
 
 Serves the wire contract of POST /v1/traces and GET /v1/traces/{id} over
 TLS 1.3 with client certificates required, signing its answers (JWS,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A bounded flood of unauthenticated connections against tracerd on
 loopback, with authenticated callers timed while it runs
-(tests/tracerd_flood.sh).
+(tests/tracer/tracerd_flood.sh).
 
   tls_flood.py probe PORT DEADLINE
       One handshake refused for each reason the daemon logs: no client

@@ -12,7 +12,7 @@ Run with Debian's python3-jsonschema (/usr/bin/python3).  Without options:
   * a set of invalid documents, each an example with one defect, is refused.
 
 With --differential FILE, also judges every document of FILE (JSON lines
-written by tests/check_proto.c, each with the codec's verdict) by the
+written by tests/proto/check_proto.c, each with the codec's verdict) by the
 schemas, and checks that the two agree: what the codec accepts, the schemas
 accept; what the codec refuses, the schemas refuse, except for the rules
 proto/README.md lists as beyond JSON Schema (CODEC_ONLY below).

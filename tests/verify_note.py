@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""An independent check of a C2SP signed note, for tests/check_note.c.
+"""An independent check of a C2SP signed note, for tests/registry/check_note.c.
 
 Usage: verify_note.py VERIFIER_KEY_FILE NOTE_FILE
 

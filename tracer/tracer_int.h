@@ -335,7 +335,7 @@ void tr__policy_for(const tr_policy *p, const char *requester,
     struct tr__audience *out);
 
 /* ================================================================ peers
- * The peers directory (tracer/peers.c, which documents the file's format):
+ * The peers directory (tracer/net/peers.c, which documents the file's format):
  * the other States a tracing daemon talks to, each with its base URL, TLS
  * trust, JWS signing keys and audit log verifier key.  A loaded directory
  * never changes, so that threads may read it at once; a reload (SIGHUP)

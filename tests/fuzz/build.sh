@@ -31,22 +31,29 @@ pc() { pkg-config "$@" jansson libcrypto libssl libpq inih libevent libcurl uuid
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-std=c11 -g -O1 $SAN -Wall -Wextra -Wno-unused-parameter \
 	-I$build -I$src/registry/include -I$src/registry -I$src/proto/include -I$src/proto \
-	-I$src/tracer/include -I$src/tracer -I$src/tests/fuzz \
+	-I$src/tracer/include -I$src/tracer -I$src/tracer/net -I$src/tracer/tracerd \
+	-I$src/tracer/tracectl -I$src/registry/regctl -I$src/common/include -I$src/tests -I$src/tests/fuzz \
 	-DREG_SRCDIR=\"$src\" -DREG_BUILDDIR=\"$build\" -DREG_PKGDATADIR=\"$build\" \
 	-DREG_PG_BINDIR_DEFAULT=\"/usr/bin\" -DFUZZ_FIXTURES=\"$src/tests/fuzz/fixtures\" \
 	$(pc --cflags) ${FUZZ_CFLAGS:-}"
 LIBS="$(pc --libs) -levent_openssl -lcsv -lpthread"
 
-# Every source of libregistry and libproto (regctl's own files are the
-# program), so that a file added to either library needs no change here;
-# the tracer's files that the harnesses reach, named (the daemon's event
-# loop and endpoints are not among them).
-names() { (cd "$src/$1" && ls -- *.c) | sed 's/\.c$//' | grep -v "${2:-^$}"; }
-registry=$(names registry '^regctl')
-proto=$(names proto)
-tracer="util serial names ini policy peers signing fetch chain engine engine_check
-	respond metrics ratelimit client tracectl tracectl_remote tracectl_witness
-	tracerd_config tracerd_http_read"
+# Every source of the libraries (common, registry with its stores, proto,
+# the engine, net) and of tracectl, found by folder so that a file added to
+# a library needs no change here; of the daemon, only the parts the
+# harnesses reach (its event loop and endpoints are not among them);
+# regctl's own files are the program, only its shared CLI helpers are in.
+sources() {
+	for d in common registry registry/stores proto tracer tracer/net tracer/tracectl; do
+		[ -d "$src/$d" ] || continue
+		(cd "$src" && ls -- "$d"/*.c 2>/dev/null) || true
+	done
+	echo registry/regctl/cli.c
+	echo registry/regctl/localdb.c
+	for f in tracerd_config tracerd_http_read metrics ratelimit; do
+		echo "tracer/tracerd/$f.c"
+	done
+}
 
 mkdir -p "$out/obj"
 # One compile: $1 the source, $2 the object, then extra flags.
@@ -60,9 +67,9 @@ compile() {
 	fi
 }
 list() {
-	for f in $registry; do echo "$src/registry/$f.c $out/obj/registry_$f.o"; done
-	for f in $proto; do echo "$src/proto/$f.c $out/obj/proto_$f.o"; done
-	for f in $tracer; do echo "$src/tracer/$f.c $out/obj/tracer_$f.o"; done
+	for f in $(sources); do
+		echo "$src/$f $out/obj/$(echo "${f%.c}" | tr / _).o"
+	done
 	echo "$src/tests/fuzz/fuzz_common.c $out/obj/fuzz_common.o"
 }
 # Two at a time (the machine is shared); a failure stops the build.

@@ -1,6 +1,6 @@
 /*
  * Chain documents (trace-chain/1, proto/README.md), as tracectl reads the
- * payload of GET /v1/traces/{id}/chain (tracer/tracectl_remote.c,
+ * payload of GET /v1/traces/{id}/chain (tracer/tracectl/tracectl_remote.c,
  * ask_chain() and chain_show()): JSON with a "hops" array, each hop's
  * signed response checked with tracectl_verify_response() against the
  * fixtures' peers directory, and the hop's request id and State compared

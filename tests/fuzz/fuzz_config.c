@@ -1,5 +1,5 @@
 /*
- * The daemon's configuration (tracer/tracerd_config.c, trd_config_load())
+ * The daemon's configuration (tracer/tracerd/tracerd_config.c, trd_config_load())
  * and the disclosure policy (tracer/policy.c, tr_policy_load()), both INI
  * files read with inih: the input is written as a file in the fuzzers'
  * work folder and loaded as each.  Neither format has a writer, so no

@@ -1,7 +1,7 @@
 /*
  * The HTTP request line and headers as tracerd sees them.  Every
  * connection's bytes go through the strict HTTP/1.1 reader of
- * tracer/tracerd_http_read.c (trd__http_read(), the functions the daemon's
+ * tracer/tracerd/tracerd_http_read.c (trd__http_read(), the functions the daemon's
  * filter in tracerd_http.c runs) before evhttp sees them; this harness
  * feeds the input to that reader as a connection's bytes, then what the
  * reader passes on to an evhttp server configured as tracerd configures
@@ -648,7 +648,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	if ((base = event_base_new()) == NULL || (http = evhttp_new(base)) == NULL)
 		abort();
-	/* As tracer/tracerd.c's main() sets it up. */
+	/* As tracer/tracerd/tracerd.c's main() sets it up. */
 	evhttp_set_gencb(http, handle, NULL);
 	evhttp_set_max_body_size(http, BODY_MAX);
 	evhttp_set_max_headers_size(http, 16384);

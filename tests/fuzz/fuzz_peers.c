@@ -1,5 +1,5 @@
 /*
- * The peers directory (tracer/peers.c): the input is written as a file in
+ * The peers directory (tracer/net/peers.c): the input is written as a file in
  * the fuzzers' work folder, beside the fixtures' key and certificate files
  * that its lines may name, and loaded with tr__peers_load().  There is no
  * writer of the format, so no round trip; a directory that loads is read

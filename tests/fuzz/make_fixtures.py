@@ -6,7 +6,7 @@ only when the formats change, and commit what it writes.
 Keys (test keys, public by design; never use them elsewhere):
   - the JWS signing key of State BE, kid "BE/fuzz-1": Ed25519 seed 00 01 .. 1f;
   - BE's audit log key: the PeterNeumann key of golang.org/x/mod/sumdb/note's
-    example (also in tests/check_note.c);
+    example (also in tests/registry/check_note.c);
   - a witness key "fuzz.example/witness": seed 07 repeated.
 The TLS trust file (be-ca.pem) is made once with openssl(1) and kept.
 """

@@ -142,7 +142,7 @@ kind_of(const char *name)
 /* Every example's file name, sorted; NULL-terminated, caller frees.  The
  * chain document (trace-chain-*) has no C codec: tracerd writes it and
  * tracectl reads it with jansson, and tests/validate_schemas.py and
- * tests/tracerd_chain.sh check it against its schema. */
+ * tests/tracer/tracerd_chain.sh check it against its schema. */
 static char **
 example_names(void)
 {

@@ -1,9 +1,9 @@
 /*
  * tracerd's parts that need no database: the Prometheus metrics
- * (tracer/metrics.c) rendered byte for byte, escaped, with cumulative
+ * (tracer/tracerd/metrics.c) rendered byte for byte, escaped, with cumulative
  * histograms, bounded tables and gauges set from several threads at once,
  * and read back by the Prometheus client's own parser
- * (python3-prometheus-client); the rate limiter (tracer/ratelimit.c) with
+ * (python3-prometheus-client); the rate limiter (tracer/tracerd/ratelimit.c) with
  * exact refusals, refills and Retry-After times, overrides, bounded keys,
  * hostile keys, and a slow reference implementation checked against it
  * over a long run of random requests.

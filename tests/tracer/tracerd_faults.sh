@@ -5,7 +5,7 @@
 # added to the host's own network), and each with a PostgreSQL cluster of
 # its own (its Unix socket in this test's folder).  FR's investigator sends
 # trace requests to BE through FR's daemon, which follows the referrals
-# BE -> NL -> DE through the hub (as in tests/tracerd_chain.sh, step 7).
+# BE -> NL -> DE through the hub (as in tests/tracer/tracerd_chain.sh, step 7).
 # While they run:
 #
 #   1. NL is cut off (its bridge port down) and brought back;

@@ -1,5 +1,5 @@
 /*
- * The tracing client's internal declarations (tracer/client.c); never
+ * The tracing client's internal declarations (tracer/net/client.c); never
  * installed.  An HTTP/1.1 client over TLS 1.3 with a client certificate,
  * built on libcurl, that talks to one State's tracing daemon, and the
  * checks that every signed answer of a daemon passes before it is trusted.

@@ -3,7 +3,7 @@
  * that relays trace requests and their answers between States that do not
  * peer directly (proto/README.md 13.5).  A hub has no records of its own:
  * its database holds its audit log and the metadata of what it relayed
- * (registry/relay_store.c), never a message's body.
+ * (registry/stores/relay_store.c), never a message's body.
  *
  *   POST /v1/traces            from a peer State D, for another State X:
  *                              checked as a State's daemon checks it, its

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Who may call what (proto/README.md 13.3, tracer/tracerd_access.c): every
+# Who may call what (proto/README.md 13.3, tracer/tracerd/tracerd_access.c): every
 # endpoint against every kind of caller, on loopback with real certificates
 # made here.  State BE's daemon; its peers directory lists NL (direct), FR
 # (reached through the hub XH) and the hub XH.  The callers: a peer in the

@@ -1,5 +1,5 @@
 /*
- * The peers directory (tracer/peers.c), with real keys and certificates
+ * The peers directory (tracer/net/peers.c), with real keys and certificates
  * made here: Ed25519 signing keys as PEM public keys, self-signed
  * certificates for the TLS trust, and audit log verifier keys from
  * reg_key_generate().  A good directory of three States is looked up by
