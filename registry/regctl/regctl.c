@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,26 +60,6 @@ usage(FILE *f)
 	    "none of them, a local cluster under the build tree (%s),\n"
 	    "created and started on first use.  See regctl(1).\n",
 	    cli_local_dir());
-}
-
-int
-regctl_fail(const reg_error *err)
-{
-	cli_report(PROG, err);
-	return 1;
-}
-
-int
-regctl_usage(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG " %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '" PROG " %s --help'.\n", cmd);
-	return 2;
 }
 
 int
