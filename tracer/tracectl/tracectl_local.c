@@ -12,8 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <jansson.h>
-
 #include "cli_int.h"
 #include "tracectl_int.h"
 
@@ -67,8 +65,17 @@ pii_key_path(const char *opt)
 	return stat(buf, &st) == 0 ? buf : NULL;
 }
 
-int
-tracectl_local(const char *db, int argc, char **argv)
+/* What the options of local say. */
+struct local_opts {
+	const char *request, *policy_path, *state, *pii, *sign_path, *kid;
+	struct tr_options topt;
+	int pretty;
+};
+
+/* Reads local's options into o.  Returns -1 to go on, else the exit
+ * status. */
+static int
+local_parse(int argc, char **argv, struct local_opts *o)
 {
 	enum { O_REQUEST = 1, O_POLICY, O_STATE, O_PII, O_PROOFS, O_MAX, O_PRETTY,
 		O_SIGN, O_KID, O_HELP };
@@ -85,37 +92,25 @@ tracectl_local(const char *db, int argc, char **argv)
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *sign_path = NULL, *kid = NULL;
-	proto_jws_key *signer = NULL;
-	const char *request = NULL, *policy_path = getenv("TRACER_POLICY");
-	const char *state = NULL, *pii = NULL;
-	struct tr_options topt = { 0, 0 };
-	reg_error err = REG_ERROR_INIT;
-	proto_error perr = PROTO_ERROR_INIT;
-	proto_request *req = NULL;
-	proto_response *resp = NULL;
-	tr_policy *policy = NULL;
-	reg_pii_keyring *kr = NULL;
-	tr_engine *engine = NULL;
-	reg_ctx *ctx = NULL;
-	char *json = NULL, *end;
-	int ch, pretty = 0, rc = EX_FAIL, r;
+	char *end;
+	int ch;
 
+	o->policy_path = getenv("TRACER_POLICY");
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case O_REQUEST: request = optarg; break;
-		case O_POLICY: policy_path = optarg; break;
-		case O_STATE: state = optarg; break;
-		case O_PII: pii = optarg; break;
-		case O_PROOFS: topt.proofs = 1; break;
-		case O_PRETTY: pretty = 1; break;
-		case O_SIGN: sign_path = optarg; break;
-		case O_KID: kid = optarg; break;
+		case O_REQUEST: o->request = optarg; break;
+		case O_POLICY: o->policy_path = optarg; break;
+		case O_STATE: o->state = optarg; break;
+		case O_PII: o->pii = optarg; break;
+		case O_PROOFS: o->topt.proofs = 1; break;
+		case O_PRETTY: o->pretty = 1; break;
+		case O_SIGN: o->sign_path = optarg; break;
+		case O_KID: o->kid = optarg; break;
 		case O_MAX:
 			errno = 0;
-			topt.max_candidates = (int)strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || topt.max_candidates < 2 ||
-			    topt.max_candidates > 50) {
+			o->topt.max_candidates = (int)strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || o->topt.max_candidates < 2 ||
+			    o->topt.max_candidates > 50) {
 				fprintf(stderr, PROG " local: --max-candidates must be 2 to "
 				    "50\n");
 				return EX_USAGE;
@@ -135,49 +130,30 @@ tracectl_local(const char *db, int argc, char **argv)
 		    "Try '" PROG " local --help'.\n", argv[optind]);
 		return EX_USAGE;
 	}
-	if (policy_path != NULL && *policy_path == '\0')
-		policy_path = NULL;
-	if ((sign_path == NULL) != (kid == NULL)) {
+	if (o->policy_path != NULL && *o->policy_path == '\0')
+		o->policy_path = NULL;
+	if ((o->sign_path == NULL) != (o->kid == NULL)) {
 		fprintf(stderr, PROG " local: --sign-key and --kid go together\n");
 		return EX_USAGE;
 	}
-	if (sign_path != NULL &&
-	    tr__signing_key_load(sign_path, kid, &signer, &err) != 0) {
-		cli_report(PROG " local", &err);
-		return EX_FAIL;
-	}
-	/* The request first: a malformed one needs no database. */
-	if ((rc = tracectl_read_request(PROG " local", request, &req, &request)) >= 0)
-		goto out;
-	rc = EX_FAIL;
-	if (policy_path != NULL)
-		r = tr_policy_load(policy_path, &policy, &err);
-	else
-		r = tr_policy_default(state ? state : req->requested_state, &policy, &err);
-	if (r != 0)
-		goto fail;
-	if (policy_path != NULL && state != NULL && strcmp(state, tr_policy_state(policy))) {
-		fprintf(stderr, PROG " local: --state %s contradicts the policy file's "
-		    "state %s\n", state, tr_policy_state(policy));
-		rc = EX_USAGE;
-		goto out;
-	}
-	if ((pii = pii_key_path(pii)) != NULL &&
-	    (r = reg_pii_keyring_load(pii, &kr, &err)) != 0)
-		goto fail;
-	if ((r = cli_open(db, 0, &ctx, &err)) != 0 ||
-	    (r = tr_engine_new(ctx, policy, kr, &topt, &engine, &err)) != 0 ||
-	    (r = tr_trace(engine, req, &resp, &err)) != 0)
-		goto fail;
+	return -1;
+}
+
+/* Prints the response: signed with signer when not NULL, else as JSON,
+ * indented if pretty.  Returns the exit status. */
+static int
+local_print(const proto_response *resp, const proto_jws_key *signer, int pretty)
+{
+	proto_error perr = PROTO_ERROR_INIT;
+	char *json = NULL, *jws = NULL;
+	int rc = EX_FAIL;
+
 	if (proto_response_to_json(resp, &json, &perr) != 0) {
 		fprintf(stderr, PROG " local: internal error: the response does not "
 		    "pass the codec: %s\n", perr.message);
 		goto out;
 	}
 	if (signer != NULL) {
-		char *jws = NULL;
-
-		proto_error_clear(&perr);
 		if (proto_jws_sign(signer, PROTO_SCHEMA_RESPONSE, json, strlen(json), &jws,
 		    &perr) != 0) {
 			fprintf(stderr, PROG " local: cannot sign the response: %s\n",
@@ -185,29 +161,73 @@ tracectl_local(const char *db, int argc, char **argv)
 			goto out;
 		}
 		puts(jws);
-		proto_free(jws);
-	} else if (pretty) {
-		json_t *j = json_loads(json, 0, NULL);
-		char *p = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-
-		json_decref(j);
-		if (p == NULL) {
-			fprintf(stderr, PROG " local: out of memory\n");
-			goto out;
-		}
-		puts(p);
-		free(p);
-	} else {
-		puts(json);
+	} else if (print_json((const uint8_t *)json, strlen(json), pretty) != 0) {
+		fprintf(stderr, PROG " local: out of memory\n");
+		goto out;
 	}
 	rc = fflush(stdout) == 0 ? EX_OK : EX_FAIL;
+out:
+	proto_free(jws);
+	proto_free(json);
+	return rc;
+}
+
+int
+tracectl_local(const char *db, int argc, char **argv)
+{
+	struct local_opts o;
+	proto_jws_key *signer = NULL;
+	reg_error err = REG_ERROR_INIT;
+	proto_request *req = NULL;
+	proto_response *resp = NULL;
+	tr_policy *policy = NULL;
+	reg_pii_keyring *kr = NULL;
+	tr_engine *engine = NULL;
+	reg_ctx *ctx = NULL;
+	const char *pii;
+	int rc, r;
+
+	memset(&o, 0, sizeof(o));
+	if ((rc = local_parse(argc, argv, &o)) >= 0)
+		return rc;
+	if (o.sign_path != NULL &&
+	    tr__signing_key_load(o.sign_path, o.kid, &signer, &err) != 0) {
+		cli_report(PROG " local", &err);
+		return EX_FAIL;
+	}
+	/* The request first: a malformed one needs no database. */
+	if ((rc = tracectl_read_request(PROG " local", o.request, &req,
+	    &o.request)) >= 0)
+		goto out;
+	rc = EX_FAIL;
+	if (o.policy_path != NULL)
+		r = tr_policy_load(o.policy_path, &policy, &err);
+	else
+		r = tr_policy_default(o.state ? o.state : req->requested_state, &policy,
+		    &err);
+	if (r != 0)
+		goto fail;
+	if (o.policy_path != NULL && o.state != NULL &&
+	    strcmp(o.state, tr_policy_state(policy))) {
+		fprintf(stderr, PROG " local: --state %s contradicts the policy file's "
+		    "state %s\n", o.state, tr_policy_state(policy));
+		rc = EX_USAGE;
+		goto out;
+	}
+	if ((pii = pii_key_path(o.pii)) != NULL &&
+	    (r = reg_pii_keyring_load(pii, &kr, &err)) != 0)
+		goto fail;
+	if ((r = cli_open(db, 0, &ctx, &err)) != 0 ||
+	    (r = tr_engine_new(ctx, policy, kr, &o.topt, &engine, &err)) != 0 ||
+	    (r = tr_trace(engine, req, &resp, &err)) != 0)
+		goto fail;
+	rc = local_print(resp, signer, o.pretty);
 	goto out;
 fail:
 	cli_report(PROG " local", &err);
 	rc = EX_FAIL;
 out:
 	proto_jws_key_free(signer);
-	proto_free(json);
 	proto_response_free(resp);
 	tr_engine_free(engine);
 	reg_close(ctx);

@@ -137,6 +137,78 @@ seconds(const char *s, double max)
 }
 
 /*
+ * Reads the value of --name (wait, follow, timeout or interval), a number
+ * of seconds, into rm.  Returns -1 to go on, else the exit status.
+ */
+static int
+remote_seconds(struct remote *rm, unsigned takes, const char *name)
+{
+	if (strcmp(name, "wait") == 0) {
+		if (!(takes & R_CHAIN))
+			return usage_error(rm, "--wait is an option of chain only");
+		if ((rm->timeout = seconds(optarg, 86400)) < 0)
+			return usage_error(rm, "--wait must be a number of seconds "
+			    "above 0, at most a day");
+	} else if (strcmp(name, "follow") == 0) {
+		if (!(takes & R_SIGN))
+			return usage_error(rm, "--follow is an option of submit "
+			    "only; %s", (takes & R_CHAIN) ? "chain waits with --wait" :
+			    (takes & R_WAIT) ? "wait waits with --timeout" :
+			    "wait for an answer with " PROG " wait");
+		if ((rm->follow = seconds(optarg, 86400)) < 0)
+			return usage_error(rm, "--follow must be a number of seconds "
+			    "above 0, at most a day");
+	} else if (strcmp(name, "timeout") == 0) {
+		if ((rm->timeout = seconds(optarg, 7 * 86400)) < 0)
+			return usage_error(rm, "--timeout must be a number of "
+			    "seconds above 0, at most a week");
+	} else if ((rm->interval = seconds(optarg, 3600)) < 0.1) {
+		return usage_error(rm, "--interval must be a number of "
+		    "seconds from 0.1 to 3600");
+	}
+	return -1;
+}
+
+/* The options read together: what names the daemon, its keys and this
+ * client's.  Returns -1 to go on, else the exit status. */
+static int
+remote_check(struct remote *rm, unsigned takes)
+{
+	if ((rm->to == NULL) == (rm->url == NULL))
+		return usage_error(rm, "name the daemon: --to XX (a State of the peers "
+		    "directory), or --url URL --ca FILE --state XX");
+	if (rm->to != NULL && (rm->ca != NULL || rm->state_opt != NULL ||
+	    rm->verify_key != NULL))
+		return usage_error(rm, "--ca, --state and --verify-key go with --url; "
+		    "with --to, the peers directory gives them");
+	if (rm->to != NULL && rm->peers_path == NULL)
+		return usage_error(rm, "--to needs the peers directory: --peers FILE "
+		    "or TRACER_PEERS");
+	if (rm->url != NULL && (rm->ca == NULL || rm->state_opt == NULL))
+		return usage_error(rm, "--url needs --ca FILE (the CA of the daemon's "
+		    "certificate) and --state XX (whose keys sign its answers)");
+	if (rm->url != NULL && rm->verify_key == NULL && rm->peers_path == NULL)
+		return usage_error(rm, "--url needs the daemon's signing key: "
+		    "--verify-key KID=FILE, or --peers FILE with [peer.%s]",
+		    rm->state_opt);
+	snprintf(rm->state, sizeof(rm->state), "%s", rm->to ? rm->to : rm->state_opt);
+	if (strlen(rm->to ? rm->to : rm->state_opt) != 2 ||
+	    !proto_country_valid(rm->state))
+		return usage_error(rm, "%s is not a State's code (ISO 3166-1 alpha-2, "
+		    "capitals: BE, NL, ...)", rm->to ? rm->to : rm->state_opt);
+	if (rm->cert == NULL || rm->key == NULL)
+		return usage_error(rm, "this client's TLS certificate and key are "
+		    "required: --cert FILE --key FILE, or TRACER_CERT and TRACER_KEY");
+	if ((takes & R_SIGN) && (rm->sign_path == NULL || rm->kid == NULL))
+		return usage_error(rm, "a request is sent signed: --sign-key FILE "
+		    "--kid KID, or TRACER_SIGN_KEY and TRACER_KID");
+	if (rm->follow > 0 && rm->peers_path == NULL)
+		return usage_error(rm, "--follow checks each hop's answer with the "
+		    "peers directory: --peers FILE or TRACER_PEERS");
+	return -1;
+}
+
+/*
  * Reads the options; what the command does not take is a usage error.
  * Returns -1 to go on, else the exit status.
  */
@@ -167,7 +239,7 @@ remote_parse(struct remote *rm, unsigned takes, int argc, char **argv)
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
-	int ch, li = 0;
+	int ch, li = 0, r;
 
 	snprintf(rm->prog, sizeof(rm->prog), PROG " %s", rm->cmd);
 	rm->peers_path = env("TRACER_PEERS");
@@ -201,31 +273,11 @@ remote_parse(struct remote *rm, unsigned takes, int argc, char **argv)
 		case O_SAVE: rm->save = optarg; break;
 		case O_PRETTY: rm->pretty = 1; break;
 		case O_WAITS:
-			if (!(takes & R_CHAIN))
-				return usage_error(rm, "--wait is an option of chain only");
-			if ((rm->timeout = seconds(optarg, 86400)) < 0)
-				return usage_error(rm, "--wait must be a number of seconds "
-				    "above 0, at most a day");
-			break;
 		case O_FOLLOW:
-			if (!(takes & R_SIGN))
-				return usage_error(rm, "--follow is an option of submit "
-				    "only; %s", (takes & R_CHAIN) ? "chain waits with --wait" :
-				    (takes & R_WAIT) ? "wait waits with --timeout" :
-				    "wait for an answer with " PROG " wait");
-			if ((rm->follow = seconds(optarg, 86400)) < 0)
-				return usage_error(rm, "--follow must be a number of seconds "
-				    "above 0, at most a day");
-			break;
 		case O_TIMEOUT:
-			if ((rm->timeout = seconds(optarg, 7 * 86400)) < 0)
-				return usage_error(rm, "--timeout must be a number of "
-				    "seconds above 0, at most a week");
-			break;
 		case O_INTERVAL:
-			if ((rm->interval = seconds(optarg, 3600)) < 0.1)
-				return usage_error(rm, "--interval must be a number of "
-				    "seconds from 0.1 to 3600");
+			if ((r = remote_seconds(rm, takes, opts[li].name)) >= 0)
+				return r;
 			break;
 		case 'h':
 		case O_HELP:
@@ -240,38 +292,7 @@ remote_parse(struct remote *rm, unsigned takes, int argc, char **argv)
 		return usage_error(rm, "give one %s", strcmp(rm->cmd, "submit") == 0 ?
 		    "request FILE (or '-' for standard input)" : "request ID");
 	rm->arg = argv[optind];
-	if ((rm->to == NULL) == (rm->url == NULL))
-		return usage_error(rm, "name the daemon: --to XX (a State of the peers "
-		    "directory), or --url URL --ca FILE --state XX");
-	if (rm->to != NULL && (rm->ca != NULL || rm->state_opt != NULL ||
-	    rm->verify_key != NULL))
-		return usage_error(rm, "--ca, --state and --verify-key go with --url; "
-		    "with --to, the peers directory gives them");
-	if (rm->to != NULL && rm->peers_path == NULL)
-		return usage_error(rm, "--to needs the peers directory: --peers FILE "
-		    "or TRACER_PEERS");
-	if (rm->url != NULL && (rm->ca == NULL || rm->state_opt == NULL))
-		return usage_error(rm, "--url needs --ca FILE (the CA of the daemon's "
-		    "certificate) and --state XX (whose keys sign its answers)");
-	if (rm->url != NULL && rm->verify_key == NULL && rm->peers_path == NULL)
-		return usage_error(rm, "--url needs the daemon's signing key: "
-		    "--verify-key KID=FILE, or --peers FILE with [peer.%s]",
-		    rm->state_opt);
-	snprintf(rm->state, sizeof(rm->state), "%s", rm->to ? rm->to : rm->state_opt);
-	if (strlen(rm->to ? rm->to : rm->state_opt) != 2 ||
-	    !proto_country_valid(rm->state))
-		return usage_error(rm, "%s is not a State's code (ISO 3166-1 alpha-2, "
-		    "capitals: BE, NL, ...)", rm->to ? rm->to : rm->state_opt);
-	if (rm->cert == NULL || rm->key == NULL)
-		return usage_error(rm, "this client's TLS certificate and key are "
-		    "required: --cert FILE --key FILE, or TRACER_CERT and TRACER_KEY");
-	if ((takes & R_SIGN) && (rm->sign_path == NULL || rm->kid == NULL))
-		return usage_error(rm, "a request is sent signed: --sign-key FILE "
-		    "--kid KID, or TRACER_SIGN_KEY and TRACER_KID");
-	if (rm->follow > 0 && rm->peers_path == NULL)
-		return usage_error(rm, "--follow checks each hop's answer with the "
-		    "peers directory: --peers FILE or TRACER_PEERS");
-	return -1;
+	return remote_check(rm, takes);
 }
 
 /* Reads --verify-key KID=FILE into rm->verifier. */

@@ -17,6 +17,39 @@
 #include "client_int.h"
 #include "tracectl_int.h"
 
+/* Whether the request in file may go to rm's daemon, signed with rm's
+ * kid.  Returns -1 to go on, else the exit status. */
+static int
+submit_check(const struct remote *rm, const proto_request *req,
+    const char *file)
+{
+	/* To the requested State's daemon, or to the requesting State's own,
+	 * which sends it on (and follows referrals if the request asks). */
+	if (strcmp(req->requested_state, rm->state) != 0 &&
+	    strcmp(req->requesting_state, rm->state) != 0) {
+		fprintf(stderr, PROG " submit: %s: the request is for %s "
+		    "(requested_state), not for %s; send it to %s, or to %s's own "
+		    "daemon, or correct its requested_state\n", file,
+		    req->requested_state, rm->state, req->requested_state,
+		    req->requesting_state);
+		return EX_USAGE;
+	}
+	if (rm->follow > 0 && strcmp(req->requesting_state, rm->state) != 0) {
+		fprintf(stderr, PROG " submit: %s: --follow follows the chain that "
+		    "%s's own daemon sends on, and this goes straight to %s; wait for "
+		    "its answer with " PROG " wait, or send the request to %s's daemon\n",
+		    file, req->requesting_state, rm->state, req->requesting_state);
+		return EX_USAGE;
+	}
+	if (strncmp(rm->kid, req->requesting_state, 2) != 0 || rm->kid[2] != '/') {
+		fprintf(stderr, PROG " submit: --kid %s is not a key of %s, the "
+		    "requesting State; sign with a kid of %s (%s/...)\n", rm->kid,
+		    req->requesting_state, req->requesting_state, req->requesting_state);
+		return EX_USAGE;
+	}
+	return -1;
+}
+
 int
 tracectl_submit(int argc, char **argv)
 {
@@ -36,33 +69,8 @@ tracectl_submit(int argc, char **argv)
 		return rc;
 	if ((rc = tracectl_read_request(rm.prog, rm.arg, &req, &file)) >= 0)
 		goto out;
-	/* To the requested State's daemon, or to the requesting State's own,
-	 * which sends it on (and follows referrals if the request asks). */
-	if (strcmp(req->requested_state, rm.state) != 0 &&
-	    strcmp(req->requesting_state, rm.state) != 0) {
-		fprintf(stderr, PROG " submit: %s: the request is for %s "
-		    "(requested_state), not for %s; send it to %s, or to %s's own "
-		    "daemon, or correct its requested_state\n", file,
-		    req->requested_state, rm.state, req->requested_state,
-		    req->requesting_state);
-		rc = EX_USAGE;
+	if ((rc = submit_check(&rm, req, file)) >= 0)
 		goto out;
-	}
-	if (rm.follow > 0 && strcmp(req->requesting_state, rm.state) != 0) {
-		fprintf(stderr, PROG " submit: %s: --follow follows the chain that "
-		    "%s's own daemon sends on, and this goes straight to %s; wait for "
-		    "its answer with " PROG " wait, or send the request to %s's daemon\n",
-		    file, req->requesting_state, rm.state, req->requesting_state);
-		rc = EX_USAGE;
-		goto out;
-	}
-	if (strncmp(rm.kid, req->requesting_state, 2) != 0 || rm.kid[2] != '/') {
-		fprintf(stderr, PROG " submit: --kid %s is not a key of %s, the "
-		    "requesting State; sign with a kid of %s (%s/...)\n", rm.kid,
-		    req->requesting_state, req->requesting_state, req->requesting_state);
-		rc = EX_USAGE;
-		goto out;
-	}
 	if ((rc = remote_open(&rm, rm.follow > 0 ? rm.follow + 5 : 0)) >= 0)
 		goto out;
 	rc = EX_FAIL;
