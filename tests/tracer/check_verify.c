@@ -551,6 +551,16 @@ START_TEST(checkpoint_root_bits)
 }
 END_TEST
 
+/* A copy of the good response (*doc, to json_decref()) and the proof of
+ * its event i. */
+static json_t *
+copy_proof(json_t **doc, size_t i)
+{
+	*doc = json_deep_copy(good_doc);
+	ck_assert_ptr_nonnull(*doc);
+	return json_object_get(event(*doc, i), "inclusion_proof");
+}
+
 /* Flips bit of the base64 hash in o[k] (or o[k][idx]). */
 static void
 flip_hash(json_t *o, const char *k, int idx, size_t bit)
@@ -578,8 +588,7 @@ START_TEST(proof_hash_bits)
 		ck_assert_uint_gt(nh, 0);
 		for (j = 0; j <= nh; j++)
 			for (bit = 0; bit < 256; bit++) {
-				json_t *doc = json_deep_copy(good_doc);
-				json_t *p = json_object_get(event(doc, i), "inclusion_proof");
+				json_t *doc, *p = copy_proof(&doc, i);
 
 				if (j == nh)
 					flip_hash(p, "leaf_hash", -1, bit);
@@ -620,8 +629,7 @@ START_TEST(wrong_index_and_size)
 		for (k = 0; k < NLEAVES; k++) {
 			if ((int64_t)k == event_index[i])
 				continue;
-			doc = json_deep_copy(good_doc);
-			p = json_object_get(event(doc, i), "inclusion_proof");
+			p = copy_proof(&doc, i);
 			json_object_set_new(event(doc, i), "log_index", json_integer((int64_t)k));
 			json_object_set_new(p, "index", json_integer((int64_t)k));
 			if (path_len(k, NLEAVES) == path_len((size_t)event_index[i], NLEAVES))
@@ -631,15 +639,13 @@ START_TEST(wrong_index_and_size)
 			json_decref(doc);
 		}
 		/* The proof's index not the event's: the codec refuses it. */
-		doc = json_deep_copy(good_doc);
-		p = json_object_get(event(doc, i), "inclusion_proof");
+		p = copy_proof(&doc, i);
 		json_object_set_new(p, "index", json_integer((event_index[i] + 2) %
 		    NLEAVES));
 		expect_doc(doc, REG_EINVAL, "inclusion_proof", "proof's index");
 		json_decref(doc);
 		for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-			doc = json_deep_copy(good_doc);
-			p = json_object_get(event(doc, i), "inclusion_proof");
+			p = copy_proof(&doc, i);
 			json_object_set_new(p, "size", json_integer(sizes[k]));
 			/* A size the index is not below, or whose proofs have
 			 * another length, is malformed (the codec); else the proof
@@ -651,13 +657,11 @@ START_TEST(wrong_index_and_size)
 				expect_doc(doc, REG_EVERIFY, "inclusion proof", "size");
 			json_decref(doc);
 		}
-		doc = json_deep_copy(good_doc);
-		p = json_object_get(event(doc, i), "inclusion_proof");
+		p = copy_proof(&doc, i);
 		json_array_remove(json_object_get(p, "hashes"), 0);
 		expect_doc(doc, REG_EINVAL, "inclusion_proof.hashes", "a hash less");
 		json_decref(doc);
-		doc = json_deep_copy(good_doc);
-		p = json_object_get(event(doc, i), "inclusion_proof");
+		p = copy_proof(&doc, i);
 		json_array_append_new(json_object_get(p, "hashes"),
 		    json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
 		expect_doc(doc, REG_EINVAL, "inclusion_proof.hashes", "a hash more");
