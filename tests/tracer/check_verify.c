@@ -787,37 +787,25 @@ START_TEST(extended)
 }
 END_TEST
 
-static Suite *
-suite(void)
-{
-	Suite *s = suite_create("verify");
-	TCase *t = tcase_create("answer");
-
-	tcase_set_timeout(t, 120);
-	tcase_add_unchecked_fixture(t, setup, teardown);
-	tcase_add_test(t, good_answer);
-	tcase_add_test(t, open_then_check);
-	tcase_add_test(t, signature_bits);
-	tcase_add_test(t, payload_bits);
-	tcase_add_test(t, checkpoint_signature_bits);
-	tcase_add_test(t, checkpoint_root_bits);
-	tcase_add_test(t, proof_hash_bits);
-	tcase_add_test(t, wrong_index_and_size);
-	tcase_add_test(t, wrong_keys);
-	tcase_add_test(t, no_checkpoint);
-	tcase_add_test(t, malformed);
-	tcase_add_test(t, truncated);
-	tcase_add_test(t, extended);
-	suite_add_tcase(s, t);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
+	const TTest *tests[] = { good_answer, open_then_check,
+	    signature_bits, payload_bits, checkpoint_signature_bits,
+	    checkpoint_root_bits, proof_hash_bits, wrong_index_and_size,
+	    wrong_keys, no_checkpoint, malformed, truncated, extended };
+	Suite *s = suite_create("verify");
+	TCase *t = tcase_create("answer");
+	SRunner *sr;
+	size_t i;
 	int failed;
 
+	tcase_set_timeout(t, 120);
+	tcase_add_unchecked_fixture(t, setup, teardown);
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		tcase_add_test(t, tests[i]);
+	suite_add_tcase(s, t);
+	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
