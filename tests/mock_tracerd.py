@@ -7,7 +7,8 @@ EdDSA) with the key given, so that tracectl's client side can be tested
 before and apart from tracerd's endpoints.  What it does wrong on purpose
 is chosen by the request: its case_reference for POST ("mock:big",
 "mock:bad-signature", "mock:wrong-hash", "mock:other-kid", "mock:conflict",
-"mock:hang": acknowledged, then every GET held without an answer)
+"mock:hang": acknowledged, then every GET held without an answer;
+"mock:bad-checkpoint": answered with a checkpoint that does not verify)
 and its id for GET (ids ending in 1: a body over the client's limit, 2: 503
 with Retry-After, 3: an HTML page).
 
@@ -163,6 +164,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         resp = json.load(open(response_file))
         resp["id"] = tid
         resp["responding_state"] = state
+        if t["req"]["case_reference"] == "mock:bad-checkpoint":
+            # A checkpoint no key of this State signed: the example's.
+            ex = os.path.join(os.path.dirname(response_file),
+                              "trace-response-found-referral.json")
+            resp["checkpoint"] = json.load(open(ex))["checkpoint"]
         self.send(200, "application/jose", sign(resp, "trace-response/1"))
 
 

@@ -192,6 +192,12 @@ check unavailable 1 "try again later (in 1 seconds, says the daemon)" \
 check wait-timeout 5 "no answer to 0190a3c2-7b1e-7c3d-9a4f-000000000002 from NL within 2 seconds" \
     tc wait --timeout 2 --to NL --peers mock.ini 0190a3c2-7b1e-7c3d-9a4f-000000000002
 check not-jose 1 "answered text/html, not a signed message" tc status --to NL --peers mock.ini 0190a3c2-7b1e-7c3d-9a4f-000000000003
+# An answer whose checkpoint NL's log key did not sign: wait refuses it
+# (exit 4), as tracectl verify does (tracer/net/verify.c).
+edit req-bad-checkpoint.json "r['case_reference'] = 'mock:bad-checkpoint'" "r['id'] = r['id'][:-1] + 'b'"
+bid=$(python3 -c 'import json; print(json.load(open("req-bad-checkpoint.json"))["id"])')
+check bad-checkpoint-ack 0 "acknowledged at NL" tc submit --to NL --peers mock.ini req-bad-checkpoint.json
+check bad-checkpoint 4 "does not verify: checkpoint" tc wait --to NL --peers mock.ini --interval 0.2 "$bid"
 check mock-alive 0 "" test -z "$(grep -v '^$' mock.log)"
 
 # ---------------------------------------------------------------- tracerd

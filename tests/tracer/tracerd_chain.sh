@@ -433,6 +433,12 @@ printf '[peer.AT]\nurl = https://127.0.0.1:%s\nca_file = ca.pem\nsigning_key = A
     "$(cat at.port)" "$vkey_BE" >> fr-peers.ini
 kill -HUP "$pid_FR"
 sleep 0.5
+# An answer whose checkpoint AT's log key did not sign: FR refuses it (the
+# one verifier, tracer/net/verify.c) and the chain ends there.
+request r9.json GKS0873 true AT mock:bad-checkpoint
+submit r9.json >/dev/null
+check "an answer whose checkpoint does not verify is refused" 0 'unverified' \
+    chain "$(idof r9.json)" inv --wait 30
 request r8.json GKS0873 true AT mock:hang
 id8=$(idof r8.json)
 submit r8.json >/dev/null

@@ -7,7 +7,7 @@
  * anchor, and its public key is pinned as well, so that no other key
  * passes even under a certificate the CA file would accept.
  *
- * Also here: the checks a signed answer passes before it is trusted.
+ * The checks a signed answer passes before it is trusted are in verify.c.
  */
 #include "config.h"
 
@@ -471,72 +471,4 @@ tr__client_post(tr__client *c, const char *path, const char *content_type,
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, (char *)NULL);
 	curl_slist_free_all(h);
 	return r;
-}
-
-/* ---------------------------------------------------------- signed answers */
-
-int
-tr__signed_open(const tr__peers *peers, const proto_jws_key *extra,
-    const char *state, const char *text, size_t len, proto_jws **out,
-    reg_error *err)
-{
-	proto_error perr = PROTO_ERROR_INIT;
-	const proto_jws_key *key = NULL;
-	proto_jws *jws = NULL;
-	const char *kid, *xkid;
-	int r;
-
-	*out = NULL;
-	if (proto_jws_parse(text, len, &jws, &perr) != 0)
-		return tr__fail(err, REG_EINVAL, "not a signed message: %s", perr.message);
-	kid = proto_jws_kid(jws);
-	if (kid == NULL || strncmp(kid, state, 2) != 0 || kid[2] != '/') {
-		r = tr__fail(err, REG_EVERIFY, "signed by %s, not by a key of %s",
-		    kid ? kid : "an unnamed key", state);
-		goto out;
-	}
-	xkid = extra ? proto_jws_key_kid(extra) : NULL;
-	if (xkid != NULL && strcmp(xkid, kid) == 0)
-		key = extra;
-	else if (peers != NULL)
-		key = tr__peers_key(peers, kid);
-	if (key == NULL) {
-		r = tr__fail(err, REG_EVERIFY, "signed by %s, a key the peers "
-		    "directory does not have", kid);
-		goto out;
-	}
-	if (proto_jws_verify(jws, key, &perr) != 0) {
-		r = tr__fail(err, REG_EVERIFY, "signed by %s: %s", kid, perr.message);
-		goto out;
-	}
-	*out = jws;
-	jws = NULL;	/* transferred */
-	r = 0;
-out:
-	proto_jws_free(jws);
-	return r;
-}
-
-int
-tr__ack_check(const proto_ack *ack, const proto_request *req, const char *sent,
-    reg_error *err)
-{
-	unsigned char digest[SHA256_DIGEST_LENGTH];
-	const char *what = NULL;
-
-	SHA256((const unsigned char *)sent, strlen(sent), digest);
-	if (strcmp(ack->request_id, req->id) != 0)
-		what = "request_id";
-	else if (strcmp(ack->requesting_state, req->requesting_state) != 0)
-		what = "requesting_state";
-	else if (strcmp(ack->requested_state, req->requested_state) != 0)
-		what = "requested_state";
-	else if (strcmp(ack->priority, req->priority) != 0)
-		what = "priority";
-	else if (memcmp(ack->request_sha256.b, digest, sizeof(digest)) != 0)
-		what = "request_sha256";
-	if (what != NULL)
-		return tr__fail(err, REG_EVERIFY, "the acknowledgement's %s is not "
-		    "that of the request sent", what);
-	return 0;
 }

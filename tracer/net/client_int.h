@@ -1,8 +1,8 @@
 /*
  * The tracing client's internal declarations (tracer/net/client.c); never
  * installed.  An HTTP/1.1 client over TLS 1.3 with a client certificate,
- * built on libcurl, that talks to one State's tracing daemon, and the
- * checks that every signed answer of a daemon passes before it is trusted.
+ * built on libcurl, that talks to one State's tracing daemon.  What it
+ * fetches is checked with the verifier of verify_int.h, included here.
  */
 #ifndef TRACER_CLIENT_INT_H
 #define TRACER_CLIENT_INT_H
@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "tracer_int.h"
+#include "verify_int.h"
 
 /* The largest answer body read; a longer one is refused (REG_ETOOBIG). */
 #define TR__CLIENT_BODY_MAX (8u * 1024u * 1024u)
@@ -84,27 +85,5 @@ TR_WUR int tr__client_post(tr__client *c, const char *path,
     struct tr__client_answer *ans, reg_error *err);
 /* Frees an answer's body and empties it; accepts an empty answer. */
 void tr__client_answer_free(struct tr__client_answer *ans);
-
-/*
- * Parses a JWS signed by State state (text, len bytes) and verifies its
- * signature: the kid must name a key of that State ("BE/..."), found as
- * extra (when its kid is the JWS's) or else in peers (either may be NULL).
- * On success *out is the parsed message (proto_jws_free()).  A malformed
- * message is REG_EINVAL; a kid of another State, a key neither has, or a
- * signature that does not verify is REG_EVERIFY.
- */
-TR_WUR int tr__signed_open(const tr__peers *peers, const proto_jws_key *extra,
-    const char *state, const char *text, size_t len, proto_jws **out,
-    reg_error *err);
-
-/*
- * Checks that an acknowledgement (or status document) answers the request
- * req, sent as the signed message sent (its JWS compact serialisation):
- * request_id, requesting_state, requested_state, priority and
- * request_sha256 (proto/README.md, section 10).  REG_EVERIFY naming the
- * first member that differs.
- */
-TR_WUR int tr__ack_check(const proto_ack *ack, const proto_request *req,
-    const char *sent, reg_error *err);
 
 #endif

@@ -103,8 +103,10 @@ print_table(json_t *doc)
 	return forked;
 }
 
-int
-tracectl_witness(int argc, char **argv)
+/* Reads witness's options into cc (the daemon and this client's
+ * certificate) and *json.  Returns -1 to go on, else the exit status. */
+static int
+witness_parse(int argc, char **argv, struct tr__client_config *cc, int *json)
 {
 	enum { O_URL = 1, O_CA, O_CERT, O_KEY, O_JSON, O_HELP };
 	static const struct option opts[] = {
@@ -116,30 +118,21 @@ tracectl_witness(int argc, char **argv)
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct tr__client_config cc;
-	struct tr__client_answer ans = { .retry_after = -1 };
-	reg_error err = REG_ERROR_INIT;
-	tr__client *cl = NULL;
-	json_t *doc = NULL, *peers, *p;
-	json_error_t jerr;
-	const char *url = NULL, *ca = NULL, *cert, *key;
-	size_t i;
-	int ch, json = 0, forked = 0, rc = EX_FAIL;
+	int ch;
 
-	memset(&cc, 0, sizeof(cc));
-	cert = getenv("TRACER_CERT");
-	key = getenv("TRACER_KEY");
+	cc->cert_file = getenv("TRACER_CERT");
+	cc->key_file = getenv("TRACER_KEY");
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case O_URL:
 			if (strlen(optarg) > 8 && optarg[strlen(optarg) - 1] == '/')
 				optarg[strlen(optarg) - 1] = '\0';
-			url = optarg;
+			cc->url = optarg;
 			break;
-		case O_CA: ca = optarg; break;
-		case O_CERT: cert = optarg; break;
-		case O_KEY: key = optarg; break;
-		case O_JSON: json = 1; break;
+		case O_CA: cc->ca_file = optarg; break;
+		case O_CERT: cc->cert_file = optarg; break;
+		case O_KEY: cc->key_file = optarg; break;
+		case O_JSON: *json = 1; break;
 		case 'h':
 		case O_HELP:
 			witness_usage(stdout);
@@ -149,17 +142,35 @@ tracectl_witness(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if (optind != argc || url == NULL || ca == NULL || cert == NULL ||
-	    key == NULL || *cert == '\0' || *key == '\0') {
+	if (optind != argc || cc->url == NULL || cc->ca_file == NULL ||
+	    cc->cert_file == NULL || cc->key_file == NULL ||
+	    *cc->cert_file == '\0' || *cc->key_file == '\0') {
 		fprintf(stderr, PROG " witness: give --url, --ca, and --cert and --key "
 		    "(or TRACER_CERT, TRACER_KEY), and nothing else\nTry '" PROG
 		    " witness --help'.\n");
 		return EX_USAGE;
 	}
-	cc.url = url;
-	cc.ca_file = ca;
-	cc.cert_file = cert;
-	cc.key_file = key;
+	return -1;
+}
+
+int
+tracectl_witness(int argc, char **argv)
+{
+	struct tr__client_config cc;
+	struct tr__client_answer ans = { .retry_after = -1 };
+	reg_error err = REG_ERROR_INIT;
+	tr__client *cl = NULL;
+	json_t *doc = NULL, *peers, *p;
+	json_error_t jerr;
+	const char *url;
+	size_t i;
+	int json = 0, forked = 0, rc;
+
+	memset(&cc, 0, sizeof(cc));
+	if ((rc = witness_parse(argc, argv, &cc, &json)) >= 0)
+		return rc;
+	rc = EX_FAIL;
+	url = cc.url;
 	if (tr__client_new(&cc, &cl, &err) != 0) {
 		cli_report(PROG " witness", &err);
 		rc = err.code == REG_EINVAL ? EX_USAGE : EX_FAIL;

@@ -462,7 +462,8 @@ examine(struct relay *r)
 			    ack->responded_at);
 		}
 	} else if (cty != NULL && strcmp(cty, PROTO_SCHEMA_RESPONSE) == 0 &&
-	    proto_response_parse((const char *)payload, plen, &resp, &perr) == 0) {
+	    tr__response_check(d->peers, j, &resp, NULL, &err) == 0) {
+		/* Checkpoint and inclusion proofs checked too (verify.c). */
 		if (strcmp(resp->id, r->id) != 0 ||
 		    strcmp(resp->responding_state, r->to.code) != 0) {
 			trd_log_event("relay", r->id, "mismatch", "the requested State's "
@@ -479,7 +480,8 @@ examine(struct relay *r)
 			snprintf(r->due_by, sizeof(r->due_by), "%s", r->rel.due_by);
 		}
 	} else {
-		trd_log_event("relay", r->id, "unparsed", perr.message[0] ?
+		trd_log_event("relay", r->id, err.code == REG_EVERIFY ? "unverified" :
+		    "unparsed", err.message[0] ? err.message : perr.message[0] ?
 		    perr.message : "an answer of an unexpected type");
 	}
 	proto_ack_free(ack);

@@ -453,14 +453,12 @@ hop_poll(struct trd_worker *w, struct hop_job *j, struct reg_hop *h,
 {
 	struct tr__client_answer a = { 0 };
 	reg_error err = REG_ERROR_INIT;
-	proto_error perr = PROTO_ERROR_INIT;
 	proto_response *resp = NULL;
 	proto_jws *jws = NULL;
 	struct timespec t0, t1;
-	const uint8_t *p;
 	const char *cty;
 	char path[128], name[41];
-	size_t n;
+	int vr = 0;
 
 	snprintf(path, sizeof(path), "/v1/traces/%s?wait=%d", h->id,
 	    j->d->cf.poll_seconds);
@@ -503,17 +501,19 @@ hop_poll(struct trd_worker *w, struct hop_job *j, struct reg_hop *h,
 		snprintf(j->outcome, sizeof(j->outcome), "waiting");
 		goto out;
 	}
-	p = proto_jws_payload(jws, &n);
+	/* A response: its checkpoint and inclusion proofs too (verify.c). */
 	if (strcmp(cty, PROTO_SCHEMA_RESPONSE) != 0 ||
-	    proto_response_parse((const char *)p, n, &resp, &perr) != 0 ||
+	    (vr = tr__response_check(peers, jws, &resp, NULL, &err)) != 0 ||
 	    strcmp(resp->id, h->id) != 0 ||
 	    strcmp(resp->responding_state, h->requested_state) != 0) {
 		char detail[600];
 
-		snprintf(detail, sizeof(detail), "the answer is not a response to "
-		    "this request: %.500s", perr.message[0] ? perr.message :
-		    "another request's id or State");
-		refused(w, j, h, "invalid-document", detail, NULL);
+		snprintf(detail, sizeof(detail), "the answer %s: %.500s",
+		    vr == REG_EVERIFY ? "does not verify" : "is not a response to "
+		    "this request", err.message[0] ? err.message : "another "
+		    "request's id or State");
+		refused(w, j, h, vr == REG_EVERIFY ? "unverified" : "invalid-document",
+		    detail, NULL);
 		goto out;
 	}
 	if (reg_hop_event_add(w->db, h->id, "answered", resp->status, NULL, NULL,
