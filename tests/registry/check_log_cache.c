@@ -83,16 +83,6 @@ START_TEST(stale_in_another_epoch)
 }
 END_TEST
 
-static reg_ctx *
-app(const char *ci)
-{
-	reg_error err = REG_ERROR_INIT;
-	reg_ctx *ctx = NULL;
-
-	ck_assert_msg(reg_open(ci, 0, &ctx, &err) == 0, "%s", err.message);
-	return ctx;
-}
-
 /* Whether a frontier kept before what ran is still given after it. */
 static int
 survives(reg_ctx *ctx)
@@ -105,7 +95,7 @@ survives(reg_ctx *ctx)
 START_TEST(transaction_commands_forget)
 {
 	reg_error err = REG_ERROR_INIT;
-	reg_ctx *ctx = app(tu_db_migrated());
+	reg_ctx *ctx = tu_open(tu_db_migrated());
 	const struct reg__query q = { "SELECT 1", 0, NULL };
 	struct reg__tx tx;
 	PGresult *res[1];
@@ -157,7 +147,7 @@ END_TEST
 START_TEST(lookup_keeps_the_frontier)
 {
 	reg_error err = REG_ERROR_INIT;
-	reg_ctx *ctx = app(tu_db_migrated());
+	reg_ctx *ctx = tu_open(tu_db_migrated());
 	struct reg__frontier f;
 	struct reg__tx tx;
 	PGresult *found = NULL;
@@ -201,11 +191,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run_suite(suite());
 }
