@@ -143,10 +143,10 @@ int reg__log_next_entry(reg_ctx *ctx, int begin, const void *leaf, size_t len,
     uint64_t *index, uint8_t *nodes, size_t *nodes_len, reg_error *err);
 
 /*
- * reg__tx_enter() (registry_int.h), then the log's append lock, the statement sql (n parameters,
- * values) that looks up what (a relay, a hop, ...) is stored already, and
- * the log's frontier, kept for the next leaf appended in the transaction:
- * one round trip.  0 with *found the lookup's rows (PQclear() it); else
+ * reg__tx_enter() (registry_int.h), then the log's append lock, the
+ * statement sql (n parameters, values) that looks up what (a relay, a hop,
+ * ...) is stored already, and the log's frontier, kept for the next leaf
+ * appended in the transaction (log_cache.c): one round trip (log.c).  0 with *found the lookup's rows (PQclear() it); else
  * the failure in err (the caller leaves the transaction as after any
  * failure).
  */

@@ -1,4 +1,8 @@
-/* Transactions on the registry's connection. */
+/*
+ * Transactions on the registry's connection.  Every transaction command
+ * advances the context's transaction epoch, so that what was read under
+ * the log's lock in another transaction is never used (log_cache.c).
+ */
 #include "config.h"
 
 #include <libpq-fe.h>
