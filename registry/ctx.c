@@ -5,7 +5,7 @@
 
 #include <libpq-fe.h>
 
-#include "registry_int.h"
+#include "log_int.h"
 
 /* Runs a fixed statement that takes no data; returns 0 or reg__fail_pg()'s
  * code. */
@@ -104,7 +104,7 @@ reg_close(reg_ctx *ctx)
 	if (ctx->conn != NULL)
 		PQfinish(ctx->conn);
 	reg__stmts_free(ctx);
-	free(ctx->frontier);
+	reg__log_cache_free(ctx);
 	free(ctx);
 }
 

@@ -41,6 +41,41 @@ struct reg_key {
 };
 
 
+/* Whether c is a Unicode white space character (property White_Space). */
+static int
+is_unicode_space(uint32_t c)
+{
+	return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 ||
+	    c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+	    c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
+	    c == 0x3000;
+}
+
+/*
+ * Whether name (len bytes) is a valid key name: non-empty UTF-8 without
+ * Unicode spaces, '+' or control characters (C0, DEL and C1).  The last
+ * rule is ours, stricter than C2SP's.
+ */
+int
+reg__key_name_valid(const char *name, size_t len)
+{
+	const uint8_t *s = (const uint8_t *)name;
+	size_t i, n;
+	uint32_t c;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i += n) {
+		n = reg__utf8_decode(s + i, len - i, &c);
+		if (n == 0)
+			return 0;
+		if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '+' ||
+		    is_unicode_space(c))
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * Checks a key name: the C2SP signed-note rules (non-empty UTF-8 without
  * Unicode spaces or '+'), no control characters, and at most
@@ -53,7 +88,7 @@ check_name(const char *name, size_t len, reg_error *err)
 		return reg__fail(err, REG_EINVAL,
 		    "key name of %zu bytes is longer than %d", len,
 		    REG_KEY_NAME_MAX);
-	if (!reg__note_name_valid(name, len))
+	if (!reg__key_name_valid(name, len))
 		return reg__fail(err, REG_EINVAL, "key name \"%.*s\" is empty, "
 		    "not UTF-8, or has a space, a control character or a '+'",
 		    (int)len, name);

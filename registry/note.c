@@ -19,41 +19,6 @@
 #define ED25519_SIG_LEN 64
 
 
-/* Whether c is a Unicode white space character (property White_Space). */
-static int
-is_unicode_space(uint32_t c)
-{
-	return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 ||
-	    c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-	    c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
-	    c == 0x3000;
-}
-
-/*
- * Whether name (len bytes) is a valid key name: non-empty UTF-8 without
- * Unicode spaces, '+' or control characters (C0, DEL and C1).  The last
- * rule is ours, stricter than C2SP's.
- */
-int
-reg__note_name_valid(const char *name, size_t len)
-{
-	const uint8_t *s = (const uint8_t *)name;
-	size_t i, n;
-	uint32_t c;
-
-	if (len == 0)
-		return 0;
-	for (i = 0; i < len; i += n) {
-		n = reg__utf8_decode(s + i, len - i, &c);
-		if (n == 0)
-			return 0;
-		if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '+' ||
-		    is_unicode_space(c))
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * Checks that len bytes of text are valid UTF-8 without control characters
  * other than newline; what names the text in the message.
@@ -277,7 +242,7 @@ reg__note_next(struct reg__note_sigs *it, reg_error *err)
 		return reg__fail(err, REG_EINVAL, "signature line %d has no "
 		    "space after the key name", it->lineno);
 	it->namelen = (size_t)(sp - it->name);
-	if (!reg__note_name_valid(it->name, it->namelen))
+	if (!reg__key_name_valid(it->name, it->namelen))
 		return reg__fail(err, REG_EINVAL, "signature line %d has an "
 		    "invalid key name", it->lineno);
 	/* At least one byte of signature after the key id. */

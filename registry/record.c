@@ -658,34 +658,6 @@ reg__records_check(reg_ctx *ctx, const struct reg__recseen *seen,
 	return 0;
 }
 
-int
-reg__tx_enter(reg_ctx *ctx, struct reg__tx *tx, reg_error *err)
-{
-	tx->own = 0;
-	if (reg__in_tx(ctx))
-		return 0;
-	tx->own = 1;
-	return reg__exec_cmd(ctx, "BEGIN", err);
-}
-
-int
-reg__tx_leave(reg_ctx *ctx, struct reg__tx *tx, int r, reg_error *err)
-{
-	/* A frontier kept and not used is not kept past its writer. */
-	reg__frontier_forget(ctx);
-	if (!tx->own)
-		return r;
-	tx->own = 0;
-	if (r != 0) {
-		(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
-		return r;
-	}
-	r = reg__exec_cmd(ctx, "COMMIT", err);
-	if (r != 0)
-		(void)reg__exec_cmd(ctx, "ROLLBACK", NULL);
-	return r;
-}
-
 void
 reg__now_text(char out[32])
 {

@@ -142,25 +142,17 @@ int reg__readmodel_verify(reg_ctx *ctx, int64_t *bad_index, reg_error *err);
 int reg__log_next_entry(reg_ctx *ctx, int begin, const void *leaf, size_t len,
     uint64_t *index, uint8_t *nodes, size_t *nodes_len, reg_error *err);
 
-/* Transactions a write opens when the caller has none. */
-struct reg__tx {
-	int own;
-};
-int reg__tx_enter(reg_ctx *ctx, struct reg__tx *tx, reg_error *err);
 /*
- * The same, then the log's append lock, the statement sql (n parameters,
- * values) that looks up what (a relay, a hop, ...) is stored already, and
- * the log's frontier, kept for the next leaf appended in the transaction:
- * one round trip.  0 with *found the lookup's rows (PQclear() it); else
+ * reg__tx_enter() (registry_int.h), then the log's append lock, the
+ * statement sql (n parameters, values) that looks up what (a relay, a hop,
+ * ...) is stored already, and the log's frontier, kept for the next leaf
+ * appended in the transaction (log_cache.c): one round trip (log.c).  0 with *found the lookup's rows (PQclear() it); else
  * the failure in err (the caller leaves the transaction as after any
  * failure).
  */
 int reg__tx_enter_find(reg_ctx *ctx, struct reg__tx *tx, const char *what,
     const char *sql, int n, const char *const *values, struct pg_result **found,
     reg_error *err);
-/* Commits an own transaction when r == 0, rolls it back otherwise; returns
- * r or the commit's failure. */
-int reg__tx_leave(reg_ctx *ctx, struct reg__tx *tx, int r, reg_error *err);
 
 /*
  * Stores the acknowledgement ack_cb writes for the record id just written

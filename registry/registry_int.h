@@ -18,15 +18,14 @@ struct reg_ctx {
 	/* Country codes found in the country table on this connection, one
 	 * bit per code AA..ZZ: reference data, looked up once. */
 	unsigned char countries[(26 * 26 + 7) / 8];
-	/* The log's frontier as read under its lock in the open transaction
-	 * (reg__tx_enter_find()), kept for the next leaf appended in it; any
-	 * transaction command forgets it (reg__frontier_forget()). */
-	struct reg__frontier *frontier;
-	int frontier_kept;
+	/* Advanced by every transaction command (BEGIN, COMMIT, ROLLBACK,
+	 * the log's lock taken) and when a writer leaves its transaction:
+	 * what was read under the log's lock in an earlier epoch is stale. */
+	unsigned long tx_epoch;
+	/* The log's frontier kept for the next leaf (log_cache.c), valid in
+	 * the epoch it was kept in. */
+	struct reg__log_cache *log_cache;
 };
-
-/* Forgets the kept frontier (log.c). */
-void reg__frontier_forget(reg_ctx *ctx);
 
 /*
  * PQexecParams() on the context's connection, with the statement prepared
@@ -52,7 +51,7 @@ void reg__stmts_free(reg_ctx *ctx);
  * res[i] each statement's result (to PQclear()): when BEGIN or the lock
  * failed, res[0] is its failure and the rest NULL; after a failed
  * statement the others are the pipeline's aborted results.  -1 when the
- * connection failed (res all NULL).  Forgets the kept frontier.
+ * connection failed (res all NULL).  Advances the transaction epoch.
  */
 #define REG__LOCKED_MAX 4
 struct reg__query {
@@ -132,6 +131,15 @@ int reg__sync_folder(const char *path, reg_error *err);
 int reg__exec_cmd(reg_ctx *ctx, const char *sql, reg_error *err);
 /* Whether a transaction is open on the connection. */
 int reg__in_tx(reg_ctx *ctx);
+/* Transactions a write opens when the caller has none (tx.c). */
+struct reg__tx {
+	int own;
+};
+int reg__tx_enter(reg_ctx *ctx, struct reg__tx *tx, reg_error *err);
+/* Commits an own transaction when r == 0, rolls it back otherwise; returns
+ * r or the commit's failure.  Advances the transaction epoch: a frontier
+ * kept and not used is not kept past its writer. */
+int reg__tx_leave(reg_ctx *ctx, struct reg__tx *tx, int r, reg_error *err);
 
 /*
  * Records a failure of OpenSSL: fmt's text, then ": " and the first error on
@@ -163,8 +171,8 @@ int reg__key_verify(const reg_key *k, const uint8_t *msg, size_t len,
  * when it comes from a verifier key of the other type. */
 int reg__key_check_use(const reg_key *k, uint8_t type, reg_error *err);
 
-/* Whether name is a valid signed-note key name (note.c). */
-int reg__note_name_valid(const char *name, size_t len);
+/* Whether name (len bytes) is a valid signed-note key name (key.c). */
+int reg__key_name_valid(const char *name, size_t len);
 
 /* Signed-note limits: the most signature lines (C2SP asks for at least
  * 16), and the bytes they may take beyond the text's REG_NOTE_MAX. */

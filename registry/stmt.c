@@ -111,7 +111,7 @@ reg__exec_commit(reg_ctx *ctx, const char *sql, int n, const char *const *values
 	struct reg__stmt *s = prepared(ctx, sql, n, &refused);
 	int r = 0;
 
-	reg__frontier_forget(ctx);
+	ctx->tx_epoch++;
 	if (refused != NULL) {
 		r = reg__fail_pg(err, conn, refused, "%s", what);
 		PQclear(refused);
@@ -168,7 +168,7 @@ reg__exec_locked(reg_ctx *ctx, int begin, const struct reg__query *q, int nq,
 	struct reg__stmt *s[REG__LOCKED_MAX];
 	int i, n, k;
 
-	reg__frontier_forget(ctx);
+	ctx->tx_epoch++;
 	for (i = 0; i < nq; i++)
 		res[i] = NULL;
 	if (nq < 1 || nq > REG__LOCKED_MAX)

@@ -222,3 +222,25 @@ tu_run(const char *cmdline, char *out, size_t outlen)
 	st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+reg_ctx *
+tu_open(const char *conninfo)
+{
+	reg_error err = REG_ERROR_INIT;
+	reg_ctx *ctx = NULL;
+
+	ck_assert_msg(reg_open(conninfo, 0, &ctx, &err) == 0, "%s", err.message);
+	return ctx;
+}
+
+int
+tu_run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

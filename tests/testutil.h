@@ -40,4 +40,12 @@ char *tu_concat(const char *a, const char *b);
  * stderr are captured into out (NUL-terminated, truncated) when not NULL. */
 int tu_run(const char *cmdline, char *out, size_t outlen);
 
+/* A context on the database conninfo names, as the programs' role; fails
+ * the test if it cannot open. */
+reg_ctx *tu_open(const char *conninfo);
+/* Runs every test of suite s (freed here); 0 when all passed, else 1: the
+ * exit status of a Check program's main(). */
+struct Suite;
+int tu_run_suite(struct Suite *s);
+
 #endif
