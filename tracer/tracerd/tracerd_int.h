@@ -14,6 +14,7 @@
 #include "pool.h"
 #include "ratelimit.h"
 #include "tracer_int.h"
+#include "registry/stores.h"
 
 #define TRD_PATH_MAX 1024
 #define TRD_OVERRIDES_MAX 300
