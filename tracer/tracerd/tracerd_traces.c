@@ -255,25 +255,15 @@ reasons_json(char **const reasons, size_t n, char **out)
 	return *out != NULL ? 0 : -1;
 }
 
-static void
-trace_job(struct trd_worker *w, void *arg)
+/* The worker's engine under t's policy, made anew when the policy
+ * changed: 0 with *out, -1 out of memory (t->error), 1 with err. */
+static int
+engine_for(struct trd_worker *w, struct trace *t, struct trace_slot **out,
+    reg_error *err)
 {
-	struct trace *t = arg;
 	struct trace_slot *s = w->slot;
-	reg_error err = REG_ERROR_INIT;
-	proto_error perr = PROTO_ERROR_INIT;
-	struct reg_trace *stored = NULL;
-	proto_request *req = NULL;
-	proto_response *resp = NULL;
 	struct tr_options opt = { 0, 1 };
-	char *json = NULL, *jws = NULL, *reasons = NULL;
-	const uint8_t *payload;
-	proto_jws *j = NULL;
-	size_t plen;
 
-	t->rc = REG_EIO;
-	if (trd_job_db(w, t->error, sizeof(t->error)) != 0)
-		return;
 	if (s != NULL && s->policy_gen != t->policy->gen) {
 		trd_traces_slot_free(s);
 		w->slot = s = NULL;
@@ -281,16 +271,43 @@ trace_job(struct trd_worker *w, void *arg)
 	if (s == NULL) {
 		if ((s = calloc(1, sizeof(*s))) == NULL) {
 			snprintf(t->error, sizeof(t->error), "out of memory");
-			return;
+			return -1;
 		}
 		if (tr_engine_new(w->db, t->policy->policy, NULL, &opt, &s->engine,
-		    &err) != 0) {
+		    err) != 0) {
 			free(s);
-			goto fail;
+			return 1;
 		}
 		s->policy_gen = t->policy->gen;
 		w->slot = s;
 	}
+	*out = s;
+	return 0;
+}
+
+static void
+trace_job(struct trd_worker *w, void *arg)
+{
+	struct trace *t = arg;
+	struct trace_slot *s = NULL;
+	reg_error err = REG_ERROR_INIT;
+	proto_error perr = PROTO_ERROR_INIT;
+	struct reg_trace *stored = NULL;
+	proto_request *req = NULL;
+	proto_response *resp = NULL;
+	char *json = NULL, *jws = NULL, *reasons = NULL;
+	const uint8_t *payload;
+	proto_jws *j = NULL;
+	size_t plen;
+	int r;
+
+	t->rc = REG_EIO;
+	if (trd_job_db(w, t->error, sizeof(t->error)) != 0)
+		return;
+	if ((r = engine_for(w, t, &s, &err)) < 0)
+		return;
+	if (r > 0)
+		goto fail;
 	if (t->req != NULL) {
 		/* Received and stored a moment ago, acknowledged. */
 		req = t->req;
