@@ -1,44 +1,28 @@
 /*
  * tracerd: the State's national point of contact for tracing.
  *
- * This first part is the daemon's frame: its configuration, the checks it
- * makes before it serves anything (key files private, the TLS key the
- * certificate's, the signing key Ed25519, the peers directory and the
- * policy file sound), HTTP/1.1 over TLS 1.3 with client certificates
- * required (libevent's evhttp on OpenSSL bufferevents), the caller's
- * identity from its certificate, GET /healthz, an RFC 9457 problem document
- * for everything else, one key=value log line per request, SIGHUP reloading
- * the peers directory, the policy and the CRL without dropping
- * connections, and SIGTERM finishing the requests in flight.  The
- * endpoints are in tracerd_traces.c and tracerd_log.c; the database work
- * runs on the worker pools of pool.c.
+ * This is the daemon's main: its command line, its configuration and the
+ * checks it makes before it serves anything (key files private, the TLS
+ * key the certificate's, the signing key Ed25519, the peers directory and
+ * the policy file sound), the start of its pools, outbound work and
+ * listener, SIGHUP reloading the peers directory, the policy and the CRL
+ * without dropping connections, and SIGTERM finishing the requests in
+ * flight.  The HTTP plumbing is tracerd_listen.c (connections, calls),
+ * tracerd_http.c (framing) and tracerd_call.c (answers, problem
+ * documents); tracerd_routes.c's table says which endpoint file answers
+ * which path, and who may call it.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <time.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
-#include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/err.h>
 
 #include "tracerd_int.h"
 

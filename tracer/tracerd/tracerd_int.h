@@ -349,6 +349,9 @@ const struct trd_route *trd_route_find(const char *path, char id[37]);
 int trd_route_method_ok(const struct trd_route *r, const char *method);
 /* r's handler in a hub (hub 1) or a State's daemon, or NULL. */
 trd_handler_fn trd_route_handler(const struct trd_route *r, int hub);
+/* Whether a caller of kind (TRD_K_) may call r in a hub (hub 1) or a
+ * State's daemon. */
+int trd_route_allows(const struct trd_route *r, int hub, unsigned kind);
 /* Dispatches c by its row r (NULL: not found): the method, the caller's
  * kind, then the handler; every refusal answered with its problem. */
 void trd_route_call(struct trd_call *c, const struct trd_route *r);

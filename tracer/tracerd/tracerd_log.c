@@ -4,7 +4,7 @@
  * in the JSON shape of `regctl log prove-*` (reg_proof_json()).  Proofs are
  * not signed: they prove themselves against a signed checkpoint.  Read by
  * the peers directory's States, this State's liaison office and its
- * auditors (tracerd_access.c).
+ * auditors (tracerd_routes.c).
  */
 #include "config.h"
 

@@ -148,6 +148,12 @@ trd_route_handler(const struct trd_route *r, int hub)
 	return hub && r->hub_fn != NULL ? r->hub_fn : r->state_fn;
 }
 
+int
+trd_route_allows(const struct trd_route *r, int hub, unsigned kind)
+{
+	return ((hub ? r->hub : r->state) & kind) != 0;
+}
+
 void
 trd_route_call(struct trd_call *c, const struct trd_route *r)
 {
@@ -169,7 +175,7 @@ trd_route_call(struct trd_call *c, const struct trd_route *r)
 		return;
 	}
 	c->route = r->path;
-	if (((c->d->cf.hub ? r->hub : r->state) & trd_caller_kind(c)) == 0) {
+	if (!trd_route_allows(r, c->d->cf.hub, trd_caller_kind(c))) {
 		trd_problem(c, "forbidden", r->who, NULL);
 		return;
 	}
