@@ -346,23 +346,21 @@ int
 main(void)
 {
 	Suite *s = suite_create("routes");
-	TCase *t = tcase_create("table");
-	TCase *u = tcase_create("dispatch");
-	SRunner *sr;
+	TCase *t = tcase_create("routes");
+	SRunner *sr = srunner_create(s);
 	int failed;
 
+	/* The table, then calls dispatched through it. */
 	tcase_add_test(t, rows_whole);
 	tcase_add_test(t, rows_reachable);
 	tcase_add_test(t, paths_match);
 	tcase_add_test(t, methods_and_handlers);
 	tcase_add_test(t, access_rules);
+	tcase_add_test(t, dispatched);
+	tcase_add_test(t, dispatched_hub);
 	suite_add_tcase(s, t);
-	tcase_add_test(u, dispatched);
-	tcase_add_test(u, dispatched_hub);
-	suite_add_tcase(s, u);
-	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
