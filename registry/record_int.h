@@ -154,17 +154,6 @@ int reg__tx_enter_find(reg_ctx *ctx, struct reg__tx *tx, const char *what,
     const char *sql, int n, const char *const *values, struct pg_result **found,
     reg_error *err);
 
-/*
- * Stores the acknowledgement ack_cb writes for the record id just written
- * at leaf idx, with sql ($1 id, $2 the message); what names the record in
- * errors.  In an own transaction (tx->own), the insert is its last
- * statement, sent with COMMIT (tx->own is then cleared: committed, or
- * rolled back on failure).  *ack receives the message (free it).
- */
-int reg__ack_store(reg_ctx *ctx, struct reg__tx *tx, const char *sql,
-    const char *what, const char *id, uint64_t idx, reg_trace_ack_cb ack_cb,
-    void *arg, char **ack, reg_error *err);
-
 /* The current time in canonical text. */
 void reg__now_text(char out[32]);
 /* Validates text input: valid UTF-8, no control characters, at most max

@@ -13,7 +13,7 @@
 
 #include <libpq-fe.h>
 
-#include "record_int.h"
+#include "stores_int.h"
 
 #define TS(col) REG__SQL_TS(col)
 

@@ -12,7 +12,7 @@
 
 #include <libpq-fe.h>
 
-#include "record_int.h"
+#include "stores_int.h"
 
 #define TS(col) REG__SQL_TS(col)
 

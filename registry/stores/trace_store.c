@@ -14,7 +14,7 @@
 #include <libpq-fe.h>
 #include <openssl/evp.h>
 
-#include "record_int.h"
+#include "stores_int.h"
 
 #define TS(col) REG__SQL_TS(col)
 

@@ -648,7 +648,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	if ((base = event_base_new()) == NULL || (http = evhttp_new(base)) == NULL)
 		abort();
-	/* As tracer/tracerd/tracerd.c's main() sets it up. */
+	/* As tracer/tracerd/tracerd_listen.c's trd_listen_setup() sets it up. */
 	evhttp_set_gencb(http, handle, NULL);
 	evhttp_set_max_body_size(http, BODY_MAX);
 	evhttp_set_max_headers_size(http, 16384);

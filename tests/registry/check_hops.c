@@ -11,6 +11,7 @@
 #include <check.h>
 
 #include "registry/registry.h"
+#include "registry/stores.h"
 #include "testutil.h"
 
 #define ROOT "0190b7e1-95c0-7a2e-b1d3-4c8f7e6a5d90"

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "registry/registry.h"
+#include "registry/stores.h"
 #include "testutil.h"
 
 #define ID_A "0190a3c2-7b1e-7c3d-9a4f-2b6e8d1c5f30"

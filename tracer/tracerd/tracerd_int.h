@@ -14,6 +14,7 @@
 #include "pool.h"
 #include "ratelimit.h"
 #include "tracer_int.h"
+#include "registry/stores.h"
 
 #define TRD_PATH_MAX 1024
 #define TRD_OVERRIDES_MAX 300
@@ -138,10 +139,21 @@ int trd_tls_identity(SSL *ssl, struct trd_identity *id);
 
 struct trd_call;
 /*
- * Who may call what (tracerd_access.c, proto/README.md 13.3): 1 when c's
- * caller may call c->route, else 0 with c answered forbidden.
+ * The kinds of caller (tracerd_access.c) that the route table
+ * (tracerd_routes.c, proto/README.md 13.3) lets call an endpoint.
  */
-int trd_access(struct trd_call *c);
+enum {
+	TRD_K_PEER = 1 << 0,
+	TRD_K_HUB = 1 << 1,
+	TRD_K_INVESTIGATOR = 1 << 2,
+	TRD_K_CLERK = 1 << 3,
+	TRD_K_LIAISON = 1 << 4,
+	TRD_K_AUDITOR = 1 << 5,
+	TRD_K_STRANGER = 1 << 6,
+	TRD_K_ANY = 0x7f
+};
+/* The kind of c's caller: one TRD_K_ bit, or 0 when not identified. */
+unsigned trd_caller_kind(const struct trd_call *c);
 /* Whether c's caller is one of this State's investigators or its liaison
  * office, who send requests to other States (tracerd_out.c). */
 int trd_access_domestic(const struct trd_call *c);
@@ -279,8 +291,12 @@ struct trd_daemon {
 	void *answers;
 };
 
+/* The policy and peers directory in force, counted (tracerd_state.c):
+ * trd_*_ref_new() makes a reference the daemon's own (NULL without memory,
+ * the policy or peers then not taken). */
 struct trd_policy_ref *trd_policy_hold(struct trd_daemon *d);
 void trd_policy_release(struct trd_policy_ref *ref);
+struct trd_policy_ref *trd_policy_ref_new(tr_policy *p);
 
 /* One HTTP request being served.  Every path ends in trd_reply() or
  * trd_problem(), which answer, log the request's line and free the call. */
@@ -299,7 +315,55 @@ struct trd_call {
 	int wait;			/* GET ?wait=S: seconds to hold for the
 					 * answer, 0 = none */
 	char note[64];			/* for the log line, e.g. "repeat" */
+	char path_id[37];		/* the path's {id} (tracerd_routes.c) */
 };
+
+/*
+ * The route table (tracerd_routes.c): one row an endpoint, the first row
+ * whose path matches a request's being its route.  A handler is called
+ * with a call of the row's method from a caller the row lets in.
+ */
+typedef void (*trd_handler_fn)(struct trd_call *c);
+struct trd_route {
+	const char *method;		/* "GET" (HEAD too) or "POST" */
+	const char *path;		/* the route's name too; "{id}" stands
+					 * for a request id (c->path_id), a
+					 * final "*" for any rest */
+	const char *refusal;		/* bad-request's detail for another
+					 * method */
+	int family;			/* the refusal is the path family's:
+					 * the route is left unnamed */
+	trd_handler_fn state_fn;	/* on a State's daemon; NULL: no such
+					 * path */
+	trd_handler_fn hub_fn;		/* on a hub, or NULL: state_fn */
+	unsigned state, hub;		/* the kinds of caller (TRD_K_) that may
+					 * call it of a State's daemon, of a hub */
+	const char *who;		/* forbidden's detail: who may */
+	int unmetered;			/* no rate limit (health checks) */
+};
+extern const struct trd_route trd_routes[];
+extern const size_t trd_routes_n;
+/* The row of path (its {id} copied to id), or NULL. */
+const struct trd_route *trd_route_find(const char *path, char id[37]);
+/* Whether method is r's (HEAD is a GET's). */
+int trd_route_method_ok(const struct trd_route *r, const char *method);
+/* r's handler in a hub (hub 1) or a State's daemon, or NULL. */
+trd_handler_fn trd_route_handler(const struct trd_route *r, int hub);
+/* Whether a caller of kind (TRD_K_) may call r in a hub (hub 1) or a
+ * State's daemon. */
+int trd_route_allows(const struct trd_route *r, int hub, unsigned kind);
+/* Dispatches c by its row r (NULL: not found): the method, the caller's
+ * kind, then the handler; every refusal answered with its problem. */
+void trd_route_call(struct trd_call *c, const struct trd_route *r);
+
+/*
+ * The HTTP plumbing (tracerd_listen.c): evhttp on d->base with every
+ * connection over TLS through tracerd_http.c's framing and every request
+ * dispatched by the route table (-1 without memory); then the listener
+ * (0, or REG_EIO with err).
+ */
+int trd_listen_setup(struct trd_daemon *d);
+int trd_listen(struct trd_daemon *d, reg_error *err);
 
 /* Answers with a body of ctype (NULL: none), logs and frees the call. */
 void trd_reply(struct trd_call *c, int status, const char *ctype,
@@ -383,7 +447,10 @@ void trd_metrics_get(struct trd_call *c);
 void trd_count(struct trd_daemon *d, const char *name, const char *help,
     const char *label, const char *value);
 
-/* Endpoints. */
+/* Endpoints: handlers of the route table, called with an authorised
+ * call. */
+void trd_health_get(struct trd_call *c);
+void trd_ready_get(struct trd_call *c);
 void trd_traces_post(struct trd_call *c);
 void trd_traces_get(struct trd_call *c, const char *id, int status_only);
 void trd_log_checkpoint(struct trd_call *c);
@@ -422,6 +489,9 @@ char *trd_sign_ack(const struct trd_daemon *d, const proto_request *req,
 /* The peers directory's key of kid (for trd_read_request()). */
 const proto_jws_key *trd_peer_key(const struct trd_daemon *d, const char *kid);
 
+/* The status of a request as its readers see it: an open request past its
+ * due time is "overdue" (tracerd_signed.c). */
+const char *trd_shown_status(const struct reg_trace *t);
 /* The acknowledgement or status document (trace-ack/1 JSON) of t; with
  * with_status its current status, else "acknowledged". */
 int trd_ack_doc(const struct reg_trace *t, int with_status, char **out,
@@ -447,6 +517,7 @@ struct trd_peers_ref {
 };
 struct trd_peers_ref *trd_peers_hold(struct trd_daemon *d);
 void trd_peers_release(struct trd_peers_ref *ref);
+struct trd_peers_ref *trd_peers_ref_new(tr__peers *peers);
 /*
  * Hub mode (tracerd_hub.c): the relaying endpoints, the relay workers'
  * slots (their clients), the hub's metrics text (appended to /metrics),

@@ -228,6 +228,44 @@ out:
 	return r;
 }
 
+/* Fetches the peer's checkpoint (*ans) and verifies it with the peer's log
+ * key: 0 with *cp, else -1 with j->outcome and j->detail.  *logkey and
+ * *text are the caller's to free. */
+static int
+fetch_checkpoint(struct wjob *j, tr__client *cl, struct tr__client_answer *ans,
+    reg_key **logkey, char **text, struct reg_checkpoint *cp)
+{
+	reg_error err = REG_ERROR_INIT;
+
+	if (tr__client_get(cl, "/v1/log/checkpoint", ans, &err) != 0) {
+		j->outcome = W_DOWN;
+		snprintf(j->detail, sizeof(j->detail), "%.280s", err.message);
+		return -1;
+	}
+	if (ans->status != 200) {
+		j->outcome = ans->status == 503 ? W_DOWN : W_ERROR;
+		snprintf(j->detail, sizeof(j->detail), "the log answered HTTP %ld to "
+		    "GET /v1/log/checkpoint", ans->status);
+		return -1;
+	}
+	/* Only a checkpoint signed by the peer's log key proves anything. */
+	if (reg_key_from_verifier(j->log_vkey, logkey, &err) != 0 ||
+	    reg_note_verify(*logkey, ans->body, ans->len, text, &err) != 0 ||
+	    reg_checkpoint_parse(*text, strlen(*text), cp, &err) != 0) {
+		snprintf(j->detail, sizeof(j->detail), "the checkpoint does not "
+		    "verify with the log_verifier of the peers directory: %.200s",
+		    err.message);
+		return -1;
+	}
+	if (strcmp(cp->origin, reg_key_name(*logkey)) != 0) {
+		snprintf(j->detail, sizeof(j->detail), "the checkpoint's origin "
+		    "%.100s is not the log key's name %.100s", cp->origin,
+		    reg_key_name(*logkey));
+		return -1;
+	}
+	return 0;
+}
+
 static void
 witness_job(struct trd_worker *w, void *arg)
 {
@@ -254,32 +292,8 @@ witness_job(struct trd_worker *w, void *arg)
 		snprintf(j->detail, sizeof(j->detail), "%.280s", err.message);
 		goto out;
 	}
-	if (tr__client_get(cl, "/v1/log/checkpoint", &ans, &err) != 0) {
-		j->outcome = W_DOWN;
-		snprintf(j->detail, sizeof(j->detail), "%.280s", err.message);
+	if (fetch_checkpoint(j, cl, &ans, &logkey, &text, &cp) != 0)
 		goto out;
-	}
-	if (ans.status != 200) {
-		j->outcome = ans.status == 503 ? W_DOWN : W_ERROR;
-		snprintf(j->detail, sizeof(j->detail), "the log answered HTTP %ld to "
-		    "GET /v1/log/checkpoint", ans.status);
-		goto out;
-	}
-	/* Only a checkpoint signed by the peer's log key proves anything. */
-	if (reg_key_from_verifier(j->log_vkey, &logkey, &err) != 0 ||
-	    reg_note_verify(logkey, ans.body, ans.len, &text, &err) != 0 ||
-	    reg_checkpoint_parse(text, strlen(text), &cp, &err) != 0) {
-		snprintf(j->detail, sizeof(j->detail), "the checkpoint does not "
-		    "verify with the log_verifier of the peers directory: %.200s",
-		    err.message);
-		goto out;
-	}
-	if (strcmp(cp.origin, reg_key_name(logkey)) != 0) {
-		snprintf(j->detail, sizeof(j->detail), "the checkpoint's origin "
-		    "%.100s is not the log key's name %.100s", cp.origin,
-		    reg_key_name(logkey));
-		goto out;
-	}
 	j->verified = 1;
 	j->size = cp.size;
 	if ((r = trd_job_db(w, j->detail, sizeof(j->detail))) != 0)
@@ -613,8 +627,6 @@ trd_log_cosignature_post(struct trd_call *c)
 	size_t len = evbuffer_get_length(in);
 	struct cosjob *j;
 
-	if (!trd_access(c))
-		return;
 	if (ct == NULL || strncmp(ct, "text/plain", 10) != 0 ||
 	    (ct[10] != '\0' && ct[10] != ';')) {
 		trd_problem(c, "unsupported-media-type", "a cosignature body is "
@@ -763,8 +775,6 @@ trd_witness_get(struct trd_call *c)
 	struct trd_witness *w = c->d->witness;
 	struct statjob *j;
 
-	if (!trd_access(c))
-		return;
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		trd_problem(c, "unavailable", "out of memory", NULL);
 		return;
