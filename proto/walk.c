@@ -466,7 +466,8 @@ present(const struct proto__field *f, const void *src)
 			return true;
 		return (f->flags & PROTO__REQUIRED) || *(const int64_t *)src != 0;
 	case PROTO__K_BOOL:
-		return *(const bool *)src;
+		/* Written only when true, unless the member is required. */
+		return (f->flags & PROTO__REQUIRED) || *(const bool *)src;
 	case PROTO__K_SCORE:
 	case PROTO__K_HASH:
 	case PROTO__K_OBJECT:
