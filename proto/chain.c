@@ -6,7 +6,9 @@
  *
  * The document is written compact with its members in the order of the
  * descriptions below, the bytes the daemon served before this codec; it is
- * not in the canonical form of section 7.
+ * not in the canonical form of section 7.  A detail is any text of 1 to
+ * 2000 characters, as the schema says: the daemon words it from what other
+ * States answered, which a chain must still be able to show.
  */
 #include "config.h"
 
@@ -89,8 +91,8 @@ static const struct proto__field end_fields[] = {
 	  PROTO__REQUIRED), .values = end_reasons },
 	{ PROTO__F(struct proto_chain_end, state, PROTO__K_COUNTRY,
 	  PROTO__REQUIRED) },
-	{ PROTO__F(struct proto_chain_end, detail, PROTO__K_TEXT, 0),
-	  .max = 2000 },
+	{ PROTO__F(struct proto_chain_end, detail, PROTO__K_TEXT,
+	  PROTO__ANY_CHARS), .max = 2000 },
 };
 
 static const struct proto__type end_type = {
@@ -125,8 +127,8 @@ static const struct proto__field hop_fields[] = {
 	TS(refused_at, 0),
 	{ PROTO__F(struct proto_chain_hop, end, PROTO__K_ENUM, 0),
 	  .values = end_reasons },
-	{ PROTO__F(struct proto_chain_hop, detail, PROTO__K_TEXT, 0),
-	  .max = 2000 },
+	{ PROTO__F(struct proto_chain_hop, detail, PROTO__K_TEXT,
+	  PROTO__ANY_CHARS), .max = 2000 },
 	JWS(request, PROTO__REQUIRED),
 	JWS(acknowledgement, 0),
 	JWS(response, 0),
@@ -162,9 +164,9 @@ check_chain(struct proto__walk *w, const void *obj)
 		}
 		if (i > 0 && strcmp(h->parent_id, c->hops[i - 1].request_id) != 0) {
 			snprintf(rel, sizeof(rel), "hops[%zu].parent_id", i);
-			return proto__walk_fail_at(w, rel, h->parent_id[0] ?
-			    PROTO_EVALUE : PROTO_EMISSING, "must be the request_id "
-			    "of the hop before (%s)", c->hops[i - 1].request_id);
+			return proto__walk_fail_at(w, rel, PROTO_EVALUE, "'%s' "
+			    "must be the request_id of the hop before (%s)",
+			    h->parent_id, c->hops[i - 1].request_id);
 		}
 	}
 	if (strcmp(c->hops[0].request_id, c->id) != 0)

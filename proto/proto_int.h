@@ -138,6 +138,8 @@ enum proto__kind {
 #define PROTO__HAS 0x4		/* an optional integer whose range includes
 				 * 0: the bool at has_off says whether it is
 				 * present */
+#define PROTO__ANY_CHARS 0x8	/* a string whose characters are not
+				 * restricted (valid UTF-8 without NUL) */
 
 struct proto__walk;
 struct proto__type;

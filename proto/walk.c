@@ -166,7 +166,8 @@ parse_text(struct proto__walk *w, const struct proto__field *f, json_t *v,
 	if (chars == 0)
 		return proto__walk_fail(w, PROTO_EVALUE,
 		    "must not be empty (omit an optional member instead)");
-	why = proto__check_chars(s, len, multiline);
+	why = (f->flags & PROTO__ANY_CHARS) ? NULL :
+	    proto__check_chars(s, len, multiline);
 	if (why == NULL && f->format != NULL)
 		why = f->format(s);
 	if (why != NULL) {

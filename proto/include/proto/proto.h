@@ -471,7 +471,7 @@ struct proto_chain_end {
 	proto_enum reason;		/* required: last_legal_holder, diversion,
 					 * not_found, ..., refused, loop, max_hops */
 	proto_country state;		/* required: the last hop's State */
-	char *detail;			/* up to 2000 characters, may span lines */
+	char *detail;			/* 1 to 2000 characters, any */
 };
 
 /* One request sent on, and what came of it. */
@@ -491,7 +491,7 @@ struct proto_chain_hop {
 	char *refusal;			/* the problem's name ([a-z0-9_-], <= 40) */
 	proto_timestamp refused_at;
 	proto_enum end;			/* on the last hop of a complete chain */
-	char *detail;			/* up to 2000 characters, may span lines */
+	char *detail;			/* 1 to 2000 characters, any */
 	char *request;			/* required: JWS compact, as sent */
 	char *acknowledgement;		/* JWS compact */
 	char *response;			/* JWS compact */
