@@ -1113,6 +1113,59 @@ same_hops(const proto_chain *a, const proto_chain *b)
 	return same;
 }
 
+/* Checks hop h's answer (the i-th), prints the hop unless --json, and
+ * counts what verified; 1 when its answer does not verify. */
+static int
+show_hop(struct remote *rm, const struct proto_chain_hop *h, size_t i,
+    size_t *nsig, size_t *nproofs)
+{
+	struct tracectl_verified v;
+	proto_response *resp = NULL;
+	char why[700];
+	int vr = -1, bad = 0;
+
+	if (h->response != NULL) {
+		vr = tracectl_verify_response(rm->peers, h->response,
+		    strlen(h->response), &resp, &v, why, sizeof(why));
+		if (vr == EX_OK && (strcmp(resp->id, h->request_id) != 0 ||
+		    strcmp(resp->responding_state, h->requested_state) != 0)) {
+			snprintf(why, sizeof(why), "the response answers %s of %s, "
+			    "not this hop", resp->id, resp->responding_state);
+			vr = EX_VERIFY;
+		}
+		if (vr == EX_OK) {
+			(*nsig)++;
+			*nproofs += v.proofs;
+		} else {
+			bad = 1;
+		}
+	}
+	if (!rm->json) {
+		printf("%-3d %-5s %-4s %-12s %-16s ", h->hop, h->requested_state,
+		    h->via != NULL ? h->via : "-", h->status, h->response_status[0] ?
+		    h->response_status : h->refusal != NULL ? h->refusal : "-");
+		if (vr == EX_OK)
+			printf("signature %s good; %zu proofs good (checkpoint %llu)\n",
+			    v.kid, v.proofs, v.checkpoint_size);
+		else if (vr >= 0)
+			printf("DOES NOT VERIFY: %s\n", why);
+		else
+			printf("sent %s, due by %s\n", h->sent_at, h->due_by);
+		if (h->detail != NULL && h->end[0] == '\0') {
+			fputs("      ", stdout);
+			put_clean(stdout, h->detail, 600);
+			putchar('\n');
+		}
+		if (vr == EX_OK)
+			print_answer(resp);
+	} else if (vr >= 0 && vr != EX_OK) {
+		fprintf(stderr, "%s: hop %zu (%s): %s\n", rm->prog, i,
+		    h->requested_state, why);
+	}
+	proto_response_free(resp);
+	return bad;
+}
+
 /*
  * Asks the daemon for the chain of request id, within wait seconds (0: once)
  * until it ends, then checks every hop's answer and prints the chain.
@@ -1123,11 +1176,9 @@ chain_show(struct remote *rm, const char *id, double wait)
 {
 	proto_chain *doc = NULL, *last = NULL;
 	const struct proto_chain_end *end;
-	struct tracectl_verified v;
 	double deadline = cli_now() + wait;
 	size_t i, nsig = 0, nproofs = 0;
 	int rc, bad = 0, complete;
-	char why[700];
 
 	for (;;) {
 		/* The daemon holds each question until the chain ends, within
@@ -1166,52 +1217,8 @@ chain_show(struct remote *rm, const char *id, double wait)
 		printf("%-3s %-5s %-4s %-12s %-16s %s\n", "HOP", "STATE", "VIA",
 		    "STATUS", "ANSWER", "CHECKED");
 	}
-	for (i = 0; i < doc->n_hops; i++) {
-		const struct proto_chain_hop *h = &doc->hops[i];
-		proto_response *resp = NULL;
-		int vr = -1;
-
-		if (h->response != NULL) {
-			vr = tracectl_verify_response(rm->peers, h->response,
-			    strlen(h->response), &resp, &v, why, sizeof(why));
-			if (vr == EX_OK && (strcmp(resp->id, h->request_id) != 0 ||
-			    strcmp(resp->responding_state, h->requested_state) != 0)) {
-				snprintf(why, sizeof(why), "the response answers %s of %s, "
-				    "not this hop", resp->id, resp->responding_state);
-				vr = EX_VERIFY;
-			}
-			if (vr == EX_OK) {
-				nsig++;
-				nproofs += v.proofs;
-			} else {
-				bad = 1;
-			}
-		}
-		if (!rm->json) {
-			printf("%-3d %-5s %-4s %-12s %-16s ", h->hop,
-			    h->requested_state, h->via != NULL ? h->via : "-", h->status,
-			    h->response_status[0] ? h->response_status :
-			    h->refusal != NULL ? h->refusal : "-");
-			if (vr == EX_OK)
-				printf("signature %s good; %zu proofs good (checkpoint %llu)\n",
-				    v.kid, v.proofs, v.checkpoint_size);
-			else if (vr >= 0)
-				printf("DOES NOT VERIFY: %s\n", why);
-			else
-				printf("sent %s, due by %s\n", h->sent_at, h->due_by);
-			if (h->detail != NULL && h->end[0] == '\0') {
-				fputs("      ", stdout);
-				put_clean(stdout, h->detail, 600);
-				putchar('\n');
-			}
-			if (vr == EX_OK)
-				print_answer(resp);
-		} else if (vr >= 0 && vr != EX_OK) {
-			fprintf(stderr, "%s: hop %zu (%s): %s\n", rm->prog, i,
-			    h->requested_state, why);
-		}
-		proto_response_free(resp);
-	}
+	for (i = 0; i < doc->n_hops; i++)
+		bad |= show_hop(rm, &doc->hops[i], i, &nsig, &nproofs);
 	if (rm->json) {
 		char *out = NULL;
 
