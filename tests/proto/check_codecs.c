@@ -20,38 +20,10 @@
 #include <jansson.h>
 
 #include "proto/proto.h"
+#include "proto_testlib.h"
 #include "golden_codecs.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-static const char *
-srcdir(void)
-{
-	const char *s = getenv("REG_TEST_SRCDIR");
-
-	return s != NULL && *s != '\0' ? s : ".";
-}
-
-/* A file under the source tree, whole and NUL-terminated. */
-static char *
-read_src(const char *rel, size_t *len)
-{
-	char path[4096], *buf;
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", srcdir(), rel);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	ck_assert(fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert(buf != NULL && fread(buf, 1, (size_t)n, f) == (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 /*
  * base with one edit: the member or element at path (names and indexes
@@ -444,7 +416,7 @@ START_TEST(test_chain_example)
 	size_t len;
 
 	/* The example, compact in its own order, is what the codec writes. */
-	text = read_src("proto/examples/trace-chain-complete.json", &len);
+	text = pt_read_src("proto/examples/trace-chain-complete.json", &len);
 	doc = json_loadb(text, len, 0, NULL);
 	ck_assert(doc != NULL);
 	compact = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -686,23 +658,6 @@ START_TEST(test_chain_mutations)
 }
 END_TEST
 
-/* Runs tests/validate_schemas.py with args; returns its exit status. */
-static int
-run_python(const char *args)
-{
-	char cmd[8192];
-	int st;
-
-	ck_assert(strchr(srcdir(), '\'') == NULL);
-	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 '%s/tests/validate_schemas.py' "
-	    "--srcdir '%s' %s", srcdir(), srcdir(), args);
-	fflush(stdout);
-	fflush(stderr);
-	st = system(cmd);
-	ck_assert(st != -1);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 START_TEST(test_chain_schema)
 {
 	char tmpl[4096], args[4200];
@@ -726,7 +681,7 @@ START_TEST(test_chain_schema)
 	diff_file = NULL;
 	ck_assert_uint_gt(diff_count, 1000);
 	snprintf(args, sizeof(args), "--differential '%s'", tmpl);
-	st = run_python(args);
+	st = pt_run_schemas(args);
 	if (st == 0)
 		unlink(tmpl);
 	ck_assert_msg(st == 0, "the chain schema and the codec disagree (the "
