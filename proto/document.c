@@ -60,6 +60,9 @@ scan(const char *json, size_t len, proto_error *err)
 	return 0;
 }
 
+static int doc_write(const struct proto__type *t, const void *src,
+    size_t flags, size_t max, char **out, proto_error *err);
+
 /* Checks the "schema" member against the type's. */
 static int
 check_schema(json_t *root, const char *want, proto_error *err)
@@ -92,6 +95,13 @@ int
 proto__doc_parse(const char *json, size_t len, const struct proto__type *t,
     void **out, proto_error *err)
 {
+	return proto__doc_parse_max(json, len, PROTO_DOC_MAX, t, out, err);
+}
+
+int
+proto__doc_parse_max(const char *json, size_t len, size_t max,
+    const struct proto__type *t, void **out, proto_error *err)
+{
 	struct proto__walk w;
 	json_error_t jerr;
 	json_t *root = NULL;
@@ -104,10 +114,9 @@ proto__doc_parse(const char *json, size_t len, const struct proto__type *t,
 	*out = NULL;
 	if (json == NULL)
 		return proto__fail(err, PROTO_EINVAL, "", "no document given");
-	if (len > PROTO_DOC_MAX)
+	if (len > max)
 		return proto__fail(err, PROTO_ETOOBIG, "",
-		    "is %zu bytes long, over the limit of %u", len,
-		    PROTO_DOC_MAX);
+		    "is %zu bytes long, over the limit of %zu", len, max);
 	if ((r = scan(json, len, err)) != 0)
 		return r;
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -145,6 +154,21 @@ int
 proto__doc_write(const struct proto__type *t, const void *src, char **out,
     proto_error *err)
 {
+	return doc_write(t, src, CANONICAL_FLAGS, PROTO_DOC_MAX, out, err);
+}
+
+int
+proto__doc_write_ordered(const struct proto__type *t, const void *src,
+    size_t max, char **out, proto_error *err)
+{
+	return doc_write(t, src, JSON_COMPACT, max, out, err);
+}
+
+/* Writes src with the dump flags given, and parses it back within max. */
+static int
+doc_write(const struct proto__type *t, const void *src, size_t flags,
+    size_t max, char **out, proto_error *err)
+{
 	struct proto__walk w;
 	json_t *root = NULL;
 	char *buf = NULL;
@@ -160,7 +184,7 @@ proto__doc_write(const struct proto__type *t, const void *src, char **out,
 	proto__walk_init(&w, err);
 	if ((r = proto__build_object(&w, t, src, &root)) != 0)
 		goto out;
-	n = json_dumpb(root, NULL, 0, CANONICAL_FLAGS);
+	n = json_dumpb(root, NULL, 0, flags);
 	if (n == 0) {
 		r = proto__fail(err, PROTO_EINTERNAL, "", "cannot serialise");
 		goto out;
@@ -170,14 +194,14 @@ proto__doc_write(const struct proto__type *t, const void *src, char **out,
 		r = proto__fail(err, PROTO_ENOMEM, "", "out of memory");
 		goto out;
 	}
-	if (json_dumpb(root, buf, n, CANONICAL_FLAGS) != n) {
+	if (json_dumpb(root, buf, n, flags) != n) {
 		r = proto__fail(err, PROTO_EINTERNAL, "", "cannot serialise");
 		goto out;
 	}
 	buf[n] = '\0';
 	/* What is written is what a reader accepts: every field, limit and
 	 * rule is checked by parsing it back. */
-	if ((r = proto__doc_parse(buf, n, t, &check, err)) != 0)
+	if ((r = proto__doc_parse_max(buf, n, max, t, &check, err)) != 0)
 		goto out;
 	*out = buf;
 	buf = NULL;	/* transferred */

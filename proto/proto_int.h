@@ -123,7 +123,7 @@ enum proto__kind {
 	PROTO__K_ENUM,		/* proto_enum, one of field->values */
 	PROTO__K_INT,		/* int */
 	PROTO__K_I64,		/* int64_t */
-	PROTO__K_BOOL,		/* bool, written only when true */
+	PROTO__K_BOOL,		/* bool, written only when true (or required) */
 	PROTO__K_SCORE,		/* double, 0 to 1 in steps of 0.0001 */
 	PROTO__K_HASH,		/* struct proto_hash, as base64 */
 	PROTO__K_OBJECT,	/* an embedded struct of field->type */
@@ -138,6 +138,8 @@ enum proto__kind {
 #define PROTO__HAS 0x4		/* an optional integer whose range includes
 				 * 0: the bool at has_off says whether it is
 				 * present */
+#define PROTO__ANY_CHARS 0x8	/* a string whose characters are not
+				 * restricted (valid UTF-8 without NUL) */
 
 struct proto__walk;
 struct proto__type;
@@ -226,6 +228,15 @@ int proto__doc_parse(const char *json, size_t len,
 /* Writes src, a struct of type t, in the canonical form, validated. */
 int proto__doc_write(const struct proto__type *t, const void *src,
     char **out, proto_error *err);
+/* As proto__doc_parse(), with a limit of max bytes (not PROTO_DOC_MAX), for
+ * documents that carry whole signed messages (trace-chain/1). */
+int proto__doc_parse_max(const char *json, size_t len, size_t max,
+    const struct proto__type *t, void **out, proto_error *err);
+/* As proto__doc_write(), compact but with the members in the order of the
+ * descriptions rather than sorted: for documents whose bytes were fixed
+ * before the canonical form (trace-chain/1); read back within max bytes. */
+int proto__doc_write_ordered(const struct proto__type *t, const void *src,
+    size_t max, char **out, proto_error *err);
 /* Frees a struct of type t and what it owns; accepts NULL. */
 void proto__doc_free(const struct proto__type *t, void *p);
 
@@ -248,6 +259,9 @@ const struct proto_event *proto__history_find(const struct proto_event *ev,
 /* The rules over a whole history: seqs increase, references resolve. */
 int proto__history_check(struct proto__walk *w, const struct proto_event *ev,
     size_t n);
+
+/* chain.c */
+extern const struct proto__type proto__chain_type;
 
 /* request.c, response.c, ack.c and problem.c */
 extern const struct proto__type proto__request_type;

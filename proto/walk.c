@@ -166,7 +166,8 @@ parse_text(struct proto__walk *w, const struct proto__field *f, json_t *v,
 	if (chars == 0)
 		return proto__walk_fail(w, PROTO_EVALUE,
 		    "must not be empty (omit an optional member instead)");
-	why = proto__check_chars(s, len, multiline);
+	why = (f->flags & PROTO__ANY_CHARS) ? NULL :
+	    proto__check_chars(s, len, multiline);
 	if (why == NULL && f->format != NULL)
 		why = f->format(s);
 	if (why != NULL) {
@@ -466,7 +467,8 @@ present(const struct proto__field *f, const void *src)
 			return true;
 		return (f->flags & PROTO__REQUIRED) || *(const int64_t *)src != 0;
 	case PROTO__K_BOOL:
-		return *(const bool *)src;
+		/* Written only when true, unless the member is required. */
+		return (f->flags & PROTO__REQUIRED) || *(const bool *)src;
 	case PROTO__K_SCORE:
 	case PROTO__K_HASH:
 	case PROTO__K_OBJECT:

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/proto.h"
+
 #include "cli_int.h"
 #include "regctl_int.h"
 
@@ -19,6 +21,31 @@ struct logopts {
 	const char *served;		/* verify --served FILE */
 	const char *sample;		/* checkpoint --sample N */
 };
+
+/* The proof's hashes are handed to the codec as 32-byte values in a row. */
+_Static_assert(sizeof(struct reg_hash) == 32, "a hash is 32 bytes");
+
+/* Prints proof p in the protocol's JSON (proto/README.md 13.3.3). */
+static int
+print_proof(const struct reg_proof *p, int consistency, reg_error *err)
+{
+	proto_error perr = PROTO_ERROR_INIT;
+	char *b = NULL;
+	int r;
+
+	r = consistency ? proto_proof_consistency_to_json(p->old_size, p->size,
+	    (const uint8_t *)p->hashes, p->n, &b, &perr) :
+	    proto_proof_inclusion_to_json(p->index, p->size, p->leaf_hash.b,
+	    (const uint8_t *)p->hashes, p->n, &b, &perr);
+	if (r != 0) {
+		err->code = r == PROTO_ENOMEM ? REG_ENOMEM : REG_EINTERNAL;
+		snprintf(err->message, sizeof(err->message), "%s", perr.message);
+		return err->code;
+	}
+	printf("%s\n", b);
+	proto_free(b);
+	return 0;
+}
 
 /* A decimal uint64 with nothing else around it. */
 static int
@@ -172,7 +199,6 @@ cmd_inclusion(reg_ctx *ctx, struct logopts *o, reg_error *err)
 {
 	struct reg_proof *p = NULL;
 	uint64_t index, size;
-	char *b = NULL;
 	int r;
 
 	if (o->index == NULL) {
@@ -187,11 +213,9 @@ cmd_inclusion(reg_ctx *ctx, struct logopts *o, reg_error *err)
 	if (o->size == NULL && (r = default_size(ctx, &size, err)) != 0)
 		return r;
 	if ((r = reg_log_prove_inclusion(ctx, index, size, &p, err)) != 0 ||
-	    (r = reg_proof_json(p, 0, &b, err)) != 0)
+	    (r = print_proof(p, 0, err)) != 0)
 		goto out;
-	printf("%s\n", b);
 out:
-	reg_free(b);
 	reg_free(p);
 	return r;
 }
@@ -201,7 +225,6 @@ cmd_consistency(reg_ctx *ctx, struct logopts *o, reg_error *err)
 {
 	struct reg_proof *p = NULL;
 	uint64_t from, to;
-	char *b = NULL;
 	int r;
 
 	if (o->from == NULL) {
@@ -216,11 +239,9 @@ cmd_consistency(reg_ctx *ctx, struct logopts *o, reg_error *err)
 	if (o->to == NULL && (r = default_size(ctx, &to, err)) != 0)
 		return r;
 	if ((r = reg_log_prove_consistency(ctx, from, to, &p, err)) != 0 ||
-	    (r = reg_proof_json(p, 1, &b, err)) != 0)
+	    (r = print_proof(p, 1, err)) != 0)
 		goto out;
-	printf("%s\n", b);
 out:
-	reg_free(b);
 	reg_free(p);
 	return r;
 }

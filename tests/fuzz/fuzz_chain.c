@@ -1,21 +1,18 @@
 /*
- * Chain documents (trace-chain/1, proto/README.md), as tracectl reads the
- * payload of GET /v1/traces/{id}/chain (tracer/tracectl/tracectl_remote.c,
- * ask_chain() and chain_show()): JSON with a "hops" array, each hop's
+ * Chain documents (trace-chain/1, proto/README.md 13.6), as tracectl reads
+ * the payload of GET /v1/traces/{id}/chain (tracer/tracectl/tracectl_remote.c,
+ * ask_chain() and chain_show()): proto_chain_parse(), then each hop's
  * signed response checked with tracectl_verify_response() against the
  * fixtures' peers directory, and the hop's request id and State compared
- * with the response's.  The chain has no C codec of its own (tracerd
- * writes it with jansson); these steps are the ones tracectl takes, kept
- * in step with it by hand.
+ * with the response's.
  *
- * Round trip: the document written compactly by jansson loads back equal.
+ * Round trip: a chain that parses is written by the codec, which reads it
+ * back to the same document, written alike.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 #include "tracer_int.h"
 #include "tracectl_int.h"
@@ -33,63 +30,53 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static const char *
-jstr(json_t *o, const char *name)
-{
-	const char *s = json_string_value(json_object_get(o, name));
-
-	return s != NULL ? s : "";
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	json_t *doc, *again, *hops, *h;
-	char *out;
+	proto_error err = PROTO_ERROR_INIT;
+	proto_chain *doc = NULL, *again = NULL;
+	char *out = NULL, *out2 = NULL;
 	size_t i;
+	int r;
 
-	if (size > PROTO_DOC_MAX)
-		return 0;
-	doc = json_loadb((const char *)data, size, 0, NULL);
-	if (doc == NULL)
-		return 0;
-	out = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-	FUZZ_CHECK(out != NULL, "a loaded document does not dump");
-	again = json_loads(out, JSON_DECODE_ANY, NULL);
-	FUZZ_CHECK(again != NULL && json_equal(doc, again), "the chain differs "
-	    "after a round trip:\n%s", out);
-	free(out);
-	json_decref(again);
-	hops = json_object_get(doc, "hops");
-	if (!json_is_array(hops) || strcmp(jstr(doc, "id"), "") == 0) {
-		json_decref(doc);
+	r = proto_chain_parse((const char *)data, size, &doc, &err);
+	FUZZ_CHECK(r <= 0 && (r == 0) == (doc != NULL), "parse returned %d", r);
+	if (r != 0) {
+		FUZZ_CHECK(err.message[0] != '\0', "a refusal without a reason");
 		return 0;
 	}
-	(void)json_is_true(json_object_get(doc, "complete"));
-	(void)jstr(json_object_get(doc, "end"), "reason");
-	json_array_foreach(hops, i, h) {
-		const char *text = jstr(h, "response");
+	r = proto_chain_to_json(doc, &out, &err);
+	FUZZ_CHECK(r == 0, "a parsed chain does not write: %s", err.message);
+	r = proto_chain_parse(out, strlen(out), &again, &err);
+	FUZZ_CHECK(r == 0, "a written chain does not parse: %s", err.message);
+	r = proto_chain_to_json(again, &out2, &err);
+	FUZZ_CHECK(r == 0 && strcmp(out, out2) == 0, "the chain differs after a "
+	    "round trip:\n%s", out);
+	proto_free(out);
+	proto_free(out2);
+	proto_chain_free(again);
+	for (i = 0; i < doc->n_hops; i++) {
+		const struct proto_chain_hop *h = &doc->hops[i];
 		struct tracectl_verified v;
 		proto_response *resp = NULL;
 		char why[700];
 		int vr;
 
-		(void)json_integer_value(json_object_get(h, "hop"));
-		if (*text == '\0')
+		if (h->response == NULL)
 			continue;
-		vr = tracectl_verify_response(peers, text, strlen(text), &resp, &v,
-		    why, sizeof(why));
+		vr = tracectl_verify_response(peers, h->response,
+		    strlen(h->response), &resp, &v, why, sizeof(why));
 		FUZZ_CHECK(vr == EX_OK || vr == EX_VERIFY || vr == EX_BADREQ,
 		    "the verifier returned %d", vr);
 		FUZZ_CHECK((vr == EX_OK) == (resp != NULL), "the verifier's "
 		    "answer and result disagree");
 		if (vr == EX_OK)
-			(void)(strcmp(resp->id, jstr(h, "request_id")) != 0 ||
-			    strcmp(resp->responding_state, jstr(h, "requested_state")));
+			(void)(strcmp(resp->id, h->request_id) != 0 ||
+			    strcmp(resp->responding_state, h->requested_state));
 		else
 			FUZZ_CHECK(why[0] != '\0', "a refusal without a reason");
 		proto_response_free(resp);
 	}
-	json_decref(doc);
+	proto_chain_free(doc);
 	return 0;
 }

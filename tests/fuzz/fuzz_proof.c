@@ -1,10 +1,11 @@
 /*
- * Proofs as JSON (registry/proof_json.c): reg_consistency_proof_parse(),
- * then reg_merkle_verify_consistency() of what parsed against arbitrary
- * roots (it must refuse, not crash).
+ * Proofs as JSON (proto/proof.c): proto_proof_consistency_parse() and
+ * proto_proof_inclusion_parse(), then reg_merkle_verify_consistency() and
+ * reg_merkle_verify_inclusion() of what parsed against arbitrary roots
+ * (they must refuse, not crash).
  *
- * Round trip: a proof that parses is written with reg_proof_json(), which
- * parses to the same proof.
+ * Round trip: a proof that parses is written with the codec, which parses
+ * to the same proof.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 #include "registry/registry.h"
 #include "registry_int.h"
 #include "merkle_int.h"
+#include "proto/proto.h"
 #include "fuzz.h"
 
 int
@@ -22,39 +24,78 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* The codec's proof as the registry's hashes. */
+static void
+to_reg(const struct proto_proof *p, struct reg_hash *h)
 {
-	reg_error err = REG_ERROR_INIT;
-	struct reg_proof *p = NULL, *p2 = NULL;
-	struct reg_hash a, b;
+	size_t i;
+
+	for (i = 0; i < p->n_hashes; i++)
+		memcpy(h[i].b, p->hashes[i].b, 32);
+}
+
+static void
+one_consistency(const uint8_t *data, size_t size)
+{
+	proto_error err = PROTO_ERROR_INIT;
+	struct proto_proof p, p2;
+	struct reg_hash a, b, h[PROTO_PROOF_HASHES_MAX];
+	reg_error rerr = REG_ERROR_INIT;
 	char *json = NULL;
 	int r;
 
-	r = reg_consistency_proof_parse((const char *)data, size, &p, &err);
+	r = proto_proof_consistency_parse((const char *)data, size, &p, &err);
 	FUZZ_CHECK(r <= 0, "parse returned %d", r);
 	if (r != 0) {
-		FUZZ_CHECK(p == NULL && err.message[0] != '\0', "a failed parse");
-		return 0;
+		FUZZ_CHECK(err.message[0] != '\0', "a failed parse without a reason");
+		return;
 	}
-	r = reg_proof_json(p, 1, &json, &err);
+	r = proto_proof_consistency_to_json(p.old_size, p.size, p.hashes[0].b,
+	    p.n_hashes, &json, &err);
 	FUZZ_CHECK(r == 0, "a parsed proof does not write: %s", err.message);
-	r = reg_consistency_proof_parse(json, strlen(json), &p2, &err);
+	r = proto_proof_consistency_parse(json, strlen(json), &p2, &err);
 	FUZZ_CHECK(r == 0, "a written proof does not parse: %s\n%s", err.message,
 	    json);
-	FUZZ_CHECK(p->old_size == p2->old_size && p->size == p2->size &&
-	    p->n == p2->n && (p->n == 0 || memcmp(p->hashes, p2->hashes,
-	    p->n * sizeof(*p->hashes)) == 0), "the proof differs after a round "
-	    "trip:\n%s", json);
+	FUZZ_CHECK(p.old_size == p2.old_size && p.size == p2.size &&
+	    p.n_hashes == p2.n_hashes && memcmp(p.hashes, p2.hashes,
+	    sizeof(p.hashes)) == 0, "the proof differs after a round trip:\n%s",
+	    json);
+	to_reg(&p, h);
 	memset(&a, 0x11, sizeof(a));
 	memset(&b, 0x22, sizeof(b));
-	(void)reg_merkle_verify_consistency(p->old_size, p->size, &a, &b,
-	    p->hashes, p->n, &err);
-	if (p->old_size < p->size)
-		(void)reg_merkle_verify_inclusion(p->old_size, p->size, &a,
-		    p->hashes, p->n, &b, &err);
-	reg_free(json);
-	reg_free(p);
-	reg_free(p2);
+	(void)reg_merkle_verify_consistency(p.old_size, p.size, &a, &b, h,
+	    p.n_hashes, &rerr);
+	if (p.old_size < p.size)
+		(void)reg_merkle_verify_inclusion(p.old_size, p.size, &a, h,
+		    p.n_hashes, &b, &rerr);
+	proto_free(json);
+}
+
+static void
+one_inclusion(const uint8_t *data, size_t size)
+{
+	proto_error err = PROTO_ERROR_INIT;
+	struct proto_proof p, p2;
+	char *json = NULL;
+	int r;
+
+	r = proto_proof_inclusion_parse((const char *)data, size, &p, &err);
+	FUZZ_CHECK(r <= 0, "parse returned %d", r);
+	if (r != 0)
+		return;
+	r = proto_proof_inclusion_to_json(p.index, p.size, p.leaf_hash.b,
+	    p.hashes[0].b, p.n_hashes, &json, &err);
+	FUZZ_CHECK(r == 0, "a parsed proof does not write: %s", err.message);
+	r = proto_proof_inclusion_parse(json, strlen(json), &p2, &err);
+	FUZZ_CHECK(r == 0 && memcmp(&p, &p2, sizeof(p)) == 0, "the inclusion "
+	    "proof differs after a round trip:\n%s", json);
+	proto_free(json);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	one_consistency(data, size);
+	one_inclusion(data, size);
 	return 0;
 }

@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "proto/proto.h"
+#include "proto_testlib.h"
 #include "proto_int.h"
 
 /* Assertions that cost nothing until they fail (Check's own report every
@@ -56,47 +57,13 @@ static char where[512];
 
 /* ------------------------------------------------------------ helpers */
 
-static const char *
-srcdir(void)
-{
-	const char *s = getenv("REG_TEST_SRCDIR");
-
-	return s != NULL && *s != '\0' ? s : ".";
-}
-
-/* A file under the source tree, whole, NUL-terminated; *len its size. */
-static char *
-read_src(const char *rel, size_t *len)
-{
-	char path[4096];
-	FILE *f;
-	char *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", srcdir(), rel);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	ck_assert(fseek(f, 0, SEEK_END) == 0);
-	n = ftell(f);
-	ck_assert(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert(buf != NULL);
-	ck_assert(fread(buf, 1, (size_t)n, f) == (size_t)n);
-	fclose(f);
-	buf[n] = '\0';
-	if (len != NULL)
-		*len = (size_t)n;
-	return buf;
-}
-
 static char *
 example_text(const char *name, size_t *len)
 {
 	char rel[512];
 
 	snprintf(rel, sizeof(rel), "proto/examples/%s", name);
-	return read_src(rel, len);
+	return pt_read_src(rel, len);
 }
 
 static json_t *
@@ -151,7 +118,7 @@ example_names(void)
 	int n, i, k = 0;
 	size_t len;
 
-	snprintf(path, sizeof(path), "%s/proto/examples", srcdir());
+	snprintf(path, sizeof(path), "%s/proto/examples", pt_srcdir());
 	n = scandir(path, &ents, NULL, alphasort);
 	ck_assert_msg(n >= 0, "cannot list %s", path);
 	names = calloc((size_t)n + 1, sizeof(*names));
@@ -1969,7 +1936,7 @@ END_TEST
 START_TEST(test_problem_types)
 {
 	const char *urn = PROTO_PROBLEM_URN, *p;
-	char *readme = read_src("proto/README.md", NULL), name[128];
+	char *readme = pt_read_src("proto/README.md", NULL), name[128];
 	char seen[32][64];
 	size_t n = 0, i, k;
 	proto_error err;
@@ -2478,31 +2445,12 @@ run_mutations(void)
 	free_names(names);
 }
 
-/* Runs tests/validate_schemas.py with args; returns its exit status. */
-static int
-run_python(const char *args)
-{
-	char cmd[8192];
-	int st;
-
-	ck_assert_msg(strchr(srcdir(), '\'') == NULL,
-	    "REG_TEST_SRCDIR holds a quote");
-	snprintf(cmd, sizeof(cmd),
-	    "/usr/bin/python3 '%s/tests/validate_schemas.py' --srcdir '%s' %s",
-	    srcdir(), srcdir(), args);
-	fflush(stdout);
-	fflush(stderr);
-	st = system(cmd);
-	ck_assert_msg(st != -1, "cannot run %s", cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 START_TEST(test_schemas)
 {
 	/* The examples against the schemas, the schemas against the country
 	 * table, and a few documents the schemas must refuse.  A missing
 	 * python3-jsonschema fails the test: it is a build requirement. */
-	ck_assert_int_eq(run_python(""), 0);
+	ck_assert_int_eq(pt_run_schemas(""), 0);
 }
 END_TEST
 
@@ -2526,7 +2474,7 @@ START_TEST(test_differential)
 	diff_file = NULL;
 	ck_assert_uint_gt(diff_count, 1000);
 	snprintf(args, sizeof(args), "--differential '%s'", tmpl);
-	st = run_python(args);
+	st = pt_run_schemas(args);
 	if (st == 0)
 		unlink(tmpl);
 	ck_assert_msg(st == 0, "the schemas and the codec disagree "

@@ -1,8 +1,8 @@
 /*
- * Tests of witnessed logs in libregistry (registry/witness.c,
- * reg_consistency_proof_parse()): the cosignature body a witness delivers
- * and the consistency proof it reads, each parsed from good, mutated,
- * truncated, extended and oversized input; then, on a throwaway database,
+ * Tests of witnessed logs in libregistry (registry/witness.c): the
+ * cosignature body a witness delivers, parsed from good, mutated,
+ * truncated, extended and oversized input (the consistency proof it reads
+ * is the protocol's: tests/proto/check_codecs.c); then, on a throwaway database,
  * a log that takes cosignatures of its configured witnesses over its own
  * checkpoints only, serves them with its latest checkpoint, and a
  * witness's record of what it cosigned and of its alarms.
@@ -238,99 +238,6 @@ START_TEST(test_body_limits)
 	free(many);
 	free(b);
 	reg_free(note);
-}
-END_TEST
-
-/* ------------------------------------------------------------ proofs */
-
-START_TEST(test_proof_good)
-{
-	reg_error err = REG_ERROR_INIT;
-	struct reg_proof *p = NULL, *q = NULL;
-	char *json = NULL;
-	size_t i;
-
-	p = calloc(1, sizeof(*p) + 3 * sizeof(struct reg_hash));
-	ck_assert(p != NULL);
-	p->old_size = 5;
-	p->size = 9;
-	p->n = 3;
-	for (i = 0; i < 3; i++)
-		memset(p->hashes[i].b, (int)i + 1, 32);
-	ck_assert(reg_proof_json(p, 1, &json, &err) == 0);
-	ck_assert_msg(reg_consistency_proof_parse(json, strlen(json), &q, &err) == 0,
-	    "%s", err.message);
-	ck_assert_uint_eq(q->old_size, 5);
-	ck_assert_uint_eq(q->size, 9);
-	ck_assert_uint_eq(q->n, 3);
-	ck_assert(memcmp(q->hashes, p->hashes, 3 * sizeof(struct reg_hash)) == 0);
-	/* Every cut is refused. */
-	for (i = 0; i < strlen(json); i++) {
-		struct reg_proof *r = NULL;
-
-		ck_assert_msg(reg_consistency_proof_parse(json, i, &r, NULL) != 0,
-		    "cut to %zu parsed", i);
-		ck_assert(r == NULL);
-	}
-	reg_free(q);
-	reg_free(json);
-	free(p);
-}
-END_TEST
-
-static const char *const bad_proofs[] = {
-	"",
-	"[]",
-	"{}",
-	"{\"old_size\": 1, \"new_size\": 2}",
-	"{\"old_size\": 1, \"new_size\": 2, \"hashes\": {}}",
-	"{\"old_size\": 3, \"new_size\": 2, \"hashes\": []}",
-	"{\"old_size\": -1, \"new_size\": 2, \"hashes\": []}",
-	"{\"old_size\": 1.5, \"new_size\": 2, \"hashes\": []}",
-	"{\"old_size\": \"1\", \"new_size\": 2, \"hashes\": []}",
-	"{\"old_size\": 1, \"new_size\": 2, \"hashes\": [], \"extra\": 1}",
-	"{\"old_size\": 1, \"old_size\": 1, \"new_size\": 2, \"hashes\": []}",
-	"{\"old_size\": 1, \"new_size\": 2, \"hashes\": [\"AAAA\"]}",
-	"{\"old_size\": 1, \"new_size\": 2, \"hashes\": [1]}",
-	"{\"old_size\": 1, \"new_size\": 2, \"hashes\": "
-	    "[\"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE\"]}",
-	"{\"old_size\": 1, \"new_size\": 99999999999999999999, \"hashes\": []}",
-};
-
-START_TEST(test_proof_malformed)
-{
-	reg_error err = REG_ERROR_INIT;
-	struct reg_proof *p = NULL;
-
-	ck_assert_int_eq(reg_consistency_proof_parse(bad_proofs[_i],
-	    strlen(bad_proofs[_i]), &p, &err), REG_EINVAL);
-	ck_assert(p == NULL);
-	ck_assert(err.message[0] != '\0');
-}
-END_TEST
-
-START_TEST(test_proof_limits)
-{
-	reg_error err = REG_ERROR_INIT;
-	struct reg_proof *p = NULL;
-	char *s = malloc(20000);
-	size_t n = 0;
-	int i;
-
-	ck_assert(s != NULL);
-	n += (size_t)sprintf(s, "{\"old_size\": 1, \"new_size\": 2, \"hashes\": [");
-	for (i = 0; i < 65; i++)
-		n += (size_t)sprintf(s + n, "%s\"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\"",
-		    i ? ", " : "");
-	sprintf(s + n, "]}");
-	ck_assert_int_eq(reg_consistency_proof_parse(s, strlen(s), &p, &err),
-	    REG_ETOOBIG);
-	memset(s, ' ', 16385);
-	s[16385] = '\0';
-	reg_error_clear(&err);
-	ck_assert_int_eq(reg_consistency_proof_parse(s, strlen(s), &p, &err),
-	    REG_ETOOBIG);
-	free(s);
 }
 END_TEST
 
@@ -583,12 +490,6 @@ witness_suite(void)
 	tcase_add_test(tc, test_body_truncated);
 	tcase_add_loop_test(tc, test_body_malformed, 0, NELEM(malformed));
 	tcase_add_test(tc, test_body_limits);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("proof");
-	tcase_add_test(tc, test_proof_good);
-	tcase_add_loop_test(tc, test_proof_malformed, 0, NELEM(bad_proofs));
-	tcase_add_test(tc, test_proof_limits);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("database");

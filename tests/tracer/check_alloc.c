@@ -592,17 +592,17 @@ op_cosig(void *arg, char **out)
 static int
 op_proof(void *arg, char **out)
 {
-	reg_error err = REG_ERROR_INIT;
-	struct reg_proof *p = NULL;
+	proto_error err = PROTO_ERROR_INIT;
+	struct proto_proof p;
 	char *json = NULL;
 	int r;
 
-	if ((r = reg_consistency_proof_parse(arg, strlen(arg), &p, &err)) == 0 &&
-	    (r = reg_proof_json(p, 1, &json, &err)) == 0)
+	if ((r = proto_proof_consistency_parse(arg, strlen(arg), &p, &err)) == 0 &&
+	    (r = proto_proof_consistency_to_json(p.old_size, p.size, p.hashes[0].b,
+	    p.n_hashes, &json, &err)) == 0)
 		*out = real_copy(json);
 	say_why(r, err.message);
-	reg_free(json);
-	reg_free(p);
+	proto_free(json);
 	return r;
 }
 

@@ -15,14 +15,6 @@
 #include "client_int.h"
 #include "tracectl_int.h"
 
-static const char *
-jstr(const json_t *o, const char *k)
-{
-	const char *v = json_string_value(json_object_get(o, k));
-
-	return v != NULL ? v : "";
-}
-
 static void
 print_party(const struct proto_party *p)
 {
@@ -77,13 +69,14 @@ print_answer(const proto_response *resp)
 		    c->referral->importing_state, c->referral->export_date);
 }
 
-/* Asks once for the chain; *doc its verified payload.  -1 to go on, else
- * the exit status. */
+/* Asks once for the chain; *doc its verified payload, checked by the codec
+ * (free with proto_chain_free()).  -1 to go on, else the exit status. */
 static int
-ask_chain(struct remote *rm, const char *id, int hold, json_t **doc)
+ask_chain(struct remote *rm, const char *id, int hold, proto_chain **doc)
 {
 	struct tr__client_answer ans = { .retry_after = -1 };
 	reg_error err = REG_ERROR_INIT;
+	proto_error perr = PROTO_ERROR_INIT;
 	proto_jws *jws = NULL;
 	const uint8_t *p;
 	const char *cty;
@@ -104,13 +97,13 @@ ask_chain(struct remote *rm, const char *id, int hold, json_t **doc)
 		goto out;
 	cty = proto_jws_cty(jws);
 	p = proto_jws_payload(jws, &n);
-	if (cty == NULL || strcmp(cty, "trace-chain/1") != 0 ||
-	    (*doc = json_loadb((const char *)p, n, 0, NULL)) == NULL ||
-	    !json_is_array(json_object_get(*doc, "hops")) ||
-	    strcmp(jstr(*doc, "id"), id) != 0) {
+	if (cty == NULL || strcmp(cty, PROTO_SCHEMA_CHAIN) != 0 ||
+	    proto_chain_parse((const char *)p, n, doc, &perr) != 0 ||
+	    strcmp((*doc)->id, id) != 0) {
 		fprintf(stderr, "%s: %s's daemon did not answer with the chain of %s "
-		    "(trace-chain/1)\n", rm->prog, rm->state, id);
-		json_decref(*doc);
+		    "(trace-chain/1)%s%s\n", rm->prog, rm->state, id,
+		    perr.message[0] ? ": " : "", perr.message);
+		proto_chain_free(*doc);
 		*doc = NULL;
 		rc = EX_BADREQ;
 	}
@@ -120,16 +113,87 @@ out:
 	return rc;
 }
 
+/* Whether two chains have the same hops, each member alike. */
+static bool
+same_hops(const proto_chain *a, const proto_chain *b)
+{
+	char *x = NULL, *y = NULL;
+	proto_chain ca, cb;
+	bool same;
+
+	/* The documents but for when they were assembled. */
+	ca = *a;
+	cb = *b;
+	memcpy(cb.assembled_at, ca.assembled_at, sizeof(ca.assembled_at));
+	same = proto_chain_to_json(&ca, &x, NULL) == 0 &&
+	    proto_chain_to_json(&cb, &y, NULL) == 0 && strcmp(x, y) == 0;
+	proto_free(x);
+	proto_free(y);
+	return same;
+}
+
+/* Checks hop h's answer (the i-th), prints the hop unless --json, and
+ * counts what verified; 1 when its answer does not verify. */
+static int
+show_hop(struct remote *rm, const struct proto_chain_hop *h, size_t i,
+    size_t *nsig, size_t *nproofs)
+{
+	struct tracectl_verified v;
+	proto_response *resp = NULL;
+	char why[700];
+	int vr = -1, bad = 0;
+
+	if (h->response != NULL) {
+		vr = tracectl_verify_response(rm->peers, h->response,
+		    strlen(h->response), &resp, &v, why, sizeof(why));
+		if (vr == EX_OK && (strcmp(resp->id, h->request_id) != 0 ||
+		    strcmp(resp->responding_state, h->requested_state) != 0)) {
+			snprintf(why, sizeof(why), "the response answers %s of %s, "
+			    "not this hop", resp->id, resp->responding_state);
+			vr = EX_VERIFY;
+		}
+		if (vr == EX_OK) {
+			(*nsig)++;
+			*nproofs += v.proofs;
+		} else {
+			bad = 1;
+		}
+	}
+	if (!rm->json) {
+		printf("%-3d %-5s %-4s %-12s %-16s ", h->hop, h->requested_state,
+		    h->via != NULL ? h->via : "-", h->status, h->response_status[0] ?
+		    h->response_status : h->refusal != NULL ? h->refusal : "-");
+		if (vr == EX_OK)
+			printf("signature %s good; %zu proofs good (checkpoint %llu)\n",
+			    v.kid, v.proofs, v.checkpoint_size);
+		else if (vr >= 0)
+			printf("DOES NOT VERIFY: %s\n", why);
+		else
+			printf("sent %s, due by %s\n", h->sent_at, h->due_by);
+		if (h->detail != NULL && h->end[0] == '\0') {
+			fputs("      ", stdout);
+			put_clean(stdout, h->detail, 600);
+			putchar('\n');
+		}
+		if (vr == EX_OK)
+			print_answer(resp);
+	} else if (vr >= 0 && vr != EX_OK) {
+		fprintf(stderr, "%s: hop %zu (%s): %s\n", rm->prog, i,
+		    h->requested_state, why);
+	}
+	proto_response_free(resp);
+	return bad;
+}
+
 /* The chain of request id, asked for and shown (tracectl_int.h). */
 int
 chain_show(struct remote *rm, const char *id, double wait)
 {
-	json_t *doc = NULL, *last = NULL, *hops, *h, *end;
-	struct tracectl_verified v;
+	proto_chain *doc = NULL, *last = NULL;
+	const struct proto_chain_end *end;
 	double deadline = cli_now() + wait;
 	size_t i, nsig = 0, nproofs = 0;
 	int rc, bad = 0, complete;
-	char why[700];
 
 	for (;;) {
 		/* The daemon holds each question until the chain ends, within
@@ -139,32 +203,27 @@ chain_show(struct remote *rm, const char *id, double wait)
 		 * questions is not asked in a busy loop). */
 		double t0 = cli_now();
 		int hold = (int)(deadline - t0);
-		json_t *hops_before = last != NULL ? json_object_get(last, "hops") : NULL;
 
 		if ((rc = ask_chain(rm, id, hold > 30 ? 30 : hold, &doc)) >= 0)
 			goto out;
-		complete = json_is_true(json_object_get(doc, "complete"));
+		complete = doc->complete;
 		if (complete || hold < 1 || cli_now() >= deadline)
 			break;
-		if (hops_before != NULL && cli_now() - t0 < 0.2 &&
-		    json_equal(hops_before, json_object_get(doc, "hops")))
+		if (last != NULL && cli_now() - t0 < 0.2 && same_hops(last, doc))
 			pause_for(0.5);
-		json_decref(last);
+		proto_chain_free(last);
 		last = doc;
 		doc = NULL;
 	}
-	hops = json_object_get(doc, "hops");
-	end = json_object_get(doc, "end");
+	end = doc->end;
 	if (!rm->json) {
 		printf("Chain of request %s, asked by %s: %zu hop%s, ", id,
-		    jstr(doc, "requesting_state"), json_array_size(hops),
-		    json_array_size(hops) == 1 ? "" : "s");
+		    doc->requesting_state, doc->n_hops, doc->n_hops == 1 ? "" : "s");
 		if (complete) {
-			printf("complete: %s in %s\n", jstr(end, "reason"),
-			    jstr(end, "state"));
-			if (*jstr(end, "detail") != '\0') {
+			printf("complete: %s in %s\n", end->reason, end->state);
+			if (end->detail != NULL) {
 				fputs("  ", stdout);
-				put_clean(stdout, jstr(end, "detail"), 600);
+				put_clean(stdout, end->detail, 600);
 				putchar('\n');
 			}
 		} else {
@@ -173,61 +232,14 @@ chain_show(struct remote *rm, const char *id, double wait)
 		printf("%-3s %-5s %-4s %-12s %-16s %s\n", "HOP", "STATE", "VIA",
 		    "STATUS", "ANSWER", "CHECKED");
 	}
-	json_array_foreach(hops, i, h) {
-		const char *text = jstr(h, "response");
-		proto_response *resp = NULL;
-		int vr = -1;
-
-		if (*text != '\0') {
-			vr = tracectl_verify_response(rm->peers, text, strlen(text), &resp,
-			    &v, why, sizeof(why));
-			if (vr == EX_OK && (strcmp(resp->id, jstr(h, "request_id")) != 0 ||
-			    strcmp(resp->responding_state, jstr(h, "requested_state")) != 0)) {
-				snprintf(why, sizeof(why), "the response answers %s of %s, "
-				    "not this hop", resp->id, resp->responding_state);
-				vr = EX_VERIFY;
-			}
-			if (vr == EX_OK) {
-				nsig++;
-				nproofs += v.proofs;
-			} else {
-				bad = 1;
-			}
-		}
-		if (!rm->json) {
-			printf("%-3lld %-5s %-4s %-12s %-16s ",
-			    (long long)json_integer_value(json_object_get(h, "hop")),
-			    jstr(h, "requested_state"), *jstr(h, "via") ? jstr(h, "via") :
-			    "-", jstr(h, "status"), *jstr(h, "response_status") ?
-			    jstr(h, "response_status") : *jstr(h, "refusal") ?
-			    jstr(h, "refusal") : "-");
-			if (vr == EX_OK)
-				printf("signature %s good; %zu proofs good (checkpoint %llu)\n",
-				    v.kid, v.proofs, v.checkpoint_size);
-			else if (vr >= 0)
-				printf("DOES NOT VERIFY: %s\n", why);
-			else
-				printf("sent %s, due by %s\n", jstr(h, "sent_at"),
-				    jstr(h, "due_by"));
-			if (*jstr(h, "detail") != '\0' && *jstr(h, "end") == '\0') {
-				fputs("      ", stdout);
-				put_clean(stdout, jstr(h, "detail"), 600);
-				putchar('\n');
-			}
-			if (vr == EX_OK)
-				print_answer(resp);
-		} else if (vr >= 0 && vr != EX_OK) {
-			fprintf(stderr, "%s: hop %zu (%s): %s\n", rm->prog, i,
-			    jstr(h, "requested_state"), why);
-		}
-		proto_response_free(resp);
-	}
+	for (i = 0; i < doc->n_hops; i++)
+		bad |= show_hop(rm, &doc->hops[i], i, &nsig, &nproofs);
 	if (rm->json) {
-		char *out = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		char *out = NULL;
 
-		if (out != NULL)
+		if (proto_chain_to_json(doc, &out, NULL) == 0)
 			puts(out);
-		free(out);
+		proto_free(out);
 	} else {
 		printf("signatures: %zu good; inclusion proofs: %zu good%s\n", nsig,
 		    nproofs, bad ? "; SOME ANSWERS DO NOT VERIFY" : "");
@@ -236,8 +248,8 @@ chain_show(struct remote *rm, const char *id, double wait)
 	if (fflush(stdout) != 0)
 		rc = EX_FAIL;
 out:
-	json_decref(last);
-	json_decref(doc);
+	proto_chain_free(last);
+	proto_chain_free(doc);
 	return rc;
 }
 

@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "cli_int.h"
 #include "client_int.h"
 #include "tracectl_int.h"
@@ -41,13 +39,11 @@ witness_usage(FILE *f)
 	    "forked (an alarm that no operator has acknowledged).  See tracectl(1).\n");
 }
 
-/* The string member name of o, or "-". */
+/* s, or "-" for none. */
 static const char *
-str(json_t *o, const char *name)
+str(const char *s)
 {
-	json_t *v = json_object_get(o, name);
-
-	return json_is_string(v) ? json_string_value(v) : "-";
+	return s != NULL && *s != '\0' ? s : "-";
 }
 
 /* Prints s with control characters as spaces. */
@@ -59,44 +55,37 @@ clean(const char *s)
 }
 
 static int
-print_table(json_t *doc)
+print_table(const proto_witness_status *st)
 {
-	json_t *peers = json_object_get(doc, "peers"), *p, *cs, *al;
 	size_t i;
 	int forked = 0;
 
-	if (!json_is_array(peers))
-		return -1;
 	printf("witness: ");
-	clean(str(doc, "witness"));
+	clean(str(st->witness));
 	printf("\n");
 	printf("%-5s %-9s %-6s %12s  %-20s  %-20s  %s\n", "STATE", "STATUS", "FORKED",
 	    "COSIGNED", "COSIGNED AT", "LAST SEEN", "ALARMS (OPEN)");
-	json_array_foreach(peers, i, p) {
-		int f = json_is_true(json_object_get(p, "forked"));
+	for (i = 0; i < st->n_peers; i++) {
+		const struct proto_witness_peer *p = &st->peers[i];
+		const struct proto_witness_cosigned *cs = p->cosigned;
+		int f = p->forked;
 		char size[24] = "-";
 
-		if (!json_is_object(p))
-			return -1;
 		forked |= f;
-		cs = json_object_get(p, "cosigned");
-		if (json_is_object(cs))
-			snprintf(size, sizeof(size), "%" JSON_INTEGER_FORMAT,
-			    json_integer_value(json_object_get(cs, "size")));
-		printf("%-5.2s %-9.9s %-6s %12s  %-20.20s  %-20.20s  %" JSON_INTEGER_FORMAT
-		    " (%" JSON_INTEGER_FORMAT ")\n", str(p, "state"), str(p, "status"),
-		    f ? "YES" : "no", size, json_is_object(cs) ? str(cs, "at") : "-",
-		    str(p, "last_seen"), json_integer_value(json_object_get(p, "alarms")),
-		    json_integer_value(json_object_get(p, "alarms_open")));
-		if (json_is_string(json_object_get(p, "detail"))) {
+		if (cs != NULL)
+			snprintf(size, sizeof(size), "%lld", (long long)cs->size);
+		printf("%-5.2s %-9.9s %-6s %12s  %-20.20s  %-20.20s  %lld (%lld)\n",
+		    str(p->state), str(p->status), f ? "YES" : "no", size,
+		    cs != NULL ? str(cs->at) : "-", str(p->last_seen),
+		    (long long)p->alarms, (long long)p->alarms_open);
+		if (p->detail != NULL) {
 			printf("      ");
-			clean(str(p, "detail"));
+			clean(p->detail);
 			printf("\n");
 		}
-		al = json_object_get(p, "last_alarm");
-		if (f && json_is_object(al)) {
-			printf("      FORK at %.20s: ", str(al, "at"));
-			clean(str(al, "reason"));
+		if (f && p->last_alarm != NULL) {
+			printf("      FORK at %.20s: ", str(p->last_alarm->at));
+			clean(str(p->last_alarm->reason));
 			printf("\n");
 		}
 	}
@@ -160,8 +149,8 @@ tracectl_witness(int argc, char **argv)
 	struct tr__client_answer ans = { .retry_after = -1 };
 	reg_error err = REG_ERROR_INIT;
 	tr__client *cl = NULL;
-	json_t *doc = NULL, *peers, *p;
-	json_error_t jerr;
+	proto_witness_status *st = NULL;
+	proto_error perr = PROTO_ERROR_INIT;
 	const char *url;
 	size_t i;
 	int json = 0, forked = 0, rc;
@@ -187,23 +176,19 @@ tracectl_witness(int argc, char **argv)
 		    "auditor\n", url, ans.status);
 		goto out;
 	}
-	doc = json_loadb(ans.body, ans.len, JSON_REJECT_DUPLICATES, &jerr);
-	peers = doc ? json_object_get(doc, "peers") : NULL;
-	if (!json_is_array(peers)) {
+	if (proto_witness_status_parse(ans.body, ans.len, &st, &perr) != 0) {
 		fprintf(stderr, PROG " witness: %s's answer is not a witness status "
-		    "document\n", url);
+		    "document: %s\n", url, perr.message);
 		rc = EX_BADREQ;
 		goto out;
 	}
-	json_array_foreach(peers, i, p)
-		forked |= json_is_true(json_object_get(p, "forked"));
+	for (i = 0; i < st->n_peers; i++)
+		forked |= st->peers[i].forked;
 	if (json) {
 		fwrite(ans.body, 1, ans.len, stdout);
 		putchar('\n');
-	} else if (print_table(doc) < 0) {
-		fprintf(stderr, PROG " witness: %s's answer is malformed\n", url);
-		rc = EX_BADREQ;
-		goto out;
+	} else {
+		(void)print_table(st);
 	}
 	if (fflush(stdout) != 0)
 		goto out;
@@ -213,7 +198,7 @@ tracectl_witness(int argc, char **argv)
 		    "cosigned; see tracerd(8), WITNESS\n");
 	rc = forked ? EX_VERIFY : EX_OK;
 out:
-	json_decref(doc);
+	proto_witness_status_free(st);
 	tr__client_answer_free(&ans);
 	tr__client_free(cl);
 	return rc;

@@ -1,7 +1,7 @@
 /*
  * tracerd's log endpoints (proto/README.md, "Endpoints"): the latest signed
  * checkpoint as the C2SP signed note, and inclusion and consistency proofs
- * in the JSON shape of `regctl log prove-*` (reg_proof_json()).  Proofs are
+ * in the JSON shape of `regctl log prove-*` (proto_proof_*()).  Proofs are
  * not signed: they prove themselves against a signed checkpoint.  Read by
  * the peers directory's States, this State's liaison office and its
  * auditors (tracerd_routes.c).
@@ -172,11 +172,15 @@ struct logjob {
 	char warning[300];		/* [log] served not written, or "" */
 };
 
+/* A proof's hashes go to the codec as 32-byte values in a row. */
+_Static_assert(sizeof(struct reg_hash) == 32, "a hash is 32 bytes");
+
 static void
 log_job(struct trd_worker *w, void *arg)
 {
 	struct logjob *j = arg;
 	reg_error err = REG_ERROR_INIT;
+	proto_error perr = PROTO_ERROR_INIT;
 	struct reg_proof *p = NULL;
 	struct reg_checkpoint cp;
 	uint64_t size;
@@ -208,8 +212,14 @@ log_job(struct trd_worker *w, void *arg)
 		j->rc = j->what == INCLUSION ?
 		    reg_log_prove_inclusion(w->db, j->a, j->b, &p, &err) :
 		    reg_log_prove_consistency(w->db, j->a, j->b, &p, &err);
-		if (j->rc == 0)
-			j->rc = reg_proof_json(p, j->what == CONSISTENCY, &j->text, &err);
+		if (j->rc == 0 && (j->what == CONSISTENCY ?
+		    proto_proof_consistency_to_json(p->old_size, p->size,
+		    (const uint8_t *)p->hashes, p->n, &j->text, &perr) :
+		    proto_proof_inclusion_to_json(p->index, p->size, p->leaf_hash.b,
+		    (const uint8_t *)p->hashes, p->n, &j->text, &perr)) != 0) {
+			j->rc = REG_EINTERNAL;
+			snprintf(err.message, sizeof(err.message), "%s", perr.message);
+		}
 		reg_free(p);
 		break;
 	}

@@ -85,82 +85,73 @@ chain_complete(const struct reg_hop *hops, size_t n)
 	return n > 0 && (hops[n - 1].refusal[0] != '\0' || hops[n - 1].end[0] != '\0');
 }
 
-/* The chain document (trace-chain/1, proto/README.md). */
+/* Copies text into a fixed-size member, cut to fit (a cut value is then
+ * refused by the codec's check). */
+#define COPY(dst, src) snprintf((dst), sizeof(dst), "%.*s", \
+	(int)sizeof(dst) - 1, (src))
+
+/* The chain document (trace-chain/1, proto/README.md), written by the
+ * codec from the stored hops, whose text it borrows (the codec only reads
+ * it); NULL when it cannot be written. */
 static char *
 chain_doc(const struct trd_daemon *d, const struct reg_hop *hops, size_t n)
 {
-	json_t *doc = json_object(), *a = json_array(), *o, *end;
+	proto_error perr = PROTO_ERROR_INIT;
+	struct proto_chain_end end = { .detail = NULL };
+	proto_chain c = { .n_hops = n };
 	const struct reg_hop *last = &hops[n - 1];
 	struct timespec now;
-	char ts[32], *out;
+	char ts[32], *out = NULL;
 	size_t i;
 
-	if (doc == NULL || a == NULL) {
-		json_decref(doc);
-		json_decref(a);
+	if ((c.hops = calloc(n, sizeof(*c.hops))) == NULL)
 		return NULL;
-	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	trd_timestamp(&now, ts);
-	json_object_set_new(doc, "schema", json_string("trace-chain/1"));
-	json_object_set_new(doc, "id", json_string(hops[0].id));
-	json_object_set_new(doc, "requesting_state", json_string(d->cf.state));
-	json_object_set_new(doc, "assembled_at", json_string(ts));
-	json_object_set_new(doc, "complete", json_boolean(chain_complete(hops, n)));
-	if (chain_complete(hops, n) && (end = json_object()) != NULL) {
-		json_object_set_new(end, "reason", json_string(last->end[0] ?
-		    last->end : "refused"));
-		json_object_set_new(end, "state", json_string(last->requested_state));
-		if (last->detail[0] != '\0')
-			json_object_set_new(end, "detail", json_string(last->detail));
-		json_object_set_new(doc, "end", end);
+	COPY(c.assembled_at, ts);
+	COPY(c.id, hops[0].id);
+	COPY(c.requesting_state, d->cf.state);
+	c.complete = chain_complete(hops, n);
+	if (c.complete) {
+		COPY(end.reason, last->end[0] ? last->end : "refused");
+		COPY(end.state, last->requested_state);
+		end.detail = last->detail[0] != '\0' ? (char *)last->detail : NULL;
+		c.end = &end;
 	}
 	for (i = 0; i < n; i++) {
 		const struct reg_hop *h = &hops[i];
+		struct proto_chain_hop *o = &c.hops[i];
 
-		if ((o = json_object()) == NULL)
-			break;
-		json_object_set_new(o, "hop", json_integer(h->hop));
-		json_object_set_new(o, "request_id", json_string(h->id));
-		if (h->parent_id[0] != '\0')
-			json_object_set_new(o, "parent_id", json_string(h->parent_id));
-		json_object_set_new(o, "requested_state", json_string(h->requested_state));
-		if (h->via[0] != '\0')
-			json_object_set_new(o, "via", json_string(h->via));
-		json_object_set_new(o, "status", json_string(hop_status(h)));
-		json_object_set_new(o, "sent_at", json_string(h->created_at));
-		json_object_set_new(o, "due_by", json_string(h->ack_due_by[0] ?
-		    h->ack_due_by : h->due_by));
-		if (h->acked_at[0] != '\0')
-			json_object_set_new(o, "acknowledged_at", json_string(h->acked_at));
+		o->hop = h->hop;
+		COPY(o->request_id, h->id);
+		COPY(o->parent_id, h->parent_id);
+		COPY(o->requested_state, h->requested_state);
+		o->via = h->via[0] != '\0' ? (char *)h->via : NULL;
+		COPY(o->status, hop_status(h));
+		COPY(o->sent_at, h->created_at);
+		COPY(o->due_by, h->ack_due_by[0] ? h->ack_due_by : h->due_by);
+		COPY(o->acknowledged_at, h->acked_at);
 		if (h->answered_at[0] != '\0') {
-			json_object_set_new(o, "answered_at", json_string(h->answered_at));
-			json_object_set_new(o, "response_status",
-			    json_string(h->answer_status));
+			COPY(o->answered_at, h->answered_at);
+			COPY(o->response_status, h->answer_status);
 		}
 		if (h->refusal[0] != '\0') {
-			json_object_set_new(o, "refusal", json_string(h->refusal));
-			json_object_set_new(o, "refused_at", json_string(h->refused_at));
+			o->refusal = (char *)h->refusal;
+			COPY(o->refused_at, h->refused_at);
 		}
-		if (h->end[0] != '\0')
-			json_object_set_new(o, "end", json_string(h->end));
-		if (h->detail[0] != '\0')
-			json_object_set_new(o, "detail", json_string(h->detail));
-		json_object_set_new(o, "request", json_string(h->message));
-		if (h->remote_ack != NULL)
-			json_object_set_new(o, "acknowledgement",
-			    json_string(h->remote_ack));
-		if (h->response != NULL)
-			json_object_set_new(o, "response", json_string(h->response));
-		if (h->problem != NULL)
-			json_object_set_new(o, "problem", json_string(h->problem));
-		json_array_append_new(a, o);
+		COPY(o->end, h->end);
+		o->detail = h->detail[0] != '\0' ? (char *)h->detail : NULL;
+		o->request = h->message;
+		o->acknowledgement = h->remote_ack;
+		o->response = h->response;
+		o->problem = h->problem;
 	}
-	json_object_set_new(doc, "hops", a);
-	out = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
+	if (proto_chain_to_json(&c, &out, &perr) != 0)
+		trd_log_event("error", hops[0].id, NULL, perr.message);
+	free(c.hops);	/* the strings are the hops' */
 	return out;
 }
+#undef COPY
 
 /* Who may read a chain (beyond the route table): this State's
  * liaison office and auditors, and the certificate that submitted it.  A

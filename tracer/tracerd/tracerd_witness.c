@@ -188,16 +188,19 @@ check_consistency(struct wjob *j, tr__client *cl, const struct reg_checkpoint *o
 {
 	struct tr__client_answer ans = { .retry_after = -1 };
 	reg_error err = REG_ERROR_INIT;
-	struct reg_proof *p = NULL;
-	char path[96];
+	proto_error perr = PROTO_ERROR_INIT;
+	struct proto_proof p;
+	struct reg_hash path[PROTO_PROOF_HASHES_MAX];
+	char path_q[96];
+	size_t i;
 	int r;
 
 	/* The empty tree is a prefix of every tree. */
 	if (old->size == 0)
 		return 0;
-	snprintf(path, sizeof(path), "/v1/log/proof/consistency?old=%" PRIu64
+	snprintf(path_q, sizeof(path_q), "/v1/log/proof/consistency?old=%" PRIu64
 	    "&new=%" PRIu64, old->size, cp->size);
-	if ((r = tr__client_get(cl, path, &ans, &err)) != 0) {
+	if ((r = tr__client_get(cl, path_q, &ans, &err)) != 0) {
 		snprintf(j->detail, sizeof(j->detail), "cannot fetch the consistency "
 		    "proof: %.200s", err.message);
 		return r;
@@ -209,21 +212,22 @@ check_consistency(struct wjob *j, tr__client *cl, const struct reg_checkpoint *o
 		r = REG_EIO;
 		goto out;
 	}
-	if ((r = reg_consistency_proof_parse(ans.body, ans.len, &p, &err)) != 0 ||
-	    (p->old_size != old->size || p->size != cp->size ?
-	    (r = REG_EINVAL) : 0) != 0) {
+	if (proto_proof_consistency_parse(ans.body, ans.len, &p, &perr) != 0 ||
+	    p.old_size != old->size || p.size != cp->size) {
+		r = perr.code == PROTO_ETOOBIG ? REG_ETOOBIG : REG_EINVAL;
 		snprintf(j->detail, sizeof(j->detail), "malformed consistency proof: "
-		    "%.200s", err.message[0] ? err.message : "other sizes");
+		    "%.200s", perr.message[0] ? perr.message : "other sizes");
 		goto out;
 	}
+	for (i = 0; i < p.n_hashes; i++)
+		memcpy(path[i].b, p.hashes[i].b, 32);
 	r = reg_merkle_verify_consistency(old->size, cp->size, &old->root, &cp->root,
-	    p->hashes, p->n, &err);
+	    path, p.n_hashes, &err);
 	if (r != 0)
 		snprintf(j->detail, sizeof(j->detail), "the consistency proof from "
 		    "size %" PRIu64 " to %" PRIu64 " does not hold: %.200s", old->size,
 		    cp->size, err.message);
 out:
-	reg_free(p);
 	tr__client_answer_free(&ans);
 	return r;
 }
@@ -687,46 +691,50 @@ stat_job(struct trd_worker *w, void *arg)
 		}
 }
 
-static json_t *
-time_or_null(int64_t t)
+/* A time as the status shows it; "" (null) for none. */
+static void
+time_or_null(int64_t t, proto_timestamp out)
 {
 	char s[32];
 
+	out[0] = '\0';
 	if (t <= 0)
-		return json_null();
+		return;
 	rfc3339((time_t)t, s);
-	return json_string(s);
+	snprintf(out, sizeof(proto_timestamp), "%.*s",
+	    (int)sizeof(proto_timestamp) - 1, s);
 }
 
-static json_t *
-peer_json(const struct wpeer *wp, const struct reg_witness_peer *p)
+/* Peer wp's status (from the loop) and p (from the database) into o, with
+ * cs and al as the room for its cosigned checkpoint and alarm; the text is
+ * borrowed from wp and p. */
+static void
+peer_status(const struct wpeer *wp, const struct reg_witness_peer *p,
+    struct proto_witness_peer *o, struct proto_witness_cosigned *cs,
+    struct proto_witness_alarm *al)
 {
-	json_t *o = json_object(), *cs = json_null(), *al = json_null();
-	char *root = NULL;
-
-	if (p->cosigned && reg_base64_encode(p->cp.root.b, 32, &root, NULL) == 0) {
-		cs = json_pack("{s:s, s:I, s:s, s:o}", "origin", p->cp.origin,
-		    "size", (json_int_t)p->cp.size, "root", root, "at",
-		    time_or_null(p->cosigned_at));
-		reg_free(root);
+	snprintf(o->state, sizeof(o->state), "%.2s", wp->state);
+	snprintf(o->status, sizeof(o->status), "%s", outcome_names[wp->last]);
+	o->forked = p->alarms_open > 0;
+	if (p->cosigned) {
+		cs->origin = (char *)p->cp.origin;
+		cs->size = (int64_t)p->cp.size;
+		memcpy(cs->root.b, p->cp.root.b, 32);
+		time_or_null(p->cosigned_at, cs->at);
+		o->cosigned = cs;
 	}
-	if (p->alarms > 0)
-		al = json_pack("{s:o, s:s}", "at", time_or_null(p->alarm_at),
-		    "reason", p->alarm_reason);
-	json_object_set_new(o, "state", json_string(wp->state));
-	json_object_set_new(o, "status", json_string(outcome_names[wp->last]));
-	json_object_set_new(o, "forked", json_boolean(p->alarms_open > 0));
-	json_object_set_new(o, "cosigned", cs != NULL ? cs : json_null());
-	json_object_set_new(o, "last_try", time_or_null(wp->last_try));
-	json_object_set_new(o, "last_seen", time_or_null(wp->last_seen));
-	json_object_set_new(o, "seen_size", wp->last_seen ?
-	    json_integer((json_int_t)wp->seen_size) : json_null());
-	json_object_set_new(o, "detail", wp->detail[0] ? json_string(wp->detail) :
-	    json_null());
-	json_object_set_new(o, "alarms", json_integer(p->alarms));
-	json_object_set_new(o, "alarms_open", json_integer(p->alarms_open));
-	json_object_set_new(o, "last_alarm", al ? al : json_null());
-	return o;
+	time_or_null(wp->last_try, o->last_try);
+	time_or_null(wp->last_seen, o->last_seen);
+	o->has_seen_size = wp->last_seen != 0;
+	o->seen_size = (int64_t)wp->seen_size;
+	o->detail = wp->detail[0] ? (char *)wp->detail : NULL;
+	o->alarms = p->alarms;
+	o->alarms_open = p->alarms_open;
+	if (p->alarms > 0) {
+		time_or_null(p->alarm_at, al->at);
+		al->reason = (char *)p->alarm_reason;
+		o->last_alarm = al;
+	}
 }
 
 static void
@@ -735,7 +743,11 @@ stat_done(void *arg, int ran)
 	struct statjob *j = arg;
 	struct trd_call *c = j->c;
 	struct trd_witness *w = c->d->witness;
-	json_t *doc = NULL, *arr;
+	proto_error perr = PROTO_ERROR_INIT;
+	proto_witness_status st = { .n_peers = (size_t)j->n };
+	struct proto_witness_peer peers[TRD_WITNESS_PEERS_MAX];
+	struct proto_witness_cosigned cs[TRD_WITNESS_PEERS_MAX];
+	struct proto_witness_alarm al[TRD_WITNESS_PEERS_MAX];
 	char *text = NULL;
 	int i;
 
@@ -749,14 +761,15 @@ stat_done(void *arg, int ran)
 		    "reached; try again later", NULL);
 		goto out;
 	}
-	arr = json_array();
+	memset(peers, 0, sizeof(peers));
 	for (i = 0; i < j->n; i++)
-		json_array_append_new(arr, peer_json(&j->peers[i], &j->db[i]));
-	doc = json_pack("{s:s, s:o, s:i, s:o}", "state", c->d->cf.state,
-	    "witness", w != NULL && w->verifier != NULL ?
-	    json_string(w->verifier) : json_null(), "interval",
-	    c->d->cf.witness_interval, "peers", arr);
-	if (doc == NULL || (text = json_dumps(doc, JSON_COMPACT)) == NULL) {
+		peer_status(&j->peers[i], &j->db[i], &peers[i], &cs[i], &al[i]);
+	st.peers = peers;
+	snprintf(st.state, sizeof(st.state), "%.2s", c->d->cf.state);
+	st.witness = w != NULL ? w->verifier : NULL;
+	st.interval = c->d->cf.witness_interval;
+	if (proto_witness_status_to_json(&st, &text, &perr) != 0) {
+		trd_log_event("error", NULL, NULL, perr.message);
 		trd_problem(c, "internal", "cannot write the witness's status", NULL);
 		goto out;
 	}
@@ -764,8 +777,7 @@ stat_done(void *arg, int ran)
 out:
 	for (i = 0; i < j->n; i++)
 		reg_witness_peer_clear(&j->db[i]);
-	free(text);
-	json_decref(doc);
+	proto_free(text);
 	free(j);
 }
 

@@ -447,6 +447,184 @@ PROTO_API void proto_problem_free(proto_problem *prob);
 PROTO_API PROTO_WUR int proto_problem_type(const char *name, int *status,
     const char **title);
 
+/* -------------------------------------------------------------- chains */
+
+/*
+ * The international chain of a trace request ("trace-chain/1",
+ * proto/README.md 13.6, schemas/trace-chain-1.json): every hop that a
+ * State's daemon sent on and followed, with its signed messages.  Written
+ * compact with the members in the order of the structs below (the bytes
+ * the daemon has always served), not in the canonical form; parsed and
+ * written with every rule of the schema and these: end is present exactly
+ * when complete; hops[i].hop is i; hop 0's request_id is the chain's id;
+ * each later hop's parent_id is the request_id of the hop before; end.state
+ * is the last hop's requested_state.  A chain carries whole signed
+ * messages, so its limit is PROTO_CHAIN_DOC_MAX, not PROTO_DOC_MAX.
+ */
+#define PROTO_SCHEMA_CHAIN "trace-chain/1"
+#define PROTO_CHAIN_DOC_MAX (8u * 1024u * 1024u)	/* bytes */
+#define PROTO_CHAIN_HOPS_MAX 33
+#define PROTO_CHAIN_JWS_MAX 4194304	/* characters of one signed message */
+
+/* How a chain ends. */
+struct proto_chain_end {
+	proto_enum reason;		/* required: last_legal_holder, diversion,
+					 * not_found, ..., refused, loop, max_hops */
+	proto_country state;		/* required: the last hop's State */
+	char *detail;			/* 1 to 2000 characters, any */
+};
+
+/* One request sent on, and what came of it. */
+struct proto_chain_hop {
+	int hop;			/* required: 0, 1, ... */
+	proto_uuid request_id;		/* required */
+	proto_uuid parent_id;		/* "" for none (hops after 0 have one) */
+	proto_country requested_state;	/* required */
+	char *via;			/* the hub's code (two capitals), or NULL */
+	proto_enum status;		/* required: sending, acknowledged,
+					 * overdue, answered, refused */
+	proto_timestamp sent_at;	/* required */
+	proto_timestamp due_by;		/* required */
+	proto_timestamp acknowledged_at;
+	proto_timestamp answered_at;
+	proto_enum response_status;	/* the response's status */
+	char *refusal;			/* the problem's name ([a-z0-9_-], <= 40) */
+	proto_timestamp refused_at;
+	proto_enum end;			/* on the last hop of a complete chain */
+	char *detail;			/* 1 to 2000 characters, any */
+	char *request;			/* required: JWS compact, as sent */
+	char *acknowledgement;		/* JWS compact */
+	char *response;			/* JWS compact */
+	char *problem;			/* JWS compact: a signed refusal */
+};
+
+typedef struct proto_chain {
+	proto_uuid id;			/* required: hop 0's request_id */
+	proto_country requesting_state;	/* required */
+	proto_timestamp assembled_at;	/* required */
+	bool complete;			/* required, written true or false */
+	struct proto_chain_end *end;	/* exactly when complete */
+	struct proto_chain_hop *hops;	/* required: 1 to PROTO_CHAIN_HOPS_MAX */
+	size_t n_hops;
+} proto_chain;
+
+/* As the request functions, for chains (at most PROTO_CHAIN_DOC_MAX
+ * bytes). */
+PROTO_API PROTO_WUR int proto_chain_parse(const char *json, size_t len,
+    proto_chain **out, proto_error *err);
+PROTO_API PROTO_WUR int proto_chain_to_json(const proto_chain *chain,
+    char **out, proto_error *err);
+PROTO_API proto_chain *proto_chain_new(void);
+PROTO_API void proto_chain_free(proto_chain *chain);
+
+/* ------------------------------------------------------ witness status */
+
+/*
+ * The witness's status (GET /v1/witness, proto/README.md 13.3.4): what a
+ * State's daemon, as a witness, found of each peer State's log.  Not
+ * signed, for the State's own liaison office and auditors.  Unlike the
+ * trace documents it writes null for what is unknown (below: "" or NULL
+ * in the struct) and is written compact in the order of the structs.  A
+ * parser refuses unknown members, wrong types, bad timestamps, hashes and
+ * enumerations, and more than PROTO_WITNESS_PEERS_MAX peers.
+ */
+#define PROTO_WITNESS_PEERS_MAX 64
+#define PROTO_WITNESS_TEXT_MAX 1000	/* characters of detail, reason, ... */
+
+/* The last checkpoint the witness cosigned of a peer's log. */
+struct proto_witness_cosigned {
+	char *origin;			/* required: the log's origin line */
+	int64_t size;			/* the checkpoint's size */
+	struct proto_hash root;		/* its root hash */
+	proto_timestamp at;		/* when it was cosigned; "": null */
+};
+
+/* The latest fork alarm of a peer. */
+struct proto_witness_alarm {
+	proto_timestamp at;		/* "": null */
+	char *reason;			/* required, may be "" */
+};
+
+struct proto_witness_peer {
+	char state[3];			/* two capital letters */
+	proto_enum status;		/* never, cosigned, unchanged, fork, down,
+					 * error */
+	bool forked;			/* an alarm not acknowledged */
+	struct proto_witness_cosigned *cosigned;	/* NULL: null */
+	proto_timestamp last_try;	/* "": null */
+	proto_timestamp last_seen;	/* "": null */
+	bool has_seen_size;		/* false: seen_size is null */
+	int64_t seen_size;
+	char *detail;			/* NULL: null */
+	int64_t alarms;			/* alarms ever raised */
+	int64_t alarms_open;		/* alarms not acknowledged */
+	struct proto_witness_alarm *last_alarm;	/* NULL: null */
+};
+
+typedef struct proto_witness_status {
+	char state[3];			/* the witness's own State */
+	char *witness;			/* its verifier key; NULL: null */
+	int64_t interval;		/* seconds between rounds */
+	struct proto_witness_peer *peers;	/* may be empty */
+	size_t n_peers;
+} proto_witness_status;
+
+/* As the request functions, for the witness's status (at most
+ * PROTO_DOC_MAX bytes). */
+PROTO_API PROTO_WUR int proto_witness_status_parse(const char *json,
+    size_t len, proto_witness_status **out, proto_error *err);
+PROTO_API PROTO_WUR int proto_witness_status_to_json(
+    const proto_witness_status *st, char **out, proto_error *err);
+PROTO_API proto_witness_status *proto_witness_status_new(void);
+PROTO_API void proto_witness_status_free(proto_witness_status *st);
+
+/* ------------------------------------------------------ proofs as JSON */
+
+/*
+ * An RFC 9162 proof as the JSON of proto/README.md 13.3.3 (what `regctl
+ * log prove-*` prints and /v1/log/proof/... serves): an inclusion proof
+ * {"index": I, "size": N, "leaf_hash": "B64", "hashes": [...]} or a
+ * consistency proof {"old_size": M, "new_size": N, "hashes": [...]}.
+ * A parsed proof is plain values: no allocation, nothing to free.
+ */
+#define PROTO_PROOF_HASHES_MAX 64	/* hashes in one proof */
+#define PROTO_PROOF_TEXT_MAX 16384	/* bytes of JSON a parser reads */
+struct proto_proof {
+	uint64_t index;			/* inclusion: the leaf's index */
+	uint64_t old_size;		/* consistency: the older tree's size */
+	uint64_t size;			/* the tree's size (consistency: new) */
+	struct proto_hash leaf_hash;	/* inclusion: the leaf's hash */
+	size_t n_hashes;
+	struct proto_hash hashes[PROTO_PROOF_HASHES_MAX];
+};
+
+/*
+ * Writes an inclusion proof (index, size, leaf_hash, hashes) or a
+ * consistency proof (old_size, new_size, hashes) from plain values:
+ * hashes points at n hashes of 32 bytes each, one after the other (an
+ * array of 32-byte structs will do).  Sizes and indexes up to 2^63 - 1,
+ * n up to PROTO_PROOF_HASHES_MAX.  *out has no newline; free it with
+ * proto_free().
+ */
+PROTO_API PROTO_WUR int proto_proof_inclusion_to_json(uint64_t index,
+    uint64_t size, const uint8_t leaf_hash[32], const uint8_t *hashes,
+    size_t n, char **out, proto_error *err);
+PROTO_API PROTO_WUR int proto_proof_consistency_to_json(uint64_t old_size,
+    uint64_t new_size, const uint8_t *hashes, size_t n, char **out,
+    proto_error *err);
+/*
+ * Parses a proof of len bytes (at most PROTO_PROOF_TEXT_MAX) into *out:
+ * exactly the members of its shape, whole numbers 0 to 2^63 - 1, at most
+ * PROTO_PROOF_HASHES_MAX hashes of 32 bytes in canonical padded base64;
+ * a consistency proof's old_size not above its new_size, an inclusion
+ * proof's index below its size with the audit path's length of README
+ * 4.7.  The proof is not verified here.
+ */
+PROTO_API PROTO_WUR int proto_proof_consistency_parse(const char *json,
+    size_t len, struct proto_proof *out, proto_error *err);
+PROTO_API PROTO_WUR int proto_proof_inclusion_parse(const char *json,
+    size_t len, struct proto_proof *out, proto_error *err);
+
 /* Frees memory the codec returned (serialised documents); accepts NULL. */
 PROTO_API void proto_free(void *p);
 

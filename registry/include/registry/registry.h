@@ -457,21 +457,8 @@ REG_API REG_WUR int reg_log_prove_inclusions(reg_ctx *ctx,
 REG_API REG_WUR int reg_log_prove_consistency(reg_ctx *ctx, uint64_t old_size,
     uint64_t new_size, struct reg_proof **out, reg_error *err);
 
-/* A proof as the JSON text that `regctl log prove-inclusion` (consistency
- * = 0) or `prove-consistency` (1) prints, without a newline; free *out with
- * reg_free(). */
-REG_API REG_WUR int reg_proof_json(const struct reg_proof *p, int consistency,
-    char **out, reg_error *err);
-/*
- * Parses a consistency proof in the JSON of reg_proof_json() (exactly the
- * members old_size, new_size and hashes, sizes whole numbers up to
- * 2^63 - 1 with old_size <= new_size, at most 64 hashes of 32 bytes in
- * base64) of at most 16 KiB; free *out with reg_free().  REG_EINVAL names
- * what is malformed, REG_ETOOBIG beyond the limits.  The proof is not
- * verified here (reg_merkle_verify_consistency()).
- */
-REG_API REG_WUR int reg_consistency_proof_parse(const char *text, size_t len,
-    struct reg_proof **out, reg_error *err);
+/* Proofs as JSON (what `regctl log prove-*` prints and tracerd serves) are
+ * the protocol's: proto/proof.c, proto_proof_*(). */
 
 /* Calls cb for each leaf with start <= index < end, in order. */
 typedef int (*reg_leaf_cb)(uint64_t index, const uint8_t *leaf, size_t len,
