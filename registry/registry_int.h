@@ -23,7 +23,13 @@ struct reg_ctx {
 	 * transaction command forgets it (reg__frontier_forget()). */
 	struct reg__frontier *frontier;
 	int frontier_kept;
+	/* reg_alive(): the connection's notices are taken, and its server
+	 * said FATAL. */
+	int noticing, fatal;
 };
+
+/* The libpq connection, for the library's modules and its own tests. */
+struct pg_conn *reg__conn(reg_ctx *ctx);
 
 /* Forgets the kept frontier (log.c). */
 void reg__frontier_forget(reg_ctx *ctx);
