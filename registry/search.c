@@ -122,7 +122,8 @@ static const struct {
 	    "UNION ALL SELECT weapon_id, 'import', new_serial FROM marking "
 	    "WHERE $2::bool AND new_serial IS NOT NULL AND " IMPORT_KEY " = $1 "
 	    "LIMIT 200) " CAND_COLS },
-	[S_PARTIES] = { REG__PARTIES_STMT, "SELECT id::text, kind, name, country::text, "
+	[S_PARTIES] = { REG__PARTIES_STMT,
+	    "SELECT id::text, kind, name, country::text, "
 	    "region, licence, pii FROM party WHERE id = ANY ($1::uuid[])" },
 	[S_ALIASES] = { "tr_aliases", "SELECT a.alias_norm, a.manufacturer_id::text, "
 	    "a.kind, upper(a.alias), m.name FROM manufacturer_alias a "
@@ -497,11 +498,14 @@ reg_search_aliases(reg_search *s, struct reg_search_alias **out, int *n,
 		return reg__fail(err, REG_ENOMEM, "out of memory");
 	}
 	for (i = 0; i < rows; i++) {
-		reg__search_fixed(al[i].norm, sizeof(al[i].norm), res, i, 0);
-		reg__search_fixed(al[i].manufacturer_id, sizeof(al[i].manufacturer_id), res, i, 1);
-		reg__search_fixed(al[i].kind, sizeof(al[i].kind), res, i, 2);
-		reg__search_fixed(al[i].words, sizeof(al[i].words), res, i, 3);
-		reg__search_fixed(al[i].maker, sizeof(al[i].maker), res, i, 4);
+		struct reg_search_alias *x = &al[i];
+
+		reg__search_fixed(x->norm, sizeof(x->norm), res, i, 0);
+		reg__search_fixed(x->manufacturer_id, sizeof(x->manufacturer_id),
+		    res, i, 1);
+		reg__search_fixed(x->kind, sizeof(x->kind), res, i, 2);
+		reg__search_fixed(x->words, sizeof(x->words), res, i, 3);
+		reg__search_fixed(x->maker, sizeof(x->maker), res, i, 4);
 	}
 	PQclear(res);
 	*out = al;

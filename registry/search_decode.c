@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,30 +52,15 @@ reg__search_uuids(char *out, const char *const *ids, int n)
 	*p = '\0';
 }
 
-/* A formatted string in the caller's memory; NULL when out of memory. */
+/* The n bytes at v and a NUL, in the caller's memory; NULL when out of
+ * memory. */
 static char *
-dprintf_alloc(struct reg__sdec *d, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static char *
-dprintf_alloc(struct reg__sdec *d, const char *fmt, ...)
+dcopy(struct reg__sdec *d, const char *v, size_t n)
 {
-	va_list ap;
-	char *p;
-	int n;
+	char *p = reg__salloc(d, n + 1);
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		d->failed = 1;
-		return NULL;
-	}
-	if ((p = reg__salloc(d, (size_t)n + 1)) == NULL)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	if (p != NULL)
+		memcpy(p, v, n);
 	return p;
 }
 
@@ -104,7 +88,8 @@ static const char *
 get(const struct src *s, int row, int col, int *len)
 {
 	if (s->cells != NULL) {
-		const struct reg__cell *c = &s->cells[(size_t)row * REG__ROW_COLS + (size_t)col];
+		const struct reg__cell *c = &s->cells[(size_t)row * REG__ROW_COLS +
+		    (size_t)col];
 
 		*len = c->len;
 		return c->v;
@@ -113,19 +98,14 @@ get(const struct src *s, int row, int col, int *len)
 	return PQgetisnull(s->res, row, col) ? NULL : PQgetvalue(s->res, row, col);
 }
 
-/* The value, copied into the arena; NULL for NULL. */
+/* The value, copied into the caller's memory; NULL for NULL. */
 static char *
 sval(struct reg__sdec *d, const struct src *s, int row, int col)
 {
 	int n;
 	const char *v = get(s, row, col, &n);
-	char *p;
 
-	if (v == NULL)
-		return NULL;
-	if ((p = reg__salloc(d, (size_t)n + 1)) != NULL)
-		memcpy(p, v, (size_t)n);
-	return p;
+	return v == NULL ? NULL : dcopy(d, v, (size_t)n);
 }
 
 /* A decimal integer's value; 0 for NULL or for what is not one. */
@@ -199,9 +179,14 @@ jstr(struct reg__sdec *d, json_t *arr, size_t i)
 	json_t *v = json_array_get(arr, i);
 
 	if (json_is_string(v))
-		return dprintf_alloc(d, "%s", json_string_value(v));
-	if (json_is_integer(v))
-		return dprintf_alloc(d, "%lld", (long long)json_integer_value(v));
+		return dcopy(d, json_string_value(v), strlen(json_string_value(v)));
+	if (json_is_integer(v)) {
+		char b[24];
+		int n = snprintf(b, sizeof(b), "%lld",
+		    (long long)json_integer_value(v));
+
+		return dcopy(d, b, (size_t)n);
+	}
 	return NULL;
 }
 
@@ -216,12 +201,25 @@ jfixed(char *out, size_t outlen, json_t *arr, size_t i)
 /* The import summary so far ("CC:YYYY,..."), with mk if it is an import
  * marking. */
 static char *
-import_summary(struct reg__sdec *d, char *imports, const struct reg_search_marking *mk)
+import_summary(struct reg__sdec *d, char *imports,
+    const struct reg_search_marking *mk)
 {
+	char one[24], *p;
+	size_t n;
+	int k;
+
 	if (strcmp(mk->kind, "import") != 0)
 		return imports;
-	return imports == NULL ? dprintf_alloc(d, "%s:%d", mk->country, mk->year) :
-	    dprintf_alloc(d, "%s,%s:%d", imports, mk->country, mk->year);
+	k = snprintf(one, sizeof(one), "%s:%d", mk->country, mk->year);
+	if (imports == NULL)
+		return dcopy(d, one, (size_t)k);
+	n = strlen(imports);
+	if ((p = reg__salloc(d, n + 1 + (size_t)k + 1)) != NULL) {
+		memcpy(p, imports, n);
+		p[n] = ',';
+		memcpy(p + n + 1, one, (size_t)k);
+	}
+	return p;
 }
 
 /* Fills c's markings, components and import summary from row's JSON. */
@@ -263,7 +261,8 @@ marks(struct reg__sdec *d, struct reg_search_weapon *c, PGresult *res, int row)
 /* Reads row's event columns, from column b on in DETAIL_COLS's order (its
  * 11 on), into e (party pointers come later). */
 static void
-event(struct reg__sdec *d, struct reg_search_event *e, const struct src *s, int row, int b)
+event(struct reg__sdec *d, struct reg_search_event *e, const struct src *s,
+    int row, int b)
 {
 	sfixed(e->id, sizeof(e->id), s, row, b);
 	e->seq = (int)sint(s, row, b + 1);
@@ -291,8 +290,8 @@ event(struct reg__sdec *d, struct reg_search_event *e, const struct src *s, int 
 /* Reads a weapon found by its serial: its id and manufacturer's from
  * columns id and maker, the rest from columns 3 (model) to 8 (year). */
 static void
-identity(struct reg__sdec *d, struct reg_search_weapon *c, const struct src *s, int row,
-    int id, int maker)
+identity(struct reg__sdec *d, struct reg_search_weapon *c, const struct src *s,
+    int row, int id, int maker)
 {
 	sfixed(c->id, sizeof(c->id), s, row, id);
 	snprintf(c->via, sizeof(c->via), "serial");
@@ -524,7 +523,8 @@ reg__search_read_cands(struct reg__sdec *d, PGresult *res, reg_error *err)
  * copied unescaped into the arena.  1 when it is not one, -1 out of memory.
  */
 static int
-read_record(struct reg__sdec *d, struct reg__cell *cells, const char *p, size_t len)
+read_record(struct reg__sdec *d, struct reg__cell *cells, const char *p,
+    size_t len)
 {
 	size_t i = 1, end = len - 1;
 	int col = 0;
@@ -585,7 +585,8 @@ elements(PGresult *res, int i)
 	int32_t n;
 
 	if (PQgetisnull(res, i, 0) || PQgetlength(res, i, 0) < 20 ||
-	    reg__get32(p) != 1 || reg__get32(p + 8) != 25 || (n = reg__get32(p + 12)) < 1)
+	    reg__get32(p) != 1 || reg__get32(p + 8) != 25 ||
+	    (n = reg__get32(p + 12)) < 1)
 		return -1;
 	return n;
 }

@@ -94,7 +94,8 @@ same_int(long long served, const char *sealed)
 
 /* The first field of a weapon's identity served otherwise than sealed. */
 static const char *
-weapon_field(const struct reg_search_weapon *c, const struct reg_weapon_record *rec)
+weapon_field(const struct reg_search_weapon *c,
+    const struct reg_weapon_record *rec)
 {
 	FIXED(c->id, "id");
 	FIXED(c->manufacturer_id, "manufacturer_id");
@@ -108,7 +109,8 @@ weapon_field(const struct reg_search_weapon *c, const struct reg_weapon_record *
 }
 
 static const char *
-marking_field(const struct reg_search_marking *m, const struct reg_weapon_record *rec)
+marking_field(const struct reg_search_marking *m,
+    const struct reg_weapon_record *rec)
 {
 	FIXED(m->kind, "kind");
 	STR(m->text, "text");
@@ -129,7 +131,8 @@ component_field(const struct reg_search_component *p,
 }
 
 static const char *
-event_field(const struct reg_search_event *e, const struct reg_weapon_record *rec)
+event_field(const struct reg_search_event *e,
+    const struct reg_weapon_record *rec)
 {
 	const char *transit = V("transit_countries");
 
