@@ -93,8 +93,8 @@
  * big-endian), the leaf hash the log stores with it (the first 32 bytes of
  * its nodes, which inclusion proofs start from) and the leaf; and the
  * number of weapons the record table has under the key.  A key without
- * rows still gives one row (recs NULL), for that number.  check_leaves()
- * then holds what is served against the leaves.
+ * rows still gives one row (recs NULL), for that number.
+ * reg__search_check_leaves() then holds what is served against the leaves.
  */
 #define ROWS_SQL \
 	"SELECT t.recs, ARRAY(SELECT int8send(l.idx) || substr(l.nodes, 1, 32) " \
