@@ -28,6 +28,11 @@
 
 #include "search_int.h"
 
+/* Candidates read per search (REG_SEARCH_MAX) in SQL. */
+#define CANDS_STR(n) #n
+#define CANDS_OF(n) CANDS_STR(n)
+#define CANDS CANDS_OF(REG_SEARCH_MAX)
+
 /* A serial's search key in SQL, as migration 0005 indexes it. */
 #define KEY(col) "translate(" col ", 'D7', '01')"
 #define IMPORT_KEY "reg_serial_key(new_serial)"
@@ -82,7 +87,7 @@
 	"UNION ALL SELECT weapon_id, 'component ' || kind, serial FROM component " \
 	"WHERE " cc " " \
 	"UNION ALL SELECT weapon_id, 'import', new_serial FROM marking " \
-	"WHERE $2::bool AND new_serial IS NOT NULL AND " cm " LIMIT 200) "
+	"WHERE $2::bool AND new_serial IS NOT NULL AND " cm " LIMIT " CANDS ") "
 #define NEAR(k) "(" k " LIKE $3 OR " k " LIKE $4 OR " k " LIKE $5 OR " k \
 	" LIKE $6) AND levenshtein_less_equal(" k ", $1, 2) <= 2"
 
@@ -121,7 +126,7 @@ static const struct {
 	    "WHERE " KEY("serial_norm") " = $1 "
 	    "UNION ALL SELECT weapon_id, 'import', new_serial FROM marking "
 	    "WHERE $2::bool AND new_serial IS NOT NULL AND " IMPORT_KEY " = $1 "
-	    "LIMIT 200) " CAND_COLS },
+	    "LIMIT " CANDS ") " CAND_COLS },
 	[S_PARTIES] = { REG__PARTIES_STMT,
 	    "SELECT id::text, kind, name, country::text, "
 	    "region, licence, pii FROM party WHERE id = ANY ($1::uuid[])" },
@@ -143,7 +148,7 @@ static const char narrowed_sql[] =
     "AND ($3::text IS NULL OR type = $3) "
     "AND ($4::uuid[] IS NULL OR manufacturer_id = ANY ($4)) "
     "AND ($5::int IS NULL OR year_of_manufacture BETWEEN $5 - 1 AND $5 + 1) "
-    "LIMIT 200) " CAND_COLS;
+    "LIMIT " CANDS ") " CAND_COLS;
 static const char near_sql[] =
     MATCH(NEAR(KEY("serial_norm")), NEAR(KEY("serial_norm")), NEAR(IMPORT_KEY))
     CAND_COLS;

@@ -881,7 +881,8 @@ enum {
  * leaves of their records (every field as its leaf has it, every record
  * served, every weapon with the key): these are sealed, their events
  * carry their leaves' hashes.  Otherwise from the records (*source says
- * why).  *truncated is set when too many share the key to read them all.
+ * why; may be NULL).  *truncated (may be NULL) is set when too many share
+ * the key to read them all: the last weapon's history may then be cut.
  */
 REG_API REG_WUR int reg_search_by_key(reg_search *s, const char *key,
     const struct reg_search_sink *sink, int *truncated, int *source,
