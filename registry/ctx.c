@@ -1,6 +1,7 @@
 /* Connecting to the registry database. */
 #include "config.h"
 
+#include <poll.h>
 #include <string.h>
 
 #include <libpq-fe.h>
@@ -109,9 +110,60 @@ reg_close(reg_ctx *ctx)
 }
 
 struct pg_conn *
-reg_conn(reg_ctx *ctx)
+reg__conn(reg_ctx *ctx)
 {
 	return ctx->conn;
+}
+
+void
+reg_server_info(reg_ctx *ctx, struct reg_server_info *out)
+{
+	out->database = PQdb(ctx->conn);
+	out->user = PQuser(ctx->conn);
+	out->host = PQhost(ctx->conn);
+	out->port = PQport(ctx->conn);
+	out->version = PQserverVersion(ctx->conn);
+}
+
+/*
+ * Takes the connection's notices instead of libpq's default (which prints
+ * them on standard error): a FATAL one, which an idle connection receives
+ * when its server shuts down, marks the connection as going away.
+ */
+static void
+on_notice(void *arg, const PGresult *res)
+{
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+
+	if (sev != NULL && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
+		*(int *)arg = 1;
+}
+
+int
+reg_alive(reg_ctx *ctx)
+{
+	struct pollfd pfd;
+	PGnotify *n;
+	int i;
+
+	if (ctx == NULL || PQstatus(ctx->conn) != CONNECTION_OK ||
+	    (pfd.fd = PQsocket(ctx->conn)) < 0)
+		return 0;
+	if (!ctx->noticing) {
+		PQsetNoticeReceiver(ctx->conn, on_notice, &ctx->fatal);
+		ctx->noticing = 1;
+	}
+	for (i = 0; i < 8 && !ctx->fatal; i++) {
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) <= 0)
+			break;
+		if (PQconsumeInput(ctx->conn) == 0)
+			return 0;
+		while ((n = PQnotifies(ctx->conn)) != NULL)
+			PQfreemem(n);
+	}
+	return !ctx->fatal && PQstatus(ctx->conn) == CONNECTION_OK;
 }
 
 int

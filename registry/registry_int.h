@@ -25,7 +25,13 @@ struct reg_ctx {
 	/* The log's frontier kept for the next leaf (log_cache.c), valid in
 	 * the epoch it was kept in. */
 	struct reg__log_cache *log_cache;
+	/* reg_alive(): the connection's notices are taken, and its server
+	 * said FATAL. */
+	int noticing, fatal;
 };
+
+/* The libpq connection, for the library's modules and its own tests. */
+struct pg_conn *reg__conn(reg_ctx *ctx);
 
 /*
  * PQexecParams() on the context's connection, with the statement prepared

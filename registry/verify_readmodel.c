@@ -122,8 +122,8 @@ rm_index(const struct rm_rec *r)
 }
 
 /*
- * Reads a trace_rec literal as the trace engine reads it (tracer/fetch.c,
- * read_record()): "(f,f,...)", a field quoted when it must be, "" and \
+ * Reads a trace_rec literal as the trace engine's search reads it
+ * (registry/search_decode.c, read_record()): "(f,f,...)", a field quoted when it must be, "" and \
  * escaping inside; nothing for NULL.  0, or 1 when it is not one.
  */
 static int

@@ -12,7 +12,7 @@
 #include "tracer_int.h"
 
 static int
-is(const struct tr__event *e, const char *kind)
+is(const struct reg_search_event *e, const char *kind)
 {
 	return strcmp(e->kind, kind) == 0;
 }
@@ -21,7 +21,7 @@ int
 tr__chain_analyse(struct tr__arena *a, struct tr__cand *c)
 {
 	struct tr__chain *ch = &c->chain;
-	struct tr__party *holder = NULL, *before_export = NULL;
+	const struct reg_search_party *holder = NULL, *before_export = NULL;
 	int i, j, k;
 
 	ch->neff = 0;
@@ -34,7 +34,7 @@ tr__chain_analyse(struct tr__arena *a, struct tr__cand *c)
 	for (i = 0; i < c->nev; i++)
 		c->ev[i].corrects_seq = c->ev[i].corrected_by_seq = 0;
 	for (i = 0; i < c->nev; i++) {
-		struct tr__event *e = &c->ev[i];
+		struct reg_search_event *e = &c->ev[i];
 
 		if (e->corrects[0] == '\0') {
 			ch->eff[ch->neff++] = i;
@@ -53,7 +53,7 @@ tr__chain_analyse(struct tr__arena *a, struct tr__cand *c)
 	}
 	for (k = 0; k < ch->neff; k++) {
 		int x = ch->eff[k];
-		struct tr__event *e = &c->ev[x];
+		struct reg_search_event *e = &c->ev[x];
 
 		if (is(e, "theft") || is(e, "loss")) {
 			ch->finding = is(e, "theft") ? "theft_reported" : "loss_reported";

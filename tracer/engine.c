@@ -20,14 +20,14 @@ struct tr_engine {
 	const tr_policy *policy;
 	const reg_pii_keyring *kr;
 	struct tr_options opt;
-	struct tr__maker_alias *aliases;
+	struct reg_search_alias *aliases;
 	int naliases;
 	struct by_norm {		/* the aliases in the order of norm */
 		const char *norm;
 		int i;
 	} *by_norm;
 	time_t aliases_read;
-	struct tr__party_cache *parties;
+	reg_search *search;		/* its queries, and the parties read */
 };
 
 /* Scores at and above which a candidate is kept, and found. */
@@ -53,20 +53,20 @@ by_norm_cmp(const void *x, const void *y)
 static int
 aliases_read(tr_engine *e, reg_error *err)
 {
-	struct tr__maker_alias *al;
+	struct reg_search_alias *al;
 	struct by_norm *order;
 	int n, i, r;
 
-	if ((r = tr__db_aliases(e->ctx, &al, &n, err)) != 0)
+	if ((r = reg_search_aliases(e->search, &al, &n, err)) != 0)
 		return r;
 	if ((order = malloc((size_t)(n ? n : 1) * sizeof(*order))) == NULL) {
-		free(al);
+		reg_free(al);
 		return tr__fail(err, REG_ENOMEM, "out of memory");
 	}
 	for (i = 0; i < n; i++)
 		order[i] = (struct by_norm){ al[i].norm, i };
 	qsort(order, (size_t)n, sizeof(*order), by_norm_cmp);
-	free(e->aliases);
+	reg_free(e->aliases);
 	free(e->by_norm);
 	e->aliases = al;
 	e->naliases = n;
@@ -99,11 +99,7 @@ tr_engine_new(reg_ctx *ctx, const tr_policy *policy, const reg_pii_keyring *kr,
 		free(e);
 		return tr__fail(err, REG_EINVAL, "max_candidates must be 2 to 50");
 	}
-	if ((e->parties = tr__party_cache_new()) == NULL) {
-		free(e);
-		return tr__fail(err, REG_ENOMEM, "out of memory");
-	}
-	if ((r = tr__db_prepare(ctx, err)) != 0 ||
+	if ((r = reg_search_new(ctx, &e->search, err)) != 0 ||
 	    (r = aliases_read(e, err)) != 0) {
 		tr_engine_free(e);
 		return r;
@@ -117,9 +113,9 @@ tr_engine_free(tr_engine *e)
 {
 	if (e == NULL)
 		return;
-	free(e->aliases);
+	reg_free(e->aliases);
 	free(e->by_norm);
-	tr__party_cache_free(e->parties);
+	reg_search_free(e->search);
 	free(e);
 }
 
@@ -207,7 +203,7 @@ maker_lookup(tr_engine *e, const char *norm, const char *upper,
 	/* A near spelling of a name (not of a code): one or two letters
 	 * off, or the start of a longer name. */
 	for (i = 0; i < e->naliases; i++) {
-		const struct tr__maker_alias *al = &e->aliases[i];
+		const struct reg_search_alias *al = &e->aliases[i];
 
 		if (strcmp(al->kind, "name") != 0)
 			continue;
@@ -526,27 +522,19 @@ narrow(tr_engine *e, struct tr__arena *a, const proto_request *req,
 	const struct proto_weapon *w = &req->weapon;
 	const char *type = w->type[0] && strcmp(w->type, "other") != 0 ? w->type : NULL;
 	struct tr__cands narrowed = { NULL, 0, 0 };
-	char *makers = NULL;
-	int i, r;
+	const char *makers[8];
+	int i, r, nmakers = 0;
 
 	if (mk->given && mk->known && !mk->fuzzy) {
-		makers = tr__alloc(a, (size_t)mk->nids * TR__ID + 3);
-		if (makers == NULL)
-			return tr__fail(err, REG_ENOMEM, "out of memory");
-		strcpy(makers, "{");
-		for (i = 0; i < mk->nids; i++) {
-			if (i > 0)
-				strcat(makers, ",");
-			strcat(makers, mk->ids[i]);
-		}
-		strcat(makers, "}");
+		for (i = 0; i < mk->nids; i++)
+			makers[nmakers++] = mk->ids[i];
 	}
-	if (type == NULL && makers == NULL && w->year_of_manufacture == 0) {
+	if (type == NULL && nmakers == 0 && w->year_of_manufacture == 0) {
 		*truncated = 1;
 		return 0;
 	}
-	if ((r = tr__db_by_pattern_narrowed(e->ctx, a, like, type, makers,
-	    w->year_of_manufacture, &narrowed, err)) != 0) {
+	if ((r = tr__db_by_pattern_narrowed(e->search, a, like, type, makers,
+	    nmakers, w->year_of_manufacture, &narrowed, err)) != 0) {
 		free(narrowed.c);
 		return r;
 	}
@@ -567,8 +555,8 @@ static int
 by_key(tr_engine *e, struct tr__arena *a, const char *key, int records,
     struct tr__cands *cs, int *truncated, reg_error *err)
 {
-	return records ? tr__db_by_key_records(e->ctx, a, key, cs, truncated, err) :
-	    tr__db_by_key(e->ctx, a, key, cs, truncated, err);
+	return records ? tr__db_by_key_records(e->search, a, key, cs, truncated,
+	    err) : tr__db_by_key(e->search, a, key, cs, truncated, err);
 }
 
 static int
@@ -584,7 +572,7 @@ search(tr_engine *e, struct tr__arena *a, const proto_request *req,
 	if (q->wildcards) {
 		if (tr__like_pattern(q, like, sizeof(like)) < 0)
 			return tr__fail(err, REG_EINVAL, "serial too long");
-		if ((r = tr__db_by_pattern(e->ctx, a, like, imports, cs, err)) != 0)
+		if ((r = tr__db_by_pattern(e->search, a, like, imports, cs, err)) != 0)
 			return r;
 		if (cs->n >= TR__CANDS_MAX && (r = narrow(e, a, req, like, mk, cs,
 		    truncated, err)) != 0)
@@ -592,7 +580,7 @@ search(tr_engine *e, struct tr__arena *a, const proto_request *req,
 	} else {
 		if ((r = by_key(e, a, q->key, records, cs, truncated, err)) != 0)
 			return r;
-		if (imports && (r = tr__db_by_other_serials(e->ctx, a, q->key, 1, cs,
+		if (imports && (r = tr__db_by_other_serials(e->search, a, q->key, 1, cs,
 		    err)) != 0)
 			return r;
 	}
@@ -607,7 +595,7 @@ search(tr_engine *e, struct tr__arena *a, const proto_request *req,
 			continue;
 		before = cs->n;
 		if ((r = by_key(e, a, cq.key, records, cs, truncated, err)) != 0 ||
-		    (r = tr__db_by_other_serials(e->ctx, a, cq.key, 0, cs, err)) != 0)
+		    (r = tr__db_by_other_serials(e->search, a, cq.key, 0, cs, err)) != 0)
 			return r;
 		score_from(e, a, req, &cq, mk, cs, before);
 	}
@@ -617,7 +605,7 @@ search(tr_engine *e, struct tr__arena *a, const proto_request *req,
 	if (!q->wildcards && q->known >= 5 && (cs->n == 0 || cs->c[0].score < FOUND ||
 	    cs->c[0].disagreements > 0)) {
 		before = cs->n;
-		if ((r = tr__db_near(e->ctx, a, q->key, imports, cs, err)) != 0)
+		if ((r = tr__db_near(e->search, a, q->key, imports, cs, err)) != 0)
 			return r;
 		score_from(e, a, req, q, mk, cs, before);
 		if (cs->n - before >= TR__CANDS_MAX)
@@ -657,7 +645,7 @@ tr_trace(tr_engine *e, const proto_request *req, proto_response **out,
 
 	*out = NULL;
 	memset(&ans, 0, sizeof(ans));
-	tr__party_cache_trim(e->parties);
+	reg_search_trim(e->search);
 	now_rfc3339(ans.responded_at);
 	tr__policy_for(e->policy, req->requesting_state, &aud);
 	if (strcmp(req->requested_state, e->policy->state) != 0) {
@@ -725,7 +713,7 @@ again:
 
 		for (i = 0; i < ans.nlisted; i++)
 			list[i] = &cs.c[i];
-		if ((r = tr__db_details(e->ctx, &a, list, ans.nlisted, err)) != 0)
+		if ((r = tr__db_details(e->search, &a, list, ans.nlisted, err)) != 0)
 			goto out;
 		/*
 		 * Only what the log sealed is answered.  When what was read
@@ -736,7 +724,7 @@ again:
 		 * REG_EVERIFY naming the record (tracerd: a 500 and a log
 		 * line).
 		 */
-		r = tr__check_answer(e->ctx, list, ans.nlisted, &altered, err);
+		r = tr__check_answer(e->search, &a, list, ans.nlisted, &altered, err);
 		if (r == REG_EVERIFY && !altered && !records) {
 			tr__readmodel_mismatches++;
 			reg_error_clear(err);
@@ -749,7 +737,7 @@ again:
 			goto again;
 		}
 		if (r != 0 ||
-		    (r = tr__db_parties(e->ctx, e->parties, list, ans.nlisted, err)) != 0)
+		    (r = tr__db_parties(e->search, &a, list, ans.nlisted, err)) != 0)
 			goto out;
 		for (i = 0; i < ans.nlisted; i++)
 			if (tr__chain_analyse(&a, &cs.c[i]) != 0) {

@@ -79,7 +79,7 @@ dup_cut(struct out *o, const char *s, size_t max)
 
 /* A party as the policy discloses it; NULL when it is left out. */
 static struct proto_party *
-party(struct out *o, const struct tr__party *p)
+party(struct out *o, const struct reg_search_party *p)
 {
 	struct proto_party *d;
 	int private;
@@ -195,7 +195,7 @@ seq_of(const struct tr__cand *c, int idx)
 }
 
 static void
-event(struct out *o, const struct tr__event *e, struct proto_event *d)
+event(struct out *o, const struct reg_search_event *e, struct proto_event *d)
 {
 	d->seq = e->seq;
 	tr__copy(d->kind, sizeof(d->kind), e->kind);
@@ -292,7 +292,7 @@ candidate(struct out *o, const struct tr__cand *c, struct proto_candidate *d)
 		struct proto_diversion *v = zalloc(o, 1, sizeof(*v));
 
 		if (v != NULL) {
-			const struct tr__event *fe = ch->finding_event >= 0 ?
+			const struct reg_search_event *fe = ch->finding_event >= 0 ?
 			    &c->ev[ch->finding_event] : NULL;
 
 			v->last_legal_seq = seq_of(c, ch->last_legal);
@@ -312,7 +312,7 @@ candidate(struct out *o, const struct tr__cand *c, struct proto_candidate *d)
 		}
 	}
 	if (ch->export_event >= 0 && ch->finding == NULL) {
-		const struct tr__event *x = &c->ev[ch->export_event];
+		const struct reg_search_event *x = &c->ev[ch->export_event];
 		struct proto_referral *rf = zalloc(o, 1, sizeof(*rf));
 
 		if (rf != NULL) {
@@ -394,7 +394,7 @@ proofs(reg_ctx *ctx, struct out *o, const struct tr__answer *ans,
     proto_response *r, reg_error *err)
 {
 	struct reg_checkpoint cp;
-	const struct tr__event **tev = NULL;
+	const struct reg_search_event **tev = NULL;
 	struct proto_event **ev = NULL;
 	struct reg_proof **pr = NULL;
 	uint64_t *idx = NULL;

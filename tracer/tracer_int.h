@@ -10,8 +10,7 @@
 #define TR__ID 37			/* a UUID as text, with its NUL */
 #define TR__SERIAL_MAX 128		/* serial keys and patterns */
 #define TR__REASONS_MAX 16		/* the codec's limit per candidate */
-#define TR__CANDS_MAX 200		/* fetched per search */
-#define TR__ROWS_MAX 5000		/* rows of weapons with their events */
+#define TR__CANDS_MAX REG_SEARCH_MAX	/* fetched per search */
 
 /* Fails with a formatted message (first failure kept); returns code. */
 int tr__fail(reg_error *err, int code, const char *fmt, ...)
@@ -83,63 +82,19 @@ void tr__calibre_canon(const char *in, char *out, size_t outlen);
 
 /* ---------------------------------------------------------- records */
 
-struct tr__party {
-	char id[TR__ID];
-	char kind[24];
-	char *name;
-	char country[3];
-	char *region;
-	char *licence;
-	uint8_t *pii;			/* private persons: encrypted identity */
-	size_t pii_len;
-};
-
-struct tr__event {
-	char id[TR__ID];
-	int seq;
-	char kind[24];
-	char date[11];
-	char from_id[TR__ID], to_id[TR__ID];	/* party ids, or "" */
-	struct tr__party *from, *to;	/* NULL if none */
-	char *licence_number;
-	char licence_issued[11];
-	char licence_expires[11];
-	char *euc;
-	char export_country[3];
-	char import_country[3];
-	char *transit;			/* codes separated by ',' or NULL */
-	char *final_recipient;
-	char *certificate;
-	char corrects[TR__ID];		/* the event corrected, or "" */
-	char *reason;
-	char *note;
-	int64_t log_index;
-	struct reg_hash leaf_hash;	/* of its leaf, by tr__check_answer() */
-	int sealed;			/* ... which compared it with the leaf */
-	int corrects_seq;		/* filled by tr__chain_analyse */
-	int corrected_by_seq;
-};
-
-struct tr__marking {
-	char kind[24];
-	char *text;
-	char location[16];
-	char country[3];
-	int year;
-	char *new_serial;
-};
-
-struct tr__component {
-	char kind[16];
-	char *serial;
-};
+/*
+ * The records as the registry's search reads them (registry.h, "search"):
+ * struct reg_search_party, reg_search_event, reg_search_marking,
+ * reg_search_component; a candidate is a reg_search_weapon (its fields
+ * laid out here too, so that c->id is c->w.id) with what the engine adds.
+ */
 
 /* What the history says, for a trace. */
 struct tr__chain {
 	int *eff;			/* the effective events, indexes into ev */
 	int neff;
 	int last_legal;			/* index into ev of the last legal event, -1 */
-	struct tr__party *last_legal_holder;
+	const struct reg_search_party *last_legal_holder;
 	const char *finding;		/* diversion finding, or NULL */
 	int finding_event;		/* index into ev, or -1 */
 	int export_event;		/* index into ev when the chain leaves the
@@ -147,32 +102,15 @@ struct tr__chain {
 };
 
 struct tr__cand {
-	char id[TR__ID];
-	char via[40];			/* serial, component <kind>, import */
-	char *matched;			/* the serial that matched */
-	char manufacturer_id[TR__ID];
+	union {
+		struct reg_search_weapon w;	/* as the search fills it */
+		struct { REG_SEARCH_WEAPON_FIELDS };
+	};
 	char *manufacturer;
-	char *model;
-	char type[24];
-	char *calibre;
-	char *serial;
-	char country[3];
-	int year;
-	char *imports;			/* import markings: "CC:YYYY,CC:,..." */
 	double score;
 	const char *reasons[TR__REASONS_MAX];
 	int nreasons;
 	int disagreements;		/* fields of the request it contradicts */
-	/* Details, read for the candidates that are answered. */
-	int detailed;
-	struct tr__marking *marks;
-	int nmarks;
-	struct tr__component *comps;
-	int ncomps;
-	struct tr__event *ev;
-	int nev;
-	int sealed;			/* all of it compared with its leaves as
-					 * it was read (tr__db_by_key()) */
 	struct tr__chain chain;
 };
 
@@ -184,114 +122,48 @@ struct tr__cands {
 /* ---------------------------------------------------------- database */
 
 /*
- * Parties by id, kept for the engine's life: party records never change,
- * so a party read once is good for every later trace.
+ * The engine's searches (fetch.c), each the registry's (reg_search_*)
+ * with its weapons appended to out as candidates and their memory in the
+ * trace's arena a.
+ *
+ * tr__db_by_key(): the weapons whose own serial has the search key, each
+ * with its markings, components and history, from the read model held
+ * against the log's leaves (such candidates are sealed), or from the
+ * records (tr__db_rows_fallbacks, tr__readmodel_mismatches count why).
+ * *truncated is set when there were too many to read them all (the last
+ * candidate, whose history may be cut, is then dropped).
  */
-struct tr__party_cache;
-struct tr__party_cache *tr__party_cache_new(void);
-void tr__party_cache_free(struct tr__party_cache *pc);
-/* Empties the cache when it has grown over its size (between traces). */
-void tr__party_cache_trim(struct tr__party_cache *pc);
-
-/* Prepares the engine's statements on the connection (once), and sets
- * its DateStyle to ISO. */
-int tr__db_prepare(reg_ctx *ctx, reg_error *err);
-/*
- * The weapons whose own serial has the search key key, each with its
- * markings, components and history: from the read model (trace_weapon,
- * one index probe, a row per weapon), held in the same statement against
- * the log's leaves of the weapons' records (every served field as its
- * leaf has it, every record served, every weapon with the key; such
- * candidates are marked sealed, their events get their leaves' hashes);
- * or, when more records share the key than are read at once, they do not
- * read back, or they differ from the leaves (tr__readmodel_mismatches),
- * from the records.  *truncated is set when there were too many to read
- * them all.
- */
-int tr__db_by_key(reg_ctx *ctx, struct tr__arena *a, const char *key,
+int tr__db_by_key(reg_search *s, struct tr__arena *a, const char *key,
     struct tr__cands *out, int *truncated, reg_error *err);
 /* How often tr__db_by_key() read the records because the read model's
  * rows were too many or not whole (a diagnostic, for the tests). */
 extern _Atomic long tr__db_rows_fallbacks;
 /* The same from the records themselves (one query joining them). */
-int tr__db_by_key_records(reg_ctx *ctx, struct tr__arena *a, const char *key,
+int tr__db_by_key_records(reg_search *s, struct tr__arena *a, const char *key,
     struct tr__cands *out, int *truncated, reg_error *err);
-/*
- * Candidates (without details) whose component serials, or with imports
- * the importers' serials of their import markings, have the search key.
- */
-int tr__db_by_other_serials(reg_ctx *ctx, struct tr__arena *a, const char *key,
+/* Candidates (without details): reg_search_other_serials(),
+ * reg_search_pattern(), reg_search_pattern_narrowed(), reg_search_near(). */
+int tr__db_by_other_serials(reg_search *s, struct tr__arena *a,
+    const char *key, int imports, struct tr__cands *out, reg_error *err);
+int tr__db_by_pattern(reg_search *s, struct tr__arena *a, const char *like,
     int imports, struct tr__cands *out, reg_error *err);
-/* Candidates (without details) whose serial, component serials or (with
- * imports) importers' serials match a LIKE pattern of the search key. */
-int tr__db_by_pattern(reg_ctx *ctx, struct tr__arena *a, const char *like,
-    int imports, struct tr__cands *out, reg_error *err);
-/* As tr__db_by_pattern() on weapons' own serials, narrowed by type,
- * manufacturers (a uuid[] literal) and year (+-1); NULL or 0 leave a field
- * open. */
-int tr__db_by_pattern_narrowed(reg_ctx *ctx, struct tr__arena *a,
-    const char *like, const char *type, const char *makers, int year,
-    struct tr__cands *out, reg_error *err);
-/* Candidates (without details) within two edits of key. */
-int tr__db_near(reg_ctx *ctx, struct tr__arena *a, const char *key,
+int tr__db_by_pattern_narrowed(reg_search *s, struct tr__arena *a,
+    const char *like, const char *type, const char *const *makers,
+    int nmakers, int year, struct tr__cands *out, reg_error *err);
+int tr__db_near(reg_search *s, struct tr__arena *a, const char *key,
     int imports, struct tr__cands *out, reg_error *err);
 /* Reads the details of the candidates list[0..n) that have none yet. */
-int tr__db_details(reg_ctx *ctx, struct tr__arena *a, struct tr__cand **list,
+int tr__db_details(reg_search *s, struct tr__arena *a, struct tr__cand **list,
     int n, reg_error *err);
-/*
- * Compares what will be served of the candidates list[0..n) that are not
- * sealed yet (their
- * identity, markings, components and events, wherever they were read
- * from) with their records as the log sealed them (reg_weapon_records():
- * each record's leaf derived again from its row equals the stored leaf):
- * every record there is served, nothing served is not there, and every
- * field served is the sealed one.  Each event gets its leaf's hash, for
- * its inclusion proof to be checked against.  0 when all agree;
- * REG_EVERIFY when they do not (err names the first difference): *records
- * is then 1 when the records themselves do not hold (an altered row, a
- * leaf that is not its hash's; nothing can be answered), 0 when only what
- * was read differs from them (the read model; reading the records again
- * may answer).
- */
-int tr__check_answer(reg_ctx *ctx, struct tr__cand **list, int n,
-    int *records, reg_error *err);
-/*
- * A leaf as its columns: each key (a column's name, or "_r", "_v") with its
- * value decoded from JSON (NULL for null; a number as its text).
- * tr__leaf_parse() reads the len bytes at p, decoding strings into buf
- * (len bytes at least), which with p must outlive l; 0, or -1 when it is
- * not a leaf's JSON.  tr__leaf_get(): 1 with the value of key, 0 when
- * there is no such key.
- */
-#define TR__LEAF_KEYS 32
-struct tr__leaf {
-	int n;
-	const char *key[TR__LEAF_KEYS], *val[TR__LEAF_KEYS];
-	size_t klen[TR__LEAF_KEYS], vlen[TR__LEAF_KEYS];
-};
-int tr__leaf_parse(struct tr__leaf *l, const char *p, size_t len, char *buf);
-int tr__leaf_get(const struct tr__leaf *l, const char *key, const char **val,
-    size_t *len);
-
+/* reg_search_verify() of the candidates list[0..n). */
+int tr__check_answer(reg_search *s, struct tr__arena *a,
+    struct tr__cand **list, int n, int *records, reg_error *err);
 /* How often a trace found the read model's copy of a weapon not what the
  * log sealed and read the records instead (for the tests and metrics). */
 extern _Atomic long tr__readmodel_mismatches;
-
-/* Points the events of list[0..n) at their parties, reading the ones the
- * cache lacks. */
-int tr__db_parties(reg_ctx *ctx, struct tr__party_cache *pc,
-    struct tr__cand **list, int n, reg_error *err);
-
-/* The manufacturers' aliases, for resolving the name as read. */
-struct tr__maker_alias {
-	char norm[208];
-	char manufacturer_id[TR__ID];
-	char kind[8];			/* name or code */
-	char words[208];		/* the alias upper case, as written */
-	char maker[208];		/* the manufacturer's name */
-};
-int tr__db_aliases(reg_ctx *ctx, struct tr__maker_alias **out, int *n,
-    reg_error *err);
+/* reg_search_parties() of the candidates list[0..n). */
+int tr__db_parties(reg_search *s, struct tr__arena *a, struct tr__cand **list,
+    int n, reg_error *err);
 
 /* ---------------------------------------------------------- history */
 

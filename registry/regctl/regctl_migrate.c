@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
 
 #include "cli_int.h"
 #include "regctl_int.h"
@@ -101,7 +100,7 @@ regctl_status(struct regctl_common *c, int argc, char **argv)
 	reg_ctx *ctx = NULL;
 	reg_migration_status *st = NULL;
 	size_t n = 0, i, applied = 0;
-	PGconn *conn;
+	struct reg_server_info srv;
 	int ch, r;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -121,10 +120,9 @@ regctl_status(struct regctl_common *c, int argc, char **argv)
 		return regctl_usage("status", "unexpected argument '%s'", argv[optind]);
 	if ((r = cli_open(c->db, 0, &ctx, &err)) != 0)
 		goto out;
-	conn = reg_conn(ctx);
-	printf("database:   %s as %s on %s (PostgreSQL %d.%d)\n", PQdb(conn),
-	    PQuser(conn), PQhost(conn), PQserverVersion(conn) / 10000,
-	    PQserverVersion(conn) % 10000);
+	reg_server_info(ctx, &srv);
+	printf("database:   %s as %s on %s (PostgreSQL %d.%d)\n", srv.database,
+	    srv.user, srv.host, srv.version / 10000, srv.version % 10000);
 	if ((r = reg_migrate_status(ctx, cli_migrations_dir(NULL), &st, &n, &err)) != 0)
 		goto out;
 	for (i = 0; i < n; i++)

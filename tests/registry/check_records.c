@@ -662,7 +662,7 @@ exec_one(const char *sql, const char *param, char *out, size_t n)
 static int
 prepared_count(void)
 {
-	PGresult *res = PQexec(reg_conn(ctx),
+	PGresult *res = PQexec(reg__conn(ctx),
 	    "SELECT count(*) FROM pg_prepared_statements");
 	int n = atoi(PQgetvalue(res, 0, 0));
 
@@ -695,12 +695,12 @@ START_TEST(statements_prepared_once)
 	ck_assert_str_eq(out, "bx");
 
 	/* Prepared inside a transaction rolled back: still there after. */
-	ck_assert(PQresultStatus(res = PQexec(reg_conn(ctx), "BEGIN")) ==
+	ck_assert(PQresultStatus(res = PQexec(reg__conn(ctx), "BEGIN")) ==
 	    PGRES_COMMAND_OK);
 	PQclear(res);
 	exec_one("SELECT $1::int * 3", "5", out, sizeof(out));
 	ck_assert_str_eq(out, "15");
-	PQclear(PQexec(reg_conn(ctx), "ROLLBACK"));
+	PQclear(PQexec(reg__conn(ctx), "ROLLBACK"));
 	exec_one("SELECT $1::int * 3", "7", out, sizeof(out));
 	ck_assert_str_eq(out, "21");
 
@@ -737,10 +737,10 @@ START_TEST(statement_with_commit)
 	char out[64];
 	int i;
 
-	PQclear(PQexec(reg_conn(ctx), "CREATE TEMP TABLE t (x int PRIMARY KEY)"));
+	PQclear(PQexec(reg__conn(ctx), "CREATE TEMP TABLE t (x int PRIMARY KEY)"));
 	for (i = 0; i < 2; i++) {
-		PQclear(PQexec(reg_conn(ctx), "BEGIN"));
-		PQclear(PQexec(reg_conn(ctx), i == 0 ? "INSERT INTO t VALUES (101)" :
+		PQclear(PQexec(reg__conn(ctx), "BEGIN"));
+		PQclear(PQexec(reg__conn(ctx), i == 0 ? "INSERT INTO t VALUES (101)" :
 		    "INSERT INTO t VALUES (102)"));
 		reg_error_clear(&err);
 		if (i == 0) {
@@ -756,8 +756,8 @@ START_TEST(statement_with_commit)
 			ck_assert_str_eq(err.sqlstate, "23505");
 			ck_assert(strstr(err.message, "cannot insert") != NULL);
 		}
-		ck_assert_int_eq(PQtransactionStatus(reg_conn(ctx)), PQTRANS_IDLE);
-		ck_assert_int_eq(PQpipelineStatus(reg_conn(ctx)), PQ_PIPELINE_OFF);
+		ck_assert_int_eq(PQtransactionStatus(reg__conn(ctx)), PQTRANS_IDLE);
+		ck_assert_int_eq(PQpipelineStatus(reg__conn(ctx)), PQ_PIPELINE_OFF);
 	}
 	exec_one("SELECT count(*) || ':' || sum(x) FROM t", NULL, out, sizeof(out));
 	ck_assert_str_eq(out, "2:102");
@@ -779,7 +779,7 @@ START_TEST(lost_connection_is_unavailable)
 
 	ck_assert_msg(reg_ping(ctx, &err) == 0, "%s", err.message);
 	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)",
-	    PQbackendPID(reg_conn(ctx)));
+	    PQbackendPID(reg__conn(ctx)));
 	tu_exec(ci, sql);
 	r = reg_log_size(ctx, &n, &err);
 	ck_assert_msg(r == REG_EUNAVAIL && err.code == REG_EUNAVAIL, "reg_log_size "

@@ -405,6 +405,7 @@ registry_teardown(void)
 }
 
 static reg_ctx *ctx;
+static reg_search *srch;		/* the tests of the engine's searches */
 static reg_pii_keyring *kr;
 static tr_policy *policy;
 
@@ -421,6 +422,8 @@ conn_setup(void)
 static void
 conn_teardown(void)
 {
+	reg_search_free(srch);
+	srch = NULL;
 	reg_close(ctx);
 	reg_pii_keyring_free(kr);
 	tr_policy_free(policy);
@@ -887,7 +890,7 @@ same_cands(const struct tr__cands *p, const struct tr__cands *q)
 		}
 		ck_assert_int_eq(x->nev, y->nev);
 		for (k = 0; k < x->nev; k++) {
-			const struct tr__event *e = &x->ev[k], *f = &y->ev[k];
+			const struct reg_search_event *e = &x->ev[k], *f = &y->ev[k];
 
 			ck_assert_str_eq(e->id, f->id);
 			ck_assert_int_eq(e->seq, f->seq);
@@ -921,8 +924,8 @@ both_ways(const char *key)
 	struct tr__cands p = { NULL, 0, 0 }, q = { NULL, 0, 0 };
 	int t1 = 0, t2 = 0, n;
 
-	must(tr__db_by_key(ctx, &a, key, &p, &t1, &err), &err);
-	must(tr__db_by_key_records(ctx, &b, key, &q, &t2, &err), &err);
+	must(tr__db_by_key(srch, &a, key, &p, &t1, &err), &err);
+	must(tr__db_by_key_records(srch, &b, key, &q, &t2, &err), &err);
 	ck_assert_int_eq(t1, t2);
 	same_cands(&p, &q);
 	n = p.n;
@@ -944,9 +947,10 @@ START_TEST(read_model)
 	char *v, *w;
 	int i, nkeys, found = 0;
 	long fallbacks;
+	PGconn *conn;
 	PGresult *res;
 
-	must(tr__db_prepare(ctx, &err), &err);
+	must(reg_search_new(ctx, &srch, &err), &err);
 	fallbacks = tr__db_rows_fallbacks;
 	v = tu_query1(ci, "SELECT (SELECT count(*) FROM weapon) + (SELECT count(*) "
 	    "FROM marking) + (SELECT count(*) FROM component) + (SELECT count(*) "
@@ -961,8 +965,10 @@ START_TEST(read_model)
 	    "(WHERE corrects IS NOT NULL) FROM trace_row");
 	ck_assert_str_eq(v, "4:1");
 	free(v);
-	res = PQexec(reg_conn(ctx), "SELECT DISTINCT translate(serial_norm, 'D7', '01') "
+	conn = tu_connect(ci);
+	res = PQexec(conn, "SELECT DISTINCT translate(serial_norm, 'D7', '01') "
 	    "FROM weapon ORDER BY 1");
+	PQfinish(conn);
 	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
 	nkeys = PQntuples(res);
 	for (i = 0; i < nkeys; i++)
@@ -978,7 +984,7 @@ START_TEST(read_model)
 		struct tr__cands p = { NULL, 0, 0 };
 		int t = 0;
 
-		must(tr__db_by_key(ctx, &a, "TW011234", &p, &t, &err), &err);
+		must(tr__db_by_key(srch, &a, "TW011234", &p, &t, &err), &err);
 		ck_assert_str_eq(p.c[0].ev[0].date, "1899-12-31");
 		ck_assert_str_eq(p.c[0].ev[1].date, "1960-02-29");
 		ck_assert_str_eq(p.c[1].ev[0].date, "2000-02-29");
@@ -1027,7 +1033,7 @@ START_TEST(read_model_not_whole)
 	reg_error err = REG_ERROR_INIT;
 	size_t f;
 
-	must(tr__db_prepare(ctx, &err), &err);
+	must(reg_search_new(ctx, &srch, &err), &err);
 	tu_exec(ci, "CREATE TABLE kept AS SELECT * FROM trace_weapon WHERE key = "
 	    "(SELECT translate(serial_norm, 'D7', '01') FROM weapon "
 	    "WHERE serial = 'AC990001')");
@@ -1039,7 +1045,7 @@ START_TEST(read_model_not_whole)
 
 		tu_exec(ci, forged[f]);
 		fallbacks = tr__db_rows_fallbacks;
-		must(tr__db_by_key(ctx, &a, "AC990001", &p, &t, &err), &err);
+		must(tr__db_by_key(srch, &a, "AC990001", &p, &t, &err), &err);
 		ck_assert_msg(tr__db_rows_fallbacks == fallbacks + 1, "%s", forged[f]);
 		ck_assert_int_eq(p.n, 1);
 		ck_assert_str_ne(p.c[0].model, "Forged");
@@ -1067,7 +1073,7 @@ START_TEST(read_model_order)
 	long fallbacks;
 	char *key, *n;
 
-	must(tr__db_prepare(ctx, &err), &err);
+	must(reg_search_new(ctx, &srch, &err), &err);
 	key = tu_query1(ci, "SELECT key FROM trace_weapon ORDER BY "
 	    "cardinality(recs) DESC, weapon_id LIMIT 1");
 	n = tu_query1(ci, "SELECT count(*) FROM trace_row WHERE kind = 'e' AND "
@@ -1079,7 +1085,7 @@ START_TEST(read_model_order)
 	    "FROM unnest(t.recs) r) WHERE weapon_id = (SELECT weapon_id FROM "
 	    "trace_weapon ORDER BY cardinality(recs) DESC, weapon_id LIMIT 1)");
 	fallbacks = tr__db_rows_fallbacks;
-	must(tr__db_by_key(ctx, &a, key, &p, &t, &err), &err);
+	must(tr__db_by_key(srch, &a, key, &p, &t, &err), &err);
 	ck_assert_int_eq(tr__db_rows_fallbacks, fallbacks);
 	ck_assert_int_ge(p.n, 1);
 	for (k = 0; k < p.c[0].nev; k++)

@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,8 +15,6 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <libpq-fe.h>
 
 #include "pool.h"
 
@@ -39,7 +36,6 @@ struct worker {
 	int started;
 	int64_t last_try;		/* last connection attempt, monotonic ms */
 	int up;				/* w.db != NULL, for trd_pool_stats */
-	int fatal;			/* w.db's server said FATAL (on_notice) */
 };
 
 struct trd_pool {
@@ -56,52 +52,6 @@ struct trd_pool {
 	int efd;
 	struct event *ev;
 };
-
-/*
- * Takes the notices of a worker's connection instead of libpq's default
- * (which prints them on standard error, outside the daemon's log format):
- * a FATAL one, which an idle connection receives when its server shuts
- * down, marks the connection as going away.
- */
-static void
-on_notice(void *arg, const PGresult *res)
-{
-	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
-
-	if (sev != NULL && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
-		*(int *)arg = 1;
-}
-
-/*
- * Whether an idle connection still stands.  A server that restarted or
- * shut down has sent the connection a FATAL message and closed it, which
- * libpq learns only when it reads: the socket is readable then, and
- * reading takes the message and then the end of the stream, which makes
- * the status CONNECTION_BAD.  Without anything to read this costs one
- * poll().
- */
-static int
-conn_alive(struct worker *wk, PGconn *conn)
-{
-	struct pollfd pfd;
-	PGnotify *n;
-	int i;
-
-	if (PQstatus(conn) != CONNECTION_OK || (pfd.fd = PQsocket(conn)) < 0)
-		return 0;
-	PQsetNoticeReceiver(conn, on_notice, &wk->fatal);
-	for (i = 0; i < 8 && !wk->fatal; i++) {
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, 0) <= 0)
-			break;
-		if (PQconsumeInput(conn) == 0)
-			return 0;
-		while ((n = PQnotifies(conn)) != NULL)
-			PQfreemem(n);
-	}
-	return !wk->fatal && PQstatus(conn) == CONNECTION_OK;
-}
 
 static int64_t
 now_ms(void)
@@ -125,7 +75,7 @@ try_connect(struct worker *wk, int now_again)
 	int64_t now = now_ms();
 
 	if (wk->w.db != NULL) {
-		if (conn_alive(wk, reg_conn(wk->w.db)))
+		if (reg_alive(wk->w.db))
 			return;
 		/* The connection broke: a new one, and the job code's state
 		 * (prepared statements, caches) goes with the old one. */
@@ -138,7 +88,6 @@ try_connect(struct worker *wk, int now_again)
 	if (wk->last_try != 0 && now - wk->last_try < RECONNECT_MS && !now_again)
 		return;
 	wk->last_try = now;
-	wk->fatal = 0;
 	if (reg_open(wk->pool->conninfo, 0, &wk->w.db, &err) != 0) {
 		wk->w.db = NULL;
 		snprintf(wk->w.db_error, sizeof(wk->w.db_error), "%.200s", err.message);
@@ -201,8 +150,7 @@ worker_main(void *arg)
 		/* The connection broke under the job (the server restarted or
 		 * stopped): a read runs once more on a new connection; every
 		 * job's worker reconnects now rather than at its next job. */
-		if (wk->w.db != NULL && (wk->fatal ||
-		    PQstatus(reg_conn(wk->w.db)) != CONNECTION_OK)) {
+		if (wk->w.db != NULL && !reg_alive(wk->w.db)) {
 			try_connect(wk, 1);
 			if (j->read && wk->w.db != NULL)
 				j->fn(&wk->w, j->arg);

@@ -1,24 +1,20 @@
 /*
- * What a trace serves, against what the log sealed.
+ * What a search read, against what the log sealed (reg_search_verify()).
  *
- * The engine reads candidates from its read model (trace_weapon), which
- * triggers write and nothing seals: a superuser could remove an export
- * from it, and the signed answer would then leave out the export and its
- * referral while every event it does show still has a proof that holds.
- * So nothing is served that the log does not hold.  A serial read whole
- * is held against the log's leaves in the statement that reads the read
- * model (tracer/fetch.c, check_leaves(): the leaves of the weapon's records
- * as the record tables list them come with the row, and every served
- * field is compared with its leaf, every leaf with its stored hash).  The
- * other candidates, and those read from the records after a mismatch, are
- * checked here before an answer is written: the records of every weapon
- * not yet held are read with their leaves (reg_weapon_records(), which
- * derives each leaf again from its row and compares it with the stored
- * leaf and its hash), and everything that will be served is compared with
- * them, field by field, in both directions: each record of the weapon is
- * served, and each thing served is a record.  Either way each event keeps
- * its leaf's hash for respond.c, which checks each inclusion proof against
- * it and against the checkpoint's root.  Below: the leaf reader.
+ * The read model (trace_weapon) is written by triggers and sealed by
+ * nothing: a superuser could remove an export from it, and a signed answer
+ * would then leave out the export and its referral while every event it
+ * does show still has a proof that holds.  So nothing is served that the
+ * log does not hold.  A serial read whole is held against the log's leaves
+ * in the statement that reads the read model (search_leaves.c).  The other
+ * weapons, and those read from the records after a mismatch, are checked
+ * here: the records of every weapon not yet held are read with their
+ * leaves (reg_weapon_records(), which derives each leaf again from its row
+ * and compares it with the stored leaf and its hash), and everything read
+ * is compared with them, field by field, in both directions: each record
+ * of the weapon is there, and each thing there is a record.  Either way
+ * each event keeps its leaf's hash, which the caller checks each inclusion
+ * proof against.
  */
 #include "config.h"
 
@@ -27,13 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tracer_int.h"
-
-_Atomic long tr__readmodel_mismatches;
+#include "search_int.h"
 
 /* One candidate as its records arrive. */
 struct seen {
-	struct tr__cand *c;
+	struct reg_search_weapon *c;
 	int weapon;			/* its weapon record arrived */
 	int marks, comps, events;	/* its records of each kind so far */
 };
@@ -100,7 +94,8 @@ same_int(long long served, const char *sealed)
 
 /* The first field of a weapon's identity served otherwise than sealed. */
 static const char *
-weapon_field(const struct tr__cand *c, const struct reg_weapon_record *rec)
+weapon_field(const struct reg_search_weapon *c,
+    const struct reg_weapon_record *rec)
 {
 	FIXED(c->id, "id");
 	FIXED(c->manufacturer_id, "manufacturer_id");
@@ -114,7 +109,8 @@ weapon_field(const struct tr__cand *c, const struct reg_weapon_record *rec)
 }
 
 static const char *
-marking_field(const struct tr__marking *m, const struct reg_weapon_record *rec)
+marking_field(const struct reg_search_marking *m,
+    const struct reg_weapon_record *rec)
 {
 	FIXED(m->kind, "kind");
 	STR(m->text, "text");
@@ -126,7 +122,7 @@ marking_field(const struct tr__marking *m, const struct reg_weapon_record *rec)
 }
 
 static const char *
-component_field(const struct tr__component *p,
+component_field(const struct reg_search_component *p,
     const struct reg_weapon_record *rec)
 {
 	FIXED(p->kind, "kind");
@@ -135,7 +131,8 @@ component_field(const struct tr__component *p,
 }
 
 static const char *
-event_field(const struct tr__event *e, const struct reg_weapon_record *rec)
+event_field(const struct reg_search_event *e,
+    const struct reg_weapon_record *rec)
 {
 	const char *transit = V("transit_countries");
 
@@ -195,7 +192,7 @@ one_record(void *arg, const struct reg_weapon_record *rec)
 			    "served", s->c->id, (unsigned long long)rec->log_index);
 		field = component_field(&s->c->comps[s->comps++], rec);
 	} else {
-		struct tr__event *e = NULL;
+		struct reg_search_event *e = NULL;
 
 		for (i = 0; i < s->c->nev; i++)
 			if (s->c->ev[i].log_index == (int64_t)rec->log_index &&
@@ -218,24 +215,27 @@ one_record(void *arg, const struct reg_weapon_record *rec)
 }
 
 int
-tr__check_answer(reg_ctx *ctx, struct tr__cand **list, int n, int *records,
-    reg_error *err)
+reg_search_verify(reg_search *h, struct reg_search_weapon *const *list, int n,
+    int *records, reg_error *err)
 {
 	struct check k;
 	const char **ids = NULL;
 	int i, r;
 
-	*records = 0;
+	if (records != NULL)
+		*records = 0;
 	memset(&k, 0, sizeof(k));
+	if (h == NULL || records == NULL || n < 0 || (list == NULL && n != 0))
+		return reg__fail(err, REG_EINVAL, "no search or no weapons");
 	if (n == 0)
 		return 0;
 	if ((k.s = calloc((size_t)n, sizeof(*k.s))) == NULL ||
 	    (ids = calloc((size_t)n, sizeof(*ids))) == NULL) {
 		free(k.s);
-		return tr__fail(err, REG_ENOMEM, "out of memory");
+		return reg__fail(err, REG_ENOMEM, "out of memory");
 	}
 	/* The read model's candidates were held against their leaves as
-	 * they were read (tr__db_by_key()); the others are read again. */
+	 * they were read (reg_search_by_key()); the others are read again. */
 	for (i = 0; i < n; i++) {
 		int j;
 
@@ -248,7 +248,7 @@ tr__check_answer(reg_ctx *ctx, struct tr__cand **list, int n, int *records,
 	}
 	n = k.n;
 	r = n == 0 ? 0 :
-	    reg_weapon_records(ctx, ids, (size_t)n, one_record, &k, err);
+	    reg_weapon_records(h->ctx, ids, (size_t)n, one_record, &k, err);
 	if (r == REG_EVERIFY) {
 		/* A record that does not hold: the registry was altered. */
 		*records = 1;
@@ -275,181 +275,10 @@ tr__check_answer(reg_ctx *ctx, struct tr__cand **list, int n, int *records,
 				    s->c->ev[j].seq, (long long)s->c->ev[j].log_index);
 	}
 	if (r != 0)
-		r = tr__fail(err, REG_EVERIFY, "what the trace would serve is not what "
+		r = reg__fail(err, REG_EVERIFY, "what the trace would serve is not what "
 		    "the log sealed: %s", k.first);
 out:
 	free(ids);
 	free(k.s);
 	return r;
-}
-
-/* ------------------------------------------------ leaves, read directly */
-
-/* The value of a hex digit, or -1. */
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Four hex digits at p (at least 4 bytes), or -1. */
-static long
-hex4(const char *p)
-{
-	long v = 0;
-	int i, d;
-
-	for (i = 0; i < 4; i++) {
-		if ((d = hexval(p[i])) < 0)
-			return -1;
-		v = v * 16 + d;
-	}
-	return v;
-}
-
-/*
- * A JSON string from p (at the opening quote) to end, decoded to UTF-8
- * into out (room for as many bytes as the string has); *next is past the
- * closing quote.  0, or -1 when it is not one.
- */
-static int
-json_string_at(const char *p, const char *end, char *out, size_t *outlen,
-    const char **next)
-{
-	size_t n = 0;
-
-	if (p >= end || *p++ != '"')
-		return -1;
-	while (p < end && *p != '"') {
-		unsigned char ch = (unsigned char)*p;
-		long u, lo;
-
-		if (ch < 0x20)
-			return -1;
-		if (ch != '\\') {
-			out[n++] = *p++;
-			continue;
-		}
-		if (end - p < 2)
-			return -1;
-		switch (p[1]) {
-		case '"': case '\\': case '/':
-			out[n++] = p[1];
-			p += 2;
-			continue;
-		case 'b': out[n++] = '\b'; p += 2; continue;
-		case 'f': out[n++] = '\f'; p += 2; continue;
-		case 'n': out[n++] = '\n'; p += 2; continue;
-		case 'r': out[n++] = '\r'; p += 2; continue;
-		case 't': out[n++] = '\t'; p += 2; continue;
-		case 'u': break;
-		default: return -1;
-		}
-		if (end - p < 6 || (u = hex4(p + 2)) < 0)
-			return -1;
-		p += 6;
-		if (u >= 0xd800 && u < 0xdc00) {
-			if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
-			    (lo = hex4(p + 2)) < 0xdc00 || lo > 0xdfff)
-				return -1;
-			p += 6;
-			u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-		} else if (u >= 0xdc00 && u <= 0xdfff) {
-			return -1;
-		}
-		/* Six escaped bytes (twelve for a pair) always hold what they
-		 * decode to. */
-		if (u < 0x80) {
-			out[n++] = (char)u;
-		} else if (u < 0x800) {
-			out[n++] = (char)(0xc0 | (u >> 6));
-			out[n++] = (char)(0x80 | (u & 0x3f));
-		} else if (u < 0x10000) {
-			out[n++] = (char)(0xe0 | (u >> 12));
-			out[n++] = (char)(0x80 | ((u >> 6) & 0x3f));
-			out[n++] = (char)(0x80 | (u & 0x3f));
-		} else {
-			out[n++] = (char)(0xf0 | (u >> 18));
-			out[n++] = (char)(0x80 | ((u >> 12) & 0x3f));
-			out[n++] = (char)(0x80 | ((u >> 6) & 0x3f));
-			out[n++] = (char)(0x80 | (u & 0x3f));
-		}
-	}
-	if (p >= end)
-		return -1;
-	*outlen = n;
-	*next = p + 1;
-	return 0;
-}
-
-int
-tr__leaf_parse(struct tr__leaf *l, const char *p, size_t len, char *buf)
-{
-	const char *end = p + len, *next;
-	size_t n, used = 0;
-
-	l->n = 0;
-	if (len < 2 || p[0] != '{' || end[-1] != '}')
-		return -1;
-	p++;
-	while (p < end - 1) {
-		int i = l->n;
-
-		if (i == TR__LEAF_KEYS)
-			return -1;
-		/* A key: a column's name, never escaped. */
-		if (*p != '"' || (next = memchr(p + 1, '"', (size_t)(end - p - 1))) == NULL)
-			return -1;
-		l->key[i] = p + 1;
-		l->klen[i] = (size_t)(next - p - 1);
-		p = next + 1;
-		if (p >= end || *p++ != ':')
-			return -1;
-		if (p < end && *p == '"') {
-			if (json_string_at(p, end, buf + used, &n, &next) != 0)
-				return -1;
-			l->val[i] = buf + used;
-			l->vlen[i] = n;
-			used += n;
-			p = next;
-		} else if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
-			l->val[i] = NULL;
-			l->vlen[i] = 0;
-			p += 4;
-		} else {
-			/* A number ("_v"), kept as its text. */
-			l->val[i] = p;
-			while (p < end && ((*p >= '0' && *p <= '9') || *p == '-'))
-				p++;
-			l->vlen[i] = (size_t)(p - l->val[i]);
-			if (l->vlen[i] == 0)
-				return -1;
-		}
-		l->n++;
-		if (p < end - 1 && *p++ != ',')
-			return -1;
-	}
-	return p == end - 1 ? 0 : -1;
-}
-
-int
-tr__leaf_get(const struct tr__leaf *l, const char *key, const char **val,
-    size_t *len)
-{
-	size_t kl = strlen(key);
-	int i;
-
-	for (i = 0; i < l->n; i++)
-		if (l->klen[i] == kl && memcmp(l->key[i], key, kl) == 0) {
-			*val = l->val[i];
-			*len = l->vlen[i];
-			return 1;
-		}
-	return 0;
 }
