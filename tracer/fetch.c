@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "common/strmap.h"
 #include "tracer_int.h"
 
 /* A serial's search key in SQL, as migration 0005 indexes it. */
@@ -1221,8 +1222,7 @@ tr__db_details(reg_ctx *ctx, struct tr__arena *a, struct tr__cand **list,
 #define CACHE_MAX (1 << 17)		/* parties kept at most */
 
 struct tr__party_cache {
-	struct tr__party **slot;	/* open addressing by id */
-	size_t cap, n;
+	struct cm_strmap by_id;		/* id -> struct tr__party (owned) */
 };
 
 struct tr__party_cache *
@@ -1248,11 +1248,10 @@ cache_clear(struct tr__party_cache *pc)
 {
 	size_t i;
 
-	for (i = 0; i < pc->cap; i++)
-		party_free(pc->slot[i]);
-	free(pc->slot);
-	pc->slot = NULL;
-	pc->cap = pc->n = 0;
+	for (i = 0; i < pc->by_id.cap; i++)
+		if (pc->by_id.t[i].key != NULL)
+			party_free(pc->by_id.t[i].val);
+	cm_strmap_free(&pc->by_id);
 }
 
 void
@@ -1267,63 +1266,25 @@ tr__party_cache_free(struct tr__party_cache *pc)
 void
 tr__party_cache_trim(struct tr__party_cache *pc)
 {
-	if (pc->n >= CACHE_MAX)
+	if (pc->by_id.n >= CACHE_MAX)
 		cache_clear(pc);
-}
-
-static size_t
-hash(const char *id)
-{
-	size_t h = 1469598103934665603ULL;
-
-	for (; *id != '\0'; id++)
-		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
-	return h;
-}
-
-static struct tr__party **
-cache_slot(struct tr__party_cache *pc, const char *id)
-{
-	size_t i = hash(id) & (pc->cap - 1);
-
-	while (pc->slot[i] != NULL && strcmp(pc->slot[i]->id, id) != 0)
-		i = (i + 1) & (pc->cap - 1);
-	return &pc->slot[i];
 }
 
 static struct tr__party *
 cache_get(struct tr__party_cache *pc, const char *id)
 {
-	return pc->cap == 0 ? NULL : *cache_slot(pc, id);
+	return cm_strmap_get(&pc->by_id, id);
 }
 
+/* Takes p into the cache (or frees it when its id is there already). */
 static int
 cache_put(struct tr__party_cache *pc, struct tr__party *p)
 {
-	struct tr__party **s;
-
-	if ((pc->n + 1) * 2 > pc->cap) {
-		struct tr__party_cache big = { NULL, pc->cap ? pc->cap * 2 : 1024, 0 };
-		size_t i;
-
-		if ((big.slot = calloc(big.cap, sizeof(*big.slot))) == NULL)
-			return -1;
-		for (i = 0; i < pc->cap; i++)
-			if (pc->slot[i] != NULL) {
-				*cache_slot(&big, pc->slot[i]->id) = pc->slot[i];
-				big.n++;
-			}
-		free(pc->slot);
-		*pc = big;
-	}
-	s = cache_slot(pc, p->id);
-	if (*s != NULL) {
+	if (cm_strmap_get(&pc->by_id, p->id) != NULL) {
 		party_free(p);
 		return 0;
 	}
-	*s = p;
-	pc->n++;
-	return 0;
+	return cm_strmap_put(&pc->by_id, p->id, p);
 }
 
 static char *

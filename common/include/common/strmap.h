@@ -15,6 +15,8 @@ struct cm_strmap_ent {
 	void *val;
 };
 
+/* The map's entries are the slots t[0..cap) whose key is not NULL (a
+ * caller may walk them, to free the values it owns). */
 struct cm_strmap {
 	struct cm_strmap_ent *t;
 	size_t cap, n;			/* cap is 0 or a power of two */
