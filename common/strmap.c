@@ -11,11 +11,11 @@
 uint64_t
 cm_strhash(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = 0xcbf29ce484222325ull;	/* the offset basis */
 
 	for (; *s != '\0'; s++) {
 		h ^= (unsigned char)*s;
-		h *= 1099511628211ull;
+		h *= 0x100000001b3ull;		/* the FNV prime */
 	}
 	return h;
 }
