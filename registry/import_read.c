@@ -465,6 +465,54 @@ takes_in_a_row(struct imp *im, uint64_t *which)
 }
 
 /*
+ * A record read whole: splits it when a quoted field opened on its first
+ * line takes in what it should not, and checks its bytes and its number of
+ * fields.  Returns as next_record().
+ */
+static int
+record_finish(struct imp *im, struct record *rec)
+{
+	struct csvrec *cr = &im->cr;
+	uint64_t which;
+	int r;
+
+	if (rec->why == NULL && cr->nlines > 1 && im->nfields > 0) {
+		if (cr->nf != im->nfields) {
+			snprintf(rec->whybuf, sizeof(rec->whybuf), "a quoted field opened "
+			    "on this line runs to line %" PRIu64 " and leaves %zu fields; "
+			    "the header has %zu", cr->first + cr->nlines - 1, cr->nf,
+			    im->nfields);
+			return split_first(im, rec, NULL, rec->whybuf);
+		}
+		r = takes_in_a_row(im, &which);
+		if (r < 0)
+			return reg__fail(im->err, REG_ENOMEM, "out of memory");
+		if (r > 0) {
+			snprintf(rec->whybuf, sizeof(rec->whybuf), "a quoted field opened "
+			    "on this line would take in line %" PRIu64 ", a row of its own",
+			    which);
+			return split_first(im, rec, NULL, rec->whybuf);
+		}
+	}
+	rec->line = cr->first;
+	rec->last = cr->first + cr->nlines - 1;
+	rec->raw = cr->raw.p;
+	rec->rawlen = cr->raw.len;
+	if (rec->why != NULL)
+		return 1;
+	if (!utf8_valid((const unsigned char *)rec->raw, rec->rawlen))
+		rec->why = "not valid UTF-8";
+	else if (memchr(rec->raw, '\0', rec->rawlen) != NULL)
+		rec->why = "holds a NUL byte";
+	else if (im->nfields > 0 && cr->nf != im->nfields) {
+		snprintf(rec->whybuf, sizeof(rec->whybuf), "has %zu fields; the header "
+		    "has %zu", cr->nf, im->nfields);
+		rec->why = rec->whybuf;
+	}
+	return 1;
+}
+
+/*
  * Reads the next record: 1 with *rec filled (and, when rec->why is NULL,
  * its fields in im->cr), 0 at the end of the input, or a REG_E* code.
  */
@@ -473,7 +521,6 @@ next_record(struct imp *im, struct record *rec)
 {
 	struct csvrec *cr = &im->cr;
 	struct line l;
-	uint64_t which;
 	size_t used;
 	int r;
 
@@ -543,40 +590,7 @@ next_record(struct imp *im, struct record *rec)
 		if (cr->done)
 			break;
 	}
-	if (rec->why == NULL && cr->nlines > 1 && im->nfields > 0) {
-		if (cr->nf != im->nfields) {
-			snprintf(rec->whybuf, sizeof(rec->whybuf), "a quoted field opened "
-			    "on this line runs to line %" PRIu64 " and leaves %zu fields; "
-			    "the header has %zu", cr->first + cr->nlines - 1, cr->nf,
-			    im->nfields);
-			return split_first(im, rec, NULL, rec->whybuf);
-		}
-		r = takes_in_a_row(im, &which);
-		if (r < 0)
-			return reg__fail(im->err, REG_ENOMEM, "out of memory");
-		if (r > 0) {
-			snprintf(rec->whybuf, sizeof(rec->whybuf), "a quoted field opened "
-			    "on this line would take in line %" PRIu64 ", a row of its own",
-			    which);
-			return split_first(im, rec, NULL, rec->whybuf);
-		}
-	}
-	rec->line = cr->first;
-	rec->last = cr->first + cr->nlines - 1;
-	rec->raw = cr->raw.p;
-	rec->rawlen = cr->raw.len;
-	if (rec->why != NULL)
-		return 1;
-	if (!utf8_valid((const unsigned char *)rec->raw, rec->rawlen))
-		rec->why = "not valid UTF-8";
-	else if (memchr(rec->raw, '\0', rec->rawlen) != NULL)
-		rec->why = "holds a NUL byte";
-	else if (im->nfields > 0 && cr->nf != im->nfields) {
-		snprintf(rec->whybuf, sizeof(rec->whybuf), "has %zu fields; the header "
-		    "has %zu", cr->nf, im->nfields);
-		rec->why = rec->whybuf;
-	}
-	return 1;
+	return record_finish(im, rec);
 }
 
 static int
