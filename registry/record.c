@@ -9,9 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
 #include <libpq-fe.h>
 
+#include "leaf_int.h"
 #include "record_int.h"
 
 #define TS(col) REG__SQL_TS(col)
@@ -175,50 +175,6 @@ const struct reg__recdef reg__recdefs[REC_NTYPES] = {
 };
 
 int
-reg__record_leaf(const struct reg__recdef *def, const char *const *values,
-    char **leaf, size_t *len, reg_error *err)
-{
-	json_t *o = NULL, *v;
-	char *s = NULL;
-	int i, r = REG_ENOMEM;
-
-	*leaf = NULL;
-	o = json_object();
-	if (o == NULL || json_object_set_new(o, "_r", json_string(def->type)) != 0 ||
-	    json_object_set_new(o, "_v", json_integer(1)) != 0)
-		goto out;
-	for (i = 0; i < def->ncols; i++) {
-		if (values[i] == NULL)
-			v = json_null();
-		else if ((v = json_string(values[i])) == NULL) {
-			r = reg__fail(err, REG_EINVAL, "%s of a %s is not valid UTF-8",
-			    def->cols[i], def->type);
-			goto out;
-		}
-		if (json_object_set_new(o, def->cols[i], v) != 0)
-			goto out;
-	}
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-	if (s == NULL)
-		goto out;
-	if (strlen(s) > REG_LOG_LEAF_MAX) {
-		r = reg__fail(err, REG_ETOOBIG, "a %s record is over %u bytes", def->type,
-		    REG_LOG_LEAF_MAX);
-		goto out;
-	}
-	*len = strlen(s);
-	*leaf = s;
-	s = NULL;
-	r = 0;
-out:
-	if (r == REG_ENOMEM)
-		r = reg__fail(err, REG_ENOMEM, "out of memory encoding a %s", def->type);
-	free(s);
-	json_decref(o);
-	return r;
-}
-
-int
 reg__record_classify(const uint8_t *leaf, size_t len)
 {
 	static const char prefix[] = "{\"_r\":\"";
@@ -264,7 +220,7 @@ record_stmt(reg_ctx *ctx, const struct reg__recdef *def, const char *const *valu
 
 	st->leaf = NULL;
 	st->sql = def->insert_sql;
-	if ((r = reg__record_leaf(def, values, &st->leaf, &len, err)) != 0)
+	if ((r = reg__leaf_make(def, values, &st->leaf, &len, err)) != 0)
 		return r;
 	if (mode == 0)
 		r = reg_log_append(ctx, st->leaf, len, &st->idx, err);
@@ -475,7 +431,7 @@ verify_table(reg_ctx *ctx, int type, const struct reg__recseen *seen,
 				values[i] = PQgetisnull(res, 0, i) ? NULL : PQgetvalue(res, 0, i);
 			free(leaf);
 			leaf = NULL;
-			if (reg__record_leaf(def, values, &leaf, &leaflen, err) != 0) {
+			if (reg__leaf_make(def, values, &leaf, &leaflen, err) != 0) {
 				r = REG_EVERIFY;
 				*bad_index = (int64_t)li;
 				goto next;
@@ -612,7 +568,7 @@ check_chunk(reg_ctx *ctx, int type, const uint64_t *idx, size_t n,
 			    PQgetvalue(res, row, c);
 		free(leaf);
 		leaf = NULL;
-		if (reg__record_leaf(def, values, &leaf, &leaflen, err) != 0) {
+		if (reg__leaf_make(def, values, &leaf, &leaflen, err) != 0) {
 			*bad_index = (int64_t)li;
 			r = REG_EVERIFY;
 			goto out;

@@ -78,10 +78,6 @@ int reg__record_write_alone(reg_ctx *ctx, enum reg__rectype type,
     const char *const *values, const char *const *extra, const int *extralen,
     const char *missing, uint64_t *log_index, reg_error *err);
 
-/* Builds a record's leaf from its columns' canonical text (NULL = null). */
-int reg__record_leaf(const struct reg__recdef *def, const char *const *values,
-    char **leaf, size_t *len, reg_error *err);
-
 /*
  * Writes one record: appends its leaf to the log and inserts its row, in the
  * caller's transaction.  extra/extralen are binary parameters after the

@@ -37,6 +37,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "leaf_int.h"
 #include "record_int.h"
 
 /* ------------------------------------------------------ the read model */
@@ -529,61 +530,6 @@ wr_sql_once(void)
 	return sql;
 }
 
-/*
- * A record's leaf as reg__record_leaf() writes it, made without jansson
- * for the common case: every value printable ASCII without '"' or '\\'
- * (which JSON writes as it is).  Then the leaf is {"_r":"type","_v":1,
- * and the columns in the order of their names (none sorts before "_"),
- * compact.  0 with *len; 1 when a value is not so simple, or it would not
- * fit in cap bytes (the caller asks reg__record_leaf() then).
- */
-static int
-wr_leaf_fast(const struct reg__recdef *def, const char *const *values,
-    char *out, size_t cap, size_t *len)
-{
-	int order[REC_MAX_COLS], i, j, k;
-	size_t n = 0, m;
-	const char *p;
-
-	for (i = 0; i < def->ncols; i++) {
-		for (p = values[i]; p != NULL && *p != '\0'; p++)
-			if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\')
-				return 1;
-		/* Insertion into the order of the names. */
-		for (j = i; j > 0 && strcmp(def->cols[order[j - 1]], def->cols[i]) > 0; j--)
-			order[j] = order[j - 1];
-		order[j] = i;
-	}
-#define PUT(s, l) do { \
-	if ((l) > cap - n) \
-		return 1; \
-	memcpy(out + n, (s), (l)); \
-	n += (l); \
-} while (0)
-#define PUTS(lit) PUT(lit, sizeof(lit) - 1)
-	PUTS("{\"_r\":\"");
-	PUT(def->type, strlen(def->type));
-	PUTS("\",\"_v\":1");
-	for (k = 0; k < def->ncols; k++) {
-		i = order[k];
-		PUTS(",\"");
-		PUT(def->cols[i], strlen(def->cols[i]));
-		if (values[i] == NULL) {
-			PUTS("\":null");
-		} else {
-			PUTS("\":\"");
-			m = strlen(values[i]);
-			PUT(values[i], m);
-			PUTS("\"");
-		}
-	}
-	PUTS("}");
-#undef PUT
-#undef PUTS
-	*len = n;
-	return 0;
-}
-
 const char *
 reg_weapon_record_value(const struct reg_weapon_record *rec, const char *col)
 {
@@ -600,9 +546,10 @@ reg_weapon_records(reg_ctx *ctx, const char *const *ids, size_t n,
     reg_weapon_record_cb cb, void *arg, reg_error *err)
 {
 	const char *values[WR_COLS], *params[1], *sql;
-	char *leaf = NULL, id[REG_UUID_STR], fast[REG_LOG_LEAF_MAX];
+	struct cm_buf leaf = CM_BUF_INIT;
+	char id[REG_UUID_STR];
 	PGresult *res = NULL;
-	size_t i, leaflen = 0;
+	size_t i;
 	int r = 0, row, c;
 
 	if (n == 0)
@@ -650,27 +597,18 @@ reg_weapon_records(reg_ctx *ctx, const char *const *ids, size_t n,
 				    "%s is not in the log", def->table, values[0], li);
 				break;
 			}
-			/* The leaf made again from the row: quickly when its values
-			 * are simple and it comes out as stored; else as it was
-			 * made when the row was written. */
-			free(leaf);
-			leaf = NULL;
-			if ((wr_leaf_fast(def, values, fast, sizeof(fast), &leaflen) != 0 ||
-			    (size_t)PQgetlength(res, row, lc) != leaflen ||
-			    memcmp(PQgetvalue(res, row, lc), fast, leaflen) != 0) &&
-			    (r = reg__record_leaf(def, values, &leaf, &leaflen, err)) != 0)
+			/* The leaf made again from the row. */
+			if ((r = reg__leaf_encode(&leaf, def, NULL, values, err)) != 0)
 				break;
-			if ((size_t)PQgetlength(res, row, lc) != leaflen ||
-			    memcmp(PQgetvalue(res, row, lc), leaf ? leaf : fast,
-			    leaflen) != 0) {
+			if ((size_t)PQgetlength(res, row, lc) != leaf.len ||
+			    memcmp(PQgetvalue(res, row, lc), leaf.p, leaf.len) != 0) {
 				r = reg__fail(err, REG_EVERIFY, "table %s, record %s (leaf %s): "
 				    "the row differs from what was sealed: it was altered",
 				    def->table, values[0], li);
 				break;
 			}
 			memset(&rec, 0, sizeof(rec));
-			if (reg_merkle_leaf_hash_r(leaf ? leaf : fast, leaflen,
-			    &rec.leaf_hash) != 0) {
+			if (reg_merkle_leaf_hash_r(leaf.p, leaf.len, &rec.leaf_hash) != 0) {
 				r = reg__fail(err, REG_ECRYPTO, "cannot hash leaf %s: out of "
 				    "memory", li);
 				break;
@@ -691,6 +629,6 @@ reg_weapon_records(reg_ctx *ctx, const char *const *ids, size_t n,
 		}
 	}
 	PQclear(res);
-	free(leaf);
+	cm_buf_free(&leaf);
 	return r;
 }

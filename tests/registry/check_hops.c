@@ -12,6 +12,7 @@
 
 #include "registry/registry.h"
 #include "registry/stores.h"
+#include "leaf_ref.h"
 #include "testutil.h"
 
 #define ROOT "0190b7e1-95c0-7a2e-b1d3-4c8f7e6a5d90"
@@ -76,9 +77,12 @@ static void
 verify_ok(void)
 {
 	reg_error err = REG_ERROR_INIT;
+	char msg[600];
 
 	ck_assert_msg(reg_log_verify(ctx, key, NULL, &err) == 0, "verify: %s",
 	    err.message);
+	/* Every leaf as the jansson reference encodes it. */
+	ck_assert_msg(leaf_ref_check_log(ctx, msg, sizeof(msg)) >= 0, "%s", msg);
 }
 
 static struct reg_hop_in

@@ -16,6 +16,7 @@
 
 #include "registry/registry.h"
 #include "registry_int.h"
+#include "leaf_ref.h"
 #include "testutil.h"
 
 static const char *ci;
@@ -75,8 +76,11 @@ static void
 verify_ok(void)
 {
 	reg_error err = REG_ERROR_INIT;
+	char msg[600];
 
 	ck_assert_msg(reg_log_verify(ctx, key, NULL, &err) == 0, "verify: %s", err.message);
+	/* Every leaf as the jansson reference encodes it. */
+	ck_assert_msg(leaf_ref_check_log(ctx, msg, sizeof(msg)) >= 0, "%s", msg);
 }
 
 static reg_uuid

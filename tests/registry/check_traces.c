@@ -13,6 +13,7 @@
 
 #include "registry/registry.h"
 #include "registry/stores.h"
+#include "leaf_ref.h"
 #include "testutil.h"
 
 #define ID_A "0190a3c2-7b1e-7c3d-9a4f-2b6e8d1c5f30"
@@ -98,8 +99,11 @@ static void
 verify_ok(void)
 {
 	reg_error err = REG_ERROR_INIT;
+	char msg[600];
 
 	ck_assert_msg(reg_log_verify(ctx, key, NULL, &err) == 0, "verify: %s", err.message);
+	/* Every leaf as the jansson reference encodes it. */
+	ck_assert_msg(leaf_ref_check_log(ctx, msg, sizeof(msg)) >= 0, "%s", msg);
 }
 
 static struct reg_trace_in

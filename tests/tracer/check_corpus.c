@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "corpus.h"
+#include "registry/leaf_ref.h"
 #include "testutil.h"
 
 START_TEST(accuracy)
@@ -38,6 +39,8 @@ START_TEST(accuracy)
 	ck_assert(reg_pii_keyring_load(key, &kr, &err) == 0);
 	ck_assert(reg_open(ci, 0, &ctx, &err) == 0);
 	ck_assert_msg(corpus_load(ctx, kr, dir, 0, msg, sizeof(msg)) == 0, "%s", msg);
+	/* Every leaf of the corpus as the jansson reference encodes it. */
+	ck_assert_msg(leaf_ref_check_log(ctx, msg, sizeof(msg)) > 4000, "%s", msg);
 	ck_assert_msg(corpus_requests(ctx, dir, &cr, &ncr, msg, sizeof(msg)) == 0,
 	    "%s", msg);
 	ck_assert_uint_ge(ncr, 500);

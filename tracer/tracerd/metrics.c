@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/buf.h"
 #include "metrics.h"
 
 /* The histogram's upper bounds, in seconds, without +Inf. */
@@ -451,49 +452,13 @@ tr__metrics_gauge_set_label(tr__metrics *m, const char *name, const char *help,
 
 /* ------------------------------------------------------------ rendering */
 
-/* Text being written; failed once an allocation has failed. */
-struct text {
-	char *p;
-	size_t len, cap;
-	int failed;
-};
+/* The text goes into a struct cm_buf (common/buf.h). */
 
-static void
-put(struct text *t, const char *s, size_t n)
-{
-	char *np;
-	size_t ncap;
-
-	if (t->failed)
-		return;
-	if (t->len + n + 1 > t->cap) {
-		ncap = t->cap ? t->cap : 4096;
-		while (ncap < t->len + n + 1)
-			ncap *= 2;
-		np = realloc(t->p, ncap);
-		if (np == NULL) {
-			t->failed = 1;
-			return;
-		}
-		t->p = np;
-		t->cap = ncap;
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
-
-static void
-puts_(struct text *t, const char *s)
-{
-	put(t, s, strlen(s));
-}
-
-static void putf(struct text *t, const char *fmt, ...)
+static void putf(struct cm_buf *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
-putf(struct text *t, const char *fmt, ...)
+putf(struct cm_buf *t, const char *fmt, ...)
 {
 	char s[128];
 	va_list ap;
@@ -506,13 +471,13 @@ putf(struct text *t, const char *fmt, ...)
 		t->failed = 1;
 		return;
 	}
-	put(t, s, (size_t)n);
+	cm_buf_add(t, s, (size_t)n);
 }
 
 /* A value as Prometheus reads it: the shortest of 15 or 17 digits that
  * reads back the same, and +Inf, -Inf, NaN. */
 static void
-put_value(struct text *t, double v)
+put_value(struct cm_buf *t, double v)
 {
 	char s[40];
 
@@ -525,13 +490,13 @@ put_value(struct text *t, double v)
 		if (strtod(s, NULL) != v)
 			snprintf(s, sizeof(s), "%.17g", v);
 	}
-	puts_(t, s);
+	cm_buf_adds(t, s);
 }
 
 /* s with backslash and newline escaped, and double quote when quoted
  * (label values; help texts leave it). */
 static void
-put_escaped(struct text *t, const char *s, int quoted)
+put_escaped(struct cm_buf *t, const char *s, int quoted)
 {
 	size_t i, from = 0;
 	const char *esc;
@@ -545,43 +510,43 @@ put_escaped(struct text *t, const char *s, int quoted)
 			esc = "\\\"";
 		else
 			continue;
-		put(t, s + from, i - from);
-		puts_(t, esc);
+		cm_buf_add(t, s + from, i - from);
+		cm_buf_adds(t, esc);
 		from = i + 1;
 	}
-	put(t, s + from, i - from);
+	cm_buf_add(t, s + from, i - from);
 }
 
 static void
-put_header(struct text *t, const char *name, const char *help,
+put_header(struct cm_buf *t, const char *name, const char *help,
     const char *type)
 {
 	if (help != NULL) {
 		putf(t, "# HELP %s ", name);
 		put_escaped(t, help, 0);
-		puts_(t, "\n");
+		cm_buf_adds(t, "\n");
 	}
 	putf(t, "# TYPE %s %s\n", name, type);
 }
 
 /* name{label="value"} v, or name v when label is "". */
 static void
-put_sample(struct text *t, const char *name, const char *label,
+put_sample(struct cm_buf *t, const char *name, const char *label,
     const char *value, double v)
 {
-	puts_(t, name);
+	cm_buf_adds(t, name);
 	if (label[0] != '\0') {
 		putf(t, "{%s=\"", label);
 		put_escaped(t, value, 1);
-		puts_(t, "\"}");
+		cm_buf_adds(t, "\"}");
 	}
-	puts_(t, " ");
+	cm_buf_adds(t, " ");
 	put_value(t, v);
-	puts_(t, "\n");
+	cm_buf_adds(t, "\n");
 }
 
 static void
-render_requests(const tr__metrics *m, struct text *t)
+render_requests(const tr__metrics *m, struct cm_buf *t)
 {
 	const struct endpoint *e;
 	int i, s;
@@ -593,10 +558,10 @@ render_requests(const tr__metrics *m, struct text *t)
 		for (s = 0; s < NSTATUS; s++) {
 			if (e->status[s] == 0)
 				continue;
-			puts_(t, M_REQUESTS "{endpoint=\"");
+			cm_buf_adds(t, M_REQUESTS "{endpoint=\"");
 			put_escaped(t, e->name, 1);
 			if (s == NSTATUS - 1)
-				puts_(t, "\",status=\"" OTHER "\"} ");
+				cm_buf_adds(t, "\",status=\"" OTHER "\"} ");
 			else
 				putf(t, "\",status=\"%d\"} ", s + STATUS_MIN);
 			putf(t, "%llu\n", (unsigned long long)e->status[s]);
@@ -605,7 +570,7 @@ render_requests(const tr__metrics *m, struct text *t)
 }
 
 static void
-render_durations(const tr__metrics *m, struct text *t)
+render_durations(const tr__metrics *m, struct cm_buf *t)
 {
 	const struct endpoint *e;
 	uint64_t cum;
@@ -621,27 +586,27 @@ render_durations(const tr__metrics *m, struct text *t)
 		cum = 0;
 		for (b = 0; b <= NBOUNDS; b++) {
 			cum += e->bucket[b];
-			puts_(t, M_DURATION "_bucket{endpoint=\"");
+			cm_buf_adds(t, M_DURATION "_bucket{endpoint=\"");
 			put_escaped(t, e->name, 1);
-			puts_(t, "\",le=\"");
+			cm_buf_adds(t, "\",le=\"");
 			if (b == NBOUNDS)
-				puts_(t, "+Inf");
+				cm_buf_adds(t, "+Inf");
 			else
 				put_value(t, bounds[b]);
 			putf(t, "\"} %llu\n", (unsigned long long)cum);
 		}
-		puts_(t, M_DURATION "_sum{endpoint=\"");
+		cm_buf_adds(t, M_DURATION "_sum{endpoint=\"");
 		put_escaped(t, e->name, 1);
-		puts_(t, "\"} ");
+		cm_buf_adds(t, "\"} ");
 		put_value(t, e->sum);
-		puts_(t, "\n" M_DURATION "_count{endpoint=\"");
+		cm_buf_adds(t, "\n" M_DURATION "_count{endpoint=\"");
 		put_escaped(t, e->name, 1);
 		putf(t, "\"} %llu\n", (unsigned long long)e->count);
 	}
 }
 
 static void
-render_family(const struct family *f, struct text *t)
+render_family(const struct family *f, struct cm_buf *t)
 {
 	int i;
 
@@ -675,7 +640,7 @@ int
 tr__metrics_render(tr__metrics *m, char **out, size_t *len, reg_error *err)
 {
 	struct entry e[TR__METRICS_NAMES_MAX + 4];
-	struct text t = { NULL, 0, 0, 0 };
+	struct cm_buf t = CM_BUF_INIT;
 	int i, n = 0;
 
 	*out = NULL;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strmap.h"
 #include "ratelimit.h"
 
 /* Tokens short of one by less than this still count as one, so that
@@ -48,19 +49,6 @@ key_ok(const char *key)
 {
 	return key != NULL && key[0] != '\0' &&
 	    strnlen(key, TR__RATELIMIT_KEY_MAX + 1) <= TR__RATELIMIT_KEY_MAX;
-}
-
-/* FNV-1a, 64 bits. */
-static uint64_t
-key_hash(const char *key)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *key != '\0'; key++) {
-		h ^= (unsigned char)*key;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
 }
 
 int
@@ -214,7 +202,7 @@ make_room(tr__ratelimit *rl, double now)
 static struct bucket *
 bucket_get(tr__ratelimit *rl, const char *key, double now)
 {
-	uint64_t h = key_hash(key);
+	uint64_t h = cm_strhash(key);
 	struct bucket *b;
 	size_t i;
 	int found;
