@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "common/strmap.h"
 #include "registry_int.h"
 
 #define REG__ROWS_MAX 5000		/* rows of weapons with their events */
@@ -14,8 +15,7 @@
 
 /* Parties by id, kept for the handle's life (search_party.c). */
 struct reg__party_cache {
-	struct reg_search_party **slot;	/* open addressing by id */
-	size_t cap, n;
+	struct cm_strmap by_id;		/* id -> struct reg_search_party (owned) */
 };
 
 struct reg_search {

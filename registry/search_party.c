@@ -31,73 +31,34 @@ reg__party_cache_clear(struct reg__party_cache *pc)
 {
 	size_t i;
 
-	for (i = 0; i < pc->cap; i++)
-		party_free(pc->slot[i]);
-	free(pc->slot);
-	pc->slot = NULL;
-	pc->cap = pc->n = 0;
+	for (i = 0; i < pc->by_id.cap; i++)
+		if (pc->by_id.t[i].key != NULL)
+			party_free(pc->by_id.t[i].val);
+	cm_strmap_free(&pc->by_id);
 }
 
 void
 reg_search_trim(reg_search *s)
 {
-	if (s != NULL && s->parties.n >= CACHE_MAX)
+	if (s != NULL && s->parties.by_id.n >= CACHE_MAX)
 		reg__party_cache_clear(&s->parties);
-}
-
-static size_t
-hash(const char *id)
-{
-	size_t h = 1469598103934665603ULL;
-
-	for (; *id != '\0'; id++)
-		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
-	return h;
-}
-
-static struct reg_search_party **
-cache_slot(struct reg__party_cache *pc, const char *id)
-{
-	size_t i = hash(id) & (pc->cap - 1);
-
-	while (pc->slot[i] != NULL && strcmp(pc->slot[i]->id, id) != 0)
-		i = (i + 1) & (pc->cap - 1);
-	return &pc->slot[i];
 }
 
 static struct reg_search_party *
 cache_get(struct reg__party_cache *pc, const char *id)
 {
-	return pc->cap == 0 ? NULL : *cache_slot(pc, id);
+	return cm_strmap_get(&pc->by_id, id);
 }
 
+/* Takes p into the cache (or frees it when its id is there already). */
 static int
 cache_put(struct reg__party_cache *pc, struct reg_search_party *p)
 {
-	struct reg_search_party **s;
-
-	if ((pc->n + 1) * 2 > pc->cap) {
-		struct reg__party_cache big = { NULL, pc->cap ? pc->cap * 2 : 1024, 0 };
-		size_t i;
-
-		if ((big.slot = calloc(big.cap, sizeof(*big.slot))) == NULL)
-			return -1;
-		for (i = 0; i < pc->cap; i++)
-			if (pc->slot[i] != NULL) {
-				*cache_slot(&big, pc->slot[i]->id) = pc->slot[i];
-				big.n++;
-			}
-		free(pc->slot);
-		*pc = big;
-	}
-	s = cache_slot(pc, p->id);
-	if (*s != NULL) {
+	if (cm_strmap_get(&pc->by_id, p->id) != NULL) {
 		party_free(p);
 		return 0;
 	}
-	*s = p;
-	pc->n++;
-	return 0;
+	return cm_strmap_put(&pc->by_id, p->id, p);
 }
 
 static char *
