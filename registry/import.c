@@ -33,6 +33,7 @@
 #include <csv.h>
 #include <libpq-fe.h>
 
+#include "history_int.h"
 #include "import_int.h"
 #include "record_int.h"
 
@@ -85,9 +86,6 @@ static const char *const event_kinds[] = {
 	"state_to_civilian", "loan", "return", "loss", "theft", "recovery",
 	"seizure", "confiscation", "deactivation", "destruction",
 	"records_to_state", NULL
-};
-static const char *const transfer_kinds[] = {
-	"domestic_transfer", "export", "state_to_civilian", "loan", "return", NULL
 };
 
 static int
@@ -780,10 +778,7 @@ struct row {
 /* A weapon's history as the chain rules see it, while a batch runs. */
 struct wstate {
 	const char *id;
-	int n;				/* events so far, corrections included */
-	char status[16];
-	char holder[REG_UUID_STR];
-	char last_date[11];
+	struct reg__hstate st;
 };
 
 struct party {
@@ -1206,7 +1201,7 @@ weapon_check(struct imp *im, struct row *rw)
 	} else if (as_uuid(f[W_MANUFACTURER], uid)) {
 		rw->maker = smap_get(&im->maker_id, uid);
 	} else {
-		reg__name_norm(f[W_MANUFACTURER], norm, sizeof(norm));
+		reg_name_norm(f[W_MANUFACTURER], norm, sizeof(norm));
 		if (norm[0] == '\0') {
 			reg__fail(&e, REG_EINVAL, "manufacturer '%.100s' has no letter or "
 			    "digit", f[W_MANUFACTURER]);
@@ -1955,119 +1950,34 @@ out:
 
 /* ------------------------------------------------------------ histories */
 
-/* How an event moves a weapon's status and holder (as reg__history_load()). */
-static void
-state_step(struct wstate *s, const char *k, const char *to, const char *to_kind,
-    const char *date)
-{
-	if (strcmp(k, "export") == 0) {
-		snprintf(s->status, sizeof(s->status), "exported");
-		s->holder[0] = '\0';
-	} else if (strcmp(k, "loss") == 0) {
-		snprintf(s->status, sizeof(s->status), "lost");
-	} else if (strcmp(k, "theft") == 0) {
-		snprintf(s->status, sizeof(s->status), "stolen");
-	} else if (strcmp(k, "seizure") == 0 || strcmp(k, "confiscation") == 0) {
-		snprintf(s->status, sizeof(s->status), "seized");
-		if (to[0] != '\0')
-			snprintf(s->holder, sizeof(s->holder), "%s", to);
-	} else if (strcmp(k, "deactivation") == 0) {
-		snprintf(s->status, sizeof(s->status), "deactivated");
-	} else if (strcmp(k, "destruction") == 0) {
-		snprintf(s->status, sizeof(s->status), "destroyed");
-	} else if (strcmp(k, "transit") == 0) {
-		/* Passing through: no change of holder or status. */
-	} else if (to[0] != '\0') {
-		snprintf(s->holder, sizeof(s->holder), "%s", to);
-		snprintf(s->status, sizeof(s->status), "%s",
-		    strcmp(to_kind, "private_person") == 0 ||
-		    strcmp(to_kind, "state_agency") == 0 ? "held" : "in_stock");
-	}
-	snprintf(s->last_date, sizeof(s->last_date), "%s", date);
-}
-
 /*
  * Brings a weapon's state up to date with its stored events, rows [a, b)
- * of res (weapon, id, kind, date, to, corrects, to's kind; by seq): the
- * effective chain has each corrected event replaced by its latest
- * correction, as reg__history_load() has it.
+ * of res (weapon, id, kind, date, to, corrects, to's kind; by seq), along
+ * their effective chain (history.c, as reg__history_load()).
  */
 static int
 state_load(struct imp *im, struct wstate *s, PGresult *res, int a, int b)
 {
-	size_t n = (size_t)(b - a), neff = 0, k;
-	int i, j, *p;
+	struct reg_history_event *ev;
+	int i, n = b - a;
+	int *p;
 
-	if (n > im->effcap) {
-		p = realloc(im->eff, n * sizeof(*p));
+	if ((size_t)n > im->effcap) {
+		p = realloc(im->eff, (size_t)n * sizeof(*p));
 		if (p == NULL)
 			return reg__fail(im->err, REG_ENOMEM, "out of memory");
 		im->eff = p;
-		im->effcap = n;
+		im->effcap = (size_t)n;
 	}
-	for (i = a; i < b; i++) {
-		if (PQgetisnull(res, i, 5)) {
-			im->eff[neff++] = i;
-			continue;
-		}
-		for (j = a; j < i; j++)
-			if (strcmp(PQgetvalue(res, j, 1), PQgetvalue(res, i, 5)) == 0)
-				break;
-		if (j == i)
-			continue;	/* cannot be: corrects names an earlier one */
-		for (k = 0; k < neff; k++)
-			if (im->eff[k] == j)
-				im->eff[k] = i;
-	}
-	for (k = 0; k < neff; k++) {
-		i = im->eff[k];
-		state_step(s, PQgetvalue(res, i, 2), PQgetvalue(res, i, 4),
-		    PQgetvalue(res, i, 6), PQgetvalue(res, i, 3));
-	}
-	s->n = (int)n;
-	return 0;
-}
-
-/* event.c's check_chain(), against the running state. */
-static int
-check_chain(const struct wstate *s, const char *kind, const char *date,
-    const char *from, const char *to, reg_error *e)
-{
-	if (strcmp(s->status, "destroyed") == 0)
-		return reg__fail(e, REG_ERULE, "the weapon was destroyed: nothing more "
-		    "can happen to it (a mistaken record is corrected with 'regctl correct')");
-	if (s->last_date[0] != '\0' && strcmp(date, s->last_date) < 0)
-		return reg__fail(e, REG_ERULE, "dates may not run backwards: %s is "
-		    "before the last event (%s); correct that event instead", date,
-		    s->last_date);
-	if (one_of(kind, transfer_kinds)) {
-		if (from[0] == '\0')
-			return reg__fail(e, REG_ERULE, "a %s names the party it comes from",
-			    kind);
-		if (s->holder[0] == '\0')
-			return reg__fail(e, REG_ERULE, "the weapon has no current holder "
-			    "(status %s): a transfer must come from the current holder",
-			    s->status);
-		if (strcmp(from, s->holder) != 0)
-			return reg__fail(e, REG_ERULE, "a transfer must come from the "
-			    "current holder, %s, not %s", s->holder, from);
-		if (strcmp(s->status, "lost") == 0 || strcmp(s->status, "stolen") == 0)
-			return reg__fail(e, REG_ERULE, "the weapon is %s: record its "
-			    "recovery before transferring it", s->status);
-		if (strcmp(kind, "export") != 0 && to[0] == '\0')
-			return reg__fail(e, REG_ERULE, "a %s names the party it goes to",
-			    kind);
-	}
-	if ((strcmp(kind, "manufacture") == 0 || strcmp(kind, "import") == 0) &&
-	    to[0] == '\0')
-		return reg__fail(e, REG_ERULE, "a %s names the party that holds the "
-		    "weapon after it", kind);
-	if (strcmp(kind, "manufacture") == 0 && s->n > 0)
-		return reg__fail(e, REG_ERULE, "manufacture can only be the first event");
-	if (strcmp(kind, "recovery") == 0 && strcmp(s->status, "lost") != 0 &&
-	    strcmp(s->status, "stolen") != 0)
-		return reg__fail(e, REG_ERULE, "only a lost or stolen weapon can be "
-		    "recovered (status %s)", s->status);
+	ev = pool_alloc(&im->pool, (size_t)n * sizeof(*ev));
+	if (ev == NULL)
+		return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++)
+		ev[i] = (struct reg_history_event){ PQgetvalue(res, a + i, 1),
+		    PQgetisnull(res, a + i, 5) ? NULL : PQgetvalue(res, a + i, 5),
+		    PQgetvalue(res, a + i, 2), PQgetvalue(res, a + i, 3),
+		    PQgetvalue(res, a + i, 4), PQgetvalue(res, a + i, 6) };
+	reg__hstate_replay(&s->st, ev, n, im->eff, NULL);
 	return 0;
 }
 
@@ -2133,9 +2043,8 @@ load_weapons(struct imp *im, PGresult **wres, PGresult **hres)
 		s = pool_alloc(&im->pool, sizeof(*s));
 		if (s == NULL)
 			return reg__fail(im->err, REG_ENOMEM, "out of memory");
-		memset(s, 0, sizeof(*s));
 		s->id = PQgetvalue(*wres, j, 0);
-		snprintf(s->status, sizeof(s->status), "registered");
+		reg__hstate_init(&s->st);
 		if (smap_put(&im->weapon_id, s->id, s) != 0 ||
 		    (!PQgetisnull(*wres, j, 1) &&
 		    smap_put(&im->weapon_ref, PQgetvalue(*wres, j, 1), s) != 0))
@@ -2232,7 +2141,7 @@ event_record(struct imp *im, struct row *rw, const struct wstate *s,
 		return r;
 	reg_uuid_format(&u, id);
 	reg__now_text(now);
-	snprintf(seq, 16, "%d", s->n);
+	snprintf(seq, 16, "%d", s->st.n);
 	v[0] = id;
 	v[1] = s->id;
 	v[2] = seq;
@@ -2322,14 +2231,14 @@ events_write(struct imp *im)
 			reg__fail(&e, REG_EINVAL, "to party '%.100s' is not a recorded "
 			    "party", rw->f[E_TO]);
 		else
-			check_chain(s, rw->f[E_KIND], rw->f[E_DATE],
+			reg__hstate_check(&s->st, rw->f[E_KIND], rw->f[E_DATE],
 			    from != NULL ? from->id : "", to != NULL ? to->id : "", &e);
 		if (e.code != 0) {
 			reject(im, rw, e.message);
 			continue;
 		}
-		s->n++;
-		state_step(s, rw->f[E_KIND], to != NULL ? to->id : "",
+		s->st.n++;
+		reg__hstate_step(&s->st, rw->f[E_KIND], to != NULL ? to->id : "",
 		    to != NULL ? to->kind : "", rw->f[E_DATE]);
 		if ((r = event_record(im, rw, s, from, to)) != 0)
 			goto out;
