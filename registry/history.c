@@ -181,12 +181,6 @@ reg__hstate_replay(struct reg__hstate *s, const struct reg_history_event *ev,
 
 /* ------------------------------------------------------------ reading */
 
-static void
-copy(char *dst, size_t n, PGresult *res, int row, int col)
-{
-	snprintf(dst, n, "%s", PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
-}
-
 void
 reg__history_free(struct reg__history *h)
 {
@@ -215,14 +209,14 @@ reg__history_build(PGresult *res, struct reg__history *h, reg_error *err)
 	for (i = 0; i < n; i++) {
 		struct reg__event *e = &h->ev[i];
 
-		copy(e->id, sizeof(e->id), res, i, 0);
+		reg__pq_field(e->id, sizeof(e->id), res, i, 0);
 		e->seq = atoi(PQgetvalue(res, i, 1));
-		copy(e->kind, sizeof(e->kind), res, i, 2);
-		copy(e->date, sizeof(e->date), res, i, 3);
-		copy(e->from, sizeof(e->from), res, i, 4);
-		copy(e->to, sizeof(e->to), res, i, 5);
-		copy(e->corrects, sizeof(e->corrects), res, i, 6);
-		copy(e->to_kind, sizeof(e->to_kind), res, i, 7);
+		reg__pq_field(e->kind, sizeof(e->kind), res, i, 2);
+		reg__pq_field(e->date, sizeof(e->date), res, i, 3);
+		reg__pq_field(e->from, sizeof(e->from), res, i, 4);
+		reg__pq_field(e->to, sizeof(e->to), res, i, 5);
+		reg__pq_field(e->corrects, sizeof(e->corrects), res, i, 6);
+		reg__pq_field(e->to_kind, sizeof(e->to_kind), res, i, 7);
 		e->corrected_by = -1;
 		hev[i] = (struct reg_history_event){ e->id, e->corrects, e->kind,
 		    e->date, e->to, e->to_kind };

@@ -579,14 +579,6 @@ START_TEST(corrections_change_the_state)
 }
 END_TEST
 
-static void
-check_history_db_cases(TCase *tc)
-{
-	tcase_add_loop_test(tc, sequence_writes_and_imports_alike, 0,
-	    sizeof(seqs) / sizeof(seqs[0]));
-	tcase_add_test(tc, corrections_change_the_state);
-}
-
 /* ------------------------------------------------------------ folding */
 
 /* A serial as marked or read: its letters and digits upper case, its
@@ -778,15 +770,6 @@ START_TEST(stored_keys_are_the_c_ones)
 }
 END_TEST
 
-static void
-check_history_norm_cases(TCase *tc)
-{
-	tcase_add_loop_test(tc, serial_and_name_vectors, 0,
-	    sizeof(serials) / sizeof(serials[0]));
-	tcase_add_test(tc, folding_limits);
-	tcase_add_test(tc, c_and_sql_fold_alike);
-}
-
 /* ------------------------------------------------------------ suite */
 
 static Suite *
@@ -805,12 +788,17 @@ suite(void)
 	tc = tcase_create("database");
 	tcase_add_checked_fixture(tc, db_setup, db_teardown);
 	tcase_set_timeout(tc, 120);
-	check_history_db_cases(tc);
+	tcase_add_loop_test(tc, sequence_writes_and_imports_alike, 0,
+	    sizeof(seqs) / sizeof(seqs[0]));
+	tcase_add_test(tc, corrections_change_the_state);
 	tcase_add_test(tc, stored_keys_are_the_c_ones);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("norm");
 	tcase_set_timeout(tc, 60);
-	check_history_norm_cases(tc);
+	tcase_add_loop_test(tc, serial_and_name_vectors, 0,
+	    sizeof(serials) / sizeof(serials[0]));
+	tcase_add_test(tc, folding_limits);
+	tcase_add_test(tc, c_and_sql_fold_alike);
 	suite_add_tcase(s, tc);
 	return s;
 }
