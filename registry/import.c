@@ -76,26 +76,11 @@ enum {
 /* The event table's column that holds an array (COPY needs {A,B}). */
 #define EVENT_TRANSIT_COL 13
 
-/* The same lists as weapon.c and event.c. */
+/* The same list as weapon.c (event kinds: history.c). */
 static const char *const locations[] = {
 	"frame", "receiver", "slide", "barrel", "bolt", "cylinder", "metal_insert",
 	"other", NULL
 };
-static const char *const event_kinds[] = {
-	"manufacture", "domestic_transfer", "export", "import", "transit",
-	"state_to_civilian", "loan", "return", "loss", "theft", "recovery",
-	"seizure", "confiscation", "deactivation", "destruction",
-	"records_to_state", NULL
-};
-
-static int
-one_of(const char *s, const char *const *list)
-{
-	for (; s != NULL && *list != NULL; list++)
-		if (strcmp(s, *list) == 0)
-			return 1;
-	return 0;
-}
 
 /* ---------------------------------------------------------------- buffers */
 
@@ -1225,7 +1210,7 @@ weapon_check(struct imp *im, struct row *rw)
 	if (check_country(im, "country of manufacture", f[W_COUNTRY], 0, &e) != 0)
 		goto bad;
 	/* The marking: as marking_write(), with the weapon's country and year. */
-	if (*f[W_MARK_LOCATION] != '\0' && !one_of(f[W_MARK_LOCATION], locations)) {
+	if (*f[W_MARK_LOCATION] != '\0' && !reg__one_of(f[W_MARK_LOCATION], locations)) {
 		reg__fail(&e, REG_EINVAL, "marking location '%.40s' is not one of frame, "
 		    "receiver, slide, barrel, bolt, cylinder, metal_insert, other",
 		    f[W_MARK_LOCATION]);
@@ -1268,11 +1253,9 @@ event_check(struct imp *im, struct row *rw)
 		    "or UUID)");
 		goto bad;
 	}
-	if (!one_of(kind, event_kinds)) {
+	if (!reg__one_of(kind, reg__event_kinds)) {
 		reg__fail(&e, REG_EINVAL, "event kind '%.40s' is unknown: one of "
-		    "manufacture, domestic_transfer, export, import, transit, "
-		    "state_to_civilian, loan, return, loss, theft, recovery, seizure, "
-		    "confiscation, deactivation, destruction, records_to_state", kind);
+		    REG__EVENT_KINDS_TEXT, kind);
 		goto bad;
 	}
 	if (reg__check_text("weapon", f[E_WEAPON], 100, 0, &e) != 0 ||
