@@ -1,8 +1,6 @@
 /*
- * A weapon's history: events numbered 1, 2, 3 ..., the rules that keep the
- * chain honest, and corrections.  The effective history is the events in
- * order with each corrected event replaced by its latest correction; the
- * rules are checked against it.
+ * Writing a weapon's history: events numbered 1, 2, 3 ..., checked against
+ * the chain's rules (history.c) under the weapon's lock, and corrections.
  */
 #include "config.h"
 
@@ -13,148 +11,6 @@
 
 #include "history_int.h"
 #include "record_int.h"
-
-static const char *const event_kinds[] = {
-	"manufacture", "domestic_transfer", "export", "import", "transit",
-	"state_to_civilian", "loan", "return", "loss", "theft", "recovery",
-	"seizure", "confiscation", "deactivation", "destruction",
-	"records_to_state", NULL
-};
-
-/* Kinds that hand the weapon from one holder to another. */
-static const char *const transfer_kinds[] = {
-	"domestic_transfer", "export", "state_to_civilian", "loan", "return", NULL
-};
-
-static int
-one_of(const char *s, const char *const *list)
-{
-	for (; s != NULL && *list != NULL; list++)
-		if (strcmp(s, *list) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-copy(char *dst, size_t n, PGresult *res, int row, int col)
-{
-	snprintf(dst, n, "%s", PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
-}
-
-void
-reg__history_free(struct reg__history *h)
-{
-	free(h->ev);
-	free(h->eff);
-	memset(h, 0, sizeof(*h));
-}
-
-int
-reg__history_build(PGresult *res, struct reg__history *h, reg_error *err)
-{
-	int i, j, r = 0, n;
-
-	memset(h, 0, sizeof(*h));
-	n = PQntuples(res);
-	h->ev = calloc(n ? (size_t)n : 1, sizeof(*h->ev));
-	h->eff = calloc(n ? (size_t)n : 1, sizeof(*h->eff));
-	if (h->ev == NULL || h->eff == NULL) {
-		r = reg__fail(err, REG_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		struct reg__event *e = &h->ev[i];
-
-		copy(e->id, sizeof(e->id), res, i, 0);
-		e->seq = atoi(PQgetvalue(res, i, 1));
-		copy(e->kind, sizeof(e->kind), res, i, 2);
-		copy(e->date, sizeof(e->date), res, i, 3);
-		copy(e->from, sizeof(e->from), res, i, 4);
-		copy(e->to, sizeof(e->to), res, i, 5);
-		copy(e->corrects, sizeof(e->corrects), res, i, 6);
-		copy(e->to_kind, sizeof(e->to_kind), res, i, 7);
-		e->corrected_by = -1;
-	}
-	h->n = n;
-	/* The effective chain: a correction takes the place of the event it
-	 * corrects (following corrections of corrections to the original). */
-	for (i = 0; i < n; i++) {
-		struct reg__event *e = &h->ev[i];
-
-		if (e->corrects[0] == '\0') {
-			h->eff[h->neff++] = i;
-			continue;
-		}
-		for (j = 0; j < i; j++)
-			if (strcmp(h->ev[j].id, e->corrects) == 0)
-				break;
-		if (j == i)
-			continue;	/* cannot happen: corrects refers to an earlier event */
-		h->ev[j].corrected_by = i;
-		for (int k = 0; k < h->neff; k++)
-			if (h->eff[k] == j)
-				h->eff[k] = i;
-	}
-	/* Status and holder along the effective chain. */
-	snprintf(h->status, sizeof(h->status), "registered");
-	h->holder[0] = '\0';
-	for (i = 0; i < h->neff; i++) {
-		const struct reg__event *e = &h->ev[h->eff[i]];
-		const char *k = e->kind;
-
-		if (strcmp(k, "export") == 0) {
-			snprintf(h->status, sizeof(h->status), "exported");
-			snprintf(h->last_legal_holder, sizeof(h->last_legal_holder), "%s",
-			    h->holder);
-			h->holder[0] = '\0';
-		} else if (strcmp(k, "loss") == 0) {
-			snprintf(h->status, sizeof(h->status), "lost");
-		} else if (strcmp(k, "theft") == 0) {
-			snprintf(h->status, sizeof(h->status), "stolen");
-		} else if (strcmp(k, "seizure") == 0 || strcmp(k, "confiscation") == 0) {
-			snprintf(h->status, sizeof(h->status), "seized");
-			if (e->to[0] != '\0')
-				snprintf(h->holder, sizeof(h->holder), "%s", e->to);
-		} else if (strcmp(k, "deactivation") == 0) {
-			snprintf(h->status, sizeof(h->status), "deactivated");
-		} else if (strcmp(k, "destruction") == 0) {
-			snprintf(h->status, sizeof(h->status), "destroyed");
-		} else if (strcmp(k, "transit") == 0) {
-			/* Passing through: no change of holder or status. */
-		} else if (e->to[0] != '\0') {
-			snprintf(h->holder, sizeof(h->holder), "%s", e->to);
-			snprintf(h->status, sizeof(h->status), "%s",
-			    strcmp(e->to_kind, "private_person") == 0 ||
-			    strcmp(e->to_kind, "state_agency") == 0 ? "held" : "in_stock");
-		}
-		if (h->holder[0] != '\0')
-			snprintf(h->last_legal_holder, sizeof(h->last_legal_holder), "%s",
-			    h->holder);
-		snprintf(h->last_date, sizeof(h->last_date), "%s", e->date);
-	}
-out:
-	if (r != 0)
-		reg__history_free(h);
-	return r;
-}
-
-int
-reg__history_load(reg_ctx *ctx, const char *wid, struct reg__history *h,
-    reg_error *err)
-{
-	const char *params[1] = { wid };
-	PGresult *res;
-	int r;
-
-	memset(h, 0, sizeof(*h));
-	res = reg__exec(ctx, REG__HISTORY_SQL, 1, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		r = reg__fail_pg(err, ctx->conn, res, "cannot read the weapon's history");
-	else
-		r = reg__history_build(res, h, err);
-	PQclear(res);
-	return r;
-}
 
 /* Serialises writers of one weapon's history. */
 static int
@@ -197,12 +53,9 @@ check_fields(reg_ctx *ctx, const struct reg_event_in *in, reg_error *err)
 	char tc[256], *tok, *save = NULL;
 	int r;
 
-	if (!one_of(in->kind, event_kinds))
+	if (!reg__one_of(in->kind, reg__event_kinds))
 		return reg__fail(err, REG_EINVAL, "event kind '%.40s' is unknown: one of "
-		    "manufacture, domestic_transfer, export, import, transit, "
-		    "state_to_civilian, loan, return, loss, theft, recovery, seizure, "
-		    "confiscation, deactivation, destruction, records_to_state",
-		    in->kind ? in->kind : "");
+		    REG__EVENT_KINDS_TEXT, in->kind ? in->kind : "");
 	if ((r = reg__check_date("event date", in->date, 0, err)) != 0 ||
 	    (r = reg__check_date("licence issue date", in->licence_issued, 1, err)) != 0 ||
 	    (r = reg__check_date("licence expiry date", in->licence_expires, 1, err)) != 0 ||
@@ -239,49 +92,6 @@ check_fields(reg_ctx *ctx, const struct reg_event_in *in, reg_error *err)
 	if (strcmp(in->kind, "import") == 0 &&
 	    (in->export_country == NULL || *in->export_country == '\0'))
 		return reg__fail(err, REG_ERULE, "an import names the exporting country");
-	return 0;
-}
-
-/* The chain's rules for a new (not correcting) event. */
-static int
-check_chain(const struct reg__history *h, const struct reg_event_in *in,
-    const char *from, const char *to, reg_error *err)
-{
-	if (strcmp(h->status, "destroyed") == 0)
-		return reg__fail(err, REG_ERULE, "the weapon was destroyed: nothing more "
-		    "can happen to it (a mistaken record is corrected with 'regctl correct')");
-	if (h->last_date[0] != '\0' && strcmp(in->date, h->last_date) < 0)
-		return reg__fail(err, REG_ERULE, "dates may not run backwards: %s is "
-		    "before the last event (%s); correct that event instead", in->date,
-		    h->last_date);
-	if (one_of(in->kind, transfer_kinds)) {
-		if (from[0] == '\0')
-			return reg__fail(err, REG_ERULE, "a %s names the party it comes from",
-			    in->kind);
-		if (h->holder[0] == '\0')
-			return reg__fail(err, REG_ERULE, "the weapon has no current holder "
-			    "(status %s): a transfer must come from the current holder",
-			    h->status);
-		if (strcmp(from, h->holder) != 0)
-			return reg__fail(err, REG_ERULE, "a transfer must come from the "
-			    "current holder, %s, not %s", h->holder, from);
-		if (strcmp(h->status, "lost") == 0 || strcmp(h->status, "stolen") == 0)
-			return reg__fail(err, REG_ERULE, "the weapon is %s: record its "
-			    "recovery before transferring it", h->status);
-		if (strcmp(in->kind, "export") != 0 && to[0] == '\0')
-			return reg__fail(err, REG_ERULE, "a %s names the party it goes to",
-			    in->kind);
-	}
-	if ((strcmp(in->kind, "manufacture") == 0 || strcmp(in->kind, "import") == 0) &&
-	    to[0] == '\0')
-		return reg__fail(err, REG_ERULE, "a %s names the party that holds the "
-		    "weapon after it", in->kind);
-	if (strcmp(in->kind, "manufacture") == 0 && h->n > 0)
-		return reg__fail(err, REG_ERULE, "manufacture can only be the first event");
-	if (strcmp(in->kind, "recovery") == 0 && strcmp(h->status, "lost") != 0 &&
-	    strcmp(h->status, "stolen") != 0)
-		return reg__fail(err, REG_ERULE, "only a lost or stolen weapon can be "
-		    "recovered (status %s)", h->status);
 	return 0;
 }
 
@@ -365,7 +175,7 @@ reg_event_add(reg_ctx *ctx, const reg_uuid *weapon, const struct reg_event_in *i
 	    (r = check_party(ctx, "from party", in->from_party, from, err)) != 0 ||
 	    (r = check_party(ctx, "to party", in->to_party, to, err)) != 0 ||
 	    (r = reg__history_load(ctx, wid, &h, err)) != 0 ||
-	    (r = check_chain(&h, in, from, to, err)) != 0)
+	    (r = reg__hstate_check(&h.st, in->kind, in->date, from, to, err)) != 0)
 		goto out;
 	r = write_event(ctx, wid, h.n + 1, in, from, to, NULL, NULL, out, err);
 	if (r == 0 && seq != NULL)

@@ -1,8 +1,59 @@
-/* A weapon's history as the rules and the readers see it. */
+/*
+ * A weapon's history as the rules and the readers see it (history.c): its
+ * effective chain, its state (status, holder, last date) and the rules on
+ * which event may follow which state.  Event writes (event.c), the importer
+ * and every reader (weapon_show.c) use these; the trace engine uses the
+ * public reg_history_effective().
+ */
 #ifndef REGISTRY_HISTORY_INT_H
 #define REGISTRY_HISTORY_INT_H
 
 #include "registry_int.h"
+
+/* The registry's event kinds (migrations/0004_records.sql checks the same),
+ * NULL-terminated, and the text that lists them in an error message. */
+extern const char *const reg__event_kinds[];
+#define REG__EVENT_KINDS_TEXT \
+	"manufacture, domestic_transfer, export, import, transit, " \
+	"state_to_civilian, loan, return, loss, theft, recovery, seizure, " \
+	"confiscation, deactivation, destruction, records_to_state"
+
+/*
+ * A weapon's state along its effective chain: what the chain rules check a
+ * new event against.
+ */
+struct reg__hstate {
+	int n;				/* events so far, corrections included */
+	char status[16];		/* registered, in_stock, held, exported, lost,
+					 * stolen, seized, deactivated, destroyed */
+	char holder[REG_UUID_STR];	/* current holder, or "" */
+	char last_legal_holder[REG_UUID_STR];
+	char last_date[11];		/* of the last effective event, or "" */
+};
+
+/* The state of a weapon without events: registered, no holder, n = 0. */
+void reg__hstate_init(struct reg__hstate *s);
+/*
+ * Moves s by one effective event: its kind, receiving party (to, to_kind:
+ * NULL or "" if none) and date.  Does not count it in s->n (a caller that
+ * adds an event counts it).
+ */
+void reg__hstate_step(struct reg__hstate *s, const char *kind, const char *to,
+    const char *to_kind, const char *date);
+/*
+ * The chain's rules for a new (not correcting) event of kind on date, from
+ * and to parties' ids ("" if none), after state s.  Returns 0 or REG_ERULE
+ * with the reason in err.
+ */
+int reg__hstate_check(const struct reg__hstate *s, const char *kind,
+    const char *date, const char *from, const char *to, reg_error *err);
+/*
+ * Sets s to the state after the n events ev (by seq): the effective chain
+ * (indexes into eff, n entries; corrected as reg_history_effective()) and
+ * the steps along it.  Returns the number of effective events.
+ */
+int reg__hstate_replay(struct reg__hstate *s, const struct reg_history_event *ev,
+    int n, int *eff, int *corrected);
 
 struct reg__event {
 	char id[REG_UUID_STR];
@@ -21,11 +72,7 @@ struct reg__history {
 	int n;
 	int *eff;			/* the effective chain: indexes into ev */
 	int neff;
-	char status[16];		/* registered, in_stock, held, exported, lost,
-					 * stolen, seized, deactivated, destroyed */
-	char holder[REG_UUID_STR];	/* current holder, or "" */
-	char last_legal_holder[REG_UUID_STR];
-	char last_date[11];
+	struct reg__hstate st;		/* the state after the effective chain */
 };
 
 /*

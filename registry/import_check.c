@@ -13,31 +13,14 @@
 
 #include <libpq-fe.h>
 
+#include "history_int.h"
 #include "import_int.h"
 
-/* The same lists as weapon.c and event.c. */
+/* The same list as weapon.c (event kinds: history.c). */
 static const char *const locations[] = {
 	"frame", "receiver", "slide", "barrel", "bolt", "cylinder", "metal_insert",
 	"other", NULL
 };
-static const char *const event_kinds[] = {
-	"manufacture", "domestic_transfer", "export", "import", "transit",
-	"state_to_civilian", "loan", "return", "loss", "theft", "recovery",
-	"seizure", "confiscation", "deactivation", "destruction",
-	"records_to_state", NULL
-};
-static const char *const transfer_kinds[] = {
-	"domestic_transfer", "export", "state_to_civilian", "loan", "return", NULL
-};
-
-static int
-one_of(const char *s, const char *const *list)
-{
-	for (; s != NULL && *list != NULL; list++)
-		if (strcmp(s, *list) == 0)
-			return 1;
-	return 0;
-}
 
 /* ------------------------------------------------------------ checking rows */
 
@@ -148,7 +131,7 @@ reg__imp_weapon_check(struct imp *im, struct row *rw)
 	} else if (reg__imp_as_uuid(f[W_MANUFACTURER], uid)) {
 		rw->maker = cm_strmap_get(&im->maker_id, uid);
 	} else {
-		reg__name_norm(f[W_MANUFACTURER], norm, sizeof(norm));
+		reg_name_norm(f[W_MANUFACTURER], norm, sizeof(norm));
 		if (norm[0] == '\0') {
 			reg__fail(&e, REG_EINVAL, "manufacturer '%.100s' has no letter or "
 			    "digit", f[W_MANUFACTURER]);
@@ -172,7 +155,7 @@ reg__imp_weapon_check(struct imp *im, struct row *rw)
 	if (check_country(im, "country of manufacture", f[W_COUNTRY], 0, &e) != 0)
 		goto bad;
 	/* The marking: as marking_write(), with the weapon's country and year. */
-	if (*f[W_MARK_LOCATION] != '\0' && !one_of(f[W_MARK_LOCATION], locations)) {
+	if (*f[W_MARK_LOCATION] != '\0' && !reg__one_of(f[W_MARK_LOCATION], locations)) {
 		reg__fail(&e, REG_EINVAL, "marking location '%.40s' is not one of frame, "
 		    "receiver, slide, barrel, bolt, cylinder, metal_insert, other",
 		    f[W_MARK_LOCATION]);
@@ -215,11 +198,9 @@ reg__imp_event_check(struct imp *im, struct row *rw)
 		    "or UUID)");
 		goto bad;
 	}
-	if (!one_of(kind, event_kinds)) {
+	if (!reg__one_of(kind, reg__event_kinds)) {
 		reg__fail(&e, REG_EINVAL, "event kind '%.40s' is unknown: one of "
-		    "manufacture, domestic_transfer, export, import, transit, "
-		    "state_to_civilian, loan, return, loss, theft, recovery, seizure, "
-		    "confiscation, deactivation, destruction, records_to_state", kind);
+		    REG__EVENT_KINDS_TEXT, kind);
 		goto bad;
 	}
 	if (reg__check_text("weapon", f[E_WEAPON], 100, 0, &e) != 0 ||
@@ -286,125 +267,37 @@ bad:
 /* A weapon's history as the chain rules see it, while a batch runs. */
 struct wstate {
 	const char *id;
-	int n;				/* events so far, corrections included */
-	char status[16];
-	char holder[REG_UUID_STR];
-	char last_date[11];
+	struct reg__hstate st;
 };
-
-/* How an event moves a weapon's status and holder (as reg__history_load()). */
-static void
-state_step(struct wstate *s, const char *k, const char *to, const char *to_kind,
-    const char *date)
-{
-	if (strcmp(k, "export") == 0) {
-		snprintf(s->status, sizeof(s->status), "exported");
-		s->holder[0] = '\0';
-	} else if (strcmp(k, "loss") == 0) {
-		snprintf(s->status, sizeof(s->status), "lost");
-	} else if (strcmp(k, "theft") == 0) {
-		snprintf(s->status, sizeof(s->status), "stolen");
-	} else if (strcmp(k, "seizure") == 0 || strcmp(k, "confiscation") == 0) {
-		snprintf(s->status, sizeof(s->status), "seized");
-		if (to[0] != '\0')
-			snprintf(s->holder, sizeof(s->holder), "%s", to);
-	} else if (strcmp(k, "deactivation") == 0) {
-		snprintf(s->status, sizeof(s->status), "deactivated");
-	} else if (strcmp(k, "destruction") == 0) {
-		snprintf(s->status, sizeof(s->status), "destroyed");
-	} else if (strcmp(k, "transit") == 0) {
-		/* Passing through: no change of holder or status. */
-	} else if (to[0] != '\0') {
-		snprintf(s->holder, sizeof(s->holder), "%s", to);
-		snprintf(s->status, sizeof(s->status), "%s",
-		    strcmp(to_kind, "private_person") == 0 ||
-		    strcmp(to_kind, "state_agency") == 0 ? "held" : "in_stock");
-	}
-	snprintf(s->last_date, sizeof(s->last_date), "%s", date);
-}
 
 /*
  * Brings a weapon's state up to date with its stored events, rows [a, b)
- * of res (weapon, id, kind, date, to, corrects, to's kind; by seq): the
- * effective chain has each corrected event replaced by its latest
- * correction, as reg__history_load() has it.
+ * of res (weapon, id, kind, date, to, corrects, to's kind; by seq), along
+ * their effective chain (history.c, as reg__history_load()).
  */
 static int
 state_load(struct imp *im, struct wstate *s, PGresult *res, int a, int b)
 {
-	size_t n = (size_t)(b - a), neff = 0, k;
-	int i, j, *p;
+	struct reg_history_event *ev;
+	int i, n = b - a;
+	int *p;
 
-	if (n > im->effcap) {
-		p = realloc(im->eff, n * sizeof(*p));
+	if ((size_t)n > im->effcap) {
+		p = realloc(im->eff, (size_t)n * sizeof(*p));
 		if (p == NULL)
 			return reg__fail(im->err, REG_ENOMEM, "out of memory");
 		im->eff = p;
-		im->effcap = n;
+		im->effcap = (size_t)n;
 	}
-	for (i = a; i < b; i++) {
-		if (PQgetisnull(res, i, 5)) {
-			im->eff[neff++] = i;
-			continue;
-		}
-		for (j = a; j < i; j++)
-			if (strcmp(PQgetvalue(res, j, 1), PQgetvalue(res, i, 5)) == 0)
-				break;
-		if (j == i)
-			continue;	/* cannot be: corrects names an earlier one */
-		for (k = 0; k < neff; k++)
-			if (im->eff[k] == j)
-				im->eff[k] = i;
-	}
-	for (k = 0; k < neff; k++) {
-		i = im->eff[k];
-		state_step(s, PQgetvalue(res, i, 2), PQgetvalue(res, i, 4),
-		    PQgetvalue(res, i, 6), PQgetvalue(res, i, 3));
-	}
-	s->n = (int)n;
-	return 0;
-}
-
-/* event.c's check_chain(), against the running state. */
-static int
-check_chain(const struct wstate *s, const char *kind, const char *date,
-    const char *from, const char *to, reg_error *e)
-{
-	if (strcmp(s->status, "destroyed") == 0)
-		return reg__fail(e, REG_ERULE, "the weapon was destroyed: nothing more "
-		    "can happen to it (a mistaken record is corrected with 'regctl correct')");
-	if (s->last_date[0] != '\0' && strcmp(date, s->last_date) < 0)
-		return reg__fail(e, REG_ERULE, "dates may not run backwards: %s is "
-		    "before the last event (%s); correct that event instead", date,
-		    s->last_date);
-	if (one_of(kind, transfer_kinds)) {
-		if (from[0] == '\0')
-			return reg__fail(e, REG_ERULE, "a %s names the party it comes from",
-			    kind);
-		if (s->holder[0] == '\0')
-			return reg__fail(e, REG_ERULE, "the weapon has no current holder "
-			    "(status %s): a transfer must come from the current holder",
-			    s->status);
-		if (strcmp(from, s->holder) != 0)
-			return reg__fail(e, REG_ERULE, "a transfer must come from the "
-			    "current holder, %s, not %s", s->holder, from);
-		if (strcmp(s->status, "lost") == 0 || strcmp(s->status, "stolen") == 0)
-			return reg__fail(e, REG_ERULE, "the weapon is %s: record its "
-			    "recovery before transferring it", s->status);
-		if (strcmp(kind, "export") != 0 && to[0] == '\0')
-			return reg__fail(e, REG_ERULE, "a %s names the party it goes to",
-			    kind);
-	}
-	if ((strcmp(kind, "manufacture") == 0 || strcmp(kind, "import") == 0) &&
-	    to[0] == '\0')
-		return reg__fail(e, REG_ERULE, "a %s names the party that holds the "
-		    "weapon after it", kind);
-	if (strcmp(kind, "manufacture") == 0 && s->n > 0)
-		return reg__fail(e, REG_ERULE, "manufacture can only be the first event");
-	if (strcmp(kind, "recovery") == 0 && strcmp(s->status, "lost") != 0 &&
-	    strcmp(s->status, "stolen") != 0)
-		return reg__fail(e, REG_ERULE, "only a lost or stolen weapon can be "
-		    "recovered (status %s)", s->status);
+	ev = reg__pool_alloc(&im->pool, (size_t)n * sizeof(*ev));
+	if (ev == NULL)
+		return reg__fail(im->err, REG_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++)
+		ev[i] = (struct reg_history_event){ PQgetvalue(res, a + i, 1),
+		    PQgetisnull(res, a + i, 5) ? NULL : PQgetvalue(res, a + i, 5),
+		    PQgetvalue(res, a + i, 2), PQgetvalue(res, a + i, 3),
+		    PQgetvalue(res, a + i, 4), PQgetvalue(res, a + i, 6) };
+	reg__hstate_replay(&s->st, ev, n, im->eff, NULL);
 	return 0;
 }
 
@@ -417,7 +310,7 @@ reg__imp_wstate_new(struct imp *im, const char *id)
 		return NULL;
 	memset(s, 0, sizeof(*s));
 	s->id = id;
-	snprintf(s->status, sizeof(s->status), "registered");
+	reg__hstate_init(&s->st);
 	return s;
 }
 
@@ -430,7 +323,7 @@ reg__imp_wstate_id(const struct wstate *s)
 int
 reg__imp_wstate_events(const struct wstate *s)
 {
-	return s->n;
+	return s->st.n;
 }
 
 int
@@ -446,9 +339,9 @@ reg__imp_event_chain(struct wstate *s, const char *kind, const char *date,
 {
 	int r;
 
-	if ((r = check_chain(s, kind, date, from, to, e)) != 0)
+	if ((r = reg__hstate_check(&s->st, kind, date, from, to, e)) != 0)
 		return r;
-	s->n++;
-	state_step(s, kind, to, to_kind, date);
+	s->st.n++;
+	reg__hstate_step(&s->st, kind, to, to_kind, date);
 	return 0;
 }

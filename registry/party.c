@@ -40,7 +40,7 @@ reg_manufacturer_find(reg_ctx *ctx, const char *name, reg_uuid *out,
 	if (strlen(name) == 36 && reg_uuid_parse(name, &u, NULL) == 0)
 		return find_one(ctx, "SELECT id::text FROM manufacturer WHERE id = $1",
 		    name, out, "manufacturer", name, err);
-	reg__name_norm(name, norm, sizeof(norm));
+	reg_name_norm(name, norm, sizeof(norm));
 	if (norm[0] == '\0')
 		return reg__fail(err, REG_EINVAL, "manufacturer '%.100s' has no letter "
 		    "or digit", name);
@@ -61,7 +61,7 @@ alias_write(reg_ctx *ctx, const char *mid, const char *alias, const char *kind,
 		return r;
 	if (kind == NULL || (strcmp(kind, "name") != 0 && strcmp(kind, "code") != 0))
 		return reg__fail(err, REG_EINVAL, "an alias is of kind 'name' or 'code'");
-	reg__name_norm(alias, norm, sizeof(norm));
+	reg_name_norm(alias, norm, sizeof(norm));
 	if (norm[0] == '\0')
 		return reg__fail(err, REG_EINVAL, "alias '%.100s' has no letter or digit",
 		    alias);
@@ -160,15 +160,6 @@ static const char *const party_kinds[] = {
 	"foreign_exporter", "private_person", NULL
 };
 
-static int
-one_of(const char *s, const char *const *list)
-{
-	for (; s != NULL && *list != NULL; list++)
-		if (strcmp(s, *list) == 0)
-			return 1;
-	return 0;
-}
-
 int
 reg_party_add(reg_ctx *ctx, const reg_pii_keyring *kr,
     const struct reg_party_in *in, struct reg_written *out, reg_error *err)
@@ -183,7 +174,7 @@ reg_party_add(reg_ctx *ctx, const reg_pii_keyring *kr,
 	reg_uuid u;
 	int r, private;
 
-	if (!one_of(in->kind, party_kinds))
+	if (!reg__one_of(in->kind, party_kinds))
 		return reg__fail(err, REG_EINVAL, "party kind '%.40s' is not one of "
 		    "manufacturer, dealer, broker, state_agency, foreign_importer, "
 		    "foreign_exporter, private_person", in->kind ? in->kind : "");

@@ -164,12 +164,12 @@ int reg__check_date(const char *field, const char *s, int optional,
 /* Validates an ISO 3166-1 alpha-2 code against the country table. */
 int reg__check_country(reg_ctx *ctx, const char *field, const char *code,
     int optional, reg_error *err);
-/* Upper case, letters and digits only, with easily misread characters
- * folded (O/Q to 0, I/L to 1, S to 5, B to 8, Z to 2, G to 6). */
+/* (norm.c) A serial's normal form as stored (weapon.serial_norm): upper
+ * case, letters and digits only, with the look-alikes of the stored form
+ * folded (O/Q to 0, I/L to 1, S to 5, B to 8, Z to 2, G to 6); cut to
+ * outlen - 1 characters. */
 void reg__serial_norm(const char *in, char *out, size_t outlen);
-/* Upper case, letters and digits only (manufacturer names and codes). */
-void reg__name_norm(const char *in, char *out, size_t outlen);
-/* Calibre for comparison: lower case, without spaces; "," as ".". */
+/* (norm.c) Calibre for comparison: lower case, without spaces; "," as ".". */
 void reg__calibre_norm(const char *in, char *out, size_t outlen);
 
 /* Shared by the stores of trace messages (trace_store.c, trace_hop.c). */

@@ -24,15 +24,6 @@ static const char *const component_kinds[] = {
 };
 
 static int
-one_of(const char *s, const char *const *list)
-{
-	for (; s != NULL && *list != NULL; list++)
-		if (strcmp(s, *list) == 0)
-			return 1;
-	return 0;
-}
-
-static int
 check_type(reg_ctx *ctx, const char *type, reg_error *err)
 {
 	const char *params[1] = { type };
@@ -80,12 +71,12 @@ marking_write(reg_ctx *ctx, const char *wid, const struct reg_marking_in *in,
 	reg_uuid u;
 	int r;
 
-	if (!one_of(in->kind, marking_kinds))
+	if (!reg__one_of(in->kind, marking_kinds))
 		return reg__fail(err, REG_EINVAL, "marking kind '%.40s' is not one of "
 		    "manufacture, import, state_stock, proof, remarking, alternative_code",
 		    in->kind ? in->kind : "");
 	if (in->location != NULL && *in->location != '\0' &&
-	    !one_of(in->location, locations))
+	    !reg__one_of(in->location, locations))
 		return reg__fail(err, REG_EINVAL, "marking location '%.40s' is not one of "
 		    "frame, receiver, slide, barrel, bolt, cylinder, metal_insert, other",
 		    in->location);
@@ -220,7 +211,7 @@ reg_component_add(reg_ctx *ctx, const reg_uuid *weapon, const char *kind,
 	reg_uuid u;
 	int r;
 
-	if (!one_of(kind, component_kinds))
+	if (!reg__one_of(kind, component_kinds))
 		return reg__fail(err, REG_EINVAL, "component kind '%.40s' is not one of "
 		    "frame, receiver, barrel, slide, bolt, cylinder, other",
 		    kind ? kind : "");

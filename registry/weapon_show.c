@@ -280,11 +280,11 @@ add_history(PGresult *pres, PGresult *res, const reg_pii_keyring *kr, json_t *w,
 		json_object_set_new(e, "retention_until", col(res, i, 22));
 		json_array_append_new(hist, e);
 	}
-	json_object_set_new(w, "status", json_string(h.status));
-	json_object_set_new(w, "holder", h.holder[0] ?
-	    json_incref(json_object_get(parties, h.holder)) : json_null());
-	json_object_set_new(w, "last_legal_holder", h.last_legal_holder[0] ?
-	    json_incref(json_object_get(parties, h.last_legal_holder)) : json_null());
+	json_object_set_new(w, "status", json_string(h.st.status));
+	json_object_set_new(w, "holder", h.st.holder[0] ?
+	    json_incref(json_object_get(parties, h.st.holder)) : json_null());
+	json_object_set_new(w, "last_legal_holder", h.st.last_legal_holder[0] ?
+	    json_incref(json_object_get(parties, h.st.last_legal_holder)) : json_null());
 	json_object_set_new(w, "history", hist);
 	hist = NULL;
 out:

@@ -1,6 +1,7 @@
 /*
  * A candidate's history read for a trace: the effective chain of events
- * (a correction takes the place of the event it corrects), the last legal
+ * (a correction takes the place of the event it corrects: the registry's
+ * reg_history_effective()), the last legal
  * event and holder, what is known after it (theft, loss, a recorded
  * destruction or deactivation that the recovery contradicts, or a gap), and
  * whether the chain leaves the State by export.
@@ -17,40 +18,47 @@ is(const struct reg_search_event *e, const char *kind)
 	return strcmp(e->kind, kind) == 0;
 }
 
+/* The effective chain (reg_history_effective(), registry/history.c), with
+ * each event's corrections as sequence numbers. */
+static int
+effective(struct tr__arena *a, struct tr__cand *c)
+{
+	struct tr__chain *ch = &c->chain;
+	struct reg_history_event *hev;
+	int *corrected, n = c->nev ? c->nev : 1, i;
+
+	ch->eff = tr__alloc(a, (size_t)n * sizeof(int));
+	corrected = tr__alloc(a, (size_t)n * sizeof(int));
+	hev = tr__alloc(a, (size_t)n * sizeof(*hev));
+	if (ch->eff == NULL || corrected == NULL || hev == NULL)
+		return -1;
+	for (i = 0; i < c->nev; i++) {
+		c->ev[i].corrects_seq = c->ev[i].corrected_by_seq = 0;
+		hev[i] = (struct reg_history_event){ .id = c->ev[i].id,
+		    .corrects = c->ev[i].corrects };
+	}
+	ch->neff = reg_history_effective(hev, c->nev, ch->eff, corrected);
+	for (i = 0; i < c->nev; i++)
+		if (corrected[i] >= 0) {
+			c->ev[i].corrects_seq = c->ev[corrected[i]].seq;
+			c->ev[corrected[i]].corrected_by_seq = c->ev[i].seq;
+		}
+	return 0;
+}
+
 int
 tr__chain_analyse(struct tr__arena *a, struct tr__cand *c)
 {
 	struct tr__chain *ch = &c->chain;
 	const struct reg_search_party *holder = NULL, *before_export = NULL;
-	int i, j, k;
+	int k;
 
 	ch->neff = 0;
 	ch->last_legal = ch->finding_event = ch->export_event = -1;
 	ch->finding = NULL;
 	ch->last_legal_holder = NULL;
-	ch->eff = tr__alloc(a, (size_t)(c->nev ? c->nev : 1) * sizeof(int));
-	if (ch->eff == NULL)
+	if (effective(a, c) != 0)
 		return -1;
-	for (i = 0; i < c->nev; i++)
-		c->ev[i].corrects_seq = c->ev[i].corrected_by_seq = 0;
-	for (i = 0; i < c->nev; i++) {
-		struct reg_search_event *e = &c->ev[i];
-
-		if (e->corrects[0] == '\0') {
-			ch->eff[ch->neff++] = i;
-			continue;
-		}
-		for (j = 0; j < i; j++)
-			if (strcmp(c->ev[j].id, e->corrects) == 0)
-				break;
-		if (j == i)
-			continue;	/* the database refers only to earlier events */
-		e->corrects_seq = c->ev[j].seq;
-		c->ev[j].corrected_by_seq = e->seq;
-		for (k = 0; k < ch->neff; k++)
-			if (ch->eff[k] == j)
-				ch->eff[k] = i;
-	}
 	for (k = 0; k < ch->neff; k++) {
 		int x = ch->eff[k];
 		struct reg_search_event *e = &c->ev[x];

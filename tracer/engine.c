@@ -226,7 +226,7 @@ resolve_maker(tr_engine *e, const char *name, struct maker *m, reg_error *err)
 	memset(m, 0, sizeof(*m));
 	if (name == NULL)
 		return 0;
-	tr__name_norm(name, norm, sizeof(norm));
+	reg_name_norm(name, norm, sizeof(norm));
 	for (i = 0; name[i] != '\0' && i < (int)sizeof(upper) - 1; i++)
 		upper[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
 	upper[i] = '\0';
@@ -306,8 +306,8 @@ score(struct tr__arena *a, const proto_request *req, const struct tr__query *q,
 		if (same) {
 			char rn[208], wn[208];
 
-			tr__name_norm(c->manufacturer, rn, sizeof(rn));
-			tr__name_norm(w->manufacturer, wn, sizeof(wn));
+			reg_name_norm(c->manufacturer, rn, sizeof(rn));
+			reg_name_norm(w->manufacturer, wn, sizeof(wn));
 			if (strcmp(rn, wn) == 0)
 				reason(a, c, tr__printf(a, "manufacturer %s", c->manufacturer));
 			else
@@ -327,8 +327,8 @@ score(struct tr__arena *a, const proto_request *req, const struct tr__query *q,
 	if (w->model != NULL && c->model != NULL) {
 		char rm[208], wm[208];
 
-		tr__name_norm(c->model, rm, sizeof(rm));
-		tr__name_norm(w->model, wm, sizeof(wm));
+		reg_name_norm(c->model, rm, sizeof(rm));
+		reg_name_norm(w->model, wm, sizeof(wm));
 		if (strcmp(rm, wm) == 0) {
 			reason(a, c, tr__printf(a, "model %s", c->model));
 		} else if (model_close(wm, rm)) {

@@ -1,8 +1,8 @@
 /*
- * Names as an investigator reads them: manufacturer and model names
- * compared on letters and digits, and calibres by the cartridge they name,
+ * Calibres as an investigator reads them: by the cartridge they name,
  * whatever the spelling ("9 mm Parabellum", "9x19mm" and "9mm Luger" are one
- * cartridge).
+ * cartridge).  (Manufacturer and model names compare on their letters and
+ * digits: reg_name_norm(), registry/norm.c.)
  */
 #include "config.h"
 
@@ -11,26 +11,6 @@
 
 #include "tracer_int.h"
 
-void
-tr__name_norm(const char *in, char *out, size_t outlen)
-{
-	size_t o = 0;
-	char c;
-
-	if (outlen == 0)
-		return;
-	for (; in != NULL && *in != '\0' && o + 1 < outlen; in++) {
-		c = *in;
-		if (c >= 'a' && c <= 'z')
-			c = (char)(c - 'a' + 'A');
-		if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-			out[o++] = c;
-	}
-	out[o] = '\0';
-}
-
-/* Common names of cartridges, after lower-casing and dropping spaces,
- * hyphens, a leading dot and a trailing "mm", with the canonical name. */
 /* Common names of cartridges, after lower-casing and dropping spaces,
  * hyphens, a leading dot and every "mm", with the canonical name. */
 static const struct {

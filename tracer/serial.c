@@ -10,57 +10,12 @@
 
 #include "tracer_int.h"
 
-/* Look-alikes on worn marks fold to one character: O Q D -> 0, I L 7 -> 1,
- * S -> 5, B -> 8, Z -> 2, G -> 6. */
-static char
-fold(char c)
-{
-	switch (c) {
-	case 'O': case 'Q': case 'D': return '0';
-	case 'I': case 'L': case '7': return '1';
-	case 'S': return '5';
-	case 'B': return '8';
-	case 'Z': return '2';
-	case 'G': return '6';
-	default: return c;
-	}
-}
-
-/* Upper-case letters and digits of s (and with wildcards, '?' and '*',
- * runs of '*' and '*' next to each other collapsed). */
-static int
-upper(const char *s, int wildcards, char *out, size_t outlen)
-{
-	size_t o = 0;
-	char c;
-
-	for (; *s != '\0'; s++) {
-		c = *s;
-		if (c >= 'a' && c <= 'z')
-			c = (char)(c - 'a' + 'A');
-		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    (wildcards && (c == '?' || c == '*'))))
-			continue;
-		if (c == '*' && o > 0 && out[o - 1] == '*')
-			continue;
-		if (o + 1 >= outlen)
-			return -1;
-		out[o++] = c;
-	}
-	if (outlen == 0)
-		return -1;
-	out[o] = '\0';
-	return (int)o;
-}
-
+/* The look-alikes and the letters and digits of a serial are the
+ * registry's (registry/norm.c): reg_serial_upper(), reg_serial_fold(). */
 int
 tr_serial_key(const char *serial, int wildcards, char *out, size_t outlen)
 {
-	int n = upper(serial, wildcards, out, outlen), i;
-
-	for (i = 0; i < n; i++)
-		out[i] = fold(out[i]);
-	return n;
+	return reg_serial_key(serial, wildcards, out, outlen);
 }
 
 int
@@ -69,17 +24,17 @@ tr__query_init(struct tr__query *q, const char *serial)
 	int n, i;
 
 	memset(q, 0, sizeof(*q));
-	n = upper(serial, 1, q->upper, sizeof(q->upper));
+	n = reg_serial_upper(serial, 1, q->upper, sizeof(q->upper));
 	if (n < 0)
 		return -1;
+	memcpy(q->key, q->upper, (size_t)n + 1);
+	reg_serial_fold(q->key);
 	for (i = 0; i < n; i++) {
-		q->key[i] = fold(q->upper[i]);
 		if (q->upper[i] == '?' || q->upper[i] == '*')
 			q->wildcards = 1;
 		else
 			q->known++;
 	}
-	q->key[n] = '\0';
 	return 0;
 }
 
@@ -210,10 +165,10 @@ tr__serial_compare(const struct tr__query *q, const char *registered,
 
 	memset(m, 0, sizeof(*m));
 	m->level = TR__NOMATCH;
-	if ((n = upper(registered, 0, ru, sizeof(ru))) < 0)
+	if ((n = reg_serial_upper(registered, 0, ru, sizeof(ru))) < 0)
 		return;
-	for (i = 0; i <= n; i++)
-		rk[i] = fold(ru[i]);
+	memcpy(rk, ru, (size_t)n + 1);
+	reg_serial_fold(rk);
 	if (q->wildcards) {
 		int look = 0;
 

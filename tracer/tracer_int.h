@@ -74,8 +74,7 @@ int tr__like_pattern(const struct tr__query *q, char *out, size_t outlen);
 
 /* ---------------------------------------------------------- names */
 
-/* Upper case letters and digits only. */
-void tr__name_norm(const char *in, char *out, size_t outlen);
+/* (Names compare by reg_name_norm(), registry/norm.c.) */
 /* A calibre in a canonical form ("9x19", "45acp", "12ga", ...) so that the
  * common names of one cartridge compare equal. */
 void tr__calibre_canon(const char *in, char *out, size_t outlen);

@@ -691,6 +691,60 @@ REG_API REG_WUR int reg_event_correct(reg_ctx *ctx, const reg_uuid *event,
     reg_error *err);
 
 /*
+ * Serials and names folded for comparison (norm.c), for the trace engine
+ * and anyone who searches as the registry does.
+ *
+ * reg_serial_upper() writes the letters and digits of serial, upper case
+ * (with wildcards also '?' for one unreadable character and '*' for an
+ * unreadable run, a run of '*' as one) into out, NUL-terminated.  Returns
+ * its length, or -1 if it does not fit outlen.
+ * reg_serial_fold() folds the look-alikes of a string of such characters in
+ * place: O Q D -> 0, I L 7 -> 1, S -> 5, B -> 8, Z -> 2, G -> 6.
+ * reg_serial_key() does both: the search key of a serial, as migration
+ * 0005's reg_serial_key() computes it in SQL.  (The normal form stored as
+ * weapon.serial_norm keeps D and 7 apart; the key of a stored form is
+ * translate(serial_norm, 'D7', '01').)
+ */
+REG_API int reg_serial_upper(const char *serial, int wildcards, char *out,
+    size_t outlen);
+REG_API void reg_serial_fold(char *s);
+REG_API int reg_serial_key(const char *serial, int wildcards, char *out,
+    size_t outlen);
+/*
+ * A name (of a manufacturer, an alias, a model) for comparison: its
+ * letters and digits, upper case, cut to outlen - 1 characters (manufacturer
+ * aliases are stored so, in manufacturer_alias.alias_norm).  name may be
+ * NULL (then "").
+ */
+REG_API void reg_name_norm(const char *name, char *out, size_t outlen);
+
+/*
+ * A weapon's history as a plain array of events (history.c), for readers
+ * outside the library: the trace engine reads events from its own rows and
+ * asks the registry which of them make the effective chain.
+ */
+struct reg_history_event {
+	const char *id;			/* the event's UUID */
+	const char *corrects;		/* the UUID of the event it corrects, or
+					 * NULL or "" */
+	const char *kind;		/* manufacture, domestic_transfer, ... */
+	const char *date;		/* YYYY-MM-DD */
+	const char *to;			/* the receiving party's UUID, NULL or "" */
+	const char *to_kind;		/* that party's kind, NULL or "" */
+};
+/*
+ * The effective chain of the n events ev, in order of their numbers: each
+ * corrected event is replaced, in its place, by its latest correction (a
+ * correction of a correction takes the place of the original).  Reads only
+ * id and corrects.  Writes into eff (n entries) the indexes into ev of the
+ * effective events in order, and into corrected (n entries, may be NULL)
+ * for each event the index of the event it corrects, or -1 (also when it
+ * names no earlier event).  Returns the number of effective events.
+ */
+REG_API int reg_history_effective(const struct reg_history_event *ev, int n,
+    int *eff, int *corrected);
+
+/*
  * A weapon with its markings, components and history as JSON (documented
  * in regctl(1)); free *json with reg_free().  kr (may be NULL) decrypts
  * private holders' identities; without it they show as "private person".
