@@ -29,6 +29,14 @@ value(unsigned char c, int url)
 	return -1;
 }
 
+int
+cm_base64_digit(int c, int flags)
+{
+	if (c < 0 || c > 255)
+		return -1;
+	return value((unsigned char)c, (flags & CM_BASE64_URL) != 0);
+}
+
 size_t
 cm_base64_encoded_len(size_t n, int flags)
 {

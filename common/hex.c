@@ -42,9 +42,9 @@ cm_hex_decode(const char *s, size_t len, uint8_t *out, int flags)
 	if (len % 2 != 0)
 		return -1;
 	for (i = 0; i < len / 2; i++) {
-		hi = cm_hex_digit((unsigned char)s[2 * i], flags);
-		lo = cm_hex_digit((unsigned char)s[2 * i + 1], flags);
-		if (hi < 0 || lo < 0)
+		/* One digit at a time: a NUL ends the reading. */
+		if ((hi = cm_hex_digit((unsigned char)s[2 * i], flags)) < 0 ||
+		    (lo = cm_hex_digit((unsigned char)s[2 * i + 1], flags)) < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}

@@ -66,6 +66,42 @@ cm_utf8_valid(const char *s, size_t n)
 	return true;
 }
 
+/* Whether refuse names the character c. */
+static bool
+refused(uint32_t c, int refuse)
+{
+	if (c == '\n' && (refuse & CM_UTF8_LF_OK))
+		return false;
+	if (c < 0x20)
+		return (refuse & CM_UTF8_C0) != 0;
+	if (c >= 0x7f && c <= 0x9f)
+		return (refuse & CM_UTF8_DEL_C1) != 0;
+	return false;
+}
+
+int
+cm_utf8_text(const char *s, size_t n, int refuse, size_t *where,
+    uint32_t *cp)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i, k;
+	uint32_t c;
+
+	for (i = 0; i < n; i += k) {
+		if ((k = cm_utf8_decode(p + i, n - i, &c)) == 0 ||
+		    refused(c, refuse)) {
+			if (where != NULL)
+				*where = i;
+			if (k == 0)
+				return CM_UTF8_EINVALID;
+			if (cp != NULL)
+				*cp = c;
+			return CM_UTF8_ECONTROL;
+		}
+	}
+	return 0;
+}
+
 size_t
 cm_utf8_chars(const char *s, size_t n)
 {

@@ -179,6 +179,10 @@ void reg__now_text(char out[32]);
  * bytes; NULL or "" pass as absent when optional. */
 int reg__check_text(const char *field, const char *s, size_t max, int optional,
     reg_error *err);
+/* Validates len bytes of text: valid UTF-8 without control characters (C0,
+ * DEL, C1); field names it in the error. */
+int reg__check_chars(const char *field, const char *s, size_t len,
+    reg_error *err);
 /* Whether s (may be NULL) is one of the NULL-terminated list. */
 int reg__one_of(const char *s, const char *const *list);
 /* Validates a date YYYY-MM-DD (a real calendar date). */

@@ -97,9 +97,6 @@ int reg__fail_pg(reg_error *err, struct pg_conn *conn,
 	} \
 } while (0)
 
-/* Lower-case hex of len bytes into out (2 * len + 1 bytes). */
-void reg__hex(const uint8_t *in, size_t len, char *out);
-
 /* The audit log's append lock: transaction-scoped, so that leaf indexes
  * follow commit order (log.c, import.c). */
 #define REG__LOG_LOCK_SQL "SELECT pg_advisory_xact_lock(7238294712)"
@@ -143,7 +140,8 @@ int reg__fail_ossl(reg_error *err, int code, const char *fmt, ...)
 /*
  * Decodes one UTF-8 sequence of at most n bytes at s.  Returns its length
  * and sets *cp, or returns 0 for an invalid sequence: truncated, overlong,
- * a surrogate, or above U+10FFFF.
+ * a surrogate, or above U+10FFFF.  Only registry/import.c still calls it:
+ * everything else calls cm_utf8_decode() (common/utf8.h), which this is.
  */
 size_t reg__utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
 

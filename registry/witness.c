@@ -21,6 +21,7 @@
 
 #include <libpq-fe.h>
 
+#include "common/hex.h"
 #include "registry_int.h"
 
 /* A cosignature/v1 line's bytes after the key id: timestamp, signature. */
@@ -439,10 +440,7 @@ reg_witness_peer_get(reg_ctx *ctx, const char *state, struct reg_witness_peer *o
 static void
 hex32(const struct reg_hash *h, char out[65])
 {
-	int i;
-
-	for (i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", h->b[i]);
+	cm_hex_encode(h->b, 32, out);
 }
 
 int

@@ -208,6 +208,24 @@ START_TEST(base64_mutations)
 }
 END_TEST
 
+START_TEST(base64_digits)
+{
+	int c, std = 0, url = 0;
+
+	for (c = -1; c < 257; c++) {
+		std += cm_base64_digit(c, 0) >= 0;
+		url += cm_base64_digit(c, CM_BASE64_URL) >= 0;
+	}
+	ck_assert_int_eq(std, 64);
+	ck_assert_int_eq(url, 64);
+	ck_assert_int_eq(cm_base64_digit('/', 0), 63);
+	ck_assert_int_eq(cm_base64_digit('_', CM_BASE64_URL), 63);
+	ck_assert_int_eq(cm_base64_digit('-', 0), -1);
+	ck_assert_int_eq(cm_base64_digit('=', 0), -1);
+	ck_assert_int_eq(cm_base64_digit('a', 0), 26);
+}
+END_TEST
+
 START_TEST(base64_lengths)
 {
 	ck_assert_uint_eq(cm_base64_encoded_len(SIZE_MAX, 0), SIZE_MAX);
@@ -437,6 +455,43 @@ START_TEST(utf8_count_and_cut)
 }
 END_TEST
 
+START_TEST(utf8_text)
+{
+	static const char t[] = "ab\xce\xba\n\tc\xc2\x85\x7f\xc3\x28";
+	uint32_t cp = 0;
+	size_t where = 99;
+
+	ck_assert_int_eq(cm_utf8_text(t, 4, CM_UTF8_C0 | CM_UTF8_DEL_C1,
+	    NULL, NULL), 0);
+	ck_assert_int_eq(cm_utf8_text(t, 5, CM_UTF8_C0, &where, &cp),
+	    CM_UTF8_ECONTROL);
+	ck_assert_uint_eq(where, 4);
+	ck_assert_uint_eq(cp, '\n');
+	ck_assert_int_eq(cm_utf8_text(t, 5, CM_UTF8_C0 | CM_UTF8_LF_OK, NULL,
+	    NULL), 0);
+	ck_assert_int_eq(cm_utf8_text(t, 6, CM_UTF8_C0 | CM_UTF8_LF_OK,
+	    &where, &cp), CM_UTF8_ECONTROL);
+	ck_assert_uint_eq(where, 5);
+	ck_assert_uint_eq(cp, '\t');
+	/* C1 and DEL only when asked. */
+	ck_assert_int_eq(cm_utf8_text(t + 6, 4, CM_UTF8_C0, NULL, NULL), 0);
+	ck_assert_int_eq(cm_utf8_text(t + 6, 4, CM_UTF8_DEL_C1, &where, &cp),
+	    CM_UTF8_ECONTROL);
+	ck_assert_uint_eq(where, 1);
+	ck_assert_uint_eq(cp, 0x85);
+	ck_assert_int_eq(cm_utf8_text(t + 9, 1, CM_UTF8_DEL_C1, &where, &cp),
+	    CM_UTF8_ECONTROL);
+	ck_assert_uint_eq(cp, 0x7f);
+	ck_assert_int_eq(cm_utf8_text(t, sizeof(t) - 1, 0, &where, NULL),
+	    CM_UTF8_EINVALID);
+	ck_assert_uint_eq(where, 10);
+	/* U+0000 is a C0 control, and not refused without CM_UTF8_C0. */
+	ck_assert_int_eq(cm_utf8_text("a\0b", 3, 0, NULL, NULL), 0);
+	ck_assert_int_eq(cm_utf8_text("a\0b", 3, CM_UTF8_C0, NULL, NULL),
+	    CM_UTF8_ECONTROL);
+}
+END_TEST
+
 static Suite *
 common_suite(void)
 {
@@ -450,6 +505,7 @@ common_suite(void)
 	tcase_add_loop_test(tc, base64_refusals, 0,
 	    (int)(sizeof(bad64) / sizeof(bad64[0])));
 	tcase_add_loop_test(tc, base64_mutations, 0, 4);
+	tcase_add_test(tc, base64_digits);
 	tcase_add_test(tc, base64_lengths);
 	tcase_add_test(tc, hex_vectors);
 	tcase_add_test(tc, hex_round_trip);
@@ -460,6 +516,7 @@ common_suite(void)
 	    (int)(sizeof(bad8) / sizeof(bad8[0])));
 	tcase_add_test(tc, utf8_exhaustive);
 	tcase_add_test(tc, utf8_count_and_cut);
+	tcase_add_test(tc, utf8_text);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -13,6 +13,7 @@
 #include <check.h>
 #include <openssl/rand.h>
 
+#include "common/hex.h"
 #include "registry/registry.h"
 #include "testutil.h"
 
@@ -56,10 +57,7 @@ app(void)
 static void
 hexto(const char *hex, struct reg_hash *h)
 {
-	int i;
-
-	for (i = 0; i < 32; i++)
-		sscanf(hex + 2 * i, "%2hhx", &h->b[i]);
+	ck_assert_int_eq(cm_hex_decode(hex, 64, h->b, 0), 0);
 }
 
 static void

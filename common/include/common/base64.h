@@ -23,6 +23,10 @@
 				 * padding where none may be */
 #define CM_BASE64_EBITS (-3)	/* non-zero bits left over at the end */
 
+/* The value (0 to 63) of the character c in the alphabet that flags
+ * choose, or -1 when c is not one of it ('=' never is). */
+int cm_base64_digit(int c, int flags);
+
 /*
  * The length of the encoding of n bytes, without the terminating NUL, or
  * SIZE_MAX when it would not fit a size_t.

@@ -24,7 +24,8 @@ void cm_hex_encode(const void *in, size_t n, char *out);
 /*
  * Decodes the len hex digits at s into out (room for len / 2 bytes).
  * Returns 0, or -1 when len is odd or a character is not a digit that
- * flags accept (out is then unspecified).
+ * flags accept (out is then unspecified).  Reading stops at the first
+ * character that is not a digit, so s may be a shorter C string.
  */
 int cm_hex_decode(const char *s, size_t len, uint8_t *out, int flags);
 

@@ -22,6 +22,24 @@ size_t cm_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
 /* Whether the n bytes at s are well-formed UTF-8 throughout. */
 bool cm_utf8_valid(const char *s, size_t n);
 
+/* What cm_utf8_text() refuses besides ill-formed UTF-8, or-ed. */
+#define CM_UTF8_C0 1		/* control characters U+0000 to U+001F */
+#define CM_UTF8_DEL_C1 2	/* DEL and C1, U+007F to U+009F */
+#define CM_UTF8_LF_OK 4		/* except the newline, U+000A */
+
+/* Why cm_utf8_text() refused a text. */
+#define CM_UTF8_EINVALID (-1)	/* not well-formed UTF-8 */
+#define CM_UTF8_ECONTROL (-2)	/* a character that refuse names */
+
+/*
+ * Checks that the n bytes at s are well-formed UTF-8 without the
+ * characters that refuse names.  Returns 0 or a CM_UTF8_E* code; then
+ * *where (when where is not NULL) is the offset of the offending
+ * sequence and, for CM_UTF8_ECONTROL, *cp (when not NULL) the character.
+ */
+int cm_utf8_text(const char *s, size_t n, int refuse, size_t *where,
+    uint32_t *cp);
+
 /*
  * The number of characters of the n bytes at s, which the caller knows to
  * be valid UTF-8: the bytes that are not continuation bytes.
