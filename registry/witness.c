@@ -111,8 +111,7 @@ find_checkpoint(reg_ctx *ctx, const struct reg_checkpoint *cp, char *seq,
 
 	*note = NULL;
 	snprintf(size, sizeof(size), "%" PRIu64, cp->size);
-	for (i = 0; i < 32; i++)
-		snprintf(root + 2 * i, 3, "%02x", cp->root.b[i]);
+	cm_hex_encode(cp->root.b, 32, root);
 	res = reg__exec(ctx, "SELECT seq::text, note FROM log_checkpoint "
 	    "WHERE size = $1::bigint AND root = decode($2, 'hex') ORDER BY seq DESC",
 	    2, params, NULL, NULL, 0);

@@ -111,8 +111,7 @@ append_rfc(reg_ctx *ctx)
 
 	for (i = 0; i < 8; i++) {
 		n = strlen(rfc_leaves[i]) / 2;
-		for (size_t j = 0; j < n; j++)
-			sscanf(rfc_leaves[i] + 2 * j, "%2hhx", &b[j]);
+		ck_assert_int_eq(cm_hex_decode(rfc_leaves[i], 2 * n, b, 0), 0);
 		ck_assert_int_eq(reg_log_append(ctx, b, n, &idx, &err), 0);
 		ck_assert_uint_eq(idx, i);
 	}
