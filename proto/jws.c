@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "common/base64.h"
 #include "proto_int.h"
 
 #define HEADER_MAX 4096
@@ -34,47 +35,13 @@ struct proto_jws_key {
 
 /* ------------------------------------------------------------ base64url */
 
-static const char b64u[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/* Unpadded base64url (RFC 7515 section 2), coded by common/base64.c. */
+#define B64U (CM_BASE64_URL | CM_BASE64_NOPAD)
 
 static size_t
 b64u_len(size_t n)
 {
-	return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
-}
-
-static void
-b64u_encode(const uint8_t *in, size_t n, char *out)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-
-		out[o++] = b64u[v >> 18];
-		out[o++] = b64u[v >> 12 & 63];
-		out[o++] = b64u[v >> 6 & 63];
-		out[o++] = b64u[v & 63];
-	}
-	if (n - i == 1) {
-		out[o++] = b64u[in[i] >> 2];
-		out[o++] = b64u[(in[i] & 3) << 4];
-	} else if (n - i == 2) {
-		uint32_t v = (uint32_t)in[i] << 8 | in[i + 1];
-
-		out[o++] = b64u[v >> 10];
-		out[o++] = b64u[v >> 4 & 63];
-		out[o++] = b64u[(v & 15) << 2];
-	}
-	out[o] = '\0';
-}
-
-static int
-b64u_val(char c)
-{
-	const char *p = c ? strchr(b64u, c) : NULL;
-
-	return p ? (int)(p - b64u) : -1;
+	return cm_base64_encoded_len(n, B64U);
 }
 
 /*
@@ -85,30 +52,11 @@ b64u_val(char c)
 static long
 b64u_decode(const char *in, size_t n, uint8_t *out)
 {
-	size_t i, o = 0;
-	int v[4], k;
+	size_t len;
 
-	if (n % 4 == 1)
+	if (cm_base64_decode(in, n, out, &len, NULL, B64U) != 0)
 		return -1;
-	for (i = 0; i < n; i += 4) {
-		size_t m = n - i < 4 ? n - i : 4;
-
-		for (k = 0; k < 4; k++)
-			v[k] = (size_t)k < m ? b64u_val(in[i + k]) : 0;
-		for (k = 0; (size_t)k < m; k++)
-			if (v[k] < 0)
-				return -1;
-		out[o++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
-		if (m > 2)
-			out[o++] = (uint8_t)((v[1] & 15) << 4 | v[2] >> 2);
-		if (m > 3)
-			out[o++] = (uint8_t)((v[2] & 3) << 6 | v[3]);
-		if (m == 2 && (v[1] & 15) != 0)
-			return -1;
-		if (m == 3 && (v[2] & 3) != 0)
-			return -1;
-	}
-	return (long)o;
+	return (long)len;
 }
 
 /* ------------------------------------------------------------ keys */
@@ -327,13 +275,13 @@ proto_jws_sign(const proto_jws_key *k, const char *cty, const void *payload,
 		free(hj);
 		return proto__fail(err, PROTO_ETOOBIG, "kid", "header too long");
 	}
-	b64u_encode((const uint8_t *)hj, hl, header);
+	cm_base64_encode(hj, hl, header, B64U);
 	free(hj);
 	total = strlen(header) + 1 + b64u_len(len) + 1 + b64u_len(64) + 1;
 	if ((jws = malloc(total)) == NULL)
 		return proto__fail(err, PROTO_ENOMEM, "", "out of memory");
 	p = jws + sprintf(jws, "%s.", header);
-	b64u_encode(payload, len, p);
+	cm_base64_encode(payload, len, p, B64U);
 	p += strlen(p);
 	if ((md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestSignInit(md, NULL, NULL, NULL, k->pkey) != 1 ||
@@ -343,7 +291,7 @@ proto_jws_sign(const proto_jws_key *k, const char *cty, const void *payload,
 		goto out;
 	}
 	*p++ = '.';
-	b64u_encode(sig, siglen, p);
+	cm_base64_encode(sig, siglen, p, B64U);
 	*out = jws;
 	jws = NULL;
 	r = 0;

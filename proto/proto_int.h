@@ -10,6 +10,10 @@
 #ifndef PROTO_PROTO_INT_H
 #define PROTO_PROTO_INT_H
 
+
+#if !defined(REG_PART_PROTO) && !defined(REG_WHITEBOX)
+#error "proto_int.h is internal to proto/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -82,10 +86,6 @@ const char *proto__check_score(double v);
  */
 int proto__timestamp_cmp(const char *a, const char *b);
 
-/* The number of characters (code points) of valid UTF-8 text. */
-size_t proto__utf8_chars(const char *s, size_t len);
-/* Whether s (len bytes) is valid UTF-8 without NUL bytes. */
-bool proto__utf8_valid(const char *s, size_t len);
 /*
  * Static text saying which character s may not hold, or NULL.  Single-line
  * text holds no control characters (U+0000 to U+001F, U+007F to U+009F);

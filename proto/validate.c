@@ -9,18 +9,14 @@
 #include <math.h>	/* isfinite, a macro: no libm */
 #include <string.h>
 
+#include "common/base64.h"
+#include "common/hex.h"
 #include "proto_int.h"
 
 static bool
 is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static bool
-is_lower_hex(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f');
 }
 
 /* The value of n decimal digits at s; the caller checked they are. */
@@ -45,7 +41,7 @@ proto__check_uuid(const char *s)
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (s[i] != '-')
 				goto bad;
-		} else if (!is_lower_hex(s[i])) {
+		} else if (cm_hex_digit((unsigned char)s[i], 0) < 0) {
 			goto bad;
 		}
 	}
@@ -245,62 +241,6 @@ proto__timestamp_cmp(const char *a, const char *b)
 	return 0;
 }
 
-size_t
-proto__utf8_chars(const char *s, size_t len)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
-bool
-proto__utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, need, k;
-	uint32_t cp, min;
-
-	while (i < len) {
-		unsigned char c = p[i];
-
-		if (c == 0)
-			return false;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			need = 1;
-			cp = c & 0x1f;
-			min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			need = 2;
-			cp = c & 0x0f;
-			min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			need = 3;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else {
-			return false;
-		}
-		if (len - i <= need)
-			return false;
-		for (k = 1; k <= need; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		/* No overlong forms, surrogates or values past U+10FFFF. */
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += need + 1;
-	}
-	return true;
-}
-
 const char *
 proto__check_chars(const char *s, size_t len, bool multiline)
 {
@@ -354,72 +294,24 @@ proto__check_serial(const char *serial, const char *condition)
 	return NULL;
 }
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* The value of a base64 alphabet character, or -1 for any other byte. */
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 int
 proto__hash_decode(const char *s, size_t len, struct proto_hash *h)
 {
-	uint32_t acc = 0;
-	int bits = 0, v;
-	size_t i, o = 0;
+	uint8_t b[PROTO__HASH_B64_LEN / 4 * 3];
+	size_t n;
 
 	/* 32 bytes are 43 characters of 6 bits and one '='. */
-	if (len != PROTO__HASH_B64_LEN || s[43] != '=')
+	if (len != PROTO__HASH_B64_LEN || s[43] != '=' ||
+	    cm_base64_decode(s, len, b, &n, NULL, 0) != 0 || n != 32)
 		return -1;
-	for (i = 0; i < 43; i++) {
-		v = b64_value((unsigned char)s[i]);
-		if (v < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			h->b[o++] = (uint8_t)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	/* The two bits left over must be zero: one encoding per value. */
-	if (o != 32 || acc != 0)
-		return -1;
+	memcpy(h->b, b, 32);
 	return 0;
 }
 
 void
 proto__hash_encode(const struct proto_hash *h, char out[PROTO__HASH_B64_LEN + 1])
 {
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t i, o = 0;
-
-	for (i = 0; i < 32; i++) {
-		acc = acc << 8 | h->b[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = b64_alphabet[(acc >> bits) & 0x3f];
-		}
-	}
-	out[o++] = b64_alphabet[(acc << (6 - bits)) & 0x3f];
-	out[o++] = '=';
-	out[o] = '\0';
+	cm_base64_encode(h->b, 32, out, 0);
 }
 
 size_t

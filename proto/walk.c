@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "common/utf8.h"
 #include "proto_int.h"
 
 /* ------------------------------------------------------------------ paths */
@@ -158,7 +159,7 @@ parse_text(struct proto__walk *w, const struct proto__field *f, json_t *v,
 		return wrong_type(w, "a string", v);
 	s = json_string_value(v);
 	len = json_string_length(v);
-	chars = proto__utf8_chars(s, len);
+	chars = cm_utf8_chars(s, len);
 	if (chars > f->max)
 		return proto__walk_fail(w, PROTO_ETOOBIG,
 		    "is %zu characters long, over the limit of %zu", chars,
@@ -435,7 +436,7 @@ oom(struct proto__walk *w)
 static int
 build_string(struct proto__walk *w, const char *s, json_t **out)
 {
-	if (!proto__utf8_valid(s, strlen(s)))
+	if (!cm_utf8_valid(s, strlen(s)))
 		return proto__walk_fail(w, PROTO_EVALUE, "is not valid UTF-8");
 	*out = json_string(s);
 	return *out != NULL ? 0 : oom(w);

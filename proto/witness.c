@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "common/utf8.h"
 #include "proto_int.h"
 
 static const char *const statuses[] = {
@@ -241,7 +242,7 @@ get(struct proto__walk *w, json_t *o, const char *name, enum want want,
 		r = proto__walk_fail(w, PROTO_EVALUE, "%" JSON_INTEGER_FORMAT
 		    " is not between 0 and %lld", json_integer_value(*v),
 		    PROTO_INT_MAX);
-	else if (want == W_STR && proto__utf8_chars(json_string_value(*v),
+	else if (want == W_STR && cm_utf8_chars(json_string_value(*v),
 	    json_string_length(*v)) > PROTO_WITNESS_TEXT_MAX)
 		r = proto__walk_fail(w, PROTO_ETOOBIG, "is over %d characters",
 		    PROTO_WITNESS_TEXT_MAX);

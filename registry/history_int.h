@@ -8,6 +8,10 @@
 #ifndef REGISTRY_HISTORY_INT_H
 #define REGISTRY_HISTORY_INT_H
 
+
+#if !defined(REG_PART_REGISTRY) && !defined(REG_WHITEBOX)
+#error "history_int.h is internal to registry/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include "registry_int.h"
 
 /* The registry's event kinds (migrations/0004_records.sql checks the same),

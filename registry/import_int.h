@@ -5,6 +5,10 @@
 #ifndef REGISTRY_IMPORT_INT_H
 #define REGISTRY_IMPORT_INT_H
 
+
+#if !defined(REG_PART_REGISTRY) && !defined(REG_WHITEBOX)
+#error "import_int.h is internal to registry/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include <stdint.h>
 #include <stdio.h>
 

@@ -15,6 +15,7 @@
 
 #include <csv.h>
 
+#include "common/utf8.h"
 #include "import_int.h"
 
 /* The header lines of the two formats (import_int.h's W_ and E_). */
@@ -380,26 +381,6 @@ line_is_row(const char *s, size_t n, char term, size_t nfields)
 	return r;
 }
 
-/* Whether the n bytes at s are valid UTF-8. */
-static int
-utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0, k;
-	uint32_t cp;
-
-	while (i < n) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		k = reg__utf8_decode(s + i, n - i, &cp);
-		if (k == 0)
-			return 0;
-		i += k;
-	}
-	return 1;
-}
-
 /* ------------------------------------------------------------ reading records */
 
 struct record {
@@ -500,7 +481,7 @@ record_finish(struct imp *im, struct record *rec)
 	rec->rawlen = cr->raw.len;
 	if (rec->why != NULL)
 		return 1;
-	if (!utf8_valid((const unsigned char *)rec->raw, rec->rawlen))
+	if (!cm_utf8_valid(rec->raw, rec->rawlen))
 		rec->why = "not valid UTF-8";
 	else if (memchr(rec->raw, '\0', rec->rawlen) != NULL)
 		rec->why = "holds a NUL byte";

@@ -22,6 +22,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "common/hex.h"
+#include "common/utf8.h"
 #include "registry_int.h"
 
 #define KEY_FILE_MAX (64 * 1024)
@@ -66,7 +68,7 @@ reg__key_name_valid(const char *name, size_t len)
 	if (len == 0)
 		return 0;
 	for (i = 0; i < len; i += n) {
-		n = reg__utf8_decode(s + i, len - i, &c);
+		n = cm_utf8_decode(s + i, len - i, &c);
 		if (n == 0)
 			return 0;
 		if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '+' ||
@@ -349,6 +351,7 @@ parse_verifier(const char *vkey, uint8_t type, reg_key **out,
 	uint8_t *raw = NULL;
 	size_t rawlen = 0, namelen, i;
 	uint32_t id = 0, want;
+	uint8_t idb[4];
 	EVP_PKEY *pkey = NULL;
 	reg_key *k = NULL;
 	int r = REG_EINTERNAL;
@@ -366,15 +369,11 @@ parse_verifier(const char *vkey, uint8_t type, reg_key **out,
 	memcpy(name, vkey, namelen);
 	name[namelen] = '\0';
 	p2 = p1 + 1;
-	for (i = 0; i < 8; i++) {
-		if (p2[i] >= '0' && p2[i] <= '9')
-			id = id << 4 | (uint32_t)(p2[i] - '0');
-		else if (p2[i] >= 'a' && p2[i] <= 'f')
-			id = id << 4 | (uint32_t)(p2[i] - 'a' + 10);
-		else
-			return reg__fail(err, REG_EINVAL, "verifier key id is "
-			    "not eight lower-case hex digits");
-	}
+	if (cm_hex_decode(p2, 8, idb, 0) != 0)
+		return reg__fail(err, REG_EINVAL, "verifier key id is "
+		    "not eight lower-case hex digits");
+	for (i = 0; i < 4; i++)
+		id = id << 8 | idb[i];
 	if (p2[8] != '+')
 		return reg__fail(err, REG_EINVAL, "verifier key id is not "
 		    "eight lower-case hex digits followed by '+'");

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "leaf_int.h"
 
 static const char *
@@ -91,7 +92,7 @@ put_string(struct cm_buf *b, const char *s)
 			run = ++p;
 			continue;
 		}
-		n = reg__utf8_decode(p, strnlen((const char *)p, 4), &cp);
+		n = cm_utf8_decode(p, strnlen((const char *)p, 4), &cp);
 		if (n == 0)
 			return -1;
 		p += n;

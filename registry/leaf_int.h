@@ -9,6 +9,10 @@
 #ifndef REGISTRY_LEAF_INT_H
 #define REGISTRY_LEAF_INT_H
 
+
+#if !defined(REG_PART_REGISTRY) && !defined(REG_WHITEBOX)
+#error "leaf_int.h is internal to registry/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include <stddef.h>
 
 #include "common/buf.h"

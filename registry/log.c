@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "log_int.h"
+#include "common/hex.h"
 #include "record_int.h"
 
 /*
@@ -67,22 +68,13 @@ put64(uint8_t *p, uint64_t v)
 	put32(p + 4, (uint32_t)v);
 }
 
-/* Decodes 64 hex digits; -1 for anything else. */
+/* Decodes 64 hex digits (either case); -1 for anything else. */
 static int
 unhex32(const char *hex, struct reg_hash *h)
 {
-	int i, hi, lo;
-
 	if (strlen(hex) != 64)
 		return -1;
-	for (i = 0; i < 32; i++) {
-		hi = OPENSSL_hexchar2int((unsigned char)hex[2 * i]);
-		lo = OPENSSL_hexchar2int((unsigned char)hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		h->b[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return cm_hex_decode(hex, 64, h->b, CM_HEX_ANYCASE);
 }
 
 /* The row that stores complete subtree st, and the offset of its hash. */

@@ -11,6 +11,10 @@
 #ifndef REGISTRY_LOG_INT_H
 #define REGISTRY_LOG_INT_H
 
+
+#if !defined(REG_PART_REGISTRY) && !defined(REG_WHITEBOX)
+#error "log_int.h is internal to registry/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include "merkle_int.h"
 #include "registry_int.h"
 

@@ -11,6 +11,10 @@
 #ifndef REGISTRY_MERKLE_INT_H
 #define REGISTRY_MERKLE_INT_H
 
+
+#if !defined(REG_PART_REGISTRY) && !defined(REG_WHITEBOX)
+#error "merkle_int.h is internal to registry/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include <stddef.h>
 #include <stdint.h>
 

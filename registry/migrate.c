@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 #include <openssl/evp.h>
 
+#include "common/hex.h"
 #include "registry_int.h"
 
 #define MIGRATION_MAX_BYTES (16u << 20)
@@ -147,7 +148,7 @@ sha256_hex(const char *text, char out[65])
 
 	if (EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL) != 1)
 		memset(md, 0, sizeof(md));
-	reg__hex(md, 32, out);
+	cm_hex_encode(md, 32, out);
 }
 
 /* Lists the folder's migrations, checked for gaps and duplicates. */

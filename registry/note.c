@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "registry_int.h"
 
 /* The em dash and space that open a signature line. */
@@ -26,21 +27,19 @@
 static int
 check_text(const char *text, size_t len, const char *what, reg_error *err)
 {
-	const uint8_t *s = (const uint8_t *)text;
-	size_t i, n;
-	uint32_t c;
+	size_t i = 0;
+	uint32_t c = 0;
 
-	for (i = 0; i < len; i += n) {
-		n = reg__utf8_decode(s + i, len - i, &c);
-		if (n == 0)
-			return reg__fail(err, REG_EINVAL,
-			    "%s is not valid UTF-8 at byte %zu", what, i);
-		if (c < 0x20 && c != '\n')
-			return reg__fail(err, REG_EINVAL, "%s has control "
-			    "character 0x%02x at byte %zu", what, (unsigned)c,
-			    i);
+	switch (cm_utf8_text(text, len, CM_UTF8_C0 | CM_UTF8_LF_OK, &i, &c)) {
+	case 0:
+		return 0;
+	case CM_UTF8_EINVALID:
+		return reg__fail(err, REG_EINVAL,
+		    "%s is not valid UTF-8 at byte %zu", what, i);
+	default:
+		return reg__fail(err, REG_EINVAL, "%s has control "
+		    "character 0x%02x at byte %zu", what, (unsigned)c, i);
 	}
-	return 0;
 }
 
 void

@@ -58,6 +58,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/hex.h"
+#include "common/utf8.h"
 #include "registry_int.h"
 #include "pii_int.h"
 
@@ -151,24 +153,22 @@ get32(const uint8_t *p)
 static int
 check_field(const struct pii_field *f, const char *s, reg_error *err)
 {
-	const uint8_t *u = (const uint8_t *)s;
-	size_t len, i, n;
-	uint32_t c;
+	size_t len = strnlen(s, f->size);
 
-	len = strnlen(s, f->size);
 	if (len == f->size)
 		return reg__fail(err, REG_EINVAL,
 		    "%s is longer than %zu bytes", f->name, f->size - 1);
-	for (i = 0; i < len; i += n) {
-		n = reg__utf8_decode(u + i, len - i, &c);
-		if (n == 0)
-			return reg__fail(err, REG_EINVAL,
-			    "%s is not valid UTF-8", f->name);
-		if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
-			return reg__fail(err, REG_EINVAL,
-			    "%s holds a control character", f->name);
+	switch (cm_utf8_text(s, len, CM_UTF8_C0 | CM_UTF8_DEL_C1, NULL,
+	    NULL)) {
+	case 0:
+		return 0;
+	case CM_UTF8_EINVALID:
+		return reg__fail(err, REG_EINVAL,
+		    "%s is not valid UTF-8", f->name);
+	default:
+		return reg__fail(err, REG_EINVAL,
+		    "%s holds a control character", f->name);
 	}
-	return 0;
 }
 
 static int
@@ -517,33 +517,7 @@ reg__pii_keyring_free(reg_pii_keyring *kr)
 	free(kr);
 }
 
-/* The value of a lower-case hex digit, or -1. */
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
-/* Decodes 2 * len lower-case hex digits at s into out; -1 if not hex. */
-static int
-hex_decode(const char *s, uint8_t *out, size_t len)
-{
-	size_t i;
-	int hi, lo;
-
-	for (i = 0; i < len; i++) {
-		hi = hex_digit(s[2 * i]);
-		lo = hex_digit(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
 
 
 /* Whether the len bytes at s are only spaces and tabs. */
@@ -602,11 +576,11 @@ parse_keys(const char *path, const char *buf, size_t len,
 		if (llen != PII_LINE_LEN ||
 		    memcmp(line, PII_LINE_PREFIX,
 		    sizeof(PII_LINE_PREFIX) - 1) != 0 ||
-		    hex_decode(line + sizeof(PII_LINE_PREFIX) - 1, idb,
-		    PII_ID_LEN) != 0 ||
+		    cm_hex_decode(line + sizeof(PII_LINE_PREFIX) - 1,
+		    2 * PII_ID_LEN, idb, 0) != 0 ||
 		    line[sizeof(PII_LINE_PREFIX) - 1 + 2 * PII_ID_LEN] != ' ' ||
-		    hex_decode(line + PII_LINE_LEN - 2 * PII_KEY_LEN, k->key,
-		    PII_KEY_LEN) != 0) {
+		    cm_hex_decode(line + PII_LINE_LEN - 2 * PII_KEY_LEN,
+		    2 * PII_KEY_LEN, k->key, 0) != 0) {
 			r = reg__fail(err, REG_EKEY, "%s:%u: not a comment or "
 			    "a line \"pii-key <8 lower-case hex id> <64 "
 			    "lower-case hex key>\"", path, lineno);
@@ -761,7 +735,7 @@ reg__pii_keygen(const char *path, int rotate, uint32_t *id, reg_error *err)
 		}
 		newid = get32(idb);
 	} while (kr != NULL && find_key(kr, newid) != NULL);
-	reg__hex(key, sizeof(key), hex);
+	cm_hex_encode(key, sizeof(key), hex);
 	n = snprintf(line, sizeof(line), "%s%08x %s\n", PII_LINE_PREFIX,
 	    (unsigned)newid, hex);
 	REG_ASSERT(n == (int)PII_LINE_LEN + 1);

@@ -7,6 +7,10 @@
 #ifndef REGISTRY_PII_INT_H
 #define REGISTRY_PII_INT_H
 
+
+#if !defined(REG_PART_REGISTRY) && !defined(REG_WHITEBOX)
+#error "pii_int.h is internal to registry/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include "registry/registry.h"
 
 /* struct reg_person, REG_PII_FIELD_MAX and reg_pii_keyring are public:

@@ -11,6 +11,7 @@
 
 #include <libpq-fe.h>
 
+#include "common/utf8.h"
 #include "leaf_int.h"
 #include "record_int.h"
 
@@ -631,9 +632,6 @@ int
 reg__check_text(const char *field, const char *s, size_t max, int optional,
     reg_error *err)
 {
-	const unsigned char *p;
-	size_t n, rem;
-
 	if (s == NULL || *s == '\0') {
 		if (optional)
 			return 0;
@@ -641,17 +639,20 @@ reg__check_text(const char *field, const char *s, size_t max, int optional,
 	}
 	if (strlen(s) > max)
 		return reg__fail(err, REG_ETOOBIG, "%s is over %zu bytes", field, max);
-	rem = strlen(s);
-	for (p = (const unsigned char *)s; *p != '\0'; p += n, rem -= n) {
-		uint32_t cp;
+	return reg__check_chars(field, s, strlen(s), err);
+}
 
-		n = reg__utf8_decode(p, rem, &cp);
-		if (n == 0)
-			return reg__fail(err, REG_EINVAL, "%s is not valid UTF-8", field);
-		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
-			return reg__fail(err, REG_EINVAL, "%s has a control character", field);
+int
+reg__check_chars(const char *field, const char *s, size_t len, reg_error *err)
+{
+	switch (cm_utf8_text(s, len, CM_UTF8_C0 | CM_UTF8_DEL_C1, NULL, NULL)) {
+	case 0:
+		return 0;
+	case CM_UTF8_EINVALID:
+		return reg__fail(err, REG_EINVAL, "%s is not valid UTF-8", field);
+	default:
+		return reg__fail(err, REG_EINVAL, "%s has a control character", field);
 	}
-	return 0;
 }
 
 int

@@ -15,6 +15,10 @@
 #ifndef REGISTRY_RECORD_INT_H
 #define REGISTRY_RECORD_INT_H
 
+
+#if !defined(REG_PART_REGISTRY) && !defined(REG_WHITEBOX)
+#error "record_int.h is internal to registry/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include "registry_int.h"
 
 enum reg__rectype {
@@ -155,6 +159,10 @@ void reg__now_text(char out[32]);
 /* Validates text input: valid UTF-8, no control characters, at most max
  * bytes; NULL or "" pass as absent when optional. */
 int reg__check_text(const char *field, const char *s, size_t max, int optional,
+    reg_error *err);
+/* Validates len bytes of text: valid UTF-8 without control characters (C0,
+ * DEL, C1); field names it in the error. */
+int reg__check_chars(const char *field, const char *s, size_t len,
     reg_error *err);
 /* Whether s (may be NULL) is one of the NULL-terminated list. */
 int reg__one_of(const char *s, const char *const *list);

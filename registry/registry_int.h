@@ -2,6 +2,10 @@
 #ifndef REGISTRY_REGISTRY_INT_H
 #define REGISTRY_REGISTRY_INT_H
 
+
+#if !defined(REG_PART_REGISTRY) && !defined(REG_WHITEBOX)
+#error "registry_int.h is internal to registry/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -102,9 +106,6 @@ int reg__fail_pg(reg_error *err, struct pg_conn *conn,
 	} \
 } while (0)
 
-/* Lower-case hex of len bytes into out (2 * len + 1 bytes). */
-void reg__hex(const uint8_t *in, size_t len, char *out);
-
 /* The audit log's append lock: transaction-scoped, so that leaf indexes
  * follow commit order (log.c, import.c). */
 #define REG__LOG_LOCK_SQL "SELECT pg_advisory_xact_lock(7238294712)"
@@ -154,12 +155,6 @@ int reg__tx_leave(reg_ctx *ctx, struct reg__tx *tx, int r, reg_error *err);
 int reg__fail_ossl(reg_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/*
- * Decodes one UTF-8 sequence of at most n bytes at s.  Returns its length
- * and sets *cp, or returns 0 for an invalid sequence: truncated, overlong,
- * a surrogate, or above U+10FFFF.
- */
-size_t reg__utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
 
 /* Ed25519 signing and verifying with a key (key.c); 0 or a REG_E* code. */
 int reg__key_sign(const reg_key *k, const uint8_t *msg, size_t len,

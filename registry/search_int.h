@@ -5,6 +5,10 @@
 #ifndef REGISTRY_SEARCH_INT_H
 #define REGISTRY_SEARCH_INT_H
 
+
+#if !defined(REG_PART_REGISTRY) && !defined(REG_WHITEBOX)
+#error "search_int.h is internal to registry/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include <stdint.h>
 
 #include "common/strmap.h"

@@ -14,6 +14,8 @@
 
 #include <libpq-fe.h>
 
+#include "common/hex.h"
+#include "common/utf8.h"
 #include "search_int.h"
 
 /*
@@ -27,19 +29,6 @@ struct leaf {
 	size_t klen[LEAF_KEYS], vlen[LEAF_KEYS];
 };
 
-/* The value of a hex digit, or -1. */
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Four hex digits at p (at least 4 bytes), or -1. */
 static long
 hex4(const char *p)
@@ -48,7 +37,7 @@ hex4(const char *p)
 	int i, d;
 
 	for (i = 0; i < 4; i++) {
-		if ((d = hexval(p[i])) < 0)
+		if ((d = cm_hex_digit((unsigned char)p[i], CM_HEX_ANYCASE)) < 0)
 			return -1;
 		v = v * 16 + d;
 	}
@@ -107,21 +96,7 @@ json_string_at(const char *p, const char *end, char *out, size_t *outlen,
 		}
 		/* Six escaped bytes (twelve for a pair) always hold what they
 		 * decode to. */
-		if (u < 0x80) {
-			out[n++] = (char)u;
-		} else if (u < 0x800) {
-			out[n++] = (char)(0xc0 | (u >> 6));
-			out[n++] = (char)(0x80 | (u & 0x3f));
-		} else if (u < 0x10000) {
-			out[n++] = (char)(0xe0 | (u >> 12));
-			out[n++] = (char)(0x80 | ((u >> 6) & 0x3f));
-			out[n++] = (char)(0x80 | (u & 0x3f));
-		} else {
-			out[n++] = (char)(0xf0 | (u >> 18));
-			out[n++] = (char)(0x80 | ((u >> 12) & 0x3f));
-			out[n++] = (char)(0x80 | ((u >> 6) & 0x3f));
-			out[n++] = (char)(0x80 | (u & 0x3f));
-		}
+		n += cm_utf8_encode((uint32_t)u, out + n);
 	}
 	if (p >= end)
 		return -1;

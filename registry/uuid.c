@@ -6,6 +6,7 @@
 
 #include <openssl/rand.h>
 
+#include "common/hex.h"
 #include "registry_int.h"
 
 int
@@ -30,34 +31,23 @@ reg_uuid_v7(reg_uuid *out, reg_error *err)
 void
 reg_uuid_format(const reg_uuid *u, char out[REG_UUID_STR])
 {
-	static const char hex[] = "0123456789abcdef";
-	int i, o = 0;
+	static const int group[] = { 4, 2, 2, 2, 6 };
+	int i, b = 0, o = 0;
 
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
+	for (i = 0; i < 5; i++) {
+		if (i > 0)
 			out[o++] = '-';
-		out[o++] = hex[u->b[i] >> 4];
-		out[o++] = hex[u->b[i] & 15];
+		cm_hex_encode(u->b + b, (size_t)group[i], out + o);
+		b += group[i];
+		o += 2 * group[i];
 	}
-	out[o] = '\0';
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int
 reg_uuid_parse(const char *s, reg_uuid *out, reg_error *err)
 {
-	int i, o = 0, hi, lo;
+	int i, o = 0;
 
 	if (s == NULL || strlen(s) != 36)
 		goto bad;
@@ -68,11 +58,9 @@ reg_uuid_parse(const char *s, reg_uuid *out, reg_error *err)
 			i++;
 			continue;
 		}
-		hi = hexval(s[i]);
-		lo = hexval(s[i + 1]);
-		if (hi < 0 || lo < 0)
+		/* Either case, as before: only output is lower case. */
+		if (cm_hex_decode(s + i, 2, &out->b[o++], CM_HEX_ANYCASE) != 0)
 			goto bad;
-		out->b[o++] = (uint8_t)(hi << 4 | lo);
 		i += 2;
 	}
 	return 0;

@@ -21,6 +21,7 @@
 
 #include <libpq-fe.h>
 
+#include "common/hex.h"
 #include "registry_int.h"
 
 /* A cosignature/v1 line's bytes after the key id: timestamp, signature. */
@@ -110,8 +111,7 @@ find_checkpoint(reg_ctx *ctx, const struct reg_checkpoint *cp, char *seq,
 
 	*note = NULL;
 	snprintf(size, sizeof(size), "%" PRIu64, cp->size);
-	for (i = 0; i < 32; i++)
-		snprintf(root + 2 * i, 3, "%02x", cp->root.b[i]);
+	cm_hex_encode(cp->root.b, 32, root);
 	res = reg__exec(ctx, "SELECT seq::text, note FROM log_checkpoint "
 	    "WHERE size = $1::bigint AND root = decode($2, 'hex') ORDER BY seq DESC",
 	    2, params, NULL, NULL, 0);
@@ -439,10 +439,7 @@ reg_witness_peer_get(reg_ctx *ctx, const char *state, struct reg_witness_peer *o
 static void
 hex32(const struct reg_hash *h, char out[65])
 {
-	int i;
-
-	for (i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", h->b[i]);
+	cm_hex_encode(h->b, 32, out);
 }
 
 int

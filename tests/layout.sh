@@ -62,7 +62,9 @@ for h in $headers; do
 		n=$((n + 1))
 		printf '#include "%s"\n' "$inc" > "$TMP/t.c"
 		# shellcheck disable=SC2046
-		$CC $(flags $from) -I"$SRC" -I"$BUILD" -fsyntax-only "$TMP/t.c" \
+		$CC $(flags $from) -I"$SRC/common/include" -I"$SRC/registry/include" \
+		    -I"$SRC/proto/include" -I"$SRC/tracer/include" -I"$SRC" \
+		    ${LAYOUT_DEPS:-} -fsyntax-only "$TMP/t.c" \
 		    > "$TMP/out" 2>&1
 		rc=$?
 		if allowed "$from" "$part" "$public"; then

@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/utf8.h"
 #include "respond_int.h"
 
 /* What was withheld from this response. */
@@ -63,11 +64,8 @@ dup_cut(struct out *o, const char *s, size_t max)
 	size_t n = strlen(s);
 	char *p;
 
-	if (n > max) {
-		n = max;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
+	if (n > max)
+		n = cm_utf8_cut(s, max);
 	if ((p = malloc(n + 1)) == NULL) {
 		o->failed = 1;
 		return NULL;

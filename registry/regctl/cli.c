@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "cli_int.h"
+#include "registry/cli.h"
 
 extern char **environ;
 

@@ -19,7 +19,7 @@
 
 #include <libpq-fe.h>
 
-#include "cli_int.h"
+#include "registry/cli.h"
 
 #define LOCAL_DB "registry"
 #define ARGV_MAX 32

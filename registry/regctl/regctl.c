@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_int.h"
+#include "registry/cli.h"
 #include "regctl_int.h"
 
 static const struct command {

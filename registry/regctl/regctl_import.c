@@ -9,7 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli_int.h"
+#include "common/utf8.h"
+#include "registry/cli.h"
 #include "regctl_int.h"
 
 /* What the callbacks need while the import runs. */
@@ -59,27 +60,9 @@ static size_t
 utf8_printable(const unsigned char *s, size_t n)
 {
 	uint32_t cp;
-	size_t k, i;
+	size_t k = cm_utf8_decode(s, n, &cp);
 
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		k = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		k = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		k = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n < k)
-		return 0;
-	for (i = 1; i < k; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
-		return 0;
-	return k;
+	return k > 0 && cp >= 0xa0 ? k : 0;
 }
 
 /*

@@ -2,6 +2,10 @@
 #ifndef REGISTRY_REGCTL_INT_H
 #define REGISTRY_REGCTL_INT_H
 
+
+#if !defined(REG_PART_REGISTRY) && !defined(REG_WHITEBOX)
+#error "regctl_int.h is internal to registry/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include "registry/registry.h"
 
 #define PROG "regctl"

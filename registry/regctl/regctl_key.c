@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli_int.h"
+#include "registry/cli.h"
 #include "regctl_int.h"
 
 const char *

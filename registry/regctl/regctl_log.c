@@ -10,7 +10,7 @@
 
 #include "proto/proto.h"
 
-#include "cli_int.h"
+#include "registry/cli.h"
 #include "regctl_int.h"
 
 struct logopts {

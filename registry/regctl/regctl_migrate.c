@@ -7,7 +7,7 @@
 #include <string.h>
 
 
-#include "cli_int.h"
+#include "registry/cli.h"
 #include "regctl_int.h"
 
 static void

@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "cli_int.h"
+#include "registry/cli.h"
 #include "regctl_int.h"
 
 /* Every option any record command takes; each command uses some. */

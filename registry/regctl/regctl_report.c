@@ -8,7 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "cli_int.h"
+#include "registry/cli.h"
 #include "regctl_int.h"
 
 int

@@ -13,6 +13,7 @@
 
 #include <libpq-fe.h>
 
+#include "common/base64.h"
 #include "stores_int.h"
 
 #define TS(col) REG__SQL_TS(col)
@@ -51,7 +52,8 @@ uuid_canon(const char *field, const char *s, char out[REG_UUID_STR],
 	return 0;
 }
 
-/* A base64 SHA-256 (44 characters ending in '='), or NULL when optional. */
+/* A base64 SHA-256 (44 characters ending in '='), or NULL when optional.
+ * Only the form is checked, as it always was: the digest is not decoded. */
 static int
 check_digest(const char *field, const char *s, int optional, reg_error *err)
 {
@@ -62,8 +64,7 @@ check_digest(const char *field, const char *s, int optional, reg_error *err)
 	if (s == NULL || strlen(s) != 44 || s[43] != '=')
 		goto bad;
 	for (i = 0; i < 43; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '/'))
+		if (cm_base64_digit((unsigned char)s[i], 0) < 0)
 			goto bad;
 	return 0;
 bad:

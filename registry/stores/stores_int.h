@@ -2,6 +2,10 @@
 #ifndef REGISTRY_STORES_STORES_INT_H
 #define REGISTRY_STORES_STORES_INT_H
 
+
+#if !defined(REG_PART_REGISTRY) && !defined(REG_WHITEBOX)
+#error "stores_int.h is internal to registry/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include "record_int.h"
 #include "registry/stores.h"
 

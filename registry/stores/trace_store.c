@@ -109,23 +109,11 @@ int
 reg__check_message(const char *field, const char *m, size_t len, size_t max,
     reg_error *err)
 {
-	const uint8_t *p = (const uint8_t *)m;
-	size_t n, rem;
-	uint32_t cp;
-
 	if (m == NULL || len == 0)
 		return reg__fail(err, REG_EINVAL, "%s is required", field);
 	if (len > max)
 		return reg__fail(err, REG_ETOOBIG, "%s is over %zu bytes", field, max);
-	for (rem = len; rem > 0; p += n, rem -= n) {
-		n = reg__utf8_decode(p, rem, &cp);
-		if (n == 0)
-			return reg__fail(err, REG_EINVAL, "%s is not valid UTF-8", field);
-		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
-			return reg__fail(err, REG_EINVAL, "%s has a control character",
-			    field);
-	}
-	return 0;
+	return reg__check_chars(field, m, len, err);
 }
 
 /* The base64 SHA-256 of a message; free *out with reg_free(). */

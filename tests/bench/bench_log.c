@@ -21,6 +21,7 @@
 
 #include <libpq-fe.h>
 
+#include "common/hex.h"
 #include "registry/registry.h"
 
 #define BATCH 1000
@@ -123,21 +124,16 @@ plain_insert(PGconn *c, const uint8_t *buf, uint8_t *arr, uint64_t base)
 static void
 plain_copy(PGconn *c, const uint8_t *buf, char *text)
 {
-	static const char hex[] = "0123456789abcdef";
 	PGresult *res;
 	size_t off = 0;
-	int i, j;
+	int i;
 
 	for (i = 0; i < BATCH; i++) {
 		text[off++] = '\\';
 		text[off++] = '\\';
 		text[off++] = 'x';
-		for (j = 0; j < LEAF; j++) {
-			uint8_t b = buf[(size_t)i * LEAF + (size_t)j];
-
-			text[off++] = hex[b >> 4];
-			text[off++] = hex[b & 15];
-		}
+		cm_hex_encode(buf + (size_t)i * LEAF, LEAF, text + off);
+		off += 2 * LEAF;
 		text[off++] = '\n';
 	}
 	exec_ok(c, "BEGIN");

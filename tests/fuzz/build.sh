@@ -29,7 +29,7 @@ fi
 
 pc() { pkg-config "$@" jansson libcrypto libssl libpq inih libevent libcurl uuid; }
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-CFLAGS="-std=c11 -g -O1 $SAN -Wall -Wextra -Wno-unused-parameter \
+CFLAGS="-std=c11 -g -O1 $SAN -Wall -Wextra -Wno-unused-parameter -DREG_WHITEBOX \
 	-I$build -I$src/registry/include -I$src/registry -I$src/proto/include -I$src/proto \
 	-I$src/tracer/include -I$src/tracer -I$src/tracer/net -I$src/tracer/tracerd \
 	-I$src/tracer/tracectl -I$src/registry/regctl -I$src/common/include -I$src/tests -I$src/tests/fuzz \

@@ -51,6 +51,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "common/hex.h"
 #include "proto/proto.h"
 #include "tracerd_http_int.h"
 
@@ -91,14 +92,13 @@ is_tchar(int c)
 static int
 is_hex(int c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	    (c >= 'A' && c <= 'F');
+	return cm_hex_digit(c, CM_HEX_ANYCASE) >= 0;
 }
 
 static int
 hex(int c)
 {
-	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+	return cm_hex_digit(c, CM_HEX_ANYCASE);
 }
 
 static int

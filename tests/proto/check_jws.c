@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "common/base64.h"
 #include "proto/proto.h"
 #include "testutil.h"
 
@@ -24,23 +25,17 @@ static const char rfc_x[] = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
 static const char rfc_jws[] = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc."
     "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg";
 
+/* The 32 bytes of an RFC 8037 key member (unpadded base64url). */
 static void
 b64u(const char *s, uint8_t out[32])
 {
-	static const char a[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint32_t acc = 0;
-	int bits = 0, o = 0;
+	uint8_t b[33];
+	size_t n;
 
-	for (; *s; s++) {
-		acc = acc << 6 | (uint32_t)(strchr(a, *s) - a);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o < 32)
-				out[o++] = (uint8_t)(acc >> bits);
-		}
-	}
+	ck_assert_int_eq(cm_base64_decode(s, strlen(s), b, &n, NULL,
+	    CM_BASE64_URL | CM_BASE64_NOPAD), 0);
+	ck_assert_uint_eq(n, 32);
+	memcpy(out, b, 32);
 }
 
 static proto_jws_key *

@@ -13,6 +13,7 @@
 #include <check.h>
 #include <openssl/rand.h>
 
+#include "common/hex.h"
 #include "registry/registry.h"
 #include "testutil.h"
 
@@ -56,10 +57,7 @@ app(void)
 static void
 hexto(const char *hex, struct reg_hash *h)
 {
-	int i;
-
-	for (i = 0; i < 32; i++)
-		sscanf(hex + 2 * i, "%2hhx", &h->b[i]);
+	ck_assert_int_eq(cm_hex_decode(hex, 64, h->b, 0), 0);
 }
 
 static void
@@ -113,8 +111,7 @@ append_rfc(reg_ctx *ctx)
 
 	for (i = 0; i < 8; i++) {
 		n = strlen(rfc_leaves[i]) / 2;
-		for (size_t j = 0; j < n; j++)
-			sscanf(rfc_leaves[i] + 2 * j, "%2hhx", &b[j]);
+		ck_assert_int_eq(cm_hex_decode(rfc_leaves[i], 2 * n, b, 0), 0);
 		ck_assert_int_eq(reg_log_append(ctx, b, n, &idx, &err), 0);
 		ck_assert_uint_eq(idx, i);
 	}

@@ -7,6 +7,10 @@
 #ifndef TRACER_CLIENT_INT_H
 #define TRACER_CLIENT_INT_H
 
+
+#if !defined(REG_PART_TRACER) && !defined(REG_WHITEBOX)
+#error "client_int.h is internal to tracer/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include <stdatomic.h>
 #include <stddef.h>
 

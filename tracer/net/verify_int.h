@@ -16,6 +16,10 @@
 #ifndef TRACER_VERIFY_INT_H
 #define TRACER_VERIFY_INT_H
 
+
+#if !defined(REG_PART_TRACER) && !defined(REG_WHITEBOX)
+#error "verify_int.h is internal to tracer/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include <stddef.h>
 #include <stdint.h>
 

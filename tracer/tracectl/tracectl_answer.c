@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli_int.h"
+#include "registry/cli.h"
 #include "client_int.h"
 #include "tracectl_int.h"
 

@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "cli_int.h"
+#include "registry/cli.h"
 #include "client_int.h"
 #include "tracectl_int.h"
 

@@ -9,6 +9,10 @@
 #ifndef TRACER_TRACECTL_INT_H
 #define TRACER_TRACECTL_INT_H
 
+
+#if !defined(REG_PART_TRACER) && !defined(REG_WHITEBOX)
+#error "tracectl_int.h is internal to tracer/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include <stdint.h>
 #include <stdio.h>
 

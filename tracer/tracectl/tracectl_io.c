@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "cli_int.h"
+#include "registry/cli.h"
 #include "tracectl_int.h"
 
 int

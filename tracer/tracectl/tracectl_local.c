@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli_int.h"
+#include "registry/cli.h"
 #include "tracectl_int.h"
 
 static void

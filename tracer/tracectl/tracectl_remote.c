@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_int.h"
+#include "common/hex.h"
+#include "registry/cli.h"
 #include "client_int.h"
 #include "tracectl_int.h"
 
@@ -386,7 +387,7 @@ id_valid(const char *s)
 		return 0;
 	for (i = 0; i < PROTO_UUID_LEN; i++)
 		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' :
-		    strchr("0123456789abcdef", s[i]) == NULL || s[i] == '\0')
+		    cm_hex_digit((unsigned char)s[i], 0) < 0)
 			return 0;
 	return 1;
 }

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli_int.h"
+#include "registry/cli.h"
 #include "client_int.h"
 #include "tracectl_int.h"
 

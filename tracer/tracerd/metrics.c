@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "common/utf8.h"
 #include "metrics.h"
 
 /* The histogram's upper bounds, in seconds, without +Inf. */
@@ -95,39 +96,7 @@ monotonic(void *arg)
 static int
 utf8_ok(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t c;
-	int i, n;
-
-	while (*p != '\0') {
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		if ((*p & 0xE0) == 0xC0) {
-			n = 1;
-			c = *p & 0x1F;
-		} else if ((*p & 0xF0) == 0xE0) {
-			n = 2;
-			c = *p & 0x0F;
-		} else if ((*p & 0xF8) == 0xF0) {
-			n = 3;
-			c = *p & 0x07;
-		} else
-			return 0;
-		/* A NUL ends the loop here, before reading past it. */
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return 0;
-			c = c << 6 | (p[i] & 0x3F);
-		}
-		if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) ||
-		    (n == 3 && c < 0x10000) || c > 0x10FFFF ||
-		    (c >= 0xD800 && c <= 0xDFFF))
-			return 0;
-		p += n + 1;
-	}
-	return 1;
+	return cm_utf8_valid(s, strlen(s));
 }
 
 /* 1 when s is a Prometheus metric name (colons allowed) or label name

@@ -14,6 +14,10 @@
 #ifndef TRACER_METRICS_H
 #define TRACER_METRICS_H
 
+
+#if !defined(REG_PART_TRACER) && !defined(REG_WHITEBOX)
+#error "metrics.h is internal to tracer/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include <stddef.h>
 
 #include "tracer_int.h"

@@ -15,6 +15,10 @@
 #ifndef TRACER_POOL_H
 #define TRACER_POOL_H
 
+
+#if !defined(REG_PART_TRACER) && !defined(REG_WHITEBOX)
+#error "pool.h is internal to tracer/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include <event2/event.h>
 
 #include "tracer_int.h"

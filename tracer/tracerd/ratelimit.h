@@ -17,6 +17,10 @@
 #ifndef TRACER_RATELIMIT_H
 #define TRACER_RATELIMIT_H
 
+
+#if !defined(REG_PART_TRACER) && !defined(REG_WHITEBOX)
+#error "ratelimit.h is internal to tracer/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include <stddef.h>
 
 #include "tracer_int.h"

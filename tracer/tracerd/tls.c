@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "common/hex.h"
 #include "tracerd_int.h"
 
 /* The first OpenSSL error's text, for a message. */
@@ -167,7 +168,6 @@ subject_entry(X509_NAME *name, int nid, char *buf, size_t len)
 int
 trd_tls_identity(SSL *ssl, struct trd_identity *id)
 {
-	static const char hex[] = "0123456789abcdef";
 	X509 *cert = SSL_get1_peer_certificate(ssl);
 	X509_NAME *name;
 	char c[8], ou[32], cn[TRD_NAME_MAX + 1];
@@ -200,11 +200,7 @@ trd_tls_identity(SSL *ssl, struct trd_identity *id)
 		ERR_clear_error();
 		goto out;
 	}
-	for (unsigned k = 0; k < mdlen; k++) {
-		id->fp[2 * k] = hex[md[k] >> 4];
-		id->fp[2 * k + 1] = hex[md[k] & 15];
-	}
-	id->fp[64] = '\0';
+	cm_hex_encode(md, mdlen, id->fp);
 	memcpy(id->state, c, sizeof(id->state));	/* two letters: checked */
 	memcpy(id->role, roles[i], strlen(roles[i]) + 1);
 	memcpy(id->name, cn, sizeof(cn));

@@ -20,6 +20,7 @@
 
 #include <string.h>
 
+#include "common/utf8.h"
 #include "tracerd_int.h"
 
 unsigned
@@ -75,11 +76,8 @@ trd_caller_text(const struct trd_identity *id, char *out, size_t len)
 	if (n >= len || id->name[0] == '\0' || len - n < 3)
 		return;
 	cut = strlen(id->name);
-	if (cut > len - n - 2) {
-		cut = len - n - 2;
-		while (cut > 0 && ((unsigned char)id->name[cut] & 0xc0) == 0x80)
-			cut--;
-	}
+	if (cut > len - n - 2)
+		cut = cm_utf8_cut(id->name, len - n - 2);
 	out[n] = ' ';
 	memcpy(out + n + 1, id->name, cut);
 	out[n + 1 + cut] = '\0';

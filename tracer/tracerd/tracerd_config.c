@@ -51,6 +51,7 @@
 
 #include <ini.h>
 
+#include "common/hex.h"
 #include "tracerd_int.h"
 
 enum kind { K_TEXT, K_PATH, K_STATE, K_LISTEN, K_LONG, K_INT, K_BOOL, K_MODE };
@@ -202,7 +203,7 @@ cert_fingerprint(const char *v, char fp[65])
 	for (h = sp + 8; *h != '\0'; h++) {
 		if (*h == ':' && n > 0 && n % 2 == 0 && h[1] != '\0' && h[1] != ':')
 			continue;
-		if (!isxdigit((unsigned char)*h) || n == 64)
+		if (cm_hex_digit((unsigned char)*h, CM_HEX_ANYCASE) < 0 || n == 64)
 			return 0;
 		fp[n++] = (char)tolower((unsigned char)*h);
 	}

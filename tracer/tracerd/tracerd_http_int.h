@@ -8,6 +8,10 @@
 #ifndef TRACER_TRACERD_HTTP_INT_H
 #define TRACER_TRACERD_HTTP_INT_H
 
+
+#if !defined(REG_PART_TRACER) && !defined(REG_WHITEBOX)
+#error "tracerd_http_int.h is internal to tracer/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include <stdint.h>
 
 #include <event2/buffer.h>

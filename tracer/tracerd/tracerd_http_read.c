@@ -20,6 +20,7 @@
 
 #include <event2/buffer.h>
 
+#include "common/hex.h"
 #include "tracerd_http_int.h"
 
 /* ------------------------------------------------------------ state */
@@ -75,16 +76,11 @@ tchar(int c)
 	return isalnum(c) || (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
+/* The value of a hex digit in either case, or -1. */
 static int
 hexval(int c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return cm_hex_digit(c, CM_HEX_ANYCASE);
 }
 
 struct framing {

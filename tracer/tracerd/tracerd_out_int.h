@@ -3,6 +3,10 @@
 #ifndef TRACER_TRACERD_OUT_INT_H
 #define TRACER_TRACERD_OUT_INT_H
 
+
+#if !defined(REG_PART_TRACER) && !defined(REG_WHITEBOX)
+#error "tracerd_out_int.h is internal to tracer/: other parts include its public header (issue 18, tests/layout.sh)"
+#endif
 #include "tracerd_int.h"
 
 /* N_DEFER: the hop's State is not the one whose call this job may make

@@ -29,6 +29,10 @@
 #ifndef PROTO_PROTO_H
 #define PROTO_PROTO_H
 
+
+#if defined(REG_PART_COMMON)
+#error "proto/proto.h: common includes no part (issue 18, tests/layout.sh)"
+#endif
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -12,6 +12,10 @@
 #ifndef REGISTRY_REGISTRY_H
 #define REGISTRY_REGISTRY_H
 
+
+#if defined(REG_PART_PROTO) || defined(REG_PART_COMMON)
+#error "registry/registry.h: proto and common never include the registry (issue 18, tests/layout.sh)"
+#endif
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>

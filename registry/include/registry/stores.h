@@ -9,6 +9,10 @@
 #ifndef REGISTRY_STORES_H
 #define REGISTRY_STORES_H
 
+
+#if defined(REG_PART_PROTO) || defined(REG_PART_COMMON)
+#error "registry/stores.h: proto and common never include the registry (issue 18, tests/layout.sh)"
+#endif
 #include <stddef.h>
 #include <stdint.h>
 

@@ -17,6 +17,10 @@
 #ifndef TRACER_TRACER_H
 #define TRACER_TRACER_H
 
+
+#if defined(REG_PART_REGISTRY) || defined(REG_PART_PROTO) || defined(REG_PART_COMMON)
+#error "tracer/tracer.h: registry, proto and common never include the tracer (issue 18, tests/layout.sh)"
+#endif
 #include <registry/registry.h>
 #include <proto/proto.h>
 

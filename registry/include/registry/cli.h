@@ -6,6 +6,10 @@
 #ifndef REGISTRY_CLI_INT_H
 #define REGISTRY_CLI_INT_H
 
+
+#if defined(REG_PART_PROTO) || defined(REG_PART_COMMON)
+#error "registry/cli.h: proto and common never include the registry (issue 18, tests/layout.sh)"
+#endif
 #include "registry/registry.h"
 
 /*
