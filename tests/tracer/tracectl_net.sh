@@ -198,6 +198,11 @@ edit req-bad-checkpoint.json "r['case_reference'] = 'mock:bad-checkpoint'" "r['i
 bid=$(python3 -c 'import json; print(json.load(open("req-bad-checkpoint.json"))["id"])')
 check bad-checkpoint-ack 0 "acknowledged at NL" tc submit --to NL --peers mock.ini req-bad-checkpoint.json
 check bad-checkpoint 4 "does not verify: checkpoint" tc wait --to NL --peers mock.ini --interval 0.2 "$bid"
+# Given a signing key alone (--url --verify-key, no peers entry of NL, so no
+# log verifier key), wait checks the signature and nothing more, as it did
+# before the one verifier (tracectl(1)): the same answer is shown.
+check signature-only-wait 0 "\"id\":\"$bid\"" tc wait --url "https://127.0.0.1:$mport" --ca ca.pem \
+    --state NL --verify-key NL/2026-1=nl-sign.pub --interval 0.2 "$bid"
 check mock-alive 0 "" test -z "$(grep -v '^$' mock.log)"
 
 # ---------------------------------------------------------------- tracerd

@@ -123,8 +123,8 @@ out:
 	return r;
 }
 
-int
-tr__response_check(const tr__peers *peers, const proto_jws *jws,
+static int
+response_check(const tr__peers *peers, const proto_jws *jws, int known_only,
     proto_response **out, struct tr__verified *v, reg_error *err)
 {
 	proto_error perr = PROTO_ERROR_INIT;
@@ -151,7 +151,8 @@ tr__response_check(const tr__peers *peers, const proto_jws *jws,
 		    kid ? kid : "an unnamed key", resp->responding_state);
 		goto out;
 	}
-	if (resp->checkpoint != NULL &&
+	if (resp->checkpoint != NULL && (!known_only || (peers != NULL &&
+	    tr__peers_get(peers, resp->responding_state) != NULL)) &&
 	    (r = checkpoint_check(peers, resp, v, err)) != 0)
 		goto out;
 	*out = resp;
@@ -160,6 +161,20 @@ tr__response_check(const tr__peers *peers, const proto_jws *jws,
 out:
 	proto_response_free(resp);
 	return r;
+}
+
+int
+tr__response_check(const tr__peers *peers, const proto_jws *jws,
+    proto_response **out, struct tr__verified *v, reg_error *err)
+{
+	return response_check(peers, jws, 0, out, v, err);
+}
+
+int
+tr__response_check_known(const tr__peers *peers, const proto_jws *jws,
+    proto_response **out, struct tr__verified *v, reg_error *err)
+{
+	return response_check(peers, jws, 1, out, v, err);
 }
 
 int

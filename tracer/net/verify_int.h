@@ -62,6 +62,17 @@ TR_WUR int tr__response_check(const tr__peers *peers, const proto_jws *jws,
     proto_response **out, struct tr__verified *v, reg_error *err);
 
 /*
+ * tr__response_check(), except that a checkpoint of a State that peers has
+ * no entry for (no log verifier key) is left unchecked, with
+ * v->has_checkpoint 0: for tracectl status and wait given a signing key
+ * alone (--url --verify-key), which check the signature and nothing more,
+ * as tracectl(1) says.  A State with an entry is checked in full.
+ */
+TR_WUR int tr__response_check_known(const tr__peers *peers,
+    const proto_jws *jws, proto_response **out, struct tr__verified *v,
+    reg_error *err);
+
+/*
  * tr__signed_open() and tr__response_check() in one: verifies the signed
  * trace response text (len bytes) of State state (NULL: of the State its
  * kid names).  *out and v as tr__response_check().

@@ -186,7 +186,7 @@ status_doc(struct remote *rm, const proto_jws *jws, const char *id,
 	return -1;
 }
 
-/* Checked with tr__response_check() and about id at rm->state
+/* Checked with tr__response_check_known() and about id at rm->state
  * (tracectl_int.h). */
 int
 response_doc(struct remote *rm, const proto_jws *jws, const char *id,
@@ -195,7 +195,7 @@ response_doc(struct remote *rm, const proto_jws *jws, const char *id,
 	reg_error err = REG_ERROR_INIT;
 	int r;
 
-	if ((r = tr__response_check(rm->peers, jws, out, NULL, &err)) != 0) {
+	if ((r = tr__response_check_known(rm->peers, jws, out, NULL, &err)) != 0) {
 		if (r == REG_EINVAL)
 			fprintf(stderr, PROG " %s: %s's daemon signed a malformed trace "
 			    "response: %s\n", rm->cmd, rm->state, err.message);
