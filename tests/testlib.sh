@@ -5,7 +5,8 @@
 # output (stdout and stderr) must match the grep pattern (when not empty).
 #
 # The tests that run TLS daemons make their PKI in their own folder with
-# pki_init and gen (etc/pki.sh).
+# pki_init and gen (etc/pki.sh), their keys and tracerd.ini and peers.ini
+# with sign_keys, tracerd_ini and peer_ini (etc/pki.sh too).
 fails=0
 passes=0
 check() {
@@ -53,4 +54,40 @@ wait_healthz() {
 		[ "$_wh_n" -lt "${3:-100}" ] || return 1
 		sleep 0.1
 	done
+}
+
+# log_key NAME KEY [DATABASE]: a new log key NAME (regctl key generate, into
+# the file KEY, registering it in DATABASE or REGISTRY_DB); prints the
+# verifier key that the peers' log_verifier lines carry.
+log_key() {
+	"${REGCTL:?}" ${3:+--db "$3"} key generate --name "$1" --key "$2" 2>/dev/null |
+	    grep '+' | tail -1
+}
+
+# trace_request OUT [PYTHON-STATEMENTS...]: the request of
+# proto/examples/trace-request-partly-restored.json (r; json, sys and uuid
+# imported), edited by the statements in their order, written to OUT.
+trace_request() {
+	_tr_out=$1
+	shift
+	python3 - "${REG_TEST_SRCDIR:-.}/proto/examples/trace-request-partly-restored.json" \
+	    "$_tr_out" "$@" <<'PY'
+import json, sys, uuid
+r = json.load(open(sys.argv[1]))
+for stmt in sys.argv[3:]:
+    exec(stmt)
+open(sys.argv[2], 'w').write(json.dumps(r))
+PY
+}
+
+# p90_request OUT [PYTHON-STATEMENTS...]: trace_request for the sample
+# registry's P90 (etc/sample-setup.sh) asked of BE; then the statements.
+p90_request() {
+	_pr_out=$1
+	shift
+	trace_request "$_pr_out" "r['requested_state'] = 'BE'" "w = r['weapon']
+w.update(serial='FN039172', serial_condition='legible', manufacturer='FN',
+         model='P90', type='submachine_gun', calibre='5.7x28mm', year_of_manufacture=2009)
+for k in ('markings', 'importer'):
+    w.pop(k, None)" "$@"
 }

@@ -30,16 +30,14 @@ for s in BE NL DE FR; do
 	l=$(echo $s | tr A-Z a-z)
 	gen $l-server "/C=$s/O=Registry/CN=localhost" server &&
 	gen $l "/C=$s/OU=peer/CN=tracing.$l.example" client || exit 1
-	openssl genpkey -algorithm ed25519 -out $l-sign.key 2>/dev/null
-	openssl pkey -in $l-sign.key -pubout -out $l-sign.pub 2>/dev/null
+	sign_keys $l || exit 1
 	chmod 600 $l-sign.key $l-server.key
 done
 gen inv "/C=FR/OU=investigator/CN=Inspector Martin" client &&
 gen inv2 "/C=FR/OU=investigator/CN=Inspector Other" client &&
 gen liaison "/C=FR/OU=liaison/CN=FR liaison office" client &&
 gen clerk "/C=FR/OU=clerk/CN=FR clerk" client || exit 1
-openssl genpkey -algorithm ed25519 -out inv-sign.key 2>/dev/null
-openssl pkey -in inv-sign.key -pubout -out inv-sign.pub 2>/dev/null
+sign_keys inv || exit 1
 openssl genpkey -algorithm ed25519 -out rogue-sign.key 2>/dev/null
 chmod 600 inv-sign.key rogue-sign.key
 
@@ -48,8 +46,7 @@ for s in BE NL DE FR; do
 	l=$(echo $s | tr A-Z a-z)
 	psql -q -c "CREATE DATABASE reg_$l" postgres >/dev/null
 	"$REGCTL" --db dbname=reg_$l migrate >/dev/null || { echo "FAIL migrate $s"; exit 1; }
-	vk=$("$REGCTL" --db dbname=reg_$l key generate --name $l.example/log --key $l-log.key \
-	    2>/dev/null | grep '+' | tail -1)
+	vk=$(log_key $l.example/log $l-log.key dbname=reg_$l)
 	eval "vkey_$s=\$vk"
 done
 r() { db=$1; shift; "$REGCTL" --db dbname=reg_$db "$@" >/dev/null || echo "FAIL regctl $db $*"; }
@@ -119,30 +116,16 @@ peers_for() {
 		[ "$ps" = "$1" ] && continue
 		pl=$(echo $ps | tr A-Z a-z)
 		eval "pp=\$port_$ps vk=\$vkey_$ps"
-		printf '[peer.%s]\nurl = https://127.0.0.1:%s\nca_file = ca.pem\nsigning_key = %s/1 %s-sign.pub\nlog_verifier = %s\n' \
-		    $ps "$pp" $ps $pl "$vk"
+		peer_ini $ps https://127.0.0.1:$pp "$ps/1 $pl-sign.pub" "$vk"
 	done
 }
 for s in BE NL DE FR; do
 	l=$(echo $s | tr A-Z a-z)
 	eval "p=\$port_$s"
 	peers_for $s > $l-peers.ini
-	cat > $l.ini <<INI
-[daemon]
-state = $s
-listen = 127.0.0.1:$p
-database = dbname=reg_$l
-[tls]
-certificate = $l-server.pem
-key = $l-server.key
-client_ca = ca.pem
-client_certificate = $l.pem
-client_key = $l.key
-[signing]
-key = $l-sign.key
-kid = $s/1
-[peers]
-directory = $l-peers.ini
+	tracerd_ini --state $s --listen 127.0.0.1:$p --db dbname=reg_$l --cert $l-server \
+	    --client $l --sign $l-sign.key --kid $s/1 --peers $l-peers.ini > $l.ini
+	cat >> $l.ini <<INI
 [policy]
 file = $l-policy.ini
 [workers]
@@ -348,31 +331,17 @@ grep -q 'event=hop.*status=retry' fr.log && ok "retries logged" || bad "retries 
 # they reach FR through it); the chain is the same, each answer still
 # signed by its State.
 gen xh "/C=XH/OU=hub/CN=hub.example" hub || exit 1
-openssl genpkey -algorithm ed25519 -out xh-sign.key 2>/dev/null
-openssl pkey -in xh-sign.key -pubout -out xh-sign.pub 2>/dev/null
+sign_keys xh || exit 1
 chmod 600 xh-sign.key
 psql -q -c "CREATE DATABASE reg_xh" postgres >/dev/null
 "$REGCTL" --db dbname=reg_xh migrate >/dev/null || echo "FAIL migrate hub"
-vkey_XH=$("$REGCTL" --db dbname=reg_xh key generate --name hub.example/log --key xh-log.key \
-    2>/dev/null | grep '+' | tail -1)
+vkey_XH=$(log_key hub.example/log xh-log.key dbname=reg_xh)
 chmod 600 xh-log.key
 port_XH=$(free_port)
 peers_for XH > xh-peers.ini
-cat > xh.ini <<INI
-[daemon]
-mode = hub
-state = XH
-listen = 127.0.0.1:$port_XH
-database = dbname=reg_xh
-[tls]
-certificate = xh.pem
-key = xh.key
-client_ca = ca.pem
-[signing]
-key = xh-sign.key
-kid = XH/1
-[peers]
-directory = xh-peers.ini
+tracerd_ini --mode hub --state XH --listen 127.0.0.1:$port_XH --db dbname=reg_xh --cert xh \
+    --sign xh-sign.key --kid XH/1 --peers xh-peers.ini > xh.ini
+cat >> xh.ini <<INI
 [workers]
 pool = 2
 traces = 2
@@ -382,18 +351,15 @@ checkpoint_interval = 1
 INI
 # via_peers STATE: the hub, and FR (or, for FR, every State) through it.
 via_peers() {
-	printf '[peer.XH]\nhub = yes\nurl = https://127.0.0.1:%s\nca_file = ca.pem\nsigning_key = XH/1 xh-sign.pub\nlog_verifier = %s\n' \
-	    "$port_XH" "$vkey_XH"
+	peer_ini --hub XH https://127.0.0.1:$port_XH "XH/1 xh-sign.pub" "$vkey_XH"
 	for ps in BE NL DE FR; do
 		[ "$ps" = "$1" ] && continue
 		pl=$(echo $ps | tr A-Z a-z)
 		eval "pp=\$port_$ps vk=\$vkey_$ps"
 		if [ "$1" = FR ] || [ "$ps" = FR ]; then
-			printf '[peer.%s]\nvia = XH\nsigning_key = %s/1 %s-sign.pub\nlog_verifier = %s\n' \
-			    $ps $ps $pl "$vk"
+			via_peer_ini $ps XH "$ps/1 $pl-sign.pub" "$vk"
 		else
-			printf '[peer.%s]\nurl = https://127.0.0.1:%s\nca_file = ca.pem\nsigning_key = %s/1 %s-sign.pub\nlog_verifier = %s\n' \
-			    $ps "$pp" $ps $pl "$vk"
+			peer_ini $ps https://127.0.0.1:$pp "$ps/1 $pl-sign.pub" "$vk"
 		fi
 	done
 }
@@ -422,15 +388,13 @@ check "log verify of the hub" 0 "" "$REGCTL" --db dbname=reg_xh log verify --key
 # once (the hop is carried on at the next start), rather than wait out its
 # client's time limit.
 gen at-server "/C=AT/O=Registry/CN=localhost" server || exit 1
-openssl genpkey -algorithm ed25519 -out at-sign.key 2>/dev/null
-openssl pkey -in at-sign.key -pubout -out at-sign.pub 2>/dev/null
+sign_keys at || exit 1
 /usr/bin/python3 "$SRC/tests/mock_tracerd.py" at-server.pem at-server.key ca.pem at-sign.key \
     AT/1 "$SRC/proto/examples/trace-response-not-found.json" at.port 2>> at.log &
 pids="$pids $!"
 i=0
 while [ ! -s at.port ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-printf '[peer.AT]\nurl = https://127.0.0.1:%s\nca_file = ca.pem\nsigning_key = AT/1 at-sign.pub\nlog_verifier = %s\n' \
-    "$(cat at.port)" "$vkey_BE" >> fr-peers.ini
+peer_ini AT "https://127.0.0.1:$(cat at.port)" "AT/1 at-sign.pub" "$vkey_BE" >> fr-peers.ini
 kill -HUP "$pid_FR"
 sleep 0.5
 # An answer whose checkpoint AT's log key did not sign: FR refuses it (the

@@ -28,14 +28,12 @@ for s in BE NL FR; do
 	l=$(echo $s | tr A-Z a-z)
 	gen $l-server "/C=$s/O=Registry/CN=localhost" server &&
 	gen $l "/C=$s/OU=peer/CN=tracing.$l.example" client || exit 1
-	openssl genpkey -algorithm ed25519 -out $l-sign.key 2>/dev/null
-	openssl pkey -in $l-sign.key -pubout -out $l-sign.pub 2>/dev/null
+	sign_keys $l || exit 1
 	chmod 600 $l-sign.key $l-server.key
 done
 gen inv "/C=FR/OU=investigator/CN=Inspector Martin" client &&
 gen liaison "/C=FR/OU=liaison/CN=FR liaison office" client || exit 1
-openssl genpkey -algorithm ed25519 -out inv-sign.key 2>/dev/null
-openssl pkey -in inv-sign.key -pubout -out inv-sign.pub 2>/dev/null
+sign_keys inv || exit 1
 chmod 600 inv-sign.key
 
 # ---------------------------------------------------------------- registries
@@ -43,8 +41,7 @@ for s in BE NL FR; do
 	l=$(echo $s | tr A-Z a-z)
 	psql -q -c "CREATE DATABASE reg_$l" postgres >/dev/null
 	"$REGCTL" --db dbname=reg_$l migrate >/dev/null || { echo "FAIL migrate $s"; exit 1; }
-	vk=$("$REGCTL" --db dbname=reg_$l key generate --name $l.example/log --key $l-log.key \
-	    2>/dev/null | grep '+' | tail -1)
+	vk=$(log_key $l.example/log $l-log.key dbname=reg_$l)
 	eval "vkey_$s=\$vk"
 done
 r() { db=$1; shift; "$REGCTL" --db dbname=reg_$db "$@" >/dev/null || echo "FAIL regctl $db $*"; }
@@ -84,30 +81,16 @@ peers_for() {
 		[ "$ps" = "$1" ] && continue
 		pl=$(echo $ps | tr A-Z a-z)
 		eval "pp=\$port_$ps vk=\$vkey_$ps"
-		printf '[peer.%s]\nurl = https://127.0.0.1:%s\nca_file = ca.pem\nsigning_key = %s/1 %s-sign.pub\nlog_verifier = %s\n' \
-		    $ps "$pp" $ps $pl "$vk"
+		peer_ini $ps https://127.0.0.1:$pp "$ps/1 $pl-sign.pub" "$vk"
 	done
 }
 for s in BE NL FR; do
 	l=$(echo $s | tr A-Z a-z)
 	eval "p=\$port_$s"
 	peers_for $s > $l-peers.ini
-	cat > $l.ini <<INI
-[daemon]
-state = $s
-listen = 127.0.0.1:$p
-database = dbname=reg_$l
-[tls]
-certificate = $l-server.pem
-key = $l-server.key
-client_ca = ca.pem
-client_certificate = $l.pem
-client_key = $l.key
-[signing]
-key = $l-sign.key
-kid = $s/1
-[peers]
-directory = $l-peers.ini
+	tracerd_ini --state $s --listen 127.0.0.1:$p --db dbname=reg_$l --cert $l-server \
+	    --client $l --sign $l-sign.key --kid $s/1 --peers $l-peers.ini > $l.ini
+	cat >> $l.ini <<INI
 [policy]
 file = $l-policy.ini
 [workers]
