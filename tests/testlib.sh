@@ -91,3 +91,28 @@ w.update(serial='FN039172', serial_condition='legible', manufacturer='FN',
 for k in ('markings', 'importer'):
     w.pop(k, None)" "$@"
 }
+
+# reg_in DATABASE NAME REGCTL-ARGS...: regctl on DATABASE, its output
+# dropped; a failure is said for the log ("FAIL regctl NAME ARGS"), the
+# test's own checks then failing on what is missing.
+reg_in() {
+	_ri_db=$1 _ri_name=$2
+	shift 2
+	"${REGCTL:?}" --db "$_ri_db" "$@" >/dev/null || echo "FAIL regctl $_ri_name $*"
+}
+
+# weapon_id DATABASE SERIAL: the id of the weapon of that serial.
+weapon_id() {
+	"${REGCTL:?}" --db "$1" weapon find --serial "$2" --json |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); print((d if isinstance(d,list) else d["weapons"])[0]["id"])'
+}
+
+# fnp9 DATABASE NAME SERIAL: registers an FN FNP-9 pistol (made in BE in
+# 2015, the serial marked on the frame) in DATABASE (NAME in the log) and
+# prints its id; the weapon of the tests that trace across States.
+fnp9() {
+	reg_in "$1" "$2" weapon register --manufacturer "Fabrique Nationale Herstal" --model FNP-9 \
+	    --type pistol --calibre 9x19mm --serial "$3" --country BE --year 2015 \
+	    --mark "FN HERSTAL BELGIUM $3" --location frame
+	weapon_id "$1" "$3"
+}

@@ -49,9 +49,7 @@ for s in BE NL DE FR; do
 	vk=$(log_key $l.example/log $l-log.key dbname=reg_$l)
 	eval "vkey_$s=\$vk"
 done
-r() { db=$1; shift; "$REGCTL" --db dbname=reg_$db "$@" >/dev/null || echo "FAIL regctl $db $*"; }
-wid() { "$REGCTL" --db dbname=reg_$1 weapon find --serial "$2" --json |
-	python3 -c 'import json,sys; d=json.load(sys.stdin); print((d if isinstance(d,list) else d["weapons"])[0]["id"])'; }
+r() { db=$1; shift; reg_in dbname=reg_$db $db "$@"; }
 for db in be nl de; do
 	r $db manufacturer add --name "Fabrique Nationale Herstal" --country BE
 done
@@ -65,12 +63,7 @@ r de party add --kind foreign_exporter --name "Wapenhandel Oranje BV" --country 
 r de party add --kind dealer --name "Waffen Schmidt GmbH" --country DE --office-ref DEDEAL
 r de party add --kind dealer --name "Jagd Keller" --country DE --office-ref DEDEAL2
 # weapon STATE SERIAL
-weapon() {
-	r $1 weapon register --manufacturer "Fabrique Nationale Herstal" --model FNP-9 \
-	    --type pistol --calibre 9x19mm --serial "$2" --country BE --year 2015 \
-	    --mark "FN HERSTAL BELGIUM $2" --location frame
-	wid $1 "$2"
-}
+weapon() { fnp9 dbname=reg_$1 $1 "$2"; }
 # BE: made, exported to NL.  NL: imported, exported to DE (or, for the
 # loop, back to BE).  DE: imported, sold on, stolen.
 chain_weapon() {	# SERIAL LOOP

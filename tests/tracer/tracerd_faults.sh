@@ -154,9 +154,7 @@ for s in $ALL; do
 	eval "vkey_$s=\$vk"
 	chmod 600 $l-log.key
 done
-r() { d=$1; shift; "$REGCTL" --db "$(db $d)" "$@" >/dev/null || echo "FAIL regctl $d $*"; }
-wid() { "$REGCTL" --db "$(db $1)" weapon find --serial "$2" --json |
-	python3 -c 'import json,sys; d=json.load(sys.stdin); print((d if isinstance(d,list) else d["weapons"])[0]["id"])'; }
+r() { d=$1; shift; reg_in "$(db $d)" $d "$@"; }
 for d in be nl de; do
 	r $d manufacturer add --name "Fabrique Nationale Herstal" --country BE
 done
@@ -167,12 +165,7 @@ r nl party add --kind dealer --name "Wapenhandel Oranje BV" --country NL --offic
 r nl party add --kind foreign_importer --name "Waffen Schmidt GmbH" --country DE --office-ref DEIMP
 r de party add --kind foreign_exporter --name "Wapenhandel Oranje BV" --country NL --office-ref NLEXP
 r de party add --kind dealer --name "Waffen Schmidt GmbH" --country DE --office-ref DEDEAL
-weapon() {
-	r $1 weapon register --manufacturer "Fabrique Nationale Herstal" --model FNP-9 \
-	    --type pistol --calibre 9x19mm --serial "$2" --country BE --year 2015 \
-	    --mark "FN HERSTAL BELGIUM $2" --location frame
-	wid $1 "$2"
-}
+weapon() { fnp9 "$(db $1)" $1 "$2"; }
 # Made in BE, exported to NL, re-exported to DE, stolen there.
 SERIALS="GKS0873 HPW4410 TRX2290"
 for sn in $SERIALS; do

@@ -44,9 +44,7 @@ for s in BE NL FR; do
 	vk=$(log_key $l.example/log $l-log.key dbname=reg_$l)
 	eval "vkey_$s=\$vk"
 done
-r() { db=$1; shift; "$REGCTL" --db dbname=reg_$db "$@" >/dev/null || echo "FAIL regctl $db $*"; }
-wid() { "$REGCTL" --db dbname=reg_$1 weapon find --serial "$2" --json |
-	python3 -c 'import json,sys; d=json.load(sys.stdin); print((d if isinstance(d,list) else d["weapons"])[0]["id"])'; }
+r() { db=$1; shift; reg_in dbname=reg_$db $db "$@"; }
 for db in be nl; do
 	r $db manufacturer add --name "Fabrique Nationale Herstal" --country BE
 done
@@ -54,12 +52,7 @@ r be party add --kind manufacturer --name "FN Herstal SA" --country BE --office-
 r be party add --kind foreign_importer --name "Wapenhandel Oranje BV" --country NL --office-ref NLIMP
 r nl party add --kind foreign_exporter --name "FN Herstal SA" --country BE --office-ref BEEXP
 r nl party add --kind dealer --name "Wapenhandel Oranje BV" --country NL --office-ref NLDEAL
-weapon() {
-	r $1 weapon register --manufacturer "Fabrique Nationale Herstal" --model FNP-9 \
-	    --type pistol --calibre 9x19mm --serial "$2" --country BE --year 2015 \
-	    --mark "FN HERSTAL BELGIUM $2" --location frame
-	wid $1 "$2"
-}
+weapon() { fnp9 dbname=reg_$1 $1 "$2"; }
 w=$(weapon be GKS0873)
 r be event add "$w" --kind manufacture --date 2015-03-01 --to FNH
 r be event add "$w" --kind export --date 2016-05-10 --from FNH --to NLIMP \
