@@ -116,3 +116,17 @@ fnp9() {
 	    --mark "FN HERSTAL BELGIUM $3" --location frame
 	weapon_id "$1" "$3"
 }
+
+# state_ini STATE LISTEN DATABASE TRACES: the tracerd.ini of STATE (l, its
+# code in lower case) in the tests across States, on stdout: it serves with
+# l-server.pem and calls with l.pem, signs with l-sign.key (STATE/1), finds
+# its peers in l-peers.ini and its policy in l-policy.ini, runs 2 workers,
+# TRACES trace workers and 2 outbound, and checkpoints l-log.key each second.
+state_ini() {
+	_si_l=$(echo "$1" | tr A-Z a-z)
+	tracerd_ini --state "$1" --listen "$2" --db "$3" --cert "$_si_l-server" \
+	    --client "$_si_l" --sign "$_si_l-sign.key" --kid "$1/1" --peers "$_si_l-peers.ini"
+	printf '[policy]\nfile = %s-policy.ini\n[workers]\npool = 2\ntraces = %s\noutbound = 2\n' \
+	    "$_si_l" "$4"
+	printf '[log]\nkey = %s-log.key\ncheckpoint_interval = 1\n' "$_si_l"
+}

@@ -217,19 +217,7 @@ for p in $STATES; do peer $p; done > xh-peers.ini
 for s in $STATES; do
 	l=$(lc $s)
 	printf '[registry]\nstate = %s\n' $s > $l-policy.ini
-	tracerd_ini --state $s --listen "$(ip_of $s):$PORT" --db "$(db $l)" --cert $l-server \
-	    --client $l --sign $l-sign.key --kid $s/1 --peers $l-peers.ini > $l.ini
-	cat >> $l.ini <<INI
-[policy]
-file = $l-policy.ini
-[workers]
-pool = 2
-traces = 2
-outbound = 2
-[log]
-key = $l-log.key
-checkpoint_interval = 1
-INI
+	state_ini $s "$(ip_of $s):$PORT" "$(db $l)" 2 > $l.ini
 done
 cat >> fr.ini <<INI
 [domestic]

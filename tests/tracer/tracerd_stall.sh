@@ -81,18 +81,8 @@ for s in BE NL FR; do
 	l=$(echo $s | tr A-Z a-z)
 	eval "p=\$port_$s"
 	peers_for $s > $l-peers.ini
-	tracerd_ini --state $s --listen 127.0.0.1:$p --db dbname=reg_$l --cert $l-server \
-	    --client $l --sign $l-sign.key --kid $s/1 --peers $l-peers.ini > $l.ini
+	state_ini $s 127.0.0.1:$p dbname=reg_$l 1 > $l.ini
 	cat >> $l.ini <<INI
-[policy]
-file = $l-policy.ini
-[workers]
-pool = 2
-traces = 1
-outbound = 2
-[log]
-key = $l-log.key
-checkpoint_interval = 1
 [domestic]
 signing_key = FR/inv-1 inv-sign.pub sha256:$(openssl x509 -in inv.pem -noout -fingerprint -sha256 | sed 's/.*=//')
 poll = 2
