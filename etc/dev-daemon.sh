@@ -27,42 +27,16 @@ if [ ! -f ca.pem ]; then
 	gen nl "/C=NL/OU=peer/CN=tracing.nl.example" client
 	gen liaison "/C=BE/OU=liaison/CN=BE liaison office" client
 	gen auditor "/C=BE/OU=auditor/CN=BE auditor" client
-	for k in be nl; do
-		openssl genpkey -algorithm ed25519 -out $k-sign.key 2>/dev/null
-		chmod 600 $k-sign.key
-		openssl pkey -in $k-sign.key -pubout -out $k-sign.pub 2>/dev/null
-	done
+	sign_keys be nl
+	chmod 600 be-sign.key nl-sign.key
 fi
-cat > peers.ini <<PEERS
-[peer.NL]
-name = Development peer
-url = https://127.0.0.1:$port
-ca_file = ca.pem
-signing_key = NL/dev nl-sign.pub
-log_verifier = $vkey
-PEERS
-cat > nl-peers.ini <<PEERS
-[peer.BE]
-name = Development registry
-url = https://127.0.0.1:$port
-ca_file = ca.pem
-signing_key = BE/dev be-sign.pub
-log_verifier = $vkey
-PEERS
-cat > tracerd.ini <<INI
-[daemon]
-state = BE
-listen = 127.0.0.1:$port
-database = $conninfo
-[tls]
-certificate = server.pem
-key = server.key
-client_ca = ca.pem
-[signing]
-key = be-sign.key
-kid = BE/dev
-[peers]
-directory = peers.ini
+peer_ini --name "Development peer" NL https://127.0.0.1:$port "NL/dev nl-sign.pub" "$vkey" \
+    > peers.ini
+peer_ini --name "Development registry" BE https://127.0.0.1:$port "BE/dev be-sign.pub" "$vkey" \
+    > nl-peers.ini
+tracerd_ini --state BE --listen 127.0.0.1:$port --db "$conninfo" --cert server \
+    --sign be-sign.key --kid BE/dev --peers peers.ini > tracerd.ini
+cat >> tracerd.ini <<INI
 [log]
 key = $logkey
 checkpoint_interval = 10

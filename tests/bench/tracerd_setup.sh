@@ -17,10 +17,7 @@ cd "$dir"
 pki_init || exit 1
 gen server "/C=NL/O=Registry/CN=localhost" server
 gen peer "/C=BE/OU=peer/CN=tracing.be.example" client
-for k in nl be; do
-	openssl genpkey -algorithm ed25519 -out $k-sign.key 2>/dev/null
-	openssl pkey -in $k-sign.key -pubout -out $k-sign.pub 2>/dev/null
-done
+sign_keys nl be
 chmod 600 server.key nl-sign.key
 
 REGISTRY_DB=$db "$REGCTL" key generate --name nl.example/log --key log.key \
@@ -28,29 +25,12 @@ REGISTRY_DB=$db "$REGCTL" key generate --name nl.example/log --key log.key \
 vkey=$(grep '+' log.out | tail -1)
 REGISTRY_DB=$db "$REGCTL" log checkpoint --key log.key >/dev/null
 
-cat > peers.ini <<PEERS
-[peer.BE]
-url = https://tracing.be.example
-ca_file = ca.pem
-signing_key = BE/1 be-sign.pub
-log_verifier = $vkey
-PEERS
+peer_ini BE https://tracing.be.example "BE/1 be-sign.pub" "$vkey" > peers.ini
 # Timeouts far beyond a run, so that the idle connections of the memory
 # figure stay open; no rate limit that a benchmark would meet.
-cat > tracerd.ini <<INI
-[daemon]
-state = NL
-listen = 127.0.0.1:$port
-database = $db
-[tls]
-certificate = server.pem
-key = server.key
-client_ca = ca.pem
-[signing]
-key = nl-sign.key
-kid = NL/1
-[peers]
-directory = peers.ini
+tracerd_ini --state NL --listen 127.0.0.1:$port --db "$db" --cert server \
+    --sign nl-sign.key --kid NL/1 --peers peers.ini > tracerd.ini
+cat >> tracerd.ini <<INI
 [limits]
 header_timeout = 600
 idle_timeout = 600

@@ -12,21 +12,7 @@ trap 'rm -rf "$TMP"' EXIT
 
 # A request for the sample registry (etc/), edited with python3.
 edit() {	# edit OUT PYTHON-STATEMENTS (r is the request)
-	out=$1
-	shift
-	python3 - "$SRC/proto/examples/trace-request-partly-restored.json" "$out" "$@" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-r['requested_state'] = 'BE'
-w = r['weapon']
-w.update(serial='FN039172', serial_condition='legible', manufacturer='FN',
-         model='P90', type='submachine_gun', calibre='5.7x28mm', year_of_manufacture=2009)
-for k in ('markings', 'importer'):
-    w.pop(k, None)
-for stmt in sys.argv[3:]:
-    exec(stmt)
-open(sys.argv[2], 'w').write(json.dumps(r))
-PY
+	p90_request "$@"
 }
 
 psql -q -c "CREATE DATABASE trace_cli" postgres >/dev/null
@@ -65,29 +51,18 @@ check need-more-info 0 '"status":"need_more_info"' "$TRACECTL" local --request "
 # Signed responses and tracectl verify: the signature by the peers
 # directory's key for the kid, the checkpoint by the State's log verifier
 # key, every inclusion proof against the checkpoint's root.
-openssl genpkey -algorithm ed25519 -out "$TMP/be-sign.key" 2>/dev/null
-openssl genpkey -algorithm ed25519 -out "$TMP/nl-sign.key" 2>/dev/null
+sign_keys "$TMP/be" "$TMP/nl"
 chmod 600 "$TMP/be-sign.key" "$TMP/nl-sign.key"
-openssl pkey -in "$TMP/be-sign.key" -pubout -out "$TMP/be-sign.pub" 2>/dev/null
-openssl pkey -in "$TMP/nl-sign.key" -pubout -out "$TMP/nl-sign.pub" 2>/dev/null
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -keyout "$TMP/ca.key" -out "$TMP/ca.pem" -subj "/CN=test" 2>/dev/null
 vkey=$("$REGCTL" key show --key "$TMP/log.key" | grep '+' | tail -1)
 "$REGCTL" key generate --name other.example/log --key "$TMP/other-log.key" >/dev/null
 okey=$("$REGCTL" key show --key "$TMP/other-log.key" | grep '+' | tail -1)
 peers() {	# peers FILE LOG-VERIFIER
-	cat > "$1" <<PEERS
-[peer.BE]
-url = https://tracing.be.example
-ca_file = ca.pem
-signing_key = BE/1 be-sign.pub
-log_verifier = $2
-[peer.NL]
-url = https://tracing.nl.example
-ca_file = ca.pem
-signing_key = NL/1 nl-sign.pub
-log_verifier = $2
-PEERS
+	{
+		peer_ini BE https://tracing.be.example "BE/1 be-sign.pub" "$2"
+		peer_ini NL https://tracing.nl.example "NL/1 nl-sign.pub" "$2"
+	} > "$1"
 }
 peers "$TMP/peers.ini" "$vkey"
 peers "$TMP/peers-other.ini" "$okey"

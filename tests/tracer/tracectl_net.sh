@@ -36,38 +36,20 @@ gen be "/C=BE/OU=peer/CN=tracing.be.example" client || { echo "FAIL pki"; exit 1
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -keyout self.key -out self.pem -subj "/CN=localhost" \
     -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
-for s in nl be xx; do
-	openssl genpkey -algorithm ed25519 -out $s-sign.key 2>/dev/null
-	openssl pkey -in $s-sign.key -pubout -out $s-sign.pub 2>/dev/null
-done
+sign_keys nl be xx
 chmod 600 server.key be.key nl-sign.key be-sign.key
-vkey=$("$REGCTL" key generate --name nl.example/log --key nl-log.key 2>/dev/null | tail -1)
+vkey=$(log_key nl.example/log nl-log.key)
 peers() {	# peers FILE PORT [TRUST-LINE] [NL-KEY-FILE]: the client's directory
-	cat > "$1" <<PEERS
-[peer.NL]
-url = https://127.0.0.1:$2
-${3:-ca_file = ca.pem}
-signing_key = NL/2026-1 ${4:-nl-sign.pub}
-log_verifier = $vkey
-[peer.BE]
-url = https://127.0.0.1:$2
-ca_file = ca.pem
-signing_key = BE/2026-1 be-sign.pub
-log_verifier = $vkey
-PEERS
+	{
+		peer_ini NL https://127.0.0.1:$2 "NL/2026-1 ${4:-nl-sign.pub}" "$vkey" "${3:-}"
+		peer_ini BE https://127.0.0.1:$2 "BE/2026-1 be-sign.pub" "$vkey"
+	} > "$1"
 }
 # A request from BE to NL; edit OUT [PYTHON-STATEMENTS] (r is the request).
 edit() {
-	out=$1
+	_e=$1
 	shift
-	python3 - "$SRC/proto/examples/trace-request-partly-restored.json" "$out" "$@" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-r.update(requesting_state='BE', requested_state='NL')
-for stmt in sys.argv[3:]:
-    exec(stmt)
-open(sys.argv[2], 'w').write(json.dumps(r))
-PY
+	trace_request "$_e" "r.update(requesting_state='BE', requested_state='NL')" "$@"
 }
 ID=0190a3c2-7b1e-7c3d-9a4f-2b6e8d1c5f30
 edit req.json
@@ -208,27 +190,9 @@ check mock-alive 0 "" test -z "$(grep -v '^$' mock.log)"
 # ---------------------------------------------------------------- tracerd
 "$REGCTL" migrate >/dev/null 2>&1
 dport=$(free_port)
-cat > daemon-peers.ini <<PEERS
-[peer.BE]
-url = https://127.0.0.1:1
-ca_file = ca.pem
-signing_key = BE/2026-1 be-sign.pub
-log_verifier = $vkey
-PEERS
-cat > tracerd.ini <<INI
-[daemon]
-state = NL
-listen = 127.0.0.1:$dport
-[tls]
-certificate = server.pem
-key = server.key
-client_ca = ca.pem
-[signing]
-key = nl-sign.key
-kid = NL/2026-1
-[peers]
-directory = daemon-peers.ini
-INI
+peer_ini BE https://127.0.0.1:1 "BE/2026-1 be-sign.pub" "$vkey" > daemon-peers.ini
+tracerd_ini --state NL --listen 127.0.0.1:$dport --cert server --sign nl-sign.key \
+    --kid NL/2026-1 --peers daemon-peers.ini > tracerd.ini
 "$TRACERD" --config tracerd.ini 2> daemon.log &
 dpid=$!
 pids="$pids $dpid"

@@ -24,7 +24,7 @@ export REGISTRY_DB=dbname=access
 "$REGCTL" migrate >/dev/null || { echo "FAIL migrate"; exit 1; }
 (cd "$SRC" && REGCTL="$REGCTL" sh etc/sample-setup.sh >/dev/null) || { echo "FAIL setup"; exit 1; }
 cd "$T" || exit 1
-vkey=$("$REGCTL" key generate --name be.example/log --key log.key 2>/dev/null | grep '+' | tail -1)
+vkey=$(log_key be.example/log log.key)
 "$REGCTL" log checkpoint --key log.key >/dev/null || { echo "FAIL checkpoint"; exit 1; }
 
 # ---------------------------------------------------------------- PKI, keys
@@ -43,44 +43,18 @@ gen foreign_liaison "/C=NL/OU=liaison/CN=NL liaison office" client &&
 gen foreign_auditor "/C=NL/OU=auditor/CN=NL auditor" client &&
 gen foreign_investigator "/C=NL/OU=investigator/CN=NL inspector" client ||
     { echo "FAIL pki"; exit 1; }
-for k in be nl fr xh; do
-	openssl genpkey -algorithm ed25519 -out $k-sign.key 2>/dev/null
-	openssl pkey -in $k-sign.key -pubout -out $k-sign.pub 2>/dev/null
-done
+sign_keys be nl fr xh
 chmod 600 server.key be-sign.key log.key
 dead=$(free_port)
-cat > peers.ini <<PEERS
-[peer.NL]
-url = https://127.0.0.1:$dead
-ca_file = ca.pem
-signing_key = NL/1 nl-sign.pub
-log_verifier = $vkey
-[peer.XH]
-hub = yes
-url = https://127.0.0.1:$dead
-ca_file = ca.pem
-signing_key = XH/1 xh-sign.pub
-log_verifier = $vkey
-[peer.FR]
-via = XH
-signing_key = FR/1 fr-sign.pub
-log_verifier = $vkey
-PEERS
+{
+	peer_ini NL https://127.0.0.1:$dead "NL/1 nl-sign.pub" "$vkey"
+	peer_ini --hub XH https://127.0.0.1:$dead "XH/1 xh-sign.pub" "$vkey"
+	via_peer_ini FR XH "FR/1 fr-sign.pub" "$vkey"
+} > peers.ini
 port=$(free_port)
-cat > tracerd.ini <<INI
-[daemon]
-state = BE
-listen = 127.0.0.1:$port
-database = dbname=access
-[tls]
-certificate = server.pem
-key = server.key
-client_ca = ca.pem
-[signing]
-key = be-sign.key
-kid = BE/1
-[peers]
-directory = peers.ini
+tracerd_ini --state BE --listen 127.0.0.1:$port --db dbname=access --cert server \
+    --sign be-sign.key --kid BE/1 --peers peers.ini > tracerd.ini
+cat >> tracerd.ini <<INI
 [limits]
 rate = 1000
 burst = 1000

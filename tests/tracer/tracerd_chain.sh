@@ -30,16 +30,14 @@ for s in BE NL DE FR; do
 	l=$(echo $s | tr A-Z a-z)
 	gen $l-server "/C=$s/O=Registry/CN=localhost" server &&
 	gen $l "/C=$s/OU=peer/CN=tracing.$l.example" client || exit 1
-	openssl genpkey -algorithm ed25519 -out $l-sign.key 2>/dev/null
-	openssl pkey -in $l-sign.key -pubout -out $l-sign.pub 2>/dev/null
+	sign_keys $l || exit 1
 	chmod 600 $l-sign.key $l-server.key
 done
 gen inv "/C=FR/OU=investigator/CN=Inspector Martin" client &&
 gen inv2 "/C=FR/OU=investigator/CN=Inspector Other" client &&
 gen liaison "/C=FR/OU=liaison/CN=FR liaison office" client &&
 gen clerk "/C=FR/OU=clerk/CN=FR clerk" client || exit 1
-openssl genpkey -algorithm ed25519 -out inv-sign.key 2>/dev/null
-openssl pkey -in inv-sign.key -pubout -out inv-sign.pub 2>/dev/null
+sign_keys inv || exit 1
 openssl genpkey -algorithm ed25519 -out rogue-sign.key 2>/dev/null
 chmod 600 inv-sign.key rogue-sign.key
 
@@ -48,13 +46,10 @@ for s in BE NL DE FR; do
 	l=$(echo $s | tr A-Z a-z)
 	psql -q -c "CREATE DATABASE reg_$l" postgres >/dev/null
 	"$REGCTL" --db dbname=reg_$l migrate >/dev/null || { echo "FAIL migrate $s"; exit 1; }
-	vk=$("$REGCTL" --db dbname=reg_$l key generate --name $l.example/log --key $l-log.key \
-	    2>/dev/null | grep '+' | tail -1)
+	vk=$(log_key $l.example/log $l-log.key dbname=reg_$l)
 	eval "vkey_$s=\$vk"
 done
-r() { db=$1; shift; "$REGCTL" --db dbname=reg_$db "$@" >/dev/null || echo "FAIL regctl $db $*"; }
-wid() { "$REGCTL" --db dbname=reg_$1 weapon find --serial "$2" --json |
-	python3 -c 'import json,sys; d=json.load(sys.stdin); print((d if isinstance(d,list) else d["weapons"])[0]["id"])'; }
+r() { db=$1; shift; reg_in dbname=reg_$db $db "$@"; }
 for db in be nl de; do
 	r $db manufacturer add --name "Fabrique Nationale Herstal" --country BE
 done
@@ -68,12 +63,7 @@ r de party add --kind foreign_exporter --name "Wapenhandel Oranje BV" --country 
 r de party add --kind dealer --name "Waffen Schmidt GmbH" --country DE --office-ref DEDEAL
 r de party add --kind dealer --name "Jagd Keller" --country DE --office-ref DEDEAL2
 # weapon STATE SERIAL
-weapon() {
-	r $1 weapon register --manufacturer "Fabrique Nationale Herstal" --model FNP-9 \
-	    --type pistol --calibre 9x19mm --serial "$2" --country BE --year 2015 \
-	    --mark "FN HERSTAL BELGIUM $2" --location frame
-	wid $1 "$2"
-}
+weapon() { fnp9 dbname=reg_$1 $1 "$2"; }
 # BE: made, exported to NL.  NL: imported, exported to DE (or, for the
 # loop, back to BE).  DE: imported, sold on, stolen.
 chain_weapon() {	# SERIAL LOOP
@@ -119,39 +109,15 @@ peers_for() {
 		[ "$ps" = "$1" ] && continue
 		pl=$(echo $ps | tr A-Z a-z)
 		eval "pp=\$port_$ps vk=\$vkey_$ps"
-		printf '[peer.%s]\nurl = https://127.0.0.1:%s\nca_file = ca.pem\nsigning_key = %s/1 %s-sign.pub\nlog_verifier = %s\n' \
-		    $ps "$pp" $ps $pl "$vk"
+		peer_ini $ps https://127.0.0.1:$pp "$ps/1 $pl-sign.pub" "$vk"
 	done
 }
 for s in BE NL DE FR; do
 	l=$(echo $s | tr A-Z a-z)
 	eval "p=\$port_$s"
 	peers_for $s > $l-peers.ini
-	cat > $l.ini <<INI
-[daemon]
-state = $s
-listen = 127.0.0.1:$p
-database = dbname=reg_$l
-[tls]
-certificate = $l-server.pem
-key = $l-server.key
-client_ca = ca.pem
-client_certificate = $l.pem
-client_key = $l.key
-[signing]
-key = $l-sign.key
-kid = $s/1
-[peers]
-directory = $l-peers.ini
-[policy]
-file = $l-policy.ini
-[workers]
-pool = 2
-traces = 1
-outbound = 2
-[log]
-key = $l-log.key
-checkpoint_interval = 1
+	state_ini $s 127.0.0.1:$p dbname=reg_$l 1 > $l.ini
+	cat >> $l.ini <<INI
 [domestic]
 signing_key = FR/inv-1 inv-sign.pub sha256:$(openssl x509 -in inv.pem -noout -fingerprint -sha256 | sed 's/.*=//')
 poll = 2
@@ -348,31 +314,17 @@ grep -q 'event=hop.*status=retry' fr.log && ok "retries logged" || bad "retries 
 # they reach FR through it); the chain is the same, each answer still
 # signed by its State.
 gen xh "/C=XH/OU=hub/CN=hub.example" hub || exit 1
-openssl genpkey -algorithm ed25519 -out xh-sign.key 2>/dev/null
-openssl pkey -in xh-sign.key -pubout -out xh-sign.pub 2>/dev/null
+sign_keys xh || exit 1
 chmod 600 xh-sign.key
 psql -q -c "CREATE DATABASE reg_xh" postgres >/dev/null
 "$REGCTL" --db dbname=reg_xh migrate >/dev/null || echo "FAIL migrate hub"
-vkey_XH=$("$REGCTL" --db dbname=reg_xh key generate --name hub.example/log --key xh-log.key \
-    2>/dev/null | grep '+' | tail -1)
+vkey_XH=$(log_key hub.example/log xh-log.key dbname=reg_xh)
 chmod 600 xh-log.key
 port_XH=$(free_port)
 peers_for XH > xh-peers.ini
-cat > xh.ini <<INI
-[daemon]
-mode = hub
-state = XH
-listen = 127.0.0.1:$port_XH
-database = dbname=reg_xh
-[tls]
-certificate = xh.pem
-key = xh.key
-client_ca = ca.pem
-[signing]
-key = xh-sign.key
-kid = XH/1
-[peers]
-directory = xh-peers.ini
+tracerd_ini --mode hub --state XH --listen 127.0.0.1:$port_XH --db dbname=reg_xh --cert xh \
+    --sign xh-sign.key --kid XH/1 --peers xh-peers.ini > xh.ini
+cat >> xh.ini <<INI
 [workers]
 pool = 2
 traces = 2
@@ -382,18 +334,15 @@ checkpoint_interval = 1
 INI
 # via_peers STATE: the hub, and FR (or, for FR, every State) through it.
 via_peers() {
-	printf '[peer.XH]\nhub = yes\nurl = https://127.0.0.1:%s\nca_file = ca.pem\nsigning_key = XH/1 xh-sign.pub\nlog_verifier = %s\n' \
-	    "$port_XH" "$vkey_XH"
+	peer_ini --hub XH https://127.0.0.1:$port_XH "XH/1 xh-sign.pub" "$vkey_XH"
 	for ps in BE NL DE FR; do
 		[ "$ps" = "$1" ] && continue
 		pl=$(echo $ps | tr A-Z a-z)
 		eval "pp=\$port_$ps vk=\$vkey_$ps"
 		if [ "$1" = FR ] || [ "$ps" = FR ]; then
-			printf '[peer.%s]\nvia = XH\nsigning_key = %s/1 %s-sign.pub\nlog_verifier = %s\n' \
-			    $ps $ps $pl "$vk"
+			via_peer_ini $ps XH "$ps/1 $pl-sign.pub" "$vk"
 		else
-			printf '[peer.%s]\nurl = https://127.0.0.1:%s\nca_file = ca.pem\nsigning_key = %s/1 %s-sign.pub\nlog_verifier = %s\n' \
-			    $ps "$pp" $ps $pl "$vk"
+			peer_ini $ps https://127.0.0.1:$pp "$ps/1 $pl-sign.pub" "$vk"
 		fi
 	done
 }
@@ -422,15 +371,13 @@ check "log verify of the hub" 0 "" "$REGCTL" --db dbname=reg_xh log verify --key
 # once (the hop is carried on at the next start), rather than wait out its
 # client's time limit.
 gen at-server "/C=AT/O=Registry/CN=localhost" server || exit 1
-openssl genpkey -algorithm ed25519 -out at-sign.key 2>/dev/null
-openssl pkey -in at-sign.key -pubout -out at-sign.pub 2>/dev/null
+sign_keys at || exit 1
 /usr/bin/python3 "$SRC/tests/mock_tracerd.py" at-server.pem at-server.key ca.pem at-sign.key \
     AT/1 "$SRC/proto/examples/trace-response-not-found.json" at.port 2>> at.log &
 pids="$pids $!"
 i=0
 while [ ! -s at.port ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-printf '[peer.AT]\nurl = https://127.0.0.1:%s\nca_file = ca.pem\nsigning_key = AT/1 at-sign.pub\nlog_verifier = %s\n' \
-    "$(cat at.port)" "$vkey_BE" >> fr-peers.ini
+peer_ini AT "https://127.0.0.1:$(cat at.port)" "AT/1 at-sign.pub" "$vkey_BE" >> fr-peers.ini
 kill -HUP "$pid_FR"
 sleep 0.5
 # An answer whose checkpoint AT's log key did not sign: FR refuses it (the

@@ -31,29 +31,12 @@ openssl genpkey -algorithm ed25519 -out sign.key 2>/dev/null
 openssl genpkey -algorithm ed25519 -out be-sign.key 2>/dev/null
 openssl pkey -in be-sign.key -pubout -out be-sign.pub.pem 2>/dev/null
 chmod 600 server.key sign.key
-vkey=$("$REGCTL" key generate --name be.example/log --key be-log.key 2>/dev/null | tail -1)
-cat > peers.ini <<PEERS
-[peer.BE]
-url = https://tracing.be.example:8443
-ca_file = ca.pem
-signing_key = BE/2026-1 be-sign.pub.pem
-log_verifier = $vkey
-PEERS
+vkey=$(log_key be.example/log be-log.key)
+peer_ini BE https://tracing.be.example:8443 "BE/2026-1 be-sign.pub.pem" "$vkey" > peers.ini
 port=$(free_port)
-cat > tracerd.ini <<INI
-[daemon]
-state = NL
-listen = 127.0.0.1:$port
-[tls]
-certificate = server.pem
-key = server.key
-client_ca = ca.pem
-crl = crl.pem
-[signing]
-key = sign.key
-kid = NL/2026-1
-[peers]
-directory = peers.ini
+tracerd_ini --state NL --listen 127.0.0.1:$port --cert server --tls-extra "crl = crl.pem" \
+    --sign sign.key --kid NL/2026-1 --peers peers.ini > tracerd.ini
+cat >> tracerd.ini <<INI
 [limits]
 header_timeout = 5
 INI

@@ -53,34 +53,14 @@ cd "$T" || exit 1
 pki_init || { echo "FAIL pki"; exit 1; }
 gen server "/C=BE/O=Registry/CN=localhost" server &&
 gen nl "/C=NL/OU=peer/CN=tracing.nl.example" client || { echo "FAIL pki"; exit 1; }
-for k in be nl; do
-	openssl genpkey -algorithm ed25519 -out $k-sign.key 2>/dev/null
-	openssl pkey -in $k-sign.key -pubout -out $k-sign.pub 2>/dev/null
-done
+sign_keys be nl
 chmod 600 server.key be-sign.key
-vkey=$("$REGCTL" key generate --name be.example/log --key log.key 2>/dev/null | grep '+' | tail -1)
-cat > peers.ini <<PEERS
-[peer.NL]
-url = https://tracing.nl.example
-ca_file = ca.pem
-signing_key = NL/1 nl-sign.pub
-log_verifier = $vkey
-PEERS
+vkey=$(log_key be.example/log log.key)
+peer_ini NL https://tracing.nl.example "NL/1 nl-sign.pub" "$vkey" > peers.ini
 port=$(free_port)
-cat > tracerd.ini <<INI
-[daemon]
-state = BE
-listen = 127.0.0.1:$port
-database = dbname=restarted
-[tls]
-certificate = server.pem
-key = server.key
-client_ca = ca.pem
-[signing]
-key = be-sign.key
-kid = BE/1
-[peers]
-directory = peers.ini
+tracerd_ini --state BE --listen 127.0.0.1:$port --db dbname=restarted --cert server \
+    --sign be-sign.key --kid BE/1 --peers peers.ini > tracerd.ini
+cat >> tracerd.ini <<INI
 [limits]
 header_timeout = 5
 [workers]
@@ -90,15 +70,10 @@ retry = 1
 INI
 
 # Signed trace requests from NL, one per POST (a new id each).
-python3 - "$SRC/proto/examples/trace-request-partly-restored.json" <<'PY'
-import json, sys, uuid
-r = json.load(open(sys.argv[1]))
-r['requesting_state'] = 'NL'
-r['requested_state'] = 'BE'
-for i in range(40):
+trace_request /dev/null "r['requesting_state'] = 'NL'" "r['requested_state'] = 'BE'" \
+    "for i in range(40):
     r['id'] = str(uuid.uuid4())
-    open('req%d.json' % i, 'w').write(json.dumps(r))
-PY
+    open('req%d.json' % i, 'w').write(json.dumps(r))"
 i=0
 while [ $i -lt 40 ]; do
 	$JWS sign nl-sign.key NL/1 trace-request/1 req$i.json > req$i.jws || { echo "FAIL sign"; exit 1; }

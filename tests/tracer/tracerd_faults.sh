@@ -141,11 +141,8 @@ done
 gen xh "/C=XH/OU=hub/CN=hub.example" ns_XH || exit 1
 gen inv "/C=FR/OU=investigator/CN=Inspector Martin" client &&
 gen liaison "/C=FR/OU=liaison/CN=FR liaison office" client || exit 1
-for k in be nl de fr xh inv; do
-	openssl genpkey -algorithm ed25519 -out $k-sign.key 2>/dev/null &&
-	openssl pkey -in $k-sign.key -pubout -out $k-sign.pub 2>/dev/null &&
-	chmod 600 $k-sign.key || exit 1
-done
+sign_keys be nl de fr xh inv || exit 1
+chmod 600 be-sign.key nl-sign.key de-sign.key fr-sign.key xh-sign.key inv-sign.key || exit 1
 
 say "clusters and PKI made"
 
@@ -153,14 +150,11 @@ say "clusters and PKI made"
 for s in $ALL; do
 	l=$(lc $s)
 	"$REGCTL" --db "$(db $l)" migrate >/dev/null || { echo "FAIL migrate $s"; exit 1; }
-	vk=$("$REGCTL" --db "$(db $l)" key generate --name $l.example/log --key $l-log.key \
-	    2>/dev/null | grep '+' | tail -1)
+	vk=$(log_key $l.example/log $l-log.key "$(db $l)")
 	eval "vkey_$s=\$vk"
 	chmod 600 $l-log.key
 done
-r() { d=$1; shift; "$REGCTL" --db "$(db $d)" "$@" >/dev/null || echo "FAIL regctl $d $*"; }
-wid() { "$REGCTL" --db "$(db $1)" weapon find --serial "$2" --json |
-	python3 -c 'import json,sys; d=json.load(sys.stdin); print((d if isinstance(d,list) else d["weapons"])[0]["id"])'; }
+r() { d=$1; shift; reg_in "$(db $d)" $d "$@"; }
 for d in be nl de; do
 	r $d manufacturer add --name "Fabrique Nationale Herstal" --country BE
 done
@@ -171,12 +165,7 @@ r nl party add --kind dealer --name "Wapenhandel Oranje BV" --country NL --offic
 r nl party add --kind foreign_importer --name "Waffen Schmidt GmbH" --country DE --office-ref DEIMP
 r de party add --kind foreign_exporter --name "Wapenhandel Oranje BV" --country NL --office-ref NLEXP
 r de party add --kind dealer --name "Waffen Schmidt GmbH" --country DE --office-ref DEDEAL
-weapon() {
-	r $1 weapon register --manufacturer "Fabrique Nationale Herstal" --model FNP-9 \
-	    --type pistol --calibre 9x19mm --serial "$2" --country BE --year 2015 \
-	    --mark "FN HERSTAL BELGIUM $2" --location frame
-	wid $1 "$2"
-}
+weapon() { fnp9 "$(db $1)" $1 "$2"; }
 # Made in BE, exported to NL, re-exported to DE, stolen there.
 SERIALS="GKS0873 HPW4410 TRX2290"
 for sn in $SERIALS; do
@@ -208,19 +197,16 @@ say "records made"
 # ---------------------------------------------------------------- daemons
 url_of() { echo "https://$(ip_of $1):$PORT"; }
 peer() {	# peer STATE: a direct [peer.X]
-	printf '[peer.%s]\nurl = %s\nca_file = ca.pem\nsigning_key = %s/1 %s-sign.pub\nlog_verifier = %s\n' \
-	    $1 "$(url_of $1)" $1 "$(lc $1)" "$(eval echo \"\$vkey_$1\")"
+	peer_ini $1 "$(url_of $1)" "$1/1 $(lc $1)-sign.pub" "$(eval echo \"\$vkey_$1\")"
 }
 # BE, NL and DE peer directly; FR reaches them, and they FR, only through XH.
 for s in $STATES; do
 	{
-		printf '[peer.XH]\nhub = yes\nurl = %s\nca_file = ca.pem\nsigning_key = XH/1 xh-sign.pub\nlog_verifier = %s\n' \
-		    "$(url_of XH)" "$vkey_XH"
+		peer_ini --hub XH "$(url_of XH)" "XH/1 xh-sign.pub" "$vkey_XH"
 		for p in $STATES; do
 			[ $p = $s ] && continue
 			if [ $s = FR ] || [ $p = FR ]; then
-				printf '[peer.%s]\nvia = XH\nsigning_key = %s/1 %s-sign.pub\nlog_verifier = %s\n' \
-				    $p $p "$(lc $p)" "$(eval echo \"\$vkey_$p\")"
+				via_peer_ini $p XH "$p/1 $(lc $p)-sign.pub" "$(eval echo \"\$vkey_$p\")"
 			else
 				peer $p
 			fi
@@ -231,32 +217,7 @@ for p in $STATES; do peer $p; done > xh-peers.ini
 for s in $STATES; do
 	l=$(lc $s)
 	printf '[registry]\nstate = %s\n' $s > $l-policy.ini
-	cat > $l.ini <<INI
-[daemon]
-state = $s
-listen = $(ip_of $s):$PORT
-database = $(db $l)
-[tls]
-certificate = $l-server.pem
-key = $l-server.key
-client_ca = ca.pem
-client_certificate = $l.pem
-client_key = $l.key
-[signing]
-key = $l-sign.key
-kid = $s/1
-[peers]
-directory = $l-peers.ini
-[policy]
-file = $l-policy.ini
-[workers]
-pool = 2
-traces = 2
-outbound = 2
-[log]
-key = $l-log.key
-checkpoint_interval = 1
-INI
+	state_ini $s "$(ip_of $s):$PORT" "$(db $l)" 2 > $l.ini
 done
 cat >> fr.ini <<INI
 [domestic]
@@ -265,21 +226,9 @@ poll = 2
 retry_max = 1
 send_due = 3
 INI
-cat > xh.ini <<INI
-[daemon]
-mode = hub
-state = XH
-listen = $(ip_of XH):$PORT
-database = $(db xh)
-[tls]
-certificate = xh.pem
-key = xh.key
-client_ca = ca.pem
-[signing]
-key = xh-sign.key
-kid = XH/1
-[peers]
-directory = xh-peers.ini
+tracerd_ini --mode hub --state XH --listen "$(ip_of XH):$PORT" --db "$(db xh)" --cert xh \
+    --sign xh-sign.key --kid XH/1 --peers xh-peers.ini > xh.ini
+cat >> xh.ini <<INI
 [workers]
 pool = 2
 traces = 4

@@ -39,17 +39,9 @@ chmod 600 server.key be-sign.key
 port=$(free_port)
 # At most 50 authenticated connections and 40 handshakes; a handshake has
 # 2 seconds.  The other limits are the defaults.
-cat > tracerd.ini <<INI
-[daemon]
-state = BE
-listen = 127.0.0.1:$port
-[tls]
-certificate = server.pem
-key = server.key
-client_ca = ca.pem
-[signing]
-key = be-sign.key
-kid = BE/1
+tracerd_ini --state BE --listen 127.0.0.1:$port --cert server \
+    --sign be-sign.key --kid BE/1 > tracerd.ini
+cat >> tracerd.ini <<INI
 [limits]
 max_connections = 50
 max_handshakes = 40

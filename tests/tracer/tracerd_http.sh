@@ -28,18 +28,9 @@ gen nl "/C=NL/OU=peer/CN=tracing.nl.example" client || { echo "FAIL pki"; exit 1
 openssl genpkey -algorithm ed25519 -out be-sign.key 2>/dev/null
 chmod 600 server.key be-sign.key
 port=$(free_port)
-cat > tracerd.ini <<INI
-[daemon]
-state = BE
-listen = 127.0.0.1:$port
-database = dbname=http
-[tls]
-certificate = server.pem
-key = server.key
-client_ca = ca.pem
-[signing]
-key = be-sign.key
-kid = BE/1
+tracerd_ini --state BE --listen 127.0.0.1:$port --db dbname=http --cert server \
+    --sign be-sign.key --kid BE/1 > tracerd.ini
+cat >> tracerd.ini <<INI
 [limits]
 header_timeout = 2
 idle_timeout = 30

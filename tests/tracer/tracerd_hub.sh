@@ -35,13 +35,13 @@ REGISTRY_DB=dbname=be "$REGCTL" import "$SRC/etc/sample-weapons.csv" >/dev/null 
 REGISTRY_DB=dbname=be "$REGCTL" import "$SRC/etc/sample-events.csv" >/dev/null ||
     { echo "FAIL setup"; exit 1; }
 cd "$T" || exit 1
-bev=$(REGISTRY_DB=dbname=be "$REGCTL" key generate --name be.example/log --key be-log.key 2>/dev/null | grep '+' | tail -1)
-hubv=$(REGISTRY_DB=dbname=hub "$REGCTL" key generate --name hub.example/log --key hub-log.key 2>/dev/null | grep '+' | tail -1)
+. "$SRC/tests/testlib.sh"
+bev=$(log_key be.example/log be-log.key dbname=be)
+hubv=$(log_key hub.example/log hub-log.key dbname=hub)
 REGISTRY_DB=dbname=be "$REGCTL" log checkpoint --key be-log.key >/dev/null ||
     { echo "FAIL checkpoint"; exit 1; }
 
 # ---------------------------------------------------------------- PKI, keys
-. "$SRC/tests/testlib.sh"
 pki_init || { echo "FAIL pki"; exit 1; }
 # The hub's certificate serves and calls: both key purposes (pki.sh's
 # "hub" extension).
@@ -51,71 +51,29 @@ gen nl "/C=NL/OU=peer/CN=tracing.nl.example" client &&
 gen fr "/C=FR/OU=peer/CN=tracing.fr.example" client &&
 gen hubaudit "/C=XH/OU=auditor/CN=Hub auditor" client &&
 gen fakehub "/C=BE/OU=hub/CN=not a hub" client || { echo "FAIL pki"; exit 1; }
-for k in be nl fr xh evil; do
-	openssl genpkey -algorithm ed25519 -out $k-sign.key 2>/dev/null
-	openssl pkey -in $k-sign.key -pubout -out $k-sign.pub 2>/dev/null
-done
+sign_keys be nl fr xh evil
 chmod 600 be-sign.key xh-sign.key
 bport=$(free_port)
 hport=$(free_port)
 # The hub reaches NL, FR and BE directly.
-cat > hub-peers.ini <<PEERS
-[peer.NL]
-url = https://127.0.0.1:1
-ca_file = ca.pem
-signing_key = NL/1 nl-sign.pub
-log_verifier = $bev
-[peer.FR]
-url = https://127.0.0.1:1
-ca_file = ca.pem
-signing_key = FR/1 fr-sign.pub
-log_verifier = $bev
-[peer.BE]
-url = https://127.0.0.1:$bport
-ca_file = ca.pem
-signing_key = BE/1 be-sign.pub
-log_verifier = $bev
-PEERS
+{
+	peer_ini NL https://127.0.0.1:1 "NL/1 nl-sign.pub" "$bev"
+	peer_ini FR https://127.0.0.1:1 "FR/1 fr-sign.pub" "$bev"
+	peer_ini BE https://127.0.0.1:$bport "BE/1 be-sign.pub" "$bev"
+} > hub-peers.ini
 # BE reaches NL through the hub.
-cat > be-peers.ini <<PEERS
-[peer.XH]
-name = Liaison hub
-hub = yes
-url = https://127.0.0.1:$hport
-ca_file = ca.pem
-signing_key = XH/1 xh-sign.pub
-log_verifier = $hubv
-[peer.NL]
-via = XH
-signing_key = NL/1 nl-sign.pub
-log_verifier = $hubv
-PEERS
+{
+	peer_ini --name "Liaison hub" --hub XH https://127.0.0.1:$hport "XH/1 xh-sign.pub" "$hubv"
+	via_peer_ini NL XH "NL/1 nl-sign.pub" "$hubv"
+} > be-peers.ini
 # NL reaches BE through the hub (for tracectl).
-cat > nl-peers.ini <<PEERS
-[peer.XH]
-url = https://127.0.0.1:$hport
-ca_file = ca.pem
-signing_key = XH/1 xh-sign.pub
-log_verifier = $hubv
-[peer.BE]
-via = XH
-signing_key = BE/1 be-sign.pub
-log_verifier = $bev
-PEERS
-cat > be.ini <<INI
-[daemon]
-state = BE
-listen = 127.0.0.1:$bport
-database = dbname=be
-[tls]
-certificate = be.pem
-key = be.key
-client_ca = ca.pem
-[signing]
-key = be-sign.key
-kid = BE/1
-[peers]
-directory = be-peers.ini
+{
+	peer_ini XH https://127.0.0.1:$hport "XH/1 xh-sign.pub" "$hubv"
+	via_peer_ini BE XH "BE/1 be-sign.pub" "$bev"
+} > nl-peers.ini
+tracerd_ini --state BE --listen 127.0.0.1:$bport --db dbname=be --cert be \
+    --sign be-sign.key --kid BE/1 --peers be-peers.ini > be.ini
+cat >> be.ini <<INI
 [workers]
 pool = 2
 traces = 1
@@ -123,21 +81,9 @@ traces = 1
 key = be-log.key
 checkpoint_interval = 1
 INI
-cat > hub.ini <<INI
-[daemon]
-mode = hub
-state = XH
-listen = 127.0.0.1:$hport
-database = dbname=hub
-[tls]
-certificate = hub.pem
-key = hub.key
-client_ca = ca.pem
-[signing]
-key = xh-sign.key
-kid = XH/1
-[peers]
-directory = hub-peers.ini
+tracerd_ini --mode hub --state XH --listen 127.0.0.1:$hport --db dbname=hub --cert hub \
+    --sign xh-sign.key --kid XH/1 --peers hub-peers.ini > hub.ini
+cat >> hub.ini <<INI
 [workers]
 pool = 2
 traces = 2
@@ -199,23 +145,9 @@ problem() {	# problem SIGNER NAME STATUS GOT
 	fi
 }
 edit() {	# edit OUT PYTHON-STATEMENTS: a request from NL for BE's sample P90
-	out=$1
+	_e=$1
 	shift
-	python3 - "$SRC/proto/examples/trace-request-partly-restored.json" "$out" "$@" <<'PY'
-import json, sys, uuid
-r = json.load(open(sys.argv[1]))
-r['id'] = str(uuid.uuid4())
-r['requesting_state'] = 'NL'
-r['requested_state'] = 'BE'
-w = r['weapon']
-w.update(serial='FN039172', serial_condition='legible', manufacturer='FN',
-         model='P90', type='submachine_gun', calibre='5.7x28mm', year_of_manufacture=2009)
-for k in ('markings', 'importer'):
-    w.pop(k, None)
-for stmt in sys.argv[3:]:
-    exec(stmt)
-open(sys.argv[2], 'w').write(json.dumps(r))
-PY
+	p90_request "$_e" "r['id'] = str(uuid.uuid4())" "r['requesting_state'] = 'NL'" "$@"
 }
 jid() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['id'])" "$1"; }
 becount() { psql -At -c "SELECT count(*) FROM trace_request" be; }

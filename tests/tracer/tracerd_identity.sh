@@ -24,8 +24,7 @@ bad() { echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '%s\n' "$@" | head -20; fa
 psql -q -c "CREATE DATABASE ident" postgres >/dev/null
 "$REGCTL" --db dbname=ident migrate >/dev/null || { echo "FAIL migrate"; exit 1; }
 cd "$T" || exit 1
-vkey=$("$REGCTL" --db dbname=ident key generate --name fr.example/log --key log.key 2>/dev/null |
-    grep '+' | tail -1)
+vkey=$(log_key fr.example/log log.key dbname=ident)
 
 # ---------------------------------------------------------------- PKI
 pki_init || { echo "FAIL pki"; exit 1; }
@@ -55,10 +54,7 @@ if [ "$(openssl x509 -in inv_a.pem -noout -subject)" = "$(openssl x509 -in inv_b
 else
 	bad "two certificates with one subject"
 fi
-for k in fr be a la lb; do
-	openssl genpkey -algorithm ed25519 -out $k-sign.key 2>/dev/null
-	openssl pkey -in $k-sign.key -pubout -out $k-sign.pub 2>/dev/null
-done
+sign_keys fr be a la lb
 chmod 600 server.key fr-sign.key log.key
 # fp NAME [colons]: the certificate's SHA-256, plain lower-case hex or as
 # openssl writes it.
@@ -67,29 +63,12 @@ fp() {
 	if [ "${2:-}" = colons ]; then echo "$f"; else echo "$f" | tr -d : | tr A-F a-f; fi
 }
 dead=$(free_port)
-cat > peers.ini <<PEERS
-[peer.BE]
-url = https://127.0.0.1:$dead
-ca_file = ca.pem
-signing_key = BE/1 be-sign.pub
-log_verifier = $vkey
-PEERS
+peer_ini BE https://127.0.0.1:$dead "BE/1 be-sign.pub" "$vkey" > peers.ini
 port=$(free_port)
 config() {	# config DOMESTIC-KEY-LINES
+	tracerd_ini --state FR --listen 127.0.0.1:$port --db dbname=ident --cert server \
+	    --sign fr-sign.key --kid FR/1 --peers peers.ini
 	cat <<INI
-[daemon]
-state = FR
-listen = 127.0.0.1:$port
-database = dbname=ident
-[tls]
-certificate = server.pem
-key = server.key
-client_ca = ca.pem
-[signing]
-key = fr-sign.key
-kid = FR/1
-[peers]
-directory = peers.ini
 [workers]
 pool = 2
 traces = 1

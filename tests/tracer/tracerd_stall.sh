@@ -28,14 +28,12 @@ for s in BE NL FR; do
 	l=$(echo $s | tr A-Z a-z)
 	gen $l-server "/C=$s/O=Registry/CN=localhost" server &&
 	gen $l "/C=$s/OU=peer/CN=tracing.$l.example" client || exit 1
-	openssl genpkey -algorithm ed25519 -out $l-sign.key 2>/dev/null
-	openssl pkey -in $l-sign.key -pubout -out $l-sign.pub 2>/dev/null
+	sign_keys $l || exit 1
 	chmod 600 $l-sign.key $l-server.key
 done
 gen inv "/C=FR/OU=investigator/CN=Inspector Martin" client &&
 gen liaison "/C=FR/OU=liaison/CN=FR liaison office" client || exit 1
-openssl genpkey -algorithm ed25519 -out inv-sign.key 2>/dev/null
-openssl pkey -in inv-sign.key -pubout -out inv-sign.pub 2>/dev/null
+sign_keys inv || exit 1
 chmod 600 inv-sign.key
 
 # ---------------------------------------------------------------- registries
@@ -43,13 +41,10 @@ for s in BE NL FR; do
 	l=$(echo $s | tr A-Z a-z)
 	psql -q -c "CREATE DATABASE reg_$l" postgres >/dev/null
 	"$REGCTL" --db dbname=reg_$l migrate >/dev/null || { echo "FAIL migrate $s"; exit 1; }
-	vk=$("$REGCTL" --db dbname=reg_$l key generate --name $l.example/log --key $l-log.key \
-	    2>/dev/null | grep '+' | tail -1)
+	vk=$(log_key $l.example/log $l-log.key dbname=reg_$l)
 	eval "vkey_$s=\$vk"
 done
-r() { db=$1; shift; "$REGCTL" --db dbname=reg_$db "$@" >/dev/null || echo "FAIL regctl $db $*"; }
-wid() { "$REGCTL" --db dbname=reg_$1 weapon find --serial "$2" --json |
-	python3 -c 'import json,sys; d=json.load(sys.stdin); print((d if isinstance(d,list) else d["weapons"])[0]["id"])'; }
+r() { db=$1; shift; reg_in dbname=reg_$db $db "$@"; }
 for db in be nl; do
 	r $db manufacturer add --name "Fabrique Nationale Herstal" --country BE
 done
@@ -57,12 +52,7 @@ r be party add --kind manufacturer --name "FN Herstal SA" --country BE --office-
 r be party add --kind foreign_importer --name "Wapenhandel Oranje BV" --country NL --office-ref NLIMP
 r nl party add --kind foreign_exporter --name "FN Herstal SA" --country BE --office-ref BEEXP
 r nl party add --kind dealer --name "Wapenhandel Oranje BV" --country NL --office-ref NLDEAL
-weapon() {
-	r $1 weapon register --manufacturer "Fabrique Nationale Herstal" --model FNP-9 \
-	    --type pistol --calibre 9x19mm --serial "$2" --country BE --year 2015 \
-	    --mark "FN HERSTAL BELGIUM $2" --location frame
-	wid $1 "$2"
-}
+weapon() { fnp9 dbname=reg_$1 $1 "$2"; }
 w=$(weapon be GKS0873)
 r be event add "$w" --kind manufacture --date 2015-03-01 --to FNH
 r be event add "$w" --kind export --date 2016-05-10 --from FNH --to NLIMP \
@@ -84,39 +74,15 @@ peers_for() {
 		[ "$ps" = "$1" ] && continue
 		pl=$(echo $ps | tr A-Z a-z)
 		eval "pp=\$port_$ps vk=\$vkey_$ps"
-		printf '[peer.%s]\nurl = https://127.0.0.1:%s\nca_file = ca.pem\nsigning_key = %s/1 %s-sign.pub\nlog_verifier = %s\n' \
-		    $ps "$pp" $ps $pl "$vk"
+		peer_ini $ps https://127.0.0.1:$pp "$ps/1 $pl-sign.pub" "$vk"
 	done
 }
 for s in BE NL FR; do
 	l=$(echo $s | tr A-Z a-z)
 	eval "p=\$port_$s"
 	peers_for $s > $l-peers.ini
-	cat > $l.ini <<INI
-[daemon]
-state = $s
-listen = 127.0.0.1:$p
-database = dbname=reg_$l
-[tls]
-certificate = $l-server.pem
-key = $l-server.key
-client_ca = ca.pem
-client_certificate = $l.pem
-client_key = $l.key
-[signing]
-key = $l-sign.key
-kid = $s/1
-[peers]
-directory = $l-peers.ini
-[policy]
-file = $l-policy.ini
-[workers]
-pool = 2
-traces = 1
-outbound = 2
-[log]
-key = $l-log.key
-checkpoint_interval = 1
+	state_ini $s 127.0.0.1:$p dbname=reg_$l 1 > $l.ini
+	cat >> $l.ini <<INI
 [domestic]
 signing_key = FR/inv-1 inv-sign.pub sha256:$(openssl x509 -in inv.pem -noout -fingerprint -sha256 | sed 's/.*=//')
 poll = 2

@@ -28,11 +28,11 @@ export REGISTRY_DB=dbname=traced
 "$REGCTL" import "$SRC/etc/sample-weapons.csv" >/dev/null &&
 "$REGCTL" import "$SRC/etc/sample-events.csv" >/dev/null || { echo "FAIL import"; exit 1; }
 cd "$T" || exit 1
-vkey=$("$REGCTL" key generate --name be.example/log --key log.key 2>/dev/null | grep '+' | tail -1)
+. "$SRC/tests/testlib.sh"
+vkey=$(log_key be.example/log log.key)
 "$REGCTL" log checkpoint --key log.key >/dev/null || { echo "FAIL checkpoint"; exit 1; }
 
 # ---------------------------------------------------------------- PKI, keys
-. "$SRC/tests/testlib.sh"
 pki_init || { echo "FAIL pki"; exit 1; }
 gen server "/C=BE/O=Registry/CN=localhost" server &&
 gen nl "/C=NL/OU=peer/CN=tracing.nl.example" client &&
@@ -41,46 +41,18 @@ gen liaison "/C=BE/OU=liaison/CN=Liaison office" client &&
 gen auditor "/C=BE/OU=auditor/CN=Auditor" client &&
 gen investigator "/C=BE/OU=investigator/CN=Inspector" client &&
 gen clerk "/C=BE/OU=clerk/CN=Clerk" client || { echo "FAIL pki"; exit 1; }
-for k in be nl fr; do
-	openssl genpkey -algorithm ed25519 -out $k-sign.key 2>/dev/null
-	openssl pkey -in $k-sign.key -pubout -out $k-sign.pub 2>/dev/null
-done
+sign_keys be nl fr
 chmod 600 server.key be-sign.key
-cat > peers.ini <<PEERS
-[peer.NL]
-url = https://tracing.nl.example
-ca_file = ca.pem
-signing_key = NL/1 nl-sign.pub
-log_verifier = $vkey
-[peer.FR]
-url = https://tracing.fr.example
-ca_file = ca.pem
-signing_key = FR/1 fr-sign.pub
-log_verifier = $vkey
-PEERS
+{
+	peer_ini NL https://tracing.nl.example "NL/1 nl-sign.pub" "$vkey"
+	peer_ini FR https://tracing.fr.example "FR/1 fr-sign.pub" "$vkey"
+} > peers.ini
 # What the requesting State (NL) knows of BE, for tracectl verify.
-cat > nl-peers.ini <<PEERS
-[peer.BE]
-url = https://127.0.0.1
-ca_file = ca.pem
-signing_key = BE/1 be-sign.pub
-log_verifier = $vkey
-PEERS
+peer_ini BE https://127.0.0.1 "BE/1 be-sign.pub" "$vkey" > nl-peers.ini
 port=$(free_port)
-cat > tracerd.ini <<INI
-[daemon]
-state = BE
-listen = 127.0.0.1:$port
-database = dbname=traced
-[tls]
-certificate = server.pem
-key = server.key
-client_ca = ca.pem
-[signing]
-key = be-sign.key
-kid = BE/1
-[peers]
-directory = peers.ini
+tracerd_ini --state BE --listen 127.0.0.1:$port --db dbname=traced --cert server \
+    --sign be-sign.key --kid BE/1 --peers peers.ini > tracerd.ini
+cat >> tracerd.ini <<INI
 [limits]
 header_timeout = 5
 body_max = 65536
@@ -138,23 +110,9 @@ print(d if d is not None else '')" "$1"
 
 # A request from NL for the sample P90, edited with python3.
 edit() {	# edit OUT PYTHON-STATEMENTS (r is the request)
-	out=$1
+	_e=$1
 	shift
-	python3 - "$SRC/proto/examples/trace-request-partly-restored.json" "$out" "$@" <<'PY'
-import json, sys, uuid
-r = json.load(open(sys.argv[1]))
-r['id'] = str(uuid.uuid4())
-r['requesting_state'] = 'NL'
-r['requested_state'] = 'BE'
-w = r['weapon']
-w.update(serial='FN039172', serial_condition='legible', manufacturer='FN',
-         model='P90', type='submachine_gun', calibre='5.7x28mm', year_of_manufacture=2009)
-for k in ('markings', 'importer'):
-    w.pop(k, None)
-for stmt in sys.argv[3:]:
-    exec(stmt)
-open(sys.argv[2], 'w').write(json.dumps(r))
-PY
+	p90_request "$_e" "r['id'] = str(uuid.uuid4())" "r['requesting_state'] = 'NL'" "$@"
 }
 
 # ---------------------------------------------------------------- a trace

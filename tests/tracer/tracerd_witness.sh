@@ -40,8 +40,8 @@ append() {	# append DB N PREFIX: N leaves
 		i=$((i + 1))
 	done
 }
-avkey=$("$REGCTL" key generate --name be.example/log --key alog.key 2>/dev/null | grep '+' | tail -1)
-bvkey=$("$REGCTL" key generate --name nl.example/log --key blog.key 2>/dev/null | grep '+' | tail -1)
+avkey=$(log_key be.example/log alog.key)
+bvkey=$(log_key nl.example/log blog.key)
 "$REGCTL" key generate --name nl.example/witness --key bwit.key >/dev/null 2>&1 &&
 "$REGCTL" key generate --name xx.example/witness --key wother.key >/dev/null 2>&1 || { echo "FAIL keys"; exit 1; }
 wvkey=$("$REGCTL" key show --key bwit.key --witness 2>/dev/null | grep '+' | tail -1)
@@ -65,42 +65,16 @@ gen b "/C=NL/OU=peer/CN=localhost" daemon &&
 gen nlpeer "/C=NL/OU=peer/CN=tracing.nl.example" client &&
 gen nlaudit "/C=NL/OU=auditor/CN=Auditor" client &&
 gen beaudit "/C=BE/OU=auditor/CN=Auditor" client || { echo "FAIL pki"; exit 1; }
-for k in be nl; do
-	openssl genpkey -algorithm ed25519 -out $k-sign.key 2>/dev/null
-	openssl pkey -in $k-sign.key -pubout -out $k-sign.pub 2>/dev/null
-	chmod 600 $k-sign.key
-done
+sign_keys be nl || { echo "FAIL keys"; exit 1; }
+chmod 600 be-sign.key nl-sign.key
 aport=$(free_port)
 bport=$(free_port)
-cat > a-peers.ini <<PEERS
-[peer.NL]
-url = https://127.0.0.1:$bport
-ca_file = ca.pem
-signing_key = NL/1 nl-sign.pub
-log_verifier = $bvkey
-PEERS
-cat > b-peers.ini <<PEERS
-[peer.BE]
-url = https://127.0.0.1:$aport
-ca_file = ca.pem
-signing_key = BE/1 be-sign.pub
-log_verifier = $avkey
-PEERS
+peer_ini NL https://127.0.0.1:$bport "NL/1 nl-sign.pub" "$bvkey" > a-peers.ini
+peer_ini BE https://127.0.0.1:$aport "BE/1 be-sign.pub" "$avkey" > b-peers.ini
 aconf() {	# aconf DB
-	cat > a.ini <<INI
-[daemon]
-state = BE
-listen = 127.0.0.1:$aport
-database = dbname=$1
-[tls]
-certificate = a.pem
-key = a.key
-client_ca = ca.pem
-[signing]
-key = be-sign.key
-kid = BE/1
-[peers]
-directory = a-peers.ini
+	tracerd_ini --state BE --listen 127.0.0.1:$aport --db dbname=$1 --cert a \
+	    --sign be-sign.key --kid BE/1 --peers a-peers.ini > a.ini
+	cat >> a.ini <<INI
 [workers]
 pool = 2
 traces = 1
@@ -110,20 +84,9 @@ checkpoint_interval = 1
 witness = $wvkey
 INI
 }
-cat > b.ini <<INI
-[daemon]
-state = NL
-listen = 127.0.0.1:$bport
-database = dbname=wb
-[tls]
-certificate = b.pem
-key = b.key
-client_ca = ca.pem
-[signing]
-key = nl-sign.key
-kid = NL/1
-[peers]
-directory = b-peers.ini
+tracerd_ini --state NL --listen 127.0.0.1:$bport --db dbname=wb --cert b \
+    --sign nl-sign.key --kid NL/1 --peers b-peers.ini > b.ini
+cat >> b.ini <<INI
 [workers]
 pool = 2
 traces = 1
