@@ -271,8 +271,8 @@ model_close(const char *a, const char *b)
  * The steps of score() below: each compares one field of the request with
  * the candidate, records the reason, counts a disagreement where they
  * differ and returns the factor the score is multiplied by (1 where the
- * field agrees or is not compared).  They are static and called once, so
- * the compiler inlines them: nothing is allocated or copied per candidate
+ * field agrees or is not compared).  They are small and static, so the
+ * compiler inlines them: nothing is allocated or copied per candidate
  * beyond the reasons' text.
  */
 
@@ -365,52 +365,31 @@ score_model(struct tr__arena *a, const struct proto_weapon *w,
 	return 0.6;
 }
 
+/* A field compared as it is: agreeing, the reason "<agree> <registered>";
+ * differing, a disagreement "<field> differs: registered as <registered>"
+ * and the factor. */
 static double
-score_type(struct tr__arena *a, const struct proto_weapon *w,
-    struct tr__cand *c)
+field_factor(struct tr__arena *a, struct tr__cand *c, int same,
+    const char *agree, const char *field, const char *registered, double factor)
 {
-	if (w->type[0] == '\0' || strcmp(w->type, "other") == 0)
-		return 1.0;
-	if (strcmp(w->type, c->type) == 0) {
-		reason(a, c, tr__printf(a, "type %s", c->type));
+	if (same) {
+		reason(a, c, tr__printf(a, "%s %s", agree, registered));
 		return 1.0;
 	}
-	disagree(a, c, tr__printf(a, "type differs: registered as %s", c->type));
-	return 0.6;
+	disagree(a, c, tr__printf(a, "%s differs: registered as %s", field,
+	    registered));
+	return factor;
 }
 
-static double
-score_calibre(struct tr__arena *a, const struct proto_weapon *w,
-    struct tr__cand *c)
+/* Whether two calibres are the same once written the canonical way. */
+static int
+same_calibre(const char *x, const char *y)
 {
-	char rc[64], wc[64];
+	char xc[64], yc[64];
 
-	if (w->calibre == NULL || c->calibre == NULL)
-		return 1.0;
-	tr__calibre_canon(c->calibre, rc, sizeof(rc));
-	tr__calibre_canon(w->calibre, wc, sizeof(wc));
-	if (strcmp(rc, wc) == 0) {
-		reason(a, c, tr__printf(a, "calibre %s", c->calibre));
-		return 1.0;
-	}
-	disagree(a, c, tr__printf(a, "calibre differs: registered as %s",
-	    c->calibre));
-	return 0.65;
-}
-
-static double
-score_country(struct tr__arena *a, const struct proto_weapon *w,
-    struct tr__cand *c)
-{
-	if (w->country_of_manufacture[0] == '\0' || c->country[0] == '\0')
-		return 1.0;
-	if (strcmp(w->country_of_manufacture, c->country) == 0) {
-		reason(a, c, tr__printf(a, "made in %s", c->country));
-		return 1.0;
-	}
-	disagree(a, c, tr__printf(a, "country of manufacture differs: "
-	    "registered as %s", c->country));
-	return 0.6;
+	tr__calibre_canon(x, xc, sizeof(xc));
+	tr__calibre_canon(y, yc, sizeof(yc));
+	return strcmp(xc, yc) == 0;
 }
 
 static double
@@ -473,9 +452,16 @@ score(struct tr__arena *a, const proto_request *req, const struct tr__query *q,
 	}
 	s *= score_manufacturer(a, w, mk, c);
 	s *= score_model(a, w, c);
-	s *= score_type(a, w, c);
-	s *= score_calibre(a, w, c);
-	s *= score_country(a, w, c);
+	if (w->type[0] != '\0' && strcmp(w->type, "other") != 0)
+		s *= field_factor(a, c, strcmp(w->type, c->type) == 0, "type",
+		    "type", c->type, 0.6);
+	if (w->calibre != NULL && c->calibre != NULL)
+		s *= field_factor(a, c, same_calibre(c->calibre, w->calibre),
+		    "calibre", "calibre", c->calibre, 0.65);
+	if (w->country_of_manufacture[0] != '\0' && c->country[0] != '\0')
+		s *= field_factor(a, c, strcmp(w->country_of_manufacture,
+		    c->country) == 0, "made in", "country of manufacture",
+		    c->country, 0.6);
 	s *= score_year(a, w, c);
 	s *= score_import(a, w, c);
 	/* Four decimals, as the protocol writes scores. */
