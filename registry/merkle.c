@@ -571,17 +571,13 @@ reg_merkle_verify_inclusion(uint64_t index, uint64_t size,
 	return 0;
 }
 
-int
-reg_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
+/* The arguments of a consistency proof: both roots, the proof's hashes,
+ * and sizes 0 < old_size <= new_size. */
+static int
+consistency_args(uint64_t old_size, uint64_t new_size,
     const struct reg_hash *old_root, const struct reg_hash *new_root,
     const struct reg_hash *proof, size_t nproof, reg_error *err)
 {
-	struct reg_hash fr, sr;
-	const struct reg_hash *c;
-	uint64_t fn, sn;
-	size_t i;
-	int r;
-
 	if (old_root == NULL || new_root == NULL ||
 	    (proof == NULL && nproof > 0))
 		return reg__fail(err, REG_EINVAL,
@@ -591,18 +587,40 @@ reg_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
 		    "no consistency proof from size %llu to size %llu",
 		    (unsigned long long)old_size,
 		    (unsigned long long)new_size);
-	/* A tree is consistent with itself only: same root, empty proof. */
-	if (old_size == new_size) {
-		if (nproof != 0)
-			return reg__fail(err, REG_EVERIFY,
-			    "consistency proof between equal sizes not empty");
-		if (!hash_equal(old_root, new_root))
-			return reg__fail(err, REG_EVERIFY,
-			    "two different roots for size %llu",
-			    (unsigned long long)old_size);
-		return 0;
-	}
-	/* RFC 9162 2.1.4.2, step 1. */
+	return 0;
+}
+
+/* A tree is consistent with itself only: same root, empty proof. */
+static int
+consistency_same_size(uint64_t size, const struct reg_hash *old_root,
+    const struct reg_hash *new_root, size_t nproof, reg_error *err)
+{
+	if (nproof != 0)
+		return reg__fail(err, REG_EVERIFY,
+		    "consistency proof between equal sizes not empty");
+	if (!hash_equal(old_root, new_root))
+		return reg__fail(err, REG_EVERIFY,
+		    "two different roots for size %llu",
+		    (unsigned long long)size);
+	return 0;
+}
+
+/*
+ * RFC 9162 2.1.4.2, steps 1 to 7 for old_size < new_size: walks the proof
+ * and sets *fr and *sr to the old and the new root it leads to.  The rest
+ * of step 7, comparing them with the roots given, is the caller's.
+ */
+static int
+consistency_path(uint64_t old_size, uint64_t new_size,
+    const struct reg_hash *old_root, const struct reg_hash *proof,
+    size_t nproof, struct reg_hash *fr, struct reg_hash *sr, reg_error *err)
+{
+	const struct reg_hash *c;
+	uint64_t fn, sn;
+	size_t i;
+	int r;
+
+	/* Step 1. */
 	if (nproof == 0)
 		return reg__fail(err, REG_EVERIFY,
 		    "empty consistency proof from size %llu to size %llu",
@@ -614,10 +632,10 @@ reg_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
 	 * path starts.
 	 */
 	if ((old_size & (old_size - 1)) == 0) {
-		fr = *old_root;
+		*fr = *old_root;
 		i = 0;
 	} else {
-		fr = proof[0];
+		*fr = proof[0];
 		i = 1;
 	}
 	/* Step 3. */
@@ -629,7 +647,7 @@ reg_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
 		sn >>= 1;
 	}
 	/* Step 5. */
-	sr = fr;
+	*sr = *fr;
 	/* Step 6. */
 	for (; i < nproof; i++) {
 		c = &proof[i];
@@ -642,9 +660,9 @@ reg_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
 			    (unsigned long long)new_size);
 		/* 6b. */
 		if ((fn & 1) != 0 || fn == sn) {
-			r = node_hash(c, &fr, &fr);
+			r = node_hash(c, fr, fr);
 			if (r == 0)
-				r = node_hash(c, &sr, &sr);
+				r = node_hash(c, sr, sr);
 			if (r != 0)
 				return reg__fail(err, r, "cannot compute SHA-256");
 			while ((fn & 1) == 0 && fn != 0) {
@@ -652,7 +670,7 @@ reg_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
 				sn >>= 1;
 			}
 		} else {
-			r = node_hash(&sr, c, &sr);
+			r = node_hash(sr, c, sr);
 			if (r != 0)
 				return reg__fail(err, r, "cannot compute SHA-256");
 		}
@@ -660,12 +678,33 @@ reg_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
 		fn >>= 1;
 		sn >>= 1;
 	}
-	/* Step 7. */
+	/* Step 7: the path used up. */
 	if (sn != 0)
 		return reg__fail(err, REG_EVERIFY,
 		    "consistency proof of %zu hashes too short from size %llu "
 		    "to size %llu", nproof, (unsigned long long)old_size,
 		    (unsigned long long)new_size);
+	return 0;
+}
+
+int
+reg_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
+    const struct reg_hash *old_root, const struct reg_hash *new_root,
+    const struct reg_hash *proof, size_t nproof, reg_error *err)
+{
+	struct reg_hash fr, sr;
+	int r;
+
+	if ((r = consistency_args(old_size, new_size, old_root, new_root,
+	    proof, nproof, err)) != 0)
+		return r;
+	if (old_size == new_size)
+		return consistency_same_size(old_size, old_root, new_root,
+		    nproof, err);
+	if ((r = consistency_path(old_size, new_size, old_root, proof, nproof,
+	    &fr, &sr, err)) != 0)
+		return r;
+	/* Step 7: the roots the path leads to. */
 	if (!hash_equal(&fr, old_root))
 		return reg__fail(err, REG_EVERIFY,
 		    "consistency proof does not lead to the old root of "

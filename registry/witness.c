@@ -191,83 +191,92 @@ check_times(reg_ctx *ctx, const char *seq, const uint64_t *ts,
 	return 0;
 }
 
-int
-reg_log_cosignature_add(reg_ctx *ctx, reg_key *const *witnesses, size_t n,
-    const char *body, size_t len, uint32_t skew, size_t *stored,
-    reg_error *err)
+/* One line of a cosignature body: its witness, its text and, once
+ * verified, the time it says it was made. */
+struct cosig_line {
+	const reg_key *k;
+	char *line;
+	uint64_t ts;
+};
+
+/* Reads the body's cosignature lines into lines[] (*nlines of them, each
+ * line's text a copy the caller frees), each with its witness by name and
+ * cosignature key id: a line by anyone else is refused.  The caller closes
+ * *it. */
+static int
+cosig_lines_read(struct reg__note_sigs *it, const char *body, size_t len,
+    reg_key *const *witnesses, size_t n, struct cosig_line *lines,
+    size_t *nlines, reg_error *err)
 {
-	const reg_key *keys[REG_COSIG_LINES_MAX];
-	uint64_t times[REG_COSIG_LINES_MAX];
-	struct reg__note_sigs it;
-	struct reg_checkpoint cp;
-	struct {
-		const reg_key *k;
-		char *line;
-		uint64_t ts;
-	} lines[REG_COSIG_LINES_MAX];
-	char seq[24], *note = NULL, *vnote = NULL;
-	size_t nlines = 0, textlen, i, j, notelen;
+	size_t textlen, j;
 	int r;
 
-	memset(lines, 0, sizeof(lines));
-	memset(&it, 0, sizeof(it));
-	if (stored != NULL)
-		*stored = 0;
-	if ((r = reg_cosig_body_parse(body, len, &cp, NULL, err)) != 0)
+	if ((r = reg__note_open(it, body, len, &textlen, err)) != 0)
 		return r;
-	/* Each line's witness, by name and cosignature key id. */
-	if ((r = reg__note_open(&it, body, len, &textlen, err)) != 0)
-		goto out;
 	for (;;) {
-		const char *start = it.pos;
+		const char *start = it->pos;
 
-		if ((r = reg__note_next(&it, err)) != 1)
+		if ((r = reg__note_next(it, err)) != 1)
 			break;
 		for (j = 0; j < n; j++)
-			if (reg__note_sig_is(&it, reg_key_name(witnesses[j]),
+			if (reg__note_sig_is(it, reg_key_name(witnesses[j]),
 			    reg_cosig_key_id(witnesses[j])))
 				break;
-		if (j == n) {
-			r = reg__fail(err, REG_EKEY, "cosignature line %d is by %.*s+"
-			    "%08x, not a witness of this log", it.lineno,
-			    (int)it.namelen, it.name, (unsigned)it.id);
-			goto out;
-		}
-		lines[nlines].k = witnesses[j];
-		lines[nlines].line = strndup(start, (size_t)(it.pos - start));
-		if (lines[nlines++].line == NULL) {
-			r = reg__fail(err, REG_ENOMEM, "out of memory");
-			goto out;
-		}
+		if (j == n)
+			return reg__fail(err, REG_EKEY, "cosignature line %d is by "
+			    "%.*s+%08x, not a witness of this log", it->lineno,
+			    (int)it->namelen, it->name, (unsigned)it->id);
+		lines[*nlines].k = witnesses[j];
+		lines[*nlines].line = strndup(start, (size_t)(it->pos - start));
+		if (lines[(*nlines)++].line == NULL)
+			return reg__fail(err, REG_ENOMEM, "out of memory");
 	}
-	if (r != 0)
-		goto out;
-	if ((r = find_checkpoint(ctx, &cp, seq, sizeof(seq), &note, err)) != 0)
-		goto out;
-	/* Each line is verified over the stored note, not the body: the
-	 * checkpoint is this log's own. */
-	notelen = strlen(note);
+	return r;
+}
+
+/* Verifies each line over the stored note, not the body: the checkpoint
+ * is this log's own.  Sets each line's time, and keys[] and times[] for
+ * check_times(). */
+static int
+cosig_lines_verify(const char *note, struct cosig_line *lines, size_t nlines,
+    const reg_key **keys, uint64_t *times, reg_error *err)
+{
+	size_t notelen = strlen(note), i;
+	char *vnote = NULL;
+	int r = 0;
+
 	for (i = 0; i < nlines; i++) {
 		size_t ll = strlen(lines[i].line);
 
 		free(vnote);
 		if ((vnote = malloc(notelen + ll + 1)) == NULL) {
 			r = reg__fail(err, REG_ENOMEM, "out of memory");
-			goto out;
+			break;
 		}
 		memcpy(vnote, note, notelen);
 		memcpy(vnote + notelen, lines[i].line, ll + 1);
 		if ((r = reg_cosig_verify(lines[i].k, vnote, &lines[i].ts, err)) != 0)
-			goto out;
+			break;
 		keys[i] = lines[i].k;
 		times[i] = lines[i].ts;
 	}
-	if ((r = check_times(ctx, seq, times, keys, nlines, skew, err)) != 0)
-		goto out;
+	free(vnote);
+	return r;
+}
+
+/* Stores the verified lines for checkpoint seq, each once; adds the number
+ * newly stored to *stored (when not NULL). */
+static int
+cosig_lines_store(reg_ctx *ctx, const char *seq, const struct cosig_line *lines,
+    size_t nlines, size_t *stored, reg_error *err)
+{
+	size_t i;
+
 	for (i = 0; i < nlines; i++) {
 		char witness[REG_KEY_NAME_MAX + 16], ts[24];
 		const char *params[4] = { seq, witness, lines[i].line, ts };
 		PGresult *res;
+		int r;
 
 		snprintf(witness, sizeof(witness), "%s+%08x",
 		    reg_key_name(lines[i].k), (unsigned)reg_cosig_key_id(lines[i].k));
@@ -280,19 +289,48 @@ reg_log_cosignature_add(reg_ctx *ctx, reg_key *const *witnesses, size_t n,
 			r = reg__fail_pg(err, ctx->conn, res, "cannot store a "
 			    "cosignature");
 			PQclear(res);
-			goto out;
+			return r;
 		}
 		if (stored != NULL)
 			*stored += (size_t)atoi(PQcmdTuples(res));
 		PQclear(res);
 	}
+	return 0;
+}
+
+int
+reg_log_cosignature_add(reg_ctx *ctx, reg_key *const *witnesses, size_t n,
+    const char *body, size_t len, uint32_t skew, size_t *stored,
+    reg_error *err)
+{
+	const reg_key *keys[REG_COSIG_LINES_MAX];
+	uint64_t times[REG_COSIG_LINES_MAX];
+	struct reg__note_sigs it;
+	struct reg_checkpoint cp;
+	struct cosig_line lines[REG_COSIG_LINES_MAX];
+	char seq[24], *note = NULL;
+	size_t nlines = 0, i;
+	int r;
+
+	memset(lines, 0, sizeof(lines));
+	memset(&it, 0, sizeof(it));
+	if (stored != NULL)
+		*stored = 0;
+	if ((r = reg_cosig_body_parse(body, len, &cp, NULL, err)) != 0)
+		return r;
+	if ((r = cosig_lines_read(&it, body, len, witnesses, n, lines, &nlines,
+	    err)) != 0 ||
+	    (r = find_checkpoint(ctx, &cp, seq, sizeof(seq), &note, err)) != 0 ||
+	    (r = cosig_lines_verify(note, lines, nlines, keys, times, err)) != 0 ||
+	    (r = check_times(ctx, seq, times, keys, nlines, skew, err)) != 0 ||
+	    (r = cosig_lines_store(ctx, seq, lines, nlines, stored, err)) != 0)
+		goto out;
 	r = 0;
 out:
 	reg__note_close(&it);
 	for (i = 0; i < REG_COSIG_LINES_MAX; i++)
 		free(lines[i].line);
 	free(note);
-	free(vnote);
 	return r;
 }
 

@@ -267,146 +267,203 @@ model_close(const char *a, const char *b)
 	    (lb >= 2 && la > lb && strncmp(a, b, lb) == 0);
 }
 
-/* Scores candidate c against the request; 0 if it does not match at all. */
-static void
-score(struct tr__arena *a, const proto_request *req, const struct tr__query *q,
-    const struct maker *mk, struct tr__cand *c)
-{
-	const struct proto_weapon *w = &req->weapon;
-	struct tr__serial_match sm;
-	double s;
-	int i;
+/*
+ * The steps of score() below: each compares one field of the request with
+ * the candidate, records the reason, counts a disagreement where they
+ * differ and returns the factor the score is multiplied by (1 where the
+ * field agrees or is not compared).  They are small and static, so the
+ * compiler inlines them: nothing is allocated or copied per candidate
+ * beyond the reasons' text.
+ */
 
-	c->nreasons = 0;
-	c->disagreements = 0;
+/* A field that differs: one more disagreement, and why. */
+static void
+disagree(struct tr__arena *a, struct tr__cand *c, char *text)
+{
+	c->disagreements++;
+	reason(a, c, text);
+}
+
+/* The serial the candidate was found on (its own, an importer's or a
+ * component's): sets the starting score *s; 0 if the serial does not
+ * match at all, else 1. */
+static int
+score_serial(struct tr__arena *a, const proto_request *req,
+    const struct tr__query *q, struct tr__cand *c, double *s)
+{
+	struct tr__serial_match sm;
+
 	tr__serial_compare(q, c->matched ? c->matched : "", &sm);
-	if (sm.level == TR__NOMATCH) {
-		c->score = 0;
-		return;
-	}
-	s = sm.score;
+	if (sm.level == TR__NOMATCH)
+		return 0;
+	*s = sm.score;
 	if (strcmp(c->via, "serial") == 0) {
 		reason(a, c, tr__strdup(a, sm.what));
 	} else if (strcmp(c->via, "import") == 0) {
 		reason(a, c, tr__printf(a, "importer's serial '%s' from its import "
 		    "marking: %s", c->matched, sm.what));
-		if (w->importer == NULL)
-			s *= 0.95;
+		if (req->weapon.importer == NULL)
+			*s *= 0.95;
 	} else {
 		reason(a, c, tr__printf(a, "serial of the registered %s: %s",
 		    c->via + strlen("component "), sm.what));
-		s *= 0.97;
+		*s *= 0.97;
 	}
-	if (mk->given && mk->known) {
-		int same = 0;
+	return 1;
+}
 
-		for (i = 0; i < mk->nids; i++)
-			if (strcmp(mk->ids[i], c->manufacturer_id) == 0)
-				same = 1;
-		if (same) {
-			char rn[208], wn[208];
+static double
+score_manufacturer(struct tr__arena *a, const struct proto_weapon *w,
+    const struct maker *mk, struct tr__cand *c)
+{
+	char rn[208], wn[208];
+	int i, same = 0;
 
-			reg_name_norm(c->manufacturer, rn, sizeof(rn));
-			reg_name_norm(w->manufacturer, wn, sizeof(wn));
-			if (strcmp(rn, wn) == 0)
-				reason(a, c, tr__printf(a, "manufacturer %s", c->manufacturer));
-			else
-				reason(a, c, tr__printf(a, "manufacturer read as '%s' is %s "
-				    "(%s)", w->manufacturer, c->manufacturer,
-				    mk->fuzzy ? "a near spelling" : "an alias or code"));
-			if (mk->fuzzy)
-				s *= 0.97;
-		} else {
-			s *= 0.45;
-			c->disagreements++;
-			reason(a, c, tr__printf(a, "manufacturer differs: registered as "
-			    "%s, read as '%s'", c->manufacturer ? c->manufacturer :
-			    "(none)", w->manufacturer));
-		}
+	if (!mk->given || !mk->known)
+		return 1.0;
+	for (i = 0; i < mk->nids; i++)
+		if (strcmp(mk->ids[i], c->manufacturer_id) == 0)
+			same = 1;
+	if (!same) {
+		disagree(a, c, tr__printf(a, "manufacturer differs: registered as "
+		    "%s, read as '%s'", c->manufacturer ? c->manufacturer :
+		    "(none)", w->manufacturer));
+		return 0.45;
 	}
-	if (w->model != NULL && c->model != NULL) {
-		char rm[208], wm[208];
+	reg_name_norm(c->manufacturer, rn, sizeof(rn));
+	reg_name_norm(w->manufacturer, wn, sizeof(wn));
+	if (strcmp(rn, wn) == 0)
+		reason(a, c, tr__printf(a, "manufacturer %s", c->manufacturer));
+	else
+		reason(a, c, tr__printf(a, "manufacturer read as '%s' is %s "
+		    "(%s)", w->manufacturer, c->manufacturer,
+		    mk->fuzzy ? "a near spelling" : "an alias or code"));
+	return mk->fuzzy ? 0.97 : 1.0;
+}
 
-		reg_name_norm(c->model, rm, sizeof(rm));
-		reg_name_norm(w->model, wm, sizeof(wm));
-		if (strcmp(rm, wm) == 0) {
-			reason(a, c, tr__printf(a, "model %s", c->model));
-		} else if (model_close(wm, rm)) {
-			s *= 0.93;
-			reason(a, c, tr__printf(a, "model read as '%s' is close to the "
-			    "registered %s", w->model, c->model));
-		} else {
-			s *= 0.6;
-			c->disagreements++;
-			reason(a, c, tr__printf(a, "model differs: registered as %s, read "
-			    "as '%s'", c->model, w->model));
-		}
-	}
-	if (w->type[0] != '\0' && strcmp(w->type, "other") != 0) {
-		if (strcmp(w->type, c->type) == 0) {
-			reason(a, c, tr__printf(a, "type %s", c->type));
-		} else {
-			s *= 0.6;
-			c->disagreements++;
-			reason(a, c, tr__printf(a, "type differs: registered as %s",
-			    c->type));
-		}
-	}
-	if (w->calibre != NULL && c->calibre != NULL) {
-		char rc[64], wc[64];
+static double
+score_model(struct tr__arena *a, const struct proto_weapon *w,
+    struct tr__cand *c)
+{
+	char rm[208], wm[208];
 
-		tr__calibre_canon(c->calibre, rc, sizeof(rc));
-		tr__calibre_canon(w->calibre, wc, sizeof(wc));
-		if (strcmp(rc, wc) == 0) {
-			reason(a, c, tr__printf(a, "calibre %s", c->calibre));
-		} else {
-			s *= 0.65;
-			c->disagreements++;
-			reason(a, c, tr__printf(a, "calibre differs: registered as %s",
-			    c->calibre));
-		}
+	if (w->model == NULL || c->model == NULL)
+		return 1.0;
+	reg_name_norm(c->model, rm, sizeof(rm));
+	reg_name_norm(w->model, wm, sizeof(wm));
+	if (strcmp(rm, wm) == 0) {
+		reason(a, c, tr__printf(a, "model %s", c->model));
+		return 1.0;
 	}
-	if (w->country_of_manufacture[0] != '\0' && c->country[0] != '\0') {
-		if (strcmp(w->country_of_manufacture, c->country) == 0) {
-			reason(a, c, tr__printf(a, "made in %s", c->country));
-		} else {
-			s *= 0.6;
-			c->disagreements++;
-			reason(a, c, tr__printf(a, "country of manufacture differs: "
-			    "registered as %s", c->country));
-		}
+	if (model_close(wm, rm)) {
+		reason(a, c, tr__printf(a, "model read as '%s' is close to the "
+		    "registered %s", w->model, c->model));
+		return 0.93;
 	}
-	if (w->year_of_manufacture != 0 && c->year != 0) {
-		int d = abs(w->year_of_manufacture - c->year);
+	disagree(a, c, tr__printf(a, "model differs: registered as %s, read "
+	    "as '%s'", c->model, w->model));
+	return 0.6;
+}
 
-		if (d == 0) {
-			reason(a, c, tr__printf(a, "made in %d", c->year));
-		} else if (d == 1) {
-			s *= 0.95;
-			c->disagreements++;
-			reason(a, c, tr__printf(a, "year of manufacture one off: "
-			    "registered as %d", c->year));
-		} else {
-			s *= 0.7;
-			c->disagreements++;
-			reason(a, c, tr__printf(a, "year of manufacture differs: "
-			    "registered as %d", c->year));
-		}
+/* A field compared as it is: agreeing, the reason "<agree> <registered>";
+ * differing, a disagreement "<field> differs: registered as <registered>"
+ * and the factor. */
+static double
+field_factor(struct tr__arena *a, struct tr__cand *c, int same,
+    const char *agree, const char *field, const char *registered, double factor)
+{
+	if (same) {
+		reason(a, c, tr__printf(a, "%s %s", agree, registered));
+		return 1.0;
 	}
-	if (w->importer != NULL && w->importer->country[0] != '\0') {
-		char want[4];
+	disagree(a, c, tr__printf(a, "%s differs: registered as %s", field,
+	    registered));
+	return factor;
+}
 
-		snprintf(want, sizeof(want), "%s:", w->importer->country);
-		if (c->imports != NULL && strstr(c->imports, want) != NULL) {
-			reason(a, c, tr__printf(a, "import marking of %s",
-			    w->importer->country));
-		} else {
-			s *= c->imports != NULL ? 0.8 : 0.85;
-			c->disagreements++;
-			reason(a, c, tr__printf(a, "no registered import marking of %s",
-			    w->importer->country));
-		}
+/* Whether two calibres are the same once written the canonical way. */
+static int
+same_calibre(const char *x, const char *y)
+{
+	char xc[64], yc[64];
+
+	tr__calibre_canon(x, xc, sizeof(xc));
+	tr__calibre_canon(y, yc, sizeof(yc));
+	return strcmp(xc, yc) == 0;
+}
+
+static double
+score_year(struct tr__arena *a, const struct proto_weapon *w,
+    struct tr__cand *c)
+{
+	int d;
+
+	if (w->year_of_manufacture == 0 || c->year == 0)
+		return 1.0;
+	d = abs(w->year_of_manufacture - c->year);
+	if (d == 0) {
+		reason(a, c, tr__printf(a, "made in %d", c->year));
+		return 1.0;
 	}
+	if (d == 1) {
+		disagree(a, c, tr__printf(a, "year of manufacture one off: "
+		    "registered as %d", c->year));
+		return 0.95;
+	}
+	disagree(a, c, tr__printf(a, "year of manufacture differs: "
+	    "registered as %d", c->year));
+	return 0.7;
+}
+
+static double
+score_import(struct tr__arena *a, const struct proto_weapon *w,
+    struct tr__cand *c)
+{
+	char want[4];
+
+	if (w->importer == NULL || w->importer->country[0] == '\0')
+		return 1.0;
+	snprintf(want, sizeof(want), "%s:", w->importer->country);
+	if (c->imports != NULL && strstr(c->imports, want) != NULL) {
+		reason(a, c, tr__printf(a, "import marking of %s",
+		    w->importer->country));
+		return 1.0;
+	}
+	disagree(a, c, tr__printf(a, "no registered import marking of %s",
+	    w->importer->country));
+	return c->imports != NULL ? 0.8 : 0.85;
+}
+
+/* Scores candidate c against the request; 0 if it does not match at all.
+ * The factors multiply in the order of the fields, as they always have
+ * (a factor of 1 leaves the score exactly as it was). */
+static void
+score(struct tr__arena *a, const proto_request *req, const struct tr__query *q,
+    const struct maker *mk, struct tr__cand *c)
+{
+	const struct proto_weapon *w = &req->weapon;
+	double s;
+
+	c->nreasons = 0;
+	c->disagreements = 0;
+	if (!score_serial(a, req, q, c, &s)) {
+		c->score = 0;
+		return;
+	}
+	s *= score_manufacturer(a, w, mk, c);
+	s *= score_model(a, w, c);
+	if (w->type[0] != '\0' && strcmp(w->type, "other") != 0)
+		s *= field_factor(a, c, strcmp(w->type, c->type) == 0, "type",
+		    "type", c->type, 0.6);
+	if (w->calibre != NULL && c->calibre != NULL)
+		s *= field_factor(a, c, same_calibre(c->calibre, w->calibre),
+		    "calibre", "calibre", c->calibre, 0.65);
+	if (w->country_of_manufacture[0] != '\0' && c->country[0] != '\0')
+		s *= field_factor(a, c, strcmp(w->country_of_manufacture,
+		    c->country) == 0, "made in", "country of manufacture",
+		    c->country, 0.6);
+	s *= score_year(a, w, c);
+	s *= score_import(a, w, c);
 	/* Four decimals, as the protocol writes scores. */
 	c->score = (double)(long)(s * 10000.0 + 0.5) / 10000.0;
 	if (c->score > 1.0)
@@ -631,6 +688,105 @@ now_rfc3339(proto_timestamp out)
 	    (int)(ts.tv_nsec / 1000000));
 }
 
+/* Answers without a search when the request is not for this registry,
+ * the policy does not answer its State, or too little of the serial can
+ * be read: sets the status and reason in ans and returns 1; else 0 with
+ * q made from the serial. */
+static int
+screen(tr_engine *e, struct tr__arena *a, const proto_request *req,
+    const struct tr__audience *aud, struct tr__query *q, struct tr__answer *ans)
+{
+	if (strcmp(req->requested_state, e->policy->state) != 0) {
+		snprintf(ans->status, sizeof(ans->status), "declined");
+		ans->status_reason = tr__printf(a, "the request is addressed to %s; "
+		    "this is the registry of %s", req->requested_state, e->policy->state);
+		return 1;
+	}
+	if (!aud->answer) {
+		snprintf(ans->status, sizeof(ans->status), "declined");
+		ans->status_reason = tr__printf(a, "%s", aud->decline_reason[0] ?
+		    aud->decline_reason : "the disclosure policy does not answer "
+		    "requests from this State");
+		return 1;
+	}
+	if (tr__query_init(q, req->weapon.serial) != 0 || q->known < 3) {
+		snprintf(ans->status, sizeof(ans->status), "need_more_info");
+		ans->status_reason = tr__printf(a, "the serial as read has %s three "
+		    "readable letters or digits: send what the laboratory restores, "
+		    "or the serials of components", q->known < 3 ? "fewer than" :
+		    "more than a hundred characters besides");
+		return 1;
+	}
+	return 0;
+}
+
+/* The notes on the search: a manufacturer not known here, or more
+ * candidates than are listed. */
+static void
+search_notes(struct tr__arena *a, const proto_request *req,
+    const struct maker *mk, int truncated, struct tr__answer *ans)
+{
+	if (mk->given && !mk->known)
+		ans->note = tr__printf(a, "the manufacturer '%s' is not known here: "
+		    "weapons of every manufacturer were searched",
+		    req->weapon.manufacturer);
+	if (truncated)
+		ans->truncated = tr__printf(a, "more than %d registered serials match "
+		    "what could be read; only the best are listed: send more of the "
+		    "serial, the model, calibre or year", TR__CANDS_MAX);
+}
+
+/* The status from the scored candidates, and how many are listed. */
+static void
+decide(tr_engine *e, struct tr__arena *a, const struct tr__query *q,
+    const struct tr__cands *cs, struct tr__answer *ans)
+{
+	int i;
+
+	if (cs->n == 0) {
+		snprintf(ans->status, sizeof(ans->status), "not_found");
+		ans->status_reason = tr__printf(a, "no registered weapon has this "
+		    "serial, one that reads alike, or one that differs by a single "
+		    "character%s", q->wildcards ? " in the readable positions" : "");
+	} else if ((cs->n == 1 && cs->c[0].score >= FOUND_ALONE) ||
+	    (cs->c[0].score >= FOUND && (cs->n == 1 ||
+	    cs->c[1].score <= cs->c[0].score - (cs->c[0].disagreements ?
+	    MARGIN_DISAGREE : MARGIN)))) {
+		snprintf(ans->status, sizeof(ans->status), "found");
+		ans->nlisted = 1;
+	} else if (cs->n == 1) {
+		snprintf(ans->status, sizeof(ans->status), "not_found");
+		ans->status_reason = tr__printf(a, "the closest registered weapon "
+		    "matches too weakly to be named (score %.2f)", cs->c[0].score);
+	} else {
+		snprintf(ans->status, sizeof(ans->status), "ambiguous");
+		for (i = 0; i < cs->n && i < e->opt.max_candidates; i++)
+			if (i >= 2 && cs->c[i].score < cs->c[0].score - LISTED)
+				break;
+		ans->nlisted = i;
+		ans->status_reason = tr__printf(a, "%d registered weapons may be the "
+		    "one described (scores %.2f to %.2f)%s", cs->n, cs->c[0].score,
+		    cs->c[ans->nlisted - 1].score, cs->n > ans->nlisted ?
+		    "; the weaker ones are not listed" : "");
+	}
+}
+
+/* The listed candidates' parties and the analysis of their chains, once
+ * their records were found to hold. */
+static int
+describe_listed(tr_engine *e, struct tr__arena *a, struct tr__cand **list,
+    int nlisted, reg_error *err)
+{
+	int r, i;
+
+	if ((r = tr__db_parties(e->search, a, list, nlisted, err)) != 0)
+		return r;
+	for (i = 0; i < nlisted; i++)
+		if (tr__chain_analyse(a, list[i]) != 0)
+			return tr__fail(err, REG_ENOMEM, "out of memory");
+	return 0;
+}
+
 int
 tr_trace(tr_engine *e, const proto_request *req, proto_response **out,
     reg_error *err)
@@ -641,6 +797,7 @@ tr_trace(tr_engine *e, const proto_request *req, proto_response **out,
 	struct tr__query q;
 	struct maker mk;
 	struct tr__answer ans;
+	struct tr__cand *list[50];
 	int r, truncated = 0, i, records = 0, altered;
 
 	*out = NULL;
@@ -648,69 +805,15 @@ tr_trace(tr_engine *e, const proto_request *req, proto_response **out,
 	reg_search_trim(e->search);
 	now_rfc3339(ans.responded_at);
 	tr__policy_for(e->policy, req->requesting_state, &aud);
-	if (strcmp(req->requested_state, e->policy->state) != 0) {
-		snprintf(ans.status, sizeof(ans.status), "declined");
-		ans.status_reason = tr__printf(&a, "the request is addressed to %s; "
-		    "this is the registry of %s", req->requested_state, e->policy->state);
+	if (screen(e, &a, req, &aud, &q, &ans))
 		goto respond;
-	}
-	if (!aud.answer) {
-		snprintf(ans.status, sizeof(ans.status), "declined");
-		ans.status_reason = tr__printf(&a, "%s", aud.decline_reason[0] ?
-		    aud.decline_reason : "the disclosure policy does not answer "
-		    "requests from this State");
-		goto respond;
-	}
-	if (tr__query_init(&q, req->weapon.serial) != 0 || q.known < 3) {
-		snprintf(ans.status, sizeof(ans.status), "need_more_info");
-		ans.status_reason = tr__printf(&a, "the serial as read has %s three "
-		    "readable letters or digits: send what the laboratory restores, "
-		    "or the serials of components", q.known < 3 ? "fewer than" :
-		    "more than a hundred characters besides");
-		goto respond;
-	}
 again:
 	if ((r = resolve_maker(e, req->weapon.manufacturer, &mk, err)) != 0 ||
 	    (r = search(e, &a, req, &q, &mk, records, &cs, &truncated, err)) != 0)
 		goto out;
-	if (mk.given && !mk.known)
-		ans.note = tr__printf(&a, "the manufacturer '%s' is not known here: "
-		    "weapons of every manufacturer were searched",
-		    req->weapon.manufacturer);
-	if (truncated)
-		ans.truncated = tr__printf(&a, "more than %d registered serials match "
-		    "what could be read; only the best are listed: send more of the "
-		    "serial, the model, calibre or year", TR__CANDS_MAX);
-	/* The status, and who is listed. */
-	if (cs.n == 0) {
-		snprintf(ans.status, sizeof(ans.status), "not_found");
-		ans.status_reason = tr__printf(&a, "no registered weapon has this "
-		    "serial, one that reads alike, or one that differs by a single "
-		    "character%s", q.wildcards ? " in the readable positions" : "");
-	} else if ((cs.n == 1 && cs.c[0].score >= FOUND_ALONE) ||
-	    (cs.c[0].score >= FOUND && (cs.n == 1 ||
-	    cs.c[1].score <= cs.c[0].score - (cs.c[0].disagreements ?
-	    MARGIN_DISAGREE : MARGIN)))) {
-		snprintf(ans.status, sizeof(ans.status), "found");
-		ans.nlisted = 1;
-	} else if (cs.n == 1) {
-		snprintf(ans.status, sizeof(ans.status), "not_found");
-		ans.status_reason = tr__printf(&a, "the closest registered weapon "
-		    "matches too weakly to be named (score %.2f)", cs.c[0].score);
-	} else {
-		snprintf(ans.status, sizeof(ans.status), "ambiguous");
-		for (i = 0; i < cs.n && i < e->opt.max_candidates; i++)
-			if (i >= 2 && cs.c[i].score < cs.c[0].score - LISTED)
-				break;
-		ans.nlisted = i;
-		ans.status_reason = tr__printf(&a, "%d registered weapons may be the "
-		    "one described (scores %.2f to %.2f)%s", cs.n, cs.c[0].score,
-		    cs.c[ans.nlisted - 1].score, cs.n > ans.nlisted ?
-		    "; the weaker ones are not listed" : "");
-	}
+	search_notes(&a, req, &mk, truncated, &ans);
+	decide(e, &a, &q, &cs, &ans);
 	if (ans.nlisted > 0) {
-		struct tr__cand *list[50];
-
 		for (i = 0; i < ans.nlisted; i++)
 			list[i] = &cs.c[i];
 		if ((r = tr__db_details(e->search, &a, list, ans.nlisted, err)) != 0)
@@ -737,13 +840,8 @@ again:
 			goto again;
 		}
 		if (r != 0 ||
-		    (r = tr__db_parties(e->search, &a, list, ans.nlisted, err)) != 0)
+		    (r = describe_listed(e, &a, list, ans.nlisted, err)) != 0)
 			goto out;
-		for (i = 0; i < ans.nlisted; i++)
-			if (tr__chain_analyse(&a, &cs.c[i]) != 0) {
-				r = tr__fail(err, REG_ENOMEM, "out of memory");
-				goto out;
-			}
 		ans.cands = cs.c;
 	}
 respond:
