@@ -111,20 +111,20 @@ section_begin(struct peers_parse *ps, const char *s)
 	int a, b;
 
 	if (end == NULL)
-		return tr__peers_fail(ps, REG_EINVAL, "a section header needs its closing "
-		    "']', as in [peer.BE]");
+		return tr__peers_fail(ps, REG_EINVAL, "a section header needs "
+		    "its closing ']', as in [peer.BE]");
 	rest = end + 1;
 	while (*rest != '\0' && isspace((unsigned char)*rest))
 		rest++;
 	if (*rest != '\0' && *rest != ';' && *rest != '#')
-		return tr__peers_fail(ps, REG_EINVAL, "text after the section header; put "
-		    "each key = value on a line of its own");
+		return tr__peers_fail(ps, REG_EINVAL, "text after the section "
+		    "header; put each key = value on a line of its own");
 	n = (size_t)(end - (s + 1));
 	if (n > SECTION_MAX || strncmp(s + 1, "peer.", 5) != 0)
-		return tr__peers_fail(ps, REG_EINVAL, "unknown section [%.*s]; a peer's "
-		    "section is [peer.XX], XX its State's ISO 3166-1 alpha-2 "
-		    "code, as [peer.BE]", (int)(n > SECTION_MAX ? SECTION_MAX : n),
-		    s + 1);
+		return tr__peers_fail(ps, REG_EINVAL, "unknown section [%.*s]; "
+		    "a peer's section is [peer.XX], XX its State's ISO 3166-1 "
+		    "alpha-2 code, as [peer.BE]",
+		    (int)(n > SECTION_MAX ? SECTION_MAX : n), s + 1);
 	memcpy(name, s + 1, n);
 	name[n] = '\0';
 	/* A user-assigned code is a hub's; check_complete() refuses it
@@ -132,15 +132,16 @@ section_begin(struct peers_parse *ps, const char *s)
 	if (strlen(name + 5) != 2 || (!proto_country_valid(name + 5) &&
 	    !tr__country_user_assigned(name + 5)) ||
 	    peers_code_index(name + 5, &a, &b) != 0)
-		return tr__peers_fail(ps, REG_EINVAL, "[%s]: '%s' is not an ISO 3166-1 "
-		    "alpha-2 code; write the State's two-letter code in capitals, "
-		    "as [peer.BE]", name, name + 5);
+		return tr__peers_fail(ps, REG_EINVAL, "[%s]: '%s' is not an "
+		    "ISO 3166-1 alpha-2 code; write the State's two-letter "
+		    "code in capitals, as [peer.BE]", name, name + 5);
 	if ((e = p->by_code[a][b]) != NULL)
-		return tr__peers_fail(ps, REG_EINVAL, "[%s] is given twice (first at line "
-		    "%d); keep one section per State", name, e->peer.line);
+		return tr__peers_fail(ps, REG_EINVAL, "[%s] is given twice "
+		    "(first at line %d); keep one section per State", name,
+		    e->peer.line);
 	if (p->n == PEERS_MAX)
-		return tr__peers_fail(ps, REG_EINVAL, "more than %d peers; the directory "
-		    "holds at most %d States", PEERS_MAX, PEERS_MAX);
+		return tr__peers_fail(ps, REG_EINVAL, "more than %d peers; the "
+		    "directory holds at most %d States", PEERS_MAX, PEERS_MAX);
 	if ((v = realloc(p->v, (p->n + 1) * sizeof(*v))) == NULL)
 		return tr__peers_fail(ps, REG_ENOMEM, "out of memory");
 	p->v = v;
@@ -198,20 +199,20 @@ reader(char *str, int num, void *stream)
 	    (unsigned char)s[1] == 0xbb && (unsigned char)s[2] == 0xbf)
 		s += 3;	/* a UTF-8 byte order mark, which inih skips too */
 	if (over)
-		tr__peers_fail(ps, REG_EINVAL, "the line is longer than %d bytes; shorten it "
-		    "(a file name relative to the directory file's folder is "
-		    "shorter)", num - 2);
+		tr__peers_fail(ps, REG_EINVAL, "the line is longer than %d "
+		    "bytes; shorten it (a file name relative to the directory "
+		    "file's folder is shorter)", num - 2);
 	else if (nul)
-		tr__peers_fail(ps, REG_EINVAL, "the line holds a NUL byte; the directory "
-		    "is a text file");
+		tr__peers_fail(ps, REG_EINVAL, "the line holds a NUL byte; the "
+		    "directory is a text file");
 	else if (isspace((unsigned char)s[0])) {
 		for (t = s; *t != '\0' && isspace((unsigned char)*t); t++)
 			;
 		if (*t != '\0' && *t != ';' && *t != '#')
-			tr__peers_fail(ps, REG_EINVAL, "the line is indented; start keys "
-			    "and section headers at the beginning of the line "
-			    "(inih would read it as the continuation of the "
-			    "value above)");
+			tr__peers_fail(ps, REG_EINVAL, "the line is indented; "
+			    "start keys and section headers at the beginning "
+			    "of the line (inih would read it as the "
+			    "continuation of the value above)");
 	} else if (s[0] == '[')
 		section_begin(ps, s);
 	return ps->stop ? NULL : str;
@@ -225,11 +226,12 @@ handler(void *user, const char *section, const char *key, const char *v)
 	struct peer_entry *e = ps->cur;
 
 	if (e == NULL)
-		return tr__peers_fail(ps, REG_EINVAL, "'%.40s' comes before any section; "
-		    "every key belongs to a [peer.XX] section", key);
+		return tr__peers_fail(ps, REG_EINVAL, "'%.40s' comes before "
+		    "any section; every key belongs to a [peer.XX] section",
+		    key);
 	if (strcmp(section, ps->cur_section) != 0)
-		return tr__peers_fail(ps, REG_EINTERNAL, "inih read this key in [%.40s], "
-		    "not [%s]", section, ps->cur_section);
+		return tr__peers_fail(ps, REG_EINTERNAL, "inih read this key "
+		    "in [%.40s], not [%s]", section, ps->cur_section);
 	return tr__peers_value(ps, key, v);
 }
 
@@ -254,13 +256,14 @@ check_complete(struct peers_parse *ps)
 			continue;
 		ps->line = e->via_line;
 		if ((h = peers_find(ps->p, e->peer.via)) == NULL)
-			tr__peers_fail(ps, REG_EINVAL, "via names %s, which has no section in "
-			    "this file; add [peer.%s] with the hub's url, TLS "
-			    "trust, signing_key and log_verifier", e->peer.via,
-			    e->peer.via);
+			tr__peers_fail(ps, REG_EINVAL, "via names %s, which "
+			    "has no section in this file; add [peer.%s] with "
+			    "the hub's url, TLS trust, signing_key and "
+			    "log_verifier", e->peer.via, e->peer.via);
 		else if (h->hub_said < 0)
-			tr__peers_fail(ps, REG_EINVAL, "via names %s, whose section says hub = "
-			    "no (line %d)", e->peer.via, h->hub_line);
+			tr__peers_fail(ps, REG_EINVAL, "via names %s, whose "
+			    "section says hub = no (line %d)", e->peer.via,
+			    h->hub_line);
 		else
 			h->peer.hub = 1;
 	}
@@ -269,51 +272,55 @@ check_complete(struct peers_parse *ps)
 		c = e->peer.code;
 		ps->line = e->peer.line;
 		if (tr__country_user_assigned(c) && !e->peer.hub)
-			tr__peers_fail(ps, REG_EINVAL, "[peer.%s]: '%s' is not an ISO 3166-1 "
-			    "alpha-2 code of a State but a user-assigned one, which "
-			    "names a liaison hub only: add hub = yes, or write the "
-			    "State's code", c, c);
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s]: '%s' is not "
+			    "an ISO 3166-1 alpha-2 code of a State but a "
+			    "user-assigned one, which names a liaison hub "
+			    "only: add hub = yes, or write the State's code",
+			    c, c);
 		else if (e->peer.hub && !tr__country_user_assigned(c))
-			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] is a State, not a hub: a hub's "
-			    "code is an ISO 3166-1 user-assigned one (AA, QM to QZ, "
-			    "XA to XZ, ZZ)%s", c, e->hub_said > 0 ? "; remove hub = "
-			    "yes" : "; correct the via that names it");
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] is a State, "
+			    "not a hub: a hub's code is an ISO 3166-1 "
+			    "user-assigned one (AA, QM to QZ, XA to XZ, ZZ)%s",
+			    c, e->hub_said > 0 ? "; remove hub = yes" : "; "
+			    "correct the via that names it");
 		else if (e->peer.hub && e->via_line != 0)
-			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] is a hub and has via (line "
-			    "%d); a hub is reached directly, by its url", c,
-			    e->via_line);
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] is a hub and "
+			    "has via (line %d); a hub is reached directly, by "
+			    "its url", c, e->via_line);
 		else if (e->via_line != 0 && (e->url_line != 0 || e->trust_line != 0))
-			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has via and %s (line %d); a "
-			    "State reached through a hub has no url or TLS trust of "
-			    "its own: remove one or the other", c, e->url_line ?
-			    "url" : e->peer.ca_file ? "ca_file" : "pinned_cert",
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has via and "
+			    "%s (line %d); a State reached through a hub has "
+			    "no url or TLS trust of its own: remove one or the "
+			    "other", c, e->url_line ? "url" : e->peer.ca_file ?
+			    "ca_file" : "pinned_cert",
 			    e->url_line ? e->url_line : e->trust_line);
 		else if (e->via_line != 0 && e->nkeys == 0)
-			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no signing_key; add "
-			    "signing_key = %s/<key name> <PEM public key file>: the "
-			    "hub relays %s's messages as %s signed them", c, c, c, c);
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no "
+			    "signing_key; add signing_key = %s/<key name> <PEM "
+			    "public key file>: the hub relays %s's messages as "
+			    "%s signed them", c, c, c, c);
 		else if (e->via_line != 0 && e->log_line == 0)
-			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no log_verifier; add "
-			    "the verifier key of %s's audit log (regctl key show, "
-			    "on %s's registry)", c, c, c);
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no "
+			    "log_verifier; add the verifier key of %s's audit "
+			    "log (regctl key show, on %s's registry)", c, c, c);
 		else if (e->via_line != 0)
 			continue;
 		else if (e->url_line == 0)
-			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no url; add url = "
-			    "https://host[:port]", c);
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no url; "
+			    "add url = https://host[:port]", c);
 		else if (e->trust_line == 0)
-			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no TLS trust; add "
-			    "ca_file = the PEM file of the CA that issues %s's "
-			    "certificates, or pinned_cert = %s's own "
-			    "certificate", c, c, c);
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no TLS "
+			    "trust; add ca_file = the PEM file of the CA that "
+			    "issues %s's certificates, or pinned_cert = %s's "
+			    "own certificate", c, c, c);
 		else if (e->nkeys == 0)
-			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no signing_key; add "
-			    "signing_key = %s/<key name> <PEM public key file>",
-			    c, c);
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no "
+			    "signing_key; add signing_key = %s/<key name> <PEM "
+			    "public key file>", c, c);
 		else if (e->log_line == 0)
-			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no log_verifier; add "
-			    "the verifier key of %s's audit log (regctl key show, "
-			    "on %s's registry)", c, c, c);
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no "
+			    "log_verifier; add the verifier key of %s's audit "
+			    "log (regctl key show, on %s's registry)", c, c, c);
 	}
 }
 

@@ -45,7 +45,7 @@ struct peers_parse {
 	tr__peers *p;
 	FILE *f;
 	char dir[PATH_MAX];		/* the directory file's folder, absolute */
-	struct peer_entry *cur;		/* the section being read, or NULL */
+	struct peer_entry *cur;		/* the section read, or NULL */
 	char cur_section[SECTION_MAX + 1];
 	int line;			/* the line inih is on */
 	int stop;			/* a fault was found: read no further */
@@ -55,7 +55,8 @@ struct peers_parse {
 	char msg[700];
 };
 
-/* The State of code ("BE"), or -1 when code is not two capital letters. */
+/* The indexes of code's two letters into by_code; -1 when code is not two
+ * capital letters. */
 static inline int
 peers_code_index(const char *code, int *a, int *b)
 {
@@ -67,6 +68,7 @@ peers_code_index(const char *code, int *a, int *b)
 	return 0;
 }
 
+/* The entry of State code ("BE"), or NULL. */
 static inline struct peer_entry *
 peers_find(const tr__peers *p, const char *code)
 {

@@ -121,8 +121,9 @@ static int
 once(struct peers_parse *ps, int *line, const char *key)
 {
 	if (*line != 0)
-		return tr__peers_fail(ps, REG_EINVAL, "%s is given twice in [peer.%s] (first "
-		    "at line %d); keep one", key, ps->cur->peer.code, *line);
+		return tr__peers_fail(ps, REG_EINVAL, "%s is given twice in "
+		    "[peer.%s] (first at line %d); keep one", key,
+		    ps->cur->peer.code, *line);
 	*line = ps->line;
 	return 1;
 }
@@ -135,12 +136,12 @@ key_name(struct peers_parse *ps, struct peer_entry *e, const char *v)
 	if (!once(ps, &e->name_line, "name"))
 		return 0;
 	if (n == 0 || n > NAME_MAX_BYTES)
-		return tr__peers_fail(ps, REG_EINVAL, "name must be 1 to %d bytes",
-		    NAME_MAX_BYTES);
+		return tr__peers_fail(ps, REG_EINVAL, "name must be 1 to %d "
+		    "bytes", NAME_MAX_BYTES);
 	for (i = 0; i < n; i++)
 		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
-			return tr__peers_fail(ps, REG_EINVAL, "name holds a control "
-			    "character; write it as plain text");
+			return tr__peers_fail(ps, REG_EINVAL, "name holds a "
+			    "control character; write it as plain text");
 	if ((e->peer.name = strdup(v)) == NULL)
 		return tr__peers_fail(ps, REG_ENOMEM, "out of memory");
 	return 1;
@@ -182,42 +183,43 @@ key_url(struct peers_parse *ps, struct peer_entry *e, const char *v)
 	if (!once(ps, &e->url_line, "url"))
 		return 0;
 	if (strncasecmp(v, "http://", 7) == 0)
-		return tr__peers_fail(ps, REG_EINVAL, "url '%.100s' is plain HTTP; peers are "
-		    "reached over mutual TLS only: write https://", v);
+		return tr__peers_fail(ps, REG_EINVAL, "url '%.100s' is plain "
+		    "HTTP; peers are reached over mutual TLS only: write "
+		    "https://", v);
 	if (strncasecmp(v, "https://", 8) != 0)
-		return tr__peers_fail(ps, REG_EINVAL, "url '%.100s' is not an https URL; "
-		    "write https://host[:port]", v);
+		return tr__peers_fail(ps, REG_EINVAL, "url '%.100s' is not an "
+		    "https URL; write https://host[:port]", v);
 	h = v + 8;
 	n = strlen(h);
 	if (n > 0 && h[n - 1] == '/')
 		n--;	/* a lone trailing '/' is the base URL too */
 	if (strcspn(h, "/?#") < n)
-		return tr__peers_fail(ps, REG_EINVAL, "url '%.100s' has a path, query or "
-		    "fragment; give the base URL only, https://host[:port] (the "
-		    "protocol's paths are fixed)", v);
+		return tr__peers_fail(ps, REG_EINVAL, "url '%.100s' has a "
+		    "path, query or fragment; give the base URL only, "
+		    "https://host[:port] (the protocol's paths are fixed)", v);
 	if (strcspn(h, "@") < n)
-		return tr__peers_fail(ps, REG_EINVAL, "url '%.100s' holds a user name; give "
-		    "https://host[:port] only", v);
+		return tr__peers_fail(ps, REG_EINVAL, "url '%.100s' holds a "
+		    "user name; give https://host[:port] only", v);
 	if (n > 0 && h[0] == '[') {
 		close = memchr(h, ']', n);
 		hl = close != NULL ? (size_t)(close - h - 1) : 0;
 		if (close == NULL || hl == 0 || hl >= sizeof(host))
-			return tr__peers_fail(ps, REG_EINVAL, "url '%.100s': an IPv6 "
-			    "address is written in brackets, as "
+			return tr__peers_fail(ps, REG_EINVAL, "url '%.100s': "
+			    "an IPv6 address is written in brackets, as "
 			    "https://[2001:db8::1]:8443", v);
 		memcpy(host, h + 1, hl);
 		host[hl] = '\0';
 		if (inet_pton(AF_INET6, host, addr) != 1)
-			return tr__peers_fail(ps, REG_EINVAL, "url '%.100s': '%s' is not an "
-			    "IPv6 address", v, host);
+			return tr__peers_fail(ps, REG_EINVAL, "url '%.100s': "
+			    "'%s' is not an IPv6 address", v, host);
 		after = close + 1;
 	} else {
 		close = memchr(h, ':', n);
 		hl = close != NULL ? (size_t)(close - h) : n;
 		if (!host_name_ok(h, hl))
-			return tr__peers_fail(ps, REG_EINVAL, "url '%.100s' has no valid "
-			    "host name; write https://host[:port] with a DNS name "
-			    "or an IP address", v);
+			return tr__peers_fail(ps, REG_EINVAL, "url '%.100s' "
+			    "has no valid host name; write https://host[:port] "
+			    "with a DNS name or an IP address", v);
 		memcpy(host, h, hl);
 		host[hl] = '\0';
 		after = h + hl;
@@ -226,18 +228,19 @@ key_url(struct peers_parse *ps, struct peer_entry *e, const char *v)
 		size_t i, digits = (size_t)(h + n - after) - 1;
 
 		if (*after != ':' || digits == 0 || digits > 5)
-			return tr__peers_fail(ps, REG_EINVAL, "url '%.100s': after the host "
-			    "comes nothing or ':' and a port number", v);
+			return tr__peers_fail(ps, REG_EINVAL, "url '%.100s': "
+			    "after the host comes nothing or ':' and a port "
+			    "number", v);
 		port = 0;
 		for (i = 1; i <= digits; i++) {
 			if (!isdigit((unsigned char)after[i]))
-				return tr__peers_fail(ps, REG_EINVAL, "url '%.100s': the "
-				    "port is not a number", v);
+				return tr__peers_fail(ps, REG_EINVAL, "url "
+				    "'%.100s': the port is not a number", v);
 			port = port * 10 + (after[i] - '0');
 		}
 		if (port < 1 || port > 65535)
-			return tr__peers_fail(ps, REG_EINVAL, "url '%.100s': the port must "
-			    "be 1 to 65535", v);
+			return tr__peers_fail(ps, REG_EINVAL, "url '%.100s': "
+			    "the port must be 1 to 65535", v);
 	}
 	if ((url = malloc(8 + n + 1)) == NULL ||
 	    (e->peer.host = strdup(host)) == NULL) {
@@ -254,8 +257,8 @@ key_url(struct peers_parse *ps, struct peer_entry *e, const char *v)
 
 /* ca_file (pinned 0) or pinned_cert (pinned 1). */
 static int
-key_trust(struct peers_parse *ps, struct peer_entry *e, const char *key, const char *v,
-    int pinned)
+key_trust(struct peers_parse *ps, struct peer_entry *e, const char *key,
+    const char *v, int pinned)
 {
 	char *path = NULL, *buf = NULL;
 	size_t len;
@@ -268,18 +271,20 @@ key_trust(struct peers_parse *ps, struct peer_entry *e, const char *key, const c
 	    e->peer.ca_file != NULL))
 		return once(ps, &e->trust_line, key);
 	if (e->trust_line != 0)
-		return tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has both ca_file and "
-		    "pinned_cert (line %d); give exactly one: ca_file to trust "
-		    "the CA that issues its certificates, pinned_cert to accept "
-		    "its one certificate", e->peer.code, e->trust_line);
+		return tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has both "
+		    "ca_file and pinned_cert (line %d); give exactly one: "
+		    "ca_file to trust the CA that issues its certificates, "
+		    "pinned_cert to accept its one certificate", e->peer.code,
+		    e->trust_line);
 	if (v[0] == '\0')
-		return tr__peers_fail(ps, REG_EINVAL, "%s needs the name of a PEM file", key);
+		return tr__peers_fail(ps, REG_EINVAL, "%s needs the name of a "
+		    "PEM file", key);
 	if ((path = resolve(ps, v)) == NULL)
 		return tr__peers_fail(ps, REG_ENOMEM, "out of memory");
 	r = read_small(path, CERT_FILE_MAX, &buf, &len);
 	if (r == EFBIG) {
-		tr__peers_fail(ps, REG_EINVAL, "%s %s is over %d KiB; give the CA "
-		    "certificates of this State only", key, path,
+		tr__peers_fail(ps, REG_EINVAL, "%s %s is over %d KiB; give the "
+		    "CA certificates of this State only", key, path,
 		    CERT_FILE_MAX / 1024);
 		goto out;
 	}
@@ -288,9 +293,9 @@ key_trust(struct peers_parse *ps, struct peer_entry *e, const char *key, const c
 		goto out;
 	}
 	if (r != 0) {
-		tr__peers_fail(ps, REG_EIO, "cannot read %s %s: %s; check the file name "
-		    "(relative to the directory file's folder) and its "
-		    "permissions", key, path, strerror(r));
+		tr__peers_fail(ps, REG_EIO, "cannot read %s %s: %s; check the "
+		    "file name (relative to the directory file's folder) and "
+		    "its permissions", key, path, strerror(r));
 		goto out;
 	}
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
@@ -306,20 +311,21 @@ key_trust(struct peers_parse *ps, struct peer_entry *e, const char *key, const c
 	}
 	ERR_clear_error();
 	if (count == 0) {
-		tr__peers_fail(ps, REG_EINVAL, "%s %s holds no PEM certificate (-----BEGIN "
-		    "CERTIFICATE-----)", key, path);
+		tr__peers_fail(ps, REG_EINVAL, "%s %s holds no PEM certificate "
+		    "(-----BEGIN CERTIFICATE-----)", key, path);
 		goto out;
 	}
 	if (pinned && count != 1) {
-		tr__peers_fail(ps, REG_EINVAL, "pinned_cert %s holds %d certificates; give "
-		    "the State's own certificate only, or its CA as ca_file", path,
-		    count);
+		tr__peers_fail(ps, REG_EINVAL, "pinned_cert %s holds %d "
+		    "certificates; give the State's own certificate only, or "
+		    "its CA as ca_file", path, count);
 		goto out;
 	}
 	if (pinned && (X509_digest(first, EVP_sha256(), e->peer.pin_sha256,
 	    &mdlen) != 1 || mdlen != 32)) {
 		ERR_clear_error();
-		tr__peers_fail(ps, REG_EINTERNAL, "cannot hash pinned_cert %s", path);
+		tr__peers_fail(ps, REG_EINTERNAL, "cannot hash pinned_cert %s",
+		    path);
 		goto out;
 	}
 	if (pinned)
@@ -368,33 +374,34 @@ signing_kid(struct peers_parse *ps, struct peer_entry *e, const char *v,
 	for (*file = v + kl; **file == ' ' || **file == '\t'; (*file)++)
 		;
 	if (kl == 0 || **file == '\0')
-		return tr__peers_fail(ps, REG_EINVAL, "signing_key is '%.100s': give the "
-		    "key's kid and the file of its PEM public key, as "
-		    "signing_key = %s/2026-1 %c%c-sign-2026.pub.pem", v, code,
+		return tr__peers_fail(ps, REG_EINVAL, "signing_key is "
+		    "'%.100s': give the key's kid and the file of its PEM "
+		    "public key, as signing_key = %s/2026-1 "
+		    "%c%c-sign-2026.pub.pem", v, code,
 		    tolower((unsigned char)code[0]),
 		    tolower((unsigned char)code[1]));
 	if (kl > KID_MAX)
-		return tr__peers_fail(ps, REG_EINVAL, "the kid is longer than %d bytes",
-		    KID_MAX);
+		return tr__peers_fail(ps, REG_EINVAL, "the kid is longer than "
+		    "%d bytes", KID_MAX);
 	memcpy(kid, v, kl);
 	kid[kl] = '\0';
 	if (strncmp(kid, code, 2) != 0 || kid[2] != '/' || kid[3] == '\0')
-		return tr__peers_fail(ps, REG_EINVAL, "kid '%s' is not one of %s's: a State "
-		    "signs only with its own keys, whose kids start with '%s/' "
-		    "(as %s/2026-1)", kid, code, code, code);
+		return tr__peers_fail(ps, REG_EINVAL, "kid '%s' is not one of "
+		    "%s's: a State signs only with its own keys, whose kids "
+		    "start with '%s/' (as %s/2026-1)", kid, code, code, code);
 	for (i = 0; i < kl; i++)
 		if ((unsigned char)kid[i] < 0x21 || (unsigned char)kid[i] > 0x7e)
-			return tr__peers_fail(ps, REG_EINVAL, "kid '%s' must be printable "
-			    "ASCII", kid);
+			return tr__peers_fail(ps, REG_EINVAL, "kid '%s' must "
+			    "be printable ASCII", kid);
 	for (j = 0; j < e->nkeys; j++)
 		if (strcmp(proto_jws_key_kid(e->keys[j].key), kid) == 0)
-			return tr__peers_fail(ps, REG_EINVAL, "kid %s is given twice in "
-			    "[peer.%s] (first at line %d); each key has a kid of "
-			    "its own", kid, code, e->keys[j].line);
+			return tr__peers_fail(ps, REG_EINVAL, "kid %s is given "
+			    "twice in [peer.%s] (first at line %d); each key "
+			    "has a kid of its own", kid, code, e->keys[j].line);
 	if (e->nkeys == KEYS_MAX)
-		return tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has more than %d signing "
-		    "keys; remove the ones it no longer signs with", code,
-		    KEYS_MAX);
+		return tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has more than "
+		    "%d signing keys; remove the ones it no longer signs with",
+		    code, KEYS_MAX);
 	return 1;
 }
 
@@ -418,31 +425,32 @@ signing_pem(struct peers_parse *ps, const char *code, const char *path,
 		goto out;
 	}
 	if (r == EFBIG) {
-		tr__peers_fail(ps, REG_EINVAL, "signing key file %s is over %d KiB: it is "
-		    "not a public key", path, KEY_FILE_MAX / 1024);
+		tr__peers_fail(ps, REG_EINVAL, "signing key file %s is over %d "
+		    "KiB: it is not a public key", path, KEY_FILE_MAX / 1024);
 		goto out;
 	}
 	if (r != 0) {
-		tr__peers_fail(ps, REG_EIO, "cannot read signing key file %s: %s; check the "
-		    "file name (relative to the directory file's folder) and its "
-		    "permissions", path, strerror(r));
+		tr__peers_fail(ps, REG_EIO, "cannot read signing key file %s: "
+		    "%s; check the file name (relative to the directory file's "
+		    "folder) and its permissions", path, strerror(r));
 		goto out;
 	}
 	/* Before OpenSSL sees it: an encrypted key would ask for a password. */
 	if (strstr(buf, "PRIVATE KEY") != NULL) {
-		tr__peers_fail(ps, REG_EINVAL, "signing key file %s holds a private key; ask "
-		    "%s for its public key only (openssl pkey -pubout) and keep no "
-		    "private key of another State here", path, code);
+		tr__peers_fail(ps, REG_EINVAL, "signing key file %s holds a "
+		    "private key; ask %s for its public key only (openssl pkey "
+		    "-pubout) and keep no private key of another State here",
+		    path, code);
 		goto out;
 	}
 	begin = strstr(buf, "-----BEGIN ");
 	if (begin == NULL ||
 	    strncmp(begin, PUBKEY_BEGIN, strlen(PUBKEY_BEGIN)) != 0 ||
 	    strstr(begin + 1, "-----BEGIN ") != NULL) {
-		tr__peers_fail(ps, REG_EINVAL, "signing key file %s does not hold one PEM "
-		    "public key (%s) and nothing else; give %s's Ed25519 public "
-		    "key as `openssl pkey -pubout` writes it", path, PUBKEY_BEGIN,
-		    code);
+		tr__peers_fail(ps, REG_EINVAL, "signing key file %s does not "
+		    "hold one PEM public key (%s) and nothing else; give %s's "
+		    "Ed25519 public key as `openssl pkey -pubout` writes it",
+		    path, PUBKEY_BEGIN, code);
 		goto out;
 	}
 	r = proto_jws_key_from_pem(buf, len, kid, out, &pe);
@@ -452,13 +460,14 @@ signing_pem(struct peers_parse *ps, const char *code, const char *path,
 		goto out;
 	}
 	if (r != 0 && strcmp(pe.field, "kid") == 0) {
-		tr__peers_fail(ps, REG_EINVAL, "kid '%s': %s", kid, proto_text(&pe));
+		tr__peers_fail(ps, REG_EINVAL, "kid '%s': %s", kid,
+		    proto_text(&pe));
 		goto out;
 	}
 	if (r != 0) {
-		tr__peers_fail(ps, REG_EINVAL, "signing key file %s: %s; give %s's Ed25519 "
-		    "public key in PEM (-----BEGIN PUBLIC KEY-----)", path,
-		    proto_text(&pe), code);
+		tr__peers_fail(ps, REG_EINVAL, "signing key file %s: %s; give "
+		    "%s's Ed25519 public key in PEM (-----BEGIN PUBLIC "
+		    "KEY-----)", path, proto_text(&pe), code);
 		goto out;
 	}
 	ok = 1;
@@ -486,14 +495,15 @@ key_signing(struct peers_parse *ps, struct peer_entry *e, const char *v)
 		goto out;
 	sk = &e->keys[e->nkeys];
 	if (proto_jws_key_public(k, sk->pub) != 0) {
-		tr__peers_fail(ps, REG_EINTERNAL, "cannot read the public key of %s", path);
+		tr__peers_fail(ps, REG_EINTERNAL, "cannot read the public key "
+		    "of %s", path);
 		goto out;
 	}
 	if ((same = same_key(ps->p, sk->pub)) != NULL) {
-		tr__peers_fail(ps, REG_EINVAL, "signing key file %s holds the same key as "
-		    "kid %s (line %d); every kid has a key of its own, and a "
-		    "rotation adds a new one", path, proto_jws_key_kid(same->key),
-		    same->line);
+		tr__peers_fail(ps, REG_EINVAL, "signing key file %s holds the "
+		    "same key as kid %s (line %d); every kid has a key of its "
+		    "own, and a rotation adds a new one", path,
+		    proto_jws_key_kid(same->key), same->line);
 		goto out;
 	}
 	sk->key = k;
@@ -521,9 +531,10 @@ key_log_verifier(struct peers_parse *ps, struct peer_entry *e, const char *v)
 	if (r == REG_ENOMEM)
 		return tr__peers_fail(ps, REG_ENOMEM, "out of memory");
 	if (r != 0)
-		return tr__peers_fail(ps, REG_EINVAL, "log_verifier is not a C2SP verifier "
-		    "key (%s); copy the name+id+key line that `regctl key show` "
-		    "prints on %s's registry", re.message, e->peer.code);
+		return tr__peers_fail(ps, REG_EINVAL, "log_verifier is not a "
+		    "C2SP verifier key (%s); copy the name+id+key line that "
+		    "`regctl key show` prints on %s's registry", re.message,
+		    e->peer.code);
 	return 1;
 }
 
@@ -535,15 +546,17 @@ key_via(struct peers_parse *ps, struct peer_entry *e, const char *v)
 	if (!once(ps, &e->via_line, "via"))
 		return 0;
 	if (strlen(v) != 2 || v[0] < 'A' || v[0] > 'Z' || v[1] < 'A' || v[1] > 'Z')
-		return tr__peers_fail(ps, REG_EINVAL, "via '%.20s' is not a hub's code; write "
-		    "the two capital letters of the hub's section, as via = XH", v);
+		return tr__peers_fail(ps, REG_EINVAL, "via '%.20s' is not a "
+		    "hub's code; write the two capital letters of the hub's "
+		    "section, as via = XH", v);
 	if (strcmp(v, e->peer.code) == 0)
-		return tr__peers_fail(ps, REG_EINVAL, "[peer.%s] names itself in via; via "
-		    "names the hub through which %s is reached", v, v);
+		return tr__peers_fail(ps, REG_EINVAL, "[peer.%s] names itself "
+		    "in via; via names the hub through which %s is reached",
+		    v, v);
 	if (!tr__country_user_assigned(v))
-		return tr__peers_fail(ps, REG_EINVAL, "via names %s, which is not a hub: a "
-		    "hub's code is an ISO 3166-1 user-assigned one (AA, QM to QZ, "
-		    "XA to XZ, ZZ)", v);
+		return tr__peers_fail(ps, REG_EINVAL, "via names %s, which is "
+		    "not a hub: a hub's code is an ISO 3166-1 user-assigned "
+		    "one (AA, QM to QZ, XA to XZ, ZZ)", v);
 	memcpy(e->peer.via, v, 3);
 	return 1;
 }
@@ -559,7 +572,8 @@ key_hub(struct peers_parse *ps, struct peer_entry *e, const char *v)
 	else if (strcmp(v, "no") == 0)
 		e->hub_said = -1;
 	else
-		return tr__peers_fail(ps, REG_EINVAL, "hub must be yes or no, not '%.20s'", v);
+		return tr__peers_fail(ps, REG_EINVAL, "hub must be yes or no, "
+		    "not '%.20s'", v);
 	return 1;
 }
 
@@ -584,7 +598,7 @@ tr__peers_value(struct peers_parse *ps, const char *key, const char *v)
 		return key_via(ps, e, v);
 	if (strcmp(key, "hub") == 0)
 		return key_hub(ps, e, v);
-	return tr__peers_fail(ps, REG_EINVAL, "unknown key '%.40s' in [peer.%s]; the keys "
-	    "are name, url, ca_file, pinned_cert, signing_key, log_verifier, via "
-	    "and hub", key, e->peer.code);
+	return tr__peers_fail(ps, REG_EINVAL, "unknown key '%.40s' in "
+	    "[peer.%s]; the keys are name, url, ca_file, pinned_cert, "
+	    "signing_key, log_verifier, via and hub", key, e->peer.code);
 }
