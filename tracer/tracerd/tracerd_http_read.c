@@ -353,6 +353,18 @@ complete(struct trd_http_reader *r)
 	}
 }
 
+/* The end of a part of a request: the request is whole when the part is
+ * its last (state last), else the reader goes on to state next. */
+static void
+part_done(struct trd_http_reader *r, enum trd_http_state last,
+    enum trd_http_state next)
+{
+	if (r->state == last)
+		complete(r);
+	else
+		r->state = next;
+}
+
 /* A header section in r->raw (have bytes), checked and passed on; the
  * state the framing announces comes next.  Returns as step() does. */
 static int
@@ -418,12 +430,8 @@ step_data(struct trd_http_reader *r, struct evbuffer *dst, size_t have)
 	evbuffer_remove_buffer(r->raw, dst, n);
 	r->left -= n;
 	set_timer(r, TRD_HTTP_TIMER_RESTART);
-	if (r->left == 0) {
-		if (r->state == TRD_HTTP_BODY)
-			complete(r);
-		else
-			r->state = TRD_HTTP_CHUNK_END;
-	}
+	if (r->left == 0)
+		part_done(r, TRD_HTTP_BODY, TRD_HTTP_CHUNK_END);
 	return 1;
 }
 
@@ -493,10 +501,7 @@ step_crlf(struct trd_http_reader *r, struct evbuffer *dst, size_t have)
 		return -1;
 	}
 	evbuffer_remove_buffer(r->raw, dst, 2);
-	if (r->state == TRD_HTTP_TRAILER)
-		complete(r);
-	else
-		r->state = TRD_HTTP_CHUNK_SIZE;
+	part_done(r, TRD_HTTP_TRAILER, TRD_HTTP_CHUNK_SIZE);
 	return 1;
 }
 
