@@ -81,6 +81,10 @@
  * twice or left empty is reported with its line.  When the reader or the
  * handler finds a fault it keeps the message and ends the parse; a line
  * that inih itself refuses earlier is reported instead.
+ *
+ * This file reads the directory; peers_keys.c checks the value of each key
+ * of a section (and keeps the parse's first fault), peers_lookup.c answers
+ * the daemon once the directory is loaded; peers_int.h is what they share.
  */
 #include "config.h"
 
