@@ -81,244 +81,76 @@
  * twice or left empty is reported with its line.  When the reader or the
  * handler finds a fault it keeps the message and ends the parse; a line
  * that inih itself refuses earlier is reported instead.
+ *
+ * This file reads the directory; peers_keys.c checks the value of each key
+ * of a section (and keeps the parse's first fault), peers_lookup.c answers
+ * the daemon once the directory is loaded; peers_int.h is what they share.
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <ini.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
-#include "tracer_int.h"
+#include "peers_int.h"
 
 #define PEERS_MAX 300			/* sections */
-#define KEYS_MAX 8			/* signing keys per State */
-#define NAME_MAX_BYTES 200		/* display names */
-#define KID_MAX 200			/* proto/jws.c's limit */
-#define SECTION_MAX 40			/* longer headers are unknown anyway */
-#define KEY_FILE_MAX (64 * 1024)	/* a PEM public key is ~120 bytes */
-#define CERT_FILE_MAX (1024 * 1024)	/* a CA bundle may hold many */
-#define PUBKEY_BEGIN "-----BEGIN PUBLIC KEY-----"
-
-struct signing_key {
-	proto_jws_key *key;		/* with its kid */
-	uint8_t pub[32];
-	int line;
-};
-
-/* One State: what tr__peers_get() shows, and what it keeps to itself. */
-struct entry {
-	struct tr__peer peer;
-	struct signing_key keys[KEYS_MAX];
-	int nkeys;
-	/* The line of each key given once (0: not given yet). */
-	int name_line, url_line, trust_line, log_line, via_line, hub_line;
-	int hub_said;			/* hub = yes (1), no (-1), not given (0) */
-};
-
-struct tr__peers {
-	struct entry **v;		/* in the file's order */
-	size_t n;
-	struct entry *by_code[26][26];
-};
-
-struct parse {
-	tr__peers *p;
-	FILE *f;
-	char dir[PATH_MAX];		/* the directory file's folder, absolute */
-	struct entry *cur;		/* the section being read, or NULL */
-	char cur_section[SECTION_MAX + 1];
-	int line;			/* the line inih is on */
-	int stop;			/* a fault was found: read no further */
-	int read_errno;			/* reading the file failed */
-	int code;			/* the first fault's code */
-	int msg_line;			/* and its line */
-	char msg[700];
-};
-
-static int fail(struct parse *ps, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/*
- * Keeps the first fault with its code and the current line, and stops the
- * parse; returns 0, inih's "error on this line".
- */
-static int
-fail(struct parse *ps, int code, const char *fmt, ...)
-{
-	va_list ap;
-	char *m;
-
-	if (ps->msg[0] == '\0') {
-		va_start(ap, fmt);
-		vsnprintf(ps->msg, sizeof(ps->msg), fmt, ap);
-		va_end(ap);
-		/* One line, whatever the file held. */
-		for (m = ps->msg; *m != '\0'; m++)
-			if ((unsigned char)*m < 0x20 || *m == 0x7f)
-				*m = ' ';
-		ps->code = code;
-		ps->msg_line = ps->line;
-	}
-	ps->stop = 1;
-	return 0;
-}
-
-int
-tr__country_user_assigned(const char *code)
-{
-	if (code == NULL || strlen(code) != 2 || code[0] < 'A' || code[0] > 'Z' ||
-	    code[1] < 'A' || code[1] > 'Z')
-		return 0;
-	return strcmp(code, "AA") == 0 || strcmp(code, "ZZ") == 0 ||
-	    (code[0] == 'Q' && code[1] >= 'M') || code[0] == 'X';
-}
-
-static int
-code_index(const char *code, int *a, int *b)
-{
-	if (code == NULL || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' ||
-	    code[1] > 'Z')
-		return -1;
-	*a = code[0] - 'A';
-	*b = code[1] - 'A';
-	return 0;
-}
-
-static struct entry *
-find(const tr__peers *p, const char *code)
-{
-	int a, b;
-
-	if (code_index(code, &a, &b) != 0)
-		return NULL;
-	return p->by_code[a][b];
-}
-
-/* A file name from the directory file, absolute; NULL when out of memory. */
-static char *
-resolve(const struct parse *ps, const char *file)
-{
-	size_t n;
-	char *s;
-
-	if (file[0] == '/')
-		return strdup(file);
-	n = strlen(ps->dir) + 1 + strlen(file) + 1;
-	if ((s = malloc(n)) == NULL)
-		return NULL;
-	snprintf(s, n, "%s%s%s", ps->dir,
-	    ps->dir[strlen(ps->dir) - 1] == '/' ? "" : "/", file);
-	return s;
-}
-
-/*
- * Reads a whole small file, NUL-terminated; returns 0, or an errno value
- * (EFBIG when it is over max bytes).
- */
-static int
-read_small(const char *path, size_t max, char **out, size_t *len)
-{
-	FILE *f;
-	char *buf;
-	size_t n;
-	int e;
-
-	*out = NULL;
-	*len = 0;
-	if ((f = fopen(path, "rb")) == NULL)
-		return errno;
-	if ((buf = malloc(max + 2)) == NULL) {
-		fclose(f);
-		return ENOMEM;
-	}
-	n = fread(buf, 1, max + 1, f);
-	e = ferror(f) ? (errno != 0 ? errno : EIO) : 0;
-	fclose(f);
-	if (e == 0 && n > max)
-		e = EFBIG;
-	if (e != 0) {
-		free(buf);
-		return e;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
-/* The text of a proto_error without its "field: " prefix. */
-static const char *
-proto_text(const proto_error *pe)
-{
-	size_t n = strlen(pe->field);
-
-	if (n > 0 && strncmp(pe->message, pe->field, n) == 0 &&
-	    strncmp(pe->message + n, ": ", 2) == 0)
-		return pe->message + n + 2;
-	return pe->message;
-}
 
 /* ------------------------------------------------------------ sections */
 
 /* Starts the section of header line s ("[...]"); 1, or 0 on a fault. */
 static int
-section_begin(struct parse *ps, const char *s)
+section_begin(struct peers_parse *ps, const char *s)
 {
 	tr__peers *p = ps->p;
 	const char *end = strchr(s + 1, ']'), *rest;
 	char name[SECTION_MAX + 1];
-	struct entry *e, **v;
+	struct peer_entry *e, **v;
 	size_t n;
 	int a, b;
 
 	if (end == NULL)
-		return fail(ps, REG_EINVAL, "a section header needs its closing "
-		    "']', as in [peer.BE]");
+		return tr__peers_fail(ps, REG_EINVAL, "a section header needs "
+		    "its closing ']', as in [peer.BE]");
 	rest = end + 1;
 	while (*rest != '\0' && isspace((unsigned char)*rest))
 		rest++;
 	if (*rest != '\0' && *rest != ';' && *rest != '#')
-		return fail(ps, REG_EINVAL, "text after the section header; put "
-		    "each key = value on a line of its own");
+		return tr__peers_fail(ps, REG_EINVAL, "text after the section "
+		    "header; put each key = value on a line of its own");
 	n = (size_t)(end - (s + 1));
 	if (n > SECTION_MAX || strncmp(s + 1, "peer.", 5) != 0)
-		return fail(ps, REG_EINVAL, "unknown section [%.*s]; a peer's "
-		    "section is [peer.XX], XX its State's ISO 3166-1 alpha-2 "
-		    "code, as [peer.BE]", (int)(n > SECTION_MAX ? SECTION_MAX : n),
-		    s + 1);
+		return tr__peers_fail(ps, REG_EINVAL, "unknown section [%.*s]; "
+		    "a peer's section is [peer.XX], XX its State's ISO 3166-1 "
+		    "alpha-2 code, as [peer.BE]",
+		    (int)(n > SECTION_MAX ? SECTION_MAX : n), s + 1);
 	memcpy(name, s + 1, n);
 	name[n] = '\0';
 	/* A user-assigned code is a hub's; check_complete() refuses it
 	 * when the section turns out not to be one. */
 	if (strlen(name + 5) != 2 || (!proto_country_valid(name + 5) &&
 	    !tr__country_user_assigned(name + 5)) ||
-	    code_index(name + 5, &a, &b) != 0)
-		return fail(ps, REG_EINVAL, "[%s]: '%s' is not an ISO 3166-1 "
-		    "alpha-2 code; write the State's two-letter code in capitals, "
-		    "as [peer.BE]", name, name + 5);
+	    peers_code_index(name + 5, &a, &b) != 0)
+		return tr__peers_fail(ps, REG_EINVAL, "[%s]: '%s' is not an "
+		    "ISO 3166-1 alpha-2 code; write the State's two-letter "
+		    "code in capitals, as [peer.BE]", name, name + 5);
 	if ((e = p->by_code[a][b]) != NULL)
-		return fail(ps, REG_EINVAL, "[%s] is given twice (first at line "
-		    "%d); keep one section per State", name, e->peer.line);
+		return tr__peers_fail(ps, REG_EINVAL, "[%s] is given twice "
+		    "(first at line %d); keep one section per State", name,
+		    e->peer.line);
 	if (p->n == PEERS_MAX)
-		return fail(ps, REG_EINVAL, "more than %d peers; the directory "
-		    "holds at most %d States", PEERS_MAX, PEERS_MAX);
+		return tr__peers_fail(ps, REG_EINVAL, "more than %d peers; the "
+		    "directory holds at most %d States", PEERS_MAX, PEERS_MAX);
 	if ((v = realloc(p->v, (p->n + 1) * sizeof(*v))) == NULL)
-		return fail(ps, REG_ENOMEM, "out of memory");
+		return tr__peers_fail(ps, REG_ENOMEM, "out of memory");
 	p->v = v;
 	if ((e = calloc(1, sizeof(*e))) == NULL)
-		return fail(ps, REG_ENOMEM, "out of memory");
+		return tr__peers_fail(ps, REG_ENOMEM, "out of memory");
 	memcpy(e->peer.code, name + 5, 3);
 	e->peer.port = 443;
 	e->peer.line = ps->line;
@@ -338,7 +170,7 @@ section_begin(struct parse *ps, const char *s)
 static char *
 reader(char *str, int num, void *stream)
 {
-	struct parse *ps = stream;
+	struct peers_parse *ps = stream;
 	int c, n = 0, over = 0, nul = 0;
 	const char *s, *t;
 
@@ -371,474 +203,48 @@ reader(char *str, int num, void *stream)
 	    (unsigned char)s[1] == 0xbb && (unsigned char)s[2] == 0xbf)
 		s += 3;	/* a UTF-8 byte order mark, which inih skips too */
 	if (over)
-		fail(ps, REG_EINVAL, "the line is longer than %d bytes; shorten it "
-		    "(a file name relative to the directory file's folder is "
-		    "shorter)", num - 2);
+		tr__peers_fail(ps, REG_EINVAL, "the line is longer than %d "
+		    "bytes; shorten it (a file name relative to the directory "
+		    "file's folder is shorter)", num - 2);
 	else if (nul)
-		fail(ps, REG_EINVAL, "the line holds a NUL byte; the directory "
-		    "is a text file");
+		tr__peers_fail(ps, REG_EINVAL, "the line holds a NUL byte; the "
+		    "directory is a text file");
 	else if (isspace((unsigned char)s[0])) {
 		for (t = s; *t != '\0' && isspace((unsigned char)*t); t++)
 			;
 		if (*t != '\0' && *t != ';' && *t != '#')
-			fail(ps, REG_EINVAL, "the line is indented; start keys "
-			    "and section headers at the beginning of the line "
-			    "(inih would read it as the continuation of the "
-			    "value above)");
+			tr__peers_fail(ps, REG_EINVAL, "the line is indented; "
+			    "start keys and section headers at the beginning "
+			    "of the line (inih would read it as the "
+			    "continuation of the value above)");
 	} else if (s[0] == '[')
 		section_begin(ps, s);
 	return ps->stop ? NULL : str;
 }
 
-/* ------------------------------------------------------------ keys */
-
-/* Records that key, which is given once per section, is on this line. */
-static int
-once(struct parse *ps, int *line, const char *key)
-{
-	if (*line != 0)
-		return fail(ps, REG_EINVAL, "%s is given twice in [peer.%s] (first "
-		    "at line %d); keep one", key, ps->cur->peer.code, *line);
-	*line = ps->line;
-	return 1;
-}
-
-static int
-key_name(struct parse *ps, struct entry *e, const char *v)
-{
-	size_t i, n = strlen(v);
-
-	if (!once(ps, &e->name_line, "name"))
-		return 0;
-	if (n == 0 || n > NAME_MAX_BYTES)
-		return fail(ps, REG_EINVAL, "name must be 1 to %d bytes",
-		    NAME_MAX_BYTES);
-	for (i = 0; i < n; i++)
-		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
-			return fail(ps, REG_EINVAL, "name holds a control "
-			    "character; write it as plain text");
-	if ((e->peer.name = strdup(v)) == NULL)
-		return fail(ps, REG_ENOMEM, "out of memory");
-	return 1;
-}
-
-/* Whether h[0..n) is a DNS host name (or a dotted IPv4 address). */
-static int
-host_name_ok(const char *h, size_t n)
-{
-	size_t i, label = 0;
-
-	if (n == 0 || n > 253)
-		return 0;
-	for (i = 0; i <= n; i++) {
-		if (i == n || h[i] == '.') {
-			if (label == 0 || label > 63 || h[i - 1] == '-' ||
-			    h[i - label] == '-')
-				return 0;
-			label = 0;
-		} else if (isalnum((unsigned char)h[i]) || h[i] == '-') {
-			label++;
-		} else {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-static int
-key_url(struct parse *ps, struct entry *e, const char *v)
-{
-	const char *h, *after, *close;
-	char host[256];
-	size_t n, hl;
-	long port = 443;
-	char *url;
-	unsigned char addr[16];
-
-	if (!once(ps, &e->url_line, "url"))
-		return 0;
-	if (strncasecmp(v, "http://", 7) == 0)
-		return fail(ps, REG_EINVAL, "url '%.100s' is plain HTTP; peers are "
-		    "reached over mutual TLS only: write https://", v);
-	if (strncasecmp(v, "https://", 8) != 0)
-		return fail(ps, REG_EINVAL, "url '%.100s' is not an https URL; "
-		    "write https://host[:port]", v);
-	h = v + 8;
-	n = strlen(h);
-	if (n > 0 && h[n - 1] == '/')
-		n--;	/* a lone trailing '/' is the base URL too */
-	if (strcspn(h, "/?#") < n)
-		return fail(ps, REG_EINVAL, "url '%.100s' has a path, query or "
-		    "fragment; give the base URL only, https://host[:port] (the "
-		    "protocol's paths are fixed)", v);
-	if (strcspn(h, "@") < n)
-		return fail(ps, REG_EINVAL, "url '%.100s' holds a user name; give "
-		    "https://host[:port] only", v);
-	if (n > 0 && h[0] == '[') {
-		close = memchr(h, ']', n);
-		hl = close != NULL ? (size_t)(close - h - 1) : 0;
-		if (close == NULL || hl == 0 || hl >= sizeof(host))
-			return fail(ps, REG_EINVAL, "url '%.100s': an IPv6 "
-			    "address is written in brackets, as "
-			    "https://[2001:db8::1]:8443", v);
-		memcpy(host, h + 1, hl);
-		host[hl] = '\0';
-		if (inet_pton(AF_INET6, host, addr) != 1)
-			return fail(ps, REG_EINVAL, "url '%.100s': '%s' is not an "
-			    "IPv6 address", v, host);
-		after = close + 1;
-	} else {
-		close = memchr(h, ':', n);
-		hl = close != NULL ? (size_t)(close - h) : n;
-		if (!host_name_ok(h, hl))
-			return fail(ps, REG_EINVAL, "url '%.100s' has no valid "
-			    "host name; write https://host[:port] with a DNS name "
-			    "or an IP address", v);
-		memcpy(host, h, hl);
-		host[hl] = '\0';
-		after = h + hl;
-	}
-	if (after < h + n) {
-		size_t i, digits = (size_t)(h + n - after) - 1;
-
-		if (*after != ':' || digits == 0 || digits > 5)
-			return fail(ps, REG_EINVAL, "url '%.100s': after the host "
-			    "comes nothing or ':' and a port number", v);
-		port = 0;
-		for (i = 1; i <= digits; i++) {
-			if (!isdigit((unsigned char)after[i]))
-				return fail(ps, REG_EINVAL, "url '%.100s': the "
-				    "port is not a number", v);
-			port = port * 10 + (after[i] - '0');
-		}
-		if (port < 1 || port > 65535)
-			return fail(ps, REG_EINVAL, "url '%.100s': the port must "
-			    "be 1 to 65535", v);
-	}
-	if ((url = malloc(8 + n + 1)) == NULL ||
-	    (e->peer.host = strdup(host)) == NULL) {
-		free(url);
-		return fail(ps, REG_ENOMEM, "out of memory");
-	}
-	memcpy(url, "https://", 8);
-	memcpy(url + 8, h, n);
-	url[8 + n] = '\0';
-	e->peer.url = url;
-	e->peer.port = (int)port;
-	return 1;
-}
-
-/* ca_file (pinned 0) or pinned_cert (pinned 1). */
-static int
-key_trust(struct parse *ps, struct entry *e, const char *key, const char *v,
-    int pinned)
-{
-	char *path = NULL, *buf = NULL;
-	size_t len;
-	BIO *bio = NULL;
-	X509 *x, *first = NULL;
-	unsigned int mdlen = 0;
-	int count = 0, r, ok = 0;
-
-	if (e->trust_line != 0 && (pinned ? e->peer.pinned_cert != NULL :
-	    e->peer.ca_file != NULL))
-		return once(ps, &e->trust_line, key);
-	if (e->trust_line != 0)
-		return fail(ps, REG_EINVAL, "[peer.%s] has both ca_file and "
-		    "pinned_cert (line %d); give exactly one: ca_file to trust "
-		    "the CA that issues its certificates, pinned_cert to accept "
-		    "its one certificate", e->peer.code, e->trust_line);
-	if (v[0] == '\0')
-		return fail(ps, REG_EINVAL, "%s needs the name of a PEM file", key);
-	if ((path = resolve(ps, v)) == NULL)
-		return fail(ps, REG_ENOMEM, "out of memory");
-	r = read_small(path, CERT_FILE_MAX, &buf, &len);
-	if (r == EFBIG) {
-		fail(ps, REG_EINVAL, "%s %s is over %d KiB; give the CA "
-		    "certificates of this State only", key, path,
-		    CERT_FILE_MAX / 1024);
-		goto out;
-	}
-	if (r == ENOMEM) {
-		fail(ps, REG_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (r != 0) {
-		fail(ps, REG_EIO, "cannot read %s %s: %s; check the file name "
-		    "(relative to the directory file's folder) and its "
-		    "permissions", key, path, strerror(r));
-		goto out;
-	}
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
-		fail(ps, REG_ENOMEM, "out of memory");
-		goto out;
-	}
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-		count++;
-		if (first == NULL)
-			first = x;
-		else
-			X509_free(x);
-	}
-	ERR_clear_error();
-	if (count == 0) {
-		fail(ps, REG_EINVAL, "%s %s holds no PEM certificate (-----BEGIN "
-		    "CERTIFICATE-----)", key, path);
-		goto out;
-	}
-	if (pinned && count != 1) {
-		fail(ps, REG_EINVAL, "pinned_cert %s holds %d certificates; give "
-		    "the State's own certificate only, or its CA as ca_file", path,
-		    count);
-		goto out;
-	}
-	if (pinned && (X509_digest(first, EVP_sha256(), e->peer.pin_sha256,
-	    &mdlen) != 1 || mdlen != 32)) {
-		ERR_clear_error();
-		fail(ps, REG_EINTERNAL, "cannot hash pinned_cert %s", path);
-		goto out;
-	}
-	if (pinned)
-		e->peer.pinned_cert = path;
-	else
-		e->peer.ca_file = path;
-	path = NULL;	/* transferred */
-	e->trust_line = ps->line;
-	ok = 1;
-out:
-	X509_free(first);
-	BIO_free(bio);
-	free(buf);
-	free(path);
-	return ok;
-}
-
-/* The signing key, of any State, whose public key is pub; or NULL. */
-static const struct signing_key *
-same_key(const tr__peers *p, const uint8_t pub[32])
-{
-	size_t i;
-	int j;
-
-	for (i = 0; i < p->n; i++)
-		for (j = 0; j < p->v[i]->nkeys; j++)
-			if (memcmp(p->v[i]->keys[j].pub, pub, 32) == 0)
-				return &p->v[i]->keys[j];
-	return NULL;
-}
-
-static int
-key_signing(struct parse *ps, struct entry *e, const char *v)
-{
-	const char *code = e->peer.code, *file, *begin;
-	char kid[KID_MAX + 1], *path = NULL, *buf = NULL;
-	proto_error pe = PROTO_ERROR_INIT;
-	proto_jws_key *k = NULL;
-	const struct signing_key *same;
-	struct signing_key *sk;
-	size_t kl, len, i;
-	int r, j, ok = 0;
-
-	kl = strcspn(v, " \t");
-	for (file = v + kl; *file == ' ' || *file == '\t'; file++)
-		;
-	if (kl == 0 || *file == '\0')
-		return fail(ps, REG_EINVAL, "signing_key is '%.100s': give the "
-		    "key's kid and the file of its PEM public key, as "
-		    "signing_key = %s/2026-1 %c%c-sign-2026.pub.pem", v, code,
-		    tolower((unsigned char)code[0]),
-		    tolower((unsigned char)code[1]));
-	if (kl > KID_MAX)
-		return fail(ps, REG_EINVAL, "the kid is longer than %d bytes",
-		    KID_MAX);
-	memcpy(kid, v, kl);
-	kid[kl] = '\0';
-	if (strncmp(kid, code, 2) != 0 || kid[2] != '/' || kid[3] == '\0')
-		return fail(ps, REG_EINVAL, "kid '%s' is not one of %s's: a State "
-		    "signs only with its own keys, whose kids start with '%s/' "
-		    "(as %s/2026-1)", kid, code, code, code);
-	for (i = 0; i < kl; i++)
-		if ((unsigned char)kid[i] < 0x21 || (unsigned char)kid[i] > 0x7e)
-			return fail(ps, REG_EINVAL, "kid '%s' must be printable "
-			    "ASCII", kid);
-	for (j = 0; j < e->nkeys; j++)
-		if (strcmp(proto_jws_key_kid(e->keys[j].key), kid) == 0)
-			return fail(ps, REG_EINVAL, "kid %s is given twice in "
-			    "[peer.%s] (first at line %d); each key has a kid of "
-			    "its own", kid, code, e->keys[j].line);
-	if (e->nkeys == KEYS_MAX)
-		return fail(ps, REG_EINVAL, "[peer.%s] has more than %d signing "
-		    "keys; remove the ones it no longer signs with", code,
-		    KEYS_MAX);
-	if ((path = resolve(ps, file)) == NULL)
-		return fail(ps, REG_ENOMEM, "out of memory");
-	r = read_small(path, KEY_FILE_MAX, &buf, &len);
-	if (r == ENOMEM) {
-		fail(ps, REG_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (r == EFBIG) {
-		fail(ps, REG_EINVAL, "signing key file %s is over %d KiB: it is "
-		    "not a public key", path, KEY_FILE_MAX / 1024);
-		goto out;
-	}
-	if (r != 0) {
-		fail(ps, REG_EIO, "cannot read signing key file %s: %s; check the "
-		    "file name (relative to the directory file's folder) and its "
-		    "permissions", path, strerror(r));
-		goto out;
-	}
-	/* Before OpenSSL sees it: an encrypted key would ask for a password. */
-	if (strstr(buf, "PRIVATE KEY") != NULL) {
-		fail(ps, REG_EINVAL, "signing key file %s holds a private key; ask "
-		    "%s for its public key only (openssl pkey -pubout) and keep no "
-		    "private key of another State here", path, code);
-		goto out;
-	}
-	begin = strstr(buf, "-----BEGIN ");
-	if (begin == NULL ||
-	    strncmp(begin, PUBKEY_BEGIN, strlen(PUBKEY_BEGIN)) != 0 ||
-	    strstr(begin + 1, "-----BEGIN ") != NULL) {
-		fail(ps, REG_EINVAL, "signing key file %s does not hold one PEM "
-		    "public key (%s) and nothing else; give %s's Ed25519 public "
-		    "key as `openssl pkey -pubout` writes it", path, PUBKEY_BEGIN,
-		    code);
-		goto out;
-	}
-	r = proto_jws_key_from_pem(buf, len, kid, &k, &pe);
-	ERR_clear_error();
-	if (r == PROTO_ENOMEM) {
-		fail(ps, REG_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (r != 0 && strcmp(pe.field, "kid") == 0) {
-		fail(ps, REG_EINVAL, "kid '%s': %s", kid, proto_text(&pe));
-		goto out;
-	}
-	if (r != 0) {
-		fail(ps, REG_EINVAL, "signing key file %s: %s; give %s's Ed25519 "
-		    "public key in PEM (-----BEGIN PUBLIC KEY-----)", path,
-		    proto_text(&pe), code);
-		goto out;
-	}
-	sk = &e->keys[e->nkeys];
-	if (proto_jws_key_public(k, sk->pub) != 0) {
-		fail(ps, REG_EINTERNAL, "cannot read the public key of %s", path);
-		goto out;
-	}
-	if ((same = same_key(ps->p, sk->pub)) != NULL) {
-		fail(ps, REG_EINVAL, "signing key file %s holds the same key as "
-		    "kid %s (line %d); every kid has a key of its own, and a "
-		    "rotation adds a new one", path, proto_jws_key_kid(same->key),
-		    same->line);
-		goto out;
-	}
-	sk->key = k;
-	k = NULL;	/* transferred */
-	sk->line = ps->line;
-	e->nkeys++;
-	e->peer.nkeys = e->nkeys;
-	ok = 1;
-out:
-	proto_jws_key_free(k);
-	free(buf);
-	free(path);
-	return ok;
-}
-
-static int
-key_log_verifier(struct parse *ps, struct entry *e, const char *v)
-{
-	reg_error re = REG_ERROR_INIT;
-	int r;
-
-	if (!once(ps, &e->log_line, "log_verifier"))
-		return 0;
-	r = reg_key_from_verifier(v, &e->peer.log_key, &re);
-	if (r == REG_ENOMEM)
-		return fail(ps, REG_ENOMEM, "out of memory");
-	if (r != 0)
-		return fail(ps, REG_EINVAL, "log_verifier is not a C2SP verifier "
-		    "key (%s); copy the name+id+key line that `regctl key show` "
-		    "prints on %s's registry", re.message, e->peer.code);
-	return 1;
-}
-
-/* via = YY: the State is reached through the hub YY (checked to be a hub
- * section of this file once the whole file is read). */
-static int
-key_via(struct parse *ps, struct entry *e, const char *v)
-{
-	if (!once(ps, &e->via_line, "via"))
-		return 0;
-	if (strlen(v) != 2 || v[0] < 'A' || v[0] > 'Z' || v[1] < 'A' || v[1] > 'Z')
-		return fail(ps, REG_EINVAL, "via '%.20s' is not a hub's code; write "
-		    "the two capital letters of the hub's section, as via = XH", v);
-	if (strcmp(v, e->peer.code) == 0)
-		return fail(ps, REG_EINVAL, "[peer.%s] names itself in via; via "
-		    "names the hub through which %s is reached", v, v);
-	if (!tr__country_user_assigned(v))
-		return fail(ps, REG_EINVAL, "via names %s, which is not a hub: a "
-		    "hub's code is an ISO 3166-1 user-assigned one (AA, QM to QZ, "
-		    "XA to XZ, ZZ)", v);
-	memcpy(e->peer.via, v, 3);
-	return 1;
-}
-
-/* hub = yes or no. */
-static int
-key_hub(struct parse *ps, struct entry *e, const char *v)
-{
-	if (!once(ps, &e->hub_line, "hub"))
-		return 0;
-	if (strcmp(v, "yes") == 0)
-		e->hub_said = 1;
-	else if (strcmp(v, "no") == 0)
-		e->hub_said = -1;
-	else
-		return fail(ps, REG_EINVAL, "hub must be yes or no, not '%.20s'", v);
-	return 1;
-}
-
+/* Each key of a section, to peers_keys.c once its section is the one read. */
 static int
 handler(void *user, const char *section, const char *key, const char *v)
 {
-	struct parse *ps = user;
-	struct entry *e = ps->cur;
+	struct peers_parse *ps = user;
+	struct peer_entry *e = ps->cur;
 
 	if (e == NULL)
-		return fail(ps, REG_EINVAL, "'%.40s' comes before any section; "
-		    "every key belongs to a [peer.XX] section", key);
+		return tr__peers_fail(ps, REG_EINVAL, "'%.40s' comes before "
+		    "any section; every key belongs to a [peer.XX] section",
+		    key);
 	if (strcmp(section, ps->cur_section) != 0)
-		return fail(ps, REG_EINTERNAL, "inih read this key in [%.40s], "
-		    "not [%s]", section, ps->cur_section);
-	if (strcmp(key, "name") == 0)
-		return key_name(ps, e, v);
-	if (strcmp(key, "url") == 0)
-		return key_url(ps, e, v);
-	if (strcmp(key, "ca_file") == 0)
-		return key_trust(ps, e, key, v, 0);
-	if (strcmp(key, "pinned_cert") == 0)
-		return key_trust(ps, e, key, v, 1);
-	if (strcmp(key, "signing_key") == 0)
-		return key_signing(ps, e, v);
-	if (strcmp(key, "log_verifier") == 0)
-		return key_log_verifier(ps, e, v);
-	if (strcmp(key, "via") == 0)
-		return key_via(ps, e, v);
-	if (strcmp(key, "hub") == 0)
-		return key_hub(ps, e, v);
-	return fail(ps, REG_EINVAL, "unknown key '%.40s' in [peer.%s]; the keys "
-	    "are name, url, ca_file, pinned_cert, signing_key, log_verifier, via "
-	    "and hub", key, e->peer.code);
+		return tr__peers_fail(ps, REG_EINTERNAL, "inih read this key "
+		    "in [%.40s], not [%s]", section, ps->cur_section);
+	return tr__peers_value(ps, key, v);
 }
 
 /* Each section has what a peer needs; faults name the section's line. */
 static void
-check_complete(struct parse *ps)
+check_complete(struct peers_parse *ps)
 {
 	size_t i;
-	struct entry *e;
+	struct peer_entry *e;
 	const char *c;
 
 	/* The hubs: said so, or named by a via. */
@@ -847,20 +253,21 @@ check_complete(struct parse *ps)
 		e->peer.hub = e->hub_said > 0;
 	}
 	for (i = 0; i < ps->p->n && !ps->stop; i++) {
-		struct entry *h;
+		struct peer_entry *h;
 
 		e = ps->p->v[i];
 		if (e->peer.via[0] == '\0')
 			continue;
 		ps->line = e->via_line;
-		if ((h = find(ps->p, e->peer.via)) == NULL)
-			fail(ps, REG_EINVAL, "via names %s, which has no section in "
-			    "this file; add [peer.%s] with the hub's url, TLS "
-			    "trust, signing_key and log_verifier", e->peer.via,
-			    e->peer.via);
+		if ((h = peers_find(ps->p, e->peer.via)) == NULL)
+			tr__peers_fail(ps, REG_EINVAL, "via names %s, which "
+			    "has no section in this file; add [peer.%s] with "
+			    "the hub's url, TLS trust, signing_key and "
+			    "log_verifier", e->peer.via, e->peer.via);
 		else if (h->hub_said < 0)
-			fail(ps, REG_EINVAL, "via names %s, whose section says hub = "
-			    "no (line %d)", e->peer.via, h->hub_line);
+			tr__peers_fail(ps, REG_EINVAL, "via names %s, whose "
+			    "section says hub = no (line %d)", e->peer.via,
+			    h->hub_line);
 		else
 			h->peer.hub = 1;
 	}
@@ -869,51 +276,55 @@ check_complete(struct parse *ps)
 		c = e->peer.code;
 		ps->line = e->peer.line;
 		if (tr__country_user_assigned(c) && !e->peer.hub)
-			fail(ps, REG_EINVAL, "[peer.%s]: '%s' is not an ISO 3166-1 "
-			    "alpha-2 code of a State but a user-assigned one, which "
-			    "names a liaison hub only: add hub = yes, or write the "
-			    "State's code", c, c);
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s]: '%s' is not "
+			    "an ISO 3166-1 alpha-2 code of a State but a "
+			    "user-assigned one, which names a liaison hub "
+			    "only: add hub = yes, or write the State's code",
+			    c, c);
 		else if (e->peer.hub && !tr__country_user_assigned(c))
-			fail(ps, REG_EINVAL, "[peer.%s] is a State, not a hub: a hub's "
-			    "code is an ISO 3166-1 user-assigned one (AA, QM to QZ, "
-			    "XA to XZ, ZZ)%s", c, e->hub_said > 0 ? "; remove hub = "
-			    "yes" : "; correct the via that names it");
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] is a State, "
+			    "not a hub: a hub's code is an ISO 3166-1 "
+			    "user-assigned one (AA, QM to QZ, XA to XZ, ZZ)%s",
+			    c, e->hub_said > 0 ? "; remove hub = yes" : "; "
+			    "correct the via that names it");
 		else if (e->peer.hub && e->via_line != 0)
-			fail(ps, REG_EINVAL, "[peer.%s] is a hub and has via (line "
-			    "%d); a hub is reached directly, by its url", c,
-			    e->via_line);
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] is a hub and "
+			    "has via (line %d); a hub is reached directly, by "
+			    "its url", c, e->via_line);
 		else if (e->via_line != 0 && (e->url_line != 0 || e->trust_line != 0))
-			fail(ps, REG_EINVAL, "[peer.%s] has via and %s (line %d); a "
-			    "State reached through a hub has no url or TLS trust of "
-			    "its own: remove one or the other", c, e->url_line ?
-			    "url" : e->peer.ca_file ? "ca_file" : "pinned_cert",
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has via and "
+			    "%s (line %d); a State reached through a hub has "
+			    "no url or TLS trust of its own: remove one or the "
+			    "other", c, e->url_line ? "url" : e->peer.ca_file ?
+			    "ca_file" : "pinned_cert",
 			    e->url_line ? e->url_line : e->trust_line);
 		else if (e->via_line != 0 && e->nkeys == 0)
-			fail(ps, REG_EINVAL, "[peer.%s] has no signing_key; add "
-			    "signing_key = %s/<key name> <PEM public key file>: the "
-			    "hub relays %s's messages as %s signed them", c, c, c, c);
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no "
+			    "signing_key; add signing_key = %s/<key name> <PEM "
+			    "public key file>: the hub relays %s's messages as "
+			    "%s signed them", c, c, c, c);
 		else if (e->via_line != 0 && e->log_line == 0)
-			fail(ps, REG_EINVAL, "[peer.%s] has no log_verifier; add "
-			    "the verifier key of %s's audit log (regctl key show, "
-			    "on %s's registry)", c, c, c);
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no "
+			    "log_verifier; add the verifier key of %s's audit "
+			    "log (regctl key show, on %s's registry)", c, c, c);
 		else if (e->via_line != 0)
 			continue;
 		else if (e->url_line == 0)
-			fail(ps, REG_EINVAL, "[peer.%s] has no url; add url = "
-			    "https://host[:port]", c);
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no url; "
+			    "add url = https://host[:port]", c);
 		else if (e->trust_line == 0)
-			fail(ps, REG_EINVAL, "[peer.%s] has no TLS trust; add "
-			    "ca_file = the PEM file of the CA that issues %s's "
-			    "certificates, or pinned_cert = %s's own "
-			    "certificate", c, c, c);
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no TLS "
+			    "trust; add ca_file = the PEM file of the CA that "
+			    "issues %s's certificates, or pinned_cert = %s's "
+			    "own certificate", c, c, c);
 		else if (e->nkeys == 0)
-			fail(ps, REG_EINVAL, "[peer.%s] has no signing_key; add "
-			    "signing_key = %s/<key name> <PEM public key file>",
-			    c, c);
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no "
+			    "signing_key; add signing_key = %s/<key name> <PEM "
+			    "public key file>", c, c);
 		else if (e->log_line == 0)
-			fail(ps, REG_EINVAL, "[peer.%s] has no log_verifier; add "
-			    "the verifier key of %s's audit log (regctl key show, "
-			    "on %s's registry)", c, c, c);
+			tr__peers_fail(ps, REG_EINVAL, "[peer.%s] has no "
+			    "log_verifier; add the verifier key of %s's audit "
+			    "log (regctl key show, on %s's registry)", c, c, c);
 	}
 }
 
@@ -944,7 +355,7 @@ folder_of(const char *path, char *dir)
 int
 tr__peers_load(const char *path, tr__peers **out, reg_error *err)
 {
-	struct parse *ps = NULL;
+	struct peers_parse *ps = NULL;
 	tr__peers *p = NULL;
 	int line, r = REG_EINTERNAL;
 
@@ -1002,82 +413,4 @@ out:
 	free(ps);
 	tr__peers_free(p);
 	return r;
-}
-
-void
-tr__peers_free(tr__peers *p)
-{
-	struct entry *e;
-	size_t i;
-	int j;
-
-	if (p == NULL)
-		return;
-	for (i = 0; i < p->n; i++) {
-		e = p->v[i];
-		free(e->peer.name);
-		free(e->peer.url);
-		free(e->peer.host);
-		free(e->peer.ca_file);
-		free(e->peer.pinned_cert);
-		reg_key_free(e->peer.log_key);
-		for (j = 0; j < e->nkeys; j++)
-			proto_jws_key_free(e->keys[j].key);
-		free(e);
-	}
-	free(p->v);
-	free(p);
-}
-
-size_t
-tr__peers_count(const tr__peers *p)
-{
-	return p != NULL ? p->n : 0;
-}
-
-const struct tr__peer *
-tr__peers_at(const tr__peers *p, size_t i)
-{
-	return p != NULL && i < p->n ? &p->v[i]->peer : NULL;
-}
-
-const struct tr__peer *
-tr__peers_get(const tr__peers *p, const char *code)
-{
-	struct entry *e;
-
-	if (p == NULL || code == NULL || strlen(code) != 2)
-		return NULL;
-	e = find(p, code);
-	return e != NULL ? &e->peer : NULL;
-}
-
-const struct tr__peer *
-tr__peers_route(const tr__peers *p, const char *state)
-{
-	struct entry *e;
-
-	if (p == NULL || state == NULL || strlen(state) != 2 ||
-	    (e = find(p, state)) == NULL)
-		return NULL;
-	if (e->peer.via[0] == '\0')
-		return &e->peer;
-	e = find(p, e->peer.via);
-	return e != NULL && e->peer.via[0] == '\0' ? &e->peer : NULL;
-}
-
-const proto_jws_key *
-tr__peers_key(const tr__peers *p, const char *kid)
-{
-	struct entry *e;
-	int j;
-
-	if (p == NULL || kid == NULL || strlen(kid) < 4 || kid[2] != '/')
-		return NULL;
-	if ((e = find(p, kid)) == NULL)
-		return NULL;
-	for (j = 0; j < e->nkeys; j++)
-		if (strcmp(proto_jws_key_kid(e->keys[j].key), kid) == 0)
-			return e->keys[j].key;
-	return NULL;
 }

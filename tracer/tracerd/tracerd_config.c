@@ -330,11 +330,90 @@ witness_peers(struct parse *ps, const char *v)
 	return 1;
 }
 
+/* Sets the value v of the key k (named name) of the table in ps->cf. */
+static int
+set_value(struct parse *ps, const struct key *k, const char *name,
+    const char *v)
+{
+	char *dst = (char *)ps->cf + k->off;
+
+	switch (k->kind) {
+	case K_MODE:
+		if (strcmp(v, "hub") != 0 && strcmp(v, "state") != 0)
+			return fail(ps, "mode must be state or hub, not '%.20s'", v);
+		ps->cf->hub = strcmp(v, "hub") == 0;
+		ps->mode_line = ps->ini.line;
+		return 1;
+	case K_STATE:
+		/* A hub's user-assigned code is checked against the mode once
+		 * the whole file is read. */
+		if (!proto_country_valid(v) && !tr__country_user_assigned(v))
+			return fail(ps, "state '%.20s' is not an ISO 3166-1 alpha-2 code", v);
+		ps->state_line = ps->ini.line;
+		snprintf(dst, k->size, "%s", v);
+		return 1;
+	case K_LISTEN: {
+		const char *colon = strrchr(v, ':');
+		char *end;
+		long port;
+
+		if (colon == NULL || colon == v || (size_t)(colon - v) >= k->size)
+			return fail(ps, "listen must be HOST:PORT");
+		errno = 0;
+		port = strtol(colon + 1, &end, 10);
+		if (errno != 0 || *end != '\0' || port < 1 || port > 65535)
+			return fail(ps, "listen port '%.20s' must be 1 to 65535", colon + 1);
+		snprintf(dst, k->size, "%.*s", (int)(colon - v), v);
+		ps->cf->listen_port = (int)port;
+		return 1;
+	}
+	case K_LONG:
+	case K_INT: {
+		char *end;
+		long n;
+
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno != 0 || *end != '\0' || end == v || n < k->min ||
+		    n > k->max)
+			return fail(ps, "%s must be a whole number from %ld to %ld", name,
+			    k->min, k->max);
+		if (k->kind == K_LONG)
+			*(long *)(void *)dst = n;
+		else
+			*(int *)(void *)dst = (int)n;
+		return 1;
+	}
+	case K_PATH:
+		if (v[0] == '\0')
+			return fail(ps, "%s is empty", name);
+		if (v[0] == '/')
+			snprintf(dst, k->size, "%s", v);
+		else if ((size_t)snprintf(dst, k->size, "%s/%s", ps->dir, v) >=
+		    k->size)
+			return fail(ps, "%s is too long", name);
+		return 1;
+	case K_BOOL:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+			*(int *)(void *)dst = 1;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+			*(int *)(void *)dst = 0;
+		else
+			return fail(ps, "%s must be yes or no", name);
+		return 1;
+	case K_TEXT:
+		if (v[0] == '\0' || strlen(v) >= k->size)
+			return fail(ps, "%s must be 1 to %zu bytes", name, k->size - 1);
+		snprintf(dst, k->size, "%s", v);
+		return 1;
+	}
+	return fail(ps, "internal error");
+}
+
 static int
 handler(void *user, const char *section, const char *name, const char *v)
 {
 	struct parse *ps = user;
-	char *dst;
 	size_t i;
 
 	static const char *const deadline_names[2] = { "urgent", "routine" };
@@ -365,78 +444,7 @@ handler(void *user, const char *section, const char *name, const char *v)
 	}
 	if (ps->seen[i]++)
 		return fail(ps, "%s is given twice in [%s]", name, section);
-	dst = (char *)ps->cf + keys[i].off;
-	switch (keys[i].kind) {
-	case K_MODE:
-		if (strcmp(v, "hub") != 0 && strcmp(v, "state") != 0)
-			return fail(ps, "mode must be state or hub, not '%.20s'", v);
-		ps->cf->hub = strcmp(v, "hub") == 0;
-		ps->mode_line = ps->ini.line;
-		return 1;
-	case K_STATE:
-		/* A hub's user-assigned code is checked against the mode once
-		 * the whole file is read. */
-		if (!proto_country_valid(v) && !tr__country_user_assigned(v))
-			return fail(ps, "state '%.20s' is not an ISO 3166-1 alpha-2 code", v);
-		ps->state_line = ps->ini.line;
-		snprintf(dst, keys[i].size, "%s", v);
-		return 1;
-	case K_LISTEN: {
-		const char *colon = strrchr(v, ':');
-		char *end;
-		long port;
-
-		if (colon == NULL || colon == v || (size_t)(colon - v) >= keys[i].size)
-			return fail(ps, "listen must be HOST:PORT");
-		errno = 0;
-		port = strtol(colon + 1, &end, 10);
-		if (errno != 0 || *end != '\0' || port < 1 || port > 65535)
-			return fail(ps, "listen port '%.20s' must be 1 to 65535", colon + 1);
-		snprintf(dst, keys[i].size, "%.*s", (int)(colon - v), v);
-		ps->cf->listen_port = (int)port;
-		return 1;
-	}
-	case K_LONG:
-	case K_INT: {
-		char *end;
-		long n;
-
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (errno != 0 || *end != '\0' || end == v || n < keys[i].min ||
-		    n > keys[i].max)
-			return fail(ps, "%s must be a whole number from %ld to %ld", name,
-			    keys[i].min, keys[i].max);
-		if (keys[i].kind == K_LONG)
-			*(long *)(void *)dst = n;
-		else
-			*(int *)(void *)dst = (int)n;
-		return 1;
-	}
-	case K_PATH:
-		if (v[0] == '\0')
-			return fail(ps, "%s is empty", name);
-		if (v[0] == '/')
-			snprintf(dst, keys[i].size, "%s", v);
-		else if ((size_t)snprintf(dst, keys[i].size, "%s/%s", ps->dir, v) >=
-		    keys[i].size)
-			return fail(ps, "%s is too long", name);
-		return 1;
-	case K_BOOL:
-		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
-			*(int *)(void *)dst = 1;
-		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
-			*(int *)(void *)dst = 0;
-		else
-			return fail(ps, "%s must be yes or no", name);
-		return 1;
-	case K_TEXT:
-		if (v[0] == '\0' || strlen(v) >= keys[i].size)
-			return fail(ps, "%s must be 1 to %zu bytes", name, keys[i].size - 1);
-		snprintf(dst, keys[i].size, "%s", v);
-		return 1;
-	}
-	return fail(ps, "internal error");
+	return set_value(ps, &keys[i], name, v);
 }
 
 int

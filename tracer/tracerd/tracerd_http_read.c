@@ -353,133 +353,176 @@ complete(struct trd_http_reader *r)
 	}
 }
 
+/* The end of a part of a request: the request is whole when the part is
+ * its last (state last), else the reader goes on to state next. */
+static void
+part_done(struct trd_http_reader *r, enum trd_http_state last,
+    enum trd_http_state next)
+{
+	if (r->state == last)
+		complete(r);
+	else
+		r->state = next;
+}
+
+/* A header section in r->raw (have bytes), checked and passed on; the
+ * state the framing announces comes next.  Returns as step() does. */
+static int
+step_head(struct trd_http_reader *r, struct evbuffer *dst, size_t have)
+{
+	struct evbuffer_ptr p;
+	struct framing f;
+	unsigned char *s;
+	size_t n;
+
+	if (have == 0)
+		return 0;
+	set_timer(r, TRD_HTTP_TIMER_START);
+	p = evbuffer_search(r->raw, "\r\n\r\n", 4, NULL);
+	if (p.pos < 0) {
+		if (have > TRD_HTTP_HEAD_MAX) {
+			trd__http_refuse(r, "bad-request", "the header section "
+			    "is over 16 KiB");
+			return -1;
+		}
+		return 0;
+	}
+	n = (size_t)p.pos + 4;
+	if (n > TRD_HTTP_HEAD_MAX) {
+		trd__http_refuse(r, "bad-request", "the header section is "
+		    "over 16 KiB");
+		return -1;
+	}
+	if ((s = evbuffer_pullup(r->raw, (ev_ssize_t)n)) == NULL) {
+		trd__http_refuse(r, "bad-request", "out of memory");
+		return -1;
+	}
+	if (memchr(s, '\0', n) != NULL) {
+		trd__http_refuse(r, "bad-request", "a NUL in the header");
+		return -1;
+	}
+	if (header_section(r, (const char *)s, n, &f) != 0)
+		return -1;
+	pass_head(r, (const char *)s, n, &f, dst);
+	if (f.chunked) {
+		r->state = TRD_HTTP_CHUNK_SIZE;
+		r->body = 0;
+		set_timer(r, TRD_HTTP_TIMER_RESTART);
+	} else if (f.length > 0) {
+		r->state = TRD_HTTP_BODY;
+		r->left = f.length;
+		set_timer(r, TRD_HTTP_TIMER_RESTART);
+	} else {
+		complete(r);
+	}
+	return 1;
+}
+
+/* The bytes of a body or of a chunk's data, as many as have come. */
+static int
+step_data(struct trd_http_reader *r, struct evbuffer *dst, size_t have)
+{
+	size_t n;
+
+	if (have == 0)
+		return 0;
+	n = have < r->left ? have : (size_t)r->left;
+	evbuffer_remove_buffer(r->raw, dst, n);
+	r->left -= n;
+	set_timer(r, TRD_HTTP_TIMER_RESTART);
+	if (r->left == 0)
+		part_done(r, TRD_HTTP_BODY, TRD_HTTP_CHUNK_END);
+	return 1;
+}
+
+/* A chunk's size line: hex digits and CRLF, no extensions. */
+static int
+step_chunk_size(struct trd_http_reader *r, struct evbuffer *dst, size_t have)
+{
+	struct evbuffer_ptr p;
+	char line[24];
+	uint64_t size;
+	size_t n;
+
+	p = evbuffer_search(r->raw, "\r\n", 2, NULL);
+	if (p.pos < 0 || p.pos > 16) {
+		if (have > 18 || p.pos > 16) {
+			trd__http_refuse(r, "bad-request", "a chunk size is not "
+			    "1 to 16 hex digits (no extensions)");
+			return -1;
+		}
+		return 0;
+	}
+	n = (size_t)p.pos;
+	evbuffer_copyout(r->raw, line, n);
+	if (n == 0) {
+		trd__http_refuse(r, "bad-request", "a chunk size is empty");
+		return -1;
+	}
+	size = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (hexval(line[i]) < 0) {
+			trd__http_refuse(r, "bad-request", "a chunk size is not "
+			    "hex digits only (no extensions)");
+			return -1;
+		}
+		if (size > r->body_max) {
+			trd__http_refuse(r, "payload-too-large", "the body is "
+			    "longer than the limit");
+			return -1;
+		}
+		size = size * 16 + (uint64_t)hexval(line[i]);
+	}
+	r->body += size;
+	if (size > r->body_max || r->body > r->body_max) {
+		trd__http_refuse(r, "payload-too-large", "the body is longer "
+		    "than the limit");
+		return -1;
+	}
+	evbuffer_remove_buffer(r->raw, dst, n + 2);
+	r->state = size == 0 ? TRD_HTTP_TRAILER : TRD_HTTP_CHUNK_DATA;
+	r->left = size;
+	return 1;
+}
+
+/* The CRLF after a chunk's data, or the empty trailer after the last. */
+static int
+step_crlf(struct trd_http_reader *r, struct evbuffer *dst, size_t have)
+{
+	char line[2];
+
+	if (have < 2)
+		return 0;
+	evbuffer_copyout(r->raw, line, 2);
+	if (line[0] != '\r' || line[1] != '\n') {
+		trd__http_refuse(r, "bad-request", r->state == TRD_HTTP_TRAILER ?
+		    "trailer fields are not taken" : "a chunk's data is not "
+		    "followed by CRLF");
+		return -1;
+	}
+	evbuffer_remove_buffer(r->raw, dst, 2);
+	part_done(r, TRD_HTTP_TRAILER, TRD_HTTP_CHUNK_SIZE);
+	return 1;
+}
+
 /* Passes on what of r->raw is sound; 0 when it needs more bytes, 1 when
  * it made progress, -1 when it refused. */
 static int
 step(struct trd_http_reader *r, struct evbuffer *dst)
 {
-	size_t have = evbuffer_get_length(r->raw), n;
-	struct evbuffer_ptr p;
-	struct framing f;
-	unsigned char *s;
-	char line[24];
-	uint64_t size;
+	size_t have = evbuffer_get_length(r->raw);
 
 	switch (r->state) {
 	case TRD_HTTP_HEAD:
-		if (have == 0)
-			return 0;
-		set_timer(r, TRD_HTTP_TIMER_START);
-		p = evbuffer_search(r->raw, "\r\n\r\n", 4, NULL);
-		if (p.pos < 0) {
-			if (have > TRD_HTTP_HEAD_MAX) {
-				trd__http_refuse(r, "bad-request", "the header section "
-				    "is over 16 KiB");
-				return -1;
-			}
-			return 0;
-		}
-		n = (size_t)p.pos + 4;
-		if (n > TRD_HTTP_HEAD_MAX) {
-			trd__http_refuse(r, "bad-request", "the header section is "
-			    "over 16 KiB");
-			return -1;
-		}
-		if ((s = evbuffer_pullup(r->raw, (ev_ssize_t)n)) == NULL) {
-			trd__http_refuse(r, "bad-request", "out of memory");
-			return -1;
-		}
-		if (memchr(s, '\0', n) != NULL) {
-			trd__http_refuse(r, "bad-request", "a NUL in the header");
-			return -1;
-		}
-		if (header_section(r, (const char *)s, n, &f) != 0)
-			return -1;
-		pass_head(r, (const char *)s, n, &f, dst);
-		if (f.chunked) {
-			r->state = TRD_HTTP_CHUNK_SIZE;
-			r->body = 0;
-			set_timer(r, TRD_HTTP_TIMER_RESTART);
-		} else if (f.length > 0) {
-			r->state = TRD_HTTP_BODY;
-			r->left = f.length;
-			set_timer(r, TRD_HTTP_TIMER_RESTART);
-		} else {
-			complete(r);
-		}
-		return 1;
+		return step_head(r, dst, have);
 	case TRD_HTTP_BODY:
 	case TRD_HTTP_CHUNK_DATA:
-		if (have == 0)
-			return 0;
-		n = have < r->left ? have : (size_t)r->left;
-		evbuffer_remove_buffer(r->raw, dst, n);
-		r->left -= n;
-		set_timer(r, TRD_HTTP_TIMER_RESTART);
-		if (r->left == 0) {
-			if (r->state == TRD_HTTP_BODY)
-				complete(r);
-			else
-				r->state = TRD_HTTP_CHUNK_END;
-		}
-		return 1;
+		return step_data(r, dst, have);
 	case TRD_HTTP_CHUNK_SIZE:
-		p = evbuffer_search(r->raw, "\r\n", 2, NULL);
-		if (p.pos < 0 || p.pos > 16) {
-			if (have > 18 || p.pos > 16) {
-				trd__http_refuse(r, "bad-request", "a chunk size is not "
-				    "1 to 16 hex digits (no extensions)");
-				return -1;
-			}
-			return 0;
-		}
-		n = (size_t)p.pos;
-		evbuffer_copyout(r->raw, line, n);
-		if (n == 0) {
-			trd__http_refuse(r, "bad-request", "a chunk size is empty");
-			return -1;
-		}
-		size = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (hexval(line[i]) < 0) {
-				trd__http_refuse(r, "bad-request", "a chunk size is not "
-				    "hex digits only (no extensions)");
-				return -1;
-			}
-			if (size > r->body_max) {
-				trd__http_refuse(r, "payload-too-large", "the body is "
-				    "longer than the limit");
-				return -1;
-			}
-			size = size * 16 + (uint64_t)hexval(line[i]);
-		}
-		r->body += size;
-		if (size > r->body_max || r->body > r->body_max) {
-			trd__http_refuse(r, "payload-too-large", "the body is longer "
-			    "than the limit");
-			return -1;
-		}
-		evbuffer_remove_buffer(r->raw, dst, n + 2);
-		r->state = size == 0 ? TRD_HTTP_TRAILER : TRD_HTTP_CHUNK_DATA;
-		r->left = size;
-		return 1;
+		return step_chunk_size(r, dst, have);
 	case TRD_HTTP_CHUNK_END:
 	case TRD_HTTP_TRAILER:
-		if (have < 2)
-			return 0;
-		evbuffer_copyout(r->raw, line, 2);
-		if (line[0] != '\r' || line[1] != '\n') {
-			trd__http_refuse(r, "bad-request", r->state == TRD_HTTP_TRAILER ?
-			    "trailer fields are not taken" : "a chunk's data is not "
-			    "followed by CRLF");
-			return -1;
-		}
-		evbuffer_remove_buffer(r->raw, dst, 2);
-		if (r->state == TRD_HTTP_TRAILER)
-			complete(r);
-		else
-			r->state = TRD_HTTP_CHUNK_SIZE;
-		return 1;
+		return step_crlf(r, dst, have);
 	case TRD_HTTP_REFUSED:
 		break;
 	}
