@@ -50,8 +50,9 @@ allowed() {
 	return 1
 }
 
-cd "$SRC" || exit 1
-headers=$(find common registry proto tracer -name '*.h' 2>/dev/null | sort)
+# The compiles run here, in the build tree, where the flags' relative
+# folders ($(top_srcdir) is relative in a VPATH build) resolve.
+headers=$(cd "$SRC" && find common registry proto tracer -name '*.h' 2>/dev/null | sort)
 for h in $headers; do
 	part=${h%%/*}
 	case "$h" in
